@@ -1,0 +1,205 @@
+#include "aic_json.h"
+
+#include <apr_strings.h>
+#include <json-c/json.h>
+
+static apr_status_t json_release(void *data)
+{
+    json_object_put(data);
+    return APR_SUCCESS;
+}
+
+/* Tie a fresh root to p: the pool's cleanup drops our reference. */
+static aic_json *owned(apr_pool_t *p, json_object *j)
+{
+    if (j) {
+        apr_pool_cleanup_register(p, j, json_release, apr_pool_cleanup_null);
+    }
+    return j;
+}
+
+aic_json *aic_json_object(apr_pool_t *p)
+{
+    return owned(p, json_object_new_object());
+}
+
+aic_json *aic_json_array(apr_pool_t *p)
+{
+    return owned(p, json_object_new_array());
+}
+
+apr_status_t aic_json_parse(aic_json **out, const char **err, apr_pool_t *p, const char *text,
+                            apr_size_t len)
+{
+    apr_status_t rv = APR_SUCCESS;
+    json_tokener *tok = json_tokener_new();
+    json_object *j = NULL;
+
+    *out = NULL;
+    *err = NULL;
+    if (!tok) {
+        *err = "out of memory";
+        return APR_ENOMEM;
+    }
+    j = json_tokener_parse_ex(tok, text, (int)len);
+    if (json_tokener_get_error(tok) == json_tokener_continue) {
+        *err = "unexpected end of input";
+        rv = APR_EINVAL;
+        goto leave;
+    }
+    if (json_tokener_get_error(tok) != json_tokener_success) {
+        *err = apr_pstrdup(p, json_tokener_error_desc(json_tokener_get_error(tok)));
+        rv = APR_EINVAL;
+        goto leave;
+    }
+    /* Reject trailing garbage such as `{} x`. */
+    for (apr_size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
+        if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r' && text[i] != '\n') {
+            *err = "unexpected data after the JSON value";
+            rv = APR_EINVAL;
+            goto leave;
+        }
+    }
+    *out = owned(p, j);
+    j = NULL;
+leave:
+    if (j) {
+        json_object_put(j);
+    }
+    json_tokener_free(tok);
+    return rv;
+}
+
+aic_json_type aic_json_typeof(const aic_json *v)
+{
+    switch (json_object_get_type(v)) {
+    case json_type_boolean:
+        return AIC_JSON_BOOL;
+    case json_type_int:
+        return AIC_JSON_INT;
+    case json_type_double:
+        return AIC_JSON_DOUBLE;
+    case json_type_string:
+        return AIC_JSON_STRING;
+    case json_type_object:
+        return AIC_JSON_OBJECT;
+    case json_type_array:
+        return AIC_JSON_ARRAY;
+    default:
+        return AIC_JSON_NULL;
+    }
+}
+
+aic_json *aic_json_get(const aic_json *obj, const char *key)
+{
+    json_object *v = NULL;
+
+    if (!json_object_is_type(obj, json_type_object)) {
+        return NULL;
+    }
+    return json_object_object_get_ex(obj, key, &v) ? v : NULL;
+}
+
+int aic_json_has(const aic_json *obj, const char *key)
+{
+    return json_object_is_type(obj, json_type_object) &&
+           json_object_object_get_ex(obj, key, NULL);
+}
+
+const char *aic_json_str(const aic_json *v, apr_pool_t *p)
+{
+    if (!json_object_is_type(v, json_type_string)) {
+        return NULL;
+    }
+    return apr_pstrmemdup(p, json_object_get_string((json_object *)v),
+                          (apr_size_t)json_object_get_string_len(v));
+}
+
+apr_int64_t aic_json_int(const aic_json *v)
+{
+    return json_object_get_int64(v);
+}
+
+int aic_json_bool(const aic_json *v)
+{
+    return json_object_get_boolean(v);
+}
+
+apr_array_header_t *aic_json_keys(const aic_json *obj, apr_pool_t *p)
+{
+    apr_array_header_t *keys = apr_array_make(p, 8, sizeof(const char *));
+
+    if (json_object_is_type(obj, json_type_object)) {
+        json_object_object_foreach((json_object *)obj, key, val)
+        {
+            (void)val;
+            APR_ARRAY_PUSH(keys, const char *) = apr_pstrdup(p, key);
+        }
+    }
+    return keys;
+}
+
+apr_size_t aic_json_len(const aic_json *arr)
+{
+    return json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+}
+
+aic_json *aic_json_at(const aic_json *arr, apr_size_t i)
+{
+    return json_object_array_get_idx(arr, i);
+}
+
+void aic_json_set_str(aic_json *obj, const char *key, const char *s)
+{
+    json_object_object_add(obj, key, s ? json_object_new_string(s) : NULL);
+}
+
+void aic_json_set_int(aic_json *obj, const char *key, apr_int64_t n)
+{
+    json_object_object_add(obj, key, json_object_new_int64(n));
+}
+
+void aic_json_set_bool(aic_json *obj, const char *key, int b)
+{
+    json_object_object_add(obj, key, json_object_new_boolean(b));
+}
+
+void aic_json_set_null(aic_json *obj, const char *key)
+{
+    json_object_object_add(obj, key, NULL);
+}
+
+void aic_json_set(aic_json *obj, const char *key, aic_json *v)
+{
+    /* _add steals a reference: take one so v's own pool cleanup stays balanced. */
+    json_object_object_add(obj, key, json_object_get(v));
+}
+
+void aic_json_push(aic_json *arr, aic_json *v)
+{
+    json_object_array_add(arr, json_object_get(v));
+}
+
+const char *aic_json_dump(const aic_json *v, apr_pool_t *p)
+{
+    size_t len = 0;
+    const char *s = json_object_to_json_string_length(
+        (json_object *)v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+
+    return apr_pstrmemdup(p, s, len);
+}
+
+const char *aic_json_error_body(apr_pool_t *p, const char *code, const char *message,
+                                const char *field)
+{
+    aic_json *body = aic_json_object(p);
+    json_object *err = json_object_new_object();
+
+    json_object_object_add(err, "code", json_object_new_string(code));
+    json_object_object_add(err, "message", json_object_new_string(message));
+    if (field) {
+        json_object_object_add(err, "field", json_object_new_string(field));
+    }
+    json_object_object_add(body, "error", err);
+    return aic_json_dump(body, p);
+}

@@ -1,0 +1,73 @@
+/* The only door to json-c. Values are json-c objects behind an opaque type;
+ * roots are tied to an APR pool (released by a pool cleanup), children are
+ * borrowed from their parent. */
+#ifndef AIC_JSON_H
+#define AIC_JSON_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+typedef struct json_object aic_json;
+
+typedef enum {
+    AIC_JSON_NULL,
+    AIC_JSON_BOOL,
+    AIC_JSON_INT,
+    AIC_JSON_DOUBLE,
+    AIC_JSON_STRING,
+    AIC_JSON_OBJECT,
+    AIC_JSON_ARRAY
+} aic_json_type;
+
+/** A new empty object owned by pool p. */
+aic_json *aic_json_object(apr_pool_t *p);
+/** A new empty array owned by pool p. */
+aic_json *aic_json_array(apr_pool_t *p);
+
+/**
+ * Parse text (len bytes, need not be NUL-terminated) into *out, owned by p.
+ * On failure returns APR_EINVAL and sets *err to a short reason.
+ */
+apr_status_t aic_json_parse(aic_json **out, const char **err, apr_pool_t *p, const char *text,
+                            apr_size_t len);
+
+/** The type of v; a NULL v is AIC_JSON_NULL. */
+aic_json_type aic_json_typeof(const aic_json *v);
+/** Borrowed member of an object, NULL when absent (or when obj is not an object). */
+aic_json *aic_json_get(const aic_json *obj, const char *key);
+/** 1 when key is present in obj (even with a null value). */
+int aic_json_has(const aic_json *obj, const char *key);
+/** String value copied into p, or NULL when v is not a string. */
+const char *aic_json_str(const aic_json *v, apr_pool_t *p);
+/** Integer value of an int v. */
+apr_int64_t aic_json_int(const aic_json *v);
+/** Boolean value of a bool v. */
+int aic_json_bool(const aic_json *v);
+/** The keys of an object, copied into p. */
+apr_array_header_t *aic_json_keys(const aic_json *obj, apr_pool_t *p);
+/** Number of elements in an array. */
+apr_size_t aic_json_len(const aic_json *arr);
+/** Borrowed element i of an array. */
+aic_json *aic_json_at(const aic_json *arr, apr_size_t i);
+
+/** Set obj[key] to a string (NULL s sets null). */
+void aic_json_set_str(aic_json *obj, const char *key, const char *s);
+/** Set obj[key] to an integer. */
+void aic_json_set_int(aic_json *obj, const char *key, apr_int64_t n);
+/** Set obj[key] to a boolean. */
+void aic_json_set_bool(aic_json *obj, const char *key, int b);
+/** Set obj[key] to null. */
+void aic_json_set_null(aic_json *obj, const char *key);
+/** Set obj[key] to v (shared: v stays valid in its own pool too). */
+void aic_json_set(aic_json *obj, const char *key, aic_json *v);
+/** Append v to an array (shared, as aic_json_set). */
+void aic_json_push(aic_json *arr, aic_json *v);
+
+/** Compact serialisation of v, copied into p. */
+const char *aic_json_dump(const aic_json *v, apr_pool_t *p);
+
+/** The product's error envelope {"error":{"code","message"[,"field"]}} as text. */
+const char *aic_json_error_body(apr_pool_t *p, const char *code, const char *message,
+                                const char *field);
+
+#endif

@@ -1,0 +1,169 @@
+#include "aic_auth.h"
+#include "aic_config.h"
+#include "aic_http.h"
+#include "aic_page.h"
+
+#include <http_log.h>
+#include <http_request.h>
+#include <mod_auth.h>
+#include <ap_provider.h>
+#include <apr_strings.h>
+
+#include "core/aic_csrf.h"
+
+APLOG_USE_MODULE(aichat);
+
+const aic_stmt aic_auth_stmts[] = {
+    {"auth_user_by_name",
+     "SELECT u.id, u.role, u.is_active::int, user_json(u)::text,"
+     " (u.last_login_at IS NULL OR u.last_login_at < now() - interval '1 hour')::int"
+     " FROM users u WHERE u.username = %s"},
+    {"auth_user_provision",
+     "INSERT INTO users (username, display_name, token_credits, last_login_at)"
+     " VALUES (%s, %s, %s::bigint, now()) ON CONFLICT (username) DO NOTHING"},
+    {"auth_user_seen", "UPDATE users SET last_login_at = now() WHERE id = %s::uuid"},
+    {NULL, NULL}};
+
+static apr_status_t load(struct aic_user **user, int *stale, request_rec *r, aic_db *db)
+{
+    aic_rows rows;
+    apr_status_t rv = aic_db_select(&rows, db, "auth_user_by_name", AIC_ARGS(r->user));
+    struct aic_user *u;
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows.nrows == 0) {
+        return APR_NOTFOUND;
+    }
+    u = apr_pcalloc(r->pool, sizeof(*u));
+    u->id = rows.cells[0];
+    u->username = r->user;
+    u->role = rows.cells[1];
+    u->is_active = rows.cells[2] && rows.cells[2][0] == '1';
+    u->json = rows.cells[3];
+    *stale = rows.cells[4] && rows.cells[4][0] == '1';
+    *user = u;
+    return APR_SUCCESS;
+}
+
+apr_status_t aic_user_current(struct aic_user **user, request_rec *r, aic_db *db)
+{
+    aic_req *req = aic_req_get(r);
+    const aic_server_conf *conf = aic_config_get(r->server);
+    apr_status_t rv;
+    int stale = 0;
+
+    *user = NULL;
+    if (req->user) {
+        *user = req->user;
+        return APR_SUCCESS;
+    }
+    if (!r->user || !*r->user) {
+        return APR_NOTFOUND;
+    }
+    rv = load(user, &stale, r, db);
+    if (rv == APR_NOTFOUND) {
+        /* First request of a user another Apache module authenticated. */
+        int created = 0;
+
+        rv = aic_db_exec(&created, db, "auth_user_provision",
+                         AIC_ARGS(r->user, r->user,
+                                  apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+                                               conf->default_credits)));
+        if (rv == APR_SUCCESS) {
+            if (created) {
+                ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                              "mod_aichat: provisioned user %s", r->user);
+                req->notes = "{\"provisioned\":true}";
+            }
+            rv = load(user, &stale, r, db);
+        }
+    } else if (rv == APR_SUCCESS && stale) {
+        /* last_login_at is kept to the hour, so most requests write nothing. */
+        rv = aic_db_exec(NULL, db, "auth_user_seen", AIC_ARGS((*user)->id));
+    }
+    if (rv == APR_SUCCESS) {
+        req->user = *user;
+    }
+    return rv;
+}
+
+int aic_user_has_role(const struct aic_user *user, const char *role)
+{
+    return user && user->is_active && (!strcmp(user->role, "admin") || !strcmp(user->role, role));
+}
+
+/* Require aichat-role ROLE [ROLE ...] */
+static authz_status check_role(request_rec *r, const char *require_line,
+                               const void *parsed_require_line)
+{
+    aic_db *db = NULL;
+    struct aic_user *user = NULL;
+    apr_status_t rv;
+    const char *roles = require_line, *role;
+
+    if (!r->user) {
+        return AUTHZ_DENIED_NO_USER;
+    }
+    if ((rv = aic_db_acquire(&db, r)) != APR_SUCCESS ||
+        (rv = aic_user_current(&user, r, db)) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "mod_aichat: aichat-role cannot look up %s: denied", r->user);
+        return AUTHZ_DENIED;
+    }
+    while (*(role = ap_getword_white(r->pool, &roles))) {
+        if (aic_user_has_role(user, role)) {
+            return AUTHZ_GRANTED;
+        }
+    }
+    return AUTHZ_DENIED;
+}
+
+static const char *parse_role(cmd_parms *cmd, const char *require_line,
+                              const void **parsed_require_line)
+{
+    const char *line = require_line, *role;
+
+    if (!*require_line) {
+        return "Require aichat-role needs at least one role (user or admin)";
+    }
+    while (*(role = ap_getword_white(cmd->temp_pool, &line))) {
+        if (strcmp(role, "user") && strcmp(role, "admin")) {
+            return apr_psprintf(cmd->pool, "Require aichat-role: unknown role '%s' (use user or "
+                                           "admin)",
+                                role);
+        }
+    }
+    return NULL;
+}
+
+static const authz_provider role_provider = {&check_role, &parse_role};
+
+void aic_auth_register(apr_pool_t *p)
+{
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "aichat-role", AUTHZ_PROVIDER_VERSION,
+                              &role_provider, AP_AUTH_INTERNAL_PER_CONF);
+}
+
+int aic_csrf_check(request_rec *r, int html)
+{
+    const aic_server_conf *conf = aic_config_get(r->server);
+
+    if (!aic_csrf_unsafe_method(r->method) ||
+        aic_csrf_allowed(apr_table_get(r->headers_in, "Origin"),
+                         apr_table_get(r->headers_in, "Referer"),
+                         apr_table_get(r->headers_in, "Host"), conf->public_url)) {
+        return OK;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  "mod_aichat: refused a cross-site %s (Origin %s)", r->method,
+                  apr_table_get(r->headers_in, "Origin") ? "foreign" : "absent, Referer foreign");
+    if (html) {
+        aic_page_error(r, HTTP_FORBIDDEN, "This request came from another site and was refused.");
+    } else {
+        aic_send_error(r, HTTP_FORBIDDEN, "csrf_rejected",
+                       "Cross-site requests may not change data.", NULL);
+    }
+    return HTTP_FORBIDDEN;
+}

@@ -1,0 +1,199 @@
+#include "aic_config.h"
+
+#include <http_log.h>
+#include <apr_strings.h>
+#include <stdlib.h>
+
+APLOG_USE_MODULE(aichat);
+extern module AP_MODULE_DECLARE_DATA aichat_module;
+
+void *aic_config_create(apr_pool_t *p, server_rec *s)
+{
+    aic_server_conf *conf = apr_pcalloc(p, sizeof(*conf));
+
+    conf->providers = NULL;
+    conf->max_body = -1;
+    conf->public_url = NULL;
+    conf->default_credits = -1;
+    conf->audit_reads = -1;
+    conf->base_uri = NULL;
+    return conf;
+}
+
+void *aic_config_merge(apr_pool_t *p, void *base_, void *add_)
+{
+    const aic_server_conf *base = base_, *add = add_;
+    aic_server_conf *conf = apr_pcalloc(p, sizeof(*conf));
+
+    conf->providers = add->providers ? add->providers : base->providers;
+    conf->max_body = add->max_body >= 0 ? add->max_body : base->max_body;
+    conf->public_url = add->public_url ? add->public_url : base->public_url;
+    conf->default_credits = add->default_credits >= 0 ? add->default_credits : base->default_credits;
+    conf->audit_reads = add->audit_reads >= 0 ? add->audit_reads : base->audit_reads;
+    conf->base_uri = add->base_uri ? add->base_uri : base->base_uri;
+    return conf;
+}
+
+const aic_server_conf *aic_config_get(const server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &aichat_module);
+}
+
+const aic_provider_cfg *aic_config_provider(const aic_server_conf *conf, const char *name)
+{
+    for (int i = 0; conf->providers && i < conf->providers->nelts; i++) {
+        const aic_provider_cfg *prov = APR_ARRAY_IDX(conf->providers, i, aic_provider_cfg *);
+
+        if (!strcmp(prov->name, name)) {
+            return prov;
+        }
+    }
+    return NULL;
+}
+
+static aic_server_conf *conf_of(cmd_parms *cmd)
+{
+    return ap_get_module_config(cmd->server->module_config, &aichat_module);
+}
+
+static const char *set_provider(cmd_parms *cmd, void *dconf, int argc, char *const argv[])
+{
+    aic_server_conf *conf = conf_of(cmd);
+    aic_provider_cfg *prov = NULL;
+    const char *err = aic_provider_parse(&prov, cmd->pool, argc, argv);
+
+    if (err) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", err, NULL);
+    }
+    if (!conf->providers) {
+        conf->providers = apr_array_make(cmd->pool, 4, sizeof(aic_provider_cfg *));
+    }
+    if (aic_config_provider(conf, prov->name)) {
+        return apr_psprintf(cmd->pool, "%s: provider '%s' is defined twice", cmd->cmd->name,
+                            prov->name);
+    }
+    APR_ARRAY_PUSH(conf->providers, aic_provider_cfg *) = prov;
+    return NULL;
+}
+
+static const char *set_max_body(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    char *end = NULL;
+    apr_int64_t n = apr_strtoi64(arg, &end, 10);
+
+    if (!*arg || *end || n < 1024 || n > 64 * 1024 * 1024) {
+        return apr_psprintf(cmd->pool, "%s: '%s' must be a number of bytes between 1024 and "
+                                       "67108864",
+                            cmd->cmd->name, arg);
+    }
+    conf_of(cmd)->max_body = (apr_off_t)n;
+    return NULL;
+}
+
+static const char *set_public_url(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    apr_size_t len = strlen(arg);
+
+    if ((strncmp(arg, "https://", 8) && strncmp(arg, "http://", 7)) ||
+        strpbrk(arg, " \t\"'<>\\?#")) {
+        return apr_psprintf(cmd->pool, "%s: '%s' must be an absolute http(s) URL such as "
+                                       "https://chat.example.com",
+                            cmd->cmd->name, arg);
+    }
+    while (len > 0 && arg[len - 1] == '/') {
+        len--;
+    }
+    conf_of(cmd)->public_url = apr_pstrmemdup(cmd->pool, arg, len);
+    return NULL;
+}
+
+static const char *set_credits(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    char *end = NULL;
+    apr_int64_t n = apr_strtoi64(arg, &end, 10);
+
+    if (!*arg || *end || n < 0 || n > APR_INT64_C(1000000000000)) {
+        return apr_psprintf(cmd->pool, "%s: '%s' must be a whole number of tokens >= 0",
+                            cmd->cmd->name, arg);
+    }
+    conf_of(cmd)->default_credits = n;
+    return NULL;
+}
+
+static const char *set_audit_reads(cmd_parms *cmd, void *dconf, int flag)
+{
+    conf_of(cmd)->audit_reads = flag;
+    return NULL;
+}
+
+static const char *set_base_uri(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    apr_size_t len = strlen(arg);
+
+    if (arg[0] != '/' || strpbrk(arg, " \t\"'<>\\?#%")) {
+        return apr_psprintf(cmd->pool, "%s: '%s' must be a path starting with '/'",
+                            cmd->cmd->name, arg);
+    }
+    while (len > 0 && arg[len - 1] == '/') {
+        len--;
+    }
+    conf_of(cmd)->base_uri = apr_pstrmemdup(cmd->pool, arg, len);
+    return NULL;
+}
+
+const command_rec aic_directives[] = {
+    AP_INIT_TAKE_ARGV("AIChatProvider", set_provider, NULL, RSRC_CONF,
+                      "NAME openai|anthropic|gemini BASE_URL [key=env:VAR|key=file:PATH] "
+                      "[timeout=SECONDS] [connect_timeout=SECONDS]"),
+    AP_INIT_TAKE1("AIChatMaxBodySize", set_max_body, NULL, RSRC_CONF,
+                  "largest accepted request body in bytes (default 1048576)"),
+    AP_INIT_TAKE1("AIChatPublicURL", set_public_url, NULL, RSRC_CONF,
+                  "public base URL of the site, used in share links"),
+    AP_INIT_TAKE1("AIChatDefaultCredits", set_credits, NULL, RSRC_CONF,
+                  "token credits given to a new user (default 1000)"),
+    AP_INIT_FLAG("AIChatAuditReads", set_audit_reads, NULL, RSRC_CONF,
+                 "write audit rows for successful reads too (default On)"),
+    AP_INIT_TAKE1("AIChatBaseURI", set_base_uri, NULL, RSRC_CONF,
+                  "where the chat lives: API at BASE/api, admin at BASE/admin (default /chat)"),
+    {NULL}};
+
+int aic_config_post(apr_pool_t *pconf, server_rec *s)
+{
+    for (server_rec *sp = s; sp; sp = sp->next) {
+        aic_server_conf *conf = ap_get_module_config(sp->module_config, &aichat_module);
+
+        if (conf->max_body < 0) {
+            conf->max_body = AIC_DEFAULT_MAX_BODY;
+        }
+        if (conf->default_credits < 0) {
+            conf->default_credits = AIC_DEFAULT_CREDITS;
+        }
+        if (conf->audit_reads < 0) {
+            conf->audit_reads = 1;
+        }
+        if (!conf->base_uri) {
+            conf->base_uri = "/chat";
+        }
+        if (!conf->providers) {
+            conf->providers = apr_array_make(pconf, 1, sizeof(aic_provider_cfg *));
+        }
+        /* Keys of the main server's providers are resolved once; vhosts share them. */
+        if (sp != s && conf->providers == ((aic_server_conf *)ap_get_module_config(
+                                               s->module_config, &aichat_module))
+                                              ->providers) {
+            continue;
+        }
+        for (int i = 0; i < conf->providers->nelts; i++) {
+            aic_provider_cfg *prov = APR_ARRAY_IDX(conf->providers, i, aic_provider_cfg *);
+            const char *err = aic_provider_resolve_key(prov, pconf);
+
+            if (err) {
+                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, sp,
+                             "mod_aichat: AIChatProvider %s: %s; its models are unavailable "
+                             "until the key is present",
+                             prov->name, err);
+            }
+        }
+    }
+    return OK;
+}

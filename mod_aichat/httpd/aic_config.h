@@ -1,0 +1,35 @@
+/* Server configuration: directives, defaults, merge rules. */
+#ifndef AIC_CONFIG_H
+#define AIC_CONFIG_H
+
+#include <httpd.h>
+#include <http_config.h>
+
+#include "core/aic_provider_cfg.h"
+
+#define AIC_DEFAULT_MAX_BODY (1024 * 1024)
+#define AIC_DEFAULT_CREDITS  1000
+
+typedef struct {
+    apr_array_header_t *providers; /**< aic_provider_cfg *; NULL = unset */
+    apr_off_t max_body;            /**< -1 = unset */
+    const char *public_url;        /**< NULL = unset: links use the request's own host */
+    apr_int64_t default_credits;   /**< -1 = unset */
+    int audit_reads;               /**< -1 = unset */
+    const char *base_uri;          /**< NULL = unset; default "/chat" */
+} aic_server_conf;
+
+extern const command_rec aic_directives[];
+
+/** Create the per-server configuration (all members unset). */
+void *aic_config_create(apr_pool_t *p, server_rec *s);
+/** Merge a virtual host's configuration over the main server's. */
+void *aic_config_merge(apr_pool_t *p, void *base, void *add);
+/** The effective configuration of s, with defaults applied. */
+const aic_server_conf *aic_config_get(const server_rec *s);
+/** Resolve provider keys and apply defaults for every server; logs problems. */
+int aic_config_post(apr_pool_t *pconf, server_rec *s);
+/** The configured provider called name, or NULL. */
+const aic_provider_cfg *aic_config_provider(const aic_server_conf *conf, const char *name);
+
+#endif

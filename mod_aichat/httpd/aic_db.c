@@ -1,0 +1,309 @@
+#include "aic_db.h"
+#include "aic_http.h"
+
+#include <stdlib.h>
+
+#include <http_log.h>
+#include <http_config.h>
+#include <apr_dbd.h>
+#include <apr_atomic.h>
+#include <apr_optional.h>
+#include <apr_strings.h>
+#include <mod_dbd.h>
+
+APLOG_USE_MODULE(aichat);
+
+#define MAX_TABLES 32
+
+struct aic_db {
+    request_rec *r;
+    ap_dbd_t *dbd;
+    apr_dbd_transaction_t *trans;
+    apr_status_t trans_error; /**< first failure inside the transaction */
+};
+
+static const aic_stmt *tables[MAX_TABLES];
+static int ntables;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
+/* Set once a connection saw a schema that is new enough; process-wide. */
+static apr_uint32_t schema_ok;
+
+void aic_db_reset(void)
+{
+    ntables = 0;
+    apr_atomic_set32(&schema_ok, 0);
+}
+
+void aic_db_register(const aic_stmt *table)
+{
+    if (ntables < MAX_TABLES) {
+        tables[ntables++] = table;
+    }
+}
+
+int aic_db_post_config(apr_pool_t *pconf, server_rec *s)
+{
+    apr_hash_t *seen = apr_hash_make(pconf);
+
+    dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+    if (!dbd_acquire) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                     "mod_aichat: mod_dbd is not loaded; load it and configure DBDriver pgsql");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (ntables == MAX_TABLES) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "mod_aichat: too many statement tables");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    for (int t = 0; t < ntables; t++) {
+        for (const aic_stmt *st = tables[t]; st->label; st++) {
+            if (apr_hash_get(seen, st->label, APR_HASH_KEY_STRING)) {
+                ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                             "mod_aichat: statement label %s is registered twice", st->label);
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+            apr_hash_set(seen, st->label, APR_HASH_KEY_STRING, st);
+        }
+    }
+    return OK;
+}
+
+/* A failed call: tell a broken connection (AIC_DB_EDOWN) from an SQL error. */
+static apr_status_t failure(aic_db *db, int rc, const char *label)
+{
+    apr_status_t rv;
+
+    if (apr_dbd_check_conn(db->dbd->driver, db->r->pool, db->dbd->handle) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r,
+                      "mod_aichat: database connection lost during %s", label);
+        aic_req_mark_db_down(db->r);
+        rv = AIC_DB_EDOWN;
+    } else {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, "mod_aichat: statement %s failed: %s",
+                      label, apr_dbd_error(db->dbd->driver, db->dbd->handle, rc));
+        rv = APR_EGENERAL;
+    }
+    if (db->trans && db->trans_error == APR_SUCCESS) {
+        db->trans_error = rv;
+    }
+    return rv;
+}
+
+/* Check the schema version on this connection (until one connection saw it good). */
+static apr_status_t check_schema(aic_db *db)
+{
+    static const char *const sql = "SELECT coalesce(max(version), 0) FROM schema_migrations";
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    long version = 0;
+    int rc;
+
+    if (apr_atomic_read32(&schema_ok)) {
+        return APR_SUCCESS;
+    }
+    rc = apr_dbd_select(db->dbd->driver, db->r->pool, db->dbd->handle, &res, sql, 1);
+    if (rc != 0) {
+        if (apr_dbd_check_conn(db->dbd->driver, db->r->pool, db->dbd->handle) != APR_SUCCESS) {
+            return AIC_DB_EDOWN;
+        }
+    } else if (apr_dbd_get_row(db->dbd->driver, db->r->pool, res, &row, 1) == 0) {
+        version = atol(apr_dbd_get_entry(db->dbd->driver, row, 0));
+    }
+    if (version < AIC_SCHEMA_REQUIRED) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r,
+                      "mod_aichat: the database schema is at version %ld but this module needs "
+                      "version %d: run aichat-migrate (scripts/aichat-migrate) against the "
+                      "database, then requests are served again",
+                      version, AIC_SCHEMA_REQUIRED);
+        return AIC_DB_ESCHEMA;
+    }
+    apr_atomic_set32(&schema_ok, 1);
+    return APR_SUCCESS;
+}
+
+/* Prepare every registered statement on this pooled connection, once. The
+ * statements live in the connection's pool, as mod_dbd's own do. */
+static apr_status_t prepare_all(aic_db *db)
+{
+    ap_dbd_t *dbd = db->dbd;
+
+    for (int t = 0; t < ntables; t++) {
+        for (const aic_stmt *st = tables[t]; st->label; st++) {
+            apr_dbd_prepared_t *stmt = NULL;
+            int rc;
+
+            if (apr_hash_get(dbd->prepared, st->label, APR_HASH_KEY_STRING)) {
+                continue;
+            }
+            rc = apr_dbd_prepare(dbd->driver, dbd->pool, dbd->handle, st->sql, st->label, &stmt);
+            if (rc != 0) {
+                return failure(db, rc, st->label);
+            }
+            apr_hash_set(dbd->prepared, st->label, APR_HASH_KEY_STRING, stmt);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t aic_db_acquire(aic_db **out, request_rec *r)
+{
+    aic_req *req = aic_req_get(r);
+    aic_db *db;
+    apr_status_t rv;
+
+    *out = NULL;
+    if (req->db) {
+        *out = req->db;
+        return APR_SUCCESS;
+    }
+    db = apr_pcalloc(r->pool, sizeof(*db));
+    db->r = r;
+    db->dbd = dbd_acquire ? dbd_acquire(r) : NULL;
+    if (!db->dbd) {
+        /* mod_dbd already logged why; a dead pooled connection is replaced next time. */
+        aic_req_mark_db_down(r);
+        return AIC_DB_EDOWN;
+    }
+    if ((rv = check_schema(db)) != APR_SUCCESS || (rv = prepare_all(db)) != APR_SUCCESS) {
+        if (rv == AIC_DB_EDOWN) {
+            aic_req_mark_db_down(r);
+        }
+        return rv;
+    }
+    req->db = db;
+    *out = db;
+    return APR_SUCCESS;
+}
+
+static apr_dbd_prepared_t *statement(aic_db *db, const char *label)
+{
+    apr_dbd_prepared_t *stmt = apr_hash_get(db->dbd->prepared, label, APR_HASH_KEY_STRING);
+
+    if (!stmt) {
+        ap_log_rerror(APLOG_MARK, APLOG_CRIT, 0, db->r,
+                      "mod_aichat: no statement labelled %s is registered", label);
+    }
+    return stmt;
+}
+
+apr_status_t aic_db_select(aic_rows *out, aic_db *db, const char *label, int nargs,
+                           const char *const *args)
+{
+    apr_dbd_prepared_t *stmt = statement(db, label);
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int rc;
+
+    out->nrows = out->ncols = 0;
+    out->cells = NULL;
+    if (!stmt) {
+        return APR_EGENERAL;
+    }
+    if (db->trans && db->trans_error) {
+        return db->trans_error;
+    }
+    rc = apr_dbd_pselect(db->dbd->driver, db->r->pool, db->dbd->handle, &res, stmt, 1, nargs,
+                         (const char **)args);
+    if (rc != 0) {
+        return failure(db, rc, label);
+    }
+    out->nrows = apr_dbd_num_tuples(db->dbd->driver, res);
+    out->ncols = apr_dbd_num_cols(db->dbd->driver, res);
+    out->cells = apr_pcalloc(db->r->pool, sizeof(char *) * (apr_size_t)(out->nrows * out->ncols + 1));
+    for (int i = 0; i < out->nrows; i++) {
+        if (apr_dbd_get_row(db->dbd->driver, db->r->pool, res, &row, i + 1) != 0) {
+            return failure(db, -1, label);
+        }
+        for (int c = 0; c < out->ncols; c++) {
+            char *value = NULL;
+
+            /* APR_ENOENT means SQL NULL: leave the cell NULL. */
+            if (apr_dbd_datum_get(db->dbd->driver, row, c, APR_DBD_TYPE_STRING, &value) ==
+                APR_SUCCESS) {
+                out->cells[i * out->ncols + c] = value;
+            }
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t aic_db_value(const char **value, aic_db *db, const char *label, int nargs,
+                          const char *const *args)
+{
+    aic_rows rows;
+    apr_status_t rv = aic_db_select(&rows, db, label, nargs, args);
+
+    *value = NULL;
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows.nrows == 0) {
+        return APR_NOTFOUND;
+    }
+    *value = rows.cells[0];
+    return APR_SUCCESS;
+}
+
+apr_status_t aic_db_exec(int *affected, aic_db *db, const char *label, int nargs,
+                         const char *const *args)
+{
+    apr_dbd_prepared_t *stmt = statement(db, label);
+    int n = 0, rc;
+
+    if (!stmt) {
+        return APR_EGENERAL;
+    }
+    if (db->trans && db->trans_error) {
+        return db->trans_error;
+    }
+    rc = apr_dbd_pquery(db->dbd->driver, db->r->pool, db->dbd->handle, &n, stmt, nargs,
+                        (const char **)args);
+    if (rc != 0) {
+        return failure(db, rc, label);
+    }
+    if (affected) {
+        *affected = n;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t aic_db_begin(aic_db *db)
+{
+    int rc = apr_dbd_transaction_start(db->dbd->driver, db->r->pool, db->dbd->handle,
+                                       &db->trans);
+
+    db->trans_error = APR_SUCCESS;
+    if (rc != 0) {
+        db->trans = NULL;
+        return failure(db, rc, "BEGIN");
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t aic_db_commit(aic_db *db)
+{
+    apr_status_t failed = db->trans_error;
+    int rc;
+
+    if (!db->trans) {
+        return APR_EGENERAL;
+    }
+    if (failed) {
+        apr_dbd_transaction_mode_set(db->dbd->driver, db->trans, APR_DBD_TRANSACTION_ROLLBACK);
+    }
+    rc = apr_dbd_transaction_end(db->dbd->driver, db->r->pool, db->trans);
+    db->trans = NULL;
+    if (failed) {
+        return failed;
+    }
+    return rc == 0 ? APR_SUCCESS : failure(db, rc, "COMMIT");
+}
+
+void aic_db_rollback(aic_db *db)
+{
+    if (db && db->trans) {
+        apr_dbd_transaction_mode_set(db->dbd->driver, db->trans, APR_DBD_TRANSACTION_ROLLBACK);
+        apr_dbd_transaction_end(db->dbd->driver, db->r->pool, db->trans);
+        db->trans = NULL;
+    }
+}

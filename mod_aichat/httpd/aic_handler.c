@@ -1,0 +1,173 @@
+#include "aic_handler.h"
+#include "aic_page.h"
+
+#include <http_protocol.h>
+#include <http_log.h>
+#include <apr_strings.h>
+
+APLOG_USE_MODULE(aichat);
+
+static apr_array_header_t *routers[2];
+
+void aic_handler_reset(apr_pool_t *pconf)
+{
+    routers[AIC_ROUTER_API] = apr_array_make(pconf, 32, sizeof(const aic_route *));
+    routers[AIC_ROUTER_ADMIN] = apr_array_make(pconf, 16, sizeof(const aic_route *));
+}
+
+void aic_handler_routes(aic_router_kind kind, const aic_route *table)
+{
+    for (const aic_route *route = table; route->method; route++) {
+        APR_ARRAY_PUSH(routers[kind], const aic_route *) = route;
+    }
+}
+
+/* Answer an error in the router's own format. */
+static int fail(request_rec *r, aic_router_kind kind, int status, const char *code,
+                const char *message)
+{
+    if (kind == AIC_ROUTER_ADMIN) {
+        return aic_page_error(r, status, message);
+    }
+    return aic_send_error(r, status, code, message, NULL);
+}
+
+/* ErrorDocument target for the API: the envelope for the original status
+ * (Apache's own 401/403 from authentication and Require). */
+static int error_document(request_rec *r)
+{
+    request_rec *orig = aic_original(r);
+    int status = orig->status;
+
+    switch (status) {
+    case HTTP_UNAUTHORIZED:
+        return aic_send_error(r, status, "unauthenticated",
+                              "Sign in first: this API needs credentials.", NULL);
+    case HTTP_FORBIDDEN:
+        if (aic_req_get(r)->db_down) {
+            return aic_send_db_error(r, AIC_DB_EDOWN);
+        }
+        return aic_send_error(r, status, "forbidden", "You are not allowed to do this.", NULL);
+    case HTTP_NOT_FOUND:
+        return aic_send_error(r, status, "not_found", "No such resource.", NULL);
+    case HTTP_REQUEST_ENTITY_TOO_LARGE:
+        return aic_send_error(r, status, "body_too_large", "The request body is too large.",
+                              NULL);
+    default:
+        return aic_send_error(r, status, status >= 500 ? "internal_error" : "http_error",
+                              ap_get_status_line(status) + 4, NULL);
+    }
+}
+
+static int dispatch(request_rec *r, aic_router_kind kind, const aic_route *route,
+                    apr_table_t *params)
+{
+    const aic_endpoint *ep = route->target;
+    aic_ctx ctx = {r, aic_config_get(r->server), NULL, NULL, params};
+    apr_status_t rv;
+    int rc;
+
+    if ((rc = aic_csrf_check(r, kind == AIC_ROUTER_ADMIN)) != OK) {
+        return OK;
+    }
+    if (ep->flags & AIC_EP_OWN_DB) {
+        return ep->fn(&ctx);
+    }
+    if ((rv = aic_db_acquire(&ctx.db, r)) != APR_SUCCESS) {
+        if (kind == AIC_ROUTER_ADMIN) {
+            apr_table_setn(r->err_headers_out, "Retry-After", "5");
+            return aic_page_error(r, HTTP_SERVICE_UNAVAILABLE,
+                                  "The database is unavailable; try again shortly.");
+        }
+        return aic_send_db_error(r, rv);
+    }
+    if (!(ep->flags & AIC_EP_PUBLIC)) {
+        rv = aic_user_current(&ctx.user, r, ctx.db);
+        if (rv == APR_NOTFOUND) {
+            return fail(r, kind, HTTP_UNAUTHORIZED, "unauthenticated", "Sign in first.");
+        }
+        if (rv != APR_SUCCESS) {
+            return kind == AIC_ROUTER_ADMIN ? fail(r, kind, HTTP_SERVICE_UNAVAILABLE, "",
+                                                   "The database is unavailable.")
+                                            : aic_send_db_error(r, rv);
+        }
+        if (!ctx.user->is_active) {
+            return fail(r, kind, HTTP_FORBIDDEN, "user_disabled",
+                        "This account is disabled; ask an administrator.");
+        }
+        if ((ep->flags & AIC_EP_ADMIN) && !aic_user_has_role(ctx.user, "admin")) {
+            return fail(r, kind, HTTP_FORBIDDEN, "forbidden", "Administrators only.");
+        }
+    }
+    rc = ep->fn(&ctx);
+    /* An endpoint that bailed out mid-transaction leaves nothing half-applied. */
+    aic_db_rollback(ctx.db);
+    return rc;
+}
+
+static int route_request(request_rec *r, aic_router_kind kind, const char *prefix)
+{
+    apr_size_t n = strlen(prefix);
+    const char *path;
+    const aic_route *route = NULL;
+    const char *allow = NULL;
+    apr_table_t *params = apr_table_make(r->pool, 4);
+
+    aic_request_id(r);
+    if (strncmp(r->uri, prefix, n) || (r->uri[n] != '/' && r->uri[n] != '\0')) {
+        return fail(r, kind, HTTP_NOT_FOUND, "not_found", "No such resource.");
+    }
+    path = r->uri[n] ? r->uri + n : "/";
+    if (kind == AIC_ROUTER_API && r->prev && !strcmp(path, "/v1/_error")) {
+        return error_document(r);
+    }
+    switch (aic_route_find(&route, params, &allow, r->pool, routers[kind], r->method, path)) {
+    case AIC_ROUTE_FOUND:
+        return dispatch(r, kind, route, params);
+    case AIC_ROUTE_NO_METHOD:
+        apr_table_setn(r->headers_out, "Allow", allow);
+        return fail(r, kind, HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+                    apr_psprintf(r->pool, "%s is not allowed here; use %s.", r->method, allow));
+    default:
+        return fail(r, kind, HTTP_NOT_FOUND, "not_found", "No such resource.");
+    }
+}
+
+/* No share exists before sharing is built: every token is unknown, answered
+ * with the same page an unknown token will always get. */
+static int share_handler(request_rec *r)
+{
+    r->status = HTTP_NOT_FOUND;
+    ap_set_content_type(r, "text/html; charset=utf-8");
+    apr_table_setn(r->headers_out, "Content-Security-Policy", "default-src 'none'");
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    apr_table_setn(r->headers_out, "Referrer-Policy", "no-referrer");
+    apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
+    ap_rputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+             "<meta name=\"robots\" content=\"noindex\"><title>Link not found</title></head>"
+             "<body><h1>This link does not exist</h1><p>The shared conversation you are "
+             "looking for was not found.</p></body></html>\n",
+             r);
+    return OK;
+}
+
+int aic_handler(request_rec *r)
+{
+    const aic_server_conf *conf;
+
+    if (!r->handler || strncmp(r->handler, "aichat-", 7)) {
+        return DECLINED;
+    }
+    conf = aic_config_get(r->server);
+    if (!strcmp(r->handler, "aichat-api")) {
+        return route_request(r, AIC_ROUTER_API, apr_pstrcat(r->pool, conf->base_uri, "/api", NULL));
+    }
+    if (!strcmp(r->handler, "aichat-admin")) {
+        return route_request(r, AIC_ROUTER_ADMIN,
+                             apr_pstrcat(r->pool, conf->base_uri, "/admin", NULL));
+    }
+    if (!strcmp(r->handler, "aichat-share")) {
+        return share_handler(r);
+    }
+    return DECLINED;
+}

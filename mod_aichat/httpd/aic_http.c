@@ -1,0 +1,169 @@
+#include "aic_http.h"
+#include "aic_config.h"
+#include "aic_db.h"
+
+#include <http_protocol.h>
+#include <http_log.h>
+#include <http_config.h>
+#include <apr_strings.h>
+
+#include "core/aic_ids.h"
+
+APLOG_USE_MODULE(aichat);
+extern module AP_MODULE_DECLARE_DATA aichat_module;
+
+request_rec *aic_original(request_rec *r)
+{
+    while (r->prev) {
+        r = r->prev;
+    }
+    while (r->main) {
+        r = r->main;
+    }
+    return r;
+}
+
+aic_req *aic_req_get(request_rec *r)
+{
+    request_rec *orig = aic_original(r);
+    aic_req *req = ap_get_module_config(orig->request_config, &aichat_module);
+
+    if (!req) {
+        req = apr_pcalloc(orig->pool, sizeof(*req));
+        ap_set_module_config(orig->request_config, &aichat_module, req);
+    }
+    return req;
+}
+
+void aic_req_mark_db_down(request_rec *r)
+{
+    aic_req_get(r)->db_down = 1;
+}
+
+const char *aic_request_id(request_rec *r)
+{
+    aic_req *req = aic_req_get(r);
+
+    if (!req->request_id) {
+        request_rec *orig = aic_original(r);
+        const char *unique = apr_table_get(orig->subprocess_env, "UNIQUE_ID");
+
+        req->request_id = unique ? unique : aic_random_hex(orig->pool, 12);
+        if (!req->request_id) {
+            req->request_id = apr_psprintf(orig->pool, "%" APR_TIME_T_FMT, orig->request_time);
+        }
+    }
+    return req->request_id;
+}
+
+int aic_send_json_text(request_rec *r, int status, const char *json)
+{
+    r->status = status;
+    ap_set_content_type(r, "application/json; charset=utf-8");
+    apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    if (!r->header_only) {
+        ap_rputs(json, r);
+        ap_rputc('\n', r);
+    }
+    return OK;
+}
+
+int aic_send_json(request_rec *r, int status, const aic_json *body)
+{
+    return aic_send_json_text(r, status, aic_json_dump(body, r->pool));
+}
+
+int aic_send_error(request_rec *r, int status, const char *code, const char *message,
+                   const char *field)
+{
+    return aic_send_json_text(r, status, aic_json_error_body(r->pool, code, message, field));
+}
+
+int aic_send_db_error(request_rec *r, apr_status_t rv)
+{
+    apr_table_setn(r->err_headers_out, "Retry-After", "5");
+    if (rv == AIC_DB_ESCHEMA) {
+        return aic_send_error(r, HTTP_SERVICE_UNAVAILABLE, "schema_outdated",
+                              "The database schema is older than this module needs; an "
+                              "administrator must run the migrations.",
+                              NULL);
+    }
+    return aic_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable",
+                          "The database is unavailable; try again shortly.", NULL);
+}
+
+/* Send an error and hand its status back to the caller. */
+static int refuse(request_rec *r, int status, const char *code, const char *message)
+{
+    aic_send_error(r, status, code, message, NULL);
+    return status;
+}
+
+/* application/json, optionally with parameters such as charset. */
+static int is_json_type(const char *ct)
+{
+    apr_size_t n = sizeof("application/json") - 1;
+
+    if (!ct || strncasecmp(ct, "application/json", n)) {
+        return 0;
+    }
+    return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+int aic_read_json_object(aic_json **out, request_rec *r)
+{
+    const aic_server_conf *conf = aic_config_get(r->server);
+    apr_off_t limit = conf->max_body;
+    char *buf;
+    apr_off_t len = 0;
+    const char *err = NULL;
+    int rc;
+
+    *out = NULL;
+    if (!is_json_type(apr_table_get(r->headers_in, "Content-Type"))) {
+        return refuse(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                              "The request body must be application/json.");
+    }
+    if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) {
+        return refuse(r, HTTP_BAD_REQUEST, "bad_request", "The request body is invalid.");
+    }
+    if (r->remaining > limit) {
+        goto too_large;
+    }
+    buf = apr_palloc(r->pool, (apr_size_t)limit + 1);
+    if (ap_should_client_block(r)) {
+        long n;
+
+        while ((n = ap_get_client_block(r, buf + len, (apr_size_t)(limit + 1 - len))) > 0) {
+            len += n;
+            if (len > limit) {
+                goto too_large;
+            }
+        }
+        if (n < 0) {
+            return refuse(r, HTTP_BAD_REQUEST, "bad_request",
+                                  "The request body could not be read.");
+        }
+    }
+    if (aic_json_parse(out, &err, r->pool, buf, (apr_size_t)len) != APR_SUCCESS) {
+        return refuse(r, HTTP_BAD_REQUEST, "malformed_json",
+                              apr_pstrcat(r->pool, "The request body is not valid JSON: ", err,
+                                          NULL));
+    }
+    if (aic_json_typeof(*out) != AIC_JSON_OBJECT) {
+        *out = NULL;
+        return refuse(r, HTTP_BAD_REQUEST, "invalid_body",
+                              "The request body must be a JSON object.");
+    }
+    return OK;
+
+too_large:
+    /* Keep-alive would need the rest of the body read; close instead. */
+    r->connection->keepalive = AP_CONN_CLOSE;
+    return refuse(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "body_too_large",
+                          apr_psprintf(r->pool, "The request body exceeds %" APR_OFF_T_FMT
+                                                " bytes.",
+                                       limit));
+}

@@ -1,0 +1,50 @@
+/* Request helpers: per-request state, request ids, JSON and error output,
+ * JSON body input with size and media-type limits. */
+#ifndef AIC_HTTP_H
+#define AIC_HTTP_H
+
+#include <httpd.h>
+
+#include "core/aic_json.h"
+
+typedef struct aic_user aic_user;
+typedef struct aic_db aic_db;
+
+/** What the module knows about one request (kept on the original request). */
+typedef struct {
+    const char *request_id;
+    aic_user *user;    /**< loaded by the handler or the authz provider */
+    aic_db *db;        /**< acquired at most once per request */
+    int audited;       /**< its audit row was written with a change */
+    int db_down;       /**< the database was unreachable */
+    const char *notes; /**< JSON metadata for the audit row, or NULL */
+} aic_req;
+
+/** The module's state for r (created on first use; shared with internal redirects). */
+aic_req *aic_req_get(request_rec *r);
+/** Note that the database was unreachable while serving r. */
+void aic_req_mark_db_down(request_rec *r);
+/** The request id, also sent as X-Request-Id. */
+const char *aic_request_id(request_rec *r);
+
+/** Send body with status; returns OK for the handler to return. */
+int aic_send_json(request_rec *r, int status, const aic_json *body);
+/** Send already-serialised JSON text. */
+int aic_send_json_text(request_rec *r, int status, const char *json);
+/** Send the error envelope; field may be NULL. */
+int aic_send_error(request_rec *r, int status, const char *code, const char *message,
+                   const char *field);
+/** 503 database_unavailable (or schema_outdated) with Retry-After, from an aic_db status. */
+int aic_send_db_error(request_rec *r, apr_status_t rv);
+
+/**
+ * Read a JSON object body. Returns OK with *out set, or an HTTP status after
+ * having sent the error (413 too large, 415 not application/json, 400
+ * malformed or not an object).
+ */
+int aic_read_json_object(aic_json **out, request_rec *r);
+
+/** The original request (before internal redirects). */
+request_rec *aic_original(request_rec *r);
+
+#endif

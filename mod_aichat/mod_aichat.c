@@ -1,0 +1,74 @@
+/* mod_aichat: an AI chat platform inside Apache httpd.
+ * This file holds the module record, its hooks and its directive table only. */
+#include <httpd.h>
+#include <http_config.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <http_log.h>
+#include <curl/curl.h>
+
+#include "httpd/aic_audit.h"
+#include "httpd/aic_auth.h"
+#include "httpd/aic_config.h"
+#include "httpd/aic_db.h"
+#include "httpd/aic_handler.h"
+#include "api/aic_api.h"
+
+
+static int aichat_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    aic_db_reset();
+    aic_handler_reset(pconf);
+    aic_db_register(aic_auth_stmts);
+    aic_db_register(aic_audit_stmts);
+    aic_db_register(aic_me_stmts);
+    aic_db_register(aic_admin_stmts);
+    aic_handler_routes(AIC_ROUTER_API, aic_me_routes);
+    aic_handler_routes(AIC_ROUTER_API, aic_admin_api_routes);
+    aic_handler_routes(AIC_ROUTER_ADMIN, aic_admin_page_routes);
+    return OK;
+}
+
+static apr_status_t curl_cleanup(void *data)
+{
+    curl_global_cleanup();
+    return APR_SUCCESS;
+}
+
+static int aichat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                              server_rec *s)
+{
+    int rc;
+
+    if ((rc = aic_db_post_config(pconf, s)) != OK || (rc = aic_config_post(pconf, s)) != OK) {
+        return rc;
+    }
+    /* Before any thread exists: libcurl's global init is not thread-safe. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "mod_aichat: curl_global_init failed");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_pool_cleanup_register(pconf, NULL, curl_cleanup, apr_pool_cleanup_null);
+    return OK;
+}
+
+static void aichat_register_hooks(apr_pool_t *p)
+{
+    static const char *const after_dbd[] = {"mod_dbd.c", NULL};
+
+    ap_hook_pre_config(aichat_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(aichat_post_config, after_dbd, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(aic_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_log_transaction(aic_audit_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
+    aic_auth_register(p);
+}
+
+AP_DECLARE_MODULE(aichat) = {
+    STANDARD20_MODULE_STUFF,
+    NULL,                  /* per-directory config */
+    NULL,                  /* merge per-directory */
+    aic_config_create,     /* per-server config */
+    aic_config_merge,      /* merge per-server */
+    aic_directives,        /* directives */
+    aichat_register_hooks, /* hooks */
+    AP_MODULE_FLAG_NONE};
