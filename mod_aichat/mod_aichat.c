@@ -58,6 +58,7 @@ static void aichat_register_hooks(apr_pool_t *p)
 
     ap_hook_pre_config(aichat_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(aichat_post_config, after_dbd, NULL, APR_HOOK_MIDDLE);
+    ap_hook_header_parser(aic_db_header_parser, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(aic_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(aic_audit_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
     aic_auth_register(p);

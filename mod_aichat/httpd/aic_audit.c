@@ -32,7 +32,7 @@ static const char *configured_handler(request_rec *r)
     return err ? NULL : name;
 }
 
-static int ours(request_rec *r)
+int aic_location_is_ours(request_rec *r)
 {
     const char *h = configured_handler(r);
 
@@ -81,7 +81,7 @@ int aic_audit_log_transaction(request_rec *r)
     apr_status_t rv;
     int status;
 
-    if (!ours(orig)) {
+    if (!aic_location_is_ours(orig)) {
         return DECLINED;
     }
     req = aic_req_get(orig);

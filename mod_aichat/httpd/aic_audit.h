@@ -18,6 +18,9 @@ apr_status_t aic_audit_change(aic_db *db, request_rec *r, int status, const char
                               const char *entity_type, const char *entity_id,
                               const char *old_values, const char *new_values);
 
+/** 1 when SetHandler gave r's location one of the module's handlers. */
+int aic_location_is_ours(request_rec *r);
+
 /** The log_transaction hook. */
 int aic_audit_log_transaction(request_rec *r);
 

@@ -1,4 +1,6 @@
 #include "aic_db.h"
+#include "aic_audit.h"
+#include "aic_config.h"
 #include "aic_http.h"
 
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include <apr_optional.h>
 #include <apr_strings.h>
 #include <mod_dbd.h>
+#include <libpq-fe.h>
 
 APLOG_USE_MODULE(aichat);
 
@@ -25,6 +28,16 @@ struct aic_db {
 static const aic_stmt *tables[MAX_TABLES];
 static int ntables;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
+static module *dbd_module_rec;
+
+/* Reserved key in a connection's statement hash: the PostgreSQL backend pid
+ * the statements were prepared on. */
+#define BACKEND_KEY "aichat:backend-pid"
+
+/* mod_dbd's per-server configuration begins with its dbd_cfg_t (httpd 2.4). */
+typedef struct {
+    dbd_cfg_t *cfg;
+} dbd_server_view;
 /* Set once a connection saw a schema that is new enough; process-wide. */
 static apr_uint32_t schema_ok;
 
@@ -46,7 +59,8 @@ int aic_db_post_config(apr_pool_t *pconf, server_rec *s)
     apr_hash_t *seen = apr_hash_make(pconf);
 
     dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
-    if (!dbd_acquire) {
+    dbd_module_rec = ap_find_linked_module("mod_dbd.c");
+    if (!dbd_acquire || !dbd_module_rec) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
                      "mod_aichat: mod_dbd is not loaded; load it and configure DBDriver pgsql");
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -68,12 +82,70 @@ int aic_db_post_config(apr_pool_t *pconf, server_rec *s)
     return OK;
 }
 
+static PGconn *native(ap_dbd_t *dbd)
+{
+    return apr_dbd_native_handle(dbd->driver, dbd->handle);
+}
+
+/* Connection state as libpq last saw it (unlike apr_dbd_check_conn, which
+ * resets a broken connection). */
+static int connected(ap_dbd_t *dbd)
+{
+    return native(dbd) && PQstatus(native(dbd)) == CONNECTION_OK;
+}
+
+/* apr_dbd_pgsql's connection check repairs a broken connection with
+ * PQreset: a new backend that has none of the prepared statements, neither
+ * ours nor those mod_dbd prepared for other modules (mod_authn_dbd's password
+ * query). Notice it by the backend pid and prepare everything again, so the
+ * pooled connection serves again instead of failing until it expires. */
+static apr_status_t repair_after_reset(aic_db *db)
+{
+    ap_dbd_t *dbd = db->dbd;
+    int *known = apr_hash_get(dbd->prepared, BACKEND_KEY, APR_HASH_KEY_STRING);
+    int pid = PQbackendPID(native(dbd));
+
+    if (known && *known == pid) {
+        return APR_SUCCESS;
+    }
+    if (!known) {
+        known = apr_palloc(dbd->pool, sizeof(*known));
+        apr_hash_set(dbd->prepared, BACKEND_KEY, APR_HASH_KEY_STRING, known);
+    } else {
+        dbd_server_view *view = ap_get_module_config(db->r->server->module_config, dbd_module_rec);
+        apr_hash_t *queries = view && view->cfg ? view->cfg->queries : NULL;
+
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, db->r,
+                      "mod_aichat: database connection was re-established (backend %d, was %d): "
+                      "preparing its statements again",
+                      pid, *known);
+        for (apr_hash_index_t *hi = queries ? apr_hash_first(db->r->pool, queries) : NULL; hi;
+             hi = apr_hash_next(hi)) {
+            const void *label;
+            void *sql;
+            apr_dbd_prepared_t *stmt = NULL;
+
+            apr_hash_this(hi, &label, NULL, &sql);
+            if (apr_dbd_prepare(dbd->driver, dbd->pool, dbd->handle, sql, label, &stmt) == 0) {
+                apr_hash_set(dbd->prepared, label, APR_HASH_KEY_STRING, stmt);
+            }
+        }
+        for (int t = 0; t < ntables; t++) {
+            for (const aic_stmt *st = tables[t]; st->label; st++) {
+                apr_hash_set(dbd->prepared, st->label, APR_HASH_KEY_STRING, NULL);
+            }
+        }
+    }
+    *known = pid;
+    return APR_SUCCESS;
+}
+
 /* A failed call: tell a broken connection (AIC_DB_EDOWN) from an SQL error. */
 static apr_status_t failure(aic_db *db, int rc, const char *label)
 {
     apr_status_t rv;
 
-    if (apr_dbd_check_conn(db->dbd->driver, db->r->pool, db->dbd->handle) != APR_SUCCESS) {
+    if (!connected(db->dbd)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r,
                       "mod_aichat: database connection lost during %s", label);
         aic_req_mark_db_down(db->r);
@@ -102,10 +174,8 @@ static apr_status_t check_schema(aic_db *db)
         return APR_SUCCESS;
     }
     rc = apr_dbd_select(db->dbd->driver, db->r->pool, db->dbd->handle, &res, sql, 1);
-    if (rc != 0) {
-        if (apr_dbd_check_conn(db->dbd->driver, db->r->pool, db->dbd->handle) != APR_SUCCESS) {
-            return AIC_DB_EDOWN;
-        }
+    if (rc != 0 && !connected(db->dbd)) {
+        return AIC_DB_EDOWN;
     } else if (apr_dbd_get_row(db->dbd->driver, db->r->pool, res, &row, 1) == 0) {
         version = atol(apr_dbd_get_entry(db->dbd->driver, row, 0));
     }
@@ -153,18 +223,29 @@ apr_status_t aic_db_acquire(aic_db **out, request_rec *r)
 
     *out = NULL;
     if (req->db) {
+        /* Another module (mod_authn_dbd) may have found it broken since. */
+        if (!connected(req->db->dbd)) {
+            aic_req_mark_db_down(r);
+            return AIC_DB_EDOWN;
+        }
         *out = req->db;
         return APR_SUCCESS;
     }
     db = apr_pcalloc(r->pool, sizeof(*db));
     db->r = r;
     db->dbd = dbd_acquire ? dbd_acquire(r) : NULL;
+    /* The request's connection may already have failed another module
+     * (mod_authn_dbd); the status check is local, no round trip. */
+    if (db->dbd && apr_dbd_check_conn(db->dbd->driver, r->pool, db->dbd->handle) != APR_SUCCESS) {
+        db->dbd = NULL;
+    }
     if (!db->dbd) {
         /* mod_dbd already logged why; a dead pooled connection is replaced next time. */
         aic_req_mark_db_down(r);
         return AIC_DB_EDOWN;
     }
-    if ((rv = check_schema(db)) != APR_SUCCESS || (rv = prepare_all(db)) != APR_SUCCESS) {
+    if ((rv = repair_after_reset(db)) != APR_SUCCESS || (rv = check_schema(db)) != APR_SUCCESS ||
+        (rv = prepare_all(db)) != APR_SUCCESS) {
         if (rv == AIC_DB_EDOWN) {
             aic_req_mark_db_down(r);
         }
@@ -173,6 +254,17 @@ apr_status_t aic_db_acquire(aic_db **out, request_rec *r)
     req->db = db;
     *out = db;
     return APR_SUCCESS;
+}
+
+int aic_db_header_parser(request_rec *r)
+{
+    const char *base = aic_config_get(r->server)->base_uri;
+    aic_db *db = NULL;
+
+    if (aic_location_is_ours(r) || !strncmp(r->uri, base, strlen(base))) {
+        aic_db_acquire(&db, r);
+    }
+    return DECLINED;
 }
 
 static apr_dbd_prepared_t *statement(aic_db *db, const char *label)

@@ -48,6 +48,14 @@ int aic_db_post_config(apr_pool_t *pconf, server_rec *s);
  */
 apr_status_t aic_db_acquire(aic_db **db, request_rec *r);
 
+/**
+ * header_parser hook: before authentication, take the request's pooled
+ * connection on the module's locations (and under AIChatBaseURI, where
+ * mod_authn_dbd checks passwords), so a connection PostgreSQL dropped is
+ * repaired before anything uses it.
+ */
+int aic_db_header_parser(request_rec *r);
+
 /** Run a labelled SELECT (or ... RETURNING); rows land in out. */
 apr_status_t aic_db_select(aic_rows *out, aic_db *db, const char *label, int nargs,
                            const char *const *args);

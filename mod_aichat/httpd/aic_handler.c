@@ -38,15 +38,21 @@ static int error_document(request_rec *r)
 {
     request_rec *orig = aic_original(r);
     int status = orig->status;
+    aic_db *db = NULL;
+    apr_status_t rv;
 
+    /* mod_authn_dbd answers 401 or 500 when PostgreSQL went away: say so. */
+    if (status == HTTP_UNAUTHORIZED || status == HTTP_FORBIDDEN ||
+        status == HTTP_INTERNAL_SERVER_ERROR) {
+        if ((rv = aic_db_acquire(&db, r)) != APR_SUCCESS) {
+            return aic_send_db_error(r, rv);
+        }
+    }
     switch (status) {
     case HTTP_UNAUTHORIZED:
         return aic_send_error(r, status, "unauthenticated",
                               "Sign in first: this API needs credentials.", NULL);
     case HTTP_FORBIDDEN:
-        if (aic_req_get(r)->db_down) {
-            return aic_send_db_error(r, AIC_DB_EDOWN);
-        }
         return aic_send_error(r, status, "forbidden", "You are not allowed to do this.", NULL);
     case HTTP_NOT_FOUND:
         return aic_send_error(r, status, "not_found", "No such resource.", NULL);
