@@ -1,0 +1,34 @@
+// The one place where views and navigation entries are registered.
+//
+// To add a view (Catalog, Chat, Shared links, …):
+//   1. write htdocs/assets/views/<name>.mjs exporting `render(ctx)`
+//      (see router.mjs for ctx);
+//   2. add an entry to `routes` below.
+//
+// Route entry:
+//   path     hash path, ":name" segments become ctx.params.name
+//            (e.g. '/chats/:id' answers "#/chats/6f1c…")
+//   title    document title while the view is shown
+//   view     () => import('./views/<name>.mjs')   (loaded on first visit)
+//   nav      optional label: the route gets a link in the navigation bar,
+//            in the order of this list
+//   section  optional: the nav entry (by path) to mark as current while this
+//            route is shown, e.g. '/chats' for '/chats/:id'
+//   visible  optional (user) => boolean, hides the nav link for some users
+//
+// `links` are ordinary links (pages served by httpd, not client-side views)
+// shown in the navigation bar after the routes.
+
+import { isAdmin } from './session.mjs';
+
+export const routes = [
+  { path: '/', title: 'Home', nav: 'Home', view: () => import('./views/home.mjs') },
+  { path: '/profile', title: 'Profile', nav: 'Profile', view: () => import('./views/profile.mjs') },
+];
+
+export const links = [
+  // Relative to the shell's URL (/chat/), so /chat/admin/.
+  { label: 'Admin', href: 'admin/', visible: isAdmin },
+];
+
+export const notFound = () => import('./views/not-found.mjs');
