@@ -8,6 +8,7 @@
 #include <util_script.h>
 #include <apr_strings.h>
 
+#include "core/aic_ids.h"
 #include "core/aic_valid.h"
 
 #define PAGE_SIZE 50
@@ -77,12 +78,17 @@ static const char *like_pattern(apr_pool_t *p, const char *q)
 }
 
 /* Validate query-string input; NULL when fine, else the offending field. */
-static const char *read_user_query(user_query *uq, apr_table_t *args, int def)
+static const char *read_user_query(user_query *uq, apr_table_t *args, int def, apr_pool_t *p)
 {
+    const char *after = apr_table_get(args, "after");
+
     uq->q = apr_table_get(args, "q");
-    uq->after = apr_table_get(args, "after");
     uq->q = uq->q ? uq->q : "";
-    uq->after = uq->after ? uq->after : "";
+    /* The cursor is the last username of the previous page, hex-encoded. */
+    uq->after = (after && *after) ? aic_hex_decode(p, after) : "";
+    if (!uq->after) {
+        return "after";
+    }
     if (strlen(uq->q) > 255 || !aic_valid_utf8(uq->q, 255)) {
         return "q";
     }
@@ -140,9 +146,10 @@ static apr_status_t list_users(aic_json **items, const char **next, aic_ctx *ctx
         return APR_EGENERAL;
     }
     if (atoi(rows.cells[1]) == uq->limit) {
-        *next = aic_json_str(aic_json_get(aic_json_at(*items, aic_json_len(*items) - 1),
-                                          "username"),
-                             r->pool);
+        const char *last = aic_json_str(
+            aic_json_get(aic_json_at(*items, aic_json_len(*items) - 1), "username"), r->pool);
+
+        *next = aic_hex_encode(r->pool, last, strlen(last));
     }
     return APR_SUCCESS;
 }
@@ -199,7 +206,7 @@ static int api_users(aic_ctx *ctx)
 {
     user_query uq;
     aic_json *items = NULL;
-    const char *next = NULL, *bad = read_user_query(&uq, query_args(ctx->r), PAGE_SIZE);
+    const char *next = NULL, *bad = read_user_query(&uq, query_args(ctx->r), PAGE_SIZE, ctx->r->pool);
     apr_status_t rv;
 
     if (bad) {
@@ -337,7 +344,7 @@ static int page_users(aic_ctx *ctx)
     user_query uq;
     aic_json *items = NULL;
     const char *next = NULL, *base = admin_base(ctx);
-    const char *bad = read_user_query(&uq, query_args(r), PAGE_SIZE);
+    const char *bad = read_user_query(&uq, query_args(r), PAGE_SIZE, r->pool);
 
     if (bad) {
         return aic_page_error(r, HTTP_UNPROCESSABLE_ENTITY,

@@ -2,6 +2,7 @@
 
 #include <apr_strings.h>
 #include <json-c/json.h>
+#include <string.h>
 
 static apr_status_t json_release(void *data)
 {
@@ -34,6 +35,7 @@ apr_status_t aic_json_parse(aic_json **out, const char **err, apr_pool_t *p, con
     apr_status_t rv = APR_SUCCESS;
     json_tokener *tok = json_tokener_new();
     json_object *j = NULL;
+    char *copy;
 
     *out = NULL;
     *err = NULL;
@@ -41,24 +43,24 @@ apr_status_t aic_json_parse(aic_json **out, const char **err, apr_pool_t *p, con
         *err = "out of memory";
         return APR_ENOMEM;
     }
-    j = json_tokener_parse_ex(tok, text, (int)len);
-    if (json_tokener_get_error(tok) == json_tokener_continue) {
-        *err = "unexpected end of input";
+    /* Strict RFC 8259 (no trailing commas, no comments...). The terminating
+     * NUL is part of the input so that a top-level number ends there. */
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    copy = apr_pstrmemdup(p, text, len);
+    if (memchr(text, '\0', len)) {
+        *err = "NUL byte in the input";
         rv = APR_EINVAL;
         goto leave;
     }
+    j = json_tokener_parse_ex(tok, copy, (int)len + 1);
     if (json_tokener_get_error(tok) != json_tokener_success) {
-        *err = apr_pstrdup(p, json_tokener_error_desc(json_tokener_get_error(tok)));
+        enum json_tokener_error e = json_tokener_get_error(tok);
+
+        *err = (e == json_tokener_continue || (len == 0))
+                   ? "unexpected end of input"
+                   : apr_pstrdup(p, json_tokener_error_desc(e));
         rv = APR_EINVAL;
         goto leave;
-    }
-    /* Reject trailing garbage such as `{} x`. */
-    for (apr_size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
-        if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r' && text[i] != '\n') {
-            *err = "unexpected data after the JSON value";
-            rv = APR_EINVAL;
-            goto leave;
-        }
     }
     *out = owned(p, j);
     j = NULL;
@@ -108,11 +110,19 @@ int aic_json_has(const aic_json *obj, const char *key)
 
 const char *aic_json_str(const aic_json *v, apr_pool_t *p)
 {
+    const char *s;
+    apr_size_t n;
+
     if (!json_object_is_type(v, json_type_string)) {
         return NULL;
     }
-    return apr_pstrmemdup(p, json_object_get_string((json_object *)v),
-                          (apr_size_t)json_object_get_string_len(v));
+    s = json_object_get_string((json_object *)v);
+    n = (apr_size_t)json_object_get_string_len(v);
+    /* "\u0000" would silently cut a C string short: no such strings. */
+    if (memchr(s, '\0', n)) {
+        return NULL;
+    }
+    return apr_pstrmemdup(p, s, n);
 }
 
 apr_int64_t aic_json_int(const aic_json *v)

@@ -37,7 +37,7 @@ aic_json_type aic_json_typeof(const aic_json *v);
 aic_json *aic_json_get(const aic_json *obj, const char *key);
 /** 1 when key is present in obj (even with a null value). */
 int aic_json_has(const aic_json *obj, const char *key);
-/** String value copied into p, or NULL when v is not a string. */
+/** String value copied into p, or NULL when v is not a string or holds a NUL. */
 const char *aic_json_str(const aic_json *v, apr_pool_t *p);
 /** Integer value of an int v. */
 apr_int64_t aic_json_int(const aic_json *v);

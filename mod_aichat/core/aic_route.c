@@ -8,6 +8,9 @@ int aic_route_match(apr_table_t *params, const char *pattern, const char *path)
     const char *pt = pattern, *pa = path;
     apr_table_t *found = apr_table_make(apr_table_elts(params)->pool, 2);
 
+    if (!strcmp(pattern, "/") || !strcmp(path, "/")) {
+        return !strcmp(pattern, path);
+    }
     while (*pt && *pa) {
         const char *pt_end, *pa_end;
 

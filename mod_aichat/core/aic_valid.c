@@ -75,7 +75,12 @@ static char *trimmed(apr_pool_t *p, const char *in)
 
 const char *aic_valid_display_name(const char **out, apr_pool_t *p, const char *in)
 {
-    char *name = trimmed(p, in);
+    char *name;
+
+    if (!in) {
+        return "must be text without NUL characters";
+    }
+    name = trimmed(p, in);
 
     if (!aic_valid_utf8(name, 4 * AIC_DISPLAY_NAME_MAX)) {
         return "must be valid UTF-8 text";
@@ -97,9 +102,15 @@ const char *aic_valid_display_name(const char **out, apr_pool_t *p, const char *
 
 const char *aic_valid_email(const char **out, apr_pool_t *p, const char *in)
 {
-    char *email = trimmed(p, in);
-    char *at = strrchr(email, '@');
-    apr_size_t len = strlen(email);
+    char *email, *at;
+    apr_size_t len;
+
+    if (!in) {
+        return "must be text without NUL characters";
+    }
+    email = trimmed(p, in);
+    at = strrchr(email, '@');
+    len = strlen(email);
 
     if (len == 0 || len > AIC_EMAIL_MAX || !aic_valid_utf8(email, AIC_EMAIL_MAX)) {
         return "must be an e-mail address of at most 254 characters";

@@ -52,8 +52,15 @@ static int error_document(request_rec *r)
     case HTTP_UNAUTHORIZED:
         return aic_send_error(r, status, "unauthenticated",
                               "Sign in first: this API needs credentials.", NULL);
-    case HTTP_FORBIDDEN:
+    case HTTP_FORBIDDEN: {
+        aic_user *user = NULL;
+
+        if (aic_user_current(&user, r, db) == APR_SUCCESS && !user->is_active) {
+            return aic_send_error(r, status, "user_disabled",
+                                  "This account is disabled; ask an administrator.", NULL);
+        }
         return aic_send_error(r, status, "forbidden", "You are not allowed to do this.", NULL);
+    }
     case HTTP_NOT_FOUND:
         return aic_send_error(r, status, "not_found", "No such resource.", NULL);
     case HTTP_REQUEST_ENTITY_TOO_LARGE:
@@ -63,6 +70,20 @@ static int error_document(request_rec *r)
         return aic_send_error(r, status, status >= 500 ? "internal_error" : "http_error",
                               ap_get_status_line(status) + 4, NULL);
     }
+}
+
+/* A disabled account is refused everywhere, whatever it asks for. */
+static int refuse_disabled(request_rec *r, aic_router_kind kind)
+{
+    aic_db *db = NULL;
+    aic_user *user = NULL;
+
+    if (aic_db_acquire(&db, r) != APR_SUCCESS || aic_user_current(&user, r, db) != APR_SUCCESS ||
+        user->is_active) {
+        return OK; /* the endpoint reports database trouble in its own way */
+    }
+    fail(r, kind, HTTP_FORBIDDEN, "user_disabled", "This account is disabled; ask an administrator.");
+    return HTTP_FORBIDDEN;
 }
 
 static int dispatch(request_rec *r, aic_router_kind kind, const aic_route *route,
@@ -118,6 +139,7 @@ static int route_request(request_rec *r, aic_router_kind kind, const char *prefi
     const aic_route *route = NULL;
     const char *allow = NULL;
     apr_table_t *params = apr_table_make(r->pool, 4);
+    int rc;
 
     aic_request_id(r);
     if (strncmp(r->uri, prefix, n) || (r->uri[n] != '/' && r->uri[n] != '\0')) {
@@ -126,6 +148,15 @@ static int route_request(request_rec *r, aic_router_kind kind, const char *prefi
     path = r->uri[n] ? r->uri + n : "/";
     if (kind == AIC_ROUTER_API && r->prev && !strcmp(path, "/v1/_error")) {
         return error_document(r);
+    }
+    if (kind == AIC_ROUTER_ADMIN && r->prev && !strcmp(path, "/_error")) {
+        return aic_page_error(r, aic_original(r)->status,
+                              aic_original(r)->status == HTTP_FORBIDDEN
+                                  ? "This area is for administrators."
+                                  : "This page cannot be shown.");
+    }
+    if (r->user && (rc = refuse_disabled(r, kind)) != OK) {
+        return OK;
     }
     switch (aic_route_find(&route, params, &allow, r->pool, routers[kind], r->method, path)) {
     case AIC_ROUTE_FOUND:
