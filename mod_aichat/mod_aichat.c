@@ -5,15 +5,14 @@
 #include <http_protocol.h>
 #include <http_request.h>
 #include <http_log.h>
-#include <curl/curl.h>
 
 #include "httpd/aic_audit.h"
 #include "httpd/aic_auth.h"
 #include "httpd/aic_config.h"
+#include "httpd/aic_curl.h"
 #include "httpd/aic_db.h"
 #include "httpd/aic_handler.h"
 #include "api/aic_api.h"
-
 
 static int aichat_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
@@ -29,14 +28,7 @@ static int aichat_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     return OK;
 }
 
-static apr_status_t curl_cleanup(void *data)
-{
-    curl_global_cleanup();
-    return APR_SUCCESS;
-}
-
-static int aichat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
-                              server_rec *s)
+static int aichat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     int rc;
 
@@ -44,11 +36,10 @@ static int aichat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
         return rc;
     }
     /* Before any thread exists: libcurl's global init is not thread-safe. */
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    if (aic_curl_global_init(pconf) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "mod_aichat: curl_global_init failed");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    apr_pool_cleanup_register(pconf, NULL, curl_cleanup, apr_pool_cleanup_null);
     return OK;
 }
 
@@ -64,12 +55,11 @@ static void aichat_register_hooks(apr_pool_t *p)
     aic_auth_register(p);
 }
 
-AP_DECLARE_MODULE(aichat) = {
-    STANDARD20_MODULE_STUFF,
-    NULL,                  /* per-directory config */
-    NULL,                  /* merge per-directory */
-    aic_config_create,     /* per-server config */
-    aic_config_merge,      /* merge per-server */
-    aic_directives,        /* directives */
-    aichat_register_hooks, /* hooks */
-    AP_MODULE_FLAG_NONE};
+AP_DECLARE_MODULE(aichat) = {STANDARD20_MODULE_STUFF,
+                             NULL,                  /* per-directory config */
+                             NULL,                  /* merge per-directory */
+                             aic_config_create,     /* per-server config */
+                             aic_config_merge,      /* merge per-server */
+                             aic_directives,        /* directives */
+                             aichat_register_hooks, /* hooks */
+                             AP_MODULE_FLAG_NONE};

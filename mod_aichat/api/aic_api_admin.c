@@ -95,9 +95,8 @@ static const char *read_user_query(user_query *uq, apr_table_t *args, int def, a
     if (strlen(uq->after) > 255 || !aic_valid_utf8(uq->after, 255)) {
         return "after";
     }
-    return (uq->limit = aic_valid_limit(apr_table_get(args, "limit"), def, MAX_PAGE)) < 0
-               ? "limit"
-               : NULL;
+    return (uq->limit = aic_valid_limit(apr_table_get(args, "limit"), def, MAX_PAGE)) < 0 ? "limit"
+                                                                                          : NULL;
 }
 
 static const char *read_audit_query(audit_query *aq, apr_table_t *args, int def)
@@ -123,9 +122,8 @@ static const char *read_audit_query(audit_query *aq, apr_table_t *args, int def)
     if (aq->before && !aic_valid_id_cursor(aq->before)) {
         return "before";
     }
-    return (aq->limit = aic_valid_limit(apr_table_get(args, "limit"), def, MAX_PAGE)) < 0
-               ? "limit"
-               : NULL;
+    return (aq->limit = aic_valid_limit(apr_table_get(args, "limit"), def, MAX_PAGE)) < 0 ? "limit"
+                                                                                          : NULL;
 }
 
 static apr_status_t list_users(aic_json **items, const char **next, aic_ctx *ctx,
@@ -134,9 +132,9 @@ static apr_status_t list_users(aic_json **items, const char **next, aic_ctx *ctx
     request_rec *r = ctx->r;
     const char *pat = like_pattern(r->pool, uq->q), *err = NULL;
     aic_rows rows;
-    apr_status_t rv = aic_db_select(&rows, ctx->db, "admin_users",
-                                    AIC_ARGS(uq->q, pat, pat, pat, uq->after,
-                                             apr_itoa(r->pool, uq->limit)));
+    apr_status_t rv =
+        aic_db_select(&rows, ctx->db, "admin_users",
+                      AIC_ARGS(uq->q, pat, pat, pat, uq->after, apr_itoa(r->pool, uq->limit)));
 
     *next = NULL;
     if (rv != APR_SUCCESS) {
@@ -160,11 +158,10 @@ static apr_status_t list_audit(aic_json **items, const char **next, aic_ctx *ctx
     request_rec *r = ctx->r;
     const char *err = NULL;
     aic_rows rows;
-    apr_status_t rv = aic_db_select(
-        &rows, ctx->db, "admin_audit",
-        AIC_ARGS(aq->user, aq->user, aq->action, aq->action, aq->entity, aq->entity, aq->from,
-                 aq->from, aq->to, aq->to, aq->before, aq->before,
-                 apr_itoa(r->pool, aq->limit)));
+    apr_status_t rv = aic_db_select(&rows, ctx->db, "admin_audit",
+                                    AIC_ARGS(aq->user, aq->user, aq->action, aq->action, aq->entity,
+                                             aq->entity, aq->from, aq->from, aq->to, aq->to,
+                                             aq->before, aq->before, apr_itoa(r->pool, aq->limit)));
 
     *next = NULL;
     if (rv != APR_SUCCESS) {
@@ -206,7 +203,8 @@ static int api_users(aic_ctx *ctx)
 {
     user_query uq;
     aic_json *items = NULL;
-    const char *next = NULL, *bad = read_user_query(&uq, query_args(ctx->r), PAGE_SIZE, ctx->r->pool);
+    const char *next = NULL,
+               *bad = read_user_query(&uq, query_args(ctx->r), PAGE_SIZE, ctx->r->pool);
     apr_status_t rv;
 
     if (bad) {
@@ -254,8 +252,8 @@ static apr_status_t change_user(const char **user_json, const char **problem, ai
     if (role) {
         APR_ARRAY_PUSH(fields, const char *) = "role";
     }
-    return aic_user_update(user_json, ctx, id, "admin_user_update",
-                           AIC_ARGS(is_active, role, id), fields);
+    return aic_user_update(user_json, ctx, id, "admin_user_update", AIC_ARGS(is_active, role, id),
+                           fields);
 }
 
 static int api_user_patch(aic_ctx *ctx)
@@ -409,8 +407,9 @@ static int page_user_post(aic_ctx *ctx)
     apr_status_t rv;
 
     if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33)) {
-        return aic_page_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "This form must be posted from "
-                                                              "the users page.");
+        return aic_page_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE,
+                              "This form must be posted from "
+                              "the users page.");
     }
     if (ap_parse_form_data(r, NULL, &pairs, 8, 4096) != OK) {
         return aic_page_error(r, HTTP_BAD_REQUEST, "The form could not be read.");
@@ -512,12 +511,11 @@ static int page_audit(aic_ctx *ctx)
     }
     ap_rputs("</tbody></table>", r);
     if (next) {
-        const char *q = apr_psprintf(
-            r->pool, "user=%s&action=%s&entity=%s&from=%s&to=%s&before=%s",
-            ap_escape_urlencoded(r->pool, aq.user ? aq.user : ""),
-            ap_escape_urlencoded(r->pool, aq.action ? aq.action : ""),
-            ap_escape_urlencoded(r->pool, aq.entity ? aq.entity : ""),
-            aq.from ? aq.from : "", aq.to ? aq.to : "", next);
+        const char *q = apr_psprintf(r->pool, "user=%s&action=%s&entity=%s&from=%s&to=%s&before=%s",
+                                     ap_escape_urlencoded(r->pool, aq.user ? aq.user : ""),
+                                     ap_escape_urlencoded(r->pool, aq.action ? aq.action : ""),
+                                     ap_escape_urlencoded(r->pool, aq.entity ? aq.entity : ""),
+                                     aq.from ? aq.from : "", aq.to ? aq.to : "", next);
 
         ap_rprintf(r, "<p class=\"pager\"><a href=\"%s/audit?%s\">Older entries</a></p>",
                    aic_e(r, base), aic_e(r, q));

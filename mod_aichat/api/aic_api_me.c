@@ -158,10 +158,10 @@ static int me_patch(aic_ctx *ctx)
     if (!set_name && !set_email) {
         return aic_send_json_text(r, HTTP_OK, ctx->user->json);
     }
-    rv = aic_user_update(&updated, ctx, ctx->user->id, "me_update",
-                         AIC_ARGS(set_name ? "1" : "0", display_name, set_email ? "1" : "0",
-                                  email, ctx->user->id),
-                         fields);
+    rv = aic_user_update(
+        &updated, ctx, ctx->user->id, "me_update",
+        AIC_ARGS(set_name ? "1" : "0", display_name, set_email ? "1" : "0", email, ctx->user->id),
+        fields);
     if (rv != APR_SUCCESS) {
         return aic_user_update_failed(r, rv);
     }

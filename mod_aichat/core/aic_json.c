@@ -3,6 +3,7 @@
 #include <apr_strings.h>
 #include <json-c/json.h>
 #include <string.h>
+#include <math.h>
 
 static apr_status_t json_release(void *data)
 {
@@ -29,6 +30,34 @@ aic_json *aic_json_array(apr_pool_t *p)
     return owned(p, json_object_new_array());
 }
 
+/* 0 when j holds NaN or Infinity, which json-c accepts even when strict. */
+static int all_finite(json_object *j)
+{
+    switch (json_object_get_type(j)) {
+    case json_type_double:
+        return isfinite(json_object_get_double(j));
+    case json_type_array:
+        for (size_t i = 0; i < json_object_array_length(j); i++) {
+            if (!all_finite(json_object_array_get_idx(j, i))) {
+                return 0;
+            }
+        }
+        return 1;
+    case json_type_object: {
+        json_object_object_foreach(j, key, val)
+        {
+            (void)key;
+            if (!all_finite(val)) {
+                return 0;
+            }
+        }
+        return 1;
+    }
+    default:
+        return 1;
+    }
+}
+
 apr_status_t aic_json_parse(aic_json **out, const char **err, apr_pool_t *p, const char *text,
                             apr_size_t len)
 {
@@ -45,7 +74,7 @@ apr_status_t aic_json_parse(aic_json **out, const char **err, apr_pool_t *p, con
     }
     /* Strict RFC 8259 (no trailing commas, no comments...). The terminating
      * NUL is part of the input so that a top-level number ends there. */
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     copy = apr_pstrmemdup(p, text, len);
     if (memchr(text, '\0', len)) {
         *err = "NUL byte in the input";
@@ -59,6 +88,11 @@ apr_status_t aic_json_parse(aic_json **out, const char **err, apr_pool_t *p, con
         *err = (e == json_tokener_continue || (len == 0))
                    ? "unexpected end of input"
                    : apr_pstrdup(p, json_tokener_error_desc(e));
+        rv = APR_EINVAL;
+        goto leave;
+    }
+    if (!all_finite(j)) {
+        *err = "NaN and Infinity are not JSON numbers";
         rv = APR_EINVAL;
         goto leave;
     }
@@ -104,8 +138,7 @@ aic_json *aic_json_get(const aic_json *obj, const char *key)
 
 int aic_json_has(const aic_json *obj, const char *key)
 {
-    return json_object_is_type(obj, json_type_object) &&
-           json_object_object_get_ex(obj, key, NULL);
+    return json_object_is_type(obj, json_type_object) && json_object_object_get_ex(obj, key, NULL);
 }
 
 const char *aic_json_str(const aic_json *v, apr_pool_t *p)

@@ -25,8 +25,8 @@ static const char *parse_seconds(int *out, const char *value, const char *what, 
     long n = strtol(value, &end, 10);
 
     if (!*value || *end || n < 1 || n > 3600) {
-        return apr_psprintf(p, "%s must be a number of seconds between 1 and 3600, not '%s'",
-                            what, value);
+        return apr_psprintf(p, "%s must be a number of seconds between 1 and 3600, not '%s'", what,
+                            value);
     }
     *out = (int)n;
     return NULL;
@@ -45,8 +45,7 @@ static int valid_name(const char *name)
     return 1;
 }
 
-const char *aic_provider_parse(aic_provider_cfg **out, apr_pool_t *p, int argc,
-                               char *const argv[])
+const char *aic_provider_parse(aic_provider_cfg **out, apr_pool_t *p, int argc, char *const argv[])
 {
     aic_provider_cfg *cfg;
     const char *url, *host;
@@ -109,9 +108,19 @@ const char *aic_provider_parse(aic_provider_cfg **out, apr_pool_t *p, int argc,
         } else if (!strncmp(arg, "connect_timeout=", 16)) {
             err = parse_seconds(&cfg->connect_timeout, arg + 16, "connect_timeout", p);
         } else {
-            return apr_psprintf(p, "unknown option '%.40s' (expected key=, timeout= or "
-                                   "connect_timeout=)",
-                                arg);
+            /* Name only an option-like word: a stray argument may be a pasted key. */
+            apr_size_t n = strspn(arg, "abcdefghijklmnopqrstuvwxyz_");
+
+            if (n > 0 && n <= 32 && arg[n] == '=') {
+                return apr_psprintf(p,
+                                    "unknown option '%.*s=' (expected key=, timeout= or "
+                                    "connect_timeout=)",
+                                    (int)n, arg);
+            }
+            return apr_psprintf(p,
+                                "argument %d is not an option (expected key=, timeout= or "
+                                "connect_timeout=; the argument is not repeated here)",
+                                i + 1);
         }
         if (err) {
             return err;

@@ -29,8 +29,7 @@ typedef struct {
  * Parse argc/argv into a new *out allocated from p. Returns NULL on success,
  * otherwise a message naming the faulty argument.
  */
-const char *aic_provider_parse(aic_provider_cfg **out, apr_pool_t *p, int argc,
-                               char *const argv[]);
+const char *aic_provider_parse(aic_provider_cfg **out, apr_pool_t *p, int argc, char *const argv[]);
 
 /** "openai", "anthropic" or "gemini". */
 const char *aic_provider_kind_name(aic_provider_kind kind);

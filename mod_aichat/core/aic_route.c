@@ -63,8 +63,8 @@ static int method_matches(const char *route_method, const char *method)
 }
 
 aic_route_result aic_route_find(const aic_route **found, apr_table_t *params, const char **allow,
-                                apr_pool_t *p, const apr_array_header_t *routes,
-                                const char *method, const char *path)
+                                apr_pool_t *p, const apr_array_header_t *routes, const char *method,
+                                const char *path)
 {
     const char *methods = NULL;
 
@@ -83,8 +83,7 @@ aic_route_result aic_route_find(const aic_route **found, apr_table_t *params, co
             return AIC_ROUTE_FOUND;
         }
         if (!methods || !method_listed(methods, route->method)) {
-            methods = methods ? apr_pstrcat(p, methods, ", ", route->method, NULL)
-                              : route->method;
+            methods = methods ? apr_pstrcat(p, methods, ", ", route->method, NULL) : route->method;
         }
     }
     if (methods) {

@@ -30,7 +30,7 @@ int aic_route_match(apr_table_t *params, const char *pattern, const char *path);
  * *allow receives "GET, PATCH"-style text when the result is AIC_ROUTE_NO_METHOD.
  */
 aic_route_result aic_route_find(const aic_route **found, apr_table_t *params, const char **allow,
-                                apr_pool_t *p, const apr_array_header_t *routes,
-                                const char *method, const char *path);
+                                apr_pool_t *p, const apr_array_header_t *routes, const char *method,
+                                const char *path);
 
 #endif

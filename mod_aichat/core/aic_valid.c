@@ -73,31 +73,53 @@ static char *trimmed(apr_pool_t *p, const char *in)
     return apr_pstrmemdup(p, in, (apr_size_t)(end - in));
 }
 
-const char *aic_valid_display_name(const char **out, apr_pool_t *p, const char *in)
+const char *aic_valid_text(const char **out, apr_pool_t *p, const char *in, apr_size_t min_chars,
+                           apr_size_t max_chars, int multiline)
 {
-    char *name;
+    char *text;
+    apr_size_t n;
 
     if (!in) {
         return "must be text without NUL characters";
     }
-    name = trimmed(p, in);
-
-    if (!aic_valid_utf8(name, 4 * AIC_DISPLAY_NAME_MAX)) {
+    text = trimmed(p, in);
+    if (!aic_valid_utf8(text, (apr_size_t)-1)) {
         return "must be valid UTF-8 text";
     }
-    if (!*name) {
-        return "must not be empty";
+    n = aic_utf8_length(text);
+    if (n < min_chars) {
+        return min_chars == 1 ? "must not be empty" : "is too short";
     }
-    if (aic_utf8_length(name) > AIC_DISPLAY_NAME_MAX) {
-        return "must be at most 100 characters";
+    if (n > max_chars) {
+        return apr_psprintf(p, "must be at most %" APR_SIZE_T_FMT " characters", max_chars);
     }
-    for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
-        if (*c < 0x20 || *c == 0x7F) {
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+        if ((*c < 0x20 && !(multiline && (*c == '\n' || *c == '\t' || *c == '\r'))) || *c == 0x7F) {
             return "must not contain control characters";
         }
     }
-    *out = name;
+    *out = text;
     return NULL;
+}
+
+int aic_valid_slug(const char *s)
+{
+    apr_size_t n = s ? strlen(s) : 0;
+
+    if (n < 1 || n > 63 || s[0] == '-') {
+        return 0;
+    }
+    for (const char *c = s; *c; c++) {
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+const char *aic_valid_display_name(const char **out, apr_pool_t *p, const char *in)
+{
+    return aic_valid_text(out, p, in, 1, AIC_DISPLAY_NAME_MAX, 0);
 }
 
 const char *aic_valid_email(const char **out, apr_pool_t *p, const char *in)

@@ -11,6 +11,14 @@
 
 /** Display name: trimmed, 1..100 characters of valid UTF-8, no control characters. */
 const char *aic_valid_display_name(const char **out, apr_pool_t *p, const char *in);
+/**
+ * Free text: trimmed, valid UTF-8, min_chars..max_chars code points, no control
+ * characters (newlines and tabs allowed when multiline).
+ */
+const char *aic_valid_text(const char **out, apr_pool_t *p, const char *in, apr_size_t min_chars,
+                           apr_size_t max_chars, int multiline);
+/** A catalog slug: ^[a-z0-9][a-z0-9-]{0,62}$. */
+int aic_valid_slug(const char *s);
 /** E-mail address: local@domain, <= 254 bytes, domain with a dot, no spaces; lower-cased domain. */
 const char *aic_valid_email(const char **out, apr_pool_t *p, const char *in);
 /** Role: "user" or "admin". */

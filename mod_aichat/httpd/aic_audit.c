@@ -45,18 +45,17 @@ static apr_status_t write_row(aic_db *db, request_rec *r, int status, const char
 {
     request_rec *orig = aic_original(r);
     aic_req *req = aic_req_get(r);
-    const char *uri = orig->args ? apr_pstrcat(r->pool, orig->uri, "?", orig->args, NULL)
-                                 : orig->uri;
+    const char *uri =
+        orig->args ? apr_pstrcat(r->pool, orig->uri, "?", orig->args, NULL) : orig->uri;
     apr_time_t ms = apr_time_as_msec(apr_time_now() - orig->request_time);
     const char *user = orig->user ? orig->user : r->user;
 
-    return aic_db_exec(
-        NULL, db, "audit_insert",
-        AIC_ARGS(req->user ? req->user->id : NULL, user, user, orig->method, uri,
-                 apr_itoa(r->pool, status), orig->useragent_ip,
-                 apr_table_get(orig->headers_in, "User-Agent"), aic_request_id(r),
-                 apr_psprintf(r->pool, "%" APR_TIME_T_FMT, ms), entity_type, entity_id, action,
-                 old_values, new_values, req->notes));
+    return aic_db_exec(NULL, db, "audit_insert",
+                       AIC_ARGS(req->user ? req->user->id : NULL, user, user, orig->method, uri,
+                                apr_itoa(r->pool, status), orig->useragent_ip,
+                                apr_table_get(orig->headers_in, "User-Agent"), aic_request_id(r),
+                                apr_psprintf(r->pool, "%" APR_TIME_T_FMT, ms), entity_type,
+                                entity_id, action, old_values, new_values, req->notes));
 }
 
 apr_status_t aic_audit_change(aic_db *db, request_rec *r, int status, const char *action,
@@ -89,8 +88,7 @@ int aic_audit_log_transaction(request_rec *r)
         return DECLINED;
     }
     status = orig->status;
-    if (!conf->audit_reads && status < 400 &&
-        (orig->method_number == M_GET || orig->header_only)) {
+    if (!conf->audit_reads && status < 400 && (orig->method_number == M_GET || orig->header_only)) {
         return DECLINED;
     }
     if (req->db_down) {

@@ -67,14 +67,14 @@ apr_status_t aic_user_current(struct aic_user **user, request_rec *r, aic_db *db
         /* First request of a user another Apache module authenticated. */
         int created = 0;
 
-        rv = aic_db_exec(&created, db, "auth_user_provision",
-                         AIC_ARGS(r->user, r->user,
-                                  apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
-                                               conf->default_credits)));
+        rv = aic_db_exec(
+            &created, db, "auth_user_provision",
+            AIC_ARGS(r->user, r->user,
+                     apr_psprintf(r->pool, "%" APR_INT64_T_FMT, conf->default_credits)));
         if (rv == APR_SUCCESS) {
             if (created) {
-                ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                              "mod_aichat: provisioned user %s", r->user);
+                ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "mod_aichat: provisioned user %s",
+                              r->user);
                 req->notes = "{\"provisioned\":true}";
             }
             rv = load(user, &stale, r, db);
@@ -130,8 +130,9 @@ static const char *parse_role(cmd_parms *cmd, const char *require_line,
     }
     while (*(role = ap_getword_white(cmd->temp_pool, &line))) {
         if (strcmp(role, "user") && strcmp(role, "admin")) {
-            return apr_psprintf(cmd->pool, "Require aichat-role: unknown role '%s' (use user or "
-                                           "admin)",
+            return apr_psprintf(cmd->pool,
+                                "Require aichat-role: unknown role '%s' (use user or "
+                                "admin)",
                                 role);
         }
     }
@@ -156,8 +157,8 @@ int aic_csrf_check(request_rec *r, int html)
                          apr_table_get(r->headers_in, "Host"), conf->public_url)) {
         return OK;
     }
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                  "mod_aichat: refused a cross-site %s (Origin %s)", r->method,
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "mod_aichat: refused a cross-site %s (Origin %s)",
+                  r->method,
                   apr_table_get(r->headers_in, "Origin") ? "foreign" : "absent, Referer foreign");
     if (html) {
         aic_page_error(r, HTTP_FORBIDDEN, "This request came from another site and was refused.");

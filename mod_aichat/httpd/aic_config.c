@@ -28,7 +28,8 @@ void *aic_config_merge(apr_pool_t *p, void *base_, void *add_)
     conf->providers = add->providers ? add->providers : base->providers;
     conf->max_body = add->max_body >= 0 ? add->max_body : base->max_body;
     conf->public_url = add->public_url ? add->public_url : base->public_url;
-    conf->default_credits = add->default_credits >= 0 ? add->default_credits : base->default_credits;
+    conf->default_credits =
+        add->default_credits >= 0 ? add->default_credits : base->default_credits;
     conf->audit_reads = add->audit_reads >= 0 ? add->audit_reads : base->audit_reads;
     conf->base_uri = add->base_uri ? add->base_uri : base->base_uri;
     return conf;
@@ -82,8 +83,9 @@ static const char *set_max_body(cmd_parms *cmd, void *dconf, const char *arg)
     apr_int64_t n = apr_strtoi64(arg, &end, 10);
 
     if (!*arg || *end || n < 1024 || n > 64 * 1024 * 1024) {
-        return apr_psprintf(cmd->pool, "%s: '%s' must be a number of bytes between 1024 and "
-                                       "67108864",
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' must be a number of bytes between 1024 and "
+                            "67108864",
                             cmd->cmd->name, arg);
     }
     conf_of(cmd)->max_body = (apr_off_t)n;
@@ -96,8 +98,9 @@ static const char *set_public_url(cmd_parms *cmd, void *dconf, const char *arg)
 
     if ((strncmp(arg, "https://", 8) && strncmp(arg, "http://", 7)) ||
         strpbrk(arg, " \t\"'<>\\?#")) {
-        return apr_psprintf(cmd->pool, "%s: '%s' must be an absolute http(s) URL such as "
-                                       "https://chat.example.com",
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' must be an absolute http(s) URL such as "
+                            "https://chat.example.com",
                             cmd->cmd->name, arg);
     }
     while (len > 0 && arg[len - 1] == '/') {
@@ -131,8 +134,8 @@ static const char *set_base_uri(cmd_parms *cmd, void *dconf, const char *arg)
     apr_size_t len = strlen(arg);
 
     if (arg[0] != '/' || strpbrk(arg, " \t\"'<>\\?#%")) {
-        return apr_psprintf(cmd->pool, "%s: '%s' must be a path starting with '/'",
-                            cmd->cmd->name, arg);
+        return apr_psprintf(cmd->pool, "%s: '%s' must be a path starting with '/'", cmd->cmd->name,
+                            arg);
     }
     while (len > 0 && arg[len - 1] == '/') {
         len--;
@@ -157,6 +160,24 @@ const command_rec aic_directives[] = {
                   "where the chat lives: API at BASE/api, admin at BASE/admin (default /chat)"),
     {NULL}};
 
+/* Provider names are [A-Za-z0-9._-] (checked by the directive), so they
+ * need no quoting inside an array literal. */
+static void derive_provider_lists(aic_server_conf *conf, apr_pool_t *p)
+{
+    const char *all = "", *keyed = "";
+
+    for (int i = 0; i < conf->providers->nelts; i++) {
+        const aic_provider_cfg *prov = APR_ARRAY_IDX(conf->providers, i, aic_provider_cfg *);
+
+        all = apr_pstrcat(p, all, *all ? "," : "", prov->name, NULL);
+        if (prov->key) {
+            keyed = apr_pstrcat(p, keyed, *keyed ? "," : "", prov->name, NULL);
+        }
+    }
+    conf->providers_sql = apr_pstrcat(p, "{", all, "}", NULL);
+    conf->keyed_sql = apr_pstrcat(p, "{", keyed, "}", NULL);
+}
+
 int aic_config_post(apr_pool_t *pconf, server_rec *s)
 {
     for (server_rec *sp = s; sp; sp = sp->next) {
@@ -178,8 +199,8 @@ int aic_config_post(apr_pool_t *pconf, server_rec *s)
             conf->providers = apr_array_make(pconf, 1, sizeof(aic_provider_cfg *));
         }
         /* Keys of the main server's providers are resolved once; vhosts share them. */
-        if (sp != s && conf->providers == ((aic_server_conf *)ap_get_module_config(
-                                               s->module_config, &aichat_module))
+        if (sp != s && conf->providers == ((aic_server_conf *)ap_get_module_config(s->module_config,
+                                                                                   &aichat_module))
                                               ->providers) {
             continue;
         }
@@ -194,6 +215,11 @@ int aic_config_post(apr_pool_t *pconf, server_rec *s)
                              prov->name, err);
             }
         }
+    }
+    for (server_rec *sp = s; sp; sp = sp->next) {
+        aic_server_conf *conf = ap_get_module_config(sp->module_config, &aichat_module);
+
+        derive_provider_lists(conf, pconf);
     }
     return OK;
 }

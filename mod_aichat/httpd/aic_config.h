@@ -17,6 +17,9 @@ typedef struct {
     apr_int64_t default_credits;   /**< -1 = unset */
     int audit_reads;               /**< -1 = unset */
     const char *base_uri;          /**< NULL = unset; default "/chat" */
+    /* Derived at startup: provider names as PostgreSQL array literals. */
+    const char *providers_sql; /**< every configured provider, e.g. {openai,google} */
+    const char *keyed_sql;     /**< those whose key is present */
 } aic_server_conf;
 
 extern const command_rec aic_directives[];

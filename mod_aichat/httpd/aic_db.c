@@ -27,7 +27,7 @@ struct aic_db {
 
 static const aic_stmt *tables[MAX_TABLES];
 static int ntables;
-static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) * dbd_acquire;
 static module *dbd_module_rec;
 
 /* Reserved key in a connection's statement hash: the PostgreSQL backend pid
@@ -151,8 +151,8 @@ static apr_status_t failure(aic_db *db, int rc, const char *label)
         aic_req_mark_db_down(db->r);
         rv = AIC_DB_EDOWN;
     } else {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, "mod_aichat: statement %s failed: %s",
-                      label, apr_dbd_error(db->dbd->driver, db->dbd->handle, rc));
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, "mod_aichat: statement %s failed: %s", label,
+                      apr_dbd_error(db->dbd->driver, db->dbd->handle, rc));
         rv = APR_EGENERAL;
     }
     if (db->trans && db->trans_error == APR_SUCCESS) {
@@ -301,7 +301,8 @@ apr_status_t aic_db_select(aic_rows *out, aic_db *db, const char *label, int nar
     }
     out->nrows = apr_dbd_num_tuples(db->dbd->driver, res);
     out->ncols = apr_dbd_num_cols(db->dbd->driver, res);
-    out->cells = apr_pcalloc(db->r->pool, sizeof(char *) * (apr_size_t)(out->nrows * out->ncols + 1));
+    out->cells =
+        apr_pcalloc(db->r->pool, sizeof(char *) * (apr_size_t)(out->nrows * out->ncols + 1));
     for (int i = 0; i < out->nrows; i++) {
         if (apr_dbd_get_row(db->dbd->driver, db->r->pool, res, &row, i + 1) != 0) {
             return failure(db, -1, label);
@@ -361,8 +362,7 @@ apr_status_t aic_db_exec(int *affected, aic_db *db, const char *label, int nargs
 
 apr_status_t aic_db_begin(aic_db *db)
 {
-    int rc = apr_dbd_transaction_start(db->dbd->driver, db->r->pool, db->dbd->handle,
-                                       &db->trans);
+    int rc = apr_dbd_transaction_start(db->dbd->driver, db->r->pool, db->dbd->handle, &db->trans);
 
     db->trans_error = APR_SUCCESS;
     if (rc != 0) {

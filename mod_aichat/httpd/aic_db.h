@@ -31,9 +31,11 @@ typedef struct {
 } aic_rows;
 
 /** Count and array of a literal argument list: AIC_ARGS("a", b). */
-#define AIC_ARGS(...)                                                                          \
-    (int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *)),                       \
-        (const char *const[]){__VA_ARGS__}
+#define AIC_ARGS(...)                                                                              \
+    (int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *)), (const char *const[])     \
+    {                                                                                              \
+        __VA_ARGS__                                                                                \
+    }
 
 /** Forget registered tables (pre_config: configuration is read again on restart). */
 void aic_db_reset(void);

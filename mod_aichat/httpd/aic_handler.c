@@ -64,8 +64,7 @@ static int error_document(request_rec *r)
     case HTTP_NOT_FOUND:
         return aic_send_error(r, status, "not_found", "No such resource.", NULL);
     case HTTP_REQUEST_ENTITY_TOO_LARGE:
-        return aic_send_error(r, status, "body_too_large", "The request body is too large.",
-                              NULL);
+        return aic_send_error(r, status, "body_too_large", "The request body is too large.", NULL);
     default:
         return aic_send_error(r, status, status >= 500 ? "internal_error" : "http_error",
                               ap_get_status_line(status) + 4, NULL);
@@ -82,7 +81,8 @@ static int refuse_disabled(request_rec *r, aic_router_kind kind)
         user->is_active) {
         return OK; /* the endpoint reports database trouble in its own way */
     }
-    fail(r, kind, HTTP_FORBIDDEN, "user_disabled", "This account is disabled; ask an administrator.");
+    fail(r, kind, HTTP_FORBIDDEN, "user_disabled",
+         "This account is disabled; ask an administrator.");
     return HTTP_FORBIDDEN;
 }
 
@@ -114,9 +114,9 @@ static int dispatch(request_rec *r, aic_router_kind kind, const aic_route *route
             return fail(r, kind, HTTP_UNAUTHORIZED, "unauthenticated", "Sign in first.");
         }
         if (rv != APR_SUCCESS) {
-            return kind == AIC_ROUTER_ADMIN ? fail(r, kind, HTTP_SERVICE_UNAVAILABLE, "",
-                                                   "The database is unavailable.")
-                                            : aic_send_db_error(r, rv);
+            return kind == AIC_ROUTER_ADMIN
+                       ? fail(r, kind, HTTP_SERVICE_UNAVAILABLE, "", "The database is unavailable.")
+                       : aic_send_db_error(r, rv);
         }
         if (!ctx.user->is_active) {
             return fail(r, kind, HTTP_FORBIDDEN, "user_disabled",

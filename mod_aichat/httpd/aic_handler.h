@@ -14,9 +14,9 @@
 typedef struct {
     request_rec *r;
     const aic_server_conf *conf;
-    aic_db *db;           /**< NULL for AIC_EP_OWN_DB endpoints */
-    aic_user *user;       /**< NULL for AIC_EP_PUBLIC endpoints */
-    apr_table_t *params;  /**< {name} values from the route pattern */
+    aic_db *db;          /**< NULL for AIC_EP_OWN_DB endpoints */
+    aic_user *user;      /**< NULL for AIC_EP_PUBLIC endpoints */
+    apr_table_t *params; /**< {name} values from the route pattern */
 } aic_ctx;
 
 typedef int (*aic_endpoint_fn)(aic_ctx *ctx);

@@ -124,7 +124,7 @@ int aic_read_json_object(aic_json **out, request_rec *r)
     *out = NULL;
     if (!is_json_type(apr_table_get(r->headers_in, "Content-Type"))) {
         return refuse(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
-                              "The request body must be application/json.");
+                      "The request body must be application/json.");
     }
     if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) {
         return refuse(r, HTTP_BAD_REQUEST, "bad_request", "The request body is invalid.");
@@ -144,26 +144,24 @@ int aic_read_json_object(aic_json **out, request_rec *r)
         }
         if (n < 0) {
             return refuse(r, HTTP_BAD_REQUEST, "bad_request",
-                                  "The request body could not be read.");
+                          "The request body could not be read.");
         }
     }
     if (aic_json_parse(out, &err, r->pool, buf, (apr_size_t)len) != APR_SUCCESS) {
         return refuse(r, HTTP_BAD_REQUEST, "malformed_json",
-                              apr_pstrcat(r->pool, "The request body is not valid JSON: ", err,
-                                          NULL));
+                      apr_pstrcat(r->pool, "The request body is not valid JSON: ", err, NULL));
     }
     if (aic_json_typeof(*out) != AIC_JSON_OBJECT) {
         *out = NULL;
         return refuse(r, HTTP_BAD_REQUEST, "invalid_body",
-                              "The request body must be a JSON object.");
+                      "The request body must be a JSON object.");
     }
     return OK;
 
 too_large:
     /* Keep-alive would need the rest of the body read; close instead. */
     r->connection->keepalive = AP_CONN_CLOSE;
-    return refuse(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "body_too_large",
-                          apr_psprintf(r->pool, "The request body exceeds %" APR_OFF_T_FMT
-                                                " bytes.",
-                                       limit));
+    return refuse(
+        r, HTTP_REQUEST_ENTITY_TOO_LARGE, "body_too_large",
+        apr_psprintf(r->pool, "The request body exceeds %" APR_OFF_T_FMT " bytes.", limit));
 }
