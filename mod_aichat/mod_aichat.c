@@ -22,9 +22,13 @@ static int aichat_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     aic_db_register(aic_audit_stmts);
     aic_db_register(aic_me_stmts);
     aic_db_register(aic_admin_stmts);
+    aic_db_register(aic_catalog_stmts);
+    aic_db_register(aic_admin_catalog_stmts);
     aic_handler_routes(AIC_ROUTER_API, aic_me_routes);
     aic_handler_routes(AIC_ROUTER_API, aic_admin_api_routes);
+    aic_handler_routes(AIC_ROUTER_API, aic_catalog_routes);
     aic_handler_routes(AIC_ROUTER_ADMIN, aic_admin_page_routes);
+    aic_handler_routes(AIC_ROUTER_ADMIN, aic_catalog_page_routes);
     return OK;
 }
 
@@ -43,12 +47,18 @@ static int aichat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     return OK;
 }
 
+static void aichat_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    aic_catalog_child_init(pchild);
+}
+
 static void aichat_register_hooks(apr_pool_t *p)
 {
     static const char *const after_dbd[] = {"mod_dbd.c", NULL};
 
     ap_hook_pre_config(aichat_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(aichat_post_config, after_dbd, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(aichat_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_header_parser(aic_db_header_parser, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(aic_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(aic_audit_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);

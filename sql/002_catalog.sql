@@ -34,9 +34,11 @@ CREATE INDEX ai_tools_name ON ai_tools (name, id) WHERE is_active;
 CREATE INDEX ai_tools_newest ON ai_tools (created_at DESC, id DESC) WHERE is_active;
 CREATE INDEX ai_tools_category ON ai_tools (category_id);
 CREATE INDEX ai_tools_provider ON ai_tools (provider);
--- Search as you type: substring matches (ILIKE '%q%').
-CREATE INDEX ai_tools_search ON ai_tools
-    USING gin ((name || ' ' || display_name || ' ' || slug || ' ' || description) gin_trgm_ops);
+-- Search as you type: substring matches (ILIKE '%q%') on each searched column.
+CREATE INDEX ai_tools_name_trgm ON ai_tools USING gin (name gin_trgm_ops);
+CREATE INDEX ai_tools_display_name_trgm ON ai_tools USING gin (display_name gin_trgm_ops);
+CREATE INDEX ai_tools_slug_trgm ON ai_tools USING gin (slug gin_trgm_ops);
+CREATE INDEX ai_tools_description_trgm ON ai_tools USING gin (description gin_trgm_ops);
 
 CREATE TABLE user_favorite_tools (
     user_id  uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,

@@ -401,36 +401,15 @@ static int page_users(aic_ctx *ctx)
 static int page_user_post(aic_ctx *ctx)
 {
     request_rec *r = ctx->r;
-    apr_array_header_t *pairs = NULL;
-    const char *action = NULL, *role = NULL, *is_active = NULL, *updated = NULL, *problem = NULL;
-    const char *ct = apr_table_get(r->headers_in, "Content-Type");
+    apr_table_t *form = aic_page_form(r);
+    const char *action, *role, *is_active = NULL, *updated = NULL, *problem = NULL;
     apr_status_t rv;
 
-    if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33)) {
-        return aic_page_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE,
-                              "This form must be posted from "
-                              "the users page.");
+    if (!form) {
+        return OK;
     }
-    if (ap_parse_form_data(r, NULL, &pairs, 8, 4096) != OK) {
-        return aic_page_error(r, HTTP_BAD_REQUEST, "The form could not be read.");
-    }
-    while (pairs && !apr_is_empty_array(pairs)) {
-        ap_form_pair_t *pair = (ap_form_pair_t *)apr_array_pop(pairs);
-        apr_off_t len = 0;
-        apr_size_t size;
-        char *value;
-
-        apr_brigade_length(pair->value, 1, &len);
-        size = (apr_size_t)len;
-        value = apr_palloc(r->pool, size + 1);
-        apr_brigade_flatten(pair->value, value, &size);
-        value[size] = '\0';
-        if (!strcmp(pair->name, "action")) {
-            action = value;
-        } else if (!strcmp(pair->name, "role")) {
-            role = value;
-        }
-    }
+    action = apr_table_get(form, "action");
+    role = apr_table_get(form, "role");
     if (action && !strcmp(action, "enable")) {
         is_active = "true";
         role = NULL;

@@ -3,6 +3,7 @@
 #include "aic_http.h"
 
 #include <http_protocol.h>
+#include <util_script.h>
 #include <apr_strings.h>
 
 #include "core/aic_html.h"
@@ -12,7 +13,10 @@
 static const struct {
     const char *key;
     const char *label;
-} nav[] = {{"", "Overview"}, {"users", "Users"}, {"audit", "Audit log"}};
+} nav[] = {{"", "Overview"},
+           {"users", "Users"},
+           {"catalog", "Catalog"},
+           {"audit", "Audit log"}};
 
 const char *aic_e(request_rec *r, const char *s)
 {
@@ -68,4 +72,34 @@ int aic_page_redirect(request_rec *r, const char *location)
     apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
     r->status = HTTP_SEE_OTHER;
     return OK;
+}
+
+apr_table_t *aic_page_form(request_rec *r)
+{
+    apr_array_header_t *pairs = NULL;
+    apr_table_t *form = apr_table_make(r->pool, 16);
+    const char *ct = apr_table_get(r->headers_in, "Content-Type");
+
+    if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33)) {
+        aic_page_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "This form must be posted from its page.");
+        return NULL;
+    }
+    if (ap_parse_form_data(r, NULL, &pairs, 32, 65536) != OK) {
+        aic_page_error(r, HTTP_BAD_REQUEST, "The form could not be read.");
+        return NULL;
+    }
+    while (pairs && !apr_is_empty_array(pairs)) {
+        ap_form_pair_t *pair = (ap_form_pair_t *)apr_array_pop(pairs);
+        apr_off_t len = 0;
+        apr_size_t size;
+        char *value;
+
+        apr_brigade_length(pair->value, 1, &len);
+        size = (apr_size_t)len;
+        value = apr_palloc(r->pool, size + 1);
+        apr_brigade_flatten(pair->value, value, &size);
+        value[size] = '\0';
+        apr_table_setn(form, pair->name, value);
+    }
+    return form;
 }

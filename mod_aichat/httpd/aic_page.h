@@ -16,4 +16,10 @@ int aic_page_error(request_rec *r, int status, const char *message);
 /** 303 See Other to location (a path under the admin area). Returns OK. */
 int aic_page_redirect(request_rec *r, const char *location);
 
+/**
+ * The fields of an application/x-www-form-urlencoded POST (at most 32, 64 KB).
+ * Returns NULL (after sending an error page) when the body is not such a form.
+ */
+apr_table_t *aic_page_form(request_rec *r);
+
 #endif

@@ -1,0 +1,989 @@
+/* The catalog: categories, models (ai_tools), favourites and providers, for
+ * users, and their administration (JSON under /v1/admin; the admin pages
+ * share the save/delete functions below). */
+#include "aic_api.h"
+#include "httpd/aic_audit.h"
+#include "httpd/aic_curl.h"
+
+#include <http_protocol.h>
+#include <http_log.h>
+#include <util_script.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <apr_hash.h>
+#include <apr_thread_mutex.h>
+
+#include "core/aic_ids.h"
+#include "core/aic_valid.h"
+
+APLOG_USE_MODULE(aichat);
+
+#define TOOLS_PAGE     20
+#define TOOLS_PAGE_MAX 100
+
+/* The filters shared by the three sort orders of GET /tools. Parameters: user,
+ * category x2, provider x2, q, pattern x4, favourites only. */
+#define TOOL_FILTERS                                                                           \
+    " FROM ai_tools t LEFT JOIN user_favorite_tools f ON f.tool_id = t.id"                     \
+    " AND f.user_id = %s::uuid"                                                                \
+    " WHERE t.is_active AND (%s::uuid IS NULL OR t.category_id = %s::uuid)"                    \
+    " AND (%s::text IS NULL OR t.provider = %s)"                                               \
+    " AND (%s::text IS NULL OR t.name ILIKE %s OR t.display_name ILIKE %s"                     \
+    " OR t.slug ILIKE %s OR t.description ILIKE %s)"                                           \
+    " AND (NOT %s::boolean OR f.user_id IS NOT NULL)"
+
+/* One page in one sort order: KEYSET takes (present, value, id) from the
+ * cursor; LAST builds the next cursor from the page's last row. Then limit,
+ * the provider lists, limit again. */
+#define TOOL_PAGE(KEYSET, ORDER, LAST, REVERSE)                                                \
+    "WITH page AS (SELECT t AS tool, t.id, t.name, t.popularity, t.created_at,"                \
+    " (f.user_id IS NOT NULL) AS fav" TOOL_FILTERS " AND " KEYSET " ORDER BY " ORDER           \
+    " LIMIT %s::int)"                                                                          \
+    " SELECT json_build_object('items', coalesce(json_agg(tool_json(tool, %s::text[],"         \
+    " %s::text[], fav) ORDER BY " ORDER "), '[]'::json), 'next', CASE WHEN count(*) ="         \
+    " %s::int THEN (SELECT encode(convert_to(" LAST ", 'UTF8'), 'hex') FROM page ORDER BY "    \
+    REVERSE " LIMIT 1) END)::text FROM page"
+
+const aic_stmt aic_catalog_stmts[] = {
+    {"catalog_categories",
+     "SELECT json_build_object('items', coalesce(json_agg(category_json(c) ORDER BY c.name),"
+     " '[]'::json))::text FROM categories c"},
+    {"catalog_tools_popularity",
+     TOOL_PAGE("(%s::text IS NULL OR (t.popularity, t.id) < (%s::bigint, %s::uuid))",
+               "popularity DESC, id DESC", "'p|' || id || '|' || popularity", "popularity, id")},
+    {"catalog_tools_name",
+     TOOL_PAGE("(%s::text IS NULL OR (t.name, t.id) > (%s::text, %s::uuid))", "name, id",
+               "'n|' || id || '|' || name", "name DESC, id DESC")},
+    {"catalog_tools_newest",
+     TOOL_PAGE("(%s::text IS NULL OR (t.created_at, t.id) < (timestamptz 'epoch' + %s::bigint"
+               " * interval '1 microsecond', %s::uuid))",
+               "created_at DESC, id DESC",
+               "'c|' || id || '|' || (extract(epoch FROM created_at) * 1000000)::bigint",
+               "created_at, id")},
+    {"catalog_tool",
+     "SELECT tool_json(t, %s::text[], %s::text[], EXISTS (SELECT 1 FROM user_favorite_tools f"
+     " WHERE f.tool_id = t.id AND f.user_id = %s::uuid))::text FROM ai_tools t"
+     " WHERE t.slug = %s AND (t.is_active OR %s::boolean)"},
+    {"catalog_tool_id", "SELECT id::text FROM ai_tools WHERE slug = %s AND is_active"},
+    {"catalog_favorite_add",
+     "INSERT INTO user_favorite_tools (user_id, tool_id) VALUES (%s::uuid, %s::uuid)"
+     " ON CONFLICT DO NOTHING"},
+    {"catalog_favorite_remove",
+     "DELETE FROM user_favorite_tools WHERE user_id = %s::uuid AND tool_id = %s::uuid"},
+    {"catalog_favorites",
+     "SELECT json_build_object('items', coalesce(json_agg(tool_json(t, %s::text[], %s::text[],"
+     " true) ORDER BY f.added_at DESC, t.id), '[]'::json))::text FROM user_favorite_tools f"
+     " JOIN ai_tools t ON t.id = f.tool_id WHERE f.user_id = %s::uuid AND t.is_active"},
+    {"catalog_admin_tools",
+     "SELECT json_build_object('items', coalesce(json_agg(tool_json(t, %s::text[], %s::text[],"
+     " false) ORDER BY t.name, t.id), '[]'::json))::text FROM ai_tools t"},
+    {"catalog_tool_lock",
+     "SELECT tool_json(t, %s::text[], %s::text[], false)::text, t.id::text FROM ai_tools t"
+     " WHERE t.slug = %s FOR UPDATE"},
+    {"catalog_category_exists", "SELECT 1 FROM categories WHERE id = %s::uuid FOR KEY SHARE"},
+    {"catalog_slug_taken",
+     "SELECT 1 FROM ai_tools WHERE slug = %s AND id IS DISTINCT FROM %s::uuid"},
+    {"catalog_tool_insert",
+     "INSERT INTO ai_tools (slug, name, display_name, avatar, provider, model_id, description,"
+     " category_id, api_key_required, capabilities, default_settings, is_active)"
+     " VALUES (%s, %s, %s, %s, %s, %s, %s, %s::uuid, %s::boolean, %s::jsonb, %s::jsonb,"
+     " %s::boolean) ON CONFLICT (slug) DO NOTHING"
+     " RETURNING tool_json(ai_tools, %s::text[], %s::text[], false)::text, id::text"},
+    {"catalog_tool_update",
+     "UPDATE ai_tools SET slug = %s, name = %s, display_name = %s, avatar = %s, provider = %s,"
+     " model_id = %s, description = %s, category_id = %s::uuid,"
+     " api_key_required = %s::boolean, capabilities = %s::jsonb, default_settings = %s::jsonb,"
+     " is_active = %s::boolean, updated_at = now() WHERE id = %s::uuid"
+     " RETURNING tool_json(ai_tools, %s::text[], %s::text[], false)::text"},
+    {"catalog_tool_delete", "DELETE FROM ai_tools WHERE id = %s::uuid"},
+    {"catalog_category_insert",
+     "INSERT INTO categories (name, description, icon) VALUES (%s, %s, %s)"
+     " ON CONFLICT (name) DO NOTHING RETURNING category_json(categories)::text, id::text"},
+    {"catalog_category_lock",
+     "SELECT category_json(c)::text, (SELECT count(*) FROM ai_tools t"
+     " WHERE t.category_id = c.id)::text FROM categories c WHERE c.id = %s::uuid FOR UPDATE"},
+    {"catalog_category_name_taken", "SELECT 1 FROM categories WHERE name = %s AND id <> %s::uuid"},
+    {"catalog_category_update",
+     "UPDATE categories SET name = %s, description = %s, icon = %s, updated_at = now()"
+     " WHERE id = %s::uuid RETURNING category_json(categories)::text"},
+    {"catalog_category_delete", "DELETE FROM categories WHERE id = %s::uuid"},
+    {NULL, NULL}};
+
+/* ---- small helpers ---- */
+
+static const aic_result ok_result = {HTTP_OK, NULL, NULL, NULL, NULL};
+
+static aic_result invalid(const char *field, const char *message)
+{
+    aic_result res = {HTTP_UNPROCESSABLE_ENTITY, "invalid_field", field, message, NULL};
+    return res;
+}
+
+static aic_result db_failure(apr_status_t rv)
+{
+    aic_result res = {HTTP_SERVICE_UNAVAILABLE, "database_unavailable", NULL,
+                      "The database is unavailable; try again shortly.", NULL};
+
+    if (rv != AIC_DB_EDOWN && rv != AIC_DB_ESCHEMA) {
+        res.status = HTTP_INTERNAL_SERVER_ERROR;
+        res.code = "internal_error";
+        res.message = "The change could not be saved.";
+    }
+    return res;
+}
+
+static aic_result not_found(const char *what)
+{
+    aic_result res = {HTTP_NOT_FOUND, "not_found", NULL, what, NULL};
+    return res;
+}
+
+int aic_send_result(request_rec *r, const aic_result *res)
+{
+    if (res->status >= 400) {
+        if (res->status == HTTP_SERVICE_UNAVAILABLE) {
+            apr_table_setn(r->err_headers_out, "Retry-After", "5");
+        }
+        return aic_send_error(r, res->status, res->code, res->message, res->field);
+    }
+    if (res->status == HTTP_NO_CONTENT) {
+        r->status = HTTP_NO_CONTENT;
+        apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
+        return OK;
+    }
+    return aic_send_json_text(r, res->status, res->json);
+}
+
+static const char *user_id(aic_ctx *ctx)
+{
+    return ctx->user ? ctx->user->id : NULL;
+}
+
+/* q as an ILIKE pattern matching it literally anywhere. */
+static const char *contains_pattern(apr_pool_t *p, const char *q)
+{
+    apr_size_t n = strlen(q);
+    char *out = apr_palloc(p, 2 * n + 3), *o = out;
+
+    *o++ = '%';
+    for (const char *c = q; *c; c++) {
+        if (*c == '%' || *c == '_' || *c == '\\') {
+            *o++ = '\\';
+        }
+        *o++ = *c;
+    }
+    *o++ = '%';
+    *o = '\0';
+    return out;
+}
+
+static int send_db_text(request_rec *r, apr_status_t rv, const char *text, const char *missing)
+{
+    if (rv == APR_NOTFOUND) {
+        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", missing, NULL);
+    }
+    if (rv != APR_SUCCESS) {
+        aic_result res = db_failure(rv);
+        return aic_send_result(r, &res);
+    }
+    return aic_send_json_text(r, HTTP_OK, text);
+}
+
+/* ---- reading ---- */
+
+static int categories(aic_ctx *ctx)
+{
+    const char *text = NULL;
+    apr_status_t rv = aic_db_value(&text, ctx->db, "catalog_categories", 0, NULL);
+
+    return send_db_text(ctx->r, rv, text, NULL);
+}
+
+typedef struct {
+    const char *label;
+    char kind; /* the cursor's kind for this sort */
+} sort_order;
+
+static const sort_order sorts[] = {{"catalog_tools_popularity", 'p'},
+                                   {"catalog_tools_name", 'n'},
+                                   {"catalog_tools_newest", 'c'}};
+
+/* Decode a cursor "K|uuid|value" issued for sort kind; NULL when it is not one. */
+static const char *read_cursor(const char **id, const char **value, apr_pool_t *p,
+                               const char *after, char kind)
+{
+    const char *text = aic_hex_decode(p, after);
+    const char *bar;
+
+    if (!text || text[0] != kind || text[1] != '|' || strlen(text) < 39 || text[38] != '|') {
+        return "after";
+    }
+    *id = apr_pstrmemdup(p, text + 2, 36);
+    *value = text + 39;
+    bar = *value;
+    if (!aic_valid_uuid(*id) || !aic_valid_utf8(bar, 4096)) {
+        return "after";
+    }
+    if (kind != 'n') {
+        const char *c = *value + (**value == '-' && kind == 'c');
+
+        if (!*c || strlen(c) > 18) {
+            return "after";
+        }
+        for (; *c; c++) {
+            if (!apr_isdigit(*c)) {
+                return "after";
+            }
+        }
+    }
+    return NULL;
+}
+
+static int tools(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    apr_table_t *args = NULL;
+    const char *sort, *category, *provider, *q, *favorites, *after, *bad = NULL;
+    const char *pattern = NULL, *cursor_id = NULL, *cursor_value = NULL, *text = NULL;
+    const sort_order *order = NULL;
+    int limit;
+    apr_status_t rv;
+
+    ap_args_to_table(r, &args);
+    sort = apr_table_get(args, "sort");
+    category = apr_table_get(args, "category");
+    provider = apr_table_get(args, "provider");
+    q = apr_table_get(args, "q");
+    favorites = apr_table_get(args, "favorites");
+    after = apr_table_get(args, "after");
+    limit = aic_valid_limit(apr_table_get(args, "limit"), TOOLS_PAGE, TOOLS_PAGE_MAX);
+
+    if (!sort || !strcmp(sort, "popularity")) {
+        order = &sorts[0];
+    } else if (!strcmp(sort, "name")) {
+        order = &sorts[1];
+    } else if (!strcmp(sort, "newest")) {
+        order = &sorts[2];
+    } else {
+        bad = "sort";
+    }
+    if (!bad && limit < 0) {
+        bad = "limit";
+    }
+    if (!bad && category && *category && !aic_valid_uuid(category)) {
+        bad = "category";
+    }
+    if (!bad && provider && (!*provider || !aic_valid_utf8(provider, 64))) {
+        bad = "provider";
+    }
+    if (!bad && q && !aic_valid_utf8(q, 400)) {
+        bad = "q";
+    }
+    if (!bad && favorites && strcmp(favorites, "true") && strcmp(favorites, "false") &&
+        strcmp(favorites, "1") && strcmp(favorites, "0")) {
+        bad = "favorites";
+    }
+    if (!bad && after && *after) {
+        bad = read_cursor(&cursor_id, &cursor_value, r->pool, after, order->kind);
+    }
+    if (bad) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              apr_psprintf(r->pool, "'%s' is not valid here.", bad), bad);
+    }
+    category = (category && *category) ? category : NULL;
+    q = (q && *q) ? q : NULL;
+    pattern = q ? contains_pattern(r->pool, q) : NULL;
+    {
+        const char *lim = apr_itoa(r->pool, limit);
+        int fav = favorites && (!strcmp(favorites, "true") || !strcmp(favorites, "1"));
+
+        rv = aic_db_value(&text, ctx->db, order->label,
+                          AIC_ARGS(user_id(ctx), category, category, provider, provider, q,
+                                   pattern, pattern, pattern, pattern, fav ? "true" : "false",
+                                   cursor_id ? "1" : NULL, cursor_value, cursor_id, lim,
+                                   ctx->conf->providers_sql, ctx->conf->keyed_sql, lim));
+    }
+    return send_db_text(r, rv, text, NULL);
+}
+
+static int tool(aic_ctx *ctx)
+{
+    const char *text = NULL;
+    apr_status_t rv = aic_db_value(&text, ctx->db, "catalog_tool",
+                                   AIC_ARGS(ctx->conf->providers_sql, ctx->conf->keyed_sql,
+                                            user_id(ctx), apr_table_get(ctx->params, "slug"),
+                                            aic_user_has_role(ctx->user, "admin") ? "true"
+                                                                                  : "false"));
+
+    /* Administrators also see inactive models; for everyone else they are gone. */
+    return send_db_text(ctx->r, rv, text, "No such model.");
+}
+
+static int favorites(aic_ctx *ctx)
+{
+    const char *text = NULL;
+    apr_status_t rv = aic_db_value(&text, ctx->db, "catalog_favorites",
+                                   AIC_ARGS(ctx->conf->providers_sql, ctx->conf->keyed_sql,
+                                            user_id(ctx)));
+
+    return send_db_text(ctx->r, rv, text, NULL);
+}
+
+/* PUT/DELETE /tools/{slug}/favorite: idempotent; a real change is audited. */
+static int favorite_set(aic_ctx *ctx, int on)
+{
+    request_rec *r = ctx->r;
+    const char *slug = apr_table_get(ctx->params, "slug"), *tool_id = NULL;
+    int changed = 0;
+    apr_status_t rv;
+
+    if ((rv = aic_db_begin(ctx->db)) == APR_SUCCESS) {
+        rv = aic_db_value(&tool_id, ctx->db, "catalog_tool_id", AIC_ARGS(slug));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_db_exec(&changed, ctx->db, on ? "catalog_favorite_add" : "catalog_favorite_remove",
+                         AIC_ARGS(ctx->user->id, tool_id));
+    }
+    if (rv == APR_SUCCESS && changed) {
+        const char *value = apr_psprintf(r->pool, "{\"tool\":\"%s\"}", slug);
+
+        rv = aic_audit_change(ctx->db, r, HTTP_OK, on ? "create" : "delete", "favorite", tool_id,
+                              on ? NULL : value, on ? value : NULL);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_db_commit(ctx->db);
+    } else {
+        aic_db_rollback(ctx->db);
+    }
+    if (rv != APR_SUCCESS) {
+        aic_req_get(r)->audited = 0;
+        return send_db_text(r, rv, NULL, "No such model.");
+    }
+    return aic_send_json_text(r, HTTP_OK, on ? "{\"favorite\":true}" : "{\"favorite\":false}");
+}
+
+static int favorite_put(aic_ctx *ctx)
+{
+    return favorite_set(ctx, 1);
+}
+
+static int favorite_delete(aic_ctx *ctx)
+{
+    return favorite_set(ctx, 0);
+}
+
+/* ---- providers: configured upstreams and whether they answer ---- */
+
+#define PROBE_TTL     apr_time_from_sec(30)
+#define PROBE_TIMEOUT 2
+
+typedef struct {
+    apr_time_t checked;
+    int reachable;
+} probe;
+
+static apr_thread_mutex_t *probe_lock;
+static apr_hash_t *probes; /* provider name -> probe, in the child pool */
+static apr_pool_t *probe_pool;
+
+void aic_catalog_child_init(apr_pool_t *pchild)
+{
+    apr_thread_mutex_create(&probe_lock, APR_THREAD_MUTEX_DEFAULT, pchild);
+    probes = apr_hash_make(pchild);
+    probe_pool = pchild;
+}
+
+/* Cached for PROBE_TTL so that listing providers does not hit them each time. */
+static int reachable(const aic_provider_cfg *prov)
+{
+    probe *pr;
+    apr_time_t now = apr_time_now();
+    int fresh, result;
+
+    apr_thread_mutex_lock(probe_lock);
+    pr = apr_hash_get(probes, prov->name, APR_HASH_KEY_STRING);
+    if (!pr) {
+        pr = apr_pcalloc(probe_pool, sizeof(*pr));
+        apr_hash_set(probes, apr_pstrdup(probe_pool, prov->name), APR_HASH_KEY_STRING, pr);
+    }
+    fresh = pr->checked && now - pr->checked < PROBE_TTL;
+    result = pr->reachable;
+    apr_thread_mutex_unlock(probe_lock);
+    if (fresh) {
+        return result;
+    }
+    result = aic_curl_reachable(prov->base_url, PROBE_TIMEOUT);
+    apr_thread_mutex_lock(probe_lock);
+    pr->checked = now;
+    pr->reachable = result;
+    apr_thread_mutex_unlock(probe_lock);
+    return result;
+}
+
+static int providers(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    aic_json *body = aic_json_object(r->pool), *items = aic_json_array(r->pool);
+
+    for (int i = 0; i < ctx->conf->providers->nelts; i++) {
+        const aic_provider_cfg *prov = APR_ARRAY_IDX(ctx->conf->providers, i, aic_provider_cfg *);
+        aic_json *item = aic_json_object(r->pool);
+        const char *host = strstr(prov->base_url, "://") + 3;
+
+        aic_json_set_str(item, "name", prov->name);
+        aic_json_set_str(item, "kind", aic_provider_kind_name(prov->kind));
+        aic_json_set_str(item, "host", apr_pstrmemdup(r->pool, host, strcspn(host, "/")));
+        aic_json_set_bool(item, "key_present", prov->key != NULL);
+        aic_json_set_bool(item, "reachable", reachable(prov));
+        aic_json_push(items, item);
+    }
+    aic_json_set(body, "items", items);
+    return aic_send_json(r, HTTP_OK, body);
+}
+
+/* ---- administration: tools ---- */
+
+typedef struct {
+    const char *slug, *name, *display_name, *avatar, *provider, *model_id, *description;
+    const char *category_id, *api_key_required, *capabilities, *default_settings, *is_active;
+} tool_fields;
+
+static const char *const tool_keys[] = {"slug",         "name",         "display_name",
+                                        "avatar",       "provider",     "model_id",
+                                        "description",  "category_id",  "api_key_required",
+                                        "capabilities", "default_settings", "is_active"};
+
+/* The current values of a tool (from tool_json) as fields. */
+static void fields_from_tool(tool_fields *f, const aic_json *t, apr_pool_t *p)
+{
+    f->slug = aic_json_str(aic_json_get(t, "slug"), p);
+    f->name = aic_json_str(aic_json_get(t, "name"), p);
+    f->display_name = aic_json_str(aic_json_get(t, "display_name"), p);
+    f->avatar = aic_json_str(aic_json_get(t, "avatar"), p);
+    f->provider = aic_json_str(aic_json_get(t, "provider"), p);
+    f->model_id = aic_json_str(aic_json_get(t, "model_id"), p);
+    f->description = aic_json_str(aic_json_get(t, "description"), p);
+    f->category_id = aic_json_str(aic_json_get(aic_json_get(t, "category"), "id"), p);
+    f->api_key_required = aic_json_bool(aic_json_get(t, "api_key_required")) ? "true" : "false";
+    f->capabilities = aic_json_dump(aic_json_get(t, "capabilities"), p);
+    f->default_settings = aic_json_dump(aic_json_get(t, "default_settings"), p);
+    f->is_active = aic_json_bool(aic_json_get(t, "is_active")) ? "true" : "false";
+}
+
+static aic_result text_field(const char **out, const aic_json *in, const char *key, apr_pool_t *p,
+                             apr_size_t min, apr_size_t max, int multiline, int nullable)
+{
+    aic_json *v = aic_json_get(in, key);
+    const char *err;
+
+    if (!aic_json_has(in, key)) {
+        return ok_result;
+    }
+    if (nullable && aic_json_typeof(v) == AIC_JSON_NULL) {
+        *out = NULL;
+        return ok_result;
+    }
+    if (aic_json_typeof(v) != AIC_JSON_STRING) {
+        return invalid(key, apr_psprintf(p, "%s must be a string%s.", key,
+                                         nullable ? " or null" : ""));
+    }
+    if ((err = aic_valid_text(out, p, aic_json_str(v, p), min, max, multiline))) {
+        return invalid(key, apr_pstrcat(p, key, " ", err, ".", NULL));
+    }
+    return ok_result;
+}
+
+static aic_result bool_field(const char **out, const aic_json *in, const char *key, apr_pool_t *p)
+{
+    aic_json *v = aic_json_get(in, key);
+
+    if (!aic_json_has(in, key)) {
+        return ok_result;
+    }
+    if (aic_json_typeof(v) != AIC_JSON_BOOL) {
+        return invalid(key, apr_psprintf(p, "%s must be true or false.", key));
+    }
+    *out = aic_json_bool(v) ? "true" : "false";
+    return ok_result;
+}
+
+static aic_result object_field(const char **out, const aic_json *in, const char *key,
+                               apr_pool_t *p)
+{
+    aic_json *v = aic_json_get(in, key);
+
+    if (!aic_json_has(in, key)) {
+        return ok_result;
+    }
+    if (aic_json_typeof(v) != AIC_JSON_OBJECT) {
+        return invalid(key, apr_psprintf(p, "%s must be a JSON object.", key));
+    }
+    *out = aic_json_dump(v, p);
+    if (strlen(*out) > 16384) {
+        return invalid(key, apr_psprintf(p, "%s is too large.", key));
+    }
+    return ok_result;
+}
+
+/* Overlay the members of `in` on f, checking each. */
+static aic_result apply_tool_input(tool_fields *f, aic_ctx *ctx, const aic_json *in)
+{
+    apr_pool_t *p = ctx->r->pool;
+    apr_array_header_t *keys = aic_json_keys(in, p);
+    aic_result res;
+
+    for (int i = 0; i < keys->nelts; i++) {
+        const char *key = APR_ARRAY_IDX(keys, i, const char *);
+        int known = 0;
+
+        for (apr_size_t k = 0; k < sizeof(tool_keys) / sizeof(tool_keys[0]); k++) {
+            known |= !strcmp(key, tool_keys[k]);
+        }
+        if (!known) {
+            aic_result unknown = {HTTP_UNPROCESSABLE_ENTITY, "unknown_field", key,
+                                  apr_psprintf(p, "'%s' is not a field of a model.", key), NULL};
+            return unknown;
+        }
+    }
+    if (aic_json_has(in, "slug")) {
+        const char *slug = aic_json_str(aic_json_get(in, "slug"), p);
+
+        if (!aic_valid_slug(slug)) {
+            return invalid("slug", "slug must be 1-63 lower-case letters, digits and '-', "
+                                   "starting with a letter or digit.");
+        }
+        f->slug = slug;
+    }
+#define CHECK(x)                                                                               \
+    if ((res = (x)).status != HTTP_OK)                                                         \
+    return res
+    CHECK(text_field(&f->name, in, "name", p, 1, 200, 0, 0));
+    CHECK(text_field(&f->display_name, in, "display_name", p, 1, 200, 0, 0));
+    CHECK(text_field(&f->avatar, in, "avatar", p, 1, 2048, 0, 1));
+    CHECK(text_field(&f->provider, in, "provider", p, 1, 64, 0, 0));
+    CHECK(text_field(&f->model_id, in, "model_id", p, 1, 200, 0, 0));
+    CHECK(text_field(&f->description, in, "description", p, 0, 10000, 1, 0));
+    CHECK(bool_field(&f->api_key_required, in, "api_key_required", p));
+    CHECK(bool_field(&f->is_active, in, "is_active", p));
+    CHECK(object_field(&f->capabilities, in, "capabilities", p));
+    CHECK(object_field(&f->default_settings, in, "default_settings", p));
+#undef CHECK
+    if (aic_json_has(in, "category_id")) {
+        aic_json *v = aic_json_get(in, "category_id");
+
+        if (aic_json_typeof(v) == AIC_JSON_NULL) {
+            f->category_id = NULL;
+        } else if (!aic_valid_uuid(aic_json_str(v, p))) {
+            return invalid("category_id", "category_id must be the id of a category or null.");
+        } else {
+            f->category_id = aic_json_str(v, p);
+        }
+    }
+    if (!f->slug) {
+        return invalid("slug", "slug is required.");
+    }
+    if (!f->name) {
+        return invalid("name", "name is required.");
+    }
+    if (!f->provider) {
+        return invalid("provider", "provider is required.");
+    }
+    if (!f->model_id) {
+        return invalid("model_id", "model_id is required.");
+    }
+    if (!aic_config_provider(ctx->conf, f->provider)) {
+        return invalid("provider", apr_psprintf(p, "provider '%s' is not configured on this "
+                                                   "server (AIChatProvider).",
+                                                f->provider));
+    }
+    if (aic_json_has(in, "avatar") && f->avatar && strncmp(f->avatar, "https://", 8) &&
+        strncmp(f->avatar, "http://", 7) && f->avatar[0] != '/') {
+        return invalid("avatar", "avatar must be an http(s) URL or a path on this site.");
+    }
+    if (!f->display_name) {
+        f->display_name = f->name;
+    }
+    return ok_result;
+}
+
+aic_result aic_catalog_tool_save(aic_ctx *ctx, const char *slug, const aic_json *in)
+{
+    request_rec *r = ctx->r;
+    apr_pool_t *p = r->pool;
+    tool_fields f = {NULL, NULL, NULL, NULL, NULL, NULL, "", NULL, "true", "{}", "{}", "true"};
+    const char *old_text = NULL, *id = NULL, *taken = NULL, *new_text = NULL;
+    aic_json *old = NULL;
+    aic_result res;
+    aic_rows rows;
+    apr_status_t rv;
+
+    if ((rv = aic_db_begin(ctx->db)) != APR_SUCCESS) {
+        return db_failure(rv);
+    }
+    if (slug) {
+        const char *err = NULL;
+
+        rv = aic_db_select(&rows, ctx->db, "catalog_tool_lock",
+                           AIC_ARGS(ctx->conf->providers_sql, ctx->conf->keyed_sql, slug));
+        if (rv == APR_SUCCESS && rows.nrows == 0) {
+            aic_db_rollback(ctx->db);
+            return not_found("No such model.");
+        }
+        if (rv != APR_SUCCESS) {
+            goto failed;
+        }
+        old_text = rows.cells[0];
+        id = rows.cells[1];
+        if (aic_json_parse(&old, &err, p, old_text, strlen(old_text)) != APR_SUCCESS) {
+            rv = APR_EGENERAL;
+            goto failed;
+        }
+        fields_from_tool(&f, old, p);
+        if (apr_is_empty_array(aic_json_keys(in, p))) {
+            aic_result same = {HTTP_OK, NULL, NULL, NULL, old_text};
+
+            aic_db_rollback(ctx->db);
+            return same;
+        }
+    }
+    if ((res = apply_tool_input(&f, ctx, in)).status != HTTP_OK) {
+        aic_db_rollback(ctx->db);
+        return res;
+    }
+    if (f.category_id) {
+        const char *one = NULL;
+
+        rv = aic_db_value(&one, ctx->db, "catalog_category_exists", AIC_ARGS(f.category_id));
+        if (rv == APR_NOTFOUND) {
+            aic_db_rollback(ctx->db);
+            return invalid("category_id", "category_id does not name a category.");
+        }
+        if (rv != APR_SUCCESS) {
+            goto failed;
+        }
+    }
+    rv = aic_db_value(&taken, ctx->db, "catalog_slug_taken", AIC_ARGS(f.slug, id));
+    if (rv == APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        return invalid("slug", apr_psprintf(p, "slug '%s' is already used by another model.",
+                                            f.slug));
+    }
+    if (rv != APR_NOTFOUND) {
+        goto failed;
+    }
+    if (!slug) {
+        rv = aic_db_select(&rows, ctx->db, "catalog_tool_insert",
+                           AIC_ARGS(f.slug, f.name, f.display_name, f.avatar, f.provider,
+                                    f.model_id, f.description, f.category_id, f.api_key_required,
+                                    f.capabilities, f.default_settings, f.is_active,
+                                    ctx->conf->providers_sql, ctx->conf->keyed_sql));
+        if (rv == APR_SUCCESS && rows.nrows == 0) {
+            /* A concurrent create took the slug between the check and here. */
+            aic_db_rollback(ctx->db);
+            return invalid("slug", "slug is already used by another model.");
+        }
+        if (rv == APR_SUCCESS) {
+            new_text = rows.cells[0];
+            id = rows.cells[1];
+        }
+    } else {
+        rv = aic_db_value(&new_text, ctx->db, "catalog_tool_update",
+                          AIC_ARGS(f.slug, f.name, f.display_name, f.avatar, f.provider,
+                                   f.model_id, f.description, f.category_id, f.api_key_required,
+                                   f.capabilities, f.default_settings, f.is_active, id,
+                                   ctx->conf->providers_sql, ctx->conf->keyed_sql));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_audit_change(ctx->db, r, slug ? HTTP_OK : HTTP_CREATED, slug ? "update" : "create",
+                              "ai_tool", id, old_text, new_text);
+    }
+    if (rv == APR_SUCCESS && (rv = aic_db_commit(ctx->db)) == APR_SUCCESS) {
+        aic_result done = {slug ? HTTP_OK : HTTP_CREATED, NULL, NULL, NULL, new_text};
+        return done;
+    }
+failed:
+    aic_db_rollback(ctx->db);
+    aic_req_get(r)->audited = 0;
+    return db_failure(rv);
+}
+
+aic_result aic_catalog_tool_delete(aic_ctx *ctx, const char *slug)
+{
+    aic_rows rows;
+    apr_status_t rv;
+
+    if ((rv = aic_db_begin(ctx->db)) != APR_SUCCESS) {
+        return db_failure(rv);
+    }
+    rv = aic_db_select(&rows, ctx->db, "catalog_tool_lock",
+                       AIC_ARGS(ctx->conf->providers_sql, ctx->conf->keyed_sql, slug));
+    if (rv == APR_SUCCESS && rows.nrows == 0) {
+        aic_db_rollback(ctx->db);
+        return not_found("No such model.");
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_db_exec(NULL, ctx->db, "catalog_tool_delete", AIC_ARGS(rows.cells[1]));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_audit_change(ctx->db, ctx->r, HTTP_NO_CONTENT, "delete", "ai_tool", rows.cells[1],
+                              rows.cells[0], NULL);
+    }
+    if (rv == APR_SUCCESS && (rv = aic_db_commit(ctx->db)) == APR_SUCCESS) {
+        aic_result done = {HTTP_NO_CONTENT, NULL, NULL, NULL, NULL};
+        return done;
+    }
+    aic_db_rollback(ctx->db);
+    aic_req_get(ctx->r)->audited = 0;
+    return db_failure(rv);
+}
+
+/* ---- administration: categories ---- */
+
+aic_result aic_catalog_category_save(aic_ctx *ctx, const char *id, const aic_json *in)
+{
+    request_rec *r = ctx->r;
+    apr_pool_t *p = r->pool;
+    const char *name = NULL, *description = "", *icon = NULL, *old_text = NULL, *new_text = NULL;
+    const char *taken = NULL, *err = NULL;
+    apr_array_header_t *keys = aic_json_keys(in, p);
+    aic_rows rows;
+    aic_result res;
+    apr_status_t rv;
+
+    for (int i = 0; i < keys->nelts; i++) {
+        const char *key = APR_ARRAY_IDX(keys, i, const char *);
+
+        if (strcmp(key, "name") && strcmp(key, "description") && strcmp(key, "icon")) {
+            aic_result unknown = {HTTP_UNPROCESSABLE_ENTITY, "unknown_field", key,
+                                  apr_psprintf(p, "'%s' is not a field of a category.", key),
+                                  NULL};
+            return unknown;
+        }
+    }
+    if (id && !aic_valid_uuid(id)) {
+        return not_found("No such category.");
+    }
+    if ((rv = aic_db_begin(ctx->db)) != APR_SUCCESS) {
+        return db_failure(rv);
+    }
+    if (id) {
+        aic_json *old = NULL;
+
+        rv = aic_db_select(&rows, ctx->db, "catalog_category_lock", AIC_ARGS(id));
+        if (rv == APR_SUCCESS && rows.nrows == 0) {
+            aic_db_rollback(ctx->db);
+            return not_found("No such category.");
+        }
+        if (rv != APR_SUCCESS) {
+            goto failed;
+        }
+        old_text = rows.cells[0];
+        if (aic_json_parse(&old, &err, p, old_text, strlen(old_text)) != APR_SUCCESS) {
+            rv = APR_EGENERAL;
+            goto failed;
+        }
+        name = aic_json_str(aic_json_get(old, "name"), p);
+        description = aic_json_str(aic_json_get(old, "description"), p);
+        icon = aic_json_str(aic_json_get(old, "icon"), p);
+        if (apr_is_empty_array(keys)) {
+            aic_result same = {HTTP_OK, NULL, NULL, NULL, old_text};
+
+            aic_db_rollback(ctx->db);
+            return same;
+        }
+    }
+    if ((res = text_field(&name, in, "name", p, 1, 100, 0, 0)).status != HTTP_OK ||
+        (res = text_field(&description, in, "description", p, 0, 2000, 1, 0)).status != HTTP_OK ||
+        (res = text_field(&icon, in, "icon", p, 1, 64, 0, 1)).status != HTTP_OK) {
+        aic_db_rollback(ctx->db);
+        return res;
+    }
+    if (!name) {
+        aic_db_rollback(ctx->db);
+        return invalid("name", "name is required.");
+    }
+    if (id) {
+        rv = aic_db_value(&taken, ctx->db, "catalog_category_name_taken", AIC_ARGS(name, id));
+        if (rv == APR_SUCCESS) {
+            aic_db_rollback(ctx->db);
+            return invalid("name", "Another category has this name.");
+        }
+        if (rv == APR_NOTFOUND) {
+            rv = aic_db_value(&new_text, ctx->db, "catalog_category_update",
+                              AIC_ARGS(name, description, icon, id));
+        }
+    } else {
+        rv = aic_db_select(&rows, ctx->db, "catalog_category_insert",
+                           AIC_ARGS(name, description, icon));
+        if (rv == APR_SUCCESS && rows.nrows == 0) {
+            aic_db_rollback(ctx->db);
+            return invalid("name", "Another category has this name.");
+        }
+        if (rv == APR_SUCCESS) {
+            new_text = rows.cells[0];
+            id = rows.cells[1];
+        }
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_audit_change(ctx->db, r, old_text ? HTTP_OK : HTTP_CREATED,
+                              old_text ? "update" : "create", "category", id, old_text, new_text);
+    }
+    if (rv == APR_SUCCESS && (rv = aic_db_commit(ctx->db)) == APR_SUCCESS) {
+        aic_result done = {old_text ? HTTP_OK : HTTP_CREATED, NULL, NULL, NULL, new_text};
+        return done;
+    }
+failed:
+    aic_db_rollback(ctx->db);
+    aic_req_get(r)->audited = 0;
+    return db_failure(rv);
+}
+
+aic_result aic_catalog_category_delete(aic_ctx *ctx, const char *id)
+{
+    aic_rows rows;
+    apr_status_t rv;
+
+    if (!aic_valid_uuid(id)) {
+        return not_found("No such category.");
+    }
+    if ((rv = aic_db_begin(ctx->db)) != APR_SUCCESS) {
+        return db_failure(rv);
+    }
+    /* FOR UPDATE: a tool cannot be added to it until this commits. */
+    rv = aic_db_select(&rows, ctx->db, "catalog_category_lock", AIC_ARGS(id));
+    if (rv == APR_SUCCESS && rows.nrows == 0) {
+        aic_db_rollback(ctx->db);
+        return not_found("No such category.");
+    }
+    if (rv == APR_SUCCESS && strcmp(rows.cells[1], "0")) {
+        aic_result busy = {HTTP_CONFLICT, "category_not_empty", NULL,
+                           apr_psprintf(ctx->r->pool, "The category still holds %s model(s); "
+                                                      "move or delete them first.",
+                                        rows.cells[1]),
+                           NULL};
+        aic_db_rollback(ctx->db);
+        return busy;
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_db_exec(NULL, ctx->db, "catalog_category_delete", AIC_ARGS(id));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_audit_change(ctx->db, ctx->r, HTTP_NO_CONTENT, "delete", "category", id,
+                              rows.cells[0], NULL);
+    }
+    if (rv == APR_SUCCESS && (rv = aic_db_commit(ctx->db)) == APR_SUCCESS) {
+        aic_result done = {HTTP_NO_CONTENT, NULL, NULL, NULL, NULL};
+        return done;
+    }
+    aic_db_rollback(ctx->db);
+    aic_req_get(ctx->r)->audited = 0;
+    return db_failure(rv);
+}
+
+/* ---- administration endpoints (JSON) ---- */
+
+static int admin_tools(aic_ctx *ctx)
+{
+    const char *text = NULL;
+    apr_status_t rv =
+        aic_db_value(&text, ctx->db, "catalog_admin_tools",
+                     AIC_ARGS(ctx->conf->providers_sql, ctx->conf->keyed_sql));
+
+    return send_db_text(ctx->r, rv, text, NULL);
+}
+
+static int send_saved(aic_ctx *ctx, aic_result res, const char *location_base)
+{
+    if (res.status == HTTP_CREATED && location_base) {
+        apr_table_setn(ctx->r->headers_out, "Location", location_base);
+    }
+    return aic_send_result(ctx->r, &res);
+}
+
+static int admin_tool_create(aic_ctx *ctx)
+{
+    aic_json *body = NULL;
+
+    if (aic_read_json_object(&body, ctx->r) != OK) {
+        return OK;
+    }
+    return send_saved(ctx, aic_catalog_tool_save(ctx, NULL, body), NULL);
+}
+
+static int admin_tool_update(aic_ctx *ctx)
+{
+    aic_json *body = NULL;
+
+    if (aic_read_json_object(&body, ctx->r) != OK) {
+        return OK;
+    }
+    return send_saved(ctx, aic_catalog_tool_save(ctx, apr_table_get(ctx->params, "slug"), body),
+                      NULL);
+}
+
+static int admin_tool_delete(aic_ctx *ctx)
+{
+    aic_result res = aic_catalog_tool_delete(ctx, apr_table_get(ctx->params, "slug"));
+
+    return aic_send_result(ctx->r, &res);
+}
+
+static int admin_category_create(aic_ctx *ctx)
+{
+    aic_json *body = NULL;
+
+    if (aic_read_json_object(&body, ctx->r) != OK) {
+        return OK;
+    }
+    return send_saved(ctx, aic_catalog_category_save(ctx, NULL, body), NULL);
+}
+
+static int admin_category_update(aic_ctx *ctx)
+{
+    aic_json *body = NULL;
+
+    if (aic_read_json_object(&body, ctx->r) != OK) {
+        return OK;
+    }
+    return send_saved(ctx, aic_catalog_category_save(ctx, apr_table_get(ctx->params, "id"), body),
+                      NULL);
+}
+
+static int admin_category_delete(aic_ctx *ctx)
+{
+    aic_result res = aic_catalog_category_delete(ctx, apr_table_get(ctx->params, "id"));
+
+    return aic_send_result(ctx->r, &res);
+}
+
+static const aic_endpoint ep_categories = {categories, 0};
+static const aic_endpoint ep_tools = {tools, 0};
+static const aic_endpoint ep_tool = {tool, 0};
+static const aic_endpoint ep_favorite_put = {favorite_put, 0};
+static const aic_endpoint ep_favorite_delete = {favorite_delete, 0};
+static const aic_endpoint ep_favorites = {favorites, 0};
+static const aic_endpoint ep_providers = {providers, 0};
+static const aic_endpoint ep_admin_tools = {admin_tools, AIC_EP_ADMIN};
+static const aic_endpoint ep_admin_tool_create = {admin_tool_create, AIC_EP_ADMIN};
+static const aic_endpoint ep_admin_tool_update = {admin_tool_update, AIC_EP_ADMIN};
+static const aic_endpoint ep_admin_tool_delete = {admin_tool_delete, AIC_EP_ADMIN};
+static const aic_endpoint ep_admin_category_create = {admin_category_create, AIC_EP_ADMIN};
+static const aic_endpoint ep_admin_category_update = {admin_category_update, AIC_EP_ADMIN};
+static const aic_endpoint ep_admin_category_delete = {admin_category_delete, AIC_EP_ADMIN};
+
+const aic_route aic_catalog_routes[] = {
+    {"GET", "/v1/categories", &ep_categories},
+    {"GET", "/v1/tools", &ep_tools},
+    {"GET", "/v1/tools/{slug}", &ep_tool},
+    {"PUT", "/v1/tools/{slug}/favorite", &ep_favorite_put},
+    {"DELETE", "/v1/tools/{slug}/favorite", &ep_favorite_delete},
+    {"GET", "/v1/me/favorites", &ep_favorites},
+    {"GET", "/v1/providers", &ep_providers},
+    {"GET", "/v1/admin/tools", &ep_admin_tools},
+    {"POST", "/v1/admin/tools", &ep_admin_tool_create},
+    {"PATCH", "/v1/admin/tools/{slug}", &ep_admin_tool_update},
+    {"DELETE", "/v1/admin/tools/{slug}", &ep_admin_tool_delete},
+    {"POST", "/v1/admin/categories", &ep_admin_category_create},
+    {"PATCH", "/v1/admin/categories/{id}", &ep_admin_category_update},
+    {"DELETE", "/v1/admin/categories/{id}", &ep_admin_category_delete},
+    {NULL, NULL, NULL}};
