@@ -8,6 +8,7 @@
 
 #include "httpd/aic_audit.h"
 #include "httpd/aic_auth.h"
+#include "httpd/aic_authn_cache.h"
 #include "httpd/aic_config.h"
 #include "httpd/aic_curl.h"
 #include "httpd/aic_db.h"
@@ -36,7 +37,8 @@ static int aichat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
 {
     int rc;
 
-    if ((rc = aic_db_post_config(pconf, s)) != OK || (rc = aic_config_post(pconf, s)) != OK) {
+    if ((rc = aic_db_post_config(pconf, s)) != OK || (rc = aic_config_post(pconf, s)) != OK ||
+        (rc = aic_authn_cache_post_config(pconf, s)) != OK) {
         return rc;
     }
     /* Before any thread exists: libcurl's global init is not thread-safe. */
@@ -50,6 +52,7 @@ static int aichat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
 static void aichat_child_init(apr_pool_t *pchild, server_rec *s)
 {
     aic_catalog_child_init(pchild);
+    aic_authn_cache_child_init(pchild);
 }
 
 static void aichat_register_hooks(apr_pool_t *p)
@@ -63,6 +66,7 @@ static void aichat_register_hooks(apr_pool_t *p)
     ap_hook_handler(aic_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(aic_audit_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
     aic_auth_register(p);
+    aic_authn_cache_register(p);
 }
 
 AP_DECLARE_MODULE(aichat) = {STANDARD20_MODULE_STUFF,

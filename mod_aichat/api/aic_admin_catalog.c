@@ -112,13 +112,13 @@ static void text_input(request_rec *r, const aic_result *res, const char *label,
 {
     int bad = res && res->field && !strcmp(res->field, name);
 
-    ap_rprintf(r,
-               "<div class=\"field\"><label for=\"f-%s\">%s</label><input id=\"f-%s\" "
-               "name=\"%s\" value=\"%s\"%s%s>",
-               name, label, name, name, aic_e(r, value), required ? " required" : "",
-               bad ? apr_psprintf(r->pool, " aria-invalid=\"true\" aria-describedby=\"%s-error\"",
-                                  name)
-                   : "");
+    ap_rprintf(
+        r,
+        "<div class=\"field\"><label for=\"f-%s\">%s</label><input id=\"f-%s\" "
+        "name=\"%s\" value=\"%s\"%s%s>",
+        name, label, name, name, aic_e(r, value), required ? " required" : "",
+        bad ? apr_psprintf(r->pool, " aria-invalid=\"true\" aria-describedby=\"%s-error\"", name)
+            : "");
     field_error(r, res, name);
     ap_rputs("</div>", r);
 }
@@ -157,8 +157,9 @@ static int render_form(aic_ctx *ctx, int status, const char *title, const char *
     if (res && !res->field) {
         ap_rprintf(r, "<p class=\"error\" role=\"alert\">%s</p>", aic_e(r, res->message));
     }
-    ap_rprintf(r, "<form class=\"editor\" method=\"post\" action=\"%s\" novalidate>"
-                  "<input type=\"hidden\" name=\"action\" value=\"save\">",
+    ap_rprintf(r,
+               "<form class=\"editor\" method=\"post\" action=\"%s\" novalidate>"
+               "<input type=\"hidden\" name=\"action\" value=\"save\">",
                aic_e(r, action));
     text_input(r, res, "Slug", "slug", apr_table_get(values, "slug"), 1);
     text_input(r, res, "Name", "name", apr_table_get(values, "name"), 1);
@@ -279,8 +280,9 @@ static aic_json *input_from_form(aic_result *bad, request_rec *r, apr_table_t *f
             bad->status = HTTP_UNPROCESSABLE_ENTITY;
             bad->code = "invalid_field";
             bad->field = objects[i];
-            bad->message = apr_psprintf(r->pool, "%s must be a JSON object such as "
-                                                 "{\"context_window\": 128000}.",
+            bad->message = apr_psprintf(r->pool,
+                                        "%s must be a JSON object such as "
+                                        "{\"context_window\": 128000}.",
                                         objects[i]);
             bad->json = NULL;
             return NULL;
@@ -298,8 +300,8 @@ static int page_new(aic_ctx *ctx)
     apr_table_setn(values, "is_active", "1");
     apr_table_setn(values, "capabilities", "{\"context_window\": 8192, \"streaming\": true}");
     apr_table_setn(values, "default_settings", "{\"temperature\": 0.7}");
-    return render_form(ctx, HTTP_OK, "New model", apr_pstrcat(ctx->r->pool, base(ctx), "/new", NULL),
-                       values, NULL, 0);
+    return render_form(ctx, HTTP_OK, "New model",
+                       apr_pstrcat(ctx->r->pool, base(ctx), "/new", NULL), values, NULL, 0);
 }
 
 static int page_create(aic_ctx *ctx)
@@ -316,8 +318,8 @@ static int page_create(aic_ctx *ctx)
         res = aic_catalog_tool_save(ctx, NULL, in);
     }
     if (res.status >= 400) {
-        return render_form(ctx, res.status, "New model", apr_pstrcat(r->pool, base(ctx), "/new", NULL),
-                           form, &res, 0);
+        return render_form(ctx, res.status, "New model",
+                           apr_pstrcat(r->pool, base(ctx), "/new", NULL), form, &res, 0);
     }
     return aic_page_redirect(r, base(ctx));
 }

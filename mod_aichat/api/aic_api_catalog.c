@@ -23,26 +23,26 @@ APLOG_USE_MODULE(aichat);
 
 /* The filters shared by the three sort orders of GET /tools. Parameters: user,
  * category x2, provider x2, q, pattern x4, favourites only. */
-#define TOOL_FILTERS                                                                           \
-    " FROM ai_tools t LEFT JOIN user_favorite_tools f ON f.tool_id = t.id"                     \
-    " AND f.user_id = %s::uuid"                                                                \
-    " WHERE t.is_active AND (%s::uuid IS NULL OR t.category_id = %s::uuid)"                    \
-    " AND (%s::text IS NULL OR t.provider = %s)"                                               \
-    " AND (%s::text IS NULL OR t.name ILIKE %s OR t.display_name ILIKE %s"                     \
-    " OR t.slug ILIKE %s OR t.description ILIKE %s)"                                           \
+#define TOOL_FILTERS                                                                               \
+    " FROM ai_tools t LEFT JOIN user_favorite_tools f ON f.tool_id = t.id"                         \
+    " AND f.user_id = %s::uuid"                                                                    \
+    " WHERE t.is_active AND (%s::uuid IS NULL OR t.category_id = %s::uuid)"                        \
+    " AND (%s::text IS NULL OR t.provider = %s)"                                                   \
+    " AND (%s::text IS NULL OR t.name ILIKE %s OR t.display_name ILIKE %s"                         \
+    " OR t.slug ILIKE %s OR t.description ILIKE %s)"                                               \
     " AND (NOT %s::boolean OR f.user_id IS NOT NULL)"
 
 /* One page in one sort order: KEYSET takes (present, value, id) from the
  * cursor; LAST builds the next cursor from the page's last row. Then limit,
  * the provider lists, limit again. */
-#define TOOL_PAGE(KEYSET, ORDER, LAST, REVERSE)                                                \
-    "WITH page AS (SELECT t AS tool, t.id, t.name, t.popularity, t.created_at,"                \
-    " (f.user_id IS NOT NULL) AS fav" TOOL_FILTERS " AND " KEYSET " ORDER BY " ORDER           \
-    " LIMIT %s::int)"                                                                          \
-    " SELECT json_build_object('items', coalesce(json_agg(tool_json(tool, %s::text[],"         \
-    " %s::text[], fav) ORDER BY " ORDER "), '[]'::json), 'next', CASE WHEN count(*) ="         \
-    " %s::int THEN (SELECT encode(convert_to(" LAST ", 'UTF8'), 'hex') FROM page ORDER BY "    \
-    REVERSE " LIMIT 1) END)::text FROM page"
+#define TOOL_PAGE(KEYSET, ORDER, LAST, REVERSE)                                                    \
+    "WITH page AS (SELECT t AS tool, t.id, t.name, t.popularity, t.created_at,"                    \
+    " (f.user_id IS NOT NULL) AS fav" TOOL_FILTERS " AND " KEYSET " ORDER BY " ORDER               \
+    " LIMIT %s::int)"                                                                              \
+    " SELECT json_build_object('items', coalesce(json_agg(tool_json(tool, %s::text[],"             \
+    " %s::text[], fav) ORDER BY " ORDER "), '[]'::json), 'next', CASE WHEN count(*) ="             \
+    " %s::int THEN (SELECT encode(convert_to(" LAST                                                \
+    ", 'UTF8'), 'hex') FROM page ORDER BY " REVERSE " LIMIT 1) END)::text FROM page"
 
 const aic_stmt aic_catalog_stmts[] = {
     {"catalog_categories",
@@ -204,9 +204,8 @@ typedef struct {
     char kind; /* the cursor's kind for this sort */
 } sort_order;
 
-static const sort_order sorts[] = {{"catalog_tools_popularity", 'p'},
-                                   {"catalog_tools_name", 'n'},
-                                   {"catalog_tools_newest", 'c'}};
+static const sort_order sorts[] = {
+    {"catalog_tools_popularity", 'p'}, {"catalog_tools_name", 'n'}, {"catalog_tools_newest", 'c'}};
 
 /* Decode a cursor "K|uuid|value" issued for sort kind; NULL when it is not one. */
 static const char *read_cursor(const char **id, const char **value, apr_pool_t *p,
@@ -298,8 +297,8 @@ static int tools(aic_ctx *ctx)
         int fav = favorites && (!strcmp(favorites, "true") || !strcmp(favorites, "1"));
 
         rv = aic_db_value(&text, ctx->db, order->label,
-                          AIC_ARGS(user_id(ctx), category, category, provider, provider, q,
-                                   pattern, pattern, pattern, pattern, fav ? "true" : "false",
+                          AIC_ARGS(user_id(ctx), category, category, provider, provider, q, pattern,
+                                   pattern, pattern, pattern, fav ? "true" : "false",
                                    cursor_id ? "1" : NULL, cursor_value, cursor_id, lim,
                                    ctx->conf->providers_sql, ctx->conf->keyed_sql, lim));
     }
@@ -309,11 +308,11 @@ static int tools(aic_ctx *ctx)
 static int tool(aic_ctx *ctx)
 {
     const char *text = NULL;
-    apr_status_t rv = aic_db_value(&text, ctx->db, "catalog_tool",
-                                   AIC_ARGS(ctx->conf->providers_sql, ctx->conf->keyed_sql,
-                                            user_id(ctx), apr_table_get(ctx->params, "slug"),
-                                            aic_user_has_role(ctx->user, "admin") ? "true"
-                                                                                  : "false"));
+    apr_status_t rv =
+        aic_db_value(&text, ctx->db, "catalog_tool",
+                     AIC_ARGS(ctx->conf->providers_sql, ctx->conf->keyed_sql, user_id(ctx),
+                              apr_table_get(ctx->params, "slug"),
+                              aic_user_has_role(ctx->user, "admin") ? "true" : "false"));
 
     /* Administrators also see inactive models; for everyone else they are gone. */
     return send_db_text(ctx->r, rv, text, "No such model.");
@@ -322,9 +321,9 @@ static int tool(aic_ctx *ctx)
 static int favorites(aic_ctx *ctx)
 {
     const char *text = NULL;
-    apr_status_t rv = aic_db_value(&text, ctx->db, "catalog_favorites",
-                                   AIC_ARGS(ctx->conf->providers_sql, ctx->conf->keyed_sql,
-                                            user_id(ctx)));
+    apr_status_t rv =
+        aic_db_value(&text, ctx->db, "catalog_favorites",
+                     AIC_ARGS(ctx->conf->providers_sql, ctx->conf->keyed_sql, user_id(ctx)));
 
     return send_db_text(ctx->r, rv, text, NULL);
 }
@@ -448,10 +447,18 @@ typedef struct {
     const char *category_id, *api_key_required, *capabilities, *default_settings, *is_active;
 } tool_fields;
 
-static const char *const tool_keys[] = {"slug",         "name",         "display_name",
-                                        "avatar",       "provider",     "model_id",
-                                        "description",  "category_id",  "api_key_required",
-                                        "capabilities", "default_settings", "is_active"};
+static const char *const tool_keys[] = {"slug",
+                                        "name",
+                                        "display_name",
+                                        "avatar",
+                                        "provider",
+                                        "model_id",
+                                        "description",
+                                        "category_id",
+                                        "api_key_required",
+                                        "capabilities",
+                                        "default_settings",
+                                        "is_active"};
 
 /* The current values of a tool (from tool_json) as fields. */
 static void fields_from_tool(tool_fields *f, const aic_json *t, apr_pool_t *p)
@@ -484,8 +491,8 @@ static aic_result text_field(const char **out, const aic_json *in, const char *k
         return ok_result;
     }
     if (aic_json_typeof(v) != AIC_JSON_STRING) {
-        return invalid(key, apr_psprintf(p, "%s must be a string%s.", key,
-                                         nullable ? " or null" : ""));
+        return invalid(key,
+                       apr_psprintf(p, "%s must be a string%s.", key, nullable ? " or null" : ""));
     }
     if ((err = aic_valid_text(out, p, aic_json_str(v, p), min, max, multiline))) {
         return invalid(key, apr_pstrcat(p, key, " ", err, ".", NULL));
@@ -507,8 +514,7 @@ static aic_result bool_field(const char **out, const aic_json *in, const char *k
     return ok_result;
 }
 
-static aic_result object_field(const char **out, const aic_json *in, const char *key,
-                               apr_pool_t *p)
+static aic_result object_field(const char **out, const aic_json *in, const char *key, apr_pool_t *p)
 {
     aic_json *v = aic_json_get(in, key);
 
@@ -554,8 +560,8 @@ static aic_result apply_tool_input(tool_fields *f, aic_ctx *ctx, const aic_json 
         }
         f->slug = slug;
     }
-#define CHECK(x)                                                                               \
-    if ((res = (x)).status != HTTP_OK)                                                         \
+#define CHECK(x)                                                                                   \
+    if ((res = (x)).status != HTTP_OK)                                                             \
     return res
     CHECK(text_field(&f->name, in, "name", p, 1, 200, 0, 0));
     CHECK(text_field(&f->display_name, in, "display_name", p, 1, 200, 0, 0));
@@ -592,8 +598,9 @@ static aic_result apply_tool_input(tool_fields *f, aic_ctx *ctx, const aic_json 
         return invalid("model_id", "model_id is required.");
     }
     if (!aic_config_provider(ctx->conf, f->provider)) {
-        return invalid("provider", apr_psprintf(p, "provider '%s' is not configured on this "
-                                                   "server (AIChatProvider).",
+        return invalid("provider", apr_psprintf(p,
+                                                "provider '%s' is not configured on this "
+                                                "server (AIChatProvider).",
                                                 f->provider));
     }
     if (aic_json_has(in, "avatar") && f->avatar && strncmp(f->avatar, "https://", 8) &&
@@ -665,8 +672,8 @@ aic_result aic_catalog_tool_save(aic_ctx *ctx, const char *slug, const aic_json 
     rv = aic_db_value(&taken, ctx->db, "catalog_slug_taken", AIC_ARGS(f.slug, id));
     if (rv == APR_SUCCESS) {
         aic_db_rollback(ctx->db);
-        return invalid("slug", apr_psprintf(p, "slug '%s' is already used by another model.",
-                                            f.slug));
+        return invalid("slug",
+                       apr_psprintf(p, "slug '%s' is already used by another model.", f.slug));
     }
     if (rv != APR_NOTFOUND) {
         goto failed;
@@ -688,10 +695,10 @@ aic_result aic_catalog_tool_save(aic_ctx *ctx, const char *slug, const aic_json 
         }
     } else {
         rv = aic_db_value(&new_text, ctx->db, "catalog_tool_update",
-                          AIC_ARGS(f.slug, f.name, f.display_name, f.avatar, f.provider,
-                                   f.model_id, f.description, f.category_id, f.api_key_required,
-                                   f.capabilities, f.default_settings, f.is_active, id,
-                                   ctx->conf->providers_sql, ctx->conf->keyed_sql));
+                          AIC_ARGS(f.slug, f.name, f.display_name, f.avatar, f.provider, f.model_id,
+                                   f.description, f.category_id, f.api_key_required, f.capabilities,
+                                   f.default_settings, f.is_active, id, ctx->conf->providers_sql,
+                                   ctx->conf->keyed_sql));
     }
     if (rv == APR_SUCCESS) {
         rv = aic_audit_change(ctx->db, r, slug ? HTTP_OK : HTTP_CREATED, slug ? "update" : "create",
@@ -755,8 +762,7 @@ aic_result aic_catalog_category_save(aic_ctx *ctx, const char *id, const aic_jso
 
         if (strcmp(key, "name") && strcmp(key, "description") && strcmp(key, "icon")) {
             aic_result unknown = {HTTP_UNPROCESSABLE_ENTITY, "unknown_field", key,
-                                  apr_psprintf(p, "'%s' is not a field of a category.", key),
-                                  NULL};
+                                  apr_psprintf(p, "'%s' is not a field of a category.", key), NULL};
             return unknown;
         }
     }
@@ -857,8 +863,9 @@ aic_result aic_catalog_category_delete(aic_ctx *ctx, const char *id)
     }
     if (rv == APR_SUCCESS && strcmp(rows.cells[1], "0")) {
         aic_result busy = {HTTP_CONFLICT, "category_not_empty", NULL,
-                           apr_psprintf(ctx->r->pool, "The category still holds %s model(s); "
-                                                      "move or delete them first.",
+                           apr_psprintf(ctx->r->pool,
+                                        "The category still holds %s model(s); "
+                                        "move or delete them first.",
                                         rows.cells[1]),
                            NULL};
         aic_db_rollback(ctx->db);
@@ -885,9 +892,8 @@ aic_result aic_catalog_category_delete(aic_ctx *ctx, const char *id)
 static int admin_tools(aic_ctx *ctx)
 {
     const char *text = NULL;
-    apr_status_t rv =
-        aic_db_value(&text, ctx->db, "catalog_admin_tools",
-                     AIC_ARGS(ctx->conf->providers_sql, ctx->conf->keyed_sql));
+    apr_status_t rv = aic_db_value(&text, ctx->db, "catalog_admin_tools",
+                                   AIC_ARGS(ctx->conf->providers_sql, ctx->conf->keyed_sql));
 
     return send_db_text(ctx->r, rv, text, NULL);
 }

@@ -1,4 +1,5 @@
 #include "aic_config.h"
+#include "aic_authn_cache.h"
 
 #include <http_log.h>
 #include <apr_strings.h>
@@ -145,6 +146,9 @@ static const char *set_base_uri(cmd_parms *cmd, void *dconf, const char *arg)
 }
 
 const command_rec aic_directives[] = {
+    AP_INIT_TAKE12("AIChatAuthnCache", aic_authn_cache_directive, NULL, RSRC_CONF,
+                   "PROVIDER [SECONDS]: remember for SECONDS (default 300) that PROVIDER "
+                   "accepted a password; use with AuthBasicProvider/AuthFormProvider aichat-cache"),
     AP_INIT_TAKE_ARGV("AIChatProvider", set_provider, NULL, RSRC_CONF,
                       "NAME openai|anthropic|gemini BASE_URL [key=env:VAR|key=file:PATH] "
                       "[timeout=SECONDS] [connect_timeout=SECONDS]"),

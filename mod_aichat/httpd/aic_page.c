@@ -13,10 +13,7 @@
 static const struct {
     const char *key;
     const char *label;
-} nav[] = {{"", "Overview"},
-           {"users", "Users"},
-           {"catalog", "Catalog"},
-           {"audit", "Audit log"}};
+} nav[] = {{"", "Overview"}, {"users", "Users"}, {"catalog", "Catalog"}, {"audit", "Audit log"}};
 
 const char *aic_e(request_rec *r, const char *s)
 {
