@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "core/aic_digest.h"
 #include "core/aic_ids.h"
 
 static void assert_lower_hex(const char *s, apr_size_t len)
@@ -158,14 +159,33 @@ static void test_hex_round_trip(void **state)
     }
 }
 
+static void test_sha256_known_vector(void **state)
+{
+    unsigned char out[AIC_SHA256_LEN];
+    const void *parts[] = {"a", "", "bc"};
+    const apr_size_t lens[] = {1, 0, 2};
+    const char *hex;
+
+    /* FIPS 180-2 example: SHA-256("abc"), fed in three parts. */
+    assert_int_equal(aic_sha256(out, 3, parts, lens), APR_SUCCESS);
+    hex = aic_hex_encode(*state, (const char *)out, sizeof(out));
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        POOL_TEST(test_length_and_alphabet), POOL_TEST(test_zero_bytes),
-        POOL_TEST(test_two_calls_differ),    POOL_TEST(test_many_distinct),
-        POOL_TEST(test_all_digits_appear),   POOL_TEST(test_high_and_low_nibbles_independent),
-        POOL_TEST(test_hex_encode),          POOL_TEST(test_hex_decode),
-        POOL_TEST(test_hex_decode_invalid),  POOL_TEST(test_hex_round_trip),
+        POOL_TEST(test_sha256_known_vector),
+        POOL_TEST(test_length_and_alphabet),
+        POOL_TEST(test_zero_bytes),
+        POOL_TEST(test_two_calls_differ),
+        POOL_TEST(test_many_distinct),
+        POOL_TEST(test_all_digits_appear),
+        POOL_TEST(test_high_and_low_nibbles_independent),
+        POOL_TEST(test_hex_encode),
+        POOL_TEST(test_hex_decode),
+        POOL_TEST(test_hex_decode_invalid),
+        POOL_TEST(test_hex_round_trip),
     };
 
     return cmocka_run_group_tests_name("aic_ids", tests, group_setup, group_teardown);
