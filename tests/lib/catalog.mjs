@@ -150,34 +150,15 @@ export async function dbCategory(id) {
   return rows[0];
 }
 
-/** Number of ai_tools rows (active or not). */
-export async function toolCount() {
-  return Number(await sqlValue('SELECT count(*) FROM ai_tools'));
-}
-
-/** Number of categories rows. */
-export async function categoryCount() {
-  return Number(await sqlValue('SELECT count(*) FROM categories'));
-}
-
 /** Set a tool's popularity directly in the database (no API sets it). */
 export async function setPopularity(slug, popularity) {
   await sql(`UPDATE ai_tools SET popularity = :'p1' WHERE slug = :'p2'`, popularity, slug);
 }
 
-/**
- * Rows of user_favorite_tools that hold both this user id and this tool id
- * (whatever the columns are called).
- */
+/** Rows of user_favorite_tools for this user and tool (0 or 1, unless favourites are duplicated). */
 export async function favoriteRowCount(userId, toolId) {
   return Number(
-    await sqlValue(
-      `SELECT count(*) FROM user_favorite_tools f
-        WHERE EXISTS (SELECT 1 FROM jsonb_each_text(to_jsonb(f)) WHERE value = :'p1')
-          AND EXISTS (SELECT 1 FROM jsonb_each_text(to_jsonb(f)) WHERE value = :'p2')`,
-      userId,
-      toolId,
-    ),
+    await sqlValue(`SELECT count(*) FROM user_favorite_tools WHERE user_id = :'p1' AND tool_id = :'p2'`, userId, toolId),
   );
 }
 
@@ -274,9 +255,12 @@ export function ids(tools) {
 
 /**
  * Asserts that the tools are ordered by this sort of the catalog API:
- * popularity (desc, ties by id asc), name (asc, ties by id asc) or newest
- * (created_at desc). Names are compared only when they differ by collation-
- * independent means, so callers keep names lower-case letters and digits.
+ * popularity (descending), newest (created_at descending) or name
+ * (ascending). Ties are broken by the id in the sort's own direction
+ * (popularity and newest: id descending; name: id ascending), the order a
+ * keyset cursor on (key, id) walks. Names themselves are not compared here
+ * (their order depends on the collation): callers that check the name order
+ * use names whose order is the same in every collation.
  */
 export function assertSorted(tools, sort, what = 'list') {
   for (let i = 1; i < tools.length; i++) {
@@ -285,11 +269,12 @@ export function assertSorted(tools, sort, what = 'list') {
     const pair = `${what}: ${JSON.stringify(pick(a, sort))} before ${JSON.stringify(pick(b, sort))}`;
     if (sort === 'popularity') {
       assert.ok(a.popularity >= b.popularity, `not by popularity descending; ${pair}`);
-      if (a.popularity === b.popularity) assert.ok(a.id < b.id, `equal popularity not ordered by id; ${pair}`);
+      if (a.popularity === b.popularity) assert.ok(a.id > b.id, `equal popularity not ordered by id descending; ${pair}`);
     } else if (sort === 'newest') {
       assert.ok(Date.parse(a.created_at) >= Date.parse(b.created_at), `not newest first; ${pair}`);
+      if (a.created_at === b.created_at) assert.ok(a.id > b.id, `equal created_at not ordered by id descending; ${pair}`);
     } else if (sort === 'name') {
-      if (a.name === b.name) assert.ok(a.id < b.id, `equal names not ordered by id; ${pair}`);
+      if (a.name === b.name) assert.ok(a.id < b.id, `equal names not ordered by id ascending; ${pair}`);
     } else {
       throw new Error(`assertSorted: unknown sort ${sort}`);
     }
