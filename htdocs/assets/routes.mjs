@@ -23,6 +23,7 @@ import { isAdmin } from './session.mjs';
 
 export const routes = [
   { path: '/', title: 'Home', nav: 'Home', view: () => import('./views/home.mjs') },
+  { path: '/catalog', title: 'Catalog', nav: 'Catalog', view: () => import('./views/catalog.mjs') },
   { path: '/profile', title: 'Profile', nav: 'Profile', view: () => import('./views/profile.mjs') },
 ];
 

@@ -176,14 +176,6 @@ static apr_status_t list_audit(aic_json **items, const char **next, aic_ctx *ctx
     return APR_SUCCESS;
 }
 
-static apr_table_t *query_args(request_rec *r)
-{
-    apr_table_t *args = NULL;
-
-    ap_args_to_table(r, &args);
-    return args;
-}
-
 /* ---- JSON API ---- */
 
 static int send_list(request_rec *r, apr_status_t rv, aic_json *items, const char *next)
@@ -204,7 +196,7 @@ static int api_users(aic_ctx *ctx)
     user_query uq;
     aic_json *items = NULL;
     const char *next = NULL,
-               *bad = read_user_query(&uq, query_args(ctx->r), PAGE_SIZE, ctx->r->pool);
+               *bad = read_user_query(&uq, aic_query_args(ctx->r), PAGE_SIZE, ctx->r->pool);
     apr_status_t rv;
 
     if (bad) {
@@ -219,7 +211,7 @@ static int api_audit(aic_ctx *ctx)
 {
     audit_query aq;
     aic_json *items = NULL;
-    const char *next = NULL, *bad = read_audit_query(&aq, query_args(ctx->r), PAGE_SIZE);
+    const char *next = NULL, *bad = read_audit_query(&aq, aic_query_args(ctx->r), PAGE_SIZE);
     apr_status_t rv;
 
     if (bad) {
@@ -342,7 +334,7 @@ static int page_users(aic_ctx *ctx)
     user_query uq;
     aic_json *items = NULL;
     const char *next = NULL, *base = admin_base(ctx);
-    const char *bad = read_user_query(&uq, query_args(r), PAGE_SIZE, r->pool);
+    const char *bad = read_user_query(&uq, aic_query_args(r), PAGE_SIZE, r->pool);
 
     if (bad) {
         return aic_page_error(r, HTTP_UNPROCESSABLE_ENTITY,
@@ -445,7 +437,7 @@ static int page_audit(aic_ctx *ctx)
     audit_query aq;
     aic_json *items = NULL;
     const char *next = NULL, *base = admin_base(ctx);
-    const char *bad = read_audit_query(&aq, query_args(r), PAGE_SIZE);
+    const char *bad = read_audit_query(&aq, aic_query_args(r), PAGE_SIZE);
 
     if (bad) {
         return aic_page_error(r, HTTP_UNPROCESSABLE_ENTITY,

@@ -241,14 +241,14 @@ static const char *read_cursor(const char **id, const char **value, apr_pool_t *
 static int tools(aic_ctx *ctx)
 {
     request_rec *r = ctx->r;
-    apr_table_t *args = NULL;
+    apr_table_t *args;
     const char *sort, *category, *provider, *q, *favorites, *after, *bad = NULL;
     const char *pattern = NULL, *cursor_id = NULL, *cursor_value = NULL, *text = NULL;
     const sort_order *order = NULL;
     int limit;
     apr_status_t rv;
 
-    ap_args_to_table(r, &args);
+    args = aic_query_args(r);
     sort = apr_table_get(args, "sort");
     category = apr_table_get(args, "category");
     provider = apr_table_get(args, "provider");

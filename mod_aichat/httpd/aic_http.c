@@ -165,3 +165,32 @@ too_large:
         r, HTTP_REQUEST_ENTITY_TOO_LARGE, "body_too_large",
         apr_psprintf(r->pool, "The request body exceeds %" APR_OFF_T_FMT " bytes.", limit));
 }
+
+apr_table_t *aic_query_args(request_rec *r)
+{
+    apr_table_t *args = apr_table_make(r->pool, 8);
+    char *copy, *pair, *state = NULL;
+
+    if (!r->args) {
+        return args;
+    }
+    copy = apr_pstrdup(r->pool, r->args);
+    for (char *c = copy; *c; c++) {
+        if (*c == '+') {
+            *c = ' ';
+        }
+    }
+    for (pair = apr_strtok(copy, "&", &state); pair; pair = apr_strtok(NULL, "&", &state)) {
+        char *value = strchr(pair, '=');
+
+        if (value) {
+            *value++ = '\0';
+        } else {
+            value = pair + strlen(pair);
+        }
+        if (ap_unescape_url(pair) == OK && ap_unescape_url(value) == OK) {
+            apr_table_add(args, pair, value);
+        }
+    }
+    return args;
+}

@@ -44,6 +44,10 @@ int aic_send_db_error(request_rec *r, apr_status_t rv);
  */
 int aic_read_json_object(aic_json **out, request_rec *r);
 
+/** The query string as a table, decoded as HTML forms encode it ('+' is a
+ * space); pairs that do not decode are skipped. */
+apr_table_t *aic_query_args(request_rec *r);
+
 /** The original request (before internal redirects). */
 request_rec *aic_original(request_rec *r);
 

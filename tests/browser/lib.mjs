@@ -132,3 +132,46 @@ export async function signIn(page, username, password) {
   }
   return textOf(page, '[data-testid="user-name"]');
 }
+
+/** Fail when the page threw uncaught JavaScript errors (the `errors` of newPage()). */
+export function assertNoPageErrors(errors) {
+  assert.deepEqual(
+    errors.map((e) => String(e)),
+    [],
+    'uncaught JavaScript errors on the page',
+  );
+}
+
+/** A name no other run uses: unique('catalog-test') → "catalog-test-4f2a-lx3k9q". */
+export function unique(prefix) {
+  const random = Math.floor(Math.random() * 1296).toString(36);
+  return `${prefix}-${process.pid.toString(36)}-${Date.now().toString(36)}${random}`;
+}
+
+/**
+ * Call the JSON API from the test itself (Node's fetch, HTTP Basic, no
+ * browser), e.g. to set up data as an admin:
+ *   await apiAs('admin', 'admin', 'POST', '/admin/tools', { slug: … })
+ * `path` is relative to /chat/api/v1. Returns { status, json, text }; json
+ * is undefined when the body is not JSON.
+ */
+export async function apiAs(username, password, method, path, body) {
+  const headers = {
+    Accept: 'application/json',
+    Authorization: `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`,
+  };
+  const init = { method, headers, redirect: 'manual' };
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(url(`/chat/api/v1${path}`), init);
+  const text = await res.text();
+  let json;
+  try {
+    json = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, text };
+}
