@@ -25,9 +25,11 @@ static int aichat_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     aic_db_register(aic_admin_stmts);
     aic_db_register(aic_catalog_stmts);
     aic_db_register(aic_admin_catalog_stmts);
+    aic_db_register(aic_chat_stmts);
     aic_handler_routes(AIC_ROUTER_API, aic_me_routes);
     aic_handler_routes(AIC_ROUTER_API, aic_admin_api_routes);
     aic_handler_routes(AIC_ROUTER_API, aic_catalog_routes);
+    aic_handler_routes(AIC_ROUTER_API, aic_chat_routes);
     aic_handler_routes(AIC_ROUTER_ADMIN, aic_admin_page_routes);
     aic_handler_routes(AIC_ROUTER_ADMIN, aic_catalog_page_routes);
     return OK;

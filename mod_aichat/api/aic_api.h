@@ -32,6 +32,10 @@ extern const aic_route aic_catalog_page_routes[];
 extern const aic_stmt aic_catalog_stmts[];
 extern const aic_stmt aic_admin_catalog_stmts[];
 
+/* Conversations and messages. */
+extern const aic_route aic_chat_routes[];
+extern const aic_stmt aic_chat_stmts[];
+
 /** The outcome of a change shared by the JSON API and the admin pages. */
 typedef struct {
     int status;          /**< HTTP status */

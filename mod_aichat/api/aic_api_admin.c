@@ -36,6 +36,11 @@ const aic_stmt aic_admin_stmts[] = {
      " AND (%s::date IS NULL OR created_at >= %s::date)"
      " AND (%s::date IS NULL OR created_at < %s::date + 1)"
      " AND (%s::bigint IS NULL OR id < %s::bigint) ORDER BY id DESC LIMIT %s::int) a"},
+    {"admin_user_credit",
+     "WITH u AS (UPDATE users SET token_credits = token_credits + %s::bigint, updated_at = now()"
+     " WHERE id = %s::uuid RETURNING *), l AS (INSERT INTO credit_ledger (user_id, delta,"
+     " balance_after, reason, granted_by, note) SELECT id, %s::bigint, token_credits, 'grant',"
+     " %s::uuid, %s FROM u) SELECT user_json(ROW(u.*)::users)::text FROM u"},
     {"admin_overview",
      "SELECT json_build_object('users', count(*), 'active', count(*) FILTER (WHERE is_active),"
      " 'admins', count(*) FILTER (WHERE role = 'admin'), 'audit_24h', (SELECT count(*) FROM"
@@ -293,6 +298,59 @@ static int api_user_patch(aic_ctx *ctx)
     return aic_send_json_text(r, HTTP_OK, updated);
 }
 
+/* POST /v1/admin/users/{id}/credits {"amount", "note"?}: a grant, ledgered and audited. */
+static int api_user_credits(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    aic_json *body = NULL, *v;
+    const char *id = apr_table_get(ctx->params, "id"), *note = NULL, *updated = NULL, *amount;
+    apr_array_header_t *fields = apr_array_make(r->pool, 1, sizeof(const char *));
+    apr_array_header_t *keys;
+    apr_status_t rv;
+
+    if (aic_read_json_object(&body, r) != OK) {
+        return OK;
+    }
+    keys = aic_json_keys(body, r->pool);
+    for (int i = 0; i < keys->nelts; i++) {
+        const char *key = APR_ARRAY_IDX(keys, i, const char *);
+
+        if (strcmp(key, "amount") && strcmp(key, "note")) {
+            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "unknown_field",
+                                  apr_psprintf(r->pool, "'%s' is not a field of a grant.", key),
+                                  key);
+        }
+    }
+    v = aic_json_get(body, "amount");
+    if (aic_json_typeof(v) != AIC_JSON_INT || aic_json_int(v) < 1 ||
+        aic_json_int(v) > APR_INT64_C(1000000000)) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              "amount must be a whole number of credits from 1 to 1000000000.",
+                              "amount");
+    }
+    amount = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, aic_json_int(v));
+    if (aic_json_has(body, "note") &&
+        aic_json_typeof(aic_json_get(body, "note")) != AIC_JSON_NULL) {
+        const char *err = aic_valid_text(
+            &note, r->pool, aic_json_str(aic_json_get(body, "note"), r->pool), 0, 500, 0);
+
+        if (err) {
+            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                                  apr_pstrcat(r->pool, "note ", err, ".", NULL), "note");
+        }
+    }
+    if (!aic_valid_uuid(id)) {
+        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such user.", NULL);
+    }
+    APR_ARRAY_PUSH(fields, const char *) = "token_credits";
+    rv = aic_user_update(&updated, ctx, id, "admin_user_credit",
+                         AIC_ARGS(amount, id, amount, ctx->user->id, note), fields);
+    if (rv != APR_SUCCESS) {
+        return aic_user_update_failed(r, rv);
+    }
+    return aic_send_json_text(r, HTTP_OK, updated);
+}
+
 /* ---- pages ---- */
 
 static const char *admin_base(aic_ctx *ctx)
@@ -497,15 +555,18 @@ static int page_audit(aic_ctx *ctx)
 static const aic_endpoint ep_api_users = {api_users, AIC_EP_ADMIN};
 static const aic_endpoint ep_api_user_patch = {api_user_patch, AIC_EP_ADMIN};
 static const aic_endpoint ep_api_audit = {api_audit, AIC_EP_ADMIN};
+static const aic_endpoint ep_api_user_credits = {api_user_credits, AIC_EP_ADMIN};
 static const aic_endpoint ep_overview = {page_overview, AIC_EP_ADMIN};
 static const aic_endpoint ep_users = {page_users, AIC_EP_ADMIN};
 static const aic_endpoint ep_user_post = {page_user_post, AIC_EP_ADMIN};
 static const aic_endpoint ep_audit = {page_audit, AIC_EP_ADMIN};
 
-const aic_route aic_admin_api_routes[] = {{"GET", "/v1/admin/users", &ep_api_users},
-                                          {"PATCH", "/v1/admin/users/{id}", &ep_api_user_patch},
-                                          {"GET", "/v1/admin/audit", &ep_api_audit},
-                                          {NULL, NULL, NULL}};
+const aic_route aic_admin_api_routes[] = {
+    {"GET", "/v1/admin/users", &ep_api_users},
+    {"PATCH", "/v1/admin/users/{id}", &ep_api_user_patch},
+    {"GET", "/v1/admin/audit", &ep_api_audit},
+    {"POST", "/v1/admin/users/{id}/credits", &ep_api_user_credits},
+    {NULL, NULL, NULL}};
 
 const aic_route aic_admin_page_routes[] = {{"GET", "/", &ep_overview},
                                            {"GET", "/users", &ep_users},

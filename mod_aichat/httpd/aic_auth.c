@@ -19,8 +19,11 @@ const aic_stmt aic_auth_stmts[] = {
      " (u.last_login_at IS NULL OR u.last_login_at < now() - interval '1 hour')::int"
      " FROM users u WHERE u.username = %s"},
     {"auth_user_provision",
-     "INSERT INTO users (username, display_name, token_credits, last_login_at)"
-     " VALUES (%s, %s, %s::bigint, now()) ON CONFLICT (username) DO NOTHING"},
+     "WITH u AS (INSERT INTO users (username, display_name, token_credits, last_login_at)"
+     " VALUES (%s, %s, %s::bigint, now()) ON CONFLICT (username) DO NOTHING"
+     " RETURNING id, token_credits)"
+     " INSERT INTO credit_ledger (user_id, delta, balance_after, reason)"
+     " SELECT id, token_credits, token_credits, 'initial' FROM u"},
     {"auth_user_seen", "UPDATE users SET last_login_at = now() WHERE id = %s::uuid"},
     {NULL, NULL}};
 

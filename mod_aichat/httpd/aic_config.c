@@ -18,6 +18,8 @@ void *aic_config_create(apr_pool_t *p, server_rec *s)
     conf->default_credits = -1;
     conf->audit_reads = -1;
     conf->base_uri = NULL;
+    conf->max_message_chars = -1;
+    conf->max_context_messages = -1;
     return conf;
 }
 
@@ -33,6 +35,10 @@ void *aic_config_merge(apr_pool_t *p, void *base_, void *add_)
         add->default_credits >= 0 ? add->default_credits : base->default_credits;
     conf->audit_reads = add->audit_reads >= 0 ? add->audit_reads : base->audit_reads;
     conf->base_uri = add->base_uri ? add->base_uri : base->base_uri;
+    conf->max_message_chars =
+        add->max_message_chars >= 0 ? add->max_message_chars : base->max_message_chars;
+    conf->max_context_messages =
+        add->max_context_messages >= 0 ? add->max_context_messages : base->max_context_messages;
     return conf;
 }
 
@@ -124,6 +130,24 @@ static const char *set_credits(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+static const char *set_count(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    char *end = NULL;
+    long n = strtol(arg, &end, 10);
+    aic_server_conf *conf = conf_of(cmd);
+
+    if (!*arg || *end || n < 1 || n > 1000000) {
+        return apr_psprintf(cmd->pool, "%s: '%s' must be a whole number between 1 and 1000000",
+                            cmd->cmd->name, arg);
+    }
+    if (cmd->info == (void *)1) {
+        conf->max_message_chars = (int)n;
+    } else {
+        conf->max_context_messages = (int)n;
+    }
+    return NULL;
+}
+
 static const char *set_audit_reads(cmd_parms *cmd, void *dconf, int flag)
 {
     conf_of(cmd)->audit_reads = flag;
@@ -158,6 +182,11 @@ const command_rec aic_directives[] = {
                   "public base URL of the site, used in share links"),
     AP_INIT_TAKE1("AIChatDefaultCredits", set_credits, NULL, RSRC_CONF,
                   "token credits given to a new user (default 1000)"),
+    AP_INIT_TAKE1("AIChatMaxMessageLength", set_count, (void *)1, RSRC_CONF,
+                  "longest user message in characters (default 32000)"),
+    AP_INIT_TAKE1("AIChatMaxContextMessages", set_count, (void *)2, RSRC_CONF,
+                  "most messages sent to a model as context; older ones are left out "
+                  "(default 40)"),
     AP_INIT_FLAG("AIChatAuditReads", set_audit_reads, NULL, RSRC_CONF,
                  "write audit rows for successful reads too (default On)"),
     AP_INIT_TAKE1("AIChatBaseURI", set_base_uri, NULL, RSRC_CONF,
@@ -198,6 +227,12 @@ int aic_config_post(apr_pool_t *pconf, server_rec *s)
         }
         if (!conf->base_uri) {
             conf->base_uri = "/chat";
+        }
+        if (conf->max_message_chars < 0) {
+            conf->max_message_chars = 32000;
+        }
+        if (conf->max_context_messages < 0) {
+            conf->max_context_messages = 40;
         }
         if (!conf->providers) {
             conf->providers = apr_array_make(pconf, 1, sizeof(aic_provider_cfg *));

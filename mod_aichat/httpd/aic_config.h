@@ -17,6 +17,8 @@ typedef struct {
     apr_int64_t default_credits;   /**< -1 = unset */
     int audit_reads;               /**< -1 = unset */
     const char *base_uri;          /**< NULL = unset; default "/chat" */
+    int max_message_chars;         /**< -1 = unset; default 32000 */
+    int max_context_messages;      /**< -1 = unset; default 40 */
     /* Derived at startup: provider names as PostgreSQL array literals. */
     const char *providers_sql; /**< every configured provider, e.g. {openai,google} */
     const char *keyed_sql;     /**< those whose key is present */

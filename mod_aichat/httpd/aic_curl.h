@@ -13,4 +13,38 @@ apr_status_t aic_curl_global_init(apr_pool_t *pconf);
  */
 int aic_curl_reachable(const char *url, int timeout_s);
 
+/** Receives the body of a successful (2xx) upstream response as it arrives;
+ * anything but APR_SUCCESS stops the transfer. */
+typedef apr_status_t (*aic_curl_body_fn)(void *ctx, const char *data, apr_size_t len);
+/** Asked about once a second while waiting: non-zero stops the transfer
+ * (the client went away). */
+typedef int (*aic_curl_abort_fn)(void *ctx);
+
+typedef struct {
+    const char *url;
+    const apr_array_header_t *headers; /**< "Name: value" strings */
+    const char *body;                  /**< POST body (JSON) */
+    int connect_timeout;               /**< seconds */
+    int timeout;                       /**< seconds for the whole call */
+    aic_curl_body_fn on_body;
+    aic_curl_abort_fn should_abort;
+    void *ctx;
+} aic_curl_call;
+
+typedef struct {
+    apr_status_t rv;         /**< APR_SUCCESS, APR_TIMEUP, APR_ECONNREFUSED, APR_ECONNABORTED
+                                  (stopped by the callbacks) or APR_EGENERAL */
+    int status;              /**< HTTP status, 0 when none arrived */
+    const char *retry_after; /**< the Retry-After header, or NULL */
+    const char *error_body;  /**< the body of a non-2xx answer (at most 64 KB) */
+    apr_size_t error_len;
+} aic_curl_result;
+
+/**
+ * POST call->body to call->url. A 2xx body goes to on_body as it arrives;
+ * another status's body is kept in out->error_body. Allocates from p (give
+ * each call its own sub-pool).
+ */
+void aic_curl_post(aic_curl_result *out, apr_pool_t *p, const aic_curl_call *call);
+
 #endif

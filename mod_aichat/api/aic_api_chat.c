@@ -1,0 +1,1501 @@
+/* Conversations and messages: create, list, change, delete and restore
+ * conversations; send a message and have the conversation's models answer
+ * (streamed as Server-Sent Events or as one JSON answer); regenerate; switch
+ * branches; invite users; credits reserved before and settled after each
+ * provider call. */
+#include "aic_api.h"
+#include "httpd/aic_audit.h"
+#include "httpd/aic_curl.h"
+
+#include <http_protocol.h>
+#include <http_log.h>
+#include <apr_strings.h>
+
+#include "core/aic_ids.h"
+#include "core/aic_provider.h"
+#include "core/aic_valid.h"
+
+APLOG_USE_MODULE(aichat);
+
+#define CONV_PAGE          20
+#define CONV_PAGE_MAX      100
+#define DEFAULT_MAX_TOKENS 1024
+#define GROUP_CHAR_LIMIT   280
+
+/* Conversations a viewer may see: owned, or taken part in. */
+#define VISIBLE(ALIAS)                                                                             \
+    "(" ALIAS ".owner_id = %s::uuid OR EXISTS (SELECT 1 FROM conversation_participants p"          \
+    " WHERE p.conversation_id = " ALIAS ".id AND p.user_id = %s::uuid))"
+
+const aic_stmt aic_chat_stmts[] = {
+    {"chat_conv",
+     "SELECT conversation_json(c, %s::uuid)::text, (c.owner_id = %s::uuid)::int,"
+     " coalesce(c.active_leaf_id::text, ''), c.settings::text, coalesce(c.system_prompt, ''),"
+     " c.title FROM conversations c WHERE c.id = %s::uuid AND c.deleted_at IS NULL"
+     " AND " VISIBLE("c")},
+    {"chat_conv_deleted",
+     "SELECT (c.owner_id = %s::uuid)::int FROM conversations c WHERE c.id = %s::uuid"
+     " AND c.deleted_at IS NOT NULL AND " VISIBLE("c") " FOR UPDATE"},
+    {"chat_conv_lock", "SELECT conversation_json(c, %s::uuid)::text, (c.owner_id = %s::uuid)::int"
+                       " FROM conversations c WHERE c.id = %s::uuid AND c.deleted_at IS NULL"
+                       " AND " VISIBLE("c") " FOR UPDATE"},
+    {"chat_conv_models",
+     "SELECT t.id::text, t.slug, t.display_name, t.provider, t.model_id, t.capabilities::text,"
+     " t.default_settings::text FROM conversation_ai_models m JOIN ai_tools t ON t.id = m.tool_id"
+     " WHERE m.conversation_id = %s::uuid AND m.is_active ORDER BY m.position"},
+    {"chat_tool_by_slug", "SELECT id::text, provider, api_key_required::int FROM ai_tools"
+                          " WHERE slug = %s AND is_active"},
+    {"chat_tool_by_id",
+     "SELECT id::text, slug, display_name, provider, model_id, capabilities::text,"
+     " default_settings::text FROM ai_tools WHERE id = %s::uuid"},
+    {"chat_conv_insert", "INSERT INTO conversations (owner_id, title, system_prompt, settings)"
+                         " VALUES (%s::uuid, %s, %s, %s::jsonb) RETURNING id::text"},
+    {"chat_conv_add_model",
+     "INSERT INTO conversation_ai_models (conversation_id, tool_id, position)"
+     " VALUES (%s::uuid, %s::uuid, %s::int)"},
+    {"chat_popularity", "UPDATE ai_tools SET popularity = popularity + 1 WHERE id = %s::uuid"},
+    {"chat_participant_add",
+     "INSERT INTO conversation_participants (conversation_id, user_id, role)"
+     " VALUES (%s::uuid, %s::uuid, %s) ON CONFLICT DO NOTHING"},
+    {"chat_participant_remove",
+     "DELETE FROM conversation_participants WHERE conversation_id = %s::uuid"
+     " AND user_id = (SELECT id FROM users WHERE username = %s) AND role <> 'admin'"},
+    {"chat_user_by_name", "SELECT id::text FROM users WHERE username = %s AND is_active"},
+    {"chat_conv_json",
+     "SELECT conversation_json(c, %s::uuid)::text FROM conversations c WHERE c.id = %s::uuid"},
+    {"chat_conv_list",
+     "WITH page AS (SELECT c AS conv, c.id, c.last_message_at FROM conversations c"
+     " WHERE c.deleted_at IS NULL AND " VISIBLE(
+         "c") " AND c.archived = %s::boolean"
+              " AND (%s::boolean IS NULL OR c.pinned = %s::boolean)"
+              " AND (%s::text IS NULL OR EXISTS (SELECT 1 FROM conversation_ai_models m"
+              " JOIN ai_tools t ON t.id = m.tool_id WHERE m.conversation_id = c.id AND t.slug = "
+              "%s))"
+              " AND (%s::text IS NULL OR c.title ILIKE %s)"
+              " AND (%s::text IS NULL OR (c.last_message_at, c.id) < (timestamptz 'epoch'"
+              " + %s::bigint * interval '1 microsecond', %s::uuid))"
+              " ORDER BY c.last_message_at DESC, c.id DESC LIMIT %s::int)"
+              " SELECT json_build_object('items', coalesce(json_agg(conversation_json(conv, "
+              "%s::uuid)"
+              " ORDER BY last_message_at DESC, id DESC), '[]'::json), 'next', CASE WHEN count(*) ="
+              " %s::int THEN (SELECT encode(convert_to('v|' || id || '|' || (extract(epoch FROM"
+              " last_message_at) * 1000000)::bigint, 'UTF8'), 'hex') FROM page"
+              " ORDER BY last_message_at, id LIMIT 1) END)::text FROM page"},
+    {"chat_conv_update",
+     "UPDATE conversations SET title = %s, system_prompt = %s, settings = %s::jsonb,"
+     " pinned = %s::boolean, archived = %s::boolean, updated_at = now() WHERE id = %s::uuid"
+     " RETURNING conversation_json(conversations, %s::uuid)::text"},
+    {"chat_conv_delete",
+     "UPDATE conversations SET deleted_at = now(), status = 'deleted', updated_at = now()"
+     " WHERE id = %s::uuid"},
+    {"chat_conv_restore",
+     "UPDATE conversations SET deleted_at = NULL, status = 'active', updated_at = now()"
+     " WHERE id = %s::uuid RETURNING conversation_json(conversations, %s::uuid)::text"},
+    {"chat_message_in_conv", "SELECT sender_type, coalesce(sender_tool_id::text, ''),"
+                             " coalesce(parent_message_id::text, '') FROM messages"
+                             " WHERE id = %s::uuid AND conversation_id = %s::uuid"},
+    {"chat_message_owner",
+     "SELECT m.conversation_id::text, m.sender_type, coalesce(m.parent_message_id::text, ''),"
+     " coalesce(m.sender_tool_id::text, '') FROM messages m JOIN conversations c"
+     " ON c.id = m.conversation_id WHERE m.id = %s::uuid AND c.deleted_at IS NULL"
+     " AND " VISIBLE("c")},
+    {"chat_message_insert",
+     "INSERT INTO messages (conversation_id, parent_message_id, sender_type, sender_user_id,"
+     " sender_tool_id, content, status, is_first_responder) VALUES (%s::uuid, %s::uuid, %s,"
+     " %s::uuid, %s::uuid, %s, %s, %s::boolean) RETURNING id::text, message_json(messages)::text"},
+    {"chat_message_json", "SELECT message_json(m)::text FROM messages m WHERE m.id = %s::uuid"},
+    {"chat_conv_touch",
+     "UPDATE conversations SET total_messages = total_messages + 1, last_message_at = now(),"
+     " active_leaf_id = %s::uuid, title = CASE WHEN title = '' THEN %s ELSE title END,"
+     " updated_at = now() WHERE id = %s::uuid"},
+    {"chat_conv_rotate",
+     "UPDATE conversations SET first_responder = first_responder + 1 WHERE id = %s::uuid"
+     " RETURNING (first_responder - 1)::text"},
+    {"chat_context",
+     "SELECT coalesce(json_agg(json_build_object('sender_type', (msg).sender_type, 'tool_id',"
+     " (msg).sender_tool_id, 'tool', (SELECT t.display_name FROM ai_tools t"
+     " WHERE t.id = (msg).sender_tool_id), 'content', (msg).content, 'status', (msg).status)"
+     " ORDER BY depth DESC), '[]'::json)::text FROM message_path(%s::uuid)"},
+    {"chat_answer_finish",
+     "UPDATE messages SET content = %s, status = %s, error = %s, prompt_tokens = %s::int,"
+     " completion_tokens = %s::int, tokens_estimated = %s::boolean,"
+     " response_time_ms = %s::int WHERE id = %s::uuid RETURNING message_json(messages)::text"},
+    {"chat_thread",
+     "SELECT json_build_object('items', coalesce(json_agg(message_json(msg) ORDER BY depth DESC),"
+     " '[]'::json))::text FROM message_path((SELECT active_leaf_id FROM conversations"
+     " WHERE id = %s::uuid))"},
+    {"chat_set_active",
+     "UPDATE conversations SET active_leaf_id = message_newest_leaf(%s::uuid), updated_at = now()"
+     " WHERE id = %s::uuid RETURNING active_leaf_id::text"},
+    {"chat_reserve",
+     "WITH u AS (UPDATE users SET token_credits = token_credits - %s::bigint"
+     " WHERE id = %s::uuid AND token_credits >= %s::bigint RETURNING token_credits)"
+     " INSERT INTO credit_ledger (user_id, delta, balance_after, reason, message_id)"
+     " SELECT %s::uuid, -(%s::bigint), token_credits, 'reserve', %s::uuid FROM u"
+     " RETURNING balance_after::text"},
+    {"chat_settle",
+     "WITH u AS (UPDATE users SET token_credits = GREATEST(token_credits + %s::bigint, 0)"
+     " WHERE id = %s::uuid RETURNING token_credits)"
+     " INSERT INTO credit_ledger (user_id, delta, balance_after, reason, message_id)"
+     " SELECT %s::uuid, %s::bigint, token_credits, %s, %s::uuid FROM u"
+     " RETURNING balance_after::text"},
+    {NULL, NULL}};
+
+/* ---- small helpers ---- */
+
+static int fail(request_rec *r, int status, const char *code, const char *message,
+                const char *field)
+{
+    if (status == HTTP_SERVICE_UNAVAILABLE) {
+        apr_table_setn(r->err_headers_out, "Retry-After", "5");
+    }
+    return aic_send_error(r, status, code, message, field);
+}
+
+static int db_fail(request_rec *r, apr_status_t rv)
+{
+    if (rv == AIC_DB_EDOWN || rv == AIC_DB_ESCHEMA) {
+        return aic_send_db_error(r, rv);
+    }
+    return fail(r, HTTP_INTERNAL_SERVER_ERROR, "internal_error",
+                "The request could not be "
+                "completed.",
+                NULL);
+}
+
+static aic_json *parse(request_rec *r, const char *text)
+{
+    aic_json *j = NULL;
+    const char *err = NULL;
+
+    if (!text || aic_json_parse(&j, &err, r->pool, text, strlen(text)) != APR_SUCCESS) {
+        return NULL;
+    }
+    return j;
+}
+
+/* The conversation as its viewer may see it: APR_NOTFOUND for others. */
+typedef struct {
+    const char *id;
+    const char *json;
+    int is_owner;
+    const char *active_leaf; /* NULL when empty */
+    aic_json *settings;
+    const char *system_prompt; /* NULL when none */
+    const char *title;
+} conversation;
+
+static apr_status_t load_conversation(conversation *c, aic_ctx *ctx, const char *id)
+{
+    aic_rows rows;
+    apr_status_t rv;
+    const char *me = ctx->user->id;
+
+    if (!aic_valid_uuid(id)) {
+        return APR_NOTFOUND;
+    }
+    rv = aic_db_select(&rows, ctx->db, "chat_conv", AIC_ARGS(me, me, id, me, me));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows.nrows == 0) {
+        return APR_NOTFOUND;
+    }
+    c->id = id;
+    c->json = rows.cells[0];
+    c->is_owner = rows.cells[1][0] == '1';
+    c->active_leaf = *rows.cells[2] ? rows.cells[2] : NULL;
+    c->settings = parse(ctx->r, rows.cells[3]);
+    c->system_prompt = *rows.cells[4] ? rows.cells[4] : NULL;
+    c->title = rows.cells[5];
+    return APR_SUCCESS;
+}
+
+/* A model of a conversation with what a provider call needs. */
+typedef struct {
+    const char *id, *slug, *display_name, *provider, *model_id;
+    aic_json *capabilities, *defaults;
+} model;
+
+static void model_from_row(model *m, request_rec *r, const aic_rows *rows, int i)
+{
+    const char **c = rows->cells + i * rows->ncols;
+
+    m->id = c[0];
+    m->slug = c[1];
+    m->display_name = c[2];
+    m->provider = c[3];
+    m->model_id = c[4];
+    m->capabilities = parse(r, c[5]);
+    m->defaults = parse(r, c[6]);
+}
+
+static apr_int64_t json_int_or(const aic_json *obj, const char *key, apr_int64_t def)
+{
+    aic_json *v = aic_json_get(obj, key);
+
+    return aic_json_typeof(v) == AIC_JSON_INT ? aic_json_int(v) : def;
+}
+
+/* ---- conversations ---- */
+
+static int conversation_create(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    aic_json *body = NULL, *tools, *settings;
+    const char *title = "", *system_prompt = NULL, *err, *id = NULL, *json = NULL;
+    const char *settings_text = "{}";
+    apr_array_header_t *tool_ids = apr_array_make(r->pool, 4, sizeof(const char *));
+    apr_array_header_t *keys;
+    apr_status_t rv;
+
+    if (aic_read_json_object(&body, r) != OK) {
+        return OK;
+    }
+    keys = aic_json_keys(body, r->pool);
+    for (int i = 0; i < keys->nelts; i++) {
+        const char *key = APR_ARRAY_IDX(keys, i, const char *);
+
+        if (strcmp(key, "tools") && strcmp(key, "title") && strcmp(key, "system_prompt") &&
+            strcmp(key, "settings")) {
+            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "unknown_field",
+                        apr_psprintf(r->pool, "'%s' is not a field of a conversation.", key), key);
+        }
+    }
+    tools = aic_json_get(body, "tools");
+    if (aic_json_typeof(tools) != AIC_JSON_ARRAY || aic_json_len(tools) < 1 ||
+        aic_json_len(tools) > 8) {
+        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                    "tools must be a list of 1 to 8 model slugs.", "tools");
+    }
+    if (aic_json_has(body, "title") &&
+        (err = aic_valid_text(&title, r->pool, aic_json_str(aic_json_get(body, "title"), r->pool),
+                              0, 200, 0))) {
+        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                    apr_pstrcat(r->pool, "title ", err, ".", NULL), "title");
+    }
+    if (aic_json_has(body, "system_prompt") &&
+        aic_json_typeof(aic_json_get(body, "system_prompt")) != AIC_JSON_NULL &&
+        (err = aic_valid_text(&system_prompt, r->pool,
+                              aic_json_str(aic_json_get(body, "system_prompt"), r->pool), 0, 20000,
+                              1))) {
+        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                    apr_pstrcat(r->pool, "system_prompt ", err, ".", NULL), "system_prompt");
+    }
+    if (aic_json_has(body, "settings")) {
+        settings = aic_json_get(body, "settings");
+        if (aic_json_typeof(settings) != AIC_JSON_OBJECT) {
+            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                        "settings must be a JSON object.", "settings");
+        }
+        settings_text = aic_json_dump(settings, r->pool);
+    }
+    if ((rv = aic_db_begin(ctx->db)) != APR_SUCCESS) {
+        return db_fail(r, rv);
+    }
+    for (apr_size_t i = 0; i < aic_json_len(tools); i++) {
+        const char *slug = aic_json_str(aic_json_at(tools, i), r->pool);
+        aic_rows rows;
+        const aic_provider_cfg *prov;
+
+        if (!slug) {
+            aic_db_rollback(ctx->db);
+            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                        "tools must be a list of model slugs.", "tools");
+        }
+        if ((rv = aic_db_select(&rows, ctx->db, "chat_tool_by_slug", AIC_ARGS(slug))) !=
+            APR_SUCCESS) {
+            aic_db_rollback(ctx->db);
+            return db_fail(r, rv);
+        }
+        if (rows.nrows == 0) {
+            aic_db_rollback(ctx->db);
+            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "unknown_tool",
+                        apr_psprintf(r->pool, "There is no model '%s'.", slug), "tools");
+        }
+        prov = aic_config_provider(ctx->conf, rows.cells[1]);
+        if (!prov || (rows.cells[2][0] == '1' && !prov->key)) {
+            aic_db_rollback(ctx->db);
+            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "tool_unavailable",
+                        apr_psprintf(r->pool, "The model '%s' is not available now.", slug),
+                        "tools");
+        }
+        for (int k = 0; k < tool_ids->nelts; k++) {
+            if (!strcmp(APR_ARRAY_IDX(tool_ids, k, const char *), rows.cells[0])) {
+                aic_db_rollback(ctx->db);
+                return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                            "tools lists a model twice.", "tools");
+            }
+        }
+        APR_ARRAY_PUSH(tool_ids, const char *) = rows.cells[0];
+    }
+    rv = aic_db_value(&id, ctx->db, "chat_conv_insert",
+                      AIC_ARGS(ctx->user->id, title, system_prompt, settings_text));
+    for (int i = 0; rv == APR_SUCCESS && i < tool_ids->nelts; i++) {
+        const char *tool_id = APR_ARRAY_IDX(tool_ids, i, const char *);
+
+        rv = aic_db_exec(NULL, ctx->db, "chat_conv_add_model",
+                         AIC_ARGS(id, tool_id, apr_itoa(r->pool, i)));
+        /* Popularity counts real use: one per conversation started, atomically. */
+        if (rv == APR_SUCCESS) {
+            rv = aic_db_exec(NULL, ctx->db, "chat_popularity", AIC_ARGS(tool_id));
+        }
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_db_exec(NULL, ctx->db, "chat_participant_add",
+                         AIC_ARGS(id, ctx->user->id, "admin"));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_db_value(&json, ctx->db, "chat_conv_json", AIC_ARGS(ctx->user->id, id));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_audit_change(ctx->db, r, HTTP_CREATED, "create", "conversation", id, NULL, json);
+    }
+    if (rv != APR_SUCCESS || (rv = aic_db_commit(ctx->db)) != APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        aic_req_get(r)->audited = 0;
+        return db_fail(r, rv);
+    }
+    apr_table_setn(r->headers_out, "Location",
+                   apr_pstrcat(r->pool, ctx->conf->base_uri, "/api/v1/conversations/", id, NULL));
+    return aic_send_json_text(r, HTTP_CREATED, json);
+}
+
+static int conversation_list(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    apr_table_t *args = aic_query_args(r);
+    const char *archived = apr_table_get(args, "archived"), *pinned = apr_table_get(args, "pinned");
+    const char *tool = apr_table_get(args, "tool"), *q = apr_table_get(args, "q");
+    const char *after = apr_table_get(args, "after"), *cursor_id = NULL, *cursor_ts = NULL;
+    const char *pattern = NULL, *text = NULL, *me = ctx->user->id, *lim;
+    int limit = aic_valid_limit(apr_table_get(args, "limit"), CONV_PAGE, CONV_PAGE_MAX);
+    apr_status_t rv;
+
+#define BOOL_ARG(v) (!(v) || !strcmp((v), "true") || !strcmp((v), "false"))
+    if (limit < 0) {
+        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field", "limit is not valid.", "limit");
+    }
+    if (!BOOL_ARG(archived) || !BOOL_ARG(pinned)) {
+        const char *field = BOOL_ARG(archived) ? "pinned" : "archived";
+
+        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                    apr_psprintf(r->pool, "%s must be true or false.", field), field);
+    }
+#undef BOOL_ARG
+    if ((q && !aic_valid_utf8(q, 400)) || (tool && !aic_valid_slug(tool))) {
+        const char *field = (q && !aic_valid_utf8(q, 400)) ? "q" : "tool";
+
+        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                    apr_psprintf(r->pool, "%s is not valid.", field), field);
+    }
+    if (after && *after) {
+        const char *c = aic_hex_decode(r->pool, after);
+
+        if (!c || strncmp(c, "v|", 2) || strlen(c) < 40 || c[38] != '|' ||
+            !aic_valid_uuid(apr_pstrmemdup(r->pool, c + 2, 36)) || !aic_valid_id_cursor(c + 39)) {
+            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                        "after is not a cursor "
+                        "from this list.",
+                        "after");
+        }
+        cursor_id = apr_pstrmemdup(r->pool, c + 2, 36);
+        cursor_ts = c + 39;
+    }
+    if (q && *q) {
+        apr_size_t n = strlen(q);
+        char *out = apr_palloc(r->pool, 2 * n + 3), *o = out;
+
+        *o++ = '%';
+        for (const char *c = q; *c; c++) {
+            if (*c == '%' || *c == '_' || *c == '\\') {
+                *o++ = '\\';
+            }
+            *o++ = *c;
+        }
+        *o++ = '%';
+        *o = '\0';
+        pattern = out;
+    } else {
+        q = NULL;
+    }
+    lim = apr_itoa(r->pool, limit);
+    rv =
+        aic_db_value(&text, ctx->db, "chat_conv_list",
+                     AIC_ARGS(me, me, archived ? archived : "false", pinned, pinned, tool, tool, q,
+                              pattern, cursor_id ? "1" : NULL, cursor_ts, cursor_id, lim, me, lim));
+    if (rv != APR_SUCCESS) {
+        return db_fail(r, rv);
+    }
+    return aic_send_json_text(r, HTTP_OK, text);
+}
+
+static int conversation_get(aic_ctx *ctx)
+{
+    conversation c;
+    apr_status_t rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"));
+
+    if (rv == APR_NOTFOUND) {
+        return fail(ctx->r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
+    }
+    if (rv != APR_SUCCESS) {
+        return db_fail(ctx->r, rv);
+    }
+    return aic_send_json_text(ctx->r, HTTP_OK, c.json);
+}
+
+/* Lock a conversation the viewer may change (owner, or an admin participant
+ * for pin/archive/title); 404 for others. */
+static int lock_for_change(const char **json, int *is_owner, aic_ctx *ctx, const char *id)
+{
+    aic_rows rows;
+    apr_status_t rv;
+    const char *me = ctx->user->id;
+
+    if (!aic_valid_uuid(id)) {
+        return HTTP_NOT_FOUND;
+    }
+    if ((rv = aic_db_begin(ctx->db)) != APR_SUCCESS ||
+        (rv = aic_db_select(&rows, ctx->db, "chat_conv_lock", AIC_ARGS(me, me, id, me, me))) !=
+            APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        db_fail(ctx->r, rv);
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    if (rows.nrows == 0) {
+        aic_db_rollback(ctx->db);
+        return HTTP_NOT_FOUND;
+    }
+    *json = rows.cells[0];
+    *is_owner = rows.cells[1][0] == '1';
+    return OK;
+}
+
+static int commit_change(aic_ctx *ctx, int status, const char *action, const char *id,
+                         const char *old_json, const char *new_json)
+{
+    request_rec *r = ctx->r;
+    apr_status_t rv =
+        aic_audit_change(ctx->db, r, status, action, "conversation", id, old_json, new_json);
+
+    if (rv != APR_SUCCESS || (rv = aic_db_commit(ctx->db)) != APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        aic_req_get(r)->audited = 0;
+        return db_fail(r, rv);
+    }
+    if (status == HTTP_NO_CONTENT) {
+        r->status = HTTP_NO_CONTENT;
+        apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
+        return OK;
+    }
+    return aic_send_json_text(r, status, new_json);
+}
+
+static int conversation_patch(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *id = apr_table_get(ctx->params, "id"), *old_json = NULL, *new_json = NULL, *err;
+    aic_json *body = NULL, *old;
+    const char *title, *system_prompt, *settings, *pinned, *archived;
+    apr_array_header_t *keys;
+    int is_owner = 0, rc;
+    apr_status_t rv;
+
+    if (aic_read_json_object(&body, r) != OK) {
+        return OK;
+    }
+    keys = aic_json_keys(body, r->pool);
+    for (int i = 0; i < keys->nelts; i++) {
+        const char *key = APR_ARRAY_IDX(keys, i, const char *);
+
+        if (strcmp(key, "title") && strcmp(key, "system_prompt") && strcmp(key, "settings") &&
+            strcmp(key, "pinned") && strcmp(key, "archived")) {
+            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "unknown_field",
+                        apr_psprintf(r->pool, "'%s' cannot be changed here.", key), key);
+        }
+    }
+    if ((rc = lock_for_change(&old_json, &is_owner, ctx, id)) != OK) {
+        return rc == HTTP_NOT_FOUND
+                   ? fail(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL)
+                   : OK;
+    }
+    if (!is_owner) {
+        aic_db_rollback(ctx->db);
+        return fail(r, HTTP_FORBIDDEN, "forbidden", "Only the owner may change the conversation.",
+                    NULL);
+    }
+    old = parse(r, old_json);
+    title = aic_json_str(aic_json_get(old, "title"), r->pool);
+    system_prompt = aic_json_str(aic_json_get(old, "system_prompt"), r->pool);
+    settings = aic_json_dump(aic_json_get(old, "settings"), r->pool);
+    pinned = aic_json_bool(aic_json_get(old, "pinned")) ? "true" : "false";
+    archived = aic_json_bool(aic_json_get(old, "archived")) ? "true" : "false";
+    err = NULL;
+    if (aic_json_has(body, "title") &&
+        (err = aic_valid_text(&title, r->pool, aic_json_str(aic_json_get(body, "title"), r->pool),
+                              1, 200, 0))) {
+        aic_db_rollback(ctx->db);
+        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                    apr_pstrcat(r->pool, "title ", err, ".", NULL), "title");
+    }
+    if (aic_json_has(body, "system_prompt")) {
+        aic_json *v = aic_json_get(body, "system_prompt");
+
+        if (aic_json_typeof(v) == AIC_JSON_NULL) {
+            system_prompt = NULL;
+        } else if ((err = aic_valid_text(&system_prompt, r->pool, aic_json_str(v, r->pool), 0,
+                                         20000, 1))) {
+            aic_db_rollback(ctx->db);
+            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                        apr_pstrcat(r->pool, "system_prompt ", err, ".", NULL), "system_prompt");
+        }
+    }
+    if (aic_json_has(body, "settings")) {
+        if (aic_json_typeof(aic_json_get(body, "settings")) != AIC_JSON_OBJECT) {
+            aic_db_rollback(ctx->db);
+            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                        "settings must be a JSON object.", "settings");
+        }
+        settings = aic_json_dump(aic_json_get(body, "settings"), r->pool);
+    }
+    if (aic_json_has(body, "pinned") || aic_json_has(body, "archived")) {
+        const char *key = aic_json_has(body, "pinned") ? "pinned" : "archived";
+
+        for (int k = 0; k < 2; k++, key = "archived") {
+            aic_json *v = aic_json_get(body, key);
+
+            if (!aic_json_has(body, key)) {
+                continue;
+            }
+            if (aic_json_typeof(v) != AIC_JSON_BOOL) {
+                aic_db_rollback(ctx->db);
+                return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                            apr_psprintf(r->pool, "%s must be true or false.", key), key);
+            }
+            if (!strcmp(key, "pinned")) {
+                pinned = aic_json_bool(v) ? "true" : "false";
+            } else {
+                archived = aic_json_bool(v) ? "true" : "false";
+            }
+        }
+    }
+    rv =
+        aic_db_value(&new_json, ctx->db, "chat_conv_update",
+                     AIC_ARGS(title, system_prompt, settings, pinned, archived, id, ctx->user->id));
+    if (rv != APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        return db_fail(r, rv);
+    }
+    return commit_change(ctx, HTTP_OK, "update", id, old_json, new_json);
+}
+
+static int conversation_delete(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *id = apr_table_get(ctx->params, "id"), *old_json = NULL;
+    int is_owner = 0, rc;
+    apr_status_t rv;
+
+    if ((rc = lock_for_change(&old_json, &is_owner, ctx, id)) != OK) {
+        return rc == HTTP_NOT_FOUND
+                   ? fail(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL)
+                   : OK;
+    }
+    if (!is_owner) {
+        aic_db_rollback(ctx->db);
+        return fail(r, HTTP_FORBIDDEN, "forbidden", "Only the owner may delete the conversation.",
+                    NULL);
+    }
+    if ((rv = aic_db_exec(NULL, ctx->db, "chat_conv_delete", AIC_ARGS(id))) != APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        return db_fail(r, rv);
+    }
+    return commit_change(ctx, HTTP_NO_CONTENT, "delete", id, old_json, NULL);
+}
+
+static int conversation_restore(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *id = apr_table_get(ctx->params, "id"), *me = ctx->user->id, *new_json = NULL;
+    aic_rows rows;
+    apr_status_t rv;
+
+    if (!aic_valid_uuid(id)) {
+        return fail(r, HTTP_NOT_FOUND, "not_found", "No such deleted conversation.", NULL);
+    }
+    if ((rv = aic_db_begin(ctx->db)) != APR_SUCCESS ||
+        (rv = aic_db_select(&rows, ctx->db, "chat_conv_deleted", AIC_ARGS(me, id, me, me))) !=
+            APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        return db_fail(r, rv);
+    }
+    if (rows.nrows == 0 || rows.cells[0][0] != '1') {
+        aic_db_rollback(ctx->db);
+        return fail(r, HTTP_NOT_FOUND, "not_found", "No such deleted conversation.", NULL);
+    }
+    if ((rv = aic_db_value(&new_json, ctx->db, "chat_conv_restore", AIC_ARGS(id, me))) !=
+        APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        return db_fail(r, rv);
+    }
+    return commit_change(ctx, HTTP_OK, "restore", id, NULL, new_json);
+}
+
+static int participant_add(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *id = apr_table_get(ctx->params, "id"), *old_json = NULL, *new_json = NULL;
+    const char *username, *user_id = NULL;
+    aic_json *body = NULL;
+    int is_owner = 0, rc;
+    apr_status_t rv;
+
+    if (aic_read_json_object(&body, r) != OK) {
+        return OK;
+    }
+    username = aic_json_str(aic_json_get(body, "username"), r->pool);
+    if (!username || !*username || strlen(username) > 255) {
+        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field", "username is required.",
+                    "username");
+    }
+    if ((rc = lock_for_change(&old_json, &is_owner, ctx, id)) != OK) {
+        return rc == HTTP_NOT_FOUND
+                   ? fail(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL)
+                   : OK;
+    }
+    if (!is_owner) {
+        aic_db_rollback(ctx->db);
+        return fail(r, HTTP_FORBIDDEN, "forbidden", "Only the owner may invite.", NULL);
+    }
+    rv = aic_db_value(&user_id, ctx->db, "chat_user_by_name", AIC_ARGS(username));
+    if (rv == APR_NOTFOUND) {
+        aic_db_rollback(ctx->db);
+        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "unknown_user",
+                    "There is no active user with this name.", "username");
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_db_exec(NULL, ctx->db, "chat_participant_add", AIC_ARGS(id, user_id, "member"));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_db_value(&new_json, ctx->db, "chat_conv_json", AIC_ARGS(ctx->user->id, id));
+    }
+    if (rv != APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        return db_fail(r, rv);
+    }
+    return commit_change(ctx, HTTP_OK, "invite", id, old_json, new_json);
+}
+
+static int participant_remove(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *id = apr_table_get(ctx->params, "id"), *old_json = NULL, *new_json = NULL;
+    int is_owner = 0, rc, removed = 0;
+    apr_status_t rv;
+
+    if ((rc = lock_for_change(&old_json, &is_owner, ctx, id)) != OK) {
+        return rc == HTTP_NOT_FOUND
+                   ? fail(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL)
+                   : OK;
+    }
+    if (!is_owner) {
+        aic_db_rollback(ctx->db);
+        return fail(r, HTTP_FORBIDDEN, "forbidden", "Only the owner may remove participants.",
+                    NULL);
+    }
+    rv = aic_db_exec(&removed, ctx->db, "chat_participant_remove",
+                     AIC_ARGS(id, apr_table_get(ctx->params, "username")));
+    if (rv == APR_SUCCESS && !removed) {
+        aic_db_rollback(ctx->db);
+        return fail(r, HTTP_NOT_FOUND, "not_found", "No such participant.", NULL);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_db_value(&new_json, ctx->db, "chat_conv_json", AIC_ARGS(ctx->user->id, id));
+    }
+    if (rv != APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        return db_fail(r, rv);
+    }
+    return commit_change(ctx, HTTP_OK, "uninvite", id, old_json, new_json);
+}
+
+/* ---- messages ---- */
+
+static int thread(aic_ctx *ctx)
+{
+    conversation c;
+    const char *text = NULL;
+    apr_status_t rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"));
+
+    if (rv == APR_NOTFOUND) {
+        return fail(ctx->r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_db_value(&text, ctx->db, "chat_thread", AIC_ARGS(c.id));
+    }
+    if (rv != APR_SUCCESS) {
+        return db_fail(ctx->r, rv);
+    }
+    return aic_send_json_text(ctx->r, HTTP_OK, text);
+}
+
+/* PUT /conversations/{id}/active {"message_id"}: show the branch through that
+ * message (down to its newest leaf). */
+static int set_active(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    conversation c;
+    aic_json *body = NULL;
+    const char *msg_id, *leaf = NULL, *text = NULL;
+    aic_rows rows;
+    apr_status_t rv;
+
+    if (aic_read_json_object(&body, r) != OK) {
+        return OK;
+    }
+    msg_id = aic_json_str(aic_json_get(body, "message_id"), r->pool);
+    if ((rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"))) == APR_NOTFOUND) {
+        return fail(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
+    }
+    if (rv != APR_SUCCESS) {
+        return db_fail(r, rv);
+    }
+    if (!aic_valid_uuid(msg_id)) {
+        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                    "message_id must be a message of this conversation.", "message_id");
+    }
+    if ((rv = aic_db_select(&rows, ctx->db, "chat_message_in_conv", AIC_ARGS(msg_id, c.id))) !=
+        APR_SUCCESS) {
+        return db_fail(r, rv);
+    }
+    if (rows.nrows == 0) {
+        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                    "message_id must be a message of this conversation.", "message_id");
+    }
+    if ((rv = aic_db_begin(ctx->db)) == APR_SUCCESS) {
+        rv = aic_db_value(&leaf, ctx->db, "chat_set_active", AIC_ARGS(msg_id, c.id));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_audit_change(
+            ctx->db, r, HTTP_OK, "switch_branch", "conversation", c.id,
+            apr_psprintf(r->pool, "{\"active_leaf_id\":%s%s%s}", c.active_leaf ? "\"" : "",
+                         c.active_leaf ? c.active_leaf : "null", c.active_leaf ? "\"" : ""),
+            apr_psprintf(r->pool, "{\"active_leaf_id\":\"%s\"}", leaf));
+    }
+    if (rv == APR_SUCCESS && (rv = aic_db_commit(ctx->db)) == APR_SUCCESS) {
+        rv = aic_db_value(&text, ctx->db, "chat_thread", AIC_ARGS(c.id));
+    }
+    if (rv != APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        aic_req_get(r)->audited = 0;
+        return db_fail(r, rv);
+    }
+    return aic_send_json_text(r, HTTP_OK, text);
+}
+
+/* One turn: a user message (or a regeneration) and the answers. */
+typedef struct {
+    aic_ctx *ctx;
+    conversation *conv;
+    apr_array_header_t *models; /* model, in answering order */
+    int group;
+    int stream;
+    int client_gone;
+    const char *user_message_id;   /* NULL for a regeneration */
+    const char *user_message_json; /* idem */
+    const char *parent_id;         /* what the first answer answers */
+    apr_int64_t reserved_each;     /* credits reserved per model */
+    const char *balance;           /* credits after the last settlement */
+    aic_json *answers;             /* for the JSON answer */
+    const char *first_error_code, *first_error_message, *retry_after;
+    int first_error_status;
+} turn;
+
+/* Map a provider failure to the client's status. */
+static int error_status(const char *code)
+{
+    if (!strcmp(code, "provider_rate_limited")) {
+        return HTTP_TOO_MANY_REQUESTS;
+    }
+    if (!strcmp(code, "provider_timeout")) {
+        return HTTP_GATEWAY_TIME_OUT;
+    }
+    return HTTP_BAD_GATEWAY;
+}
+
+/* Write one Server-Sent Event; notices a client that went away. */
+static apr_status_t sse(turn *t, const char *event, aic_json *data)
+{
+    request_rec *r = t->ctx->r;
+
+    if (t->client_gone) {
+        return APR_ECONNABORTED;
+    }
+    ap_rprintf(r, "event: %s\ndata: %s\n\n", event, aic_json_dump(data, r->pool));
+    if (ap_rflush(r) != APR_SUCCESS || r->connection->aborted) {
+        t->client_gone = 1;
+        return APR_ECONNABORTED;
+    }
+    return APR_SUCCESS;
+}
+
+typedef struct {
+    turn *t;
+    const char *message_id;
+    const char *slug;
+} delta_ctx;
+
+static apr_status_t on_delta(void *arg, const char *text, apr_size_t len)
+{
+    delta_ctx *d = arg;
+    request_rec *r = d->t->ctx->r;
+    aic_json *ev;
+
+    if (!d->t->stream) {
+        return APR_SUCCESS;
+    }
+    ev = aic_json_object(r->pool);
+    aic_json_set_str(ev, "message_id", d->message_id);
+    aic_json_set_str(ev, "model", d->slug);
+    aic_json_set_str(ev, "text", apr_pstrmemdup(r->pool, text, len));
+    return sse(d->t, "delta", ev);
+}
+
+typedef struct {
+    aic_provider_stream *parser;
+    delta_ctx *d;
+} body_ctx;
+
+static apr_status_t on_body(void *arg, const char *data, apr_size_t len)
+{
+    body_ctx *b = arg;
+
+    return aic_provider_stream_feed(b->parser, data, len);
+}
+
+static int client_gone(void *arg)
+{
+    body_ctx *b = arg;
+
+    return b->d->t->client_gone || b->d->t->ctx->r->connection->aborted;
+}
+
+/* The context for a model: the thread up to `parent`, newest messages kept. */
+static apr_array_header_t *context_messages(turn *t, const model *m, const char *parent,
+                                            apr_int64_t *tokens)
+{
+    request_rec *r = t->ctx->r;
+    const char *text = NULL;
+    aic_json *path;
+    apr_array_header_t *msgs = apr_array_make(r->pool, 16, sizeof(aic_chat_msg));
+    apr_size_t n, start = 0;
+    int max = t->ctx->conf->max_context_messages;
+
+    *tokens = 0;
+    if (!parent ||
+        aic_db_value(&text, t->ctx->db, "chat_context", AIC_ARGS(parent)) != APR_SUCCESS ||
+        !(path = parse(r, text))) {
+        return msgs;
+    }
+    n = aic_json_len(path);
+    if (n > (apr_size_t)max) {
+        start = n - (apr_size_t)max; /* the oldest are trimmed; the system prompt stays */
+    }
+    for (apr_size_t i = start; i < n; i++) {
+        aic_json *item = aic_json_at(path, i);
+        const char *type = aic_json_str(aic_json_get(item, "sender_type"), r->pool);
+        const char *content = aic_json_str(aic_json_get(item, "content"), r->pool);
+        const char *status = aic_json_str(aic_json_get(item, "status"), r->pool);
+        const char *tool_id = aic_json_str(aic_json_get(item, "tool_id"), r->pool);
+        aic_chat_msg *msg;
+
+        if (!content || !*content || (status && !strcmp(status, "error"))) {
+            continue;
+        }
+        msg = apr_array_push(msgs);
+        if (!strcmp(type, "user")) {
+            msg->role = "user";
+            msg->content = content;
+        } else if (tool_id && strcmp(tool_id, m->id)) {
+            /* Another model's answer in a group chat: attributed, as if said to us. */
+            msg->role = "user";
+            msg->content = apr_psprintf(r->pool, "[%s answered]: %s",
+                                        aic_json_str(aic_json_get(item, "tool"), r->pool), content);
+        } else {
+            msg->role = "assistant";
+            msg->content = content;
+        }
+        *tokens += aic_tokens_estimate(msg->content);
+    }
+    return msgs;
+}
+
+/* Cut text to at most limit code points (UTF-8 safe). */
+static const char *limit_chars(apr_pool_t *p, const char *text, apr_int64_t limit)
+{
+    apr_int64_t count = 0;
+    const char *c = text;
+
+    for (; *c; c++) {
+        if ((*c & 0xC0) != 0x80 && count++ == limit) {
+            return apr_pstrmemdup(p, text, (apr_size_t)(c - text));
+        }
+    }
+    return text;
+}
+
+static apr_status_t settle(turn *t, const char *message_id, apr_int64_t charged, int failed)
+{
+    aic_ctx *ctx = t->ctx;
+    apr_int64_t delta = t->reserved_each - charged;
+
+    return aic_db_value(&t->balance, ctx->db, "chat_settle",
+                        AIC_ARGS(apr_psprintf(ctx->r->pool, "%" APR_INT64_T_FMT, delta),
+                                 ctx->user->id, ctx->user->id,
+                                 apr_psprintf(ctx->r->pool, "%" APR_INT64_T_FMT, delta),
+                                 failed ? "release" : "settle", message_id));
+}
+
+/* Ask one model; store its answer; stream or collect it. Returns the parent
+ * for the next model (this answer when it has text). */
+static const char *answer(turn *t, const model *m, const char *parent, int index)
+{
+    aic_ctx *ctx = t->ctx;
+    request_rec *r = ctx->r;
+    const aic_provider_cfg *prov = aic_config_provider(ctx->conf, m->provider);
+    apr_pool_t *call_pool = NULL;
+    aic_rows rows;
+    const char *answer_id, *final_json = NULL, *status, *text, *code = NULL, *message = NULL;
+    apr_int64_t ctx_tokens = 0, limit, prompt, completion;
+    int estimated = 0;
+    apr_time_t started;
+    aic_chat_request req;
+    aic_http_call call;
+    aic_curl_result res;
+    aic_curl_call cc;
+    delta_ctx dctx;
+    body_ctx bctx;
+    const aic_chat_result *out = NULL;
+    aic_chat_result parsed;
+    aic_json *ev;
+    apr_status_t rv;
+
+    /* The answer row first, so that whatever happens it is recorded. */
+    if ((rv = aic_db_select(&rows, ctx->db, "chat_message_insert",
+                            AIC_ARGS(t->conv->id, parent, "ai", NULL, m->id, "", "streaming",
+                                     (t->group && index == 0) ? "true" : "false"))) !=
+        APR_SUCCESS) {
+        t->first_error_code = t->first_error_code ? t->first_error_code : "database_unavailable";
+        return NULL;
+    }
+    answer_id = rows.cells[0];
+    dctx.t = t;
+    dctx.message_id = answer_id;
+    dctx.slug = m->slug;
+    if (t->stream) {
+        ev = aic_json_object(r->pool);
+        aic_json_set_str(ev, "message_id", answer_id);
+        aic_json_set_str(ev, "parent_id", parent);
+        aic_json_set_str(ev, "model", m->slug);
+        aic_json_set_str(ev, "display_name", m->display_name);
+        aic_json_set_bool(ev, "is_first_responder", t->group && index == 0);
+        if (t->user_message_json && index == 0) {
+            aic_json_set(ev, "user_message", parse(r, t->user_message_json));
+        }
+        sse(t, "start", ev);
+    }
+
+    /* The request: system prompt, group instructions, the thread. */
+    memset(&req, 0, sizeof(req));
+    req.kind = prov ? prov->kind : AIC_PROVIDER_OPENAI;
+    req.base_url = prov ? prov->base_url : "";
+    req.key = prov ? prov->key : NULL;
+    req.model = m->model_id;
+    req.messages = context_messages(t, m, parent, &ctx_tokens);
+    req.temperature = -1;
+    req.max_tokens = (int)json_int_or(m->defaults, "max_tokens", DEFAULT_MAX_TOKENS);
+    req.stream = 1;
+    limit = json_int_or(t->conv->settings, "character_limit", t->group ? GROUP_CHAR_LIMIT : 0);
+    req.system = t->conv->system_prompt;
+    if (t->group) {
+        req.system = apr_psprintf(
+            r->pool, "%s%sYou are %s in a group conversation with other AI models.%s%s",
+            req.system ? req.system : "", req.system ? "\n\n" : "", m->display_name,
+            index > 0 ? " Other models have already answered: add a different perspective "
+                        "rather than repeating them."
+                      : "",
+            limit > 0 ? apr_psprintf(r->pool, " Answer in at most %" APR_INT64_T_FMT " characters.",
+                                     limit)
+                      : "");
+    } else if (limit > 0) {
+        req.system = apr_psprintf(r->pool, "%s%sAnswer in at most %" APR_INT64_T_FMT " characters.",
+                                  req.system ? req.system : "", req.system ? "\n\n" : "", limit);
+    }
+    started = apr_time_now();
+    apr_pool_create(&call_pool, r->pool);
+    if (!prov) {
+        code = "provider_unavailable";
+        message = "The model's provider is not configured on this server.";
+    } else if (aic_provider_build(&call, call_pool, &req) != APR_SUCCESS) {
+        code = "provider_bad_request";
+        message = "The request for the provider could not be built.";
+    } else {
+        aic_provider_stream *parser =
+            aic_provider_stream_create(call_pool, prov->kind, on_delta, &dctx);
+
+        bctx.parser = parser;
+        bctx.d = &dctx;
+        cc.url = call.url;
+        cc.headers = call.headers;
+        cc.body = call.body;
+        cc.connect_timeout = prov->connect_timeout;
+        cc.timeout = prov->timeout;
+        cc.on_body = on_body;
+        cc.should_abort = client_gone;
+        cc.ctx = &bctx;
+        aic_curl_post(&res, call_pool, &cc);
+        out = aic_provider_stream_result(parser);
+        if (res.status && (res.status < 200 || res.status > 299)) {
+            aic_provider_parse_response(&parsed, call_pool, prov->kind, res.status, res.error_body,
+                                        res.error_len);
+            out = &parsed;
+            code = parsed.error_code ? parsed.error_code : "provider_error";
+            message = parsed.error_message;
+            t->retry_after = res.retry_after;
+        } else if (res.rv == APR_TIMEUP) {
+            code = "provider_timeout";
+            message = "The provider did not answer in time.";
+        } else if (res.rv == APR_ECONNREFUSED) {
+            code = "provider_unreachable";
+            message = "The provider cannot be reached.";
+        } else if (res.rv == APR_ECONNABORTED) {
+            t->client_gone = 1;
+        } else if (out->error_code) {
+            code = out->error_code;
+            message = out->error_message;
+        } else if (res.rv != APR_SUCCESS || !out->complete) {
+            code = "provider_incomplete";
+            message = "The provider's answer was cut off.";
+        }
+    }
+    text = out && out->text ? out->text : "";
+    if (limit > 0) {
+        text = limit_chars(r->pool, text, limit);
+    }
+    prompt = out && out->prompt_tokens >= 0 ? out->prompt_tokens : -1;
+    completion = out && out->completion_tokens >= 0 ? out->completion_tokens : -1;
+    if (prompt < 0 || completion < 0) {
+        estimated = 1;
+        prompt = prompt < 0 ? ctx_tokens : prompt;
+        completion = completion < 0 ? aic_tokens_estimate(text) : completion;
+    }
+    if (t->client_gone) {
+        status = "incomplete";
+    } else if (code) {
+        status = "error";
+    } else {
+        status = "complete";
+    }
+    /* A failed call is not charged; an interrupted one is charged what it used. */
+    if (!strcmp(status, "error") && !*text) {
+        prompt = completion = 0;
+    }
+
+    if ((rv = aic_db_begin(ctx->db)) == APR_SUCCESS) {
+        rv = aic_db_value(&final_json, ctx->db, "chat_answer_finish",
+                          AIC_ARGS(text, status, message ? message : (code ? code : NULL),
+                                   apr_psprintf(r->pool, "%" APR_INT64_T_FMT, prompt),
+                                   apr_psprintf(r->pool, "%" APR_INT64_T_FMT, completion),
+                                   estimated ? "true" : "false",
+                                   apr_psprintf(r->pool, "%" APR_TIME_T_FMT,
+                                                apr_time_as_msec(apr_time_now() - started)),
+                                   answer_id));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = settle(t, answer_id, prompt + completion, !strcmp(status, "error"));
+    }
+    if (rv == APR_SUCCESS && *text) {
+        rv = aic_db_exec(NULL, ctx->db, "chat_conv_touch", AIC_ARGS(answer_id, "", t->conv->id));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_db_commit(ctx->db);
+    } else {
+        aic_db_rollback(ctx->db);
+    }
+    apr_pool_destroy(call_pool);
+    if (code && !t->first_error_code) {
+        t->first_error_code = code;
+        t->first_error_message = message ? message : code;
+        t->first_error_status = error_status(code);
+    }
+    if (t->stream && !t->client_gone) {
+        ev = aic_json_object(r->pool);
+        aic_json_set_str(ev, "message_id", answer_id);
+        aic_json_set_str(ev, "model", m->slug);
+        if (code) {
+            aic_json *err = aic_json_object(r->pool);
+
+            aic_json_set_str(err, "code", code);
+            aic_json_set_str(err, "message", message ? message : code);
+            aic_json_set(ev, "error", err);
+            if (final_json) {
+                aic_json_set(ev, "message", parse(r, final_json));
+            }
+            sse(t, "error", ev);
+        } else {
+            aic_json *usage = aic_json_object(r->pool);
+
+            aic_json_set_int(usage, "prompt_tokens", prompt);
+            aic_json_set_int(usage, "completion_tokens", completion);
+            aic_json_set_bool(usage, "estimated", estimated);
+            aic_json_set(ev, "usage", usage);
+            if (final_json) {
+                aic_json_set(ev, "message", parse(r, final_json));
+            }
+            sse(t, "done", ev);
+        }
+    }
+    if (final_json) {
+        aic_json_push(t->answers, parse(r, final_json));
+    }
+    return *text ? answer_id : parent;
+}
+
+/* Put the first responder first: a fixed one from the settings, else rotating. */
+static void order_models(apr_array_header_t *models, const char *fixed, int turn_number)
+{
+    int n = models->nelts, first = 0;
+
+    if (n < 2) {
+        return;
+    }
+    first = turn_number % n;
+    for (int i = 0; fixed && i < n; i++) {
+        if (!strcmp(APR_ARRAY_IDX(models, i, model).slug, fixed)) {
+            first = i;
+        }
+    }
+    while (first-- > 0) {
+        model head = APR_ARRAY_IDX(models, 0, model);
+
+        memmove(models->elts, models->elts + sizeof(model), sizeof(model) * (apr_size_t)(n - 1));
+        APR_ARRAY_IDX(models, n - 1, model) = head;
+    }
+}
+
+/* Shared by sending and regenerating: reserve, record, answer, respond. */
+static int run_turn(turn *t, const char *content, const char *regenerated)
+{
+    aic_ctx *ctx = t->ctx;
+    request_rec *r = ctx->r;
+    apr_int64_t estimate = 0, total;
+    const char *rotation = NULL, *parent = t->parent_id, *audit_id;
+    aic_rows rows;
+    apr_status_t rv;
+    aic_json *body;
+
+    for (int i = 0; i < t->models->nelts; i++) {
+        const model *m = &APR_ARRAY_IDX(t->models, i, model);
+        apr_int64_t ctx_tokens = 0, window = json_int_or(m->capabilities, "context_window", 0);
+        apr_int64_t max_out = json_int_or(m->defaults, "max_tokens", DEFAULT_MAX_TOKENS);
+
+        context_messages(t, m, parent, &ctx_tokens);
+        ctx_tokens += content ? aic_tokens_estimate(content) : 0;
+        if (window > 0 && (content ? aic_tokens_estimate(content) : 0) + max_out > window) {
+            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "context_too_long",
+                        apr_psprintf(r->pool, "The message is too long for %s's context window.",
+                                     m->display_name),
+                        "content");
+        }
+        if (window > 0 && ctx_tokens + max_out > window) {
+            ctx_tokens = window - max_out; /* older messages will be trimmed by the provider */
+        }
+        estimate = estimate > ctx_tokens + max_out ? estimate : ctx_tokens + max_out;
+    }
+    t->reserved_each = estimate;
+    total = estimate * t->models->nelts;
+
+    if ((rv = aic_db_begin(ctx->db)) != APR_SUCCESS) {
+        return db_fail(r, rv);
+    }
+    if (content) {
+        rv = aic_db_select(&rows, ctx->db, "chat_message_insert",
+                           AIC_ARGS(t->conv->id, t->parent_id, "user", ctx->user->id, NULL, content,
+                                    "complete", "false"));
+        if (rv == APR_SUCCESS) {
+            t->user_message_id = rows.cells[0];
+            parent = t->user_message_id;
+            /* A statement of its own: RETURNING cannot see the row's siblings. */
+            rv = aic_db_value(&t->user_message_json, ctx->db, "chat_message_json",
+                              AIC_ARGS(t->user_message_id));
+        }
+        if (rv == APR_SUCCESS) {
+            rv = aic_db_exec(
+                NULL, ctx->db, "chat_conv_touch",
+                AIC_ARGS(t->user_message_id, limit_chars(r->pool, content, 60), t->conv->id));
+        }
+    }
+    if (rv == APR_SUCCESS) {
+        const char *est = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, total);
+
+        rv = aic_db_select(&rows, ctx->db, "chat_reserve",
+                           AIC_ARGS(est, ctx->user->id, est, ctx->user->id, est,
+                                    t->user_message_id ? t->user_message_id : regenerated));
+        if (rv == APR_SUCCESS && rows.nrows == 0) {
+            aic_db_rollback(ctx->db);
+            return fail(r, HTTP_PAYMENT_REQUIRED, "insufficient_credits",
+                        apr_psprintf(r->pool,
+                                     "This needs about %" APR_INT64_T_FMT
+                                     " credits; your balance is lower.",
+                                     total),
+                        NULL);
+        }
+    }
+    if (rv == APR_SUCCESS && t->group) {
+        rv = aic_db_value(&rotation, ctx->db, "chat_conv_rotate", AIC_ARGS(t->conv->id));
+    }
+    audit_id = t->user_message_id ? t->user_message_id : regenerated;
+    if (rv == APR_SUCCESS) {
+        rv = aic_audit_change(
+            ctx->db, r, t->stream ? HTTP_OK : HTTP_CREATED, content ? "create" : "regenerate",
+            "message", audit_id, NULL,
+            apr_psprintf(
+                r->pool,
+                "{\"conversation_id\":\"%s\",\"parent_id\":%s%s%s,\"length\":%" APR_SIZE_T_FMT
+                ",\"reserved_credits\":%" APR_INT64_T_FMT "}",
+                t->conv->id, t->parent_id ? "\"" : "", t->parent_id ? t->parent_id : "null",
+                t->parent_id ? "\"" : "", content ? strlen(content) : 0, total));
+    }
+    if (rv != APR_SUCCESS || (rv = aic_db_commit(ctx->db)) != APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        aic_req_get(r)->audited = 0;
+        return db_fail(r, rv);
+    }
+    if (t->group) {
+        order_models(t->models,
+                     aic_json_str(aic_json_get(t->conv->settings, "first_responder"), r->pool),
+                     rotation ? atoi(rotation) : 0);
+    }
+    if (t->stream) {
+        r->status = HTTP_OK;
+        ap_set_content_type(r, "text/event-stream; charset=utf-8");
+        apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+        apr_table_setn(r->headers_out, "X-Accel-Buffering", "no");
+        apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
+    }
+    for (int i = 0; i < t->models->nelts && !t->client_gone; i++) {
+        parent = answer(t, &APR_ARRAY_IDX(t->models, i, model), parent, i);
+    }
+    if (t->stream) {
+        if (!t->client_gone) {
+            aic_json *end = aic_json_object(r->pool);
+
+            aic_json_set_int(end, "credits", t->balance ? apr_atoi64(t->balance) : 0);
+            sse(t, "end", end);
+        }
+        return OK;
+    }
+    if (t->first_error_code && !t->group) {
+        if (t->retry_after) {
+            apr_table_setn(r->err_headers_out, "Retry-After", t->retry_after);
+        }
+        return fail(r, t->first_error_status, t->first_error_code, t->first_error_message, NULL);
+    }
+    body = aic_json_object(r->pool);
+    if (t->user_message_json) {
+        aic_json_set(body, "user_message", parse(r, t->user_message_json));
+    }
+    aic_json_set(body, "answers", t->answers);
+    aic_json_set_int(body, "credits", t->balance ? apr_atoi64(t->balance) : 0);
+    return aic_send_json(r, HTTP_CREATED, body);
+}
+
+static int wants_stream(request_rec *r, const aic_json *body)
+{
+    const char *accept = apr_table_get(r->headers_in, "Accept");
+    aic_json *v = aic_json_get(body, "stream");
+
+    if (aic_json_typeof(v) == AIC_JSON_BOOL) {
+        return aic_json_bool(v);
+    }
+    return accept && ap_strstr_c(accept, "text/event-stream") != NULL;
+}
+
+static int load_models(turn *t)
+{
+    aic_rows rows;
+    apr_status_t rv = aic_db_select(&rows, t->ctx->db, "chat_conv_models", AIC_ARGS(t->conv->id));
+
+    if (rv != APR_SUCCESS) {
+        return db_fail(t->ctx->r, rv);
+    }
+    t->models = apr_array_make(t->ctx->r->pool, rows.nrows + 1, sizeof(model));
+    for (int i = 0; i < rows.nrows; i++) {
+        model_from_row(apr_array_push(t->models), t->ctx->r, &rows, i);
+    }
+    t->group = rows.nrows > 1;
+    if (!rows.nrows) {
+        return fail(t->ctx->r, HTTP_UNPROCESSABLE_ENTITY, "no_models",
+                    "This conversation has no active model.", NULL);
+    }
+    return OK;
+}
+
+static int message_send(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    conversation c;
+    turn t;
+    aic_json *body = NULL, *v;
+    const char *content = NULL, *parent_id, *err;
+    apr_array_header_t *keys;
+    aic_rows rows;
+    apr_status_t rv;
+    int rc;
+
+    if (aic_read_json_object(&body, r) != OK) {
+        return OK;
+    }
+    keys = aic_json_keys(body, r->pool);
+    for (int i = 0; i < keys->nelts; i++) {
+        const char *key = APR_ARRAY_IDX(keys, i, const char *);
+
+        if (strcmp(key, "content") && strcmp(key, "parent_id") && strcmp(key, "stream")) {
+            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "unknown_field",
+                        apr_psprintf(r->pool, "'%s' is not a field of a message.", key), key);
+        }
+    }
+    if ((rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"))) == APR_NOTFOUND) {
+        return fail(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
+    }
+    if (rv != APR_SUCCESS) {
+        return db_fail(r, rv);
+    }
+    v = aic_json_get(body, "content");
+    if (aic_json_typeof(v) != AIC_JSON_STRING) {
+        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field", "content must be a string.",
+                    "content");
+    }
+    if ((err = aic_valid_text(&content, r->pool, aic_json_str(v, r->pool), 1,
+                              (apr_size_t)ctx->conf->max_message_chars, 1))) {
+        return fail(r, HTTP_UNPROCESSABLE_ENTITY,
+                    strstr(err, "at most") ? "message_too_long" : "invalid_field",
+                    apr_pstrcat(r->pool, "content ", err, ".", NULL), "content");
+    }
+    if (aic_json_has(body, "stream") &&
+        aic_json_typeof(aic_json_get(body, "stream")) != AIC_JSON_BOOL) {
+        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field", "stream must be true or false.",
+                    "stream");
+    }
+    parent_id = c.active_leaf;
+    if (aic_json_has(body, "parent_id")) {
+        v = aic_json_get(body, "parent_id");
+        parent_id = aic_json_typeof(v) == AIC_JSON_NULL ? NULL : aic_json_str(v, r->pool);
+        if (aic_json_typeof(v) != AIC_JSON_NULL) {
+            if (!aic_valid_uuid(parent_id)) {
+                return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                            "parent_id must be a message of this conversation or null.",
+                            "parent_id");
+            }
+            if ((rv = aic_db_select(&rows, ctx->db, "chat_message_in_conv",
+                                    AIC_ARGS(parent_id, c.id))) != APR_SUCCESS) {
+                return db_fail(r, rv);
+            }
+            if (rows.nrows == 0) {
+                return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                            "parent_id must be a message of this conversation or null.",
+                            "parent_id");
+            }
+        }
+    }
+    memset(&t, 0, sizeof(t));
+    t.ctx = ctx;
+    t.conv = &c;
+    t.stream = wants_stream(r, body);
+    t.parent_id = parent_id;
+    t.answers = aic_json_array(r->pool);
+    if ((rc = load_models(&t)) != OK) {
+        return OK;
+    }
+    return run_turn(&t, content, NULL);
+}
+
+static int message_regenerate(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *id = apr_table_get(ctx->params, "id"), *me = ctx->user->id;
+    conversation c;
+    turn t;
+    aic_json *body = NULL;
+    aic_rows rows, tool;
+    apr_status_t rv;
+
+    if (!aic_valid_uuid(id)) {
+        return fail(r, HTTP_NOT_FOUND, "not_found", "No such message.", NULL);
+    }
+    if (apr_table_get(r->headers_in, "Content-Length") ||
+        apr_table_get(r->headers_in, "Transfer-Encoding")) {
+        if (aic_read_json_object(&body, r) != OK) {
+            return OK;
+        }
+    }
+    if ((rv = aic_db_select(&rows, ctx->db, "chat_message_owner", AIC_ARGS(id, me, me))) !=
+        APR_SUCCESS) {
+        return db_fail(r, rv);
+    }
+    if (rows.nrows == 0) {
+        return fail(r, HTTP_NOT_FOUND, "not_found", "No such message.", NULL);
+    }
+    if (strcmp(rows.cells[1], "ai") || !*rows.cells[3]) {
+        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "not_an_answer",
+                    "Only a model's answer can be regenerated.", NULL);
+    }
+    if ((rv = load_conversation(&c, ctx, rows.cells[0])) != APR_SUCCESS) {
+        return rv == APR_NOTFOUND ? fail(r, HTTP_NOT_FOUND, "not_found", "No such message.", NULL)
+                                  : db_fail(r, rv);
+    }
+    if ((rv = aic_db_select(&tool, ctx->db, "chat_tool_by_id", AIC_ARGS(rows.cells[3]))) !=
+            APR_SUCCESS ||
+        tool.nrows == 0) {
+        return rv == APR_SUCCESS ? fail(r, HTTP_UNPROCESSABLE_ENTITY, "tool_unavailable",
+                                        "The model of this answer no longer exists.", NULL)
+                                 : db_fail(r, rv);
+    }
+    memset(&t, 0, sizeof(t));
+    t.ctx = ctx;
+    t.conv = &c;
+    t.stream = wants_stream(r, body);
+    t.parent_id = *rows.cells[2] ? rows.cells[2] : NULL;
+    t.answers = aic_json_array(r->pool);
+    t.models = apr_array_make(r->pool, 1, sizeof(model));
+    model_from_row(apr_array_push(t.models), r, &tool, 0);
+    return run_turn(&t, NULL, id);
+}
+
+static const aic_endpoint ep_conv_create = {conversation_create, 0};
+static const aic_endpoint ep_conv_list = {conversation_list, 0};
+static const aic_endpoint ep_conv_get = {conversation_get, 0};
+static const aic_endpoint ep_conv_patch = {conversation_patch, 0};
+static const aic_endpoint ep_conv_delete = {conversation_delete, 0};
+static const aic_endpoint ep_conv_restore = {conversation_restore, 0};
+static const aic_endpoint ep_participant_add = {participant_add, 0};
+static const aic_endpoint ep_participant_remove = {participant_remove, 0};
+static const aic_endpoint ep_thread = {thread, 0};
+static const aic_endpoint ep_send = {message_send, 0};
+static const aic_endpoint ep_active = {set_active, 0};
+static const aic_endpoint ep_regenerate = {message_regenerate, 0};
+
+const aic_route aic_chat_routes[] = {
+    {"POST", "/v1/conversations", &ep_conv_create},
+    {"GET", "/v1/conversations", &ep_conv_list},
+    {"GET", "/v1/conversations/{id}", &ep_conv_get},
+    {"PATCH", "/v1/conversations/{id}", &ep_conv_patch},
+    {"DELETE", "/v1/conversations/{id}", &ep_conv_delete},
+    {"POST", "/v1/conversations/{id}/restore", &ep_conv_restore},
+    {"POST", "/v1/conversations/{id}/participants", &ep_participant_add},
+    {"DELETE", "/v1/conversations/{id}/participants/{username}", &ep_participant_remove},
+    {"GET", "/v1/conversations/{id}/messages", &ep_thread},
+    {"POST", "/v1/conversations/{id}/messages", &ep_send},
+    {"PUT", "/v1/conversations/{id}/active", &ep_active},
+    {"POST", "/v1/messages/{id}/regenerate", &ep_regenerate},
+    {NULL, NULL, NULL}};

@@ -1,0 +1,165 @@
+-- 003: conversations, their models and participants, messages (a tree),
+-- and the credit ledger.
+
+CREATE TABLE conversations (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    owner_id        uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    title           text NOT NULL DEFAULT '' CHECK (char_length(title) <= 200),
+    source          text NOT NULL DEFAULT 'native' CHECK (char_length(source) <= 64),
+    summary         text,
+    system_prompt   text CHECK (system_prompt IS NULL OR char_length(system_prompt) <= 20000),
+    settings        jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(settings) = 'object'),
+    status          text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'deleted')),
+    total_messages  integer NOT NULL DEFAULT 0 CHECK (total_messages >= 0),
+    last_message_at timestamptz NOT NULL DEFAULT now(),
+    active_leaf_id  uuid,           -- the message the visible thread ends at
+    first_responder integer NOT NULL DEFAULT 0, -- rotation counter for group chats
+    pinned          boolean NOT NULL DEFAULT false,
+    archived        boolean NOT NULL DEFAULT false,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    deleted_at      timestamptz
+);
+CREATE INDEX conversations_owner_activity ON conversations (owner_id, last_message_at DESC, id DESC)
+    WHERE deleted_at IS NULL;
+CREATE INDEX conversations_title_trgm ON conversations USING gin (title gin_trgm_ops);
+
+CREATE TABLE conversation_ai_models (
+    conversation_id uuid NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    tool_id         uuid NOT NULL REFERENCES ai_tools (id) ON DELETE RESTRICT,
+    position        integer NOT NULL CHECK (position >= 0),
+    is_active       boolean NOT NULL DEFAULT true,
+    settings        jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(settings) = 'object'),
+    PRIMARY KEY (conversation_id, tool_id),
+    UNIQUE (conversation_id, position)
+);
+
+CREATE TABLE conversation_participants (
+    conversation_id uuid NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    user_id         uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    role            text NOT NULL CHECK (role IN ('admin', 'member')),
+    joined_at       timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (conversation_id, user_id)
+);
+CREATE INDEX conversation_participants_user ON conversation_participants (user_id);
+
+CREATE TABLE messages (
+    id                 uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    conversation_id    uuid NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    parent_message_id  uuid REFERENCES messages (id) ON DELETE CASCADE,
+    sender_type        text NOT NULL CHECK (sender_type IN ('user', 'ai', 'system')),
+    sender_user_id     uuid REFERENCES users (id) ON DELETE SET NULL,
+    sender_tool_id     uuid REFERENCES ai_tools (id) ON DELETE SET NULL,
+    content            text NOT NULL DEFAULT '',
+    content_type       text NOT NULL DEFAULT 'text/markdown',
+    prompt_tokens      integer CHECK (prompt_tokens IS NULL OR prompt_tokens >= 0),
+    completion_tokens  integer CHECK (completion_tokens IS NULL OR completion_tokens >= 0),
+    tokens_estimated   boolean NOT NULL DEFAULT false,
+    response_time_ms   integer,
+    status             text NOT NULL DEFAULT 'complete'
+                       CHECK (status IN ('complete', 'streaming', 'error', 'incomplete')),
+    error              text,
+    is_first_responder boolean NOT NULL DEFAULT false,
+    metadata           jsonb NOT NULL DEFAULT '{}',
+    created_at         timestamptz NOT NULL DEFAULT now(),
+    search             tsvector GENERATED ALWAYS AS (to_tsvector('simple', content)) STORED
+);
+CREATE INDEX messages_conversation ON messages (conversation_id, created_at, id);
+CREATE INDEX messages_parent ON messages (parent_message_id, created_at, id);
+CREATE INDEX messages_search ON messages USING gin (search);
+
+ALTER TABLE conversations ADD CONSTRAINT conversations_active_leaf
+    FOREIGN KEY (active_leaf_id) REFERENCES messages (id) ON DELETE SET NULL;
+
+-- Every change of users.token_credits, so balances are explainable.
+CREATE TABLE credit_ledger (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id       uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    delta         bigint NOT NULL,
+    balance_after bigint NOT NULL CHECK (balance_after >= 0),
+    reason        text NOT NULL CHECK (reason IN ('initial', 'grant', 'reserve', 'settle', 'release')),
+    message_id    uuid REFERENCES messages (id) ON DELETE SET NULL,
+    granted_by    uuid REFERENCES users (id) ON DELETE SET NULL,
+    note          text,
+    created_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX credit_ledger_user ON credit_ledger (user_id, id DESC);
+
+-- A conversation as its viewer sees it.
+CREATE FUNCTION conversation_json(c conversations, viewer uuid) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'id', c.id, 'title', c.title, 'source', c.source, 'system_prompt', c.system_prompt,
+        'settings', c.settings, 'status', c.status, 'total_messages', c.total_messages,
+        'last_message_at', c.last_message_at, 'active_leaf_id', c.active_leaf_id,
+        'pinned', c.pinned, 'archived', c.archived, 'created_at', c.created_at,
+        'updated_at', c.updated_at, 'deleted_at', c.deleted_at,
+        'owner', (SELECT u.username FROM users u WHERE u.id = c.owner_id),
+        'is_owner', c.owner_id = viewer,
+        'tools', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                     'slug', t.slug, 'display_name', t.display_name, 'provider', t.provider,
+                     'model_id', t.model_id, 'is_active', m.is_active) ORDER BY m.position)
+                 FROM conversation_ai_models m JOIN ai_tools t ON t.id = m.tool_id
+                 WHERE m.conversation_id = c.id), '[]'),
+        'participants', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                     'username', u.username, 'display_name', coalesce(u.display_name, u.username),
+                     'role', p.role) ORDER BY p.joined_at, u.username)
+                 FROM conversation_participants p JOIN users u ON u.id = p.user_id
+                 WHERE p.conversation_id = c.id), '[]'),
+        'is_group', (SELECT count(*) FROM conversation_ai_models m
+                     WHERE m.conversation_id = c.id) > 1)
+$$;
+
+-- A message, with the ids of its siblings (same parent) for branch arrows.
+CREATE FUNCTION message_json(m messages) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'id', m.id, 'conversation_id', m.conversation_id, 'parent_id', m.parent_message_id,
+        'sender_type', m.sender_type,
+        'sender', CASE m.sender_type
+            WHEN 'ai' THEN (SELECT jsonb_build_object('slug', t.slug, 'display_name',
+                                t.display_name, 'model_id', t.model_id)
+                            FROM ai_tools t WHERE t.id = m.sender_tool_id)
+            ELSE (SELECT jsonb_build_object('username', u.username, 'display_name',
+                      coalesce(u.display_name, u.username))
+                  FROM users u WHERE u.id = m.sender_user_id) END,
+        'content', m.content, 'content_type', m.content_type, 'status', m.status,
+        'error', m.error, 'prompt_tokens', m.prompt_tokens,
+        'completion_tokens', m.completion_tokens, 'tokens_estimated', m.tokens_estimated,
+        'response_time_ms', m.response_time_ms, 'is_first_responder', m.is_first_responder,
+        'created_at', m.created_at,
+        'sibling_ids', (SELECT jsonb_agg(s.id ORDER BY s.created_at, s.id) FROM messages s
+                        WHERE s.conversation_id = m.conversation_id
+                          AND s.parent_message_id IS NOT DISTINCT FROM m.parent_message_id),
+        'sibling_index', (SELECT count(*) FROM messages s
+                          WHERE s.conversation_id = m.conversation_id
+                            AND s.parent_message_id IS NOT DISTINCT FROM m.parent_message_id
+                            AND (s.created_at, s.id) < (m.created_at, m.id)))
+$$;
+
+-- The thread ending at a message: root first.
+CREATE FUNCTION message_path(leaf uuid) RETURNS TABLE (msg messages, depth integer)
+LANGUAGE sql STABLE AS $$
+    WITH RECURSIVE path AS (
+        SELECT m AS msg, 0 AS depth FROM messages m WHERE m.id = leaf
+        UNION ALL
+        SELECT p, path.depth + 1 FROM messages p JOIN path ON p.id = (path.msg).parent_message_id
+        WHERE path.depth < 100000)
+    SELECT msg, depth FROM path ORDER BY depth DESC
+$$;
+
+-- From a message down to the newest leaf below it (following the newest child).
+CREATE FUNCTION message_newest_leaf(start uuid) RETURNS uuid
+LANGUAGE sql STABLE AS $$
+    WITH RECURSIVE down(id, depth) AS (
+        SELECT start, 0
+        UNION ALL
+        SELECT (SELECT c.id FROM messages c WHERE c.parent_message_id = down.id
+                ORDER BY c.created_at DESC, c.id DESC LIMIT 1), down.depth + 1
+        FROM down WHERE down.id IS NOT NULL AND down.depth < 100000)
+    SELECT id FROM down WHERE id IS NOT NULL ORDER BY depth DESC LIMIT 1
+$$;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON conversations, conversation_ai_models,
+    conversation_participants, messages TO :"app_role";
+GRANT SELECT, INSERT ON credit_ledger TO :"app_role";
