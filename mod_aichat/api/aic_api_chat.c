@@ -1062,17 +1062,17 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
             code = parsed.error_code ? parsed.error_code : "provider_error";
             message = parsed.error_message;
             t->retry_after = res.retry_after;
+        } else if (out->error_code) {
+            code = out->error_code;
+            message = out->error_message;
         } else if (res.rv == APR_TIMEUP) {
             code = "provider_timeout";
             message = "The provider did not answer in time.";
         } else if (res.rv == APR_ECONNREFUSED) {
             code = "provider_unreachable";
             message = "The provider cannot be reached.";
-        } else if (res.rv == APR_ECONNABORTED) {
+        } else if (t->client_gone || r->connection->aborted) {
             t->client_gone = 1;
-        } else if (out->error_code) {
-            code = out->error_code;
-            message = out->error_message;
         } else if (res.rv != APR_SUCCESS || !out->complete) {
             code = "provider_incomplete";
             message = "The provider's answer was cut off.";

@@ -107,8 +107,7 @@ static size_t on_data(char *data, size_t size, size_t n, void *arg)
         t->out->error_body = t->error_buf;
         return len;
     }
-    if (t->call->on_body(t->call->ctx, data, len) != APR_SUCCESS) {
-        t->stopped = APR_ECONNABORTED;
+    if ((t->stopped = t->call->on_body(t->call->ctx, data, len)) != APR_SUCCESS) {
         return 0; /* makes curl stop with CURLE_WRITE_ERROR */
     }
     return len;
