@@ -1053,6 +1053,8 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
         cc.on_body = on_body;
         cc.should_abort = client_gone;
         cc.ctx = &bctx;
+        /* No database connection is held while the provider answers. */
+        aic_db_release(ctx->db);
         aic_curl_post(&res, call_pool, &cc);
         out = aic_provider_stream_result(parser);
         if (res.status && (res.status < 200 || res.status > 299)) {

@@ -27,7 +27,8 @@ struct aic_db {
 
 static const aic_stmt *tables[MAX_TABLES];
 static int ntables;
-static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) * dbd_acquire;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_open) * dbd_open;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_close) * dbd_close;
 static module *dbd_module_rec;
 
 /* Reserved key in a connection's statement hash: the PostgreSQL backend pid
@@ -58,9 +59,10 @@ int aic_db_post_config(apr_pool_t *pconf, server_rec *s)
 {
     apr_hash_t *seen = apr_hash_make(pconf);
 
-    dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+    dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
     dbd_module_rec = ap_find_linked_module("mod_dbd.c");
-    if (!dbd_acquire || !dbd_module_rec) {
+    if (!dbd_open || !dbd_close || !dbd_module_rec) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
                      "mod_aichat: mod_dbd is not loaded; load it and configure DBDriver pgsql");
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -215,30 +217,43 @@ static apr_status_t prepare_all(aic_db *db)
     return APR_SUCCESS;
 }
 
+/* Give the connection back to mod_dbd's pool (request pool cleanup, or early). */
+static apr_status_t give_back(void *data)
+{
+    aic_db *db = data;
+
+    if (db->dbd) {
+        if (db->trans) {
+            apr_dbd_transaction_mode_set(db->dbd->driver, db->trans, APR_DBD_TRANSACTION_ROLLBACK);
+            apr_dbd_transaction_end(db->dbd->driver, db->r->pool, db->trans);
+            db->trans = NULL;
+        }
+        dbd_close(db->r->server, db->dbd);
+        db->dbd = NULL;
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t aic_db_acquire(aic_db **out, request_rec *r)
 {
     aic_req *req = aic_req_get(r);
-    aic_db *db;
+    aic_db *db = req->db;
     apr_status_t rv;
 
     *out = NULL;
-    if (req->db) {
-        /* Another module (mod_authn_dbd) may have found it broken since. */
-        if (!connected(req->db->dbd)) {
-            aic_req_mark_db_down(r);
-            return AIC_DB_EDOWN;
-        }
-        *out = req->db;
+    if (db && db->dbd) {
+        *out = db;
         return APR_SUCCESS;
     }
-    db = apr_pcalloc(r->pool, sizeof(*db));
-    db->r = r;
-    db->dbd = dbd_acquire ? dbd_acquire(r) : NULL;
-    /* The request's connection may already have failed another module
-     * (mod_authn_dbd); the status check is local, no round trip. */
-    if (db->dbd && apr_dbd_check_conn(db->dbd->driver, r->pool, db->dbd->handle) != APR_SUCCESS) {
-        db->dbd = NULL;
+    if (!db) {
+        db = apr_pcalloc(r->pool, sizeof(*db));
+        db->r = aic_original(r);
+        req->db = db;
+        apr_pool_cleanup_register(db->r->pool, db, give_back, apr_pool_cleanup_null);
     }
+    /* Our own pooled connection, held only while needed (not for a whole
+     * streamed answer); mod_dbd checks it before handing it out. */
+    db->dbd = dbd_open(db->r->pool, db->r->server);
     if (!db->dbd) {
         /* mod_dbd already logged why; a dead pooled connection is replaced next time. */
         aic_req_mark_db_down(r);
@@ -246,13 +261,35 @@ apr_status_t aic_db_acquire(aic_db **out, request_rec *r)
     }
     if ((rv = repair_after_reset(db)) != APR_SUCCESS || (rv = check_schema(db)) != APR_SUCCESS ||
         (rv = prepare_all(db)) != APR_SUCCESS) {
+        give_back(db);
         if (rv == AIC_DB_EDOWN) {
             aic_req_mark_db_down(r);
         }
         return rv;
     }
-    req->db = db;
     *out = db;
+    return APR_SUCCESS;
+}
+
+void aic_db_release(aic_db *db)
+{
+    if (db && !db->trans) {
+        give_back(db);
+    }
+}
+
+apr_status_t aic_db_ping(aic_db *db)
+{
+    static const char *const sql = "SELECT 1";
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+
+    if (apr_dbd_select(db->dbd->driver, db->r->pool, db->dbd->handle, &res, sql, 1) != 0) {
+        return failure(db, -1, "ping");
+    }
+    while (apr_dbd_get_row(db->dbd->driver, db->r->pool, res, &row, -1) == 0) {
+        continue;
+    }
     return APR_SUCCESS;
 }
 
@@ -261,8 +298,12 @@ int aic_db_header_parser(request_rec *r)
     const char *base = aic_config_get(r->server)->base_uri;
     aic_db *db = NULL;
 
-    if (aic_location_is_ours(r) || !strncmp(r->uri, base, strlen(base))) {
-        aic_db_acquire(&db, r);
+    /* Touch (and repair) a pooled connection and give it straight back: the
+     * pool hands out the most recently returned one first, so
+     * mod_authn_dbd's password check gets a repaired connection. */
+    if ((aic_location_is_ours(r) || !strncmp(r->uri, base, strlen(base))) &&
+        aic_db_acquire(&db, r) == APR_SUCCESS) {
+        aic_db_release(db);
     }
     return DECLINED;
 }

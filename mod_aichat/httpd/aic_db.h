@@ -45,8 +45,9 @@ void aic_db_register(const aic_stmt *table);
 int aic_db_post_config(apr_pool_t *pconf, server_rec *s);
 
 /**
- * The request's connection (acquired once per request, released with it).
- * Returns APR_SUCCESS, AIC_DB_EDOWN or AIC_DB_ESCHEMA.
+ * The request's connection, taken from mod_dbd's pool on first use and given
+ * back with the request (or earlier, aic_db_release). Returns APR_SUCCESS,
+ * AIC_DB_EDOWN or AIC_DB_ESCHEMA.
  */
 apr_status_t aic_db_acquire(aic_db **db, request_rec *r);
 
@@ -57,6 +58,12 @@ apr_status_t aic_db_acquire(aic_db **db, request_rec *r);
  * repaired before anything uses it.
  */
 int aic_db_header_parser(request_rec *r);
+
+/** Give the connection back before the request ends (not inside a
+ * transaction); the next aic_db_acquire takes one again. */
+void aic_db_release(aic_db *db);
+/** A round trip: AIC_DB_EDOWN when the connection is dead. */
+apr_status_t aic_db_ping(aic_db *db);
 
 /** Run a labelled SELECT (or ... RETURNING); rows land in out. */
 apr_status_t aic_db_select(aic_rows *out, aic_db *db, const char *label, int nargs,

@@ -44,7 +44,7 @@ static int error_document(request_rec *r)
     /* mod_authn_dbd answers 401 or 500 when PostgreSQL went away: say so. */
     if (status == HTTP_UNAUTHORIZED || status == HTTP_FORBIDDEN ||
         status == HTTP_INTERNAL_SERVER_ERROR) {
-        if ((rv = aic_db_acquire(&db, r)) != APR_SUCCESS) {
+        if ((rv = aic_db_acquire(&db, r)) != APR_SUCCESS || (rv = aic_db_ping(db)) != APR_SUCCESS) {
             return aic_send_db_error(r, rv);
         }
     }
