@@ -1,0 +1,107 @@
+// Measurements for bench/chat (see there). Prints figures; asserts nothing.
+import { execFileSync } from 'node:child_process';
+
+const [base, mock, streams, hold] = process.argv.slice(2);
+const auth = 'Basic ' + Buffer.from('demo:demo').toString('base64');
+const json = { 'Content-Type': 'application/json', Authorization: auth };
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = (x) => x.toFixed(2);
+
+async function conversation(tool) {
+  const res = await fetch(`${base}/chat/api/v1/conversations`, {
+    method: 'POST', headers: json, body: JSON.stringify({ tools: [tool] }),
+  });
+  if (res.status !== 201) throw new Error(`create conversation: ${res.status} ${await res.text()}`);
+  return (await res.json()).id;
+}
+
+// (a) latency of a non-streamed send vs. the same upstream call via mod_proxy
+const rounds = Number(process.env.BENCH_SENDS || 200);
+const conv = await conversation('gpt-4o-mini');
+const upstreamBody = JSON.stringify({
+  model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, max_tokens: 1024,
+  messages: [{ role: 'user', content: 'Benchmark message' }],
+});
+const moduleTimes = [];
+const proxyTimes = [];
+for (let i = 0; i < rounds; i++) {
+  let t = performance.now();
+  let res = await fetch(`${base}/chat/api/v1/conversations/${conv}/messages`, {
+    method: 'POST', headers: json,
+    body: JSON.stringify({ content: 'Benchmark message', parent_id: null, stream: false }),
+  });
+  await res.text();
+  if (res.status !== 201) throw new Error(`send: ${res.status}`);
+  moduleTimes.push(performance.now() - t);
+  t = performance.now();
+  res = await fetch(`${base}/bench-upstream/v1/chat/completions`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: 'Bearer mock-key' },
+    body: upstreamBody,
+  });
+  await res.text();
+  if (res.status !== 200) throw new Error(`proxy: ${res.status}`);
+  proxyTimes.push(performance.now() - t);
+}
+const a = median(moduleTimes) / median(proxyTimes);
+console.log(`chat (a) non-streamed send: median ${ms(median(moduleTimes))} ms via the module, ` +
+  `${ms(median(proxyTimes))} ms via mod_proxy, ratio ${a.toFixed(2)} (target <= 1.2, ${rounds} sends each)`);
+
+// (b) time to the first answer text: module (first delta event) vs. mock (first data chunk)
+async function firstText(url, headers, body, marker) {
+  const t = performance.now();
+  const res = await fetch(url, { method: 'POST', headers, body });
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let seen = '';
+  let first = null;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += decoder.decode(value, { stream: true });
+    if (first === null && seen.includes(marker)) first = performance.now() - t;
+  }
+  return first;
+}
+const viaModule = [];
+const direct = [];
+for (let i = 0; i < rounds; i++) {
+  viaModule.push(await firstText(`${base}/chat/api/v1/conversations/${conv}/messages`,
+    { ...json, Accept: 'text/event-stream' },
+    JSON.stringify({ content: 'Benchmark message', parent_id: null }), 'event: delta'));
+  direct.push(await firstText(`${mock}/v1/chat/completions`,
+    { 'Content-Type': 'application/json', Authorization: 'Bearer mock-key' }, upstreamBody, '"content":"Mock'));
+}
+console.log(`chat (b) first streamed text: median ${ms(median(viaModule))} ms via the module, ` +
+  `${ms(median(direct))} ms from the mock directly, difference ${ms(median(viaModule) - median(direct))} ms (target <= 2)`);
+
+// (c) concurrent streams held against a slow mock
+function httpdRssKb() {
+  const out = execFileSync('ps', ['-C', 'apache2', '-o', 'rss=']).toString();
+  return out.split('\n').filter(Boolean).reduce((s, x) => s + Number(x), 0);
+}
+const n = Number(streams);
+const slow = await conversation('bench-slow');
+const before = httpdRssKb();
+let errors = 0;
+let completed = 0;
+let peak = before;
+const sampler = setInterval(() => { peak = Math.max(peak, httpdRssKb()); }, 1000);
+const started = performance.now();
+await Promise.all(Array.from({ length: n }, async () => {
+  try {
+    const res = await fetch(`${base}/chat/api/v1/conversations/${slow}/messages`, {
+      method: 'POST', headers: { ...json, Accept: 'text/event-stream' },
+      body: JSON.stringify({ content: 'Hold on', parent_id: null }),
+    });
+    const text = await res.text();
+    if (res.status !== 200 || !text.includes('event: done')) errors++;
+    else completed++;
+  } catch {
+    errors++;
+  }
+}));
+clearInterval(sampler);
+const seconds = (performance.now() - started) / 1000;
+console.log(`chat (c) ${n} concurrent streams over ${seconds.toFixed(1)} s (mock paced to ~${hold} s): ` +
+  `${completed} complete, ${errors} errors (target 0); httpd RSS ${Math.round(before / 1024)} MB before, ` +
+  `${Math.round(peak / 1024)} MB peak, ${((peak - before) / n).toFixed(0)} KB per stream`);
