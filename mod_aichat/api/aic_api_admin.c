@@ -258,20 +258,14 @@ static int api_user_patch(aic_ctx *ctx)
     request_rec *r = ctx->r;
     aic_json *body = NULL, *v;
     const char *is_active = NULL, *role = NULL, *updated = NULL, *problem = NULL;
-    apr_array_header_t *keys;
     apr_status_t rv;
 
     if (aic_read_json_object(&body, r) != OK) {
         return OK;
     }
-    keys = aic_json_keys(body, r->pool);
-    for (int i = 0; i < keys->nelts; i++) {
-        const char *key = APR_ARRAY_IDX(keys, i, const char *);
-
-        if (strcmp(key, "is_active") && strcmp(key, "role")) {
-            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "unknown_field",
-                                  apr_psprintf(r->pool, "'%s' cannot be changed here.", key), key);
-        }
+    if (aic_refuse_unknown_fields(r, body, (const char *const[]){"is_active", "role", NULL},
+                                  NULL) != OK) {
+        return OK;
     }
     if (aic_json_has(body, "is_active")) {
         v = aic_json_get(body, "is_active");
@@ -305,21 +299,14 @@ static int api_user_credits(aic_ctx *ctx)
     aic_json *body = NULL, *v;
     const char *id = apr_table_get(ctx->params, "id"), *note = NULL, *updated = NULL, *amount;
     apr_array_header_t *fields = apr_array_make(r->pool, 1, sizeof(const char *));
-    apr_array_header_t *keys;
     apr_status_t rv;
 
     if (aic_read_json_object(&body, r) != OK) {
         return OK;
     }
-    keys = aic_json_keys(body, r->pool);
-    for (int i = 0; i < keys->nelts; i++) {
-        const char *key = APR_ARRAY_IDX(keys, i, const char *);
-
-        if (strcmp(key, "amount") && strcmp(key, "note")) {
-            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "unknown_field",
-                                  apr_psprintf(r->pool, "'%s' is not a field of a grant.", key),
-                                  key);
-        }
+    if (aic_refuse_unknown_fields(r, body, (const char *const[]){"amount", "note", NULL},
+                                  "grant") != OK) {
+        return OK;
     }
     v = aic_json_get(body, "amount");
     if (aic_json_typeof(v) != AIC_JSON_INT || aic_json_int(v) < 1 ||

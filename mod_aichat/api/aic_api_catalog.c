@@ -458,7 +458,8 @@ static const char *const tool_keys[] = {"slug",
                                         "api_key_required",
                                         "capabilities",
                                         "default_settings",
-                                        "is_active"};
+                                        "is_active",
+                                        NULL};
 
 /* The current values of a tool (from tool_json) as fields. */
 static void fields_from_tool(tool_fields *f, const aic_json *t, apr_pool_t *p)
@@ -535,21 +536,14 @@ static aic_result object_field(const char **out, const aic_json *in, const char 
 static aic_result apply_tool_input(tool_fields *f, aic_ctx *ctx, const aic_json *in)
 {
     apr_pool_t *p = ctx->r->pool;
-    apr_array_header_t *keys = aic_json_keys(in, p);
+    const char *unknown_key;
     aic_result res;
 
-    for (int i = 0; i < keys->nelts; i++) {
-        const char *key = APR_ARRAY_IDX(keys, i, const char *);
-        int known = 0;
-
-        for (apr_size_t k = 0; k < sizeof(tool_keys) / sizeof(tool_keys[0]); k++) {
-            known |= !strcmp(key, tool_keys[k]);
-        }
-        if (!known) {
-            aic_result unknown = {HTTP_UNPROCESSABLE_ENTITY, "unknown_field", key,
-                                  apr_psprintf(p, "'%s' is not a field of a model.", key), NULL};
-            return unknown;
-        }
+    if ((unknown_key = aic_json_unknown_key(in, tool_keys, p))) {
+        aic_result unknown = {HTTP_UNPROCESSABLE_ENTITY, "unknown_field", unknown_key,
+                              apr_psprintf(p, "'%s' is not a field of a model.", unknown_key),
+                              NULL};
+        return unknown;
     }
     if (aic_json_has(in, "slug")) {
         const char *slug = aic_json_str(aic_json_get(in, "slug"), p);
@@ -751,20 +745,18 @@ aic_result aic_catalog_category_save(aic_ctx *ctx, const char *id, const aic_jso
     request_rec *r = ctx->r;
     apr_pool_t *p = r->pool;
     const char *name = NULL, *description = "", *icon = NULL, *old_text = NULL, *new_text = NULL;
-    const char *taken = NULL, *err = NULL;
+    const char *taken = NULL, *err = NULL, *unknown_key;
     apr_array_header_t *keys = aic_json_keys(in, p);
     aic_rows rows;
     aic_result res;
     apr_status_t rv;
 
-    for (int i = 0; i < keys->nelts; i++) {
-        const char *key = APR_ARRAY_IDX(keys, i, const char *);
-
-        if (strcmp(key, "name") && strcmp(key, "description") && strcmp(key, "icon")) {
-            aic_result unknown = {HTTP_UNPROCESSABLE_ENTITY, "unknown_field", key,
-                                  apr_psprintf(p, "'%s' is not a field of a category.", key), NULL};
-            return unknown;
-        }
+    if ((unknown_key = aic_json_unknown_key(
+             in, (const char *const[]){"name", "description", "icon", NULL}, p))) {
+        aic_result unknown = {HTTP_UNPROCESSABLE_ENTITY, "unknown_field", unknown_key,
+                              apr_psprintf(p, "'%s' is not a field of a category.", unknown_key),
+                              NULL};
+        return unknown;
     }
     if (id && !aic_valid_uuid(id)) {
         return not_found("No such category.");

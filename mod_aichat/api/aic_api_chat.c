@@ -246,21 +246,15 @@ static int conversation_create(aic_ctx *ctx)
     const char *title = "", *system_prompt = NULL, *err, *id = NULL, *json = NULL;
     const char *settings_text = "{}";
     apr_array_header_t *tool_ids = apr_array_make(r->pool, 4, sizeof(const char *));
-    apr_array_header_t *keys;
     apr_status_t rv;
 
     if (aic_read_json_object(&body, r) != OK) {
         return OK;
     }
-    keys = aic_json_keys(body, r->pool);
-    for (int i = 0; i < keys->nelts; i++) {
-        const char *key = APR_ARRAY_IDX(keys, i, const char *);
-
-        if (strcmp(key, "tools") && strcmp(key, "title") && strcmp(key, "system_prompt") &&
-            strcmp(key, "settings")) {
-            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "unknown_field",
-                        apr_psprintf(r->pool, "'%s' is not a field of a conversation.", key), key);
-        }
+    if (aic_refuse_unknown_fields(
+            r, body, (const char *const[]){"tools", "title", "system_prompt", "settings", NULL},
+            "conversation") != OK) {
+        return OK;
     }
     tools = aic_json_get(body, "tools");
     if (aic_json_typeof(tools) != AIC_JSON_ARRAY || aic_json_len(tools) < 1 ||
@@ -497,22 +491,17 @@ static int conversation_patch(aic_ctx *ctx)
     const char *id = apr_table_get(ctx->params, "id"), *old_json = NULL, *new_json = NULL, *err;
     aic_json *body = NULL, *old;
     const char *title, *system_prompt, *settings, *pinned, *archived;
-    apr_array_header_t *keys;
     int is_owner = 0, rc;
     apr_status_t rv;
 
     if (aic_read_json_object(&body, r) != OK) {
         return OK;
     }
-    keys = aic_json_keys(body, r->pool);
-    for (int i = 0; i < keys->nelts; i++) {
-        const char *key = APR_ARRAY_IDX(keys, i, const char *);
-
-        if (strcmp(key, "title") && strcmp(key, "system_prompt") && strcmp(key, "settings") &&
-            strcmp(key, "pinned") && strcmp(key, "archived")) {
-            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "unknown_field",
-                        apr_psprintf(r->pool, "'%s' cannot be changed here.", key), key);
-        }
+    if (aic_refuse_unknown_fields(
+            r, body,
+            (const char *const[]){"title", "system_prompt", "settings", "pinned", "archived", NULL},
+            NULL) != OK) {
+        return OK;
     }
     if ((rc = lock_for_change(&old_json, &is_owner, ctx, id)) != OK) {
         return rc == HTTP_NOT_FOUND
@@ -1350,7 +1339,6 @@ static int message_send(aic_ctx *ctx)
     turn t;
     aic_json *body = NULL, *v;
     const char *content = NULL, *parent_id, *err;
-    apr_array_header_t *keys;
     aic_rows rows;
     apr_status_t rv;
     int rc;
@@ -1358,14 +1346,10 @@ static int message_send(aic_ctx *ctx)
     if (aic_read_json_object(&body, r) != OK) {
         return OK;
     }
-    keys = aic_json_keys(body, r->pool);
-    for (int i = 0; i < keys->nelts; i++) {
-        const char *key = APR_ARRAY_IDX(keys, i, const char *);
-
-        if (strcmp(key, "content") && strcmp(key, "parent_id") && strcmp(key, "stream")) {
-            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "unknown_field",
-                        apr_psprintf(r->pool, "'%s' is not a field of a message.", key), key);
-        }
+    if (aic_refuse_unknown_fields(r, body,
+                                  (const char *const[]){"content", "parent_id", "stream", NULL},
+                                  "message") != OK) {
+        return OK;
     }
     if ((rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"))) == APR_NOTFOUND) {
         return fail(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);

@@ -112,20 +112,15 @@ static int me_patch(aic_ctx *ctx)
     const char *display_name = NULL, *email = NULL, *err, *updated = NULL;
     int set_name = 0, set_email = 0;
     apr_status_t rv;
-    apr_array_header_t *keys, *fields = apr_array_make(r->pool, 2, sizeof(const char *));
+    apr_array_header_t *fields = apr_array_make(r->pool, 2, sizeof(const char *));
     int rc;
 
     if ((rc = aic_read_json_object(&body, r)) != OK) {
         return OK;
     }
-    keys = aic_json_keys(body, r->pool);
-    for (int i = 0; i < keys->nelts; i++) {
-        const char *key = APR_ARRAY_IDX(keys, i, const char *);
-
-        if (strcmp(key, "display_name") && strcmp(key, "email")) {
-            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "unknown_field",
-                                  apr_psprintf(r->pool, "'%s' cannot be changed here.", key), key);
-        }
+    if (aic_refuse_unknown_fields(r, body, (const char *const[]){"display_name", "email", NULL},
+                                  NULL) != OK) {
+        return OK;
     }
     if (aic_json_has(body, "display_name")) {
         v = aic_json_get(body, "display_name");

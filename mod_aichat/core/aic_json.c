@@ -182,6 +182,26 @@ apr_array_header_t *aic_json_keys(const aic_json *obj, apr_pool_t *p)
     return keys;
 }
 
+const char *aic_json_unknown_key(const aic_json *obj, const char *const *allowed, apr_pool_t *p)
+{
+    if (!json_object_is_type(obj, json_type_object)) {
+        return NULL;
+    }
+    json_object_object_foreach((json_object *)obj, key, val)
+    {
+        const char *const *a = allowed;
+
+        (void)val;
+        while (*a && strcmp(*a, key)) {
+            a++;
+        }
+        if (!*a) {
+            return apr_pstrdup(p, key);
+        }
+    }
+    return NULL;
+}
+
 apr_size_t aic_json_len(const aic_json *arr)
 {
     return json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;

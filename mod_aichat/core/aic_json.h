@@ -45,6 +45,9 @@ apr_int64_t aic_json_int(const aic_json *v);
 int aic_json_bool(const aic_json *v);
 /** The keys of an object, copied into p. */
 apr_array_header_t *aic_json_keys(const aic_json *obj, apr_pool_t *p);
+/** The first key of obj not listed in allowed (NULL-terminated), copied into p;
+ * NULL when every key is allowed. */
+const char *aic_json_unknown_key(const aic_json *obj, const char *const *allowed, apr_pool_t *p);
 /** Number of elements in an array. */
 apr_size_t aic_json_len(const aic_json *arr);
 /** Borrowed element i of an array. */

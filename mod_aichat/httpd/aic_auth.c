@@ -39,7 +39,7 @@ static apr_status_t load(struct aic_user **user, int *stale, request_rec *r, aic
     if (rows.nrows == 0) {
         return APR_NOTFOUND;
     }
-    u = apr_pcalloc(r->pool, sizeof(*u));
+    u = apr_pcalloc(aic_original(r)->pool, sizeof(*u));
     u->id = rows.cells[0];
     u->username = r->user;
     u->role = rows.cells[1];

@@ -234,6 +234,35 @@ static apr_status_t give_back(void *data)
     return APR_SUCCESS;
 }
 
+/* Take a pooled connection for db and make it ready (repaired, checked, prepared). */
+static apr_status_t open_connection(aic_db *db)
+{
+    apr_status_t rv;
+
+    /* Our own pooled connection, held only while needed (not for a whole
+     * streamed answer); mod_dbd checks it before handing it out. */
+    db->dbd = dbd_open(db->r->pool, db->r->server);
+    if (!db->dbd) {
+        /* mod_dbd already logged why; a dead pooled connection is replaced next time. */
+        aic_req_mark_db_down(db->r);
+        return AIC_DB_EDOWN;
+    }
+    if ((rv = repair_after_reset(db)) != APR_SUCCESS || (rv = check_schema(db)) != APR_SUCCESS ||
+        (rv = prepare_all(db)) != APR_SUCCESS) {
+        give_back(db);
+        if (rv == AIC_DB_EDOWN) {
+            aic_req_mark_db_down(db->r);
+        }
+    }
+    return rv;
+}
+
+/* A released db takes a connection again on its next statement. */
+static apr_status_t ensure(aic_db *db)
+{
+    return db->dbd ? APR_SUCCESS : open_connection(db);
+}
+
 apr_status_t aic_db_acquire(aic_db **out, request_rec *r)
 {
     aic_req *req = aic_req_get(r);
@@ -241,30 +270,16 @@ apr_status_t aic_db_acquire(aic_db **out, request_rec *r)
     apr_status_t rv;
 
     *out = NULL;
-    if (db && db->dbd) {
-        *out = db;
-        return APR_SUCCESS;
-    }
     if (!db) {
-        db = apr_pcalloc(r->pool, sizeof(*db));
-        db->r = aic_original(r);
+        /* Kept with the original request: subrequests have shorter pools. */
+        request_rec *orig = aic_original(r);
+
+        db = apr_pcalloc(orig->pool, sizeof(*db));
+        db->r = orig;
         req->db = db;
-        apr_pool_cleanup_register(db->r->pool, db, give_back, apr_pool_cleanup_null);
+        apr_pool_cleanup_register(orig->pool, db, give_back, apr_pool_cleanup_null);
     }
-    /* Our own pooled connection, held only while needed (not for a whole
-     * streamed answer); mod_dbd checks it before handing it out. */
-    db->dbd = dbd_open(db->r->pool, db->r->server);
-    if (!db->dbd) {
-        /* mod_dbd already logged why; a dead pooled connection is replaced next time. */
-        aic_req_mark_db_down(r);
-        return AIC_DB_EDOWN;
-    }
-    if ((rv = repair_after_reset(db)) != APR_SUCCESS || (rv = check_schema(db)) != APR_SUCCESS ||
-        (rv = prepare_all(db)) != APR_SUCCESS) {
-        give_back(db);
-        if (rv == AIC_DB_EDOWN) {
-            aic_req_mark_db_down(r);
-        }
+    if ((rv = ensure(db)) != APR_SUCCESS) {
         return rv;
     }
     *out = db;
@@ -283,7 +298,11 @@ apr_status_t aic_db_ping(aic_db *db)
     static const char *const sql = "SELECT 1";
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
+    apr_status_t rv = ensure(db);
 
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
     if (apr_dbd_select(db->dbd->driver, db->r->pool, db->dbd->handle, &res, sql, 1) != 0) {
         return failure(db, -1, "ping");
     }
@@ -301,7 +320,7 @@ int aic_db_header_parser(request_rec *r)
     /* Touch (and repair) a pooled connection and give it straight back: the
      * pool hands out the most recently returned one first, so
      * mod_authn_dbd's password check gets a repaired connection. */
-    if ((aic_location_is_ours(r) || !strncmp(r->uri, base, strlen(base))) &&
+    if (!r->main && (aic_location_is_ours(r) || !strncmp(r->uri, base, strlen(base))) &&
         aic_db_acquire(&db, r) == APR_SUCCESS) {
         aic_db_release(db);
     }
@@ -322,14 +341,18 @@ static apr_dbd_prepared_t *statement(aic_db *db, const char *label)
 apr_status_t aic_db_select(aic_rows *out, aic_db *db, const char *label, int nargs,
                            const char *const *args)
 {
-    apr_dbd_prepared_t *stmt = statement(db, label);
+    apr_dbd_prepared_t *stmt;
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
+    apr_status_t rv;
     int rc;
 
     out->nrows = out->ncols = 0;
     out->cells = NULL;
-    if (!stmt) {
+    if ((rv = ensure(db)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (!(stmt = statement(db, label))) {
         return APR_EGENERAL;
     }
     if (db->trans && db->trans_error) {
@@ -381,10 +404,14 @@ apr_status_t aic_db_value(const char **value, aic_db *db, const char *label, int
 apr_status_t aic_db_exec(int *affected, aic_db *db, const char *label, int nargs,
                          const char *const *args)
 {
-    apr_dbd_prepared_t *stmt = statement(db, label);
+    apr_dbd_prepared_t *stmt;
+    apr_status_t rv;
     int n = 0, rc;
 
-    if (!stmt) {
+    if ((rv = ensure(db)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (!(stmt = statement(db, label))) {
         return APR_EGENERAL;
     }
     if (db->trans && db->trans_error) {
@@ -403,7 +430,13 @@ apr_status_t aic_db_exec(int *affected, aic_db *db, const char *label, int nargs
 
 apr_status_t aic_db_begin(aic_db *db)
 {
-    int rc = apr_dbd_transaction_start(db->dbd->driver, db->r->pool, db->dbd->handle, &db->trans);
+    apr_status_t rv = ensure(db);
+    int rc;
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rc = apr_dbd_transaction_start(db->dbd->driver, db->r->pool, db->dbd->handle, &db->trans);
 
     db->trans_error = APR_SUCCESS;
     if (rc != 0) {

@@ -194,3 +194,18 @@ apr_table_t *aic_query_args(request_rec *r)
     }
     return args;
 }
+
+int aic_refuse_unknown_fields(request_rec *r, const aic_json *body, const char *const *allowed,
+                              const char *what)
+{
+    const char *key = aic_json_unknown_key(body, allowed, r->pool);
+
+    if (!key) {
+        return OK;
+    }
+    aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "unknown_field",
+                   what ? apr_psprintf(r->pool, "'%s' is not a field of a %s.", key, what)
+                        : apr_psprintf(r->pool, "'%s' cannot be changed here.", key),
+                   key);
+    return HTTP_UNPROCESSABLE_ENTITY;
+}

@@ -48,6 +48,14 @@ int aic_read_json_object(aic_json **out, request_rec *r);
  * space); pairs that do not decode are skipped. */
 apr_table_t *aic_query_args(request_rec *r);
 
+/**
+ * OK when body has only allowed keys (NULL-terminated); otherwise sends 422
+ * unknown_field naming the first other key ("not a field of a WHAT", or
+ * "cannot be changed here" when what is NULL) and returns its status.
+ */
+int aic_refuse_unknown_fields(request_rec *r, const aic_json *body, const char *const *allowed,
+                              const char *what);
+
 /** The original request (before internal redirects). */
 request_rec *aic_original(request_rec *r);
 
