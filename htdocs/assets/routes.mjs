@@ -23,6 +23,8 @@ import { isAdmin } from './session.mjs';
 
 export const routes = [
   { path: '/', title: 'Home', nav: 'Home', view: () => import('./views/home.mjs') },
+  { path: '/chat', title: 'Chat', nav: 'Chat', view: () => import('./views/chat.mjs') },
+  { path: '/chat/:id', title: 'Chat', section: '/chat', view: () => import('./views/chat.mjs') },
   { path: '/catalog', title: 'Catalog', nav: 'Catalog', view: () => import('./views/catalog.mjs') },
   { path: '/profile', title: 'Profile', nav: 'Profile', view: () => import('./views/profile.mjs') },
 ];

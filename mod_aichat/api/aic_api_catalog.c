@@ -95,6 +95,8 @@ const aic_stmt aic_catalog_stmts[] = {
      " api_key_required = %s::boolean, capabilities = %s::jsonb, default_settings = %s::jsonb,"
      " is_active = %s::boolean, updated_at = now() WHERE id = %s::uuid"
      " RETURNING tool_json(ai_tools, %s::text[], %s::text[], false)::text"},
+    {"catalog_tool_in_use",
+     "SELECT count(*)::text FROM conversation_ai_models WHERE tool_id = %s::uuid"},
     {"catalog_tool_delete", "DELETE FROM ai_tools WHERE id = %s::uuid"},
     {"catalog_category_insert",
      "INSERT INTO categories (name, description, icon) VALUES (%s, %s, %s)"
@@ -721,6 +723,22 @@ aic_result aic_catalog_tool_delete(aic_ctx *ctx, const char *slug)
     if (rv == APR_SUCCESS && rows.nrows == 0) {
         aic_db_rollback(ctx->db);
         return not_found("No such model.");
+    }
+    if (rv == APR_SUCCESS) {
+        const char *uses = NULL;
+
+        rv = aic_db_value(&uses, ctx->db, "catalog_tool_in_use", AIC_ARGS(rows.cells[1]));
+        if (rv == APR_SUCCESS && strcmp(uses, "0")) {
+            /* Conversations keep their models: deactivating hides it instead. */
+            aic_result busy = {HTTP_CONFLICT, "tool_in_use", NULL,
+                               apr_psprintf(ctx->r->pool,
+                                            "%s conversation(s) use this model; "
+                                            "deactivate it instead.",
+                                            uses),
+                               NULL};
+            aic_db_rollback(ctx->db);
+            return busy;
+        }
     }
     if (rv == APR_SUCCESS) {
         rv = aic_db_exec(NULL, ctx->db, "catalog_tool_delete", AIC_ARGS(rows.cells[1]));

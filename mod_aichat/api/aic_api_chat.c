@@ -133,9 +133,10 @@ const aic_stmt aic_chat_stmts[] = {
      " INSERT INTO credit_ledger (user_id, delta, balance_after, reason, message_id)"
      " SELECT %s::uuid, -(%s::bigint), token_credits, 'reserve', %s::uuid FROM u"
      " RETURNING balance_after::text"},
-    {"chat_settle",
-     "WITH u AS (UPDATE users SET token_credits = GREATEST(token_credits + %s::bigint, 0)"
-     " WHERE id = %s::uuid RETURNING token_credits)"
+    {"chat_credits_lock", "SELECT token_credits::text FROM users WHERE id = %s::uuid FOR UPDATE"},
+    {"chat_credits_set",
+     "WITH u AS (UPDATE users SET token_credits = %s::bigint WHERE id = %s::uuid"
+     " RETURNING token_credits)"
      " INSERT INTO credit_ledger (user_id, delta, balance_after, reason, message_id)"
      " SELECT %s::uuid, %s::bigint, token_credits, %s, %s::uuid FROM u"
      " RETURNING balance_after::text"},
@@ -793,7 +794,7 @@ typedef struct {
     const char *user_message_id;   /* NULL for a regeneration */
     const char *user_message_json; /* idem */
     const char *parent_id;         /* what the first answer answers */
-    apr_int64_t reserved_each;     /* credits reserved per model */
+    apr_int64_t *reserved;         /* credits reserved for each model, in models' order */
     const char *balance;           /* credits after the last settlement */
     aic_json *answers;             /* for the JSON answer */
     const char *first_error_code, *first_error_message, *retry_after;
@@ -933,15 +934,28 @@ static const char *limit_chars(apr_pool_t *p, const char *text, apr_int64_t limi
     return text;
 }
 
-static apr_status_t settle(turn *t, const char *message_id, apr_int64_t charged, int failed)
+static apr_status_t settle(turn *t, int index, const char *message_id, apr_int64_t charged,
+                           int failed)
 {
     aic_ctx *ctx = t->ctx;
-    apr_int64_t delta = t->reserved_each - charged;
+    apr_pool_t *p = ctx->r->pool;
+    const char *current = NULL;
+    apr_int64_t before, after;
+    apr_status_t rv;
 
-    return aic_db_value(&t->balance, ctx->db, "chat_settle",
-                        AIC_ARGS(apr_psprintf(ctx->r->pool, "%" APR_INT64_T_FMT, delta),
-                                 ctx->user->id, ctx->user->id,
-                                 apr_psprintf(ctx->r->pool, "%" APR_INT64_T_FMT, delta),
+    /* Under the row lock: the refund (or extra charge) never takes the balance
+     * below zero, and the ledger records the change actually made. */
+    rv = aic_db_value(&current, ctx->db, "chat_credits_lock", AIC_ARGS(ctx->user->id));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    before = apr_atoi64(current);
+    after = before + t->reserved[index] - charged;
+    after = after < 0 ? 0 : after;
+    return aic_db_value(&t->balance, ctx->db, "chat_credits_set",
+                        AIC_ARGS(apr_psprintf(p, "%" APR_INT64_T_FMT, after), ctx->user->id,
+                                 ctx->user->id,
+                                 apr_psprintf(p, "%" APR_INT64_T_FMT, after - before),
                                  failed ? "release" : "settle", message_id));
 }
 
@@ -1087,8 +1101,9 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
     } else {
         status = "complete";
     }
-    /* A failed call is not charged; an interrupted one is charged what it used. */
-    if (!strcmp(status, "error") && !*text) {
+    /* A failed call is not charged (its reservation is released); one the
+     * client interrupted is charged what it used. */
+    if (!strcmp(status, "error")) {
         prompt = completion = 0;
     }
 
@@ -1103,9 +1118,10 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
                                    answer_id));
     }
     if (rv == APR_SUCCESS) {
-        rv = settle(t, answer_id, prompt + completion, !strcmp(status, "error"));
+        rv = settle(t, index, answer_id, prompt + completion, !strcmp(status, "error"));
     }
-    if (rv == APR_SUCCESS && *text) {
+    /* Even a failed answer ends the visible thread, so it can be regenerated. */
+    if (rv == APR_SUCCESS) {
         rv = aic_db_exec(NULL, ctx->db, "chat_conv_touch", AIC_ARGS(answer_id, "", t->conv->id));
     }
     if (rv == APR_SUCCESS) {
@@ -1152,8 +1168,10 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
     return *text ? answer_id : parent;
 }
 
-/* Put the first responder first: a fixed one from the settings, else rotating. */
-static void order_models(apr_array_header_t *models, const char *fixed, int turn_number)
+/* Put the first responder first: a fixed one from the settings, else
+ * rotating; reservations move with their model. */
+static void order_models(apr_array_header_t *models, apr_int64_t *reserved, const char *fixed,
+                         int turn_number)
 {
     int n = models->nelts, first = 0;
 
@@ -1168,9 +1186,12 @@ static void order_models(apr_array_header_t *models, const char *fixed, int turn
     }
     while (first-- > 0) {
         model head = APR_ARRAY_IDX(models, 0, model);
+        apr_int64_t head_reserved = reserved[0];
 
         memmove(models->elts, models->elts + sizeof(model), sizeof(model) * (apr_size_t)(n - 1));
+        memmove(reserved, reserved + 1, sizeof(*reserved) * (apr_size_t)(n - 1));
         APR_ARRAY_IDX(models, n - 1, model) = head;
+        reserved[n - 1] = head_reserved;
     }
 }
 
@@ -1185,26 +1206,28 @@ static int run_turn(turn *t, const char *content, const char *regenerated)
     apr_status_t rv;
     aic_json *body;
 
+    t->reserved = apr_pcalloc(r->pool, sizeof(apr_int64_t) * (apr_size_t)t->models->nelts);
     for (int i = 0; i < t->models->nelts; i++) {
         const model *m = &APR_ARRAY_IDX(t->models, i, model);
         apr_int64_t ctx_tokens = 0, window = json_int_or(m->capabilities, "context_window", 0);
         apr_int64_t max_out = json_int_or(m->defaults, "max_tokens", DEFAULT_MAX_TOKENS);
+        apr_int64_t own = content ? aic_tokens_estimate(content) : 0;
 
         context_messages(t, m, parent, &ctx_tokens);
-        ctx_tokens += content ? aic_tokens_estimate(content) : 0;
-        if (window > 0 && (content ? aic_tokens_estimate(content) : 0) + max_out > window) {
+        ctx_tokens += own;
+        if (window > 0 && own + max_out > window) {
             return fail(r, HTTP_UNPROCESSABLE_ENTITY, "context_too_long",
                         apr_psprintf(r->pool, "The message is too long for %s's context window.",
                                      m->display_name),
                         "content");
         }
         if (window > 0 && ctx_tokens + max_out > window) {
-            ctx_tokens = window - max_out; /* older messages will be trimmed by the provider */
+            ctx_tokens = window - max_out; /* the provider sees no more than its window */
         }
-        estimate = estimate > ctx_tokens + max_out ? estimate : ctx_tokens + max_out;
+        t->reserved[i] = ctx_tokens + max_out;
+        estimate += t->reserved[i];
     }
-    t->reserved_each = estimate;
-    total = estimate * t->models->nelts;
+    total = estimate;
 
     if ((rv = aic_db_begin(ctx->db)) != APR_SUCCESS) {
         return db_fail(r, rv);
@@ -1263,7 +1286,7 @@ static int run_turn(turn *t, const char *content, const char *regenerated)
         return db_fail(r, rv);
     }
     if (t->group) {
-        order_models(t->models,
+        order_models(t->models, t->reserved,
                      aic_json_str(aic_json_get(t->conv->settings, "first_responder"), r->pool),
                      rotation ? atoi(rotation) : 0);
     }
@@ -1419,7 +1442,10 @@ static int message_regenerate(aic_ctx *ctx)
     if (!aic_valid_uuid(id)) {
         return fail(r, HTTP_NOT_FOUND, "not_found", "No such message.", NULL);
     }
-    if (apr_table_get(r->headers_in, "Content-Length") ||
+    /* The body is optional: only a non-empty one is read (and must be JSON). */
+    if (apr_atoi64(apr_table_get(r->headers_in, "Content-Length")
+                       ? apr_table_get(r->headers_in, "Content-Length")
+                       : "0") > 0 ||
         apr_table_get(r->headers_in, "Transfer-Encoding")) {
         if (aic_read_json_object(&body, r) != OK) {
             return OK;

@@ -175,3 +175,53 @@ export async function apiAs(username, password, method, path, body) {
   }
   return { status: res.status, json, text };
 }
+
+/** The main navigation bar (a locator). */
+export function mainNav(page) {
+  return page.getByRole('navigation', { name: 'Main' });
+}
+
+/** The labels of the main navigation's links, in order. */
+export async function navLabels(page) {
+  return mainNav(page)
+    .getByRole('link')
+    .evaluateAll((links) => links.map((a) => a.textContent.trim()));
+}
+
+/** The credit balance the header shows, as a number (from its data-value). */
+export async function headerCredits(page) {
+  const raw = await page.locator('[data-testid="credits"]').getAttribute('data-value');
+  const n = Number(raw);
+  assert.ok(raw !== null && raw !== '' && Number.isFinite(n), `the header shows a credit balance (got ${raw})`);
+  return n;
+}
+
+/**
+ * Wait until fn(page) (evaluated in the browser) returns true; on timeout
+ * fail with `describe()`'s text so the failure shows what the page had.
+ */
+export async function waitUntil(page, fn, arg, describe) {
+  try {
+    await page.waitForFunction(fn, arg, { timeout: WAIT_MS });
+  } catch {
+    assert.fail(typeof describe === 'function' ? await describe() : String(describe ?? 'condition not met'));
+  }
+}
+
+/**
+ * Make sure `username` (password `password`) has at least `atLeast` credits,
+ * granting the difference as admin (POST /admin/users/{id}/credits) when
+ * short. Returns the balance. For tests that spend credits on answers.
+ */
+export async function ensureCredits(username, password, atLeast) {
+  const me = await apiAs(username, password, 'GET', '/me');
+  assert.equal(me.status, 200, `GET /me as ${username}: ${me.text}`);
+  const balance = me.json.token_credits;
+  if (balance >= atLeast) return balance;
+  const res = await apiAs('admin', 'admin', 'POST', `/admin/users/${me.json.id}/credits`, {
+    amount: atLeast - balance,
+    note: 'browser tests',
+  });
+  assert.equal(res.status, 200, `POST /admin/users/${me.json.id}/credits: ${res.text}`);
+  return res.json.token_credits;
+}
