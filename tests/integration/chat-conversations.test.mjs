@@ -261,7 +261,6 @@ test('a conversation created while paging does not make the pages repeat or skip
     [...first.items, ...second.items].map((c) => c.id),
     made.map((c) => c.id).reverse(),
   );
-  assert.equal(second.next === null || typeof second.next === 'string', true);
 });
 
 test('a new message moves its conversation to the top of the list', async () => {
