@@ -41,6 +41,11 @@ typedef struct {
 } dbd_server_view;
 /* Set once a connection saw a schema that is new enough; process-wide. */
 static apr_uint32_t schema_ok;
+/* Until this second, connections are tried before use: one was found dead,
+ * so others in the pool may be too (PostgreSQL restarted). */
+static apr_uint32_t suspect_until;
+
+#define SUSPECT_SECONDS 60
 
 void aic_db_reset(void)
 {
@@ -148,6 +153,8 @@ static apr_status_t failure(aic_db *db, int rc, const char *label)
     apr_status_t rv;
 
     if (!connected(db->dbd)) {
+        apr_atomic_set32(&suspect_until,
+                         (apr_uint32_t)apr_time_sec(apr_time_now()) + SUSPECT_SECONDS);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r,
                       "mod_aichat: database connection lost during %s", label);
         aic_req_mark_db_down(db->r);
@@ -234,6 +241,25 @@ static apr_status_t give_back(void *data)
     return APR_SUCCESS;
 }
 
+/* While connections are suspect, make a round trip before using one, and
+ * let the driver reconnect a dead one (repair_after_reset then prepares it). */
+static int alive_or_reconnected(aic_db *db)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+
+    if (apr_time_sec(apr_time_now()) >= (apr_time_t)apr_atomic_read32(&suspect_until)) {
+        return 1;
+    }
+    if (apr_dbd_select(db->dbd->driver, db->r->pool, db->dbd->handle, &res, "SELECT 1", 1) == 0) {
+        while (apr_dbd_get_row(db->dbd->driver, db->r->pool, res, &row, -1) == 0) {
+            continue;
+        }
+        return 1;
+    }
+    return apr_dbd_check_conn(db->dbd->driver, db->r->pool, db->dbd->handle) == APR_SUCCESS;
+}
+
 /* Take a pooled connection for db and make it ready (repaired, checked, prepared). */
 static apr_status_t open_connection(aic_db *db)
 {
@@ -244,6 +270,11 @@ static apr_status_t open_connection(aic_db *db)
     db->dbd = dbd_open(db->r->pool, db->r->server);
     if (!db->dbd) {
         /* mod_dbd already logged why; a dead pooled connection is replaced next time. */
+        aic_req_mark_db_down(db->r);
+        return AIC_DB_EDOWN;
+    }
+    if (!alive_or_reconnected(db)) {
+        give_back(db);
         aic_req_mark_db_down(db->r);
         return AIC_DB_EDOWN;
     }
