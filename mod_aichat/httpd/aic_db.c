@@ -21,6 +21,7 @@ APLOG_USE_MODULE(aichat);
 struct aic_db {
     request_rec *r;
     ap_dbd_t *dbd;
+    int borrowed; /**< dbd is the request's own (mod_authn_dbd took it): not ours to give back */
     apr_dbd_transaction_t *trans;
     apr_status_t trans_error; /**< first failure inside the transaction */
 };
@@ -34,6 +35,11 @@ static module *dbd_module_rec;
 /* Reserved key in a connection's statement hash: the PostgreSQL backend pid
  * the statements were prepared on. */
 #define BACKEND_KEY "aichat:backend-pid"
+
+/* mod_dbd's per-request record (ap_dbd_acquire) begins with its connection (httpd 2.4). */
+typedef struct {
+    ap_dbd_t *rec;
+} dbd_request_view;
 
 /* mod_dbd's per-server configuration begins with its dbd_cfg_t (httpd 2.4). */
 typedef struct {
@@ -229,7 +235,10 @@ static apr_status_t give_back(void *data)
 {
     aic_db *db = data;
 
-    if (db->dbd) {
+    if (db->dbd && db->borrowed) {
+        db->dbd = NULL;
+        db->borrowed = 0;
+    } else if (db->dbd) {
         if (db->trans) {
             apr_dbd_transaction_mode_set(db->dbd->driver, db->trans, APR_DBD_TRANSACTION_ROLLBACK);
             apr_dbd_transaction_end(db->dbd->driver, db->r->pool, db->trans);
@@ -265,9 +274,18 @@ static apr_status_t open_connection(aic_db *db)
 {
     apr_status_t rv;
 
-    /* Our own pooled connection, held only while needed (not for a whole
-     * streamed answer); mod_dbd checks it before handing it out. */
-    db->dbd = dbd_open(db->r->pool, db->r->server);
+    /* When mod_authn_dbd already holds a connection for this request, use it:
+     * waiting for a second one could starve the pool (every thread holding
+     * one and waiting for another). Otherwise our own pooled connection, held
+     * only while needed (not for a whole streamed answer). */
+    dbd_request_view *held = ap_get_module_config(db->r->request_config, dbd_module_rec);
+
+    if (held && held->rec) {
+        db->dbd = held->rec;
+        db->borrowed = 1;
+    } else {
+        db->dbd = dbd_open(db->r->pool, db->r->server);
+    }
     if (!db->dbd) {
         /* mod_dbd already logged why; a dead pooled connection is replaced next time. */
         aic_req_mark_db_down(db->r);
