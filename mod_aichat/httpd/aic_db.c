@@ -250,13 +250,22 @@ static apr_status_t give_back(void *data)
     return APR_SUCCESS;
 }
 
-/* While connections are suspect, make a round trip before using one, and
- * let the driver reconnect a dead one (repair_after_reset then prepares it). */
+/* Is the pooled connection usable? A dead one is reconnected by the driver
+ * (repair_after_reset then prepares it again). While connections are suspect,
+ * a round trip proves it. */
 static int alive_or_reconnected(aic_db *db)
 {
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
 
+    PGconn *conn = native(db->dbd);
+
+    /* A connection the server closed (PostgreSQL restarted) has the goodbye
+     * waiting on its socket: reading it, without blocking, marks it bad, and
+     * the driver's check then reconnects. */
+    if (!conn || !PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK) {
+        return apr_dbd_check_conn(db->dbd->driver, db->r->pool, db->dbd->handle) == APR_SUCCESS;
+    }
     if (apr_time_sec(apr_time_now()) >= (apr_time_t)apr_atomic_read32(&suspect_until)) {
         return 1;
     }
