@@ -64,24 +64,6 @@ static const char *nonempty(const char *s)
     return (s && *s) ? s : NULL;
 }
 
-/* q as an ILIKE pattern: its own % _ and \ are matched literally. */
-static const char *like_pattern(apr_pool_t *p, const char *q)
-{
-    apr_size_t n = strlen(q);
-    char *out = apr_palloc(p, 2 * n + 3), *o = out;
-
-    *o++ = '%';
-    for (const char *c = q; *c; c++) {
-        if (*c == '%' || *c == '_' || *c == '\\') {
-            *o++ = '\\';
-        }
-        *o++ = *c;
-    }
-    *o++ = '%';
-    *o = '\0';
-    return out;
-}
-
 /* Validate query-string input; NULL when fine, else the offending field. */
 static const char *read_user_query(user_query *uq, apr_table_t *args, int def, apr_pool_t *p)
 {
@@ -135,7 +117,7 @@ static apr_status_t list_users(aic_json **items, const char **next, aic_ctx *ctx
                                const user_query *uq)
 {
     request_rec *r = ctx->r;
-    const char *pat = like_pattern(r->pool, uq->q), *err = NULL;
+    const char *pat = aic_like_contains(r->pool, uq->q), *err = NULL;
     aic_rows rows;
     apr_status_t rv =
         aic_db_select(&rows, ctx->db, "admin_users",

@@ -161,24 +161,6 @@ static const char *user_id(aic_ctx *ctx)
     return ctx->user ? ctx->user->id : NULL;
 }
 
-/* q as an ILIKE pattern matching it literally anywhere. */
-static const char *contains_pattern(apr_pool_t *p, const char *q)
-{
-    apr_size_t n = strlen(q);
-    char *out = apr_palloc(p, 2 * n + 3), *o = out;
-
-    *o++ = '%';
-    for (const char *c = q; *c; c++) {
-        if (*c == '%' || *c == '_' || *c == '\\') {
-            *o++ = '\\';
-        }
-        *o++ = *c;
-    }
-    *o++ = '%';
-    *o = '\0';
-    return out;
-}
-
 static int send_db_text(request_rec *r, apr_status_t rv, const char *text, const char *missing)
 {
     if (rv == APR_NOTFOUND) {
@@ -293,7 +275,7 @@ static int tools(aic_ctx *ctx)
     }
     category = (category && *category) ? category : NULL;
     q = (q && *q) ? q : NULL;
-    pattern = q ? contains_pattern(r->pool, q) : NULL;
+    pattern = q ? aic_like_contains(r->pool, q) : NULL;
     {
         const char *lim = apr_itoa(r->pool, limit);
         int fav = favorites && (!strcmp(favorites, "true") || !strcmp(favorites, "1"));
@@ -908,33 +890,29 @@ static int admin_tools(aic_ctx *ctx)
     return send_db_text(ctx->r, rv, text, NULL);
 }
 
-static int send_saved(aic_ctx *ctx, aic_result res, const char *location_base)
+typedef aic_result (*save_fn)(aic_ctx *ctx, const char *key, const aic_json *in);
+
+/* Create (no path parameter) or update (the object named by `param`) from the body. */
+static int save_from_body(aic_ctx *ctx, save_fn save, const char *param)
 {
-    if (res.status == HTTP_CREATED && location_base) {
-        apr_table_setn(ctx->r->headers_out, "Location", location_base);
+    aic_json *body = NULL;
+    aic_result res;
+
+    if (aic_read_json_object(&body, ctx->r) != OK) {
+        return OK;
     }
+    res = save(ctx, param ? apr_table_get(ctx->params, param) : NULL, body);
     return aic_send_result(ctx->r, &res);
 }
 
 static int admin_tool_create(aic_ctx *ctx)
 {
-    aic_json *body = NULL;
-
-    if (aic_read_json_object(&body, ctx->r) != OK) {
-        return OK;
-    }
-    return send_saved(ctx, aic_catalog_tool_save(ctx, NULL, body), NULL);
+    return save_from_body(ctx, aic_catalog_tool_save, NULL);
 }
 
 static int admin_tool_update(aic_ctx *ctx)
 {
-    aic_json *body = NULL;
-
-    if (aic_read_json_object(&body, ctx->r) != OK) {
-        return OK;
-    }
-    return send_saved(ctx, aic_catalog_tool_save(ctx, apr_table_get(ctx->params, "slug"), body),
-                      NULL);
+    return save_from_body(ctx, aic_catalog_tool_save, "slug");
 }
 
 static int admin_tool_delete(aic_ctx *ctx)
@@ -946,23 +924,12 @@ static int admin_tool_delete(aic_ctx *ctx)
 
 static int admin_category_create(aic_ctx *ctx)
 {
-    aic_json *body = NULL;
-
-    if (aic_read_json_object(&body, ctx->r) != OK) {
-        return OK;
-    }
-    return send_saved(ctx, aic_catalog_category_save(ctx, NULL, body), NULL);
+    return save_from_body(ctx, aic_catalog_category_save, NULL);
 }
 
 static int admin_category_update(aic_ctx *ctx)
 {
-    aic_json *body = NULL;
-
-    if (aic_read_json_object(&body, ctx->r) != OK) {
-        return OK;
-    }
-    return send_saved(ctx, aic_catalog_category_save(ctx, apr_table_get(ctx->params, "id"), body),
-                      NULL);
+    return save_from_body(ctx, aic_catalog_category_save, "id");
 }
 
 static int admin_category_delete(aic_ctx *ctx)

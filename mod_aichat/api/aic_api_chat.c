@@ -398,19 +398,7 @@ static int conversation_list(aic_ctx *ctx)
         cursor_ts = c + 39;
     }
     if (q && *q) {
-        apr_size_t n = strlen(q);
-        char *out = apr_palloc(r->pool, 2 * n + 3), *o = out;
-
-        *o++ = '%';
-        for (const char *c = q; *c; c++) {
-            if (*c == '%' || *c == '_' || *c == '\\') {
-                *o++ = '\\';
-            }
-            *o++ = *c;
-        }
-        *o++ = '%';
-        *o = '\0';
-        pattern = out;
+        pattern = aic_like_contains(r->pool, q);
     } else {
         q = NULL;
     }

@@ -243,3 +243,20 @@ int aic_valid_id_cursor(const char *s)
     }
     return 1;
 }
+
+const char *aic_like_contains(apr_pool_t *p, const char *q)
+{
+    apr_size_t n = strlen(q);
+    char *out = apr_palloc(p, 2 * n + 3), *o = out;
+
+    *o++ = '%';
+    for (const char *c = q; *c; c++) {
+        if (*c == '%' || *c == '_' || *c == '\\') {
+            *o++ = '\\';
+        }
+        *o++ = *c;
+    }
+    *o++ = '%';
+    *o = '\0';
+    return out;
+}

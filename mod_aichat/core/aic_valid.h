@@ -19,6 +19,8 @@ const char *aic_valid_text(const char **out, apr_pool_t *p, const char *in, apr_
                            apr_size_t max_chars, int multiline);
 /** A catalog slug: ^[a-z0-9][a-z0-9-]{0,62}$. */
 int aic_valid_slug(const char *s);
+/** An ILIKE pattern matching q literally anywhere (%, _ and \\ escaped). */
+const char *aic_like_contains(apr_pool_t *p, const char *q);
 /** E-mail address: local@domain, <= 254 bytes, domain with a dot, no spaces; lower-cased domain. */
 const char *aic_valid_email(const char **out, apr_pool_t *p, const char *in);
 /** Role: "user" or "admin". */
