@@ -1,6 +1,9 @@
 #include "aic_digest.h"
 
+#include <limits.h>
+
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 apr_status_t aic_sha256(unsigned char out[AIC_SHA256_LEN], int n, const void *const *parts,
                         const apr_size_t *lens)
@@ -15,4 +18,16 @@ apr_status_t aic_sha256(unsigned char out[AIC_SHA256_LEN], int n, const void *co
     ok = ok && EVP_DigestFinal_ex(ctx, out, &len) && len == AIC_SHA256_LEN;
     EVP_MD_CTX_free(ctx);
     return ok ? APR_SUCCESS : APR_EGENERAL;
+}
+
+apr_status_t aic_hmac_sha256(unsigned char out[AIC_SHA256_LEN], const void *key, apr_size_t key_len,
+                             const void *data, apr_size_t len)
+{
+    unsigned int out_len = 0;
+
+    if (key_len > INT_MAX || !HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &out_len) ||
+        out_len != AIC_SHA256_LEN) {
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
 }

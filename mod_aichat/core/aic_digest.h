@@ -1,4 +1,4 @@
-/* The only door to OpenSSL's libcrypto: message digests. */
+/* The only door to OpenSSL's libcrypto: message digests and MACs. */
 #ifndef AIC_DIGEST_H
 #define AIC_DIGEST_H
 
@@ -12,5 +12,9 @@
  */
 apr_status_t aic_sha256(unsigned char out[AIC_SHA256_LEN], int n, const void *const *parts,
                         const apr_size_t *lens);
+
+/** HMAC-SHA-256 of data under key into out. Returns APR_SUCCESS or APR_EGENERAL. */
+apr_status_t aic_hmac_sha256(unsigned char out[AIC_SHA256_LEN], const void *key, apr_size_t key_len,
+                             const void *data, apr_size_t len);
 
 #endif

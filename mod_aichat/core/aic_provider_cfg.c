@@ -130,37 +130,40 @@ const char *aic_provider_parse(aic_provider_cfg **out, apr_pool_t *p, int argc, 
     return NULL;
 }
 
-const char *aic_provider_resolve_key(aic_provider_cfg *cfg, apr_pool_t *p)
+const char *aic_key_read(const char **out, apr_pool_t *p, aic_key_source source, const char *ref)
 {
     char *value = NULL;
 
-    cfg->key = NULL;
-    if (cfg->key_source == AIC_KEY_ENV) {
-        if (apr_env_get(&value, cfg->key_ref, p) != APR_SUCCESS || !*value) {
-            return apr_psprintf(p, "environment variable %s is not set", cfg->key_ref);
+    *out = NULL;
+    if (source == AIC_KEY_ENV) {
+        if (apr_env_get(&value, ref, p) != APR_SUCCESS || !*value) {
+            return apr_psprintf(p, "environment variable %s is not set", ref);
         }
-    } else if (cfg->key_source == AIC_KEY_FILE) {
+    } else if (source == AIC_KEY_FILE) {
         apr_file_t *f = NULL;
         char buf[4096];
         apr_size_t n = sizeof(buf) - 1;
-        apr_status_t rv = apr_file_open(&f, cfg->key_ref, APR_FOPEN_READ, 0, p);
+        apr_status_t rv = apr_file_open(&f, ref, APR_FOPEN_READ, 0, p);
 
         if (rv == APR_SUCCESS) {
             rv = apr_file_read(f, buf, &n);
             apr_file_close(f);
         }
         if (rv != APR_SUCCESS) {
-            return apr_psprintf(p, "key file %s cannot be read", cfg->key_ref);
+            return apr_psprintf(p, "key file %s cannot be read", ref);
         }
         buf[n] = '\0';
         buf[strcspn(buf, "\r\n")] = '\0';
         if (!*buf) {
-            return apr_psprintf(p, "key file %s is empty", cfg->key_ref);
+            return apr_psprintf(p, "key file %s is empty", ref);
         }
         value = apr_pstrdup(p, buf);
-    } else {
-        return NULL;
     }
-    cfg->key = value;
+    *out = value;
     return NULL;
+}
+
+const char *aic_provider_resolve_key(aic_provider_cfg *cfg, apr_pool_t *p)
+{
+    return aic_key_read(&cfg->key, p, cfg->key_source, cfg->key_ref);
 }

@@ -35,6 +35,13 @@ const char *aic_provider_parse(aic_provider_cfg **out, apr_pool_t *p, int argc, 
 const char *aic_provider_kind_name(aic_provider_kind kind);
 
 /**
+ * Read a secret from its source: an environment variable, or the first line
+ * of a file. *out is NULL for AIC_KEY_NONE. Returns NULL on success, otherwise
+ * a message that names the variable or file (never the secret).
+ */
+const char *aic_key_read(const char **out, apr_pool_t *p, aic_key_source source, const char *ref);
+
+/**
  * Resolve cfg->key from its source (environment variable or the first line of
  * a file). Returns NULL on success or when no key is configured, otherwise a
  * message that names the variable or file (never the key).

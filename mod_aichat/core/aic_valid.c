@@ -213,6 +213,51 @@ int aic_valid_date(const char *s)
     return d <= days[m - 1] + (m == 2 && leap);
 }
 
+/* 1 when s[0..n) are digits forming a number in [lo, hi]. */
+static int digits_in(const char *s, int n, int lo, int hi)
+{
+    int v = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (!apr_isdigit(s[i])) {
+            return 0;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    return v >= lo && v <= hi;
+}
+
+int aic_valid_timestamp(const char *s)
+{
+    char date[11];
+    const char *t;
+
+    if (!s || strlen(s) < 20 || (s[10] != 'T' && s[10] != 't')) {
+        return 0;
+    }
+    memcpy(date, s, 10);
+    date[10] = '\0';
+    t = s + 11;
+    if (!aic_valid_date(date) || !digits_in(t, 2, 0, 23) || t[2] != ':' ||
+        !digits_in(t + 3, 2, 0, 59) || t[5] != ':' || !digits_in(t + 6, 2, 0, 59)) {
+        return 0;
+    }
+    t += 8;
+    if (*t == '.') {
+        apr_size_t n = strspn(t + 1, "0123456789");
+
+        if (n == 0 || n > 9) {
+            return 0;
+        }
+        t += 1 + n;
+    }
+    if ((*t == 'Z' || *t == 'z') && !t[1]) {
+        return 1;
+    }
+    return (*t == '+' || *t == '-') && digits_in(t + 1, 2, 0, 23) && t[3] == ':' &&
+           digits_in(t + 4, 2, 0, 59) && !t[6];
+}
+
 int aic_valid_limit(const char *s, int def, int max)
 {
     int n = 0;

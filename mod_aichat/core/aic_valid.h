@@ -27,6 +27,9 @@ const char *aic_valid_email(const char **out, apr_pool_t *p, const char *in);
 const char *aic_valid_role(const char *in);
 /** 1 when s is a calendar date YYYY-MM-DD (years 1970..9999). */
 int aic_valid_date(const char *s);
+/** 1 when s is an RFC 3339 timestamp, e.g. 2026-12-01T10:00:00Z or
+ * 2026-12-01T10:00:00.5+02:00 (the offset is required). */
+int aic_valid_timestamp(const char *s);
 /** Parse a page size: NULL/"" gives def; returns -1 unless 1 <= n <= max. */
 int aic_valid_limit(const char *s, int def, int max);
 /** 1 when s is a positive decimal integer of at most 18 digits (a keyset cursor id). */

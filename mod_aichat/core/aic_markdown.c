@@ -1,0 +1,107 @@
+#include "aic_markdown.h"
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <string.h>
+
+#include <cmark-gfm.h>
+#include <cmark-gfm-core-extensions.h>
+
+static const char *const extensions[] = {"table", "strikethrough", "autolink", "tagfilter"};
+
+void aic_markdown_init(void)
+{
+    cmark_gfm_core_extensions_ensure_registered();
+}
+
+/* Parse md with the extensions; the caller frees the parser and the tree. */
+static cmark_node *parse(cmark_parser **parser, const char *md)
+{
+    *parser = cmark_parser_new(CMARK_OPT_VALIDATE_UTF8);
+    if (!*parser) {
+        return NULL;
+    }
+    for (apr_size_t i = 0; i < sizeof(extensions) / sizeof(*extensions); i++) {
+        cmark_syntax_extension *ext = cmark_find_syntax_extension(extensions[i]);
+
+        if (ext) {
+            cmark_parser_attach_syntax_extension(*parser, ext);
+        }
+    }
+    cmark_parser_feed(*parser, md ? md : "", md ? strlen(md) : 0);
+    return cmark_parser_finish(*parser);
+}
+
+/* Copy text cmark allocated into p and free it. */
+static const char *take(apr_pool_t *p, char *text)
+{
+    const char *copy;
+
+    if (!text) {
+        return NULL;
+    }
+    copy = apr_pstrdup(p, text);
+    cmark_get_default_mem_allocator()->free(text);
+    return copy;
+}
+
+const char *aic_markdown_html(apr_pool_t *p, const char *md)
+{
+    cmark_parser *parser = NULL;
+    cmark_node *doc = parse(&parser, md);
+    const char *html = NULL;
+
+    if (doc) {
+        /* Without CMARK_OPT_UNSAFE, raw HTML and dangerous URLs are dropped. */
+        html = take(p, cmark_render_html(doc, CMARK_OPT_DEFAULT,
+                                         cmark_parser_get_syntax_extensions(parser)));
+        cmark_node_free(doc);
+    }
+    if (parser) {
+        cmark_parser_free(parser);
+    }
+    return html;
+}
+
+const char *aic_markdown_text(apr_pool_t *p, const char *md, apr_size_t max_bytes)
+{
+    cmark_parser *parser = NULL;
+    cmark_node *doc = parse(&parser, md);
+    const char *text = NULL;
+    char *out, *w;
+    int space = 0;
+
+    if (doc) {
+        text = take(p, cmark_render_plaintext(doc, CMARK_OPT_DEFAULT, 0));
+        cmark_node_free(doc);
+    }
+    if (parser) {
+        cmark_parser_free(parser);
+    }
+    if (!text) {
+        return "";
+    }
+    out = w = apr_palloc(p, strlen(text) + 1);
+    for (const char *c = text; *c; c++) {
+        if (apr_isspace(*c)) {
+            space = w > out;
+            continue;
+        }
+        if (space) {
+            *w++ = ' ';
+            space = 0;
+        }
+        *w++ = *c;
+    }
+    *w = '\0';
+    if ((apr_size_t)(w - out) <= max_bytes) {
+        return out;
+    }
+    /* Cut at a character boundary, leaving room for the ellipsis (3 bytes). */
+    w = out + (max_bytes > 3 ? max_bytes - 3 : 0);
+    while (w > out && ((unsigned char)*w & 0xC0) == 0x80) {
+        w--;
+    }
+    *w = '\0';
+    return apr_pstrcat(p, out, "\xE2\x80\xA6", NULL);
+}

@@ -1,0 +1,185 @@
+/* Unit tests for the sharing core: HMAC-SHA-256, share-link tokens, the
+ * Markdown door (what reaches a share page) and RFC 3339 timestamps. */
+#include "unit_helpers.h"
+
+#include <string.h>
+
+#include "core/aic_digest.h"
+#include "core/aic_ids.h"
+#include "core/aic_markdown.h"
+#include "core/aic_share_token.h"
+#include "core/aic_valid.h"
+
+static const char secret[] = "0123456789abcdef0123456789abcdef";
+
+static void test_hmac_known_vector(void **state)
+{
+    unsigned char out[AIC_SHA256_LEN];
+    static const char key[] = "Jefe", data[] = "what do ya want for nothing?";
+
+    /* RFC 4231, test case 2. */
+    assert_int_equal(aic_hmac_sha256(out, key, 4, data, strlen(data)), APR_SUCCESS);
+    assert_string_equal(aic_hex_encode(*state, (const char *)out, sizeof(out)),
+                        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+static void test_token_shape_and_determinism(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *nonce = aic_share_nonce(p);
+    const char *a, *b;
+
+    assert_non_null(nonce);
+    assert_int_equal(strlen(nonce), 32);
+    a = aic_share_token(p, secret, strlen(secret), nonce);
+    b = aic_share_token(p, secret, strlen(secret), nonce);
+    assert_non_null(a);
+    assert_int_equal(strlen(a), AIC_SHARE_TOKEN_LEN);
+    assert_true(aic_share_token_valid(a));
+    /* The server shows the same link again from the stored nonce. */
+    assert_string_equal(a, b);
+}
+
+static void test_token_depends_on_secret_and_nonce(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *nonce = aic_share_nonce(p), *other = aic_share_nonce(p);
+    const char *t = aic_share_token(p, secret, strlen(secret), nonce);
+
+    assert_string_not_equal(nonce, other);
+    assert_string_not_equal(t, aic_share_token(p, secret, strlen(secret), other));
+    assert_string_not_equal(t, aic_share_token(p, "another secret, 32 bytes long...", 32, nonce));
+    /* Without a secret there is no token. */
+    assert_null(aic_share_token(p, NULL, 0, nonce));
+    assert_null(aic_share_token(p, secret, 0, nonce));
+}
+
+static void test_token_hash(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *token = aic_share_token(p, secret, strlen(secret), aic_share_nonce(p));
+    const char *hash = aic_share_token_hash(p, token);
+    unsigned char sum[AIC_SHA256_LEN];
+    apr_size_t len = strlen(token);
+
+    assert_int_equal(aic_sha256(sum, 1, (const void *const[]){token}, &len), APR_SUCCESS);
+    assert_string_equal(hash, aic_hex_encode(p, (const char *)sum, sizeof(sum)));
+    assert_int_equal(strlen(hash), 64);
+    assert_null(strstr(hash, token));
+}
+
+static void test_token_valid(void **state)
+{
+    (void)state;
+    assert_true(aic_share_token_valid("rQ-AXGItDKFABWl_StUUDTdPp15cP0En"));
+    assert_false(aic_share_token_valid("rQ-AXGItDKFABWl_StUUDTdPp15cP0E"));   /* 31 */
+    assert_false(aic_share_token_valid("rQ-AXGItDKFABWl_StUUDTdPp15cP0Enn")); /* 33 */
+    assert_false(aic_share_token_valid("rQ+AXGItDKFABWl/StUUDTdPp15cP0En"));  /* base64, not url */
+    assert_false(aic_share_token_valid("rQ-AXGItDKFABWl_StUUDTdPp15cP0E="));
+    assert_false(aic_share_token_valid("../../../../../../../etc/passwd"));
+    assert_false(aic_share_token_valid(""));
+    assert_false(aic_share_token_valid(NULL));
+}
+
+static void test_markdown_gfm(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *html = aic_markdown_html(p, "| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+                                            "```c\nint x;\n```\n\n~~old~~ see https://example.org");
+
+    assert_non_null(strstr(html, "<table>"));
+    assert_non_null(strstr(html, "<td>1</td>"));
+    assert_non_null(strstr(html, "<pre><code class=\"language-c\">int x;\n</code></pre>"));
+    assert_non_null(strstr(html, "<del>old</del>"));
+    assert_non_null(strstr(html, "<a href=\"https://example.org\">https://example.org</a>"));
+}
+
+static void test_markdown_hostile(void **state)
+{
+    apr_pool_t *p = *state;
+    static const char *const inputs[] = {
+        "<script>alert(1)</script>",
+        "text <img src=x onerror=alert(1)> more",
+        "<svg onload=alert(1)><circle/></svg>",
+        "[click](javascript:alert(1))",
+        "[click](JaVaScRiPt:alert(1))",
+        "[click](data:text/html,<script>alert(1)</script>)",
+        "![x](javascript:alert(1))",
+        "<a href=\"javascript:alert(1)\">x</a>",
+        "</title><script>alert(1)</script>",
+        "<iframe src=\"https://evil.example\"></iframe>",
+        "`<b>` and **<i onclick=alert(1)>bold</i>**",
+    };
+
+    for (apr_size_t i = 0; i < sizeof(inputs) / sizeof(*inputs); i++) {
+        const char *html = aic_markdown_html(p, inputs[i]);
+
+        assert_non_null(html);
+        assert_null(strstr(html, "<script"));
+        assert_null(strstr(html, "<img src=\"x\""));
+        assert_null(strstr(html, "<svg"));
+        assert_null(strstr(html, "<iframe"));
+        assert_null(strstr(html, "onerror="));
+        assert_null(strstr(html, "onload="));
+        assert_null(strstr(html, "<i onclick"));
+        assert_null(strstr(html, "href=\"javascript"));
+        assert_null(strstr(html, "href=\"JaVaScRiPt"));
+        assert_null(strstr(html, "src=\"javascript"));
+        assert_null(strstr(html, "href=\"data:text/html"));
+        assert_null(strstr(html, "</title>"));
+    }
+    /* Code spans keep the text, escaped. */
+    assert_non_null(strstr(aic_markdown_html(p, "`<b>`"), "<code>&lt;b&gt;</code>"));
+}
+
+static void test_markdown_text(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *t;
+
+    assert_string_equal(aic_markdown_text(p, "# Title\n\nSome **bold**\n\n- one\n- two", 200),
+                        "Title Some bold - one - two");
+    assert_string_equal(aic_markdown_text(p, "", 200), "");
+    t = aic_markdown_text(p, "abcdefghij", 8);
+    assert_string_equal(t, "abcde\xE2\x80\xA6");
+    /* "é" is two bytes: never cut in the middle of it. */
+    t = aic_markdown_text(p, "ab\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9", 8);
+    assert_string_equal(t, "ab\xC3\xA9\xE2\x80\xA6");
+}
+
+static void test_timestamps(void **state)
+{
+    (void)state;
+    assert_true(aic_valid_timestamp("2026-12-01T10:00:00Z"));
+    assert_true(aic_valid_timestamp("2026-12-01T10:00:00.123456Z"));
+    assert_true(aic_valid_timestamp("2026-12-01t23:59:59+02:00"));
+    assert_true(aic_valid_timestamp("2028-02-29T00:00:00-11:30"));
+    assert_false(aic_valid_timestamp("2026-12-01T10:00:00"));  /* no offset */
+    assert_false(aic_valid_timestamp("2026-12-01 10:00:00Z")); /* space */
+    assert_false(aic_valid_timestamp("2026-02-30T10:00:00Z")); /* no such day */
+    assert_false(aic_valid_timestamp("2026-12-01T24:00:00Z"));
+    assert_false(aic_valid_timestamp("2026-12-01T10:60:00Z"));
+    assert_false(aic_valid_timestamp("2026-12-01T10:00:00.Z"));
+    assert_false(aic_valid_timestamp("2026-12-01T10:00:00+2:00"));
+    assert_false(aic_valid_timestamp("2026-12-01T10:00:00Z; DROP TABLE x"));
+    assert_false(aic_valid_timestamp("tomorrow"));
+    assert_false(aic_valid_timestamp(NULL));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        POOL_TEST(test_hmac_known_vector),
+        POOL_TEST(test_token_shape_and_determinism),
+        POOL_TEST(test_token_depends_on_secret_and_nonce),
+        POOL_TEST(test_token_hash),
+        POOL_TEST(test_token_valid),
+        POOL_TEST(test_markdown_gfm),
+        POOL_TEST(test_markdown_hostile),
+        POOL_TEST(test_markdown_text),
+        POOL_TEST(test_timestamps),
+    };
+
+    aic_markdown_init();
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
