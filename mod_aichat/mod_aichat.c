@@ -26,12 +26,16 @@ static int aichat_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     aic_db_register(aic_catalog_stmts);
     aic_db_register(aic_admin_catalog_stmts);
     aic_db_register(aic_chat_stmts);
+    aic_db_register(aic_share_stmts);
+    aic_db_register(aic_share_page_stmts);
     aic_handler_routes(AIC_ROUTER_API, aic_me_routes);
     aic_handler_routes(AIC_ROUTER_API, aic_admin_api_routes);
     aic_handler_routes(AIC_ROUTER_API, aic_catalog_routes);
     aic_handler_routes(AIC_ROUTER_API, aic_chat_routes);
+    aic_handler_routes(AIC_ROUTER_API, aic_share_routes);
     aic_handler_routes(AIC_ROUTER_ADMIN, aic_admin_page_routes);
     aic_handler_routes(AIC_ROUTER_ADMIN, aic_catalog_page_routes);
+    aic_handler_routes(AIC_ROUTER_ADMIN, aic_share_page_routes);
     return OK;
 }
 
@@ -48,6 +52,7 @@ static int aichat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "mod_aichat: curl_global_init failed");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    aic_share_post_config(pconf);
     return OK;
 }
 
@@ -55,6 +60,7 @@ static void aichat_child_init(apr_pool_t *pchild, server_rec *s)
 {
     aic_catalog_child_init(pchild);
     aic_authn_cache_child_init(pchild);
+    aic_share_child_init(pchild);
 }
 
 static void aichat_register_hooks(apr_pool_t *p)
@@ -66,6 +72,7 @@ static void aichat_register_hooks(apr_pool_t *p)
     ap_hook_child_init(aichat_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_header_parser(aic_db_header_parser, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(aic_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(aic_share_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(aic_audit_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
     aic_auth_register(p);
     aic_authn_cache_register(p);

@@ -32,9 +32,29 @@ extern const aic_route aic_catalog_page_routes[];
 extern const aic_stmt aic_catalog_stmts[];
 extern const aic_stmt aic_admin_catalog_stmts[];
 
+/* Conversations a viewer may see: owned, or taken part in. Two arguments:
+ * the viewer's id, twice. */
+#define AIC_SQL_VISIBLE(ALIAS)                                                                     \
+    "(" ALIAS ".owner_id = %s::uuid OR EXISTS (SELECT 1 FROM conversation_participants p"          \
+    " WHERE p.conversation_id = " ALIAS ".id AND p.user_id = %s::uuid))"
+
 /* Conversations and messages. */
 extern const aic_route aic_chat_routes[];
 extern const aic_stmt aic_chat_stmts[];
+
+/* Sharing: share links (API and admin page) and the page behind a link. */
+extern const aic_route aic_share_routes[];
+extern const aic_route aic_share_page_routes[];
+extern const aic_stmt aic_share_stmts[];
+/** The aichat-share handler: a shared conversation as HTML, or JSON when asked. */
+int aic_share_handler(request_rec *r);
+extern const aic_stmt aic_share_page_stmts[];
+/** GET /v1/shares/{token}: a share's content (the page's JSON variant) for a signed-in user. */
+int aic_share_api_content(aic_ctx *ctx);
+/** Startup (before threads): Markdown extensions, the page's style hash. */
+void aic_share_post_config(apr_pool_t *pconf);
+/** Per-child state: the cache of rendered pages. */
+void aic_share_child_init(apr_pool_t *pchild);
 
 /** The outcome of a change shared by the JSON API and the admin pages. */
 typedef struct {

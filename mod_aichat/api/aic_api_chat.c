@@ -22,23 +22,18 @@ APLOG_USE_MODULE(aichat);
 #define DEFAULT_MAX_TOKENS 1024
 #define GROUP_CHAR_LIMIT   280
 
-/* Conversations a viewer may see: owned, or taken part in. */
-#define VISIBLE(ALIAS)                                                                             \
-    "(" ALIAS ".owner_id = %s::uuid OR EXISTS (SELECT 1 FROM conversation_participants p"          \
-    " WHERE p.conversation_id = " ALIAS ".id AND p.user_id = %s::uuid))"
-
 const aic_stmt aic_chat_stmts[] = {
     {"chat_conv",
      "SELECT conversation_json(c, %s::uuid)::text, (c.owner_id = %s::uuid)::int,"
      " coalesce(c.active_leaf_id::text, ''), c.settings::text, coalesce(c.system_prompt, ''),"
      " c.title FROM conversations c WHERE c.id = %s::uuid AND c.deleted_at IS NULL"
-     " AND " VISIBLE("c")},
+     " AND " AIC_SQL_VISIBLE("c")},
     {"chat_conv_deleted",
      "SELECT (c.owner_id = %s::uuid)::int FROM conversations c WHERE c.id = %s::uuid"
-     " AND c.deleted_at IS NOT NULL AND " VISIBLE("c") " FOR UPDATE"},
+     " AND c.deleted_at IS NOT NULL AND " AIC_SQL_VISIBLE("c") " FOR UPDATE"},
     {"chat_conv_lock", "SELECT conversation_json(c, %s::uuid)::text, (c.owner_id = %s::uuid)::int"
                        " FROM conversations c WHERE c.id = %s::uuid AND c.deleted_at IS NULL"
-                       " AND " VISIBLE("c") " FOR UPDATE"},
+                       " AND " AIC_SQL_VISIBLE("c") " FOR UPDATE"},
     {"chat_conv_models",
      "SELECT t.id::text, t.slug, t.display_name, t.provider, t.model_id, t.capabilities::text,"
      " t.default_settings::text FROM conversation_ai_models m JOIN ai_tools t ON t.id = m.tool_id"
@@ -65,7 +60,7 @@ const aic_stmt aic_chat_stmts[] = {
      "SELECT conversation_json(c, %s::uuid)::text FROM conversations c WHERE c.id = %s::uuid"},
     {"chat_conv_list",
      "WITH page AS (SELECT c AS conv, c.id, c.last_message_at FROM conversations c"
-     " WHERE c.deleted_at IS NULL AND " VISIBLE(
+     " WHERE c.deleted_at IS NULL AND " AIC_SQL_VISIBLE(
          "c") " AND c.archived = %s::boolean"
               " AND (%s::boolean IS NULL OR c.pinned = %s::boolean)"
               " AND (%s::text IS NULL OR EXISTS (SELECT 1 FROM conversation_ai_models m"
@@ -98,7 +93,7 @@ const aic_stmt aic_chat_stmts[] = {
      "SELECT m.conversation_id::text, m.sender_type, coalesce(m.parent_message_id::text, ''),"
      " coalesce(m.sender_tool_id::text, '') FROM messages m JOIN conversations c"
      " ON c.id = m.conversation_id WHERE m.id = %s::uuid AND c.deleted_at IS NULL"
-     " AND " VISIBLE("c")},
+     " AND " AIC_SQL_VISIBLE("c")},
     {"chat_message_insert",
      "INSERT INTO messages (conversation_id, parent_message_id, sender_type, sender_user_id,"
      " sender_tool_id, content, status, is_first_responder) VALUES (%s::uuid, %s::uuid, %s,"

@@ -39,6 +39,13 @@ void *aic_config_merge(apr_pool_t *p, void *base_, void *add_)
         add->max_message_chars >= 0 ? add->max_message_chars : base->max_message_chars;
     conf->max_context_messages =
         add->max_context_messages >= 0 ? add->max_context_messages : base->max_context_messages;
+    if (add->share_secret_source != AIC_KEY_NONE) {
+        conf->share_secret_source = add->share_secret_source;
+        conf->share_secret_ref = add->share_secret_ref;
+    } else {
+        conf->share_secret_source = base->share_secret_source;
+        conf->share_secret_ref = base->share_secret_ref;
+    }
     return conf;
 }
 
@@ -117,6 +124,23 @@ static const char *set_public_url(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+static const char *set_share_secret(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    aic_server_conf *conf = conf_of(cmd);
+
+    if (!strncmp(arg, "env:", 4) && arg[4]) {
+        conf->share_secret_source = AIC_KEY_ENV;
+        conf->share_secret_ref = arg + 4;
+    } else if (!strncmp(arg, "file:", 5) && arg[5]) {
+        conf->share_secret_source = AIC_KEY_FILE;
+        conf->share_secret_ref = arg + 5;
+    } else {
+        /* Never echo the value: it may be a secret pasted by mistake. */
+        return apr_psprintf(cmd->pool, "%s must be env:VARIABLE or file:/path", cmd->cmd->name);
+    }
+    return NULL;
+}
+
 static const char *set_credits(cmd_parms *cmd, void *dconf, const char *arg)
 {
     char *end = NULL;
@@ -180,6 +204,9 @@ const command_rec aic_directives[] = {
                   "largest accepted request body in bytes (default 1048576)"),
     AP_INIT_TAKE1("AIChatPublicURL", set_public_url, NULL, RSRC_CONF,
                   "public base URL of the site, used in share links"),
+    AP_INIT_TAKE1("AIChatShareSecret", set_share_secret, NULL, RSRC_CONF,
+                  "env:VAR or file:PATH holding the secret share-link tokens are derived "
+                  "with (e.g. openssl rand -base64 32); without it no link can be created"),
     AP_INIT_TAKE1("AIChatDefaultCredits", set_credits, NULL, RSRC_CONF,
                   "token credits given to a new user (default 1000)"),
     AP_INIT_TAKE1("AIChatMaxMessageLength", set_count, (void *)1, RSRC_CONF,
@@ -236,6 +263,21 @@ int aic_config_post(apr_pool_t *pconf, server_rec *s)
         }
         if (!conf->providers) {
             conf->providers = apr_array_make(pconf, 1, sizeof(aic_provider_cfg *));
+        }
+        if (conf->share_secret_source != AIC_KEY_NONE) {
+            const char *err = aic_key_read(&conf->share_secret, pconf, conf->share_secret_source,
+                                           conf->share_secret_ref);
+
+            if (!err && strlen(conf->share_secret) < 16) {
+                err = "the secret is shorter than 16 characters";
+                conf->share_secret = NULL;
+            }
+            if (err) {
+                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, sp,
+                             "mod_aichat: AIChatShareSecret: %s; share links cannot be created "
+                             "or shown until it is present",
+                             err);
+            }
         }
         /* Keys of the main server's providers are resolved once; vhosts share them. */
         if (sp != s && conf->providers == ((aic_server_conf *)ap_get_module_config(s->module_config,

@@ -11,14 +11,18 @@
 #define AIC_DEFAULT_CREDITS  1000
 
 typedef struct {
-    apr_array_header_t *providers; /**< aic_provider_cfg *; NULL = unset */
-    apr_off_t max_body;            /**< -1 = unset */
-    const char *public_url;        /**< NULL = unset: links use the request's own host */
-    apr_int64_t default_credits;   /**< -1 = unset */
-    int audit_reads;               /**< -1 = unset */
-    const char *base_uri;          /**< NULL = unset; default "/chat" */
-    int max_message_chars;         /**< -1 = unset; default 32000 */
-    int max_context_messages;      /**< -1 = unset; default 40 */
+    apr_array_header_t *providers;      /**< aic_provider_cfg *; NULL = unset */
+    apr_off_t max_body;                 /**< -1 = unset */
+    const char *public_url;             /**< NULL = unset: links use the request's own host */
+    apr_int64_t default_credits;        /**< -1 = unset */
+    int audit_reads;                    /**< -1 = unset */
+    const char *base_uri;               /**< NULL = unset; default "/chat" */
+    int max_message_chars;              /**< -1 = unset; default 32000 */
+    int max_context_messages;           /**< -1 = unset; default 40 */
+    aic_key_source share_secret_source; /**< AIC_KEY_NONE = unset */
+    const char *share_secret_ref;       /**< variable name or file path */
+    /* Resolved at startup: the secret share-link tokens are derived with. */
+    const char *share_secret; /**< NULL: sharing cannot create or show links */
     /* Derived at startup: provider names as PostgreSQL array literals. */
     const char *providers_sql; /**< every configured provider, e.g. {openai,google} */
     const char *keyed_sql;     /**< those whose key is present */

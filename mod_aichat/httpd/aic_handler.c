@@ -170,24 +170,6 @@ static int route_request(request_rec *r, aic_router_kind kind, const char *prefi
     }
 }
 
-/* No share exists before sharing is built: every token is unknown, answered
- * with the same page an unknown token will always get. */
-static int share_handler(request_rec *r)
-{
-    r->status = HTTP_NOT_FOUND;
-    ap_set_content_type(r, "text/html; charset=utf-8");
-    apr_table_setn(r->headers_out, "Content-Security-Policy", "default-src 'none'");
-    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
-    apr_table_setn(r->headers_out, "Referrer-Policy", "no-referrer");
-    apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
-    ap_rputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-             "<meta name=\"robots\" content=\"noindex\"><title>Link not found</title></head>"
-             "<body><h1>This link does not exist</h1><p>The shared conversation you are "
-             "looking for was not found.</p></body></html>\n",
-             r);
-    return OK;
-}
-
 int aic_handler(request_rec *r)
 {
     const aic_server_conf *conf;
@@ -202,9 +184,6 @@ int aic_handler(request_rec *r)
     if (!strcmp(r->handler, "aichat-admin")) {
         return route_request(r, AIC_ROUTER_ADMIN,
                              apr_pstrcat(r->pool, conf->base_uri, "/admin", NULL));
-    }
-    if (!strcmp(r->handler, "aichat-share")) {
-        return share_handler(r);
     }
     return DECLINED;
 }

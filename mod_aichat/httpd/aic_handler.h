@@ -38,7 +38,8 @@ typedef enum { AIC_ROUTER_API, AIC_ROUTER_ADMIN } aic_router_kind;
 void aic_handler_reset(apr_pool_t *pconf);
 /** Add a route table ending with {NULL} to a router (config time). */
 void aic_handler_routes(aic_router_kind kind, const aic_route *table);
-/** The content handler for all three handler names. */
+/** The content handler of aichat-api and aichat-admin (aichat-share is the sharing capability's).
+ */
 int aic_handler(request_rec *r);
 
 #endif

@@ -1,0 +1,649 @@
+/* Share links: the owner creates, changes, shows and revokes the one live
+ * share of a conversation; lists their shares; any signed-in user continues a
+ * shared conversation in a copy of their own. Administrators list and revoke
+ * every live share. Tokens are derived from AIChatShareSecret and a stored
+ * nonce (core/aic_share_token.h): the database never holds one. */
+#include "aic_api.h"
+#include "httpd/aic_audit.h"
+#include "httpd/aic_page.h"
+
+#include <http_core.h>
+#include <http_protocol.h>
+#include <apr_strings.h>
+
+#include "core/aic_share_token.h"
+#include "core/aic_valid.h"
+
+#define MAX_EXPIRES_IN  (10LL * 366 * 24 * 3600) /* ten years, in seconds */
+#define LIST_LIMIT      "200"
+#define ADMIN_PAGE_SIZE "100"
+
+/* expires_at from a mode ('in' SECONDS, 'at' TIMESTAMP, 'never', or else
+ * KEEP) and its two values. Three arguments. */
+#define EXPIRES(KEEP)                                                                              \
+    "CASE %s WHEN 'in' THEN now() + %s::bigint * interval '1 second'"                              \
+    " WHEN 'at' THEN %s::timestamptz WHEN 'never' THEN NULL ELSE " KEEP " END"
+
+const aic_stmt aic_share_stmts[] = {
+    {"share_conv_owner", "SELECT (c.owner_id = %s::uuid)::int FROM conversations c"
+                         " WHERE c.id = %s::uuid AND c.deleted_at IS NULL"
+                         " AND " AIC_SQL_VISIBLE("c") " FOR UPDATE"},
+    {"share_live", "SELECT share_json(s)::text, s.id::text, s.token_nonce, s.is_public::int"
+                   " FROM shared_chats s WHERE s.conversation_id = %s::uuid"
+                   " AND s.revoked_at IS NULL FOR UPDATE"},
+    {"share_snapshot", "SELECT share_snapshot(%s::uuid)::text"},
+    {"share_future", "SELECT (%s::timestamptz > now())::int"},
+    {"share_insert",
+     "INSERT INTO shared_chats (conversation_id, token_hash, token_nonce, is_public, indexable,"
+     " created_by, expires_at, snapshot_message_id) VALUES (%s::uuid, %s, %s, %s::boolean,"
+     " %s::boolean, %s::uuid, " EXPIRES(
+         "NULL") ", %s::uuid)"
+                 " RETURNING share_json(shared_chats)::text, id::text"},
+    {"share_update", "UPDATE shared_chats SET is_public = %s::boolean, indexable = %s::boolean,"
+                     " expires_at = " EXPIRES("expires_at") ","
+                                                            " snapshot_message_id = "
+                                                            "coalesce(%s::uuid, "
+                                                            "snapshot_message_id),"
+                                                            " updated_at = now() WHERE id = "
+                                                            "%s::uuid"
+                                                            " RETURNING "
+                                                            "share_json(shared_chats)::text"},
+    {"share_revoke", "UPDATE shared_chats SET revoked_at = now(), updated_at = now()"
+                     " WHERE id = %s::uuid RETURNING share_json(shared_chats)::text"},
+    {"share_mine", "SELECT share_json(s)::text, s.token_nonce, s.is_public::int FROM shared_chats s"
+                   " WHERE s.created_by = %s::uuid AND s.revoked_at IS NULL"
+                   " ORDER BY s.created_at DESC, s.id DESC LIMIT " LIST_LIMIT},
+    {"share_by_token",
+     "SELECT s.id::text, (s.expires_at IS NOT NULL AND s.expires_at <= now())::int"
+     " FROM shared_chats s JOIN conversations c ON c.id = s.conversation_id"
+     " WHERE s.token_hash = %s AND s.revoked_at IS NULL AND c.deleted_at IS NULL FOR SHARE OF s"},
+    {"share_fork", "SELECT share_fork(%s::uuid, %s::uuid)::text"},
+    {"share_admin_list", "SELECT share_json(s)::text FROM shared_chats s WHERE s.revoked_at IS NULL"
+                         " ORDER BY s.created_at DESC, s.id DESC LIMIT " ADMIN_PAGE_SIZE},
+    {"share_admin_lock", "SELECT share_json(s)::text FROM shared_chats s WHERE s.id = %s::uuid"
+                         " AND s.revoked_at IS NULL FOR UPDATE"},
+    {NULL, NULL}};
+
+static int fail(request_rec *r, int status, const char *code, const char *message,
+                const char *field)
+{
+    if (status == HTTP_SERVICE_UNAVAILABLE) {
+        apr_table_setn(r->err_headers_out, "Retry-After", "5");
+    }
+    return aic_send_error(r, status, code, message, field);
+}
+
+static int db_fail(request_rec *r, apr_status_t rv)
+{
+    if (rv == AIC_DB_EDOWN || rv == AIC_DB_ESCHEMA) {
+        return aic_send_db_error(r, rv);
+    }
+    return fail(r, HTTP_INTERNAL_SERVER_ERROR, "internal_error",
+                "The request could not be completed.", NULL);
+}
+
+static int not_found(request_rec *r, const char *what)
+{
+    return fail(r, HTTP_NOT_FOUND, "not_found", what, NULL);
+}
+
+static aic_json *parse(request_rec *r, const char *text)
+{
+    aic_json *j = NULL;
+    const char *err = NULL;
+
+    return text && aic_json_parse(&j, &err, r->pool, text, strlen(text)) == APR_SUCCESS ? j : NULL;
+}
+
+/* The base of links: AIChatPublicURL, or this request's own scheme and host. */
+static const char *link_base(request_rec *r, const aic_server_conf *conf)
+{
+    return conf->public_url ? conf->public_url : ap_construct_url(r->pool, "", r);
+}
+
+/* A share as the owner sees it: share_json plus its token and URL (null
+ * when the server has no secret to derive them with). */
+static aic_json *with_link(request_rec *r, const aic_server_conf *conf, const char *json,
+                           const char *nonce, int is_public)
+{
+    aic_json *share = parse(r, json);
+    const char *token = NULL;
+
+    if (!share) {
+        return NULL;
+    }
+    if (conf->share_secret) {
+        token = aic_share_token(r->pool, conf->share_secret, strlen(conf->share_secret), nonce);
+    }
+    aic_json_set_str(share, "token", token);
+    aic_json_set_str(share, "url",
+                     token ? apr_pstrcat(r->pool, link_base(r, conf),
+                                         is_public ? "/share/" : conf->base_uri,
+                                         is_public ? "" : "/shared/", token, NULL)
+                           : NULL);
+    return share;
+}
+
+/* Lock the conversation for its owner: OK, or the error already sent. */
+static int lock_owned(aic_ctx *ctx, const char *id)
+{
+    const char *me = ctx->user->id, *owner = NULL;
+    apr_status_t rv;
+
+    if (!aic_valid_uuid(id)) {
+        return not_found(ctx->r, "No such conversation.");
+    }
+    if ((rv = aic_db_begin(ctx->db)) == APR_SUCCESS) {
+        rv = aic_db_value(&owner, ctx->db, "share_conv_owner", AIC_ARGS(me, id, me, me));
+    }
+    if (rv == APR_NOTFOUND) {
+        aic_db_rollback(ctx->db);
+        return not_found(ctx->r, "No such conversation.");
+    }
+    if (rv != APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        return db_fail(ctx->r, rv);
+    }
+    if (strcmp(owner, "1")) {
+        aic_db_rollback(ctx->db);
+        return fail(ctx->r, HTTP_FORBIDDEN, "forbidden",
+                    "Only the owner may share the conversation.", NULL);
+    }
+    return OK;
+}
+
+/* The live share of a locked conversation. */
+typedef struct {
+    const char *json, *id, *nonce;
+    int is_public;
+} live_share;
+
+static apr_status_t load_live(live_share *s, aic_ctx *ctx, const char *conversation)
+{
+    aic_rows rows;
+    apr_status_t rv = aic_db_select(&rows, ctx->db, "share_live", AIC_ARGS(conversation));
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows.nrows == 0) {
+        return APR_NOTFOUND;
+    }
+    s->json = rows.cells[0];
+    s->id = rows.cells[1];
+    s->nonce = rows.cells[2];
+    s->is_public = rows.cells[3][0] == '1';
+    return APR_SUCCESS;
+}
+
+/* What a PUT asks for, validated. */
+typedef struct {
+    int is_public, indexable; /* -1: not given */
+    const char *expires_mode; /* "in", "at", "never" or NULL: not given */
+    const char *expires_in;   /* seconds, for "in" */
+    const char *expires_at;   /* RFC 3339, for "at" */
+    int update_snapshot;
+} share_request;
+
+static int read_bool(int *out, request_rec *r, const aic_json *body, const char *key)
+{
+    aic_json *v = aic_json_get(body, key);
+
+    if (!aic_json_has(body, key)) {
+        return OK;
+    }
+    if (aic_json_typeof(v) != AIC_JSON_BOOL) {
+        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                    apr_pstrcat(r->pool, key, " must be true or false.", NULL), key);
+    }
+    *out = aic_json_bool(v);
+    return OK;
+}
+
+/* OK with req filled, or the 422 already sent (and its status returned). */
+static int read_share_request(share_request *req, aic_ctx *ctx, const aic_json *body)
+{
+    request_rec *r = ctx->r;
+    int in = aic_json_has(body, "expires_in"), at = aic_json_has(body, "expires_at");
+    int rc = OK;
+
+    req->is_public = req->indexable = -1;
+    req->update_snapshot = 0;
+    req->expires_mode = req->expires_in = req->expires_at = NULL;
+    if ((rc = read_bool(&req->is_public, r, body, "is_public")) != OK ||
+        (rc = read_bool(&req->indexable, r, body, "indexable")) != OK ||
+        (rc = read_bool(&req->update_snapshot, r, body, "update_snapshot")) != OK) {
+        return rc;
+    }
+    if (in && at) {
+        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                    "Give expires_in or expires_at, not both.", "expires_at");
+    }
+    if (in) {
+        aic_json *v = aic_json_get(body, "expires_in");
+
+        if (aic_json_typeof(v) == AIC_JSON_NULL) {
+            req->expires_mode = "never";
+        } else if (aic_json_typeof(v) != AIC_JSON_INT || aic_json_int(v) < 1 ||
+                   aic_json_int(v) > MAX_EXPIRES_IN) {
+            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                        "expires_in must be a number of seconds from 1 to ten years, or null.",
+                        "expires_in");
+        } else {
+            req->expires_mode = "in";
+            req->expires_in = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, aic_json_int(v));
+        }
+    }
+    if (at) {
+        aic_json *v = aic_json_get(body, "expires_at");
+        const char *when = aic_json_str(v, r->pool), *future = NULL;
+        apr_status_t rv;
+
+        if (aic_json_typeof(v) == AIC_JSON_NULL) {
+            req->expires_mode = "never";
+            return OK;
+        }
+        if (!aic_valid_timestamp(when)) {
+            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                        "expires_at must be a date and time such as 2026-12-31T18:00:00Z, or "
+                        "null.",
+                        "expires_at");
+        }
+        if ((rv = aic_db_value(&future, ctx->db, "share_future", AIC_ARGS(when))) != APR_SUCCESS) {
+            db_fail(r, rv);
+            return HTTP_SERVICE_UNAVAILABLE;
+        }
+        if (strcmp(future, "1")) {
+            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                        "expires_at must be in the future.", "expires_at");
+        }
+        req->expires_mode = "at";
+        req->expires_at = when;
+    }
+    return OK;
+}
+
+static int commit_and_send(aic_ctx *ctx, int status, const char *action, const char *id,
+                           const char *old_json, const char *new_json, const aic_json *reply)
+{
+    request_rec *r = ctx->r;
+    apr_status_t rv = aic_audit_change(ctx->db, r, status, action, "share", id, old_json, new_json);
+
+    if (rv != APR_SUCCESS || (rv = aic_db_commit(ctx->db)) != APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        aic_req_get(r)->audited = 0;
+        return db_fail(r, rv);
+    }
+    if (!reply) {
+        r->status = HTTP_NO_CONTENT;
+        apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
+        return OK;
+    }
+    return aic_send_json(r, status, reply);
+}
+
+/* PUT /conversations/{id}/share: create the live share, or change it. */
+static int share_put(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *id = apr_table_get(ctx->params, "id"), *snapshot = NULL, *json = NULL;
+    aic_json *body = NULL;
+    share_request req;
+    live_share old = {NULL, NULL, NULL, 0};
+    apr_status_t rv;
+    int rc;
+
+    if (aic_read_json_object(&body, r) != OK) {
+        return OK;
+    }
+    if (aic_refuse_unknown_fields(r, body,
+                                  (const char *const[]){"is_public", "indexable", "expires_in",
+                                                        "expires_at", "update_snapshot", NULL},
+                                  "share") != OK) {
+        return OK;
+    }
+    if (!ctx->conf->share_secret) {
+        return fail(r, HTTP_SERVICE_UNAVAILABLE, "sharing_unavailable",
+                    "Sharing is not set up on this server (AIChatShareSecret).", NULL);
+    }
+    if ((rc = read_share_request(&req, ctx, body)) != OK || (rc = lock_owned(ctx, id)) != OK) {
+        return OK;
+    }
+    rv = load_live(&old, ctx, id);
+    if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && req.update_snapshot)) {
+        rv = aic_db_value(&snapshot, ctx->db, "share_snapshot", AIC_ARGS(id));
+        if (rv == APR_SUCCESS && !snapshot) {
+            aic_db_rollback(ctx->db);
+            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "nothing_to_share",
+                        "The conversation has no message to share yet.", NULL);
+        }
+        if (rv == APR_SUCCESS && !old.json) {
+            const char *nonce = aic_share_nonce(r->pool), *share_id = NULL;
+            const char *token = nonce ? aic_share_token(r->pool, ctx->conf->share_secret,
+                                                        strlen(ctx->conf->share_secret), nonce)
+                                      : NULL;
+            aic_rows rows;
+
+            if (!token) {
+                aic_db_rollback(ctx->db);
+                return db_fail(r, APR_EGENERAL);
+            }
+            rv =
+                aic_db_select(&rows, ctx->db, "share_insert",
+                              AIC_ARGS(id, aic_share_token_hash(r->pool, token), nonce,
+                                       req.is_public == 0 ? "false" : "true",
+                                       req.indexable == 1 ? "true" : "false", ctx->user->id,
+                                       req.expires_mode, req.expires_in, req.expires_at, snapshot));
+            if (rv != APR_SUCCESS) {
+                aic_db_rollback(ctx->db);
+                return db_fail(r, rv);
+            }
+            json = rows.cells[0];
+            share_id = rows.cells[1];
+            return commit_and_send(ctx, HTTP_CREATED, "create", share_id, NULL, json,
+                                   with_link(r, ctx->conf, json, nonce, req.is_public != 0));
+        }
+    }
+    if (rv == APR_SUCCESS) {
+        int is_public = req.is_public >= 0 ? req.is_public : old.is_public;
+        aic_json *prev = parse(r, old.json);
+        int indexable =
+            req.indexable >= 0 ? req.indexable : aic_json_bool(aic_json_get(prev, "indexable"));
+
+        rv = aic_db_value(&json, ctx->db, "share_update",
+                          AIC_ARGS(is_public ? "true" : "false", indexable ? "true" : "false",
+                                   req.expires_mode, req.expires_in, req.expires_at, snapshot,
+                                   old.id));
+        if (rv == APR_SUCCESS) {
+            return commit_and_send(ctx, HTTP_OK, "update", old.id, old.json, json,
+                                   with_link(r, ctx->conf, json, old.nonce, is_public));
+        }
+    }
+    aic_db_rollback(ctx->db);
+    return db_fail(r, rv);
+}
+
+/* GET /conversations/{id}/share */
+static int share_get(aic_ctx *ctx)
+{
+    const char *id = apr_table_get(ctx->params, "id");
+    live_share s;
+    apr_status_t rv;
+
+    if (lock_owned(ctx, id) != OK) {
+        return OK;
+    }
+    rv = load_live(&s, ctx, id);
+    aic_db_rollback(ctx->db);
+    if (rv == APR_NOTFOUND) {
+        return not_found(ctx->r, "This conversation is not shared.");
+    }
+    if (rv != APR_SUCCESS) {
+        return db_fail(ctx->r, rv);
+    }
+    return aic_send_json(ctx->r, HTTP_OK,
+                         with_link(ctx->r, ctx->conf, s.json, s.nonce, s.is_public));
+}
+
+/* DELETE /conversations/{id}/share: the link stops working at once. */
+static int share_delete(aic_ctx *ctx)
+{
+    const char *id = apr_table_get(ctx->params, "id"), *json = NULL;
+    live_share s;
+    apr_status_t rv;
+
+    if (lock_owned(ctx, id) != OK) {
+        return OK;
+    }
+    rv = load_live(&s, ctx, id);
+    if (rv == APR_NOTFOUND) {
+        aic_db_rollback(ctx->db);
+        return not_found(ctx->r, "This conversation is not shared.");
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_db_value(&json, ctx->db, "share_revoke", AIC_ARGS(s.id));
+    }
+    if (rv != APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        return db_fail(ctx->r, rv);
+    }
+    return commit_and_send(ctx, HTTP_NO_CONTENT, "revoke", s.id, s.json, json, NULL);
+}
+
+/* GET /shares: the caller's live shares, newest first. */
+static int shares_mine(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    aic_json *out = aic_json_object(r->pool), *items = aic_json_array(r->pool);
+    aic_rows rows;
+    apr_status_t rv = aic_db_select(&rows, ctx->db, "share_mine", AIC_ARGS(ctx->user->id));
+
+    if (rv != APR_SUCCESS) {
+        return db_fail(r, rv);
+    }
+    for (int i = 0; i < rows.nrows; i++) {
+        const char **c = rows.cells + i * rows.ncols;
+        aic_json *share = with_link(r, ctx->conf, c[0], c[1], c[2][0] == '1');
+
+        if (share) {
+            aic_json_push(items, share);
+        }
+    }
+    aic_json_set(out, "items", items);
+    return aic_send_json(r, HTTP_OK, out);
+}
+
+/* POST /shares/{token}/fork: continue a shared conversation in a copy. */
+static int share_fork(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *token = apr_table_get(ctx->params, "token"), *hash, *conv_id = NULL;
+    const char *conv_json = NULL;
+    aic_json *record;
+    aic_rows rows;
+    apr_status_t rv;
+
+    if (r->remaining > 0 || apr_table_get(r->headers_in, "Content-Type")) {
+        aic_json *body = NULL;
+
+        if (aic_read_json_object(&body, r) != OK ||
+            aic_refuse_unknown_fields(r, body, (const char *const[]){NULL}, "fork") != OK) {
+            return OK;
+        }
+    }
+    if (!aic_share_token_valid(token) || !(hash = aic_share_token_hash(r->pool, token))) {
+        return not_found(r, "This link does not exist.");
+    }
+    if ((rv = aic_db_begin(ctx->db)) == APR_SUCCESS) {
+        rv = aic_db_select(&rows, ctx->db, "share_by_token", AIC_ARGS(hash));
+    }
+    if (rv == APR_SUCCESS && rows.nrows == 0) {
+        aic_db_rollback(ctx->db);
+        return not_found(r, "This link does not exist.");
+    }
+    if (rv == APR_SUCCESS && rows.cells[1][0] == '1') {
+        aic_db_rollback(ctx->db);
+        return fail(r, HTTP_GONE, "share_expired", "This link has expired.", NULL);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_db_value(&conv_id, ctx->db, "share_fork", AIC_ARGS(rows.cells[0], ctx->user->id));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_db_value(&conv_json, ctx->db, "chat_conv_json", AIC_ARGS(ctx->user->id, conv_id));
+    }
+    if (rv != APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        return db_fail(r, rv);
+    }
+    record = aic_json_object(r->pool);
+    aic_json_set_str(record, "share_id", rows.cells[0]);
+    aic_json_set(record, "conversation", parse(r, conv_json));
+    rv = aic_audit_change(ctx->db, r, HTTP_CREATED, "fork", "conversation", conv_id, NULL,
+                          aic_json_dump(record, r->pool));
+    if (rv != APR_SUCCESS || (rv = aic_db_commit(ctx->db)) != APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        aic_req_get(r)->audited = 0;
+        return db_fail(r, rv);
+    }
+    return aic_send_json_text(r, HTTP_CREATED, conv_json);
+}
+
+/* ---- administration ---- */
+
+/* Revoke any live share as an administrator: APR_NOTFOUND when none. */
+static apr_status_t admin_revoke(aic_ctx *ctx, const char *id)
+{
+    const char *old_json = NULL, *new_json = NULL;
+    apr_status_t rv;
+
+    if (!aic_valid_uuid(id)) {
+        return APR_NOTFOUND;
+    }
+    if ((rv = aic_db_begin(ctx->db)) == APR_SUCCESS &&
+        (rv = aic_db_value(&old_json, ctx->db, "share_admin_lock", AIC_ARGS(id))) == APR_SUCCESS &&
+        (rv = aic_db_value(&new_json, ctx->db, "share_revoke", AIC_ARGS(id))) == APR_SUCCESS &&
+        (rv = aic_audit_change(ctx->db, ctx->r, HTTP_NO_CONTENT, "revoke", "share", id, old_json,
+                               new_json)) == APR_SUCCESS) {
+        rv = aic_db_commit(ctx->db);
+    }
+    if (rv != APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        aic_req_get(ctx->r)->audited = 0;
+    }
+    return rv;
+}
+
+static apr_status_t admin_list(aic_json **items, aic_ctx *ctx)
+{
+    aic_rows rows;
+    apr_status_t rv = aic_db_select(&rows, ctx->db, "share_admin_list", 0, NULL);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *items = aic_json_array(ctx->r->pool);
+    for (int i = 0; i < rows.nrows; i++) {
+        aic_json *share = parse(ctx->r, rows.cells[i]);
+
+        if (share) {
+            aic_json_push(*items, share);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* GET /admin/shares: every live share (newest first, at most 100). */
+static int api_admin_shares(aic_ctx *ctx)
+{
+    aic_json *items = NULL, *out = aic_json_object(ctx->r->pool);
+    apr_status_t rv = admin_list(&items, ctx);
+
+    if (rv != APR_SUCCESS) {
+        return db_fail(ctx->r, rv);
+    }
+    aic_json_set(out, "items", items);
+    return aic_send_json(ctx->r, HTTP_OK, out);
+}
+
+/* DELETE /admin/shares/{id} */
+static int api_admin_revoke(aic_ctx *ctx)
+{
+    apr_status_t rv = admin_revoke(ctx, apr_table_get(ctx->params, "id"));
+
+    if (rv == APR_NOTFOUND) {
+        return not_found(ctx->r, "No such live share.");
+    }
+    if (rv != APR_SUCCESS) {
+        return db_fail(ctx->r, rv);
+    }
+    ctx->r->status = HTTP_NO_CONTENT;
+    apr_table_setn(ctx->r->headers_out, "X-Request-Id", aic_request_id(ctx->r));
+    return OK;
+}
+
+static const char *admin_base(aic_ctx *ctx)
+{
+    return apr_pstrcat(ctx->r->pool, ctx->conf->base_uri, "/admin", NULL);
+}
+
+static const char *field(request_rec *r, const aic_json *obj, const char *key)
+{
+    return aic_e(r, aic_json_str(aic_json_get(obj, key), r->pool));
+}
+
+/* The admin page: live shares with their owner, dates and views, and Revoke. */
+static int page_shares(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    aic_json *items = NULL;
+
+    if (admin_list(&items, ctx) != APR_SUCCESS) {
+        return aic_page_error(r, HTTP_SERVICE_UNAVAILABLE, "Shares cannot be listed now.");
+    }
+    aic_page_begin(r, HTTP_OK, "Shared links", "shares");
+    if (!aic_json_len(items)) {
+        ap_rputs("<p>No conversation is shared at the moment.</p>", r);
+        return aic_page_end(r);
+    }
+    ap_rputs("<table><thead><tr><th>Conversation</th><th>Owner</th><th>Who can open</th>"
+             "<th>Created</th><th>Expires</th><th>Views</th><th>Actions</th></tr></thead><tbody>",
+             r);
+    for (apr_size_t i = 0; i < aic_json_len(items); i++) {
+        aic_json *s = aic_json_at(items, i);
+        const char *expires = aic_json_str(aic_json_get(s, "expires_at"), r->pool);
+
+        ap_rprintf(r,
+                   "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s%s</td>"
+                   "<td>%" APR_INT64_T_FMT "</td><td class=\"actions\"><form method=\"post\" "
+                   "action=\"%s/shares/%s/revoke\"><button type=\"submit\">Revoke</button></form>"
+                   "</td></tr>",
+                   field(r, s, "title"), field(r, s, "owner"),
+                   aic_json_bool(aic_json_get(s, "is_public")) ? "anyone with the link"
+                                                               : "signed-in users",
+                   field(r, s, "created_at"), expires ? aic_e(r, expires) : "never",
+                   aic_json_bool(aic_json_get(s, "expired")) ? " (expired)" : "",
+                   aic_json_int(aic_json_get(s, "view_count")), aic_e(r, admin_base(ctx)),
+                   field(r, s, "id"));
+    }
+    ap_rputs("</tbody></table>", r);
+    return aic_page_end(r);
+}
+
+/* POST /shares/{id}/revoke from the admin page. */
+static int page_share_revoke(aic_ctx *ctx)
+{
+    apr_status_t rv = admin_revoke(ctx, apr_table_get(ctx->params, "id"));
+
+    if (rv == APR_NOTFOUND) {
+        return aic_page_error(ctx->r, HTTP_NOT_FOUND, "No such live share.");
+    }
+    if (rv != APR_SUCCESS) {
+        return aic_page_error(ctx->r, HTTP_SERVICE_UNAVAILABLE, "The share could not be revoked.");
+    }
+    return aic_page_redirect(ctx->r, apr_pstrcat(ctx->r->pool, admin_base(ctx), "/shares", NULL));
+}
+
+static const aic_endpoint ep_put = {share_put, 0};
+static const aic_endpoint ep_get = {share_get, 0};
+static const aic_endpoint ep_delete = {share_delete, 0};
+static const aic_endpoint ep_mine = {shares_mine, 0};
+static const aic_endpoint ep_content = {aic_share_api_content, 0};
+static const aic_endpoint ep_fork = {share_fork, 0};
+static const aic_endpoint ep_admin_list = {api_admin_shares, AIC_EP_ADMIN};
+static const aic_endpoint ep_admin_revoke = {api_admin_revoke, AIC_EP_ADMIN};
+static const aic_endpoint ep_page = {page_shares, AIC_EP_ADMIN};
+static const aic_endpoint ep_page_revoke = {page_share_revoke, AIC_EP_ADMIN};
+
+const aic_route aic_share_routes[] = {{"PUT", "/v1/conversations/{id}/share", &ep_put},
+                                      {"GET", "/v1/conversations/{id}/share", &ep_get},
+                                      {"DELETE", "/v1/conversations/{id}/share", &ep_delete},
+                                      {"GET", "/v1/shares", &ep_mine},
+                                      {"GET", "/v1/shares/{token}", &ep_content},
+                                      {"POST", "/v1/shares/{token}/fork", &ep_fork},
+                                      {"GET", "/v1/admin/shares", &ep_admin_list},
+                                      {"DELETE", "/v1/admin/shares/{id}", &ep_admin_revoke},
+                                      {NULL, NULL, NULL}};
+
+const aic_route aic_share_page_routes[] = {{"GET", "/shares", &ep_page},
+                                           {"POST", "/shares/{id}/revoke", &ep_page_revoke},
+                                           {NULL, NULL, NULL}};
