@@ -24,6 +24,16 @@ CREATE INDEX shared_chats_creator ON shared_chats (created_by, created_at DESC, 
 CREATE INDEX shared_chats_all_live ON shared_chats (created_at DESC, id DESC)
     WHERE revoked_at IS NULL;
 
+-- Views not yet added to view_count: one row per view, insert-only, so
+-- concurrent views of one share never wait on its row. The module moves them
+-- into view_count from time to time (share_views_rollup); no foreign key, so
+-- an insert takes no lock on the share.
+CREATE TABLE share_views (
+    share_id  uuid NOT NULL,
+    viewed_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX share_views_share ON share_views (share_id);
+
 -- A conversation copied from a share ("continue this conversation").
 ALTER TABLE conversations ADD COLUMN forked_from_share uuid
     REFERENCES shared_chats (id) ON DELETE SET NULL;
@@ -60,7 +70,9 @@ LANGUAGE sql STABLE AS $$
         'revoked_at', s.revoked_at,
         'snapshot_message_id', s.snapshot_message_id,
         'message_count', (SELECT count(*) FROM share_thread(s.snapshot_message_id)),
-        'view_count', s.view_count, 'last_viewed_at', s.last_viewed_at)
+        'view_count', s.view_count + (SELECT count(*) FROM share_views v WHERE v.share_id = s.id),
+        'last_viewed_at', greatest(s.last_viewed_at, (SELECT max(v.viewed_at) FROM share_views v
+                                                      WHERE v.share_id = s.id)))
 $$;
 
 -- Copy a share's messages into a new conversation of new_owner; returns its id.
@@ -116,3 +128,4 @@ CREATE TRIGGER conversations_delete_revokes_share AFTER UPDATE OF deleted_at ON 
     EXECUTE FUNCTION shared_chats_revoke_deleted();
 
 GRANT SELECT, INSERT, UPDATE ON shared_chats TO :"app_role";
+GRANT SELECT, INSERT, DELETE ON share_views TO :"app_role";

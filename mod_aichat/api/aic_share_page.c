@@ -2,15 +2,18 @@
  * its snapshot, Markdown rendered on the server, as HTML or as JSON. Public
  * shares open anywhere the handler is set; signed-in shares only under
  * BASE/shared/ for an authenticated user. Unknown, revoked and malformed
- * tokens get the same 404; expired links a 410. Every view counts and is
- * audited in one statement. Rendered pages are kept per process, keyed by a
- * version the database computes, so a view usually costs two round trips. */
+ * tokens get the same 404; expired links a 410. Every view is recorded and
+ * audited in one insert-only statement (share_views, rolled into view_count
+ * now and then), so views of one hot share never queue on its row. Rendered
+ * pages are kept per process, keyed by a version the database computes, so a
+ * view usually costs two round trips. */
 #include "aic_api.h"
 #include "httpd/aic_audit.h"
 
 #include <http_protocol.h>
 #include <http_request.h>
 #include <http_log.h>
+#include <apr_atomic.h>
 #include <apr_base64.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -27,6 +30,7 @@ APLOG_USE_MODULE(aichat);
 #define CACHE_ENTRIES     512
 #define CACHE_BYTES       (16 * 1024 * 1024)
 #define CACHE_ENTRY_MAX   (1024 * 1024)
+#define ROLLUP_EVERY      1000 /* views of this process between two roll-ups */
 
 /* The tools of a conversation as [{slug, display_name}], in their order. */
 #define SHARE_TOOLS(CONV)                                                                          \
@@ -55,8 +59,12 @@ const aic_stmt aic_share_page_stmts[] = {
      " (t.msg).content, to_json((t.msg).created_at)#>>'{}'"
      " FROM share_thread(%s::uuid) t ORDER BY t.depth DESC"},
     {"share_viewed",
-     "WITH viewed AS (UPDATE shared_chats SET view_count = view_count + 1, last_viewed_at = now()"
-     " WHERE id = %s::uuid) " AIC_AUDIT_INSERT_SQL},
+     "WITH viewed AS (INSERT INTO share_views (share_id) VALUES (%s::uuid)) " AIC_AUDIT_INSERT_SQL},
+    {"share_views_rollup",
+     "WITH moved AS (DELETE FROM share_views WHERE share_id = %s::uuid RETURNING viewed_at)"
+     " UPDATE shared_chats SET view_count = view_count + (SELECT count(*) FROM moved),"
+     " last_viewed_at = greatest(last_viewed_at, (SELECT max(viewed_at) FROM moved))"
+     " WHERE id = %s::uuid"},
     {NULL, NULL}};
 
 /* A live share as found by its token. */
@@ -130,6 +138,9 @@ static struct {
     apr_hash_t *entries;
     apr_size_t bytes;
 } cache;
+
+/* Views this process counted, for the periodic roll-up. */
+static apr_uint32_t views_seen;
 
 void aic_share_child_init(apr_pool_t *pchild)
 {
@@ -466,6 +477,10 @@ static int share_page(request_rec *r)
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv, r,
                       "mod_aichat: the view of share %s was not counted", s.id);
+    } else if (apr_atomic_inc32(&views_seen) % ROLLUP_EVERY == ROLLUP_EVERY - 1 &&
+               aic_db_exec(NULL, db, "share_views_rollup", AIC_ARGS(s.id, s.id)) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "mod_aichat: the views of share %s were not rolled up", s.id);
     }
     if (rc != OK) {
         return rc;
