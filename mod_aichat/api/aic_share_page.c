@@ -15,6 +15,7 @@
 #include <http_log.h>
 #include <apr_atomic.h>
 #include <apr_base64.h>
+#include <apr_date.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
@@ -38,28 +39,63 @@ APLOG_USE_MODULE(aichat);
     " t.display_name) ORDER BY m.position), '[]'::json)::text FROM conversation_ai_models m"       \
     " JOIN ai_tools t ON t.id = m.tool_id WHERE m.conversation_id = " CONV ")"
 
+/* A live share by token hash (one %s, then EXTRA), with what the page needs
+ * and its version: everything shown that can change (title, models, share
+ * settings) is in it. */
+#define SHARE_BASE(EXTRA)                                                                          \
+    "SELECT s.id, s.is_public, s.indexable, (s.expires_at IS NOT NULL AND s.expires_at <= now())"  \
+    " AS expired, s.snapshot_message_id AS snapshot, c.title, x.tools,"                            \
+    " md5(concat_ws('|', s.id, s.updated_at, c.title, x.tools)) AS version,"                       \
+    " extract(epoch FROM greatest(s.updated_at, c.updated_at))::bigint AS mtime, s.created_at,"    \
+    " s.expires_at FROM shared_chats s JOIN conversations c ON c.id = s.conversation_id"           \
+    " CROSS JOIN LATERAL (SELECT " SHARE_TOOLS(                                                    \
+        "c.id") " AS tools) x"                                                                     \
+                " WHERE s.token_hash = %s AND s.revoked_at IS NULL AND c.deleted_at IS NULL" EXTRA
+
+/* Its columns as share_from_row reads them. */
+#define SHARE_OUT(A)                                                                               \
+    A ".id::text, " A ".is_public::int, " A ".indexable::int, " A ".expired::int, " A              \
+      ".snapshot::text, " A ".title, " A ".tools, " A ".version, " A ".mtime::text,"               \
+      " to_char(" A ".created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"                               \
+      " coalesce(to_char(" A ".expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"'), '')," \
+      " to_json(" A ".created_at)#>>'{}', coalesce(to_json(" A ".expires_at)#>>'{}', '')"
+
 const aic_stmt aic_share_page_stmts[] = {
-    /* A live share by token hash, with what the page needs and its version:
-     * anything shown that can change (title, models, settings) is in it. */
-    {"share_open",
-     "SELECT s.id::text, s.is_public::int, s.indexable::int,"
-     " (s.expires_at IS NOT NULL AND s.expires_at <= now())::int, s.snapshot_message_id::text,"
-     " c.title, x.tools, md5(concat_ws('|', s.id, s.updated_at, c.title, x.tools)),"
-     " extract(epoch FROM greatest(s.updated_at, c.updated_at))::bigint::text,"
-     " to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
-     " coalesce(to_char(s.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"'), ''),"
-     " to_json(s.created_at)#>>'{}', coalesce(to_json(s.expires_at)#>>'{}', '')"
-     " FROM shared_chats s JOIN conversations c ON c.id = s.conversation_id"
-     " CROSS JOIN LATERAL (SELECT " SHARE_TOOLS(
-         "c.id") " AS tools) x"
-                 " WHERE s.token_hash = %s AND s.revoked_at IS NULL AND c.deleted_at IS NULL"},
+    {"share_open", "WITH s AS (" SHARE_BASE("") ") SELECT " SHARE_OUT("s") " FROM s"},
+    /* A view in one round trip: find the share (public only unless the
+     * second argument is true), decide 410, 304 (If-None-Match: the header,
+     * the ETag suffix; else If-Modified-Since in seconds) or 200, record the
+     * view and its audit row, answer the share and the status. No row: 404. */
+    {"share_open_view",
+     "WITH s AS (" SHARE_BASE(
+         " AND (s.is_public OR %s::boolean)") "),"
+                                              " v AS (SELECT s.*, CASE WHEN s.expired THEN 410"
+                                              " WHEN %s::text IS NOT NULL THEN CASE WHEN "
+                                              "strpos(%s, '\"' || s.version || %s || '\"') > 0"
+                                              " OR btrim(%s) = '*' THEN 304 ELSE 200 END"
+                                              " WHEN s.mtime <= %s::bigint THEN 304 ELSE 200 END "
+                                              "AS status FROM s),"
+                                              " viewed AS (INSERT INTO share_views (share_id) "
+                                              "SELECT id FROM v WHERE status < 400),"
+                                              " audited AS (" AIC_AUDIT_INSERT_SELECT_SQL(
+                                                  "v.status", "v.id::text",
+                                                  "FROM v WHERE v.status < 400") ")"
+                                                                                 " SELECT"
+                                                                                 " " SHARE_OUT(
+                                                                                     "v") ", "
+                                                                                          "v."
+                                                                                          "status::"
+                                                                                          "text "
+                                                                                          "FROM v"},
+    /* A view whose status ap_meets_conditions decided (If-Match, If-Range...). */
+    {"share_viewed", "WITH v AS (SELECT %s::uuid AS id, %s::int AS status),"
+                     " viewed AS (INSERT INTO share_views (share_id) SELECT id FROM "
+                     "v) " AIC_AUDIT_INSERT_SELECT_SQL("v.status", "v.id::text", "FROM v")},
     {"share_messages",
      "SELECT (t.msg).sender_type, CASE (t.msg).sender_type WHEN 'ai' THEN coalesce((SELECT"
      " a.display_name FROM ai_tools a WHERE a.id = (t.msg).sender_tool_id), 'Assistant') END,"
      " (t.msg).content, to_json((t.msg).created_at)#>>'{}'"
      " FROM share_thread(%s::uuid) t ORDER BY t.depth DESC"},
-    {"share_viewed",
-     "WITH viewed AS (INSERT INTO share_views (share_id) VALUES (%s::uuid)) " AIC_AUDIT_INSERT_SQL},
     {"share_views_rollup",
      "WITH moved AS (DELETE FROM share_views WHERE share_id = %s::uuid RETURNING viewed_at)"
      " UPDATE shared_chats SET view_count = view_count + (SELECT count(*) FROM moved),"
@@ -199,23 +235,8 @@ static void cache_put(const char *key, const char *version, const char *body, ap
 
 /* ---- finding and rendering a share ---- */
 
-/* The live share behind token: APR_NOTFOUND when unknown, malformed or revoked. */
-static apr_status_t lookup(share *s, aic_db *db, request_rec *r, const char *token)
+static void share_from_row(share *s, const char **c)
 {
-    aic_rows rows;
-    const char *hash, **c;
-    apr_status_t rv;
-
-    if (!aic_share_token_valid(token) || !(hash = aic_share_token_hash(r->pool, token))) {
-        return APR_NOTFOUND;
-    }
-    if ((rv = aic_db_select(&rows, db, "share_open", AIC_ARGS(hash))) != APR_SUCCESS) {
-        return rv;
-    }
-    if (rows.nrows == 0) {
-        return APR_NOTFOUND;
-    }
-    c = rows.cells;
     s->id = c[0];
     s->is_public = c[1][0] == '1';
     s->indexable = c[2][0] == '1';
@@ -229,6 +250,72 @@ static apr_status_t lookup(share *s, aic_db *db, request_rec *r, const char *tok
     s->expires_on = c[10];
     s->created_at = c[11];
     s->expires_at = c[12];
+}
+
+/* The hash a token is found by, or NULL when the token is malformed. */
+static const char *token_hash(request_rec *r, const char *token)
+{
+    return aic_share_token_valid(token) ? aic_share_token_hash(r->pool, token) : NULL;
+}
+
+/* The live share behind token: APR_NOTFOUND when unknown, malformed or revoked. */
+static apr_status_t lookup(share *s, aic_db *db, request_rec *r, const char *token)
+{
+    aic_rows rows;
+    const char *hash = token_hash(r, token);
+    apr_status_t rv;
+
+    if (!hash) {
+        return APR_NOTFOUND;
+    }
+    if ((rv = aic_db_select(&rows, db, "share_open", AIC_ARGS(hash))) != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows.nrows == 0) {
+        return APR_NOTFOUND;
+    }
+    share_from_row(s, rows.cells);
+    return APR_SUCCESS;
+}
+
+/* Only If-None-Match and If-Modified-Since: the database decides 304. */
+static int simple_conditions(request_rec *r)
+{
+    return !apr_table_get(r->headers_in, "If-Match") &&
+           !apr_table_get(r->headers_in, "If-Unmodified-Since") &&
+           !apr_table_get(r->headers_in, "If-Range");
+}
+
+/* Find the share behind token and record the view in one round trip:
+ * *status is 200, 304, 404 (unknown, revoked, malformed, or not public on a
+ * public location) or 410. */
+static apr_status_t open_view(share *s, int *status, aic_db *db, request_rec *r, const char *token,
+                              int signed_in, int json)
+{
+    const char *hash = token_hash(r, token), *inm = apr_table_get(r->headers_in, "If-None-Match");
+    const char *ims_header = apr_table_get(r->headers_in, "If-Modified-Since");
+    apr_time_t ims = ims_header && !inm ? apr_date_parse_http(ims_header) : 0;
+    const char *ims_sec =
+        ims > 0 && ims <= r->request_time ? apr_ltoa(r->pool, (long)apr_time_sec(ims)) : NULL;
+    aic_rows rows;
+    apr_status_t rv;
+
+    *status = HTTP_NOT_FOUND;
+    if (!hash) {
+        return APR_SUCCESS;
+    }
+    rv = aic_audit_select(
+        &rows, db, r, "share_open_view",
+        AIC_ARGS(hash, signed_in ? "true" : "false", inm, inm, json ? "-json" : "", inm, ims_sec),
+        "view", "share");
+    if (rv != APR_SUCCESS || rows.nrows == 0) {
+        return rv;
+    }
+    share_from_row(s, rows.cells);
+    *status = atoi(rows.cells[13]);
+    if (*status < 400) {
+        aic_req_get(r)->audited = 1;
+    }
     return APR_SUCCESS;
 }
 
@@ -412,12 +499,57 @@ static apr_status_t body_of(const char **body, apr_size_t *len, request_rec *r, 
     return APR_SUCCESS;
 }
 
+/* ETag, Last-Modified, caching and indexing headers of a share's answer. */
+static void validators(request_rec *r, const share *s, int json)
+{
+    apr_table_setn(r->headers_out, "ETag",
+                   apr_pstrcat(r->pool, "\"", s->version, json ? "-json" : "", "\"", NULL));
+    apr_table_setn(r->headers_out, "Cache-Control",
+                   s->is_public ? "public, no-cache" : "private, no-cache");
+    if (!(s->is_public && s->indexable)) {
+        apr_table_setn(r->headers_out, "X-Robots-Tag", "noindex, nofollow");
+    }
+    ap_update_mtime(r, s->mtime);
+    ap_set_last_modified(r);
+}
+
+/* The rare request with If-Match, If-Unmodified-Since or If-Range: Apache
+ * decides, then the view is recorded. Returns the status to answer. */
+static int view_by_apache(share *s, aic_db *db, request_rec *r, const char *token, int signed_in,
+                          int json)
+{
+    apr_status_t rv = lookup(s, db, r, token);
+    aic_rows rows;
+    int rc;
+
+    if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && !s->is_public && !signed_in)) {
+        return HTTP_NOT_FOUND;
+    }
+    if (rv != APR_SUCCESS) {
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    if (s->expired) {
+        return HTTP_GONE;
+    }
+    validators(r, s, json);
+    rc = ap_meets_conditions(r);
+    if (rc != OK && rc != HTTP_NOT_MODIFIED) {
+        return rc;
+    }
+    rc = rc == OK ? HTTP_OK : rc;
+    if (aic_audit_select(&rows, db, r, "share_viewed", AIC_ARGS(s->id, apr_itoa(r->pool, rc)),
+                         "view", "share") == APR_SUCCESS) {
+        aic_req_get(r)->audited = 1;
+    }
+    return rc;
+}
+
 static int share_page(request_rec *r)
 {
     const aic_server_conf *conf = aic_config_get(r->server);
     const char *signed_in_prefix = apr_pstrcat(r->pool, conf->base_uri, "/shared/", NULL);
     const char *token = strrchr(r->uri, '/'), *body = NULL;
-    int json = wants_json(r), signed_in, rc;
+    int json = wants_json(r), signed_in, status;
     apr_size_t len = 0;
     aic_db *db = NULL;
     aic_user *user = NULL;
@@ -449,41 +581,35 @@ static int share_page(request_rec *r)
                                   "This account is disabled; ask an administrator.", NULL);
         }
     }
-    rv = lookup(&s, db, r, token);
-    if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && !s.is_public && !signed_in)) {
-        return gone(r, HTTP_NOT_FOUND, json);
+    if (simple_conditions(r)) {
+        if ((rv = open_view(&s, &status, db, r, token, signed_in, json)) != APR_SUCCESS) {
+            return aic_send_db_error(r, rv);
+        }
+        if (status < 400) {
+            validators(r, &s, json);
+        }
+    } else {
+        status = view_by_apache(&s, db, r, token, signed_in, json);
     }
-    if (rv != APR_SUCCESS) {
-        return aic_send_db_error(r, rv);
+    if (status == HTTP_NOT_FOUND || status == HTTP_GONE) {
+        return gone(r, status, json);
     }
-    if (s.expired) {
-        return gone(r, HTTP_GONE, json);
+    if (status == HTTP_SERVICE_UNAVAILABLE) {
+        return aic_send_db_error(r, AIC_DB_EDOWN);
     }
-    apr_table_setn(r->headers_out, "ETag",
-                   apr_pstrcat(r->pool, "\"", s.version, json ? "-json" : "", "\"", NULL));
-    apr_table_setn(r->headers_out, "Cache-Control",
-                   s.is_public ? "public, no-cache" : "private, no-cache");
-    if (!(s.is_public && s.indexable)) {
-        apr_table_setn(r->headers_out, "X-Robots-Tag", "noindex, nofollow");
+    if (status >= 400) {
+        return status;
     }
-    ap_update_mtime(r, s.mtime);
-    ap_set_last_modified(r);
-    rc = ap_meets_conditions(r);
-    if (rc == OK && (rv = body_of(&body, &len, r, db, &s, json, token)) != APR_SUCCESS) {
-        return aic_send_db_error(r, rv);
-    }
-    rv = aic_audit_change_with(db, r, "share_viewed", s.id, rc == OK ? HTTP_OK : rc, "view",
-                               "share", s.id);
-    if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv, r,
-                      "mod_aichat: the view of share %s was not counted", s.id);
-    } else if (apr_atomic_inc32(&views_seen) % ROLLUP_EVERY == ROLLUP_EVERY - 1 &&
-               aic_db_exec(NULL, db, "share_views_rollup", AIC_ARGS(s.id, s.id)) != APR_SUCCESS) {
+    if (apr_atomic_inc32(&views_seen) % ROLLUP_EVERY == ROLLUP_EVERY - 1 &&
+        aic_db_exec(NULL, db, "share_views_rollup", AIC_ARGS(s.id, s.id)) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "mod_aichat: the views of share %s were not rolled up", s.id);
     }
-    if (rc != OK) {
-        return rc;
+    if (status == HTTP_NOT_MODIFIED) {
+        return status;
+    }
+    if ((rv = body_of(&body, &len, r, db, &s, json, token)) != APR_SUCCESS) {
+        return aic_send_db_error(r, rv);
     }
     ap_set_content_type(r, json ? "application/json" : "text/html; charset=utf-8");
     ap_set_content_length(r, len);

@@ -12,8 +12,7 @@ APLOG_USE_MODULE(aichat);
 
 const aic_stmt aic_audit_stmts[] = {{"audit_insert", AIC_AUDIT_INSERT_SQL}, {NULL, NULL}};
 
-/* The name SetHandler gave the request's location, if any. */
-static const char *configured_handler(request_rec *r)
+const char *aic_location_handler(request_rec *r)
 {
     core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
     const char *err = NULL, *name;
@@ -27,51 +26,58 @@ static const char *configured_handler(request_rec *r)
 
 int aic_location_is_ours(request_rec *r)
 {
-    const char *h = configured_handler(r);
+    const char *h = aic_location_handler(r);
 
     return h && !strncmp(h, "aichat-", 7);
 }
 
-/* Run label with its leading argument (none, or one for a WITH clause)
- * followed by the audit row's 16. */
-static apr_status_t write_row(aic_db *db, request_rec *r, const char *label, const char *arg,
-                              int status, const char *action, const char *entity_type,
-                              const char *entity_id, const char *old_values, const char *new_values)
+/* The 16 values of r's audit row into args. */
+static void row_args(const char **args, request_rec *r, const char *status, const char *action,
+                     const char *entity_type, const char *entity_id, const char *old_values,
+                     const char *new_values)
 {
     request_rec *orig = aic_original(r);
     aic_req *req = aic_req_get(r);
-    const char *uri =
-        orig->args ? apr_pstrcat(r->pool, orig->uri, "?", orig->args, NULL) : orig->uri;
-    apr_time_t ms = apr_time_as_msec(apr_time_now() - orig->request_time);
     const char *user = orig->user ? orig->user : r->user;
-    const char *args[17] = {arg,
-                            req->user ? req->user->id : NULL,
-                            user,
-                            user,
-                            orig->method,
-                            uri,
-                            apr_itoa(r->pool, status),
-                            orig->useragent_ip,
-                            apr_table_get(orig->headers_in, "User-Agent"),
-                            aic_request_id(r),
-                            apr_psprintf(r->pool, "%" APR_TIME_T_FMT, ms),
-                            entity_type,
-                            entity_id,
-                            action,
-                            old_values,
-                            new_values,
-                            req->notes};
+    apr_time_t ms = apr_time_as_msec(apr_time_now() - orig->request_time);
+    const char *values[16] = {req->user ? req->user->id : NULL,
+                              user,
+                              user,
+                              orig->method,
+                              orig->args ? apr_pstrcat(r->pool, orig->uri, "?", orig->args, NULL)
+                                         : orig->uri,
+                              status,
+                              orig->useragent_ip,
+                              apr_table_get(orig->headers_in, "User-Agent"),
+                              aic_request_id(r),
+                              apr_psprintf(r->pool, "%" APR_TIME_T_FMT, ms),
+                              entity_type,
+                              entity_id,
+                              action,
+                              old_values,
+                              new_values,
+                              req->notes};
 
-    return arg ? aic_db_exec(NULL, db, label, 17, args)
-               : aic_db_exec(NULL, db, label, 16, args + 1);
+    memcpy(args, values, sizeof(values));
+}
+
+static apr_status_t write_row(aic_db *db, request_rec *r, int status, const char *action,
+                              const char *entity_type, const char *entity_id,
+                              const char *old_values, const char *new_values)
+{
+    const char *args[16];
+
+    row_args(args, r, apr_itoa(r->pool, status), action, entity_type, entity_id, old_values,
+             new_values);
+    return aic_db_exec(NULL, db, "audit_insert", 16, args);
 }
 
 apr_status_t aic_audit_change(aic_db *db, request_rec *r, int status, const char *action,
                               const char *entity_type, const char *entity_id,
                               const char *old_values, const char *new_values)
 {
-    apr_status_t rv = write_row(db, r, "audit_insert", NULL, status, action, entity_type, entity_id,
-                                old_values, new_values);
+    apr_status_t rv =
+        write_row(db, r, status, action, entity_type, entity_id, old_values, new_values);
 
     if (rv == APR_SUCCESS) {
         aic_req_get(r)->audited = 1;
@@ -79,17 +85,15 @@ apr_status_t aic_audit_change(aic_db *db, request_rec *r, int status, const char
     return rv;
 }
 
-apr_status_t aic_audit_change_with(aic_db *db, request_rec *r, const char *label, const char *arg,
-                                   int status, const char *action, const char *entity_type,
-                                   const char *entity_id)
+apr_status_t aic_audit_select(aic_rows *out, aic_db *db, request_rec *r, const char *label,
+                              int nlead, const char *const *lead, const char *action,
+                              const char *entity_type)
 {
-    apr_status_t rv =
-        write_row(db, r, label, arg, status, action, entity_type, entity_id, NULL, NULL);
+    const char **args = apr_palloc(r->pool, sizeof(*args) * (apr_size_t)(nlead + 16));
 
-    if (rv == APR_SUCCESS) {
-        aic_req_get(r)->audited = 1;
-    }
-    return rv;
+    memcpy(args, lead, sizeof(*args) * (apr_size_t)nlead);
+    row_args(args + nlead, r, NULL, action, entity_type, NULL, NULL, NULL);
+    return aic_db_select(out, db, label, nlead + 16, args);
 }
 
 int aic_audit_log_transaction(request_rec *r)
@@ -121,7 +125,7 @@ int aic_audit_log_transaction(request_rec *r)
     /* A transaction left open by a failed handler must not swallow the row. */
     if ((rv = aic_db_acquire(&db, orig)) == APR_SUCCESS) {
         aic_db_rollback(db);
-        rv = write_row(db, orig, "audit_insert", NULL, status, "request", NULL, NULL, NULL, NULL);
+        rv = write_row(db, orig, status, "request", NULL, NULL, NULL, NULL);
     }
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv, orig,

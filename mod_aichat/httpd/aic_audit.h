@@ -18,27 +18,40 @@ apr_status_t aic_audit_change(aic_db *db, request_rec *r, int status, const char
                               const char *entity_type, const char *entity_id,
                               const char *old_values, const char *new_values);
 
-/**
- * The INSERT of one audit row (16 arguments). A capability may put a WITH
- * clause with one argument before it, for a change made in the same
- * statement, and run it with aic_audit_change_with.
- */
-#define AIC_AUDIT_INSERT_SQL                                                                       \
+#define AIC_AUDIT_COLUMNS                                                                          \
     "INSERT INTO audit_logs (user_id, username, method, uri, status, ip_address, user_agent,"      \
     " request_id, duration_ms, entity_type, entity_id, action, old_values, new_values,"            \
-    " metadata)"                                                                                   \
-    " VALUES (coalesce(%s::uuid, (SELECT id FROM users WHERE username = %s)), %s, %s, %s,"         \
-    " %s::int, %s::inet, %s, %s, %s::int, %s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb)"
+    " metadata)"
+#define AIC_AUDIT_USER "coalesce(%s::uuid, (SELECT id FROM users WHERE username = %s))"
+
+/** The INSERT of one audit row (16 arguments). */
+#define AIC_AUDIT_INSERT_SQL                                                                       \
+    AIC_AUDIT_COLUMNS " VALUES (" AIC_AUDIT_USER ", %s, %s, %s, %s::int, %s::inet, %s, %s,"        \
+                      " %s::int, %s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb)"
 
 /**
- * As aic_audit_change without old or new values, through the statement
- * `label`: a WITH clause taking arg, then AIC_AUDIT_INSERT_SQL. One round trip
- * for a small change and its row (a share's view count).
+ * The same row inserted from a SELECT over FROM_WHERE (the same 16 arguments,
+ * as aic_audit_select passes them): the status and the entity id come from
+ * the SQL expressions STATUS and ENTITY_ID. A capability puts it after a WITH
+ * clause, so a change, its outcome and its audit row take one round trip.
  */
-apr_status_t aic_audit_change_with(aic_db *db, request_rec *r, const char *label, const char *arg,
-                                   int status, const char *action, const char *entity_type,
-                                   const char *entity_id);
+#define AIC_AUDIT_INSERT_SELECT_SQL(STATUS, ENTITY_ID, FROM_WHERE)                                 \
+    AIC_AUDIT_COLUMNS " SELECT " AIC_AUDIT_USER ", %s, %s, %s, coalesce(%s::int, " STATUS "),"     \
+                      " %s::inet, %s, %s, %s::int, %s, coalesce(%s, " ENTITY_ID "), %s,"           \
+                      " %s::jsonb, %s::jsonb, %s::jsonb " FROM_WHERE
 
+/**
+ * Run the statement `label` with nlead leading arguments followed by the 16
+ * of r's audit row, its status and entity id NULL (for
+ * AIC_AUDIT_INSERT_SELECT_SQL to fill in). Rows land in out. The caller marks
+ * the request audited when the statement wrote its row.
+ */
+apr_status_t aic_audit_select(aic_rows *out, aic_db *db, request_rec *r, const char *label,
+                              int nlead, const char *const *lead, const char *action,
+                              const char *entity_type);
+
+/** The name SetHandler gave r's location, or NULL. */
+const char *aic_location_handler(request_rec *r);
 /** 1 when SetHandler gave r's location one of the module's handlers. */
 int aic_location_is_ours(request_rec *r);
 

@@ -373,12 +373,16 @@ apr_status_t aic_db_ping(aic_db *db)
 int aic_db_header_parser(request_rec *r)
 {
     const char *base = aic_config_get(r->server)->base_uri;
+    const char *handler = aic_location_handler(r);
     aic_db *db = NULL;
 
     /* Touch (and repair) a pooled connection and give it straight back: the
      * pool hands out the most recently returned one first, so
-     * mod_authn_dbd's password check gets a repaired connection. */
-    if (!r->main && (aic_location_is_ours(r) || !strncmp(r->uri, base, strlen(base))) &&
+     * mod_authn_dbd's password check gets a repaired connection. Share pages
+     * check no password; their handler repairs its own connection. */
+    if (!r->main &&
+        ((aic_location_is_ours(r) && strcmp(handler, "aichat-share")) ||
+         !strncmp(r->uri, base, strlen(base))) &&
         aic_db_acquire(&db, r) == APR_SUCCESS) {
         aic_db_release(db);
     }
