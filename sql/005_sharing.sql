@@ -91,6 +91,9 @@ BEGIN
     INSERT INTO conversations (owner_id, title, source, settings, forked_from_share)
     VALUES (new_owner, src.title, 'share', src.settings, share)
     RETURNING id INTO new_id;
+    -- Its owner is its administrator, as for a conversation created anew.
+    INSERT INTO conversation_participants (conversation_id, user_id, role)
+    VALUES (new_id, new_owner, 'admin');
     INSERT INTO conversation_ai_models (conversation_id, tool_id, position, is_active, settings)
     SELECT new_id, tool_id, position, is_active, settings FROM conversation_ai_models
     WHERE conversation_id = src.id;

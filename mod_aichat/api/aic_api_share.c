@@ -73,6 +73,15 @@ static int fail(request_rec *r, int status, const char *code, const char *messag
     return aic_send_error(r, status, code, message, field);
 }
 
+/* As fail, for helpers whose caller must stop: the error is sent and its
+ * status (never OK) returned. */
+static int refuse(request_rec *r, int status, const char *code, const char *message,
+                  const char *field)
+{
+    fail(r, status, code, message, field);
+    return status;
+}
+
 static int db_fail(request_rec *r, apr_status_t rv)
 {
     if (rv == AIC_DB_EDOWN || rv == AIC_DB_ESCHEMA) {
@@ -124,30 +133,32 @@ static aic_json *with_link(request_rec *r, const aic_server_conf *conf, const ch
     return share;
 }
 
-/* Lock the conversation for its owner: OK, or the error already sent. */
+/* Lock the conversation for its owner: OK, or the error already sent and its
+ * status returned. */
 static int lock_owned(aic_ctx *ctx, const char *id)
 {
     const char *me = ctx->user->id, *owner = NULL;
     apr_status_t rv;
 
     if (!aic_valid_uuid(id)) {
-        return not_found(ctx->r, "No such conversation.");
+        return refuse(ctx->r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
     }
     if ((rv = aic_db_begin(ctx->db)) == APR_SUCCESS) {
         rv = aic_db_value(&owner, ctx->db, "share_conv_owner", AIC_ARGS(me, id, me, me));
     }
     if (rv == APR_NOTFOUND) {
         aic_db_rollback(ctx->db);
-        return not_found(ctx->r, "No such conversation.");
+        return refuse(ctx->r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
     }
     if (rv != APR_SUCCESS) {
         aic_db_rollback(ctx->db);
-        return db_fail(ctx->r, rv);
+        db_fail(ctx->r, rv);
+        return HTTP_SERVICE_UNAVAILABLE;
     }
     if (strcmp(owner, "1")) {
         aic_db_rollback(ctx->db);
-        return fail(ctx->r, HTTP_FORBIDDEN, "forbidden",
-                    "Only the owner may share the conversation.", NULL);
+        return refuse(ctx->r, HTTP_FORBIDDEN, "forbidden",
+                      "Only the owner may share the conversation.", NULL);
     }
     return OK;
 }
@@ -193,8 +204,8 @@ static int read_bool(int *out, request_rec *r, const aic_json *body, const char 
         return OK;
     }
     if (aic_json_typeof(v) != AIC_JSON_BOOL) {
-        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                    apr_pstrcat(r->pool, key, " must be true or false.", NULL), key);
+        return refuse(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                      apr_pstrcat(r->pool, key, " must be true or false.", NULL), key);
     }
     *out = aic_json_bool(v);
     return OK;
@@ -216,8 +227,8 @@ static int read_share_request(share_request *req, aic_ctx *ctx, const aic_json *
         return rc;
     }
     if (in && at) {
-        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                    "Give expires_in or expires_at, not both.", "expires_at");
+        return refuse(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                      "Give expires_in or expires_at, not both.", "expires_at");
     }
     if (in) {
         aic_json *v = aic_json_get(body, "expires_in");
@@ -226,9 +237,9 @@ static int read_share_request(share_request *req, aic_ctx *ctx, const aic_json *
             req->expires_mode = "never";
         } else if (aic_json_typeof(v) != AIC_JSON_INT || aic_json_int(v) < 1 ||
                    aic_json_int(v) > MAX_EXPIRES_IN) {
-            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                        "expires_in must be a number of seconds from 1 to ten years, or null.",
-                        "expires_in");
+            return refuse(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                          "expires_in must be a number of seconds from 1 to ten years, or null.",
+                          "expires_in");
         } else {
             req->expires_mode = "in";
             req->expires_in = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, aic_json_int(v));
@@ -244,18 +255,18 @@ static int read_share_request(share_request *req, aic_ctx *ctx, const aic_json *
             return OK;
         }
         if (!aic_valid_timestamp(when)) {
-            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                        "expires_at must be a date and time such as 2026-12-31T18:00:00Z, or "
-                        "null.",
-                        "expires_at");
+            return refuse(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                          "expires_at must be a date and time such as 2026-12-31T18:00:00Z, or "
+                          "null.",
+                          "expires_at");
         }
         if ((rv = aic_db_value(&future, ctx->db, "share_future", AIC_ARGS(when))) != APR_SUCCESS) {
             db_fail(r, rv);
             return HTTP_SERVICE_UNAVAILABLE;
         }
         if (strcmp(future, "1")) {
-            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                        "expires_at must be in the future.", "expires_at");
+            return refuse(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                          "expires_at must be in the future.", "expires_at");
         }
         req->expires_mode = "at";
         req->expires_at = when;
@@ -443,6 +454,7 @@ static int share_fork(aic_ctx *ctx)
     aic_rows rows;
     apr_status_t rv;
 
+    aic_audit_redact(r, token);
     if (r->remaining > 0 || apr_table_get(r->headers_in, "Content-Type")) {
         aic_json *body = NULL;
 
