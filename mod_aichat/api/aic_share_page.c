@@ -564,6 +564,7 @@ static int share_page(request_rec *r)
                               "Share links answer GET and HEAD only.", NULL);
     }
     token = token ? token + 1 : "";
+    aic_audit_redact(r, token);
     signed_in = r->user && !strncmp(r->uri, signed_in_prefix, strlen(signed_in_prefix));
     if (!aic_share_token_valid(token)) {
         return gone(r, HTTP_NOT_FOUND, json);
@@ -632,7 +633,10 @@ int aic_share_api_content(aic_ctx *ctx)
     const char *token = apr_table_get(ctx->params, "token"), *body = NULL;
     apr_size_t len = 0;
     share s;
-    apr_status_t rv = lookup(&s, ctx->db, r, token);
+    apr_status_t rv;
+
+    aic_audit_redact(r, token);
+    rv = lookup(&s, ctx->db, r, token);
 
     if (rv == APR_NOTFOUND) {
         return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "This link does not exist.", NULL);

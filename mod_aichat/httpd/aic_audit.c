@@ -31,6 +31,36 @@ int aic_location_is_ours(request_rec *r)
     return h && !strncmp(h, "aichat-", 7);
 }
 
+/* The URI an audit row records: the original request's, as redacted. */
+static const char *audited_uri(request_rec *r)
+{
+    request_rec *orig = aic_original(r);
+    aic_req *req = aic_req_get(r);
+
+    if (req->audit_uri) {
+        return req->audit_uri;
+    }
+    return orig->args ? apr_pstrcat(r->pool, orig->uri, "?", orig->args, NULL) : orig->uri;
+}
+
+void aic_audit_redact(request_rec *r, const char *secret)
+{
+    const char *uri = audited_uri(r);
+    apr_size_t n = secret ? strlen(secret) : 0;
+    const char *at;
+    char *out = "";
+
+    if (!n) {
+        return;
+    }
+    while ((at = strstr(uri, secret))) {
+        out = apr_pstrcat(r->pool, out, apr_pstrmemdup(r->pool, uri, (apr_size_t)(at - uri)),
+                          "{token}", NULL);
+        uri = at + n;
+    }
+    aic_req_get(r)->audit_uri = apr_pstrcat(r->pool, out, uri, NULL);
+}
+
 /* The 16 values of r's audit row into args. */
 static void row_args(const char **args, request_rec *r, const char *status, const char *action,
                      const char *entity_type, const char *entity_id, const char *old_values,
@@ -44,8 +74,7 @@ static void row_args(const char **args, request_rec *r, const char *status, cons
                               user,
                               user,
                               orig->method,
-                              orig->args ? apr_pstrcat(r->pool, orig->uri, "?", orig->args, NULL)
-                                         : orig->uri,
+                              audited_uri(r),
                               status,
                               orig->useragent_ip,
                               apr_table_get(orig->headers_in, "User-Agent"),

@@ -50,6 +50,12 @@ apr_status_t aic_audit_select(aic_rows *out, aic_db *db, request_rec *r, const c
                               int nlead, const char *const *lead, const char *action,
                               const char *entity_type);
 
+/**
+ * Record r's URI in its audit row with every occurrence of secret (a share
+ * token) replaced by "{token}": the database never holds a live token.
+ */
+void aic_audit_redact(request_rec *r, const char *secret);
+
 /** The name SetHandler gave r's location, or NULL. */
 const char *aic_location_handler(request_rec *r);
 /** 1 when SetHandler gave r's location one of the module's handlers. */
