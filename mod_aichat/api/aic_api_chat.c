@@ -33,6 +33,12 @@ const aic_stmt aic_chat_stmts[] = {
      " coalesce(c.active_leaf_id::text, ''), c.settings::text, coalesce(c.system_prompt, ''),"
      " c.title FROM conversations c WHERE c.id = %s::uuid AND c.deleted_at IS NULL"
      " AND " VISIBLE("c")},
+    /* The same without the conversation's JSON, for those that do not answer it. */
+    {"chat_conv_head",
+     "SELECT '', (c.owner_id = %s::uuid)::int,"
+     " coalesce(c.active_leaf_id::text, ''), c.settings::text, coalesce(c.system_prompt, ''),"
+     " c.title FROM conversations c WHERE c.id = %s::uuid AND c.deleted_at IS NULL"
+     " AND " VISIBLE("c")},
     {"chat_conv_deleted",
      "SELECT (c.owner_id = %s::uuid)::int FROM conversations c WHERE c.id = %s::uuid"
      " AND c.deleted_at IS NOT NULL AND " VISIBLE("c") " FOR UPDATE"},
@@ -102,7 +108,7 @@ const aic_stmt aic_chat_stmts[] = {
     {"chat_message_insert",
      "INSERT INTO messages (conversation_id, parent_message_id, sender_type, sender_user_id,"
      " sender_tool_id, content, status, is_first_responder) VALUES (%s::uuid, %s::uuid, %s,"
-     " %s::uuid, %s::uuid, %s, %s, %s::boolean) RETURNING id::text, message_json(messages)::text"},
+     " %s::uuid, %s::uuid, %s, %s, %s::boolean) RETURNING id::text"},
     {"chat_message_json", "SELECT message_json(m)::text FROM messages m WHERE m.id = %s::uuid"},
     {"chat_conv_touch",
      "UPDATE conversations SET total_messages = total_messages + 1, last_message_at = now(),"
@@ -186,7 +192,7 @@ typedef struct {
     const char *title;
 } conversation;
 
-static apr_status_t load_conversation(conversation *c, aic_ctx *ctx, const char *id)
+static apr_status_t load_conversation(conversation *c, aic_ctx *ctx, const char *id, int with_json)
 {
     aic_rows rows;
     apr_status_t rv;
@@ -195,7 +201,8 @@ static apr_status_t load_conversation(conversation *c, aic_ctx *ctx, const char 
     if (!aic_valid_uuid(id)) {
         return APR_NOTFOUND;
     }
-    rv = aic_db_select(&rows, ctx->db, "chat_conv", AIC_ARGS(me, me, id, me, me));
+    rv = with_json ? aic_db_select(&rows, ctx->db, "chat_conv", AIC_ARGS(me, me, id, me, me))
+                   : aic_db_select(&rows, ctx->db, "chat_conv_head", AIC_ARGS(me, id, me, me));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -203,7 +210,7 @@ static apr_status_t load_conversation(conversation *c, aic_ctx *ctx, const char 
         return APR_NOTFOUND;
     }
     c->id = id;
-    c->json = rows.cells[0];
+    c->json = with_json ? rows.cells[0] : NULL;
     c->is_owner = rows.cells[1][0] == '1';
     c->active_leaf = *rows.cells[2] ? rows.cells[2] : NULL;
     c->settings = parse(ctx->r, rows.cells[3]);
@@ -416,7 +423,7 @@ static int conversation_list(aic_ctx *ctx)
 static int conversation_get(aic_ctx *ctx)
 {
     conversation c;
-    apr_status_t rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"));
+    apr_status_t rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"), 1);
 
     if (rv == APR_NOTFOUND) {
         return fail(ctx->r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
@@ -703,7 +710,7 @@ static int thread(aic_ctx *ctx)
 {
     conversation c;
     const char *text = NULL;
-    apr_status_t rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"));
+    apr_status_t rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"), 0);
 
     if (rv == APR_NOTFOUND) {
         return fail(ctx->r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
@@ -732,7 +739,7 @@ static int set_active(aic_ctx *ctx)
         return OK;
     }
     msg_id = aic_json_str(aic_json_get(body, "message_id"), r->pool);
-    if ((rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"))) == APR_NOTFOUND) {
+    if ((rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"), 0)) == APR_NOTFOUND) {
         return fail(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
     }
     if (rv != APR_SUCCESS) {
@@ -785,6 +792,7 @@ typedef struct {
     apr_int64_t *reserved;         /* credits reserved for each model, in models' order */
     const char *balance;           /* credits after the last settlement */
     aic_json *answers;             /* for the JSON answer */
+    apr_array_header_t *thread;    /* thread_item: what the next answer answers, root first */
     const char *first_error_code, *first_error_message, *retry_after;
     int first_error_status;
 } turn;
@@ -858,50 +866,86 @@ static int client_gone(void *arg)
     return b->d->t->client_gone || b->d->t->ctx->r->connection->aborted;
 }
 
-/* The context for a model: the thread up to `parent`, newest messages kept. */
-static apr_array_header_t *context_messages(turn *t, const model *m, const char *parent,
-                                            apr_int64_t *tokens)
+/* One message of the thread a model is asked about. */
+typedef struct {
+    const char *type, *tool_id, *tool, *content, *status;
+} thread_item;
+
+/* Read the thread up to `parent` once per turn; the turn's own messages are
+ * appended to it as they are stored (thread_add), so that no model's context
+ * is read from the database again. */
+static apr_status_t thread_load(turn *t, const char *parent)
 {
     request_rec *r = t->ctx->r;
     const char *text = NULL;
     aic_json *path;
+    apr_status_t rv;
+
+    t->thread = apr_array_make(r->pool, 16, sizeof(thread_item));
+    if (!parent) {
+        return APR_SUCCESS;
+    }
+    if ((rv = aic_db_value(&text, t->ctx->db, "chat_context", AIC_ARGS(parent))) != APR_SUCCESS) {
+        return rv;
+    }
+    if (!(path = parse(r, text))) {
+        return APR_EGENERAL;
+    }
+    for (apr_size_t i = 0; i < aic_json_len(path); i++) {
+        aic_json *item = aic_json_at(path, i);
+        thread_item *it = apr_array_push(t->thread);
+
+        it->type = aic_json_str(aic_json_get(item, "sender_type"), r->pool);
+        it->tool_id = aic_json_str(aic_json_get(item, "tool_id"), r->pool);
+        it->tool = aic_json_str(aic_json_get(item, "tool"), r->pool);
+        it->content = aic_json_str(aic_json_get(item, "content"), r->pool);
+        it->status = aic_json_str(aic_json_get(item, "status"), r->pool);
+    }
+    return APR_SUCCESS;
+}
+
+static void thread_add(turn *t, const char *type, const model *m, const char *content,
+                       const char *status)
+{
+    thread_item *it = apr_array_push(t->thread);
+
+    it->type = type;
+    it->tool_id = m ? m->id : NULL;
+    it->tool = m ? m->display_name : NULL;
+    it->content = content;
+    it->status = status;
+}
+
+/* The context for a model: the turn's thread, newest messages kept. */
+static apr_array_header_t *context_messages(turn *t, const model *m, apr_int64_t *tokens)
+{
+    request_rec *r = t->ctx->r;
     apr_array_header_t *msgs = apr_array_make(r->pool, 16, sizeof(aic_chat_msg));
-    apr_size_t n, start = 0;
+    apr_size_t n = (apr_size_t)t->thread->nelts, start = 0;
     int max = t->ctx->conf->max_context_messages;
 
     *tokens = 0;
-    if (!parent ||
-        aic_db_value(&text, t->ctx->db, "chat_context", AIC_ARGS(parent)) != APR_SUCCESS ||
-        !(path = parse(r, text))) {
-        return msgs;
-    }
-    n = aic_json_len(path);
     if (n > (apr_size_t)max) {
         start = n - (apr_size_t)max; /* the oldest are trimmed; the system prompt stays */
     }
     for (apr_size_t i = start; i < n; i++) {
-        aic_json *item = aic_json_at(path, i);
-        const char *type = aic_json_str(aic_json_get(item, "sender_type"), r->pool);
-        const char *content = aic_json_str(aic_json_get(item, "content"), r->pool);
-        const char *status = aic_json_str(aic_json_get(item, "status"), r->pool);
-        const char *tool_id = aic_json_str(aic_json_get(item, "tool_id"), r->pool);
+        const thread_item *item = &APR_ARRAY_IDX(t->thread, i, thread_item);
         aic_chat_msg *msg;
 
-        if (!content || !*content || (status && !strcmp(status, "error"))) {
+        if (!item->content || !*item->content || (item->status && !strcmp(item->status, "error"))) {
             continue;
         }
         msg = apr_array_push(msgs);
-        if (!strcmp(type, "user")) {
+        if (!strcmp(item->type, "user")) {
             msg->role = "user";
-            msg->content = content;
-        } else if (tool_id && strcmp(tool_id, m->id)) {
+            msg->content = item->content;
+        } else if (item->tool_id && strcmp(item->tool_id, m->id)) {
             /* Another model's answer in a group chat: attributed, as if said to us. */
             msg->role = "user";
-            msg->content = apr_psprintf(r->pool, "[%s answered]: %s",
-                                        aic_json_str(aic_json_get(item, "tool"), r->pool), content);
+            msg->content = apr_psprintf(r->pool, "[%s answered]: %s", item->tool, item->content);
         } else {
             msg->role = "assistant";
-            msg->content = content;
+            msg->content = item->content;
         }
         *tokens += aic_tokens_estimate(msg->content);
     }
@@ -1002,7 +1046,7 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
     req.base_url = prov ? prov->base_url : "";
     req.key = prov ? prov->key : NULL;
     req.model = m->model_id;
-    req.messages = context_messages(t, m, parent, &ctx_tokens);
+    req.messages = context_messages(t, m, &ctx_tokens);
     req.temperature = -1;
     req.max_tokens = (int)json_int_or(m->defaults, "max_tokens", DEFAULT_MAX_TOKENS);
     req.stream = 1;
@@ -1153,6 +1197,9 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
     if (final_json) {
         aic_json_push(t->answers, parse(r, final_json));
     }
+    if (*text) {
+        thread_add(t, "ai", m, text, status);
+    }
     return *text ? answer_id : parent;
 }
 
@@ -1195,13 +1242,16 @@ static int run_turn(turn *t, const char *content, const char *regenerated)
     aic_json *body;
 
     t->reserved = apr_pcalloc(r->pool, sizeof(apr_int64_t) * (apr_size_t)t->models->nelts);
+    if ((rv = thread_load(t, parent)) != APR_SUCCESS) {
+        return db_fail(r, rv);
+    }
     for (int i = 0; i < t->models->nelts; i++) {
         const model *m = &APR_ARRAY_IDX(t->models, i, model);
         apr_int64_t ctx_tokens = 0, window = json_int_or(m->capabilities, "context_window", 0);
         apr_int64_t max_out = json_int_or(m->defaults, "max_tokens", DEFAULT_MAX_TOKENS);
         apr_int64_t own = content ? aic_tokens_estimate(content) : 0;
 
-        context_messages(t, m, parent, &ctx_tokens);
+        context_messages(t, m, &ctx_tokens);
         ctx_tokens += own;
         if (window > 0 && own + max_out > window) {
             return fail(r, HTTP_UNPROCESSABLE_ENTITY, "context_too_long",
@@ -1227,6 +1277,7 @@ static int run_turn(turn *t, const char *content, const char *regenerated)
         if (rv == APR_SUCCESS) {
             t->user_message_id = rows.cells[0];
             parent = t->user_message_id;
+            thread_add(t, "user", NULL, content, "complete");
             /* A statement of its own: RETURNING cannot see the row's siblings. */
             rv = aic_db_value(&t->user_message_json, ctx->db, "chat_message_json",
                               AIC_ARGS(t->user_message_id));
@@ -1362,7 +1413,7 @@ static int message_send(aic_ctx *ctx)
                                   "message") != OK) {
         return OK;
     }
-    if ((rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"))) == APR_NOTFOUND) {
+    if ((rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"), 0)) == APR_NOTFOUND) {
         return fail(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
     }
     if (rv != APR_SUCCESS) {
@@ -1450,7 +1501,7 @@ static int message_regenerate(aic_ctx *ctx)
         return fail(r, HTTP_UNPROCESSABLE_ENTITY, "not_an_answer",
                     "Only a model's answer can be regenerated.", NULL);
     }
-    if ((rv = load_conversation(&c, ctx, rows.cells[0])) != APR_SUCCESS) {
+    if ((rv = load_conversation(&c, ctx, rows.cells[0], 0)) != APR_SUCCESS) {
         return rv == APR_NOTFOUND ? fail(r, HTTP_NOT_FOUND, "not_found", "No such message.", NULL)
                                   : db_fail(r, rv);
     }
