@@ -793,6 +793,8 @@ typedef struct {
     const char *balance;           /* credits after the last settlement */
     aic_json *answers;             /* for the JSON answer */
     apr_array_header_t *thread;    /* thread_item: what the next answer answers, root first */
+    apr_pool_t *ev_pool;           /* one event's JSON and text, cleared once it is sent */
+    apr_bucket_brigade *out;       /* the events on their way to the client */
     const char *first_error_code, *first_error_message, *retry_after;
     int first_error_status;
 } turn;
@@ -809,16 +811,29 @@ static int error_status(const char *code)
     return HTTP_BAD_GATEWAY;
 }
 
-/* Write one Server-Sent Event; notices a client that went away. */
+/* Write one Server-Sent Event and flush it; notices a client that went away.
+ * Nothing of it stays in the request pool: a stream of any length holds one
+ * event's memory, not every event's. */
 static apr_status_t sse(turn *t, const char *event, aic_json *data)
 {
     request_rec *r = t->ctx->r;
+    apr_status_t rv;
 
     if (t->client_gone) {
         return APR_ECONNABORTED;
     }
-    ap_rprintf(r, "event: %s\ndata: %s\n\n", event, aic_json_dump(data, r->pool));
-    if (ap_rflush(r) != APR_SUCCESS || r->connection->aborted) {
+    if (!t->out) {
+        t->out = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    }
+    rv = apr_brigade_printf(t->out, NULL, NULL, "event: %s\ndata: %s\n\n", event,
+                            aic_json_dump(data, t->ev_pool));
+    APR_BRIGADE_INSERT_TAIL(t->out, apr_bucket_flush_create(r->connection->bucket_alloc));
+    if (rv == APR_SUCCESS) {
+        rv = ap_pass_brigade(r->output_filters, t->out);
+    }
+    apr_brigade_cleanup(t->out);
+    apr_pool_clear(t->ev_pool);
+    if (rv != APR_SUCCESS || r->connection->aborted) {
         t->client_gone = 1;
         return APR_ECONNABORTED;
     }
@@ -834,16 +849,16 @@ typedef struct {
 static apr_status_t on_delta(void *arg, const char *text, apr_size_t len)
 {
     delta_ctx *d = arg;
-    request_rec *r = d->t->ctx->r;
+    apr_pool_t *p = d->t->ev_pool;
     aic_json *ev;
 
     if (!d->t->stream) {
         return APR_SUCCESS;
     }
-    ev = aic_json_object(r->pool);
+    ev = aic_json_object(p);
     aic_json_set_str(ev, "message_id", d->message_id);
     aic_json_set_str(ev, "model", d->slug);
-    aic_json_set_str(ev, "text", apr_pstrmemdup(r->pool, text, len));
+    aic_json_set_str(ev, "text", apr_pstrmemdup(p, text, len));
     return sse(d->t, "delta", ev);
 }
 
@@ -1242,6 +1257,10 @@ static int run_turn(turn *t, const char *content, const char *regenerated)
     aic_json *body;
 
     t->reserved = apr_pcalloc(r->pool, sizeof(apr_int64_t) * (apr_size_t)t->models->nelts);
+    if (apr_pool_create(&t->ev_pool, r->pool) != APR_SUCCESS) {
+        return fail(r, HTTP_INTERNAL_SERVER_ERROR, "internal_error",
+                    "The request could not be completed.", NULL);
+    }
     if ((rv = thread_load(t, parent)) != APR_SUCCESS) {
         return db_fail(r, rv);
     }
