@@ -84,6 +84,11 @@ const slow = await conversation('bench-slow');
 const before = httpdRssKb();
 let errors = 0;
 let completed = 0;
+const kinds = {}; // what the errors were: an HTTP status, the stream's error code, or the exception
+const failed = (kind) => {
+  errors++;
+  kinds[kind] = (kinds[kind] || 0) + 1;
+};
 let peak = before;
 const sampler = setInterval(() => { peak = Math.max(peak, httpdRssKb()); }, 1000);
 const started = performance.now();
@@ -94,14 +99,15 @@ await Promise.all(Array.from({ length: n }, async () => {
       body: JSON.stringify({ content: 'Hold on', parent_id: null }),
     });
     const text = await res.text();
-    if (res.status !== 200 || !text.includes('event: done')) errors++;
+    if (res.status !== 200) failed(`HTTP ${res.status}`);
+    else if (!text.includes('event: done')) failed(text.match(/"code":"([a-z_]+)"/)?.[1] ?? 'no done event');
     else completed++;
-  } catch {
-    errors++;
+  } catch (e) {
+    failed(e.cause?.code ?? e.message);
   }
 }));
 clearInterval(sampler);
 const seconds = (performance.now() - started) / 1000;
 console.log(`chat (c) ${n} concurrent streams over ${seconds.toFixed(1)} s (mock paced to ~${hold} s): ` +
-  `${completed} complete, ${errors} errors (target 0); httpd RSS ${Math.round(before / 1024)} MB before, ` +
+  `${completed} complete, ${errors} errors (target 0)${errors ? ' ' + JSON.stringify(kinds) : ''}; httpd RSS ${Math.round(before / 1024)} MB before, ` +
   `${Math.round(peak / 1024)} MB peak, ${((peak - before) / n).toFixed(0)} KB per stream`);

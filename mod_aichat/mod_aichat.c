@@ -61,6 +61,7 @@ static void aichat_child_init(apr_pool_t *pchild, server_rec *s)
     aic_catalog_child_init(pchild);
     aic_authn_cache_child_init(pchild);
     aic_share_child_init(pchild);
+    aic_curl_child_init(pchild);
 }
 
 static void aichat_register_hooks(apr_pool_t *p)

@@ -28,6 +28,12 @@ const aic_stmt aic_chat_stmts[] = {
      " coalesce(c.active_leaf_id::text, ''), c.settings::text, coalesce(c.system_prompt, ''),"
      " c.title FROM conversations c WHERE c.id = %s::uuid AND c.deleted_at IS NULL"
      " AND " AIC_SQL_VISIBLE("c")},
+    /* The same without the conversation's JSON, for those that do not answer it. */
+    {"chat_conv_head",
+     "SELECT '', (c.owner_id = %s::uuid)::int,"
+     " coalesce(c.active_leaf_id::text, ''), c.settings::text, coalesce(c.system_prompt, ''),"
+     " c.title FROM conversations c WHERE c.id = %s::uuid AND c.deleted_at IS NULL"
+     " AND " AIC_SQL_VISIBLE("c")},
     {"chat_conv_deleted",
      "SELECT (c.owner_id = %s::uuid)::int FROM conversations c WHERE c.id = %s::uuid"
      " AND c.deleted_at IS NOT NULL AND " AIC_SQL_VISIBLE("c") " FOR UPDATE"},
@@ -97,7 +103,7 @@ const aic_stmt aic_chat_stmts[] = {
     {"chat_message_insert",
      "INSERT INTO messages (conversation_id, parent_message_id, sender_type, sender_user_id,"
      " sender_tool_id, content, status, is_first_responder) VALUES (%s::uuid, %s::uuid, %s,"
-     " %s::uuid, %s::uuid, %s, %s, %s::boolean) RETURNING id::text, message_json(messages)::text"},
+     " %s::uuid, %s::uuid, %s, %s, %s::boolean) RETURNING id::text"},
     {"chat_message_json", "SELECT message_json(m)::text FROM messages m WHERE m.id = %s::uuid"},
     {"chat_conv_touch",
      "UPDATE conversations SET total_messages = total_messages + 1, last_message_at = now(),"
@@ -181,7 +187,7 @@ typedef struct {
     const char *title;
 } conversation;
 
-static apr_status_t load_conversation(conversation *c, aic_ctx *ctx, const char *id)
+static apr_status_t load_conversation(conversation *c, aic_ctx *ctx, const char *id, int with_json)
 {
     aic_rows rows;
     apr_status_t rv;
@@ -190,7 +196,8 @@ static apr_status_t load_conversation(conversation *c, aic_ctx *ctx, const char 
     if (!aic_valid_uuid(id)) {
         return APR_NOTFOUND;
     }
-    rv = aic_db_select(&rows, ctx->db, "chat_conv", AIC_ARGS(me, me, id, me, me));
+    rv = with_json ? aic_db_select(&rows, ctx->db, "chat_conv", AIC_ARGS(me, me, id, me, me))
+                   : aic_db_select(&rows, ctx->db, "chat_conv_head", AIC_ARGS(me, id, me, me));
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -198,7 +205,7 @@ static apr_status_t load_conversation(conversation *c, aic_ctx *ctx, const char 
         return APR_NOTFOUND;
     }
     c->id = id;
-    c->json = rows.cells[0];
+    c->json = with_json ? rows.cells[0] : NULL;
     c->is_owner = rows.cells[1][0] == '1';
     c->active_leaf = *rows.cells[2] ? rows.cells[2] : NULL;
     c->settings = parse(ctx->r, rows.cells[3]);
@@ -411,7 +418,7 @@ static int conversation_list(aic_ctx *ctx)
 static int conversation_get(aic_ctx *ctx)
 {
     conversation c;
-    apr_status_t rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"));
+    apr_status_t rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"), 1);
 
     if (rv == APR_NOTFOUND) {
         return fail(ctx->r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
@@ -698,7 +705,7 @@ static int thread(aic_ctx *ctx)
 {
     conversation c;
     const char *text = NULL;
-    apr_status_t rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"));
+    apr_status_t rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"), 0);
 
     if (rv == APR_NOTFOUND) {
         return fail(ctx->r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
@@ -727,7 +734,7 @@ static int set_active(aic_ctx *ctx)
         return OK;
     }
     msg_id = aic_json_str(aic_json_get(body, "message_id"), r->pool);
-    if ((rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"))) == APR_NOTFOUND) {
+    if ((rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"), 0)) == APR_NOTFOUND) {
         return fail(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
     }
     if (rv != APR_SUCCESS) {
@@ -780,6 +787,9 @@ typedef struct {
     apr_int64_t *reserved;         /* credits reserved for each model, in models' order */
     const char *balance;           /* credits after the last settlement */
     aic_json *answers;             /* for the JSON answer */
+    apr_array_header_t *thread;    /* thread_item: what the next answer answers, root first */
+    apr_pool_t *ev_pool;           /* one event's JSON and text, cleared once it is sent */
+    apr_bucket_brigade *out;       /* the events on their way to the client */
     const char *first_error_code, *first_error_message, *retry_after;
     int first_error_status;
 } turn;
@@ -796,16 +806,29 @@ static int error_status(const char *code)
     return HTTP_BAD_GATEWAY;
 }
 
-/* Write one Server-Sent Event; notices a client that went away. */
+/* Write one Server-Sent Event and flush it; notices a client that went away.
+ * Nothing of it stays in the request pool: a stream of any length holds one
+ * event's memory, not every event's. */
 static apr_status_t sse(turn *t, const char *event, aic_json *data)
 {
     request_rec *r = t->ctx->r;
+    apr_status_t rv;
 
     if (t->client_gone) {
         return APR_ECONNABORTED;
     }
-    ap_rprintf(r, "event: %s\ndata: %s\n\n", event, aic_json_dump(data, r->pool));
-    if (ap_rflush(r) != APR_SUCCESS || r->connection->aborted) {
+    if (!t->out) {
+        t->out = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    }
+    rv = apr_brigade_printf(t->out, NULL, NULL, "event: %s\ndata: %s\n\n", event,
+                            aic_json_dump(data, t->ev_pool));
+    APR_BRIGADE_INSERT_TAIL(t->out, apr_bucket_flush_create(r->connection->bucket_alloc));
+    if (rv == APR_SUCCESS) {
+        rv = ap_pass_brigade(r->output_filters, t->out);
+    }
+    apr_brigade_cleanup(t->out);
+    apr_pool_clear(t->ev_pool);
+    if (rv != APR_SUCCESS || r->connection->aborted) {
         t->client_gone = 1;
         return APR_ECONNABORTED;
     }
@@ -821,16 +844,16 @@ typedef struct {
 static apr_status_t on_delta(void *arg, const char *text, apr_size_t len)
 {
     delta_ctx *d = arg;
-    request_rec *r = d->t->ctx->r;
+    apr_pool_t *p = d->t->ev_pool;
     aic_json *ev;
 
     if (!d->t->stream) {
         return APR_SUCCESS;
     }
-    ev = aic_json_object(r->pool);
+    ev = aic_json_object(p);
     aic_json_set_str(ev, "message_id", d->message_id);
     aic_json_set_str(ev, "model", d->slug);
-    aic_json_set_str(ev, "text", apr_pstrmemdup(r->pool, text, len));
+    aic_json_set_str(ev, "text", apr_pstrmemdup(p, text, len));
     return sse(d->t, "delta", ev);
 }
 
@@ -853,50 +876,86 @@ static int client_gone(void *arg)
     return b->d->t->client_gone || b->d->t->ctx->r->connection->aborted;
 }
 
-/* The context for a model: the thread up to `parent`, newest messages kept. */
-static apr_array_header_t *context_messages(turn *t, const model *m, const char *parent,
-                                            apr_int64_t *tokens)
+/* One message of the thread a model is asked about. */
+typedef struct {
+    const char *type, *tool_id, *tool, *content, *status;
+} thread_item;
+
+/* Read the thread up to `parent` once per turn; the turn's own messages are
+ * appended to it as they are stored (thread_add), so that no model's context
+ * is read from the database again. */
+static apr_status_t thread_load(turn *t, const char *parent)
 {
     request_rec *r = t->ctx->r;
     const char *text = NULL;
     aic_json *path;
+    apr_status_t rv;
+
+    t->thread = apr_array_make(r->pool, 16, sizeof(thread_item));
+    if (!parent) {
+        return APR_SUCCESS;
+    }
+    if ((rv = aic_db_value(&text, t->ctx->db, "chat_context", AIC_ARGS(parent))) != APR_SUCCESS) {
+        return rv;
+    }
+    if (!(path = parse(r, text))) {
+        return APR_EGENERAL;
+    }
+    for (apr_size_t i = 0; i < aic_json_len(path); i++) {
+        aic_json *item = aic_json_at(path, i);
+        thread_item *it = apr_array_push(t->thread);
+
+        it->type = aic_json_str(aic_json_get(item, "sender_type"), r->pool);
+        it->tool_id = aic_json_str(aic_json_get(item, "tool_id"), r->pool);
+        it->tool = aic_json_str(aic_json_get(item, "tool"), r->pool);
+        it->content = aic_json_str(aic_json_get(item, "content"), r->pool);
+        it->status = aic_json_str(aic_json_get(item, "status"), r->pool);
+    }
+    return APR_SUCCESS;
+}
+
+static void thread_add(turn *t, const char *type, const model *m, const char *content,
+                       const char *status)
+{
+    thread_item *it = apr_array_push(t->thread);
+
+    it->type = type;
+    it->tool_id = m ? m->id : NULL;
+    it->tool = m ? m->display_name : NULL;
+    it->content = content;
+    it->status = status;
+}
+
+/* The context for a model: the turn's thread, newest messages kept. */
+static apr_array_header_t *context_messages(turn *t, const model *m, apr_int64_t *tokens)
+{
+    request_rec *r = t->ctx->r;
     apr_array_header_t *msgs = apr_array_make(r->pool, 16, sizeof(aic_chat_msg));
-    apr_size_t n, start = 0;
+    apr_size_t n = (apr_size_t)t->thread->nelts, start = 0;
     int max = t->ctx->conf->max_context_messages;
 
     *tokens = 0;
-    if (!parent ||
-        aic_db_value(&text, t->ctx->db, "chat_context", AIC_ARGS(parent)) != APR_SUCCESS ||
-        !(path = parse(r, text))) {
-        return msgs;
-    }
-    n = aic_json_len(path);
     if (n > (apr_size_t)max) {
         start = n - (apr_size_t)max; /* the oldest are trimmed; the system prompt stays */
     }
     for (apr_size_t i = start; i < n; i++) {
-        aic_json *item = aic_json_at(path, i);
-        const char *type = aic_json_str(aic_json_get(item, "sender_type"), r->pool);
-        const char *content = aic_json_str(aic_json_get(item, "content"), r->pool);
-        const char *status = aic_json_str(aic_json_get(item, "status"), r->pool);
-        const char *tool_id = aic_json_str(aic_json_get(item, "tool_id"), r->pool);
+        const thread_item *item = &APR_ARRAY_IDX(t->thread, i, thread_item);
         aic_chat_msg *msg;
 
-        if (!content || !*content || (status && !strcmp(status, "error"))) {
+        if (!item->content || !*item->content || (item->status && !strcmp(item->status, "error"))) {
             continue;
         }
         msg = apr_array_push(msgs);
-        if (!strcmp(type, "user")) {
+        if (!strcmp(item->type, "user")) {
             msg->role = "user";
-            msg->content = content;
-        } else if (tool_id && strcmp(tool_id, m->id)) {
+            msg->content = item->content;
+        } else if (item->tool_id && strcmp(item->tool_id, m->id)) {
             /* Another model's answer in a group chat: attributed, as if said to us. */
             msg->role = "user";
-            msg->content = apr_psprintf(r->pool, "[%s answered]: %s",
-                                        aic_json_str(aic_json_get(item, "tool"), r->pool), content);
+            msg->content = apr_psprintf(r->pool, "[%s answered]: %s", item->tool, item->content);
         } else {
             msg->role = "assistant";
-            msg->content = content;
+            msg->content = item->content;
         }
         *tokens += aic_tokens_estimate(msg->content);
     }
@@ -997,7 +1056,7 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
     req.base_url = prov ? prov->base_url : "";
     req.key = prov ? prov->key : NULL;
     req.model = m->model_id;
-    req.messages = context_messages(t, m, parent, &ctx_tokens);
+    req.messages = context_messages(t, m, &ctx_tokens);
     req.temperature = -1;
     req.max_tokens = (int)json_int_or(m->defaults, "max_tokens", DEFAULT_MAX_TOKENS);
     req.stream = 1;
@@ -1148,6 +1207,9 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
     if (final_json) {
         aic_json_push(t->answers, parse(r, final_json));
     }
+    if (*text) {
+        thread_add(t, "ai", m, text, status);
+    }
     return *text ? answer_id : parent;
 }
 
@@ -1190,13 +1252,20 @@ static int run_turn(turn *t, const char *content, const char *regenerated)
     aic_json *body;
 
     t->reserved = apr_pcalloc(r->pool, sizeof(apr_int64_t) * (apr_size_t)t->models->nelts);
+    if (apr_pool_create(&t->ev_pool, r->pool) != APR_SUCCESS) {
+        return fail(r, HTTP_INTERNAL_SERVER_ERROR, "internal_error",
+                    "The request could not be completed.", NULL);
+    }
+    if ((rv = thread_load(t, parent)) != APR_SUCCESS) {
+        return db_fail(r, rv);
+    }
     for (int i = 0; i < t->models->nelts; i++) {
         const model *m = &APR_ARRAY_IDX(t->models, i, model);
         apr_int64_t ctx_tokens = 0, window = json_int_or(m->capabilities, "context_window", 0);
         apr_int64_t max_out = json_int_or(m->defaults, "max_tokens", DEFAULT_MAX_TOKENS);
         apr_int64_t own = content ? aic_tokens_estimate(content) : 0;
 
-        context_messages(t, m, parent, &ctx_tokens);
+        context_messages(t, m, &ctx_tokens);
         ctx_tokens += own;
         if (window > 0 && own + max_out > window) {
             return fail(r, HTTP_UNPROCESSABLE_ENTITY, "context_too_long",
@@ -1222,6 +1291,7 @@ static int run_turn(turn *t, const char *content, const char *regenerated)
         if (rv == APR_SUCCESS) {
             t->user_message_id = rows.cells[0];
             parent = t->user_message_id;
+            thread_add(t, "user", NULL, content, "complete");
             /* A statement of its own: RETURNING cannot see the row's siblings. */
             rv = aic_db_value(&t->user_message_json, ctx->db, "chat_message_json",
                               AIC_ARGS(t->user_message_id));
@@ -1357,7 +1427,7 @@ static int message_send(aic_ctx *ctx)
                                   "message") != OK) {
         return OK;
     }
-    if ((rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"))) == APR_NOTFOUND) {
+    if ((rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"), 0)) == APR_NOTFOUND) {
         return fail(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
     }
     if (rv != APR_SUCCESS) {
@@ -1445,7 +1515,7 @@ static int message_regenerate(aic_ctx *ctx)
         return fail(r, HTTP_UNPROCESSABLE_ENTITY, "not_an_answer",
                     "Only a model's answer can be regenerated.", NULL);
     }
-    if ((rv = load_conversation(&c, ctx, rows.cells[0])) != APR_SUCCESS) {
+    if ((rv = load_conversation(&c, ctx, rows.cells[0], 0)) != APR_SUCCESS) {
         return rv == APR_NOTFOUND ? fail(r, HTTP_NOT_FOUND, "not_found", "No such message.", NULL)
                                   : db_fail(r, rv);
     }

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <apr_strings.h>
+#include <apr_thread_mutex.h>
 #include <string.h>
 #include <strings.h>
 
@@ -18,6 +19,69 @@ apr_status_t aic_curl_global_init(apr_pool_t *pconf)
     }
     apr_pool_cleanup_register(pconf, NULL, global_cleanup, apr_pool_cleanup_null);
     return APR_SUCCESS;
+}
+
+/* Per child process: easy handles kept between provider calls, so that a
+ * call reuses a handle's open connection to its provider (keep-alive), its
+ * DNS cache and its buffers instead of building them all again. */
+#define IDLE_MAX 16
+
+static apr_thread_mutex_t *idle_lock;
+static CURL *idle[IDLE_MAX];
+static int nidle;
+
+static apr_status_t idle_cleanup(void *data)
+{
+    while (nidle > 0) {
+        curl_easy_cleanup(idle[--nidle]);
+    }
+    idle_lock = NULL;
+    return APR_SUCCESS;
+}
+
+void aic_curl_child_init(apr_pool_t *pchild)
+{
+    nidle = 0;
+    if (apr_thread_mutex_create(&idle_lock, APR_THREAD_MUTEX_DEFAULT, pchild) != APR_SUCCESS) {
+        idle_lock = NULL;
+        return;
+    }
+    apr_pool_cleanup_register(pchild, NULL, idle_cleanup, apr_pool_cleanup_null);
+}
+
+/* An idle handle reset to defaults (connections and caches kept), or a new one. */
+static CURL *handle_take(void)
+{
+    CURL *h = NULL;
+
+    if (idle_lock) {
+        apr_thread_mutex_lock(idle_lock);
+        if (nidle > 0) {
+            h = idle[--nidle];
+        }
+        apr_thread_mutex_unlock(idle_lock);
+    }
+    if (h) {
+        curl_easy_reset(h);
+        return h;
+    }
+    return curl_easy_init();
+}
+
+/* Keep a handle whose call ended cleanly; close any other, or one too many. */
+static void handle_give_back(CURL *h, int clean)
+{
+    if (h && clean && idle_lock) {
+        apr_thread_mutex_lock(idle_lock);
+        if (nidle < IDLE_MAX) {
+            idle[nidle++] = h;
+            h = NULL;
+        }
+        apr_thread_mutex_unlock(idle_lock);
+    }
+    if (h) {
+        curl_easy_cleanup(h);
+    }
 }
 
 /* Discard the body of a probe. */
@@ -132,7 +196,7 @@ void aic_curl_post(aic_curl_result *out, apr_pool_t *p, const aic_curl_call *cal
     CURLcode rc;
 
     memset(out, 0, sizeof(*out));
-    if (!(t.h = curl_easy_init())) {
+    if (!(t.h = handle_take())) {
         out->rv = APR_ENOMEM;
         return;
     }
@@ -190,6 +254,8 @@ void aic_curl_post(aic_curl_result *out, apr_pool_t *p, const aic_curl_call *cal
         out->rv = APR_EGENERAL;
     }
 leave:
+    /* The handle keeps a pointer to the header list until its next reset. */
+    curl_easy_setopt(t.h, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(headers);
-    curl_easy_cleanup(t.h);
+    handle_give_back(t.h, out->rv == APR_SUCCESS);
 }

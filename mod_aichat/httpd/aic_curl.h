@@ -7,6 +7,9 @@
 /** Global libcurl initialisation; call in post_config, before any thread exists. */
 apr_status_t aic_curl_global_init(apr_pool_t *pconf);
 
+/** Per child process: the mutex of the idle handles kept between calls. */
+void aic_curl_child_init(apr_pool_t *pchild);
+
 /**
  * 1 when an HTTP server answers at url (any status counts: it is reachable),
  * 0 on a connection error or after timeout_s seconds.

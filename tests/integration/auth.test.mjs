@@ -21,6 +21,18 @@ describe('Basic authentication', () => {
     assertError(await api('GET', '/me', { user: 'demo', password: 'not-the-password' }), 401, 'unauthenticated');
   });
 
+  // A burst with one user's credentials, as a new server process sees it: one
+  // thread checks the password while the others wait for its answer (the
+  // aichat-cache provider), and each of them gets that answer.
+  test('a burst of requests with the same new credentials: every one answered alike', async () => {
+    const user = await createUser({ prefix: 'burst' });
+    const good = await Promise.all(Array.from({ length: 24 }, () => api('GET', '/me', user)));
+    for (const res of good) assert.equal(assertJson(res, 200).username, user.user);
+    const bad = await Promise.all(Array.from({ length: 12 }, () =>
+      api('GET', '/me', { user: user.user, password: 'not-the-password' })));
+    for (const res of bad) assertError(res, 401, 'unauthenticated');
+  });
+
   test('an unknown user: 401 unauthenticated, and no user is created', async () => {
     const res = await api('GET', '/me', { user: 'nobody-at-all', password: 'whatever' });
     assertError(res, 401, 'unauthenticated');
