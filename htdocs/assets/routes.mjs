@@ -26,6 +26,8 @@ export const routes = [
   { path: '/chat', title: 'Chat', nav: 'Chat', view: () => import('./views/chat.mjs') },
   { path: '/chat/:id', title: 'Chat', section: '/chat', view: () => import('./views/chat.mjs') },
   { path: '/catalog', title: 'Catalog', nav: 'Catalog', view: () => import('./views/catalog.mjs') },
+  { path: '/shares', title: 'Shared links', nav: 'Shared links', view: () => import('./views/shares.mjs') },
+  { path: '/fork/:token', title: 'Shared chat', section: '/chat', view: () => import('./views/fork.mjs') },
   { path: '/profile', title: 'Profile', nav: 'Profile', view: () => import('./views/profile.mjs') },
 ];
 

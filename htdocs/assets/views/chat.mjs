@@ -17,6 +17,8 @@
 // - Messages (chat/message.mjs): sender, token use, status, ‹ n/m › between
 //   versions (PUT …/active), Edit for your own messages (a new sibling, sent
 //   with parent_id = the edited message's parent) and Regenerate for answers.
+// - Share (the owner only) opens the Share dialog (chat/share.mjs): a link
+//   to a snapshot of the chat, public or for signed-in users, with an expiry.
 // - The header's credit balance follows the `end` event's credits (or GET
 //   /me when a stream ended without it).
 //
@@ -29,6 +31,7 @@ import { hrefFor } from '../router.mjs';
 import { session } from '../session.mjs';
 import { loadCodeTheme } from './chat/markdown.mjs';
 import { createMessageView, senderName } from './chat/message.mjs';
+import { createShareDialog } from './chat/share.mjs';
 import { createSidebar, conversationTitle } from './chat/sidebar.mjs';
 import { streamPost } from './chat/stream.mjs';
 
@@ -112,6 +115,12 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
 
   const title = h('h1', { id: 'chat-title', class: 'chat-title', 'data-testid': 'chat-title' }, 'New chat');
   const subtitle = h('p', { class: 'chat-subtitle muted', 'data-testid': 'chat-subtitle' });
+  const shareDialog = createShareDialog({ signal });
+  const shareButton = h(
+    'button',
+    { type: 'button', class: 'button small', 'aria-haspopup': 'dialog', 'data-testid': 'share-chat', hidden: true },
+    'Share',
+  );
   const pinButton = h('button', { type: 'button', class: 'button small', 'data-testid': 'pin-chat', hidden: true }, 'Pin');
   const deleteButton = h(
     'button',
@@ -122,7 +131,7 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
     'header',
     { class: 'chat-head' },
     h('div', { class: 'chat-head-text' }, title, subtitle),
-    h('div', { class: 'chat-head-actions' }, pinButton, deleteButton),
+    h('div', { class: 'chat-head-actions' }, shareButton, pinButton, deleteButton),
   );
 
   // New chat: model picker and invitations.
@@ -217,6 +226,7 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
     notice,
     announcer,
     composer,
+    shareDialog.el,
   );
 
   replaceChildren(outlet, h('div', { class: 'chat-page', 'data-testid': 'chat-page' }, sidebar.el, main));
@@ -243,6 +253,7 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
       title.textContent = 'New chat';
       subtitle.textContent = '';
       subtitle.hidden = true;
+      shareButton.hidden = true;
       pinButton.hidden = true;
       deleteButton.hidden = true;
       setTitle('New chat');
@@ -258,8 +269,10 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
     else if (models.length) parts.push(models[0]);
     if (others.length) parts.push(`People: ${others.join(', ')}`);
     if (!conv.is_owner && conv.owner) parts.push(`Owned by ${conv.owner}`);
+    if (conv.source === 'share') parts.push('Continued from a shared link');
     subtitle.textContent = parts.join(' · ');
     subtitle.hidden = parts.length === 0;
+    shareButton.hidden = !conv.is_owner;
     pinButton.hidden = !conv.is_owner;
     pinButton.textContent = conv.pinned ? 'Unpin' : 'Pin';
     pinButton.setAttribute('aria-pressed', String(conv.pinned === true));
@@ -799,6 +812,10 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
   }
 
   // ---- Header actions -----------------------------------------------------
+
+  shareButton.addEventListener('click', () => {
+    if (conv) shareDialog.open(conv);
+  });
 
   pinButton.addEventListener('click', async () => {
     if (!conv || pinButton.disabled) return;
