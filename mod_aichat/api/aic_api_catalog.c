@@ -68,10 +68,12 @@ const aic_stmt aic_catalog_stmts[] = {
      TOOL_PAGE("(%s::text IS NULL OR (t.created_at, t.id) < (timestamptz 'epoch' + %s::bigint"
                " * interval '1 microsecond', %s::uuid))",
                ORDER_NEWEST, CURSOR_NEWEST, "created_at, id")},
-    /* Per request on the memory path: is the snapshot current, and the viewer's favourites. */
-    {"catalog_state",
-     "SELECT v.version::text, (SELECT string_agg(f.tool_id::text, ',')"
-     " FROM user_favorite_tools f WHERE f.user_id = %s::uuid) FROM catalog_version v"},
+    /* GET /tools loads the user with the catalog version (is the copy in
+     * memory current?) and the user's favourites: extra[0] and extra[1]. */
+    {"catalog_user",
+     "SELECT " AIC_USER_COLUMNS ", v.version::text, (SELECT string_agg(f.tool_id::text, ',')"
+     " FROM user_favorite_tools f WHERE f.user_id = u.id) FROM users u CROSS JOIN"
+     " catalog_version v WHERE u.username = %s"},
     /* Every active model with its JSON (not a favourite, then a favourite), its
      * cursor and place in each sort, and the version this is a snapshot of (a
      * row of NULLs but the version when there is no model). Parameters: the
@@ -260,8 +262,8 @@ static const char *read_cursor(const char **id, const char **value, apr_pool_t *
  * Each process keeps a snapshot of the active models (aic_catalog) per
  * provider configuration, made by one statement and tagged with the catalog
  * version it saw. A request reads the current version and the viewer's
- * favourites (one small statement) and, when its snapshot is that recent,
- * builds the page from memory. Any committed change raises the version
+ * favourites with the user (catalog_user) and, when its snapshot is that
+ * recent, builds the page from memory. Any committed change raises the version
  * (migration 006), so the next request in every process sees it. Requests
  * hold a reference to the snapshot they use; a replaced snapshot's pool is
  * destroyed when its last user is done. */
@@ -433,22 +435,14 @@ static apr_status_t tools_from_memory(const char **json, aic_ctx *ctx, aic_catal
 {
     snapshot_slot *slot = slot_for(ctx->conf);
     snapshot *snap;
-    aic_rows rows;
     apr_status_t rv;
 
     *json = NULL;
-    if (!slot) {
+    if (!slot || ctx->user->nextra != 2 || !ctx->user->extra[0]) {
         return APR_NOTFOUND;
     }
-    rv = aic_db_select(&rows, ctx->db, "catalog_state", AIC_ARGS(user_id(ctx)));
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if (rows.nrows != 1 || !rows.cells[0]) {
-        return APR_EGENERAL;
-    }
-    query->favorites = rows.cells[1];
-    if (!(snap = snapshot_take(slot, apr_atoi64(rows.cells[0])))) {
+    query->favorites = ctx->user->extra[1];
+    if (!(snap = snapshot_take(slot, apr_atoi64(ctx->user->extra[0])))) {
         if ((rv = snapshot_load(&snap, slot, ctx)) == APR_EINVAL) {
             return APR_NOTFOUND;
         }
@@ -1192,7 +1186,7 @@ static int admin_category_delete(aic_ctx *ctx)
 }
 
 static const aic_endpoint ep_categories = {categories, 0};
-static const aic_endpoint ep_tools = {tools, 0};
+static const aic_endpoint_user ep_tools = {{tools, AIC_EP_USER}, "catalog_user"};
 static const aic_endpoint ep_tool = {tool, 0};
 static const aic_endpoint ep_favorite_put = {favorite_put, 0};
 static const aic_endpoint ep_favorite_delete = {favorite_delete, 0};
@@ -1208,7 +1202,7 @@ static const aic_endpoint ep_admin_category_delete = {admin_category_delete, AIC
 
 const aic_route aic_catalog_routes[] = {
     {"GET", "/v1/categories", &ep_categories},
-    {"GET", "/v1/tools", &ep_tools},
+    {"GET", "/v1/tools", &ep_tools.ep},
     {"GET", "/v1/tools/{slug}", &ep_tool},
     {"PUT", "/v1/tools/{slug}/favorite", &ep_favorite_put},
     {"DELETE", "/v1/tools/{slug}/favorite", &ep_favorite_delete},
