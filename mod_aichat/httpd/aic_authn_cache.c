@@ -7,6 +7,7 @@
 #include <ap_provider.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
+#include <apr_thread_cond.h>
 #include <apr_general.h>
 #include <string.h>
 
@@ -20,6 +21,8 @@ APLOG_USE_MODULE(aichat);
 typedef struct {
     unsigned char key[AIC_SHA256_LEN];
     apr_time_t expires;
+    unsigned char asking[AIC_SHA256_LEN]; /* the key a thread is asking the provider about */
+    int busy;
 } slot;
 
 /* Configuration (one per server tree: the directive is global). */
@@ -30,6 +33,7 @@ static const authn_provider *wrapped;
 /* Per child process. */
 static slot *table;
 static apr_thread_mutex_t *lock;
+static apr_thread_cond_t *answered; /* a slot's question to the provider was answered */
 static unsigned char pepper[32];
 
 const char *aic_authn_cache_directive(cmd_parms *cmd, void *dconf, const char *provider,
@@ -75,6 +79,7 @@ void aic_authn_cache_child_init(apr_pool_t *pchild)
 {
     table = apr_pcalloc(pchild, sizeof(slot) * SLOTS);
     apr_thread_mutex_create(&lock, APR_THREAD_MUTEX_DEFAULT, pchild);
+    apr_thread_cond_create(&answered, pchild);
     apr_generate_random_bytes(pepper, sizeof(pepper));
 }
 
@@ -86,7 +91,7 @@ static authn_status check_password(request_rec *r, const char *user, const char 
     slot *s;
     authn_status status;
     apr_time_t now = apr_time_now();
-    int hit;
+    int hit, asking;
 
     if (!wrapped) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -98,7 +103,18 @@ static authn_status check_password(request_rec *r, const char *user, const char 
     }
     s = &table[(key[0] | key[1] << 8 | key[2] << 16) % SLOTS];
     apr_thread_mutex_lock(lock);
-    hit = s->expires > now && !memcmp(s->key, key, sizeof(key));
+    /* Concurrent requests with the same credentials (a browser's, a client's
+     * parallel connections, all of them again when the entry expires) wait
+     * for the one check in progress instead of each running bcrypt. */
+    while (!(hit = s->expires > now && !memcmp(s->key, key, sizeof(key))) && s->busy &&
+           !memcmp(s->asking, key, sizeof(key))) {
+        apr_thread_cond_wait(answered, lock);
+    }
+    asking = !hit && !s->busy;
+    if (asking) {
+        memcpy(s->asking, key, sizeof(key));
+        s->busy = 1;
+    }
     apr_thread_mutex_unlock(lock);
     if (hit) {
         return AUTH_GRANTED;
@@ -110,6 +126,11 @@ static authn_status check_password(request_rec *r, const char *user, const char 
         s->expires = now + ttl;
     } else if (!memcmp(s->key, key, sizeof(key))) {
         s->expires = 0;
+    }
+    if (asking) {
+        /* Waiters find the entry; after a refusal, the next of them asks again. */
+        s->busy = 0;
+        apr_thread_cond_broadcast(answered);
     }
     apr_thread_mutex_unlock(lock);
     return status;

@@ -21,6 +21,19 @@ describe('Basic authentication', () => {
     assertError(await api('GET', '/me', { user: 'demo', password: 'not-the-password' }), 401, 'unauthenticated');
   });
 
+  test('parallel first requests of a user: the right password gets every one in, a wrong one none', async () => {
+    // The password cache checks one set of credentials once while the others wait.
+    const user = await createUser({ prefix: 'herd' });
+    const wrong = { user: user.user, password: `${user.password}-not` };
+    const responses = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => api('GET', '/me', i % 3 === 2 ? wrong : user)),
+    );
+    responses.forEach((res, i) => {
+      if (i % 3 === 2) assertError(res, 401, 'unauthenticated');
+      else assert.equal(assertJson(res, 200).username, user.user);
+    });
+  });
+
   test('an unknown user: 401 unauthenticated, and no user is created', async () => {
     const res = await api('GET', '/me', { user: 'nobody-at-all', password: 'whatever' });
     assertError(res, 401, 'unauthenticated');
