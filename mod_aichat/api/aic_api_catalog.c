@@ -12,6 +12,7 @@
 #include <apr_strings.h>
 #include <apr_hash.h>
 #include <apr_thread_mutex.h>
+#include <apr_thread_cond.h>
 #include <stdlib.h>
 
 #include "core/aic_catalog.h"
@@ -264,9 +265,10 @@ static const char *read_cursor(const char **id, const char **value, apr_pool_t *
  * version it saw. A request reads the current version and the viewer's
  * favourites with the user (catalog_user) and, when its snapshot is that
  * recent, builds the page from memory. Any committed change raises the version
- * (migration 006), so the next request in every process sees it. Requests
- * hold a reference to the snapshot they use; a replaced snapshot's pool is
- * destroyed when its last user is done. */
+ * (migration 006), so the next request in every process sees it. One
+ * request per process makes the new snapshot; the others wait for it.
+ * Requests hold a reference to the snapshot they use; a replaced snapshot's
+ * pool is destroyed when its last user is done. */
 
 typedef struct {
     apr_pool_t *pool; /* own allocator: made and destroyed at request time */
@@ -278,9 +280,11 @@ typedef struct {
     const char *providers_sql; /* the provider lists the JSON's availability depends on */
     const char *keyed_sql;
     snapshot *current;
+    int loading; /* a request is making a newer snapshot */
 } snapshot_slot;
 
 static apr_thread_mutex_t *snapshot_lock;
+static apr_thread_cond_t *snapshot_ready;  /* a request finished making a snapshot */
 static apr_array_header_t *snapshot_slots; /* snapshot_slot, one per provider configuration */
 
 /* Under snapshot_lock. */
@@ -312,6 +316,7 @@ static apr_status_t snapshots_drop(void *data)
 static void snapshots_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_thread_mutex_create(&snapshot_lock, APR_THREAD_MUTEX_DEFAULT, pchild);
+    apr_thread_cond_create(&snapshot_ready, pchild);
     snapshot_slots = apr_array_make(pchild, 1, sizeof(snapshot_slot));
     for (server_rec *sp = s; sp; sp = sp->next) {
         const aic_server_conf *conf = aic_config_get(sp);
@@ -329,6 +334,7 @@ static void snapshots_child_init(apr_pool_t *pchild, server_rec *s)
             slot->providers_sql = conf->providers_sql;
             slot->keyed_sql = conf->keyed_sql;
             slot->current = NULL;
+            slot->loading = 0;
         }
     }
     apr_pool_cleanup_register(pchild, NULL, snapshots_drop, apr_pool_cleanup_null);
@@ -347,25 +353,48 @@ static snapshot_slot *slot_for(const aic_server_conf *conf)
     return NULL;
 }
 
-/* The slot's snapshot if it is at least `version`, referenced for the caller. */
+/* The slot's snapshot if it is at least `version`, referenced for the caller;
+ * or NULL, and the caller makes one (and must call snapshot_loaded). */
 static snapshot *snapshot_take(snapshot_slot *slot, apr_int64_t version)
 {
     snapshot *snap;
 
     apr_thread_mutex_lock(snapshot_lock);
-    snap = slot->current;
-    if (snap && aic_catalog_version(snap->catalog) >= version) {
-        snap->refs++;
-    } else {
-        snap = NULL;
+    for (;;) {
+        snap = slot->current;
+        if (snap && aic_catalog_version(snap->catalog) >= version) {
+            snap->refs++;
+            break;
+        }
+        if (!slot->loading) {
+            slot->loading = 1;
+            snap = NULL;
+            break;
+        }
+        apr_thread_cond_wait(snapshot_ready, snapshot_lock);
     }
     apr_thread_mutex_unlock(snapshot_lock);
     return snap;
 }
 
-/* Make a snapshot from the database and install it unless a newer one was
- * installed meanwhile; referenced for the caller either way. */
-static apr_status_t snapshot_load(snapshot **out, snapshot_slot *slot, aic_ctx *ctx)
+/* Install the snapshot the caller made (NULL: it failed), unless a newer one
+ * is there, and wake the requests waiting for it. */
+static void snapshot_loaded(snapshot_slot *slot, snapshot *snap)
+{
+    apr_thread_mutex_lock(snapshot_lock);
+    if (snap && (!slot->current || aic_catalog_version(slot->current->catalog) <
+                                       aic_catalog_version(snap->catalog))) {
+        snapshot_unref(slot->current);
+        slot->current = snap;
+        snap->refs++;
+    }
+    slot->loading = 0;
+    apr_thread_cond_broadcast(snapshot_ready);
+    apr_thread_mutex_unlock(snapshot_lock);
+}
+
+/* Make a snapshot from the database, referenced for the caller. */
+static apr_status_t snapshot_make(snapshot **out, snapshot_slot *slot, aic_ctx *ctx)
 {
     request_rec *r = ctx->r;
     aic_rows rows;
@@ -417,14 +446,6 @@ static apr_status_t snapshot_load(snapshot **out, snapshot_slot *slot, aic_ctx *
         return rv;
     }
     snap->refs = 1; /* the caller's */
-    apr_thread_mutex_lock(snapshot_lock);
-    if (!slot->current ||
-        aic_catalog_version(slot->current->catalog) < aic_catalog_version(snap->catalog)) {
-        snapshot_unref(slot->current);
-        slot->current = snap;
-        snap->refs++;
-    }
-    apr_thread_mutex_unlock(snapshot_lock);
     *out = snap;
     return APR_SUCCESS;
 }
@@ -443,7 +464,9 @@ static apr_status_t tools_from_memory(const char **json, aic_ctx *ctx, aic_catal
     }
     query->favorites = ctx->user->extra[1];
     if (!(snap = snapshot_take(slot, apr_atoi64(ctx->user->extra[0])))) {
-        if ((rv = snapshot_load(&snap, slot, ctx)) == APR_EINVAL) {
+        rv = snapshot_make(&snap, slot, ctx);
+        snapshot_loaded(slot, rv == APR_SUCCESS ? snap : NULL);
+        if (rv == APR_EINVAL) {
             return APR_NOTFOUND;
         }
         if (rv != APR_SUCCESS) {
