@@ -58,7 +58,7 @@ static int aichat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
 
 static void aichat_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    aic_catalog_child_init(pchild);
+    aic_catalog_child_init(pchild, s);
     aic_authn_cache_child_init(pchild);
     aic_share_child_init(pchild);
     aic_curl_child_init(pchild);

@@ -76,7 +76,7 @@ aic_result aic_catalog_tool_delete(aic_ctx *ctx, const char *slug);
 aic_result aic_catalog_category_save(aic_ctx *ctx, const char *id, const aic_json *in);
 /** Delete an empty category (409 category_not_empty otherwise). */
 aic_result aic_catalog_category_delete(aic_ctx *ctx, const char *id);
-/** Per-child state of the catalog (provider probe cache). */
-void aic_catalog_child_init(apr_pool_t *pchild);
+/** Per-child state of the catalog (provider probe cache, the model list in memory). */
+void aic_catalog_child_init(apr_pool_t *pchild, server_rec *s);
 
 #endif

@@ -12,7 +12,10 @@
 #include <apr_strings.h>
 #include <apr_hash.h>
 #include <apr_thread_mutex.h>
+#include <apr_thread_cond.h>
+#include <stdlib.h>
 
+#include "core/aic_catalog.h"
 #include "core/aic_ids.h"
 #include "core/aic_valid.h"
 
@@ -41,25 +44,58 @@ APLOG_USE_MODULE(aichat);
     " LIMIT %s::int)"                                                                              \
     " SELECT json_build_object('items', coalesce(json_agg(tool_json(tool, %s::text[],"             \
     " %s::text[], fav) ORDER BY " ORDER "), '[]'::json), 'next', CASE WHEN count(*) ="             \
-    " %s::int THEN (SELECT encode(convert_to(" LAST                                                \
-    ", 'UTF8'), 'hex') FROM page ORDER BY " REVERSE " LIMIT 1) END)::text FROM page"
+    " %s::int THEN (SELECT " CURSOR(LAST) " FROM page ORDER BY " REVERSE " LIMIT 1) END)::text"    \
+                                          " FROM page"
+
+/* The cursor naming a row in one sort order: (kind, id, value), hex-encoded. */
+#define CURSOR(VALUE)  "encode(convert_to(" VALUE ", 'UTF8'), 'hex')"
+#define CURSOR_POPULAR "'p|' || id || '|' || popularity"
+#define CURSOR_NAME    "'n|' || id || '|' || name"
+#define CURSOR_NEWEST  "'c|' || id || '|' || (extract(epoch FROM created_at) * 1000000)::bigint"
+#define ORDER_POPULAR  "popularity DESC, id DESC"
+#define ORDER_NAME     "name, id"
+#define ORDER_NEWEST   "created_at DESC, id DESC"
 
 const aic_stmt aic_catalog_stmts[] = {
     {"catalog_categories",
      "SELECT json_build_object('items', coalesce(json_agg(category_json(c) ORDER BY c.name),"
      " '[]'::json))::text FROM categories c"},
     {"catalog_tools_popularity",
-     TOOL_PAGE("(%s::text IS NULL OR (t.popularity, t.id) < (%s::bigint, %s::uuid))",
-               "popularity DESC, id DESC", "'p|' || id || '|' || popularity", "popularity, id")},
-    {"catalog_tools_name",
-     TOOL_PAGE("(%s::text IS NULL OR (t.name, t.id) > (%s::text, %s::uuid))", "name, id",
-               "'n|' || id || '|' || name", "name DESC, id DESC")},
+     TOOL_PAGE("(%s::text IS NULL OR (t.popularity, t.id) < (%s::bigint, %s::uuid))", ORDER_POPULAR,
+               CURSOR_POPULAR, "popularity, id")},
+    {"catalog_tools_name", TOOL_PAGE("(%s::text IS NULL OR (t.name, t.id) > (%s::text, %s::uuid))",
+                                     ORDER_NAME, CURSOR_NAME, "name DESC, id DESC")},
     {"catalog_tools_newest",
      TOOL_PAGE("(%s::text IS NULL OR (t.created_at, t.id) < (timestamptz 'epoch' + %s::bigint"
                " * interval '1 microsecond', %s::uuid))",
-               "created_at DESC, id DESC",
-               "'c|' || id || '|' || (extract(epoch FROM created_at) * 1000000)::bigint",
-               "created_at, id")},
+               ORDER_NEWEST, CURSOR_NEWEST, "created_at, id")},
+    /* GET /tools loads the user with the catalog version (is the copy in
+     * memory current?) and the user's favourites: extra[0] and extra[1]. */
+    {"catalog_user",
+     "SELECT " AIC_USER_COLUMNS ", v.version::text, (SELECT string_agg(f.tool_id::text, ',')"
+     " FROM user_favorite_tools f WHERE f.user_id = u.id) FROM users u CROSS JOIN"
+     " catalog_version v WHERE u.username = %s"},
+    /* Every active model with its JSON (not a favourite, then a favourite), its
+     * cursor and place in each sort, and the version this is a snapshot of (a
+     * row of NULLs but the version when there is no model). Parameters: the
+     * provider lists, twice. */
+    {"catalog_snapshot",
+     "SELECT v.version::text, s.id::text, s.category_id::text, s.provider,"
+     " tool_json(s.tool, %s::text[], %s::text[], false)::text,"
+     " tool_json(s.tool, %s::text[], %s::text[], true)::text, " CURSOR(CURSOR_POPULAR) ", " CURSOR(
+         CURSOR_NAME) ", " CURSOR(CURSOR_NEWEST) ","
+                                                 " (s.by_popularity - 1)::text, (s.by_name - "
+                                                 "1)::text, (s.by_newest - 1)::text"
+                                                 " FROM catalog_version v LEFT JOIN (SELECT t AS "
+                                                 "tool, t.id, t.category_id, t.provider,"
+                                                 " t.popularity, t.name, t.created_at,"
+                                                 " row_number() OVER (ORDER BY " ORDER_POPULAR
+                                                 ") AS by_popularity,"
+                                                 " row_number() OVER (ORDER BY " ORDER_NAME
+                                                 ") AS by_name,"
+                                                 " row_number() OVER (ORDER BY " ORDER_NEWEST
+                                                 ") AS by_newest"
+                                                 " FROM ai_tools t WHERE t.is_active) s ON true"},
     {"catalog_tool",
      "SELECT tool_json(t, %s::text[], %s::text[], EXISTS (SELECT 1 FROM user_favorite_tools f"
      " WHERE f.tool_id = t.id AND f.user_id = %s::uuid))::text FROM ai_tools t"
@@ -222,6 +258,227 @@ static const char *read_cursor(const char **id, const char **value, apr_pool_t *
     return NULL;
 }
 
+/* ---- the model list in memory ----
+ *
+ * Each process keeps a snapshot of the active models (aic_catalog) per
+ * provider configuration, made by one statement and tagged with the catalog
+ * version it saw. A request reads the current version and the viewer's
+ * favourites with the user (catalog_user) and, when its snapshot is that
+ * recent, builds the page from memory. Any committed change raises the version
+ * (migration 006), so the next request in every process sees it. One
+ * request per process makes the new snapshot; the others wait for it.
+ * Requests hold a reference to the snapshot they use; a replaced snapshot's
+ * pool is destroyed when its last user is done. */
+
+typedef struct {
+    apr_pool_t *pool; /* own allocator: made and destroyed at request time */
+    aic_catalog *catalog;
+    int refs; /* the slot's reference and one per request using it */
+} snapshot;
+
+typedef struct {
+    const char *providers_sql; /* the provider lists the JSON's availability depends on */
+    const char *keyed_sql;
+    snapshot *current;
+    int loading; /* a request is making a newer snapshot */
+} snapshot_slot;
+
+static apr_thread_mutex_t *snapshot_lock;
+static apr_thread_cond_t *snapshot_ready;  /* a request finished making a snapshot */
+static apr_array_header_t *snapshot_slots; /* snapshot_slot, one per provider configuration */
+
+/* Under snapshot_lock. */
+static void snapshot_unref(snapshot *snap)
+{
+    if (snap && --snap->refs == 0) {
+        apr_pool_destroy(snap->pool);
+    }
+}
+
+static void snapshot_release(snapshot *snap)
+{
+    apr_thread_mutex_lock(snapshot_lock);
+    snapshot_unref(snap);
+    apr_thread_mutex_unlock(snapshot_lock);
+}
+
+static apr_status_t snapshots_drop(void *data)
+{
+    for (int i = 0; i < snapshot_slots->nelts; i++) {
+        snapshot_slot *slot = &APR_ARRAY_IDX(snapshot_slots, i, snapshot_slot);
+
+        snapshot_unref(slot->current);
+        slot->current = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+static void snapshots_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_thread_mutex_create(&snapshot_lock, APR_THREAD_MUTEX_DEFAULT, pchild);
+    apr_thread_cond_create(&snapshot_ready, pchild);
+    snapshot_slots = apr_array_make(pchild, 1, sizeof(snapshot_slot));
+    for (server_rec *sp = s; sp; sp = sp->next) {
+        const aic_server_conf *conf = aic_config_get(sp);
+        int known = 0;
+
+        for (int i = 0; i < snapshot_slots->nelts && !known; i++) {
+            snapshot_slot *slot = &APR_ARRAY_IDX(snapshot_slots, i, snapshot_slot);
+
+            known = !strcmp(slot->providers_sql, conf->providers_sql) &&
+                    !strcmp(slot->keyed_sql, conf->keyed_sql);
+        }
+        if (!known) {
+            snapshot_slot *slot = apr_array_push(snapshot_slots);
+
+            slot->providers_sql = conf->providers_sql;
+            slot->keyed_sql = conf->keyed_sql;
+            slot->current = NULL;
+            slot->loading = 0;
+        }
+    }
+    apr_pool_cleanup_register(pchild, NULL, snapshots_drop, apr_pool_cleanup_null);
+}
+
+static snapshot_slot *slot_for(const aic_server_conf *conf)
+{
+    for (int i = 0; i < snapshot_slots->nelts; i++) {
+        snapshot_slot *slot = &APR_ARRAY_IDX(snapshot_slots, i, snapshot_slot);
+
+        if (!strcmp(slot->providers_sql, conf->providers_sql) &&
+            !strcmp(slot->keyed_sql, conf->keyed_sql)) {
+            return slot;
+        }
+    }
+    return NULL;
+}
+
+/* The slot's snapshot if it is at least `version`, referenced for the caller;
+ * or NULL, and the caller makes one (and must call snapshot_loaded). */
+static snapshot *snapshot_take(snapshot_slot *slot, apr_int64_t version)
+{
+    snapshot *snap;
+
+    apr_thread_mutex_lock(snapshot_lock);
+    for (;;) {
+        snap = slot->current;
+        if (snap && aic_catalog_version(snap->catalog) >= version) {
+            snap->refs++;
+            break;
+        }
+        if (!slot->loading) {
+            slot->loading = 1;
+            snap = NULL;
+            break;
+        }
+        apr_thread_cond_wait(snapshot_ready, snapshot_lock);
+    }
+    apr_thread_mutex_unlock(snapshot_lock);
+    return snap;
+}
+
+/* Install the snapshot the caller made (NULL: it failed), unless a newer one
+ * is there, and wake the requests waiting for it. */
+static void snapshot_loaded(snapshot_slot *slot, snapshot *snap)
+{
+    apr_thread_mutex_lock(snapshot_lock);
+    if (snap && (!slot->current || aic_catalog_version(slot->current->catalog) <
+                                       aic_catalog_version(snap->catalog))) {
+        snapshot_unref(slot->current);
+        slot->current = snap;
+        snap->refs++;
+    }
+    slot->loading = 0;
+    apr_thread_cond_broadcast(snapshot_ready);
+    apr_thread_mutex_unlock(snapshot_lock);
+}
+
+/* Make a snapshot from the database, referenced for the caller. */
+static apr_status_t snapshot_make(snapshot **out, snapshot_slot *slot, aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    aic_rows rows;
+    aic_catalog_item *items;
+    snapshot *snap;
+    apr_pool_t *pool = NULL;
+    int n = 0;
+    apr_status_t rv;
+
+    *out = NULL;
+    rv = aic_db_select(
+        &rows, ctx->db, "catalog_snapshot",
+        AIC_ARGS(slot->providers_sql, slot->keyed_sql, slot->providers_sql, slot->keyed_sql));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows.nrows < 1 || !rows.cells[0]) {
+        return APR_EGENERAL;
+    }
+    items = apr_pcalloc(r->pool, sizeof(*items) * (apr_size_t)rows.nrows);
+    for (int i = 0; i < rows.nrows; i++) {
+        const char **row = rows.cells + i * rows.ncols;
+        aic_catalog_item *it = &items[n];
+
+        if (!row[1]) {
+            continue; /* no active model at all */
+        }
+        it->id = row[1];
+        it->category_id = row[2];
+        it->provider = row[3];
+        it->json[0] = row[4];
+        it->json[1] = row[5];
+        for (int k = 0; k < AIC_CATALOG_SORTS; k++) {
+            it->cursor[k] = row[6 + k];
+            it->position[k] = row[9 + k] ? atoi(row[9 + k]) : -1;
+        }
+        n++;
+    }
+    if ((rv = apr_pool_create_unmanaged_ex(&pool, NULL, NULL)) != APR_SUCCESS) {
+        return rv;
+    }
+    snap = apr_pcalloc(pool, sizeof(*snap));
+    snap->pool = pool;
+    rv = aic_catalog_make(&snap->catalog, pool, apr_atoi64(rows.cells[0]), items, n);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                      "mod_aichat: the catalog snapshot is inconsistent; answering from SQL");
+        apr_pool_destroy(pool);
+        return rv;
+    }
+    snap->refs = 1; /* the caller's */
+    *out = snap;
+    return APR_SUCCESS;
+}
+
+/* GET /tools without search, from memory: APR_NOTFOUND when the database
+ * must answer instead (a cursor naming a model that changed or is gone). */
+static apr_status_t tools_from_memory(const char **json, aic_ctx *ctx, aic_catalog_query *query)
+{
+    snapshot_slot *slot = slot_for(ctx->conf);
+    snapshot *snap;
+    apr_status_t rv;
+
+    *json = NULL;
+    if (!slot || ctx->user->nextra != 2 || !ctx->user->extra[0]) {
+        return APR_NOTFOUND;
+    }
+    query->favorites = ctx->user->extra[1];
+    if (!(snap = snapshot_take(slot, apr_atoi64(ctx->user->extra[0])))) {
+        rv = snapshot_make(&snap, slot, ctx);
+        snapshot_loaded(slot, rv == APR_SUCCESS ? snap : NULL);
+        if (rv == APR_EINVAL) {
+            return APR_NOTFOUND;
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    /* The page is a copy: the snapshot may be replaced right after. */
+    rv = aic_catalog_page(json, snap->catalog, query, ctx->r->pool);
+    snapshot_release(snap);
+    return rv;
+}
+
 static int tools(aic_ctx *ctx)
 {
     request_rec *r = ctx->r;
@@ -229,7 +486,7 @@ static int tools(aic_ctx *ctx)
     const char *sort, *category, *provider, *q, *favorites, *after, *bad = NULL;
     const char *pattern = NULL, *cursor_id = NULL, *cursor_value = NULL, *text = NULL;
     const sort_order *order = NULL;
-    int limit;
+    int limit, fav;
     apr_status_t rv;
 
     args = aic_query_args(r);
@@ -275,10 +532,21 @@ static int tools(aic_ctx *ctx)
     }
     category = (category && *category) ? category : NULL;
     q = (q && *q) ? q : NULL;
+    fav = favorites && (!strcmp(favorites, "true") || !strcmp(favorites, "1"));
+    after = (after && *after) ? after : NULL;
+    /* Search needs the database's ILIKE and trigram indexes; the rest is served from memory. */
+    if (!q) {
+        aic_catalog_query query = {
+            (int)(order - sorts), category, provider, fav, NULL, after, limit};
+
+        rv = tools_from_memory(&text, ctx, &query);
+        if (rv != APR_NOTFOUND) {
+            return send_db_text(r, rv, text, NULL);
+        }
+    }
     pattern = q ? aic_like_contains(r->pool, q) : NULL;
     {
         const char *lim = apr_itoa(r->pool, limit);
-        int fav = favorites && (!strcmp(favorites, "true") || !strcmp(favorites, "1"));
 
         rv = aic_db_value(&text, ctx->db, order->label,
                           AIC_ARGS(user_id(ctx), category, category, provider, provider, q, pattern,
@@ -369,11 +637,12 @@ static apr_thread_mutex_t *probe_lock;
 static apr_hash_t *probes; /* provider name -> probe, in the child pool */
 static apr_pool_t *probe_pool;
 
-void aic_catalog_child_init(apr_pool_t *pchild)
+void aic_catalog_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_thread_mutex_create(&probe_lock, APR_THREAD_MUTEX_DEFAULT, pchild);
     probes = apr_hash_make(pchild);
     probe_pool = pchild;
+    snapshots_child_init(pchild, s);
 }
 
 /* Cached for PROBE_TTL so that listing providers does not hit them each time. */
@@ -940,7 +1209,7 @@ static int admin_category_delete(aic_ctx *ctx)
 }
 
 static const aic_endpoint ep_categories = {categories, 0};
-static const aic_endpoint ep_tools = {tools, 0};
+static const aic_endpoint_user ep_tools = {{tools, AIC_EP_USER}, "catalog_user"};
 static const aic_endpoint ep_tool = {tool, 0};
 static const aic_endpoint ep_favorite_put = {favorite_put, 0};
 static const aic_endpoint ep_favorite_delete = {favorite_delete, 0};
@@ -956,7 +1225,7 @@ static const aic_endpoint ep_admin_category_delete = {admin_category_delete, AIC
 
 const aic_route aic_catalog_routes[] = {
     {"GET", "/v1/categories", &ep_categories},
-    {"GET", "/v1/tools", &ep_tools},
+    {"GET", "/v1/tools", &ep_tools.ep},
     {"GET", "/v1/tools/{slug}", &ep_tool},
     {"PUT", "/v1/tools/{slug}/favorite", &ep_favorite_put},
     {"DELETE", "/v1/tools/{slug}/favorite", &ep_favorite_delete},

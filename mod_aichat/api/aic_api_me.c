@@ -9,6 +9,9 @@
 
 const aic_stmt aic_me_stmts[] = {
     {"me_schema_version", "SELECT coalesce(max(version), 0)::text FROM schema_migrations"},
+    /* The user with the JSON /me answers (extra[0]). */
+    {"me_user",
+     "SELECT " AIC_USER_COLUMNS ", user_json(u)::text FROM users u WHERE u.username = %s"},
     {"me_lock", "SELECT user_json(u)::text FROM users u WHERE u.id = %s::uuid FOR UPDATE"},
     {"me_update",
      "UPDATE users SET display_name = CASE WHEN %s::int = 1 THEN %s ELSE display_name END,"
@@ -42,7 +45,7 @@ static int health(aic_ctx *ctx)
 
 static int me_get(aic_ctx *ctx)
 {
-    return aic_send_json_text(ctx->r, HTTP_OK, ctx->user->json);
+    return aic_send_json_text(ctx->r, HTTP_OK, ctx->user->extra[0]);
 }
 
 apr_status_t aic_user_update(const char **user_json, aic_ctx *ctx, const char *user_id,
@@ -151,7 +154,7 @@ static int me_patch(aic_ctx *ctx)
         APR_ARRAY_PUSH(fields, const char *) = "email";
     }
     if (!set_name && !set_email) {
-        return aic_send_json_text(r, HTTP_OK, ctx->user->json);
+        return aic_send_json_text(r, HTTP_OK, ctx->user->extra[0]);
     }
     rv = aic_user_update(
         &updated, ctx, ctx->user->id, "me_update",
@@ -164,10 +167,10 @@ static int me_patch(aic_ctx *ctx)
 }
 
 static const aic_endpoint ep_health = {health, AIC_EP_PUBLIC | AIC_EP_OWN_DB};
-static const aic_endpoint ep_me_get = {me_get, 0};
-static const aic_endpoint ep_me_patch = {me_patch, 0};
+static const aic_endpoint_user ep_me_get = {{me_get, AIC_EP_USER}, "me_user"};
+static const aic_endpoint_user ep_me_patch = {{me_patch, AIC_EP_USER}, "me_user"};
 
 const aic_route aic_me_routes[] = {{"GET", "/v1/health", &ep_health},
-                                   {"GET", "/v1/me", &ep_me_get},
-                                   {"PATCH", "/v1/me", &ep_me_patch},
+                                   {"GET", "/v1/me", &ep_me_get.ep},
+                                   {"PATCH", "/v1/me", &ep_me_patch.ep},
                                    {NULL, NULL, NULL}};

@@ -14,10 +14,7 @@
 APLOG_USE_MODULE(aichat);
 
 const aic_stmt aic_auth_stmts[] = {
-    {"auth_user_by_name",
-     "SELECT u.id, u.role, u.is_active::int, user_json(u)::text,"
-     " (u.last_login_at IS NULL OR u.last_login_at < now() - interval '1 hour')::int"
-     " FROM users u WHERE u.username = %s"},
+    {"auth_user_by_name", "SELECT " AIC_USER_COLUMNS " FROM users u WHERE u.username = %s"},
     {"auth_user_provision",
      "WITH u AS (INSERT INTO users (username, display_name, token_credits, last_login_at)"
      " VALUES (%s, %s, %s::bigint, now()) ON CONFLICT (username) DO NOTHING"
@@ -27,10 +24,14 @@ const aic_stmt aic_auth_stmts[] = {
     {"auth_user_seen", "UPDATE users SET last_login_at = now() WHERE id = %s::uuid"},
     {NULL, NULL}};
 
-static apr_status_t load(struct aic_user **user, int *stale, request_rec *r, aic_db *db)
+#define USER_PLAIN   "auth_user_by_name"
+#define USER_COLUMNS 4 /* in AIC_USER_COLUMNS */
+
+static apr_status_t load(struct aic_user **user, int *stale, request_rec *r, aic_db *db,
+                         const char *label)
 {
     aic_rows rows;
-    apr_status_t rv = aic_db_select(&rows, db, "auth_user_by_name", AIC_ARGS(r->user));
+    apr_status_t rv = aic_db_select(&rows, db, label, AIC_ARGS(r->user));
     struct aic_user *u;
 
     if (rv != APR_SUCCESS) {
@@ -39,18 +40,29 @@ static apr_status_t load(struct aic_user **user, int *stale, request_rec *r, aic
     if (rows.nrows == 0) {
         return APR_NOTFOUND;
     }
+    if (rows.ncols < USER_COLUMNS) {
+        return APR_EGENERAL;
+    }
     u = apr_pcalloc(aic_original(r)->pool, sizeof(*u));
     u->id = rows.cells[0];
     u->username = r->user;
     u->role = rows.cells[1];
     u->is_active = rows.cells[2] && rows.cells[2][0] == '1';
-    u->json = rows.cells[3];
-    *stale = rows.cells[4] && rows.cells[4][0] == '1';
+    *stale = rows.cells[3] && rows.cells[3][0] == '1';
+    u->loaded_by = label;
+    u->nextra = rows.ncols - USER_COLUMNS;
+    u->extra = rows.cells + USER_COLUMNS;
     *user = u;
     return APR_SUCCESS;
 }
 
 apr_status_t aic_user_current(struct aic_user **user, request_rec *r, aic_db *db)
+{
+    return aic_user_current_with(user, r, db, NULL);
+}
+
+apr_status_t aic_user_current_with(struct aic_user **user, request_rec *r, aic_db *db,
+                                   const char *label)
 {
     aic_req *req = aic_req_get(r);
     const aic_server_conf *conf = aic_config_get(r->server);
@@ -58,14 +70,16 @@ apr_status_t aic_user_current(struct aic_user **user, request_rec *r, aic_db *db
     int stale = 0;
 
     *user = NULL;
-    if (req->user) {
+    label = label ? label : USER_PLAIN;
+    /* Any statement's user serves a caller that needs no more than the plain one. */
+    if (req->user && (!strcmp(label, USER_PLAIN) || !strcmp(label, req->user->loaded_by))) {
         *user = req->user;
         return APR_SUCCESS;
     }
     if (!r->user || !*r->user) {
         return APR_NOTFOUND;
     }
-    rv = load(user, &stale, r, db);
+    rv = load(user, &stale, r, db, label);
     if (rv == APR_NOTFOUND) {
         /* First request of a user another Apache module authenticated. */
         int created = 0;
@@ -80,7 +94,7 @@ apr_status_t aic_user_current(struct aic_user **user, request_rec *r, aic_db *db
                               r->user);
                 req->notes = "{\"provisioned\":true}";
             }
-            rv = load(user, &stale, r, db);
+            rv = load(user, &stale, r, db, label);
         }
     } else if (rv == APR_SUCCESS && stale) {
         /* last_login_at is kept to the hour, so most requests write nothing. */

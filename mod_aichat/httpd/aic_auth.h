@@ -12,14 +12,33 @@ struct aic_user {
     const char *username;
     const char *role;
     int is_active;
-    const char *json; /**< the user as the API shows it */
+    const char *loaded_by;    /**< the statement that loaded it */
+    int nextra;               /**< how many columns that statement adds ... */
+    const char *const *extra; /**< ... after AIC_USER_COLUMNS, for the endpoint */
 };
+
+/**
+ * What every statement that loads the user returns first, from `users u`,
+ * with the user name as its one parameter:
+ * SELECT AIC_USER_COLUMNS [, more] FROM users u [...] WHERE u.username = %s
+ */
+#define AIC_USER_COLUMNS                                                                           \
+    "u.id, u.role, u.is_active::int,"                                                              \
+    " (u.last_login_at IS NULL OR u.last_login_at < now() - interval '1 hour')::int"
 
 /**
  * The signed-in user, provisioned on first sight. Returns APR_SUCCESS with *user
  * set, APR_NOTFOUND when the request has no r->user, or an aic_db error.
  */
 apr_status_t aic_user_current(struct aic_user **user, request_rec *r, aic_db *db);
+
+/**
+ * The same, loaded by the statement `label` (NULL: the plain one), which adds
+ * what an endpoint needs with the user in the same round trip (user->extra).
+ * A user loaded by another statement earlier in the request is loaded again.
+ */
+apr_status_t aic_user_current_with(struct aic_user **user, request_rec *r, aic_db *db,
+                                   const char *label);
 
 /** 1 when the user has the role (admins have every role). */
 int aic_user_has_role(const struct aic_user *user, const char *role);

@@ -71,14 +71,20 @@ static int error_document(request_rec *r)
     }
 }
 
+/* The statement that loads the user for this endpoint (NULL: the plain one). */
+static const char *user_stmt(const aic_endpoint *ep)
+{
+    return ep && (ep->flags & AIC_EP_USER) ? ((const aic_endpoint_user *)ep)->user_stmt : NULL;
+}
+
 /* A disabled account is refused everywhere, whatever it asks for. */
-static int refuse_disabled(request_rec *r, aic_router_kind kind)
+static int refuse_disabled(request_rec *r, aic_router_kind kind, const aic_endpoint *ep)
 {
     aic_db *db = NULL;
     aic_user *user = NULL;
 
-    if (aic_db_acquire(&db, r) != APR_SUCCESS || aic_user_current(&user, r, db) != APR_SUCCESS ||
-        user->is_active) {
+    if (aic_db_acquire(&db, r) != APR_SUCCESS ||
+        aic_user_current_with(&user, r, db, user_stmt(ep)) != APR_SUCCESS || user->is_active) {
         return OK; /* the endpoint reports database trouble in its own way */
     }
     fail(r, kind, HTTP_FORBIDDEN, "user_disabled",
@@ -109,7 +115,7 @@ static int dispatch(request_rec *r, aic_router_kind kind, const aic_route *route
         return aic_send_db_error(r, rv);
     }
     if (!(ep->flags & AIC_EP_PUBLIC)) {
-        rv = aic_user_current(&ctx.user, r, ctx.db);
+        rv = aic_user_current_with(&ctx.user, r, ctx.db, user_stmt(ep));
         if (rv == APR_NOTFOUND) {
             return fail(r, kind, HTTP_UNAUTHORIZED, "unauthenticated", "Sign in first.");
         }
@@ -139,6 +145,7 @@ static int route_request(request_rec *r, aic_router_kind kind, const char *prefi
     const aic_route *route = NULL;
     const char *allow = NULL;
     apr_table_t *params = apr_table_make(r->pool, 4);
+    aic_route_result found;
     int rc;
 
     aic_request_id(r);
@@ -155,10 +162,12 @@ static int route_request(request_rec *r, aic_router_kind kind, const char *prefi
                                   ? "This area is for administrators."
                                   : "This page cannot be shown.");
     }
-    if (r->user && (rc = refuse_disabled(r, kind)) != OK) {
+    found = aic_route_find(&route, params, &allow, r->pool, routers[kind], r->method, path);
+    if (r->user &&
+        (rc = refuse_disabled(r, kind, found == AIC_ROUTE_FOUND ? route->target : NULL)) != OK) {
         return OK;
     }
-    switch (aic_route_find(&route, params, &allow, r->pool, routers[kind], r->method, path)) {
+    switch (found) {
     case AIC_ROUTE_FOUND:
         return dispatch(r, kind, route, params);
     case AIC_ROUTE_NO_METHOD:

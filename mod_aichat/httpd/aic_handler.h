@@ -25,11 +25,23 @@ typedef int (*aic_endpoint_fn)(aic_ctx *ctx);
 #define AIC_EP_PUBLIC 0x1 /**< no signed-in user needed */
 #define AIC_EP_ADMIN  0x2 /**< administrators only (checked again after Apache's Require) */
 #define AIC_EP_OWN_DB 0x4 /**< acquires the database itself (health) */
+#define AIC_EP_USER   0x8 /**< an aic_endpoint_user: loads the user with its own statement */
 
 typedef struct {
     aic_endpoint_fn fn;
     unsigned flags;
 } aic_endpoint;
+
+/**
+ * An endpoint that needs more than the user and reads it in the same round
+ * trip: user_stmt names a statement as aic_user_current_with describes (the
+ * extra columns reach the endpoint as ctx->user->extra). Routes point at
+ * `ep`, whose flags include AIC_EP_USER.
+ */
+typedef struct {
+    aic_endpoint ep;
+    const char *user_stmt;
+} aic_endpoint_user;
 
 /** Which router a route table belongs to. */
 typedef enum { AIC_ROUTER_API, AIC_ROUTER_ADMIN } aic_router_kind;

@@ -64,8 +64,16 @@ int aic_send_json_text(request_rec *r, int status, const char *json)
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
     if (!r->header_only) {
-        ap_rputs(json, r);
-        ap_rputc('\n', r);
+        /* Body, newline and end in one brigade: a Content-Length and one write,
+         * where ap_rputs sent a body over 8 KB in chunks, in two writes. */
+        apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+
+        APR_BRIGADE_INSERT_TAIL(
+            bb, apr_bucket_pool_create(json, strlen(json), r->pool, r->connection->bucket_alloc));
+        APR_BRIGADE_INSERT_TAIL(bb,
+                                apr_bucket_immortal_create("\n", 1, r->connection->bucket_alloc));
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(r->connection->bucket_alloc));
+        ap_pass_brigade(r->output_filters, bb);
     }
     return OK;
 }
