@@ -3,6 +3,7 @@
 #include "aic_config.h"
 #include "aic_http.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 
 #include <http_log.h>
@@ -10,6 +11,7 @@
 #include <apr_dbd.h>
 #include <apr_atomic.h>
 #include <apr_optional.h>
+#include <apr_shm.h>
 #include <apr_strings.h>
 #include <mod_dbd.h>
 #include <libpq-fe.h>
@@ -19,7 +21,9 @@ APLOG_USE_MODULE(aichat);
 #define MAX_TABLES 32
 
 struct aic_db {
-    request_rec *r;
+    request_rec *r; /**< NULL outside requests (aic_db_open) */
+    server_rec *s;
+    apr_pool_t *pool; /**< results and scratch: the request's, or the opener's */
     ap_dbd_t *dbd;
     int borrowed; /**< dbd is the request's own (mod_authn_dbd took it): not ours to give back */
     apr_dbd_transaction_t *trans;
@@ -53,6 +57,35 @@ static apr_uint32_t suspect_until;
 
 #define SUSPECT_SECONDS 60
 
+/* Transactions committed by any process of this httpd: a counter in shared
+ * memory that per-process caches compare against (aic_db_changes). Without
+ * shared memory, a process-local counter and caches that cannot trust it. */
+static apr_uint32_t *changes, local_changes;
+static int changes_shared;
+
+/* Log for db: against its request, else its server (a background writer). */
+static void db_log(aic_db *db, int level, const char *fmt, ...)
+{
+    va_list ap;
+    const char *msg;
+
+    va_start(ap, fmt);
+    msg = apr_pvsprintf(db->pool, fmt, ap);
+    va_end(ap);
+    if (db->r) {
+        ap_log_rerror(APLOG_MARK, level, 0, db->r, "%s", msg);
+    } else {
+        ap_log_error(APLOG_MARK, level, 0, db->s, "%s", msg);
+    }
+}
+
+static void mark_down(aic_db *db)
+{
+    if (db->r) {
+        mark_down(db);
+    }
+}
+
 void aic_db_reset(void)
 {
     ntables = 0;
@@ -69,6 +102,8 @@ void aic_db_register(const aic_stmt *table)
 int aic_db_post_config(apr_pool_t *pconf, server_rec *s)
 {
     apr_hash_t *seen = apr_hash_make(pconf);
+    apr_shm_t *shm = NULL;
+    apr_status_t rv;
 
     dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
     dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
@@ -81,6 +116,18 @@ int aic_db_post_config(apr_pool_t *pconf, server_rec *s)
     if (ntables == MAX_TABLES) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "mod_aichat: too many statement tables");
         return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    /* Anonymous: the children inherit it; a restart makes a new one. */
+    if ((rv = apr_shm_create(&shm, sizeof(apr_uint32_t), NULL, pconf)) == APR_SUCCESS) {
+        changes = apr_shm_baseaddr_get(shm);
+        apr_atomic_set32(changes, 0);
+        changes_shared = 1;
+    } else {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
+                     "mod_aichat: no shared memory for the change counter: share pages are "
+                     "looked up in the database on every view");
+        changes = &local_changes;
+        changes_shared = 0;
     }
     for (int t = 0; t < ntables; t++) {
         for (const aic_stmt *st = tables[t]; st->label; st++) {
@@ -125,14 +172,14 @@ static apr_status_t repair_after_reset(aic_db *db)
         known = apr_palloc(dbd->pool, sizeof(*known));
         apr_hash_set(dbd->prepared, BACKEND_KEY, APR_HASH_KEY_STRING, known);
     } else {
-        dbd_server_view *view = ap_get_module_config(db->r->server->module_config, dbd_module_rec);
+        dbd_server_view *view = ap_get_module_config(db->s->module_config, dbd_module_rec);
         apr_hash_t *queries = view && view->cfg ? view->cfg->queries : NULL;
 
-        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, db->r,
-                      "mod_aichat: database connection was re-established (backend %d, was %d): "
-                      "preparing its statements again",
-                      pid, *known);
-        for (apr_hash_index_t *hi = queries ? apr_hash_first(db->r->pool, queries) : NULL; hi;
+        db_log(db, APLOG_NOTICE,
+               "mod_aichat: database connection was re-established (backend %d, was %d): "
+               "preparing its statements again",
+               pid, *known);
+        for (apr_hash_index_t *hi = queries ? apr_hash_first(db->pool, queries) : NULL; hi;
              hi = apr_hash_next(hi)) {
             const void *label;
             void *sql;
@@ -161,13 +208,12 @@ static apr_status_t failure(aic_db *db, int rc, const char *label)
     if (!connected(db->dbd)) {
         apr_atomic_set32(&suspect_until,
                          (apr_uint32_t)apr_time_sec(apr_time_now()) + SUSPECT_SECONDS);
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r,
-                      "mod_aichat: database connection lost during %s", label);
-        aic_req_mark_db_down(db->r);
+        db_log(db, APLOG_ERR, "mod_aichat: database connection lost during %s", label);
+        mark_down(db);
         rv = AIC_DB_EDOWN;
     } else {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, "mod_aichat: statement %s failed: %s", label,
-                      apr_dbd_error(db->dbd->driver, db->dbd->handle, rc));
+        db_log(db, APLOG_ERR, "mod_aichat: statement %s failed: %s", label,
+               apr_dbd_error(db->dbd->driver, db->dbd->handle, rc));
         rv = APR_EGENERAL;
     }
     if (db->trans && db->trans_error == APR_SUCCESS) {
@@ -188,18 +234,18 @@ static apr_status_t check_schema(aic_db *db)
     if (apr_atomic_read32(&schema_ok)) {
         return APR_SUCCESS;
     }
-    rc = apr_dbd_select(db->dbd->driver, db->r->pool, db->dbd->handle, &res, sql, 1);
+    rc = apr_dbd_select(db->dbd->driver, db->pool, db->dbd->handle, &res, sql, 1);
     if (rc != 0 && !connected(db->dbd)) {
         return AIC_DB_EDOWN;
-    } else if (apr_dbd_get_row(db->dbd->driver, db->r->pool, res, &row, 1) == 0) {
+    } else if (apr_dbd_get_row(db->dbd->driver, db->pool, res, &row, 1) == 0) {
         version = atol(apr_dbd_get_entry(db->dbd->driver, row, 0));
     }
     if (version < AIC_SCHEMA_REQUIRED) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r,
-                      "mod_aichat: the database schema is at version %ld but this module needs "
-                      "version %d: run aichat-migrate (scripts/aichat-migrate) against the "
-                      "database, then requests are served again",
-                      version, AIC_SCHEMA_REQUIRED);
+        db_log(db, APLOG_ERR,
+               "mod_aichat: the database schema is at version %ld but this module needs "
+               "version %d: run aichat-migrate (scripts/aichat-migrate) against the "
+               "database, then requests are served again",
+               version, AIC_SCHEMA_REQUIRED);
         return AIC_DB_ESCHEMA;
     }
     apr_atomic_set32(&schema_ok, 1);
@@ -241,10 +287,10 @@ static apr_status_t give_back(void *data)
     } else if (db->dbd) {
         if (db->trans) {
             apr_dbd_transaction_mode_set(db->dbd->driver, db->trans, APR_DBD_TRANSACTION_ROLLBACK);
-            apr_dbd_transaction_end(db->dbd->driver, db->r->pool, db->trans);
+            apr_dbd_transaction_end(db->dbd->driver, db->pool, db->trans);
             db->trans = NULL;
         }
-        dbd_close(db->r->server, db->dbd);
+        dbd_close(db->s, db->dbd);
         db->dbd = NULL;
     }
     return APR_SUCCESS;
@@ -264,18 +310,18 @@ static int alive_or_reconnected(aic_db *db)
      * waiting on its socket: reading it, without blocking, marks it bad, and
      * the driver's check then reconnects. */
     if (!conn || !PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK) {
-        return apr_dbd_check_conn(db->dbd->driver, db->r->pool, db->dbd->handle) == APR_SUCCESS;
+        return apr_dbd_check_conn(db->dbd->driver, db->pool, db->dbd->handle) == APR_SUCCESS;
     }
     if (apr_time_sec(apr_time_now()) >= (apr_time_t)apr_atomic_read32(&suspect_until)) {
         return 1;
     }
-    if (apr_dbd_select(db->dbd->driver, db->r->pool, db->dbd->handle, &res, "SELECT 1", 1) == 0) {
-        while (apr_dbd_get_row(db->dbd->driver, db->r->pool, res, &row, -1) == 0) {
+    if (apr_dbd_select(db->dbd->driver, db->pool, db->dbd->handle, &res, "SELECT 1", 1) == 0) {
+        while (apr_dbd_get_row(db->dbd->driver, db->pool, res, &row, -1) == 0) {
             continue;
         }
         return 1;
     }
-    return apr_dbd_check_conn(db->dbd->driver, db->r->pool, db->dbd->handle) == APR_SUCCESS;
+    return apr_dbd_check_conn(db->dbd->driver, db->pool, db->dbd->handle) == APR_SUCCESS;
 }
 
 /* Take a pooled connection for db and make it ready (repaired, checked, prepared). */
@@ -287,29 +333,30 @@ static apr_status_t open_connection(aic_db *db)
      * waiting for a second one could starve the pool (every thread holding
      * one and waiting for another). Otherwise our own pooled connection, held
      * only while needed (not for a whole streamed answer). */
-    dbd_request_view *held = ap_get_module_config(db->r->request_config, dbd_module_rec);
+    dbd_request_view *held =
+        db->r ? ap_get_module_config(db->r->request_config, dbd_module_rec) : NULL;
 
     if (held && held->rec) {
         db->dbd = held->rec;
         db->borrowed = 1;
     } else {
-        db->dbd = dbd_open(db->r->pool, db->r->server);
+        db->dbd = dbd_open(db->pool, db->s);
     }
     if (!db->dbd) {
         /* mod_dbd already logged why; a dead pooled connection is replaced next time. */
-        aic_req_mark_db_down(db->r);
+        mark_down(db);
         return AIC_DB_EDOWN;
     }
     if (!alive_or_reconnected(db)) {
         give_back(db);
-        aic_req_mark_db_down(db->r);
+        mark_down(db);
         return AIC_DB_EDOWN;
     }
     if ((rv = repair_after_reset(db)) != APR_SUCCESS || (rv = check_schema(db)) != APR_SUCCESS ||
         (rv = prepare_all(db)) != APR_SUCCESS) {
         give_back(db);
         if (rv == AIC_DB_EDOWN) {
-            aic_req_mark_db_down(db->r);
+            mark_down(db);
         }
     }
     return rv;
@@ -334,6 +381,8 @@ apr_status_t aic_db_acquire(aic_db **out, request_rec *r)
 
         db = apr_pcalloc(orig->pool, sizeof(*db));
         db->r = orig;
+        db->s = orig->server;
+        db->pool = orig->pool;
         req->db = db;
         apr_pool_cleanup_register(orig->pool, db, give_back, apr_pool_cleanup_null);
     }
@@ -342,6 +391,32 @@ apr_status_t aic_db_acquire(aic_db **out, request_rec *r)
     }
     *out = db;
     return APR_SUCCESS;
+}
+
+apr_status_t aic_db_open(aic_db **out, apr_pool_t *p, server_rec *s)
+{
+    aic_db *db = apr_pcalloc(p, sizeof(*db));
+    apr_status_t rv;
+
+    db->s = s;
+    db->pool = p;
+    apr_pool_cleanup_register(p, db, give_back, apr_pool_cleanup_null);
+    *out = (rv = ensure(db)) == APR_SUCCESS ? db : NULL;
+    return rv;
+}
+
+void aic_db_close(aic_db *db)
+{
+    if (db) {
+        aic_db_rollback(db);
+        give_back(db);
+    }
+}
+
+int aic_db_changes(apr_uint32_t *count)
+{
+    *count = apr_atomic_read32(changes);
+    return changes_shared;
 }
 
 void aic_db_release(aic_db *db)
@@ -361,10 +436,10 @@ apr_status_t aic_db_ping(aic_db *db)
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (apr_dbd_select(db->dbd->driver, db->r->pool, db->dbd->handle, &res, sql, 1) != 0) {
+    if (apr_dbd_select(db->dbd->driver, db->pool, db->dbd->handle, &res, sql, 1) != 0) {
         return failure(db, -1, "ping");
     }
-    while (apr_dbd_get_row(db->dbd->driver, db->r->pool, res, &row, -1) == 0) {
+    while (apr_dbd_get_row(db->dbd->driver, db->pool, res, &row, -1) == 0) {
         continue;
     }
     return APR_SUCCESS;
@@ -394,8 +469,7 @@ static apr_dbd_prepared_t *statement(aic_db *db, const char *label)
     apr_dbd_prepared_t *stmt = apr_hash_get(db->dbd->prepared, label, APR_HASH_KEY_STRING);
 
     if (!stmt) {
-        ap_log_rerror(APLOG_MARK, APLOG_CRIT, 0, db->r,
-                      "mod_aichat: no statement labelled %s is registered", label);
+        db_log(db, APLOG_CRIT, "mod_aichat: no statement labelled %s is registered", label);
     }
     return stmt;
 }
@@ -420,17 +494,16 @@ apr_status_t aic_db_select(aic_rows *out, aic_db *db, const char *label, int nar
     if (db->trans && db->trans_error) {
         return db->trans_error;
     }
-    rc = apr_dbd_pselect(db->dbd->driver, db->r->pool, db->dbd->handle, &res, stmt, 1, nargs,
+    rc = apr_dbd_pselect(db->dbd->driver, db->pool, db->dbd->handle, &res, stmt, 1, nargs,
                          (const char **)args);
     if (rc != 0) {
         return failure(db, rc, label);
     }
     out->nrows = apr_dbd_num_tuples(db->dbd->driver, res);
     out->ncols = apr_dbd_num_cols(db->dbd->driver, res);
-    out->cells =
-        apr_pcalloc(db->r->pool, sizeof(char *) * (apr_size_t)(out->nrows * out->ncols + 1));
+    out->cells = apr_pcalloc(db->pool, sizeof(char *) * (apr_size_t)(out->nrows * out->ncols + 1));
     for (int i = 0; i < out->nrows; i++) {
-        if (apr_dbd_get_row(db->dbd->driver, db->r->pool, res, &row, i + 1) != 0) {
+        if (apr_dbd_get_row(db->dbd->driver, db->pool, res, &row, i + 1) != 0) {
             return failure(db, -1, label);
         }
         for (int c = 0; c < out->ncols; c++) {
@@ -479,7 +552,7 @@ apr_status_t aic_db_exec(int *affected, aic_db *db, const char *label, int nargs
     if (db->trans && db->trans_error) {
         return db->trans_error;
     }
-    rc = apr_dbd_pquery(db->dbd->driver, db->r->pool, db->dbd->handle, &n, stmt, nargs,
+    rc = apr_dbd_pquery(db->dbd->driver, db->pool, db->dbd->handle, &n, stmt, nargs,
                         (const char **)args);
     if (rc != 0) {
         return failure(db, rc, label);
@@ -498,7 +571,7 @@ apr_status_t aic_db_begin(aic_db *db)
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    rc = apr_dbd_transaction_start(db->dbd->driver, db->r->pool, db->dbd->handle, &db->trans);
+    rc = apr_dbd_transaction_start(db->dbd->driver, db->pool, db->dbd->handle, &db->trans);
 
     db->trans_error = APR_SUCCESS;
     if (rc != 0) {
@@ -519,19 +592,23 @@ apr_status_t aic_db_commit(aic_db *db)
     if (failed) {
         apr_dbd_transaction_mode_set(db->dbd->driver, db->trans, APR_DBD_TRANSACTION_ROLLBACK);
     }
-    rc = apr_dbd_transaction_end(db->dbd->driver, db->r->pool, db->trans);
+    rc = apr_dbd_transaction_end(db->dbd->driver, db->pool, db->trans);
     db->trans = NULL;
     if (failed) {
         return failed;
     }
-    return rc == 0 ? APR_SUCCESS : failure(db, rc, "COMMIT");
+    if (rc != 0) {
+        return failure(db, rc, "COMMIT");
+    }
+    apr_atomic_inc32(changes);
+    return APR_SUCCESS;
 }
 
 void aic_db_rollback(aic_db *db)
 {
     if (db && db->trans) {
         apr_dbd_transaction_mode_set(db->dbd->driver, db->trans, APR_DBD_TRANSACTION_ROLLBACK);
-        apr_dbd_transaction_end(db->dbd->driver, db->r->pool, db->trans);
+        apr_dbd_transaction_end(db->dbd->driver, db->pool, db->trans);
         db->trans = NULL;
     }
 }

@@ -8,7 +8,7 @@
 #include <httpd.h>
 
 /** The schema version this module needs (the highest migration number in sql/). */
-#define AIC_SCHEMA_REQUIRED 7
+#define AIC_SCHEMA_REQUIRED 9
 
 /** The database cannot be reached (or the connection broke). */
 #define AIC_DB_EDOWN (APR_OS_START_USERERR + 101)
@@ -58,6 +58,21 @@ apr_status_t aic_db_acquire(aic_db **db, request_rec *r);
  * repaired before anything uses it.
  */
 int aic_db_header_parser(request_rec *r);
+
+/**
+ * A connection outside any request (a background writer): results and
+ * scratch live in p. Give it back with aic_db_close (or by clearing p).
+ */
+apr_status_t aic_db_open(aic_db **db, apr_pool_t *p, server_rec *s);
+/** Roll back what is open and give the connection back. */
+void aic_db_close(aic_db *db);
+
+/**
+ * How many transactions the processes of this httpd have committed, into
+ * *count. Returns 0 when the count is this process's only (no shared memory),
+ * so that a cache cannot rely on it to hear of other processes' changes.
+ */
+int aic_db_changes(apr_uint32_t *count);
 
 /** Give the connection back before the request ends (not inside a
  * transaction); the next aic_db_acquire takes one again. */
