@@ -243,6 +243,11 @@ void aic_json_push(aic_json *arr, aic_json *v)
     json_object_array_add(arr, json_object_get(v));
 }
 
+void aic_json_push_str(aic_json *arr, const char *s)
+{
+    json_object_array_add(arr, s ? json_object_new_string(s) : NULL);
+}
+
 const char *aic_json_dump(const aic_json *v, apr_pool_t *p)
 {
     size_t len = 0;

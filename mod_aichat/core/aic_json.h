@@ -65,6 +65,8 @@ void aic_json_set_null(aic_json *obj, const char *key);
 void aic_json_set(aic_json *obj, const char *key, aic_json *v);
 /** Append v to an array (shared, as aic_json_set). */
 void aic_json_push(aic_json *arr, aic_json *v);
+/** Append a string (NULL: null) to an array. */
+void aic_json_push_str(aic_json *arr, const char *s);
 
 /** Compact serialisation of v, copied into p. */
 const char *aic_json_dump(const aic_json *v, apr_pool_t *p);

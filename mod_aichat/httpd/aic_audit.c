@@ -61,10 +61,9 @@ void aic_audit_redact(request_rec *r, const char *secret)
     aic_req_get(r)->audit_uri = apr_pstrcat(r->pool, out, uri, NULL);
 }
 
-/* The 16 values of r's audit row into args. */
-static void row_args(const char **args, request_rec *r, const char *status, const char *action,
-                     const char *entity_type, const char *entity_id, const char *old_values,
-                     const char *new_values)
+void aic_audit_values(const char **args, request_rec *r, const char *status, const char *action,
+                      const char *entity_type, const char *entity_id, const char *old_values,
+                      const char *new_values)
 {
     request_rec *orig = aic_original(r);
     aic_req *req = aic_req_get(r);
@@ -96,8 +95,8 @@ static apr_status_t write_row(aic_db *db, request_rec *r, int status, const char
 {
     const char *args[16];
 
-    row_args(args, r, apr_itoa(r->pool, status), action, entity_type, entity_id, old_values,
-             new_values);
+    aic_audit_values(args, r, apr_itoa(r->pool, status), action, entity_type, entity_id, old_values,
+                     new_values);
     return aic_db_exec(NULL, db, "audit_insert", 16, args);
 }
 
@@ -121,7 +120,7 @@ apr_status_t aic_audit_select(aic_rows *out, aic_db *db, request_rec *r, const c
     const char **args = apr_palloc(r->pool, sizeof(*args) * (apr_size_t)(nlead + 16));
 
     memcpy(args, lead, sizeof(*args) * (apr_size_t)nlead);
-    row_args(args + nlead, r, NULL, action, entity_type, NULL, NULL, NULL);
+    aic_audit_values(args + nlead, r, NULL, action, entity_type, NULL, NULL, NULL);
     return aic_db_select(out, db, label, nlead + 16, args);
 }
 

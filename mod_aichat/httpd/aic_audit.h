@@ -56,6 +56,16 @@ apr_status_t aic_audit_select(aic_rows *out, aic_db *db, request_rec *r, const c
  */
 void aic_audit_redact(request_rec *r, const char *secret);
 
+/**
+ * The 16 values of r's audit row, in AIC_AUDIT_INSERT_SQL's order, into
+ * args: user id, username (twice), method, URI (redacted), status, address,
+ * User-Agent, request id, duration in ms so far, entity type, entity id,
+ * action, old values, new values, metadata.
+ */
+void aic_audit_values(const char **args, request_rec *r, const char *status, const char *action,
+                      const char *entity_type, const char *entity_id, const char *old_values,
+                      const char *new_values);
+
 /** The name SetHandler gave r's location, or NULL. */
 const char *aic_location_handler(request_rec *r);
 /** 1 when SetHandler gave r's location one of the module's handlers. */

@@ -1,0 +1,197 @@
+#include "aic_batch.h"
+#include "aic_db.h"
+
+#include <http_log.h>
+#include <apr_allocator.h>
+#include <apr_strings.h>
+#include <apr_thread_cond.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_proc.h>
+
+APLOG_USE_MODULE(aichat);
+
+/* The longest wait between two tries while the database refuses batches. */
+#define MAX_DELAY apr_time_from_sec(5)
+
+struct aic_batch {
+    server_rec *s;
+    const char *label;
+    apr_interval_time_t interval, delay; /* delay: interval, longer while refused */
+    int wake_rows;
+    apr_thread_mutex_t *lock;
+    apr_thread_cond_t *wake;
+    apr_thread_t *thread;
+    /* Under lock: the rows being collected, in the pool `filling`. */
+    apr_pool_t *filling, *spare;
+    apr_array_header_t *rows;
+    apr_size_t bytes, dropped;
+    int stopping;
+    /* The writer's own: its scratch, and a refused batch kept for the next round. */
+    apr_pool_t *work, *carry_pool;
+    const char *carry;
+    int carry_rows;
+};
+
+int aic_batch_add(aic_batch *b, const char *json_row)
+{
+    apr_size_t len = strlen(json_row);
+    int wake;
+
+    if (!b || apr_thread_mutex_lock(b->lock) != APR_SUCCESS) {
+        return 0;
+    }
+    if (b->stopping || b->bytes + len > AIC_BATCH_MAX_BYTES) {
+        b->dropped++;
+        apr_thread_mutex_unlock(b->lock);
+        return 0;
+    }
+    APR_ARRAY_PUSH(b->rows, const char *) = apr_pstrmemdup(b->filling, json_row, len);
+    b->bytes += len + 1;
+    wake = b->rows->nelts == b->wake_rows;
+    apr_thread_mutex_unlock(b->lock);
+    if (wake) {
+        apr_thread_cond_signal(b->wake);
+    }
+    return 1;
+}
+
+/* Write text (n rows) in one statement. While the database cannot be
+ * reached, keep it for the next round (unless this is the last); a batch the
+ * database rejected is logged and dropped, so it cannot hold up the rows
+ * behind it. */
+static void write_rows(aic_batch *b, apr_pool_t *work, const char *text, int n, int last)
+{
+    aic_db *db = NULL;
+    const char *written = NULL;
+    apr_status_t rv = aic_db_open(&db, work, b->s);
+
+    if (rv == APR_SUCCESS) {
+        rv = aic_db_value(&written, db, b->label, AIC_ARGS(text));
+        aic_db_close(db);
+    }
+    apr_pool_clear(b->carry_pool);
+    b->carry = NULL;
+    b->carry_rows = 0;
+    if (rv == APR_SUCCESS) {
+        b->delay = b->interval;
+        return;
+    }
+    b->delay = b->delay * 2 > MAX_DELAY ? MAX_DELAY : b->delay * 2;
+    if (rv != APR_EGENERAL && !last && strlen(text) < AIC_BATCH_MAX_BYTES) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, b->s,
+                     "mod_aichat: %d rows for %s not written yet; trying again", n, b->label);
+        /* Without its brackets, to be joined with the next rows. */
+        b->carry = apr_pstrndup(b->carry_pool, text + 1, strlen(text) - 2);
+        b->carry_rows = n;
+    } else {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, b->s,
+                     "mod_aichat: %d rows for %s lost: the database %s", n, b->label,
+                     rv == APR_EGENERAL ? "rejected them" : "stayed out of reach");
+    }
+}
+
+static void *APR_THREAD_FUNC writer(apr_thread_t *thread, void *data)
+{
+    aic_batch *b = data;
+    apr_pool_t *work = b->work;
+    int last = 0;
+
+    while (!last) {
+        apr_array_header_t *rows;
+        apr_pool_t *taken;
+        apr_size_t dropped;
+
+        apr_thread_mutex_lock(b->lock);
+        if (!b->stopping && (b->rows->nelts < b->wake_rows || b->carry)) {
+            apr_thread_cond_timedwait(b->wake, b->lock, b->delay);
+        }
+        last = b->stopping;
+        rows = b->rows;
+        taken = b->filling;
+        b->filling = b->spare;
+        b->spare = taken;
+        b->rows = apr_array_make(b->filling, 256, sizeof(const char *));
+        b->bytes = 0;
+        dropped = b->dropped;
+        b->dropped = 0;
+        apr_thread_mutex_unlock(b->lock);
+
+        if (dropped) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, b->s,
+                         "mod_aichat: %" APR_SIZE_T_FMT " rows for %s dropped: too many waiting",
+                         dropped, b->label);
+        }
+        if (rows->nelts || b->carry) {
+            const char *joined = apr_array_pstrcat(work, rows, ',');
+            const char *text = apr_pstrcat(work, "[", b->carry ? b->carry : "",
+                                           b->carry && rows->nelts ? "," : "", joined, "]", NULL);
+
+            write_rows(b, work, text, rows->nelts + b->carry_rows, last);
+        }
+        apr_pool_clear(work);
+        /* The requests fill the other pool now: this one is the writer's. */
+        apr_pool_clear(taken);
+    }
+    apr_thread_exit(thread, APR_SUCCESS);
+    return NULL;
+}
+
+/* A pool with an allocator of its own: the writer clears its pools while
+ * requests allocate in others, and a shared allocator would need a lock. */
+static apr_status_t own_pool(apr_pool_t **p, apr_pool_t *parent)
+{
+    apr_allocator_t *a = NULL;
+    apr_status_t rv = apr_allocator_create(&a);
+
+    if (rv == APR_SUCCESS && (rv = apr_pool_create_ex(p, parent, NULL, a)) == APR_SUCCESS) {
+        apr_allocator_owner_set(a, *p);
+    } else if (a) {
+        apr_allocator_destroy(a);
+    }
+    return rv;
+}
+
+/* Before pchild's subpools go (mod_dbd's connections live in one): stop the
+ * writer, which writes what waits first. */
+static apr_status_t stop(void *data)
+{
+    aic_batch *b = data;
+    apr_status_t rv;
+
+    apr_thread_mutex_lock(b->lock);
+    b->stopping = 1;
+    apr_thread_cond_signal(b->wake);
+    apr_thread_mutex_unlock(b->lock);
+    apr_thread_join(&rv, b->thread);
+    return APR_SUCCESS;
+}
+
+aic_batch *aic_batch_start(apr_pool_t *pchild, server_rec *s, const char *label,
+                           apr_interval_time_t interval, int rows)
+{
+    aic_batch *b = apr_pcalloc(pchild, sizeof(*b));
+    apr_status_t rv;
+
+    b->s = s;
+    b->label = label;
+    b->interval = b->delay = interval;
+    b->wake_rows = rows;
+    if ((rv = apr_thread_mutex_create(&b->lock, APR_THREAD_MUTEX_DEFAULT, pchild)) != APR_SUCCESS ||
+        (rv = apr_thread_cond_create(&b->wake, pchild)) != APR_SUCCESS ||
+        (rv = own_pool(&b->filling, pchild)) != APR_SUCCESS ||
+        (rv = own_pool(&b->spare, pchild)) != APR_SUCCESS ||
+        (rv = own_pool(&b->work, pchild)) != APR_SUCCESS ||
+        (rv = own_pool(&b->carry_pool, pchild)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "mod_aichat: cannot set up the %s writer",
+                     label);
+        return NULL;
+    }
+    b->rows = apr_array_make(b->filling, 256, sizeof(const char *));
+    if ((rv = apr_thread_create(&b->thread, NULL, writer, b, pchild)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "mod_aichat: cannot start the %s writer",
+                     label);
+        return NULL;
+    }
+    apr_pool_pre_cleanup_register(pchild, b, stop);
+    return b;
+}
