@@ -60,7 +60,7 @@ static void aichat_child_init(apr_pool_t *pchild, server_rec *s)
 {
     aic_catalog_child_init(pchild, s);
     aic_authn_cache_child_init(pchild);
-    aic_share_child_init(pchild);
+    aic_share_child_init(pchild, s);
     aic_curl_child_init(pchild);
 }
 
@@ -70,7 +70,7 @@ static void aichat_register_hooks(apr_pool_t *p)
 
     ap_hook_pre_config(aichat_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(aichat_post_config, after_dbd, NULL, APR_HOOK_MIDDLE);
-    ap_hook_child_init(aichat_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(aichat_child_init, after_dbd, NULL, APR_HOOK_MIDDLE);
     ap_hook_header_parser(aic_db_header_parser, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(aic_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(aic_share_handler, NULL, NULL, APR_HOOK_MIDDLE);

@@ -53,8 +53,8 @@ extern const aic_stmt aic_share_page_stmts[];
 int aic_share_api_content(aic_ctx *ctx);
 /** Startup (before threads): Markdown extensions, the page's style hash. */
 void aic_share_post_config(apr_pool_t *pconf);
-/** Per-child state: the cache of rendered pages. */
-void aic_share_child_init(apr_pool_t *pchild);
+/** Per-child state: the cache of shares and pages, the writer of views. */
+void aic_share_child_init(apr_pool_t *pchild, server_rec *s);
 
 /** The outcome of a change shared by the JSON API and the admin pages. */
 typedef struct {

@@ -2,14 +2,16 @@
  * its snapshot, Markdown rendered on the server, as HTML or as JSON. Public
  * shares open anywhere the handler is set; signed-in shares only under
  * BASE/shared/ for an authenticated user. Unknown, revoked and malformed
- * tokens get the same 404; expired links a 410. Every view is recorded and
- * audited in one insert-only statement (share_views, rolled into view_count
- * now and then), so views of one hot share never queue on its row. Rendered
- * pages are kept per process, keyed by a version the database computes, so a
- * view usually costs two round trips. */
+ * tokens get the same 404; expired links a 410. Each process remembers the
+ * shares it served (until any transaction commits in this httpd, or for a
+ * second) and their rendered pages (keyed by a version the database
+ * computes); every view is counted and audited through the process's batch
+ * writer. So a view of a page in memory costs no database round trip. */
 #include "aic_api.h"
 #include "httpd/aic_audit.h"
+#include "httpd/aic_batch.h"
 
+#include <ap_mpm.h>
 #include <http_protocol.h>
 #include <http_request.h>
 #include <http_log.h>
@@ -28,10 +30,12 @@
 APLOG_USE_MODULE(aichat);
 
 #define DESCRIPTION_BYTES 200
-#define CACHE_ENTRIES     512
+#define CACHE_ENTRIES     1024
 #define CACHE_BYTES       (16 * 1024 * 1024)
 #define CACHE_ENTRY_MAX   (1024 * 1024)
-#define ROLLUP_EVERY      1000 /* views of this process between two roll-ups */
+#define SHARE_RECHECK     apr_time_from_sec(1) /* for changes made outside this httpd */
+#define VIEWS_EVERY       apr_time_from_msec(100)
+#define VIEWS_BATCH       1000 /* views that wake the writer early */
 
 /* The tools of a conversation as [{slug, display_name}], in their order. */
 #define SHARE_TOOLS(CONV)                                                                          \
@@ -39,75 +43,38 @@ APLOG_USE_MODULE(aichat);
     " t.display_name) ORDER BY m.position), '[]'::json)::text FROM conversation_ai_models m"       \
     " JOIN ai_tools t ON t.id = m.tool_id WHERE m.conversation_id = " CONV ")"
 
-/* A live share by token hash (one %s, then EXTRA), with what the page needs
- * and its version: everything shown that can change (title, models, share
- * settings) is in it. */
-#define SHARE_BASE(EXTRA)                                                                          \
-    "SELECT s.id, s.is_public, s.indexable, (s.expires_at IS NOT NULL AND s.expires_at <= now())"  \
-    " AS expired, s.snapshot_message_id AS snapshot, c.title, x.tools,"                            \
-    " md5(concat_ws('|', s.id, s.updated_at, c.title, x.tools)) AS version,"                       \
-    " extract(epoch FROM greatest(s.updated_at, c.updated_at))::bigint AS mtime, s.created_at,"    \
-    " s.expires_at FROM shared_chats s JOIN conversations c ON c.id = s.conversation_id"           \
+/* A live share by token hash, with what the page needs and its version:
+ * everything shown that can change (title, models, share settings) is in it. */
+#define SHARE_OPEN                                                                                 \
+    "SELECT s.id::text, s.is_public::int, s.indexable::int,"                                       \
+    " coalesce((extract(epoch FROM s.expires_at) * 1000000)::bigint, 0)::text,"                    \
+    " s.snapshot_message_id::text, c.title, x.tools,"                                              \
+    " md5(concat_ws('|', s.id, s.updated_at, c.title, x.tools)),"                                  \
+    " extract(epoch FROM greatest(s.updated_at, c.updated_at))::bigint::text,"                     \
+    " to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"                                     \
+    " coalesce(to_char(s.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"'), ''),"       \
+    " to_json(s.created_at)#>>'{}', coalesce(to_json(s.expires_at)#>>'{}', '')"                    \
+    " FROM shared_chats s JOIN conversations c ON c.id = s.conversation_id"                        \
     " CROSS JOIN LATERAL (SELECT " SHARE_TOOLS(                                                    \
         "c.id") " AS tools) x"                                                                     \
-                " WHERE s.token_hash = %s AND s.revoked_at IS NULL AND c.deleted_at IS NULL" EXTRA
-
-/* Its columns as share_from_row reads them. */
-#define SHARE_OUT(A)                                                                               \
-    A ".id::text, " A ".is_public::int, " A ".indexable::int, " A ".expired::int, " A              \
-      ".snapshot::text, " A ".title, " A ".tools, " A ".version, " A ".mtime::text,"               \
-      " to_char(" A ".created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"                               \
-      " coalesce(to_char(" A ".expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"'), '')," \
-      " to_json(" A ".created_at)#>>'{}', coalesce(to_json(" A ".expires_at)#>>'{}', '')"
+                " WHERE s.token_hash = %s AND s.revoked_at IS NULL AND c.deleted_at IS NULL"
 
 const aic_stmt aic_share_page_stmts[] = {
-    {"share_open", "WITH s AS (" SHARE_BASE("") ") SELECT " SHARE_OUT("s") " FROM s"},
-    /* A view in one round trip: find the share (public only unless the
-     * second argument is true), decide 410, 304 (If-None-Match: the header,
-     * the ETag suffix; else If-Modified-Since in seconds) or 200, record the
-     * view and its audit row, answer the share and the status. No row: 404. */
-    {"share_open_view",
-     "WITH s AS (" SHARE_BASE(
-         " AND (s.is_public OR %s::boolean)") "),"
-                                              " v AS (SELECT s.*, CASE WHEN s.expired THEN 410"
-                                              " WHEN %s::text IS NOT NULL THEN CASE WHEN "
-                                              "strpos(%s, '\"' || s.version || %s || '\"') > 0"
-                                              " OR btrim(%s) = '*' THEN 304 ELSE 200 END"
-                                              " WHEN s.mtime <= %s::bigint THEN 304 ELSE 200 END "
-                                              "AS status FROM s),"
-                                              " viewed AS (INSERT INTO share_views (share_id) "
-                                              "SELECT id FROM v WHERE status < 400),"
-                                              " audited AS (" AIC_AUDIT_INSERT_SELECT_SQL(
-                                                  "v.status", "v.id::text",
-                                                  "FROM v WHERE v.status < 400") ")"
-                                                                                 " SELECT"
-                                                                                 " " SHARE_OUT(
-                                                                                     "v") ", "
-                                                                                          "v."
-                                                                                          "status::"
-                                                                                          "text "
-                                                                                          "FROM v"},
-    /* A view whose status ap_meets_conditions decided (If-Match, If-Range...). */
-    {"share_viewed", "WITH v AS (SELECT %s::uuid AS id, %s::int AS status),"
-                     " viewed AS (INSERT INTO share_views (share_id) SELECT id FROM "
-                     "v) " AIC_AUDIT_INSERT_SELECT_SQL("v.status", "v.id::text", "FROM v")},
+    {"share_open", SHARE_OPEN},
     {"share_messages",
      "SELECT (t.msg).sender_type, CASE (t.msg).sender_type WHEN 'ai' THEN coalesce((SELECT"
      " a.display_name FROM ai_tools a WHERE a.id = (t.msg).sender_tool_id), 'Assistant') END,"
      " (t.msg).content, to_json((t.msg).created_at)#>>'{}'"
      " FROM share_thread(%s::uuid) t ORDER BY t.depth DESC"},
-    {"share_views_rollup",
-     "WITH moved AS (DELETE FROM share_views WHERE share_id = %s::uuid RETURNING viewed_at)"
-     " UPDATE shared_chats SET view_count = view_count + (SELECT count(*) FROM moved),"
-     " last_viewed_at = greatest(last_viewed_at, (SELECT max(viewed_at) FROM moved))"
-     " WHERE id = %s::uuid"},
+    /* A batch of views (aic_batch): counted and audited in one statement. */
+    {"share_views_record", "SELECT share_views_record(%s::json)::text"},
     {NULL, NULL}};
 
 /* A live share as found by its token. */
 typedef struct {
     const char *id, *snapshot, *title, *tools, *version;
-    int is_public, indexable, expired;
-    apr_time_t mtime;
+    int is_public, indexable;
+    apr_time_t expires, mtime;           /* expires 0: never */
     const char *shared_on, *expires_on;  /* dates for people; expires_on "" = never */
     const char *created_at, *expires_at; /* ISO for JSON; expires_at "" = never */
 } share;
@@ -160,7 +127,7 @@ void aic_share_post_config(apr_pool_t *pconf)
                            NULL);
 }
 
-/* ---- the per-process cache of rendered bodies ---- */
+/* ---- the per-process cache: shares by token hash, rendered bodies ---- */
 
 typedef struct {
     const char *version;
@@ -168,25 +135,58 @@ typedef struct {
     apr_size_t len;
 } cached;
 
+/* A share as read from the database, the change count before that read,
+ * and when. */
+typedef struct {
+    share s;
+    apr_uint32_t changes;
+    apr_time_t read_at;
+} known;
+
 static struct {
-    apr_pool_t *parent, *pool;
+    apr_pool_t *pool;
     apr_thread_mutex_t *lock;
-    apr_hash_t *entries;
+    apr_hash_t *bodies, *shares;
     apr_size_t bytes;
 } cache;
 
-/* Views this process counted, for the periodic roll-up. */
-static apr_uint32_t views_seen;
+/* This process's views, on their way to the database. */
+static aic_batch *views;
 
-void aic_share_child_init(apr_pool_t *pchild)
+/* Empty the cache (under its lock). */
+static void start_over(void)
 {
-    cache.parent = pchild;
+    apr_pool_clear(cache.pool);
+    cache.bodies = apr_hash_make(cache.pool);
+    cache.shares = apr_hash_make(cache.pool);
+    cache.bytes = 0;
+}
+
+/* Make room for len more bytes (under the lock): a full cache starts over,
+ * and the hot shares come back first. */
+static void make_room(apr_size_t len)
+{
+    if (apr_hash_count(cache.bodies) + apr_hash_count(cache.shares) >= CACHE_ENTRIES ||
+        cache.bytes + len > CACHE_BYTES) {
+        start_over();
+    }
+}
+
+void aic_share_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    int threaded = 0;
+
+    /* mod_dbd pools connections only under a threaded MPM: under prefork its
+     * one connection is the request's, and views are written with the request. */
+    if (ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) == APR_SUCCESS && threaded) {
+        views = aic_batch_start(pchild, s, "share_views_record", VIEWS_EVERY, VIEWS_BATCH);
+    }
     if (apr_thread_mutex_create(&cache.lock, APR_THREAD_MUTEX_DEFAULT, pchild) != APR_SUCCESS ||
         apr_pool_create(&cache.pool, pchild) != APR_SUCCESS) {
         cache.lock = NULL;
         return;
     }
-    cache.entries = apr_hash_make(cache.pool);
+    start_over();
 }
 
 /* A copy (in p) of the body cached under key at version, or NULL. */
@@ -198,7 +198,7 @@ static const char *cache_get(apr_size_t *len, apr_pool_t *p, const char *key, co
     if (!cache.lock || apr_thread_mutex_lock(cache.lock) != APR_SUCCESS) {
         return NULL;
     }
-    c = apr_hash_get(cache.entries, key, APR_HASH_KEY_STRING);
+    c = apr_hash_get(cache.bodies, key, APR_HASH_KEY_STRING);
     if (c && !strcmp(c->version, version)) {
         copy = apr_pstrmemdup(p, c->body, c->len);
         *len = c->len;
@@ -207,7 +207,7 @@ static const char *cache_get(apr_size_t *len, apr_pool_t *p, const char *key, co
     return copy;
 }
 
-/* Keep body under key; a full cache starts over (hot pages come back first). */
+/* Keep body under key. */
 static void cache_put(const char *key, const char *version, const char *body, apr_size_t len)
 {
     cached *c;
@@ -215,21 +215,69 @@ static void cache_put(const char *key, const char *version, const char *body, ap
     if (!cache.lock || len > CACHE_ENTRY_MAX || apr_thread_mutex_lock(cache.lock) != APR_SUCCESS) {
         return;
     }
-    if (apr_hash_count(cache.entries) >= CACHE_ENTRIES || cache.bytes + len > CACHE_BYTES) {
-        apr_pool_clear(cache.pool);
-        cache.entries = apr_hash_make(cache.pool);
-        cache.bytes = 0;
-    }
-    c = apr_hash_get(cache.entries, key, APR_HASH_KEY_STRING);
+    make_room(len);
+    c = apr_hash_get(cache.bodies, key, APR_HASH_KEY_STRING);
     if (!c) {
         c = apr_palloc(cache.pool, sizeof(*c));
-        apr_hash_set(cache.entries, apr_pstrdup(cache.pool, key), APR_HASH_KEY_STRING, c);
+        apr_hash_set(cache.bodies, apr_pstrdup(cache.pool, key), APR_HASH_KEY_STRING, c);
     }
     /* A replaced body stays in the pool until the next start-over. */
     c->version = apr_pstrdup(cache.pool, version);
     c->body = apr_pstrmemdup(cache.pool, body, len);
     c->len = len;
     cache.bytes += len;
+    apr_thread_mutex_unlock(cache.lock);
+}
+
+static void share_copy(share *to, const share *from, apr_pool_t *p)
+{
+    *to = *from;
+    to->id = apr_pstrdup(p, from->id);
+    to->snapshot = apr_pstrdup(p, from->snapshot);
+    to->title = apr_pstrdup(p, from->title);
+    to->tools = apr_pstrdup(p, from->tools);
+    to->version = apr_pstrdup(p, from->version);
+    to->shared_on = apr_pstrdup(p, from->shared_on);
+    to->expires_on = apr_pstrdup(p, from->expires_on);
+    to->created_at = apr_pstrdup(p, from->created_at);
+    to->expires_at = apr_pstrdup(p, from->expires_at);
+}
+
+/* The share remembered under hash, into s (copied into p), while nothing
+ * was committed since it was read and for at most SHARE_RECHECK. */
+static int known_get(share *s, apr_pool_t *p, const char *hash, apr_uint32_t changes)
+{
+    const known *k;
+    int found = 0;
+
+    if (!cache.lock || apr_thread_mutex_lock(cache.lock) != APR_SUCCESS) {
+        return 0;
+    }
+    k = apr_hash_get(cache.shares, hash, APR_HASH_KEY_STRING);
+    if (k && k->changes == changes && apr_time_now() - k->read_at < SHARE_RECHECK) {
+        share_copy(s, &k->s, p);
+        found = 1;
+    }
+    apr_thread_mutex_unlock(cache.lock);
+    return found;
+}
+
+static void known_put(const char *hash, const share *s, apr_uint32_t changes, apr_time_t read_at)
+{
+    known *k;
+
+    if (!cache.lock || apr_thread_mutex_lock(cache.lock) != APR_SUCCESS) {
+        return;
+    }
+    make_room(0);
+    k = apr_hash_get(cache.shares, hash, APR_HASH_KEY_STRING);
+    if (!k) {
+        k = apr_palloc(cache.pool, sizeof(*k));
+        apr_hash_set(cache.shares, apr_pstrdup(cache.pool, hash), APR_HASH_KEY_STRING, k);
+    }
+    share_copy(&k->s, s, cache.pool);
+    k->changes = changes;
+    k->read_at = read_at;
     apr_thread_mutex_unlock(cache.lock);
 }
 
@@ -240,7 +288,7 @@ static void share_from_row(share *s, const char **c)
     s->id = c[0];
     s->is_public = c[1][0] == '1';
     s->indexable = c[2][0] == '1';
-    s->expired = c[3][0] == '1';
+    s->expires = (apr_time_t)apr_atoi64(c[3]);
     s->snapshot = c[4];
     s->title = c[5];
     s->tools = c[6];
@@ -252,71 +300,64 @@ static void share_from_row(share *s, const char **c)
     s->expires_at = c[12];
 }
 
-/* The hash a token is found by, or NULL when the token is malformed. */
-static const char *token_hash(request_rec *r, const char *token)
+static int expired(const share *s)
 {
-    return aic_share_token_valid(token) ? aic_share_token_hash(r->pool, token) : NULL;
+    return s->expires && apr_time_now() >= s->expires;
 }
 
-/* The live share behind token: APR_NOTFOUND when unknown, malformed or revoked. */
-static apr_status_t lookup(share *s, aic_db *db, request_rec *r, const char *token)
+/* The live share behind a token (well formed): APR_NOTFOUND when unknown or
+ * revoked. From this process's memory while no transaction was committed in
+ * this httpd since it was read (changes made elsewhere, by another server or
+ * by hand, are seen within SHARE_RECHECK); else from the database, acquiring
+ * *db when it is NULL. */
+static apr_status_t find(share *s, aic_db **db, request_rec *r, const char *token)
 {
+    const char *hash = aic_share_token_hash(r->pool, token);
+    apr_uint32_t changes = 0;
+    int shared = aic_db_changes(&changes);
+    apr_time_t read_at = apr_time_now();
     aic_rows rows;
-    const char *hash = token_hash(r, token);
     apr_status_t rv;
 
-    if (!hash) {
-        return APR_NOTFOUND;
+    if (shared && known_get(s, r->pool, hash, changes)) {
+        return APR_SUCCESS;
     }
-    if ((rv = aic_db_select(&rows, db, "share_open", AIC_ARGS(hash))) != APR_SUCCESS) {
+    if (!*db && (rv = aic_db_acquire(db, r)) != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = aic_db_select(&rows, *db, "share_open", AIC_ARGS(hash))) != APR_SUCCESS) {
         return rv;
     }
     if (rows.nrows == 0) {
         return APR_NOTFOUND;
     }
     share_from_row(s, rows.cells);
+    if (shared) {
+        known_put(hash, s, changes, read_at);
+    }
     return APR_SUCCESS;
 }
 
-/* Only If-None-Match and If-Modified-Since: the database decides 304. */
-static int simple_conditions(request_rec *r)
+/* Queue the view and its audit row for this process's writer, or (without
+ * one, or when it has too many waiting) write them now. */
+static void record_view(request_rec *r, aic_db **db, const share *s, int status)
 {
-    return !apr_table_get(r->headers_in, "If-Match") &&
-           !apr_table_get(r->headers_in, "If-Unmodified-Since") &&
-           !apr_table_get(r->headers_in, "If-Range");
-}
+    const char *values[16], *text, *written = NULL;
+    aic_json *row = aic_json_array(r->pool);
 
-/* Find the share behind token and record the view in one round trip:
- * *status is 200, 304, 404 (unknown, revoked, malformed, or not public on a
- * public location) or 410. */
-static apr_status_t open_view(share *s, int *status, aic_db *db, request_rec *r, const char *token,
-                              int signed_in, int json)
-{
-    const char *hash = token_hash(r, token), *inm = apr_table_get(r->headers_in, "If-None-Match");
-    const char *ims_header = apr_table_get(r->headers_in, "If-Modified-Since");
-    apr_time_t ims = ims_header && !inm ? apr_date_parse_http(ims_header) : 0;
-    const char *ims_sec =
-        ims > 0 && ims <= r->request_time ? apr_ltoa(r->pool, (long)apr_time_sec(ims)) : NULL;
-    aic_rows rows;
-    apr_status_t rv;
-
-    *status = HTTP_NOT_FOUND;
-    if (!hash) {
-        return APR_SUCCESS;
+    aic_audit_values(values, r, apr_itoa(r->pool, status), "view", "share", s->id, NULL, NULL);
+    aic_json_push_str(row, s->id);
+    aic_json_push_str(row, apr_psprintf(r->pool, "%" APR_TIME_T_FMT, apr_time_now()));
+    for (int i = 0; i < 16; i++) {
+        aic_json_push_str(row, values[i]);
     }
-    rv = aic_audit_select(
-        &rows, db, r, "share_open_view",
-        AIC_ARGS(hash, signed_in ? "true" : "false", inm, inm, json ? "-json" : "", inm, ims_sec),
-        "view", "share");
-    if (rv != APR_SUCCESS || rows.nrows == 0) {
-        return rv;
-    }
-    share_from_row(s, rows.cells);
-    *status = atoi(rows.cells[13]);
-    if (*status < 400) {
+    text = aic_json_dump(row, r->pool);
+    if (aic_batch_add(views, text) ||
+        ((*db || aic_db_acquire(db, r) == APR_SUCCESS) &&
+         aic_db_value(&written, *db, "share_views_record",
+                      AIC_ARGS(apr_pstrcat(r->pool, "[", text, "]", NULL))) == APR_SUCCESS)) {
         aic_req_get(r)->audited = 1;
     }
-    return APR_SUCCESS;
 }
 
 static aic_json *parse(request_rec *r, const char *text)
@@ -479,7 +520,7 @@ static int wants_json(request_rec *r)
 }
 
 /* The share's body as the request wants it, from the cache or rendered now. */
-static apr_status_t body_of(const char **body, apr_size_t *len, request_rec *r, aic_db *db,
+static apr_status_t body_of(const char **body, apr_size_t *len, request_rec *r, aic_db **db,
                             const share *s, int json, const char *token)
 {
     const char *key = apr_pstrcat(r->pool, s->id, json ? "/json" : "/html", NULL);
@@ -489,7 +530,8 @@ static apr_status_t body_of(const char **body, apr_size_t *len, request_rec *r, 
     if ((*body = cache_get(len, r->pool, key, s->version))) {
         return APR_SUCCESS;
     }
-    if ((rv = aic_db_select(&msgs, db, "share_messages", AIC_ARGS(s->snapshot))) != APR_SUCCESS) {
+    if ((!*db && (rv = aic_db_acquire(db, r)) != APR_SUCCESS) ||
+        (rv = aic_db_select(&msgs, *db, "share_messages", AIC_ARGS(s->snapshot))) != APR_SUCCESS) {
         return rv;
     }
     *body =
@@ -511,37 +553,6 @@ static void validators(request_rec *r, const share *s, int json)
     }
     ap_update_mtime(r, s->mtime);
     ap_set_last_modified(r);
-}
-
-/* The rare request with If-Match, If-Unmodified-Since or If-Range: Apache
- * decides, then the view is recorded. Returns the status to answer. */
-static int view_by_apache(share *s, aic_db *db, request_rec *r, const char *token, int signed_in,
-                          int json)
-{
-    apr_status_t rv = lookup(s, db, r, token);
-    aic_rows rows;
-    int rc;
-
-    if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && !s->is_public && !signed_in)) {
-        return HTTP_NOT_FOUND;
-    }
-    if (rv != APR_SUCCESS) {
-        return HTTP_SERVICE_UNAVAILABLE;
-    }
-    if (s->expired) {
-        return HTTP_GONE;
-    }
-    validators(r, s, json);
-    rc = ap_meets_conditions(r);
-    if (rc != OK && rc != HTTP_NOT_MODIFIED) {
-        return rc;
-    }
-    rc = rc == OK ? HTTP_OK : rc;
-    if (aic_audit_select(&rows, db, r, "share_viewed", AIC_ARGS(s->id, apr_itoa(r->pool, rc)),
-                         "view", "share") == APR_SUCCESS) {
-        aic_req_get(r)->audited = 1;
-    }
-    return rc;
 }
 
 static int share_page(request_rec *r)
@@ -569,12 +580,9 @@ static int share_page(request_rec *r)
     if (!aic_share_token_valid(token)) {
         return gone(r, HTTP_NOT_FOUND, json);
     }
-    if ((rv = aic_db_acquire(&db, r)) != APR_SUCCESS) {
-        return aic_send_db_error(r, rv);
-    }
     if (signed_in) {
-        rv = aic_user_current(&user, r, db);
-        if (rv != APR_SUCCESS) {
+        if ((rv = aic_db_acquire(&db, r)) != APR_SUCCESS ||
+            (rv = aic_user_current(&user, r, db)) != APR_SUCCESS) {
             return aic_send_db_error(r, rv);
         }
         if (!user->is_active) {
@@ -582,34 +590,27 @@ static int share_page(request_rec *r)
                                   "This account is disabled; ask an administrator.", NULL);
         }
     }
-    if (simple_conditions(r)) {
-        if ((rv = open_view(&s, &status, db, r, token, signed_in, json)) != APR_SUCCESS) {
-            return aic_send_db_error(r, rv);
-        }
-        if (status < 400) {
-            validators(r, &s, json);
-        }
-    } else {
-        status = view_by_apache(&s, db, r, token, signed_in, json);
+    rv = find(&s, &db, r, token);
+    if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && !s.is_public && !signed_in)) {
+        return gone(r, HTTP_NOT_FOUND, json);
     }
-    if (status == HTTP_NOT_FOUND || status == HTTP_GONE) {
-        return gone(r, status, json);
+    if (rv != APR_SUCCESS) {
+        return aic_send_db_error(r, rv);
     }
-    if (status == HTTP_SERVICE_UNAVAILABLE) {
-        return aic_send_db_error(r, AIC_DB_EDOWN);
+    if (expired(&s)) {
+        return gone(r, HTTP_GONE, json);
     }
-    if (status >= 400) {
+    validators(r, &s, json);
+    status = ap_meets_conditions(r);
+    if (status != OK && status != HTTP_NOT_MODIFIED) {
         return status;
     }
-    if (apr_atomic_inc32(&views_seen) % ROLLUP_EVERY == ROLLUP_EVERY - 1 &&
-        aic_db_exec(NULL, db, "share_views_rollup", AIC_ARGS(s.id, s.id)) != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "mod_aichat: the views of share %s were not rolled up", s.id);
-    }
+    /* A 304 is a view too. */
+    record_view(r, &db, &s, status == OK ? HTTP_OK : status);
     if (status == HTTP_NOT_MODIFIED) {
         return status;
     }
-    if ((rv = body_of(&body, &len, r, db, &s, json, token)) != APR_SUCCESS) {
+    if ((rv = body_of(&body, &len, r, &db, &s, json, token)) != APR_SUCCESS) {
         return aic_send_db_error(r, rv);
     }
     ap_set_content_type(r, json ? "application/json" : "text/html; charset=utf-8");
@@ -636,15 +637,16 @@ int aic_share_api_content(aic_ctx *ctx)
     apr_status_t rv;
 
     aic_audit_redact(r, token);
-    rv = lookup(&s, ctx->db, r, token);
+    rv = aic_share_token_valid(token) ? find(&s, &ctx->db, r, token) : APR_NOTFOUND;
 
     if (rv == APR_NOTFOUND) {
         return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "This link does not exist.", NULL);
     }
-    if (rv == APR_SUCCESS && s.expired) {
+    if (rv == APR_SUCCESS && expired(&s)) {
         return aic_send_error(r, HTTP_GONE, "share_expired", "This link has expired.", NULL);
     }
-    if (rv != APR_SUCCESS || (rv = body_of(&body, &len, r, ctx->db, &s, 1, token)) != APR_SUCCESS) {
+    if (rv != APR_SUCCESS ||
+        (rv = body_of(&body, &len, r, &ctx->db, &s, 1, token)) != APR_SUCCESS) {
         return aic_send_db_error(r, rv);
     }
     return aic_send_json_text(r, HTTP_OK, body);

@@ -20,7 +20,7 @@ import { ADMIN, uniq } from '../lib/users.mjs';
 import { ChatFixture, assertConversationShape, dbMessages, mockReply, say, sendMessage, thread } from '../lib/chat.mjs';
 import {
   TOKEN_RE, assertShareShape, dbShare, dbSharesOf, getShare, linkFor, metaContent, myShares, oneCharOff,
-  publicPage, putShare, shareConv, signedInPage, tokenHash, unescapeHtml, unissuedToken,
+  publicPage, putShare, settledViews, shareConv, signedInPage, tokenHash, unescapeHtml, unissuedToken,
 } from '../lib/share.mjs';
 
 const fx = new ChatFixture('share');
@@ -211,6 +211,7 @@ test('GET /shares lists my live shares, newest first, with link and view count, 
   assertStatus(await api('DELETE', `/conversations/${c.conv.id}/share`, me), 204);
   await page(sa);
   await page(sa);
+  await settledViews(me, a.conv.id, 2);
 
   const items = await myShares(me);
   assert.deepEqual(items.map((s) => s.id), [sb.id, sa.id], 'not my live shares newest first');
@@ -312,7 +313,6 @@ test('another user gets 404 on every share route of my conversation; an invited 
   assertError(await api('DELETE', path, guest), 403, 'forbidden');
 
   assert.deepEqual(await dbShare(share.id), stored, 'someone else changed the share');
-  await page(share);
 
   const unshared = await chatted();
   assertError(await putShare(stranger, unshared.conv.id), 404, 'not_found');
@@ -321,6 +321,7 @@ test('another user gets 404 on every share route of my conversation; an invited 
   assertError(await api('DELETE', path, { ...owner, headers: { Origin: 'http://evil.example' } }), 403, 'csrf_rejected');
   assert.deepEqual(await dbSharesOf(unshared.conv.id), [], 'a cross-site request shared my conversation');
   assert.deepEqual(await dbShare(share.id), stored, 'a cross-site request revoked the share');
+  await page(share);
 });
 
 test('an unknown or malformed conversation id is 404 on every share route', async () => {
@@ -664,7 +665,7 @@ test('POST (or PUT, DELETE) on a link is 405 with Allow: GET', async () => {
   }
   const unknown = await request('POST', `/share/${unissuedToken()}`, { raw: '' });
   assertStatus(unknown, 405);
-  assert.equal((await getShare(owner, share.conversation_id)).view_count, 0, 'a refused method counted as a view');
+  assert.equal((await settledViews(owner, share.conversation_id, 0)).view_count, 0, 'a refused method counted as a view');
 });
 
 // --- fork -------------------------------------------------------------------------
@@ -765,7 +766,7 @@ test('every view counts exactly once and is audited as a view of the share, in p
   assert.equal(row.entity_id, share.id);
   assert.equal(row.status, 200);
   assert.equal(row.user_id, null, 'an anonymous view is attributed to someone');
-  let seen = await getShare(owner, conv.id);
+  let seen = await settledViews(owner, conv.id, 1);
   assert.equal(seen.view_count, 1);
   assert.notEqual(seen.last_viewed_at, null);
 
@@ -773,7 +774,7 @@ test('every view counts exactly once and is audited as a view of the share, in p
   const views = await Promise.all(Array.from({ length: N }, (_, i) =>
     (i % 3 === 2 ? signedInPage(share.token, stranger) : publicPage(share.token, i % 3 === 1 ? { headers: { Accept: 'application/json' } } : {}))));
   for (const res of views) assertStatus(res, 200);
-  seen = await getShare(owner, conv.id);
+  seen = await settledViews(owner, conv.id, 1 + N);
   assert.equal(seen.view_count, 1 + N, `${N} parallel views did not add ${N}`);
   for (const res of views) {
     const r = await auditRow(res);
@@ -788,11 +789,11 @@ test('every view counts exactly once and is audited as a view of the share, in p
   const notModified = await publicPage(share.token, { headers: { 'If-None-Match': etag } });
   assertStatus(notModified, 304);
   assert.equal((await auditRow(notModified)).action, 'view');
-  assert.equal((await getShare(owner, conv.id)).view_count, 2 + N, 'a 304 view was not counted');
+  assert.equal((await settledViews(owner, conv.id, 2 + N)).view_count, 2 + N, 'a 304 view was not counted');
 
   assertHtml(await publicPage(oneCharOff(share.token)), 404);
   assertStatus(await api('GET', `/shares/${share.token}`, stranger), 200);
-  assert.equal((await getShare(owner, conv.id)).view_count, 2 + N, 'a miss or an API read counted as a view');
+  assert.equal((await settledViews(owner, conv.id, 2 + N)).view_count, 2 + N, 'a miss or an API read counted as a view');
 });
 
 test('create, update and revoke are audited with old and new values', async () => {
@@ -861,6 +862,30 @@ test('deleting the conversation kills its share for good; restoring it does not 
   assert.ok(!(await myShares(owner)).some((s) => s.id === share.id), 'restoring brought the share back');
   const again = await shareConv(owner, conv.id, {}, 201);
   assert.notEqual(again.token, share.token);
+});
+
+test('a link the server has in memory stops at once when revoked, made private or its conversation deleted, and within seconds when changed outside the server', async () => {
+  const views = (share) => Promise.all(Array.from({ length: 24 }, () => publicPage(share.token)));
+  const warm = async (share) => { for (const res of await views(share)) assertHtml(res, 200); };
+  const changes = [
+    ['revoked', (conv) => api('DELETE', `/conversations/${conv.id}/share`, owner), 204],
+    ['made private', (conv) => putShare(owner, conv.id, { is_public: false }), 200],
+    ['deleted with its conversation', (conv) => api('DELETE', `/conversations/${conv.id}`, owner), 204],
+  ];
+  for (const [what, change, status] of changes) {
+    const { conv, share } = await sharedChat();
+    await warm(share);
+    assertStatus(await change(conv), status);
+    for (const res of await views(share)) {
+      assert.equal(res.status, 404, `a link ${what} still answered ${res.status}`);
+    }
+  }
+
+  const { share } = await sharedChat();
+  await warm(share);
+  await sql(`UPDATE shared_chats SET revoked_at = now() WHERE id = :'p1'`, share.id);
+  const later = await poll(() => views(share), (list) => list.every((res) => res.status === 404), { tries: 50, intervalMs: 100 });
+  assert.deepEqual([...new Set(later.map((res) => res.status))], [404], 'a link revoked in the database still opens after 5 s');
 });
 
 // --- administration -------------------------------------------------------------------

@@ -10,6 +10,8 @@ import { api, request } from './http.mjs';
 import { sqlJson } from './db.mjs';
 import { BASE_URL } from './env.mjs';
 import { assertJson, UUID_RE } from './assert.mjs';
+import { poll } from './poll.mjs';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /** What a share token looks like: 32 characters of base64url. */
 export const TOKEN_RE = /^[A-Za-z0-9_-]{32}$/;
@@ -77,6 +79,18 @@ export async function getShare(auth, convId) {
   const share = assertJson(res, 200);
   assertShareShape(share, `${res.label} answer`);
   return share;
+}
+
+/**
+ * The share's view count once it has settled. Views reach the database in
+ * batches (each httpd process writes its views ten times a second), so this
+ * waits up to 5 s for `atLeast`, then looks again after several batches so
+ * that a view counted late (or wrongly) shows too.
+ */
+export async function settledViews(auth, convId, atLeast) {
+  await poll(async () => (await getShare(auth, convId)).view_count, (n) => n >= atLeast, { tries: 100, intervalMs: 50 });
+  await delay(500);
+  return getShare(auth, convId);
 }
 
 /** GET /shares that must succeed: the items. */
