@@ -82,7 +82,7 @@ static void db_log(aic_db *db, int level, const char *fmt, ...)
 static void mark_down(aic_db *db)
 {
     if (db->r) {
-        mark_down(db);
+        aic_req_mark_db_down(db->r);
     }
 }
 
