@@ -78,13 +78,15 @@ static void write_rows(aic_batch *b, apr_pool_t *work, const char *text, int n, 
     }
     b->delay = b->delay * 2 > MAX_DELAY ? MAX_DELAY : b->delay * 2;
     if (rv != APR_EGENERAL && !last && strlen(text) < AIC_BATCH_MAX_BYTES) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, b->s,
-                     "mod_aichat: %d rows for %s not written yet; trying again", n, b->label);
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, b->s,
+                     "mod_aichat: %d rows for %s not written yet (database unavailable); "
+                     "trying again",
+                     n, b->label);
         /* Without its brackets, to be joined with the next rows. */
         b->carry = apr_pstrndup(b->carry_pool, text + 1, strlen(text) - 2);
         b->carry_rows = n;
     } else {
-        ap_log_error(APLOG_MARK, APLOG_ERR, rv, b->s,
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, b->s,
                      "mod_aichat: %d rows for %s lost: the database %s", n, b->label,
                      rv == APR_EGENERAL ? "rejected them" : "stayed out of reach");
     }
@@ -132,7 +134,10 @@ static void *APR_THREAD_FUNC writer(apr_thread_t *thread, void *data)
         /* The requests fill the other pool now: this one is the writer's. */
         apr_pool_clear(taken);
     }
-    apr_thread_exit(thread, APR_SUCCESS);
+    /* A plain return, not apr_thread_exit: pthread_exit's unwinding leaves the
+     * loop's stack poisoned for AddressSanitizer, which then reports its own
+     * clean-up of the thread. */
+    (void)thread;
     return NULL;
 }
 
