@@ -111,8 +111,8 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'chat_answer_finish: no user %', viewer;
     END IF;
-    balance := greatest(old_balance + reserved - (chat_answer_finish.prompt_tokens
-                                             + chat_answer_finish.completion_tokens), 0);
+    balance := greatest(old_balance + reserved - (chat_answer_finish.prompt_tokens::bigint
+                                                  + chat_answer_finish.completion_tokens), 0);
     UPDATE users SET token_credits = balance WHERE id = viewer;
     INSERT INTO credit_ledger (user_id, delta, balance_after, reason, message_id)
     VALUES (viewer, balance - old_balance, balance,

@@ -1246,7 +1246,7 @@ static int run_turn(turn *t, const char *content, const char *regenerated, const
     aic_rows rows;
     apr_status_t rv;
     aic_json *body;
-    int first;
+    int fixed_index;
 
     t->reserved = apr_pcalloc(r->pool, sizeof(apr_int64_t) * (apr_size_t)t->models->nelts);
     if (apr_pool_create(&t->ev_pool, r->pool) != APR_SUCCESS) {
@@ -1279,12 +1279,12 @@ static int run_turn(turn *t, const char *content, const char *regenerated, const
     }
     total = estimate;
     tools = apr_pstrcat(r->pool, tools, "}", NULL);
-    first =
+    fixed_index =
         t->group
             ? fixed_first(t->models,
                           aic_json_str(aic_json_get(t->conv->settings, "first_responder"), r->pool))
             : -1;
-    fixed = first >= 0 ? apr_itoa(r->pool, first) : NULL;
+    fixed = fixed_index >= 0 ? apr_itoa(r->pool, fixed_index) : NULL;
 
     /* One statement: the user message, the conversation, the reservation, the
      * rotation, the first answer row and the request's audit row commit
