@@ -22,6 +22,60 @@ APLOG_USE_MODULE(aichat);
 #define DEFAULT_MAX_TOKENS 1024
 #define GROUP_CHAR_LIMIT   280
 
+/* A model (ai_tools t) as a turn needs it: JSON that model_from_json reads. */
+#define CHAT_MODEL_JSON                                                                            \
+    "json_build_object('id', t.id, 'slug', t.slug, 'display_name', t.display_name,"                \
+    " 'provider', t.provider, 'model_id', t.model_id, 'capabilities', t.capabilities,"             \
+    " 'defaults', t.default_settings)"
+#define CHAT_VISIBLE AIC_SQL_VISIBLE("c")
+/* What a send needs before it begins, in one round trip: the conversation
+ * (as chat_conv_head), whether the explicit parent (when the first argument
+ * is false: the second, or none) is a message of it, its active models in
+ * order (JSON) and the thread up to the parent (chat_context; NULL without
+ * a parent). */
+#define CHAT_SEND_LOAD_SQL                                                                         \
+    "WITH c AS (SELECT c.*, CASE WHEN %s::boolean THEN c.active_leaf_id ELSE %s::uuid END"         \
+    " AS parent FROM conversations c WHERE c.id = %s::uuid AND c.deleted_at IS NULL"               \
+    " AND " CHAT_VISIBLE ")"                                                                       \
+    " SELECT '', (c.owner_id = %s::uuid)::int, coalesce(c.active_leaf_id::text, ''),"              \
+    " c.settings::text, coalesce(c.system_prompt, ''), c.title, ok.parent_ok::int,"                \
+    " (SELECT json_agg(" CHAT_MODEL_JSON " ORDER BY m.position)"                                   \
+    " FROM conversation_ai_models m JOIN ai_tools t ON t.id = m.tool_id"                           \
+    " WHERE m.conversation_id = c.id AND m.is_active)::text,"                                      \
+    " CASE WHEN ok.parent_ok AND c.parent IS NOT NULL THEN chat_context(c.parent)::text END"       \
+    " FROM c CROSS JOIN LATERAL (SELECT %s::boolean OR c.parent IS NULL OR EXISTS"                 \
+    " (SELECT 1 FROM messages p WHERE p.id = c.parent AND p.conversation_id = c.id)"               \
+    " AS parent_ok) ok"
+/* The same for regenerating a message: the conversation (as
+ * chat_conv_head), the message's conversation, sender type, parent and
+ * model, that model (JSON) and, for an answer, the thread up to its parent. */
+#define CHAT_REGENERATE_LOAD_SQL                                                                   \
+    "SELECT '', (c.owner_id = %s::uuid)::int, coalesce(c.active_leaf_id::text, ''),"               \
+    " c.settings::text, coalesce(c.system_prompt, ''), c.title, m.conversation_id::text,"          \
+    " m.sender_type, coalesce(m.parent_message_id::text, ''),"                                     \
+    " coalesce(m.sender_tool_id::text, ''),"                                                       \
+    " (SELECT " CHAT_MODEL_JSON " FROM ai_tools t WHERE t.id = m.sender_tool_id)::text,"           \
+    " CASE WHEN m.sender_type = 'ai' AND m.parent_message_id IS NOT NULL"                          \
+    " THEN chat_context(m.parent_message_id)::text END"                                            \
+    " FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.id = %s::uuid"      \
+    " AND c.deleted_at IS NULL AND " CHAT_VISIBLE
+/* The audit row of a turn that began (b): its status and new values (x)
+ * from C, its entity the user's message or the regenerated answer. */
+#define CHAT_TURN_AUDIT                                                                            \
+    AIC_AUDIT_INSERT_SELECT_NEW_SQL("x.status",                                                    \
+                                    "coalesce(b.user_message_id::text, x.regenerated)",            \
+                                    "x.new_values", "FROM b, x WHERE b.code IS NULL")
+/* A turn's writes before the provider call and the request's audit row
+ * (migration 008) in one statement: the audit status, new values and entity
+ * id of a regeneration, then chat_turn_begin's arguments. */
+#define CHAT_TURN_BEGIN_SQL                                                                        \
+    "WITH x AS (SELECT %s::int AS status, %s::jsonb AS new_values, %s::text AS regenerated),"      \
+    " b AS (SELECT * FROM chat_turn_begin(%s::uuid, %s::uuid, %s::uuid, %s, %s, %s::bigint,"       \
+    " %s::uuid, %s::boolean, %s::uuid[], %s::int)),"                                               \
+    " a AS (" CHAT_TURN_AUDIT ")"                                                                  \
+    " SELECT b.code, b.user_message_id::text, b.user_message_json, b.answer_id::text,"             \
+    " b.first_index::text FROM b"
+
 const aic_stmt aic_chat_stmts[] = {
     {"chat_conv",
      "SELECT conversation_json(c, %s::uuid)::text, (c.owner_id = %s::uuid)::int,"
@@ -40,15 +94,10 @@ const aic_stmt aic_chat_stmts[] = {
     {"chat_conv_lock", "SELECT conversation_json(c, %s::uuid)::text, (c.owner_id = %s::uuid)::int"
                        " FROM conversations c WHERE c.id = %s::uuid AND c.deleted_at IS NULL"
                        " AND " AIC_SQL_VISIBLE("c") " FOR UPDATE"},
-    {"chat_conv_models",
-     "SELECT t.id::text, t.slug, t.display_name, t.provider, t.model_id, t.capabilities::text,"
-     " t.default_settings::text FROM conversation_ai_models m JOIN ai_tools t ON t.id = m.tool_id"
-     " WHERE m.conversation_id = %s::uuid AND m.is_active ORDER BY m.position"},
+    {"chat_send_load", CHAT_SEND_LOAD_SQL},
+    {"chat_regenerate_load", CHAT_REGENERATE_LOAD_SQL},
     {"chat_tool_by_slug", "SELECT id::text, provider, api_key_required::int FROM ai_tools"
                           " WHERE slug = %s AND is_active"},
-    {"chat_tool_by_id",
-     "SELECT id::text, slug, display_name, provider, model_id, capabilities::text,"
-     " default_settings::text FROM ai_tools WHERE id = %s::uuid"},
     {"chat_conv_insert", "INSERT INTO conversations (owner_id, title, system_prompt, settings)"
                          " VALUES (%s::uuid, %s, %s, %s::jsonb) RETURNING id::text"},
     {"chat_conv_add_model",
@@ -95,32 +144,14 @@ const aic_stmt aic_chat_stmts[] = {
     {"chat_message_in_conv", "SELECT sender_type, coalesce(sender_tool_id::text, ''),"
                              " coalesce(parent_message_id::text, '') FROM messages"
                              " WHERE id = %s::uuid AND conversation_id = %s::uuid"},
-    {"chat_message_owner",
-     "SELECT m.conversation_id::text, m.sender_type, coalesce(m.parent_message_id::text, ''),"
-     " coalesce(m.sender_tool_id::text, '') FROM messages m JOIN conversations c"
-     " ON c.id = m.conversation_id WHERE m.id = %s::uuid AND c.deleted_at IS NULL"
-     " AND " AIC_SQL_VISIBLE("c")},
     {"chat_message_insert",
      "INSERT INTO messages (conversation_id, parent_message_id, sender_type, sender_user_id,"
      " sender_tool_id, content, status, is_first_responder) VALUES (%s::uuid, %s::uuid, %s,"
      " %s::uuid, %s::uuid, %s, %s, %s::boolean) RETURNING id::text"},
-    {"chat_message_json", "SELECT message_json(m)::text FROM messages m WHERE m.id = %s::uuid"},
-    {"chat_conv_touch",
-     "UPDATE conversations SET total_messages = total_messages + 1, last_message_at = now(),"
-     " active_leaf_id = %s::uuid, title = CASE WHEN title = '' THEN %s ELSE title END,"
-     " updated_at = now() WHERE id = %s::uuid"},
-    {"chat_conv_rotate",
-     "UPDATE conversations SET first_responder = first_responder + 1 WHERE id = %s::uuid"
-     " RETURNING (first_responder - 1)::text"},
-    {"chat_context",
-     "SELECT coalesce(json_agg(json_build_object('sender_type', (msg).sender_type, 'tool_id',"
-     " (msg).sender_tool_id, 'tool', (SELECT t.display_name FROM ai_tools t"
-     " WHERE t.id = (msg).sender_tool_id), 'content', (msg).content, 'status', (msg).status)"
-     " ORDER BY depth DESC), '[]'::json)::text FROM message_path(%s::uuid)"},
+    {"chat_turn_begin", CHAT_TURN_BEGIN_SQL},
     {"chat_answer_finish",
-     "UPDATE messages SET content = %s, status = %s, error = %s, prompt_tokens = %s::int,"
-     " completion_tokens = %s::int, tokens_estimated = %s::boolean,"
-     " response_time_ms = %s::int WHERE id = %s::uuid RETURNING message_json(messages)::text"},
+     "SELECT answer_json, balance::text FROM chat_answer_finish(%s::uuid, %s, %s, %s, %s::int,"
+     " %s::int, %s::boolean, %s::int, %s::uuid, %s::bigint)"},
     {"chat_thread",
      "SELECT json_build_object('items', coalesce(json_agg(message_json(msg) ORDER BY depth DESC),"
      " '[]'::json))::text FROM message_path((SELECT active_leaf_id FROM conversations"
@@ -128,19 +159,6 @@ const aic_stmt aic_chat_stmts[] = {
     {"chat_set_active",
      "UPDATE conversations SET active_leaf_id = message_newest_leaf(%s::uuid), updated_at = now()"
      " WHERE id = %s::uuid RETURNING active_leaf_id::text"},
-    {"chat_reserve",
-     "WITH u AS (UPDATE users SET token_credits = token_credits - %s::bigint"
-     " WHERE id = %s::uuid AND token_credits >= %s::bigint RETURNING token_credits)"
-     " INSERT INTO credit_ledger (user_id, delta, balance_after, reason, message_id)"
-     " SELECT %s::uuid, -(%s::bigint), token_credits, 'reserve', %s::uuid FROM u"
-     " RETURNING balance_after::text"},
-    {"chat_credits_lock", "SELECT token_credits::text FROM users WHERE id = %s::uuid FOR UPDATE"},
-    {"chat_credits_set",
-     "WITH u AS (UPDATE users SET token_credits = %s::bigint WHERE id = %s::uuid"
-     " RETURNING token_credits)"
-     " INSERT INTO credit_ledger (user_id, delta, balance_after, reason, message_id)"
-     " SELECT %s::uuid, %s::bigint, token_credits, %s, %s::uuid FROM u"
-     " RETURNING balance_after::text"},
     {NULL, NULL}};
 
 /* ---- small helpers ---- */
@@ -187,6 +205,19 @@ typedef struct {
     const char *title;
 } conversation;
 
+/* From the first six columns of a chat_conv or chat_conv_head row. */
+static void conversation_from_row(conversation *c, request_rec *r, const char *id,
+                                  const char *const *cells, int with_json)
+{
+    c->id = id;
+    c->json = with_json ? cells[0] : NULL;
+    c->is_owner = cells[1][0] == '1';
+    c->active_leaf = *cells[2] ? cells[2] : NULL;
+    c->settings = parse(r, cells[3]);
+    c->system_prompt = *cells[4] ? cells[4] : NULL;
+    c->title = cells[5];
+}
+
 static apr_status_t load_conversation(conversation *c, aic_ctx *ctx, const char *id, int with_json)
 {
     aic_rows rows;
@@ -204,13 +235,7 @@ static apr_status_t load_conversation(conversation *c, aic_ctx *ctx, const char 
     if (rows.nrows == 0) {
         return APR_NOTFOUND;
     }
-    c->id = id;
-    c->json = with_json ? rows.cells[0] : NULL;
-    c->is_owner = rows.cells[1][0] == '1';
-    c->active_leaf = *rows.cells[2] ? rows.cells[2] : NULL;
-    c->settings = parse(ctx->r, rows.cells[3]);
-    c->system_prompt = *rows.cells[4] ? rows.cells[4] : NULL;
-    c->title = rows.cells[5];
+    conversation_from_row(c, ctx->r, id, rows.cells, with_json);
     return APR_SUCCESS;
 }
 
@@ -220,17 +245,16 @@ typedef struct {
     aic_json *capabilities, *defaults;
 } model;
 
-static void model_from_row(model *m, request_rec *r, const aic_rows *rows, int i)
+/* From a CHAT_MODEL_JSON object. */
+static void model_from_json(model *m, request_rec *r, const aic_json *obj)
 {
-    const char **c = rows->cells + i * rows->ncols;
-
-    m->id = c[0];
-    m->slug = c[1];
-    m->display_name = c[2];
-    m->provider = c[3];
-    m->model_id = c[4];
-    m->capabilities = parse(r, c[5]);
-    m->defaults = parse(r, c[6]);
+    m->id = aic_json_str(aic_json_get(obj, "id"), r->pool);
+    m->slug = aic_json_str(aic_json_get(obj, "slug"), r->pool);
+    m->display_name = aic_json_str(aic_json_get(obj, "display_name"), r->pool);
+    m->provider = aic_json_str(aic_json_get(obj, "provider"), r->pool);
+    m->model_id = aic_json_str(aic_json_get(obj, "model_id"), r->pool);
+    m->capabilities = aic_json_get(obj, "capabilities");
+    m->defaults = aic_json_get(obj, "defaults");
 }
 
 static apr_int64_t json_int_or(const aic_json *obj, const char *key, apr_int64_t def)
@@ -784,6 +808,7 @@ typedef struct {
     const char *user_message_id;   /* NULL for a regeneration */
     const char *user_message_json; /* idem */
     const char *parent_id;         /* what the first answer answers */
+    const char *first_answer_id;   /* the first answer's row, written as the turn begins */
     apr_int64_t *reserved;         /* credits reserved for each model, in models' order */
     const char *balance;           /* credits after the last settlement */
     aic_json *answers;             /* for the JSON answer */
@@ -881,22 +906,18 @@ typedef struct {
     const char *type, *tool_id, *tool, *content, *status;
 } thread_item;
 
-/* Read the thread up to `parent` once per turn; the turn's own messages are
- * appended to it as they are stored (thread_add), so that no model's context
- * is read from the database again. */
-static apr_status_t thread_load(turn *t, const char *parent)
+/* The thread up to the turn's parent (chat_context, read with the
+ * conversation; NULL without a parent), once per turn; the turn's own
+ * messages are appended to it as they are stored (thread_add), so that no
+ * model's context is read from the database again. */
+static apr_status_t thread_load(turn *t, const char *text)
 {
     request_rec *r = t->ctx->r;
-    const char *text = NULL;
     aic_json *path;
-    apr_status_t rv;
 
     t->thread = apr_array_make(r->pool, 16, sizeof(thread_item));
-    if (!parent) {
+    if (!text) {
         return APR_SUCCESS;
-    }
-    if ((rv = aic_db_value(&text, t->ctx->db, "chat_context", AIC_ARGS(parent))) != APR_SUCCESS) {
-        return rv;
     }
     if (!(path = parse(r, text))) {
         return APR_EGENERAL;
@@ -976,31 +997,6 @@ static const char *limit_chars(apr_pool_t *p, const char *text, apr_int64_t limi
     return text;
 }
 
-static apr_status_t settle(turn *t, int index, const char *message_id, apr_int64_t charged,
-                           int failed)
-{
-    aic_ctx *ctx = t->ctx;
-    apr_pool_t *p = ctx->r->pool;
-    const char *current = NULL;
-    apr_int64_t before, after;
-    apr_status_t rv;
-
-    /* Under the row lock: the refund (or extra charge) never takes the balance
-     * below zero, and the ledger records the change actually made. */
-    rv = aic_db_value(&current, ctx->db, "chat_credits_lock", AIC_ARGS(ctx->user->id));
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    before = apr_atoi64(current);
-    after = before + t->reserved[index] - charged;
-    after = after < 0 ? 0 : after;
-    return aic_db_value(&t->balance, ctx->db, "chat_credits_set",
-                        AIC_ARGS(apr_psprintf(p, "%" APR_INT64_T_FMT, after), ctx->user->id,
-                                 ctx->user->id,
-                                 apr_psprintf(p, "%" APR_INT64_T_FMT, after - before),
-                                 failed ? "release" : "settle", message_id));
-}
-
 /* Ask one model; store its answer; stream or collect it. Returns the parent
  * for the next model (this answer when it has text). */
 static const char *answer(turn *t, const model *m, const char *parent, int index)
@@ -1025,15 +1021,18 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
     aic_json *ev;
     apr_status_t rv;
 
-    /* The answer row first, so that whatever happens it is recorded. */
-    if ((rv = aic_db_select(&rows, ctx->db, "chat_message_insert",
-                            AIC_ARGS(t->conv->id, parent, "ai", NULL, m->id, "", "streaming",
-                                     (t->group && index == 0) ? "true" : "false"))) !=
-        APR_SUCCESS) {
+    /* The answer row first, so that whatever happens it is recorded (the
+     * first one was, as the turn began). */
+    if (index == 0) {
+        answer_id = t->first_answer_id;
+    } else if ((rv = aic_db_select(&rows, ctx->db, "chat_message_insert",
+                                   AIC_ARGS(t->conv->id, parent, "ai", NULL, m->id, "", "streaming",
+                                            "false"))) != APR_SUCCESS) {
         t->first_error_code = t->first_error_code ? t->first_error_code : "database_unavailable";
         return NULL;
+    } else {
+        answer_id = rows.cells[0];
     }
-    answer_id = rows.cells[0];
     dctx.t = t;
     dctx.message_id = answer_id;
     dctx.slug = m->slug;
@@ -1149,27 +1148,19 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
         prompt = completion = 0;
     }
 
-    if ((rv = aic_db_begin(ctx->db)) == APR_SUCCESS) {
-        rv = aic_db_value(&final_json, ctx->db, "chat_answer_finish",
-                          AIC_ARGS(text, status, message ? message : (code ? code : NULL),
-                                   apr_psprintf(r->pool, "%" APR_INT64_T_FMT, prompt),
-                                   apr_psprintf(r->pool, "%" APR_INT64_T_FMT, completion),
-                                   estimated ? "true" : "false",
-                                   apr_psprintf(r->pool, "%" APR_TIME_T_FMT,
-                                                apr_time_as_msec(apr_time_now() - started)),
-                                   answer_id));
-    }
-    if (rv == APR_SUCCESS) {
-        rv = settle(t, index, answer_id, prompt + completion, !strcmp(status, "error"));
-    }
-    /* Even a failed answer ends the visible thread, so it can be regenerated. */
-    if (rv == APR_SUCCESS) {
-        rv = aic_db_exec(NULL, ctx->db, "chat_conv_touch", AIC_ARGS(answer_id, "", t->conv->id));
-    }
-    if (rv == APR_SUCCESS) {
-        rv = aic_db_commit(ctx->db);
-    } else {
-        aic_db_rollback(ctx->db);
+    /* The answer, its settlement (under the row lock, never below zero) and
+     * the conversation, all or nothing (migration 008). */
+    rv = aic_db_select(
+        &rows, ctx->db, "chat_answer_finish",
+        AIC_ARGS(
+            answer_id, text, status, message ? message : (code ? code : NULL),
+            apr_psprintf(r->pool, "%" APR_INT64_T_FMT, prompt),
+            apr_psprintf(r->pool, "%" APR_INT64_T_FMT, completion), estimated ? "true" : "false",
+            apr_psprintf(r->pool, "%" APR_TIME_T_FMT, apr_time_as_msec(apr_time_now() - started)),
+            ctx->user->id, apr_psprintf(r->pool, "%" APR_INT64_T_FMT, t->reserved[index])));
+    if (rv == APR_SUCCESS && rows.nrows == 1) {
+        final_json = rows.cells[0];
+        t->balance = rows.cells[1];
     }
     apr_pool_destroy(call_pool);
     if (code && !t->first_error_code) {
@@ -1213,23 +1204,27 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
     return *text ? answer_id : parent;
 }
 
-/* Put the first responder first: a fixed one from the settings, else
- * rotating; reservations move with their model. */
-static void order_models(apr_array_header_t *models, apr_int64_t *reserved, const char *fixed,
-                         int turn_number)
+/* The index of a group's fixed first responder (its slug in the settings),
+ * or -1 when the rotation decides. */
+static int fixed_first(const apr_array_header_t *models, const char *fixed)
 {
-    int n = models->nelts, first = 0;
+    int first = -1;
 
-    if (n < 2) {
-        return;
-    }
-    first = turn_number % n;
-    for (int i = 0; fixed && i < n; i++) {
+    for (int i = 0; fixed && i < models->nelts; i++) {
         if (!strcmp(APR_ARRAY_IDX(models, i, model).slug, fixed)) {
             first = i;
         }
     }
-    while (first-- > 0) {
+    return first;
+}
+
+/* Put the first responder (chat_turn_begin chose it) first, the others
+ * following in turn; reservations move with their model. */
+static void order_models(apr_array_header_t *models, apr_int64_t *reserved, int first)
+{
+    int n = models->nelts;
+
+    while (n > 1 && first-- > 0) {
         model head = APR_ARRAY_IDX(models, 0, model);
         apr_int64_t head_reserved = reserved[0];
 
@@ -1240,23 +1235,25 @@ static void order_models(apr_array_header_t *models, apr_int64_t *reserved, cons
     }
 }
 
-/* Shared by sending and regenerating: reserve, record, answer, respond. */
-static int run_turn(turn *t, const char *content, const char *regenerated)
+/* Shared by sending and regenerating: reserve, record, answer, respond.
+ * context is the thread up to the parent (thread_load). */
+static int run_turn(turn *t, const char *content, const char *regenerated, const char *context)
 {
     aic_ctx *ctx = t->ctx;
     request_rec *r = ctx->r;
     apr_int64_t estimate = 0, total;
-    const char *rotation = NULL, *parent = t->parent_id, *audit_id;
+    const char *parent = t->parent_id, *tools = "{", *est, *new_values, *fixed;
     aic_rows rows;
     apr_status_t rv;
     aic_json *body;
+    int fixed_index;
 
     t->reserved = apr_pcalloc(r->pool, sizeof(apr_int64_t) * (apr_size_t)t->models->nelts);
     if (apr_pool_create(&t->ev_pool, r->pool) != APR_SUCCESS) {
         return fail(r, HTTP_INTERNAL_SERVER_ERROR, "internal_error",
                     "The request could not be completed.", NULL);
     }
-    if ((rv = thread_load(t, parent)) != APR_SUCCESS) {
+    if ((rv = thread_load(t, context)) != APR_SUCCESS) {
         return db_fail(r, rv);
     }
     for (int i = 0; i < t->models->nelts; i++) {
@@ -1278,71 +1275,57 @@ static int run_turn(turn *t, const char *content, const char *regenerated)
         }
         t->reserved[i] = ctx_tokens + max_out;
         estimate += t->reserved[i];
+        tools = apr_pstrcat(r->pool, tools, i ? "," : "", m->id, NULL);
     }
     total = estimate;
+    tools = apr_pstrcat(r->pool, tools, "}", NULL);
+    fixed_index =
+        t->group
+            ? fixed_first(t->models,
+                          aic_json_str(aic_json_get(t->conv->settings, "first_responder"), r->pool))
+            : -1;
+    fixed = fixed_index >= 0 ? apr_itoa(r->pool, fixed_index) : NULL;
 
-    if ((rv = aic_db_begin(ctx->db)) != APR_SUCCESS) {
+    /* One statement: the user message, the conversation, the reservation, the
+     * rotation, the first answer row and the request's audit row commit
+     * together, or nothing does. */
+    est = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, total);
+    new_values =
+        apr_psprintf(r->pool,
+                     "{\"conversation_id\":\"%s\",\"parent_id\":%s%s%s,\"length\":%" APR_SIZE_T_FMT
+                     ",\"reserved_credits\":%" APR_INT64_T_FMT "}",
+                     t->conv->id, t->parent_id ? "\"" : "", t->parent_id ? t->parent_id : "null",
+                     t->parent_id ? "\"" : "", content ? strlen(content) : 0, total);
+    rv =
+        aic_audit_select(&rows, ctx->db, r, "chat_turn_begin",
+                         AIC_ARGS(apr_itoa(r->pool, t->stream ? HTTP_OK : HTTP_CREATED), new_values,
+                                  regenerated, ctx->user->id, t->conv->id, t->parent_id, content,
+                                  content ? limit_chars(r->pool, content, 60) : NULL, est,
+                                  regenerated, t->group ? "true" : "false", tools, fixed),
+                         content ? "create" : "regenerate", "message");
+    if (rv == APR_SUCCESS && rows.nrows != 1) {
+        rv = APR_EGENERAL;
+    }
+    if (rv != APR_SUCCESS) {
         return db_fail(r, rv);
     }
+    if (rows.cells[0]) {
+        return fail(r, HTTP_PAYMENT_REQUIRED, "insufficient_credits",
+                    apr_psprintf(r->pool,
+                                 "This needs about %" APR_INT64_T_FMT
+                                 " credits; your balance is lower.",
+                                 total),
+                    NULL);
+    }
+    aic_req_get(r)->audited = 1;
     if (content) {
-        rv = aic_db_select(&rows, ctx->db, "chat_message_insert",
-                           AIC_ARGS(t->conv->id, t->parent_id, "user", ctx->user->id, NULL, content,
-                                    "complete", "false"));
-        if (rv == APR_SUCCESS) {
-            t->user_message_id = rows.cells[0];
-            parent = t->user_message_id;
-            thread_add(t, "user", NULL, content, "complete");
-            /* A statement of its own: RETURNING cannot see the row's siblings. */
-            rv = aic_db_value(&t->user_message_json, ctx->db, "chat_message_json",
-                              AIC_ARGS(t->user_message_id));
-        }
-        if (rv == APR_SUCCESS) {
-            rv = aic_db_exec(
-                NULL, ctx->db, "chat_conv_touch",
-                AIC_ARGS(t->user_message_id, limit_chars(r->pool, content, 60), t->conv->id));
-        }
+        t->user_message_id = rows.cells[1];
+        t->user_message_json = rows.cells[2];
+        parent = t->user_message_id;
+        thread_add(t, "user", NULL, content, "complete");
     }
-    if (rv == APR_SUCCESS) {
-        const char *est = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, total);
-
-        rv = aic_db_select(&rows, ctx->db, "chat_reserve",
-                           AIC_ARGS(est, ctx->user->id, est, ctx->user->id, est,
-                                    t->user_message_id ? t->user_message_id : regenerated));
-        if (rv == APR_SUCCESS && rows.nrows == 0) {
-            aic_db_rollback(ctx->db);
-            return fail(r, HTTP_PAYMENT_REQUIRED, "insufficient_credits",
-                        apr_psprintf(r->pool,
-                                     "This needs about %" APR_INT64_T_FMT
-                                     " credits; your balance is lower.",
-                                     total),
-                        NULL);
-        }
-    }
-    if (rv == APR_SUCCESS && t->group) {
-        rv = aic_db_value(&rotation, ctx->db, "chat_conv_rotate", AIC_ARGS(t->conv->id));
-    }
-    audit_id = t->user_message_id ? t->user_message_id : regenerated;
-    if (rv == APR_SUCCESS) {
-        rv = aic_audit_change(
-            ctx->db, r, t->stream ? HTTP_OK : HTTP_CREATED, content ? "create" : "regenerate",
-            "message", audit_id, NULL,
-            apr_psprintf(
-                r->pool,
-                "{\"conversation_id\":\"%s\",\"parent_id\":%s%s%s,\"length\":%" APR_SIZE_T_FMT
-                ",\"reserved_credits\":%" APR_INT64_T_FMT "}",
-                t->conv->id, t->parent_id ? "\"" : "", t->parent_id ? t->parent_id : "null",
-                t->parent_id ? "\"" : "", content ? strlen(content) : 0, total));
-    }
-    if (rv != APR_SUCCESS || (rv = aic_db_commit(ctx->db)) != APR_SUCCESS) {
-        aic_db_rollback(ctx->db);
-        aic_req_get(r)->audited = 0;
-        return db_fail(r, rv);
-    }
-    if (t->group) {
-        order_models(t->models, t->reserved,
-                     aic_json_str(aic_json_get(t->conv->settings, "first_responder"), r->pool),
-                     rotation ? atoi(rotation) : 0);
-    }
+    t->first_answer_id = rows.cells[3];
+    order_models(t->models, t->reserved, atoi(rows.cells[4]));
     if (t->stream) {
         r->status = HTTP_OK;
         ap_set_content_type(r, "text/event-stream; charset=utf-8");
@@ -1388,21 +1371,23 @@ static int wants_stream(request_rec *r, const aic_json *body)
     return accept && ap_strstr_c(accept, "text/event-stream") != NULL;
 }
 
-static int load_models(turn *t)
+/* The conversation's active models from their JSON (chat_send_load). */
+static int load_models(turn *t, const char *text)
 {
-    aic_rows rows;
-    apr_status_t rv = aic_db_select(&rows, t->ctx->db, "chat_conv_models", AIC_ARGS(t->conv->id));
+    request_rec *r = t->ctx->r;
+    aic_json *list = text ? parse(r, text) : NULL;
+    apr_size_t n = aic_json_len(list);
 
-    if (rv != APR_SUCCESS) {
-        return db_fail(t->ctx->r, rv);
+    if (text && aic_json_typeof(list) != AIC_JSON_ARRAY) {
+        return db_fail(r, APR_EGENERAL);
     }
-    t->models = apr_array_make(t->ctx->r->pool, rows.nrows + 1, sizeof(model));
-    for (int i = 0; i < rows.nrows; i++) {
-        model_from_row(apr_array_push(t->models), t->ctx->r, &rows, i);
+    t->models = apr_array_make(r->pool, (int)n + 1, sizeof(model));
+    for (apr_size_t i = 0; i < n; i++) {
+        model_from_json(apr_array_push(t->models), r, aic_json_at(list, i));
     }
-    t->group = rows.nrows > 1;
-    if (!rows.nrows) {
-        return fail(t->ctx->r, HTTP_UNPROCESSABLE_ENTITY, "no_models",
+    t->group = n > 1;
+    if (!n) {
+        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "no_models",
                     "This conversation has no active model.", NULL);
     }
     return OK;
@@ -1411,13 +1396,14 @@ static int load_models(turn *t)
 static int message_send(aic_ctx *ctx)
 {
     request_rec *r = ctx->r;
+    const char *id = apr_table_get(ctx->params, "id"), *me = ctx->user->id;
     conversation c;
     turn t;
     aic_json *body = NULL, *v;
-    const char *content = NULL, *parent_id, *err;
+    const char *content = NULL, *parent_id = NULL, *err;
+    int use_leaf = 1, bad_parent = 0;
     aic_rows rows;
     apr_status_t rv;
-    int rc;
 
     if (aic_read_json_object(&body, r) != OK) {
         return OK;
@@ -1427,12 +1413,29 @@ static int message_send(aic_ctx *ctx)
                                   "message") != OK) {
         return OK;
     }
-    if ((rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"), 0)) == APR_NOTFOUND) {
+    /* The parent: the active leaf, none (null) or a message of the
+     * conversation (checked as the conversation is read). */
+    if (aic_json_has(body, "parent_id")) {
+        use_leaf = 0;
+        v = aic_json_get(body, "parent_id");
+        if (aic_json_typeof(v) != AIC_JSON_NULL) {
+            parent_id = aic_json_str(v, r->pool);
+            bad_parent = !aic_valid_uuid(parent_id);
+        }
+    }
+    if (!aic_valid_uuid(id)) {
         return fail(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
     }
+    rv = aic_db_select(&rows, ctx->db, "chat_send_load",
+                       AIC_ARGS(use_leaf ? "true" : "false", bad_parent ? NULL : parent_id, id, me,
+                                me, me, use_leaf ? "true" : "false"));
     if (rv != APR_SUCCESS) {
         return db_fail(r, rv);
     }
+    if (rows.nrows == 0) {
+        return fail(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
+    }
+    conversation_from_row(&c, r, id, rows.cells, 0);
     v = aic_json_get(body, "content");
     if (aic_json_typeof(v) != AIC_JSON_STRING) {
         return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field", "content must be a string.",
@@ -1449,37 +1452,20 @@ static int message_send(aic_ctx *ctx)
         return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field", "stream must be true or false.",
                     "stream");
     }
-    parent_id = c.active_leaf;
-    if (aic_json_has(body, "parent_id")) {
-        v = aic_json_get(body, "parent_id");
-        parent_id = aic_json_typeof(v) == AIC_JSON_NULL ? NULL : aic_json_str(v, r->pool);
-        if (aic_json_typeof(v) != AIC_JSON_NULL) {
-            if (!aic_valid_uuid(parent_id)) {
-                return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                            "parent_id must be a message of this conversation or null.",
-                            "parent_id");
-            }
-            if ((rv = aic_db_select(&rows, ctx->db, "chat_message_in_conv",
-                                    AIC_ARGS(parent_id, c.id))) != APR_SUCCESS) {
-                return db_fail(r, rv);
-            }
-            if (rows.nrows == 0) {
-                return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                            "parent_id must be a message of this conversation or null.",
-                            "parent_id");
-            }
-        }
+    if (bad_parent || rows.cells[6][0] != '1') {
+        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                    "parent_id must be a message of this conversation or null.", "parent_id");
     }
     memset(&t, 0, sizeof(t));
     t.ctx = ctx;
     t.conv = &c;
     t.stream = wants_stream(r, body);
-    t.parent_id = parent_id;
+    t.parent_id = use_leaf ? c.active_leaf : parent_id;
     t.answers = aic_json_array(r->pool);
-    if ((rc = load_models(&t)) != OK) {
+    if (load_models(&t, rows.cells[7]) != OK) {
         return OK;
     }
-    return run_turn(&t, content, NULL);
+    return run_turn(&t, content, NULL, rows.cells[8]);
 }
 
 static int message_regenerate(aic_ctx *ctx)
@@ -1488,8 +1474,8 @@ static int message_regenerate(aic_ctx *ctx)
     const char *id = apr_table_get(ctx->params, "id"), *me = ctx->user->id;
     conversation c;
     turn t;
-    aic_json *body = NULL;
-    aic_rows rows, tool;
+    aic_json *body = NULL, *tool;
+    aic_rows rows;
     apr_status_t rv;
 
     if (!aic_valid_uuid(id)) {
@@ -1504,37 +1490,31 @@ static int message_regenerate(aic_ctx *ctx)
             return OK;
         }
     }
-    if ((rv = aic_db_select(&rows, ctx->db, "chat_message_owner", AIC_ARGS(id, me, me))) !=
+    if ((rv = aic_db_select(&rows, ctx->db, "chat_regenerate_load", AIC_ARGS(me, id, me, me))) !=
         APR_SUCCESS) {
         return db_fail(r, rv);
     }
     if (rows.nrows == 0) {
         return fail(r, HTTP_NOT_FOUND, "not_found", "No such message.", NULL);
     }
-    if (strcmp(rows.cells[1], "ai") || !*rows.cells[3]) {
+    if (strcmp(rows.cells[7], "ai") || !*rows.cells[9]) {
         return fail(r, HTTP_UNPROCESSABLE_ENTITY, "not_an_answer",
                     "Only a model's answer can be regenerated.", NULL);
     }
-    if ((rv = load_conversation(&c, ctx, rows.cells[0], 0)) != APR_SUCCESS) {
-        return rv == APR_NOTFOUND ? fail(r, HTTP_NOT_FOUND, "not_found", "No such message.", NULL)
-                                  : db_fail(r, rv);
-    }
-    if ((rv = aic_db_select(&tool, ctx->db, "chat_tool_by_id", AIC_ARGS(rows.cells[3]))) !=
-            APR_SUCCESS ||
-        tool.nrows == 0) {
-        return rv == APR_SUCCESS ? fail(r, HTTP_UNPROCESSABLE_ENTITY, "tool_unavailable",
-                                        "The model of this answer no longer exists.", NULL)
-                                 : db_fail(r, rv);
+    conversation_from_row(&c, r, rows.cells[6], rows.cells, 0);
+    if (!(tool = parse(r, rows.cells[10]))) {
+        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "tool_unavailable",
+                    "The model of this answer no longer exists.", NULL);
     }
     memset(&t, 0, sizeof(t));
     t.ctx = ctx;
     t.conv = &c;
     t.stream = wants_stream(r, body);
-    t.parent_id = *rows.cells[2] ? rows.cells[2] : NULL;
+    t.parent_id = *rows.cells[8] ? rows.cells[8] : NULL;
     t.answers = aic_json_array(r->pool);
     t.models = apr_array_make(r->pool, 1, sizeof(model));
-    model_from_row(apr_array_push(t.models), r, &tool, 0);
-    return run_turn(&t, NULL, id);
+    model_from_json(apr_array_push(t.models), r, tool);
+    return run_turn(&t, NULL, id, rows.cells[11]);
 }
 
 static const aic_endpoint ep_conv_create = {conversation_create, 0};

@@ -36,9 +36,13 @@ apr_status_t aic_audit_change(aic_db *db, request_rec *r, int status, const char
  * clause, so a change, its outcome and its audit row take one round trip.
  */
 #define AIC_AUDIT_INSERT_SELECT_SQL(STATUS, ENTITY_ID, FROM_WHERE)                                 \
+    AIC_AUDIT_INSERT_SELECT_NEW_SQL(STATUS, ENTITY_ID, "NULL", FROM_WHERE)
+
+/** The same with the new values from the SQL expression NEW_VALUES (jsonb) too. */
+#define AIC_AUDIT_INSERT_SELECT_NEW_SQL(STATUS, ENTITY_ID, NEW_VALUES, FROM_WHERE)                 \
     AIC_AUDIT_COLUMNS " SELECT " AIC_AUDIT_USER ", %s, %s, %s, coalesce(%s::int, " STATUS "),"     \
                       " %s::inet, %s, %s, %s::int, %s, coalesce(%s, " ENTITY_ID "), %s,"           \
-                      " %s::jsonb, %s::jsonb, %s::jsonb " FROM_WHERE
+                      " %s::jsonb, coalesce(%s::jsonb, " NEW_VALUES "), %s::jsonb " FROM_WHERE
 
 /**
  * Run the statement `label` with nlead leading arguments followed by the 16

@@ -197,6 +197,9 @@ test('a sent message and its answer are stored, counted, and become the end of t
   const rows = await dbMessages(conv.id);
   assert.equal(rows.length, 4);
   assert.deepEqual(rows.map((r) => r.status), ['complete', 'complete', 'complete', 'complete']);
+  // A turn's question and first answer row are written by one statement: the
+  // answer must still come after its question in time.
+  assert.deepEqual(rows.map((r) => r.id), items.map((m) => m.id), 'created_at does not order the turn');
 });
 
 test('an empty conversation has an empty thread', async () => {
