@@ -225,9 +225,15 @@ describe('the chat page', () => {
       );
 
       // The chat is in the sidebar, titled after the message, marked as the current one.
+      // (The app reads the conversation again after the answer: wait for it.)
       const link = page.locator(`[data-testid="conversation-link"][data-id="${id}"]`);
       await link.waitFor();
-      assert.equal((await link.getByTestId('conversation-title').textContent()).trim(), 'Hello there');
+      await waitUntil(
+        page,
+        (sel) => document.querySelector(`${sel} [data-testid="conversation-title"]`)?.textContent.trim() === 'Hello there',
+        `[data-testid="conversation-link"][data-id="${id}"]`,
+        async () => `the sidebar titles the chat "${(await link.getByTestId('conversation-title').textContent()).trim()}"`,
+      );
       assert.equal(await link.getAttribute('aria-current'), 'page');
       await page.getByRole('heading', { name: 'Hello there', level: 1 }).waitFor();
 
