@@ -64,44 +64,18 @@ const aic_stmt aic_share_stmts[] = {
                          " AND s.revoked_at IS NULL FOR UPDATE"},
     {NULL, NULL}};
 
-static int fail(request_rec *r, int status, const char *code, const char *message,
-                const char *field)
-{
-    if (status == HTTP_SERVICE_UNAVAILABLE) {
-        apr_table_setn(r->err_headers_out, "Retry-After", "5");
-    }
-    return aic_send_error(r, status, code, message, field);
-}
-
-/* As fail, for helpers whose caller must stop: the error is sent and its
+/* As aic_send_error, for helpers whose caller must stop: the error is sent and its
  * status (never OK) returned. */
 static int refuse(request_rec *r, int status, const char *code, const char *message,
                   const char *field)
 {
-    fail(r, status, code, message, field);
+    aic_send_error(r, status, code, message, field);
     return status;
-}
-
-static int db_fail(request_rec *r, apr_status_t rv)
-{
-    if (rv == AIC_DB_EDOWN || rv == AIC_DB_ESCHEMA) {
-        return aic_send_db_error(r, rv);
-    }
-    return fail(r, HTTP_INTERNAL_SERVER_ERROR, "internal_error",
-                "The request could not be completed.", NULL);
 }
 
 static int not_found(request_rec *r, const char *what)
 {
-    return fail(r, HTTP_NOT_FOUND, "not_found", what, NULL);
-}
-
-static aic_json *parse(request_rec *r, const char *text)
-{
-    aic_json *j = NULL;
-    const char *err = NULL;
-
-    return text && aic_json_parse(&j, &err, r->pool, text, strlen(text)) == APR_SUCCESS ? j : NULL;
+    return aic_send_error(r, HTTP_NOT_FOUND, "not_found", what, NULL);
 }
 
 /* The base of links: AIChatPublicURL, or this request's own scheme and host. */
@@ -115,7 +89,7 @@ static const char *link_base(request_rec *r, const aic_server_conf *conf)
 static aic_json *with_link(request_rec *r, const aic_server_conf *conf, const char *json,
                            const char *nonce, int is_public)
 {
-    aic_json *share = parse(r, json);
+    aic_json *share = aic_json_from(r->pool, json);
     const char *token = NULL;
 
     if (!share) {
@@ -152,7 +126,7 @@ static int lock_owned(aic_ctx *ctx, const char *id)
     }
     if (rv != APR_SUCCESS) {
         aic_db_rollback(ctx->db);
-        db_fail(ctx->r, rv);
+        aic_send_failure(ctx->r, rv);
         return HTTP_SERVICE_UNAVAILABLE;
     }
     if (strcmp(owner, "1")) {
@@ -261,7 +235,7 @@ static int read_share_request(share_request *req, aic_ctx *ctx, const aic_json *
                           "expires_at");
         }
         if ((rv = aic_db_value(&future, ctx->db, "share_future", AIC_ARGS(when))) != APR_SUCCESS) {
-            db_fail(r, rv);
+            aic_send_failure(r, rv);
             return HTTP_SERVICE_UNAVAILABLE;
         }
         if (strcmp(future, "1")) {
@@ -283,7 +257,7 @@ static int commit_and_send(aic_ctx *ctx, int status, const char *action, const c
     if (rv != APR_SUCCESS || (rv = aic_db_commit(ctx->db)) != APR_SUCCESS) {
         aic_db_rollback(ctx->db);
         aic_req_get(r)->audited = 0;
-        return db_fail(r, rv);
+        return aic_send_failure(r, rv);
     }
     if (!reply) {
         r->status = HTTP_NO_CONTENT;
@@ -314,8 +288,8 @@ static int share_put(aic_ctx *ctx)
         return OK;
     }
     if (!ctx->conf->share_secret) {
-        return fail(r, HTTP_SERVICE_UNAVAILABLE, "sharing_unavailable",
-                    "Sharing is not set up on this server (AIChatShareSecret).", NULL);
+        return aic_send_error(r, HTTP_SERVICE_UNAVAILABLE, "sharing_unavailable",
+                              "Sharing is not set up on this server (AIChatShareSecret).", NULL);
     }
     if ((rc = read_share_request(&req, ctx, body)) != OK || (rc = lock_owned(ctx, id)) != OK) {
         return OK;
@@ -325,8 +299,8 @@ static int share_put(aic_ctx *ctx)
         rv = aic_db_value(&snapshot, ctx->db, "share_snapshot", AIC_ARGS(id));
         if (rv == APR_SUCCESS && !snapshot) {
             aic_db_rollback(ctx->db);
-            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "nothing_to_share",
-                        "The conversation has no message to share yet.", NULL);
+            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "nothing_to_share",
+                                  "The conversation has no message to share yet.", NULL);
         }
         if (rv == APR_SUCCESS && !old.json) {
             const char *nonce = aic_share_nonce(r->pool), *share_id = NULL;
@@ -337,7 +311,7 @@ static int share_put(aic_ctx *ctx)
 
             if (!token) {
                 aic_db_rollback(ctx->db);
-                return db_fail(r, APR_EGENERAL);
+                return aic_send_failure(r, APR_EGENERAL);
             }
             rv =
                 aic_db_select(&rows, ctx->db, "share_insert",
@@ -347,7 +321,7 @@ static int share_put(aic_ctx *ctx)
                                        req.expires_mode, req.expires_in, req.expires_at, snapshot));
             if (rv != APR_SUCCESS) {
                 aic_db_rollback(ctx->db);
-                return db_fail(r, rv);
+                return aic_send_failure(r, rv);
             }
             json = rows.cells[0];
             share_id = rows.cells[1];
@@ -357,7 +331,7 @@ static int share_put(aic_ctx *ctx)
     }
     if (rv == APR_SUCCESS) {
         int is_public = req.is_public >= 0 ? req.is_public : old.is_public;
-        aic_json *prev = parse(r, old.json);
+        aic_json *prev = aic_json_from(r->pool, old.json);
         int indexable =
             req.indexable >= 0 ? req.indexable : aic_json_bool(aic_json_get(prev, "indexable"));
 
@@ -371,7 +345,7 @@ static int share_put(aic_ctx *ctx)
         }
     }
     aic_db_rollback(ctx->db);
-    return db_fail(r, rv);
+    return aic_send_failure(r, rv);
 }
 
 /* GET /conversations/{id}/share */
@@ -390,7 +364,7 @@ static int share_get(aic_ctx *ctx)
         return not_found(ctx->r, "This conversation is not shared.");
     }
     if (rv != APR_SUCCESS) {
-        return db_fail(ctx->r, rv);
+        return aic_send_failure(ctx->r, rv);
     }
     return aic_send_json(ctx->r, HTTP_OK,
                          with_link(ctx->r, ctx->conf, s.json, s.nonce, s.is_public));
@@ -416,7 +390,7 @@ static int share_delete(aic_ctx *ctx)
     }
     if (rv != APR_SUCCESS) {
         aic_db_rollback(ctx->db);
-        return db_fail(ctx->r, rv);
+        return aic_send_failure(ctx->r, rv);
     }
     return commit_and_send(ctx, HTTP_NO_CONTENT, "revoke", s.id, s.json, json, NULL);
 }
@@ -430,7 +404,7 @@ static int shares_mine(aic_ctx *ctx)
     apr_status_t rv = aic_db_select(&rows, ctx->db, "share_mine", AIC_ARGS(ctx->user->id));
 
     if (rv != APR_SUCCESS) {
-        return db_fail(r, rv);
+        return aic_send_failure(r, rv);
     }
     for (int i = 0; i < rows.nrows; i++) {
         const char **c = rows.cells + i * rows.ncols;
@@ -475,7 +449,7 @@ static int share_fork(aic_ctx *ctx)
     }
     if (rv == APR_SUCCESS && rows.cells[1][0] == '1') {
         aic_db_rollback(ctx->db);
-        return fail(r, HTTP_GONE, "share_expired", "This link has expired.", NULL);
+        return aic_send_error(r, HTTP_GONE, "share_expired", "This link has expired.", NULL);
     }
     if (rv == APR_SUCCESS) {
         rv = aic_db_value(&conv_id, ctx->db, "share_fork", AIC_ARGS(rows.cells[0], ctx->user->id));
@@ -485,17 +459,17 @@ static int share_fork(aic_ctx *ctx)
     }
     if (rv != APR_SUCCESS) {
         aic_db_rollback(ctx->db);
-        return db_fail(r, rv);
+        return aic_send_failure(r, rv);
     }
     record = aic_json_object(r->pool);
     aic_json_set_str(record, "share_id", rows.cells[0]);
-    aic_json_set(record, "conversation", parse(r, conv_json));
+    aic_json_set(record, "conversation", aic_json_from(r->pool, conv_json));
     rv = aic_audit_change(ctx->db, r, HTTP_CREATED, "fork", "conversation", conv_id, NULL,
                           aic_json_dump(record, r->pool));
     if (rv != APR_SUCCESS || (rv = aic_db_commit(ctx->db)) != APR_SUCCESS) {
         aic_db_rollback(ctx->db);
         aic_req_get(r)->audited = 0;
-        return db_fail(r, rv);
+        return aic_send_failure(r, rv);
     }
     return aic_send_json_text(r, HTTP_CREATED, conv_json);
 }
@@ -535,7 +509,7 @@ static apr_status_t admin_list(aic_json **items, aic_ctx *ctx)
     }
     *items = aic_json_array(ctx->r->pool);
     for (int i = 0; i < rows.nrows; i++) {
-        aic_json *share = parse(ctx->r, rows.cells[i]);
+        aic_json *share = aic_json_from(ctx->r->pool, rows.cells[i]);
 
         if (share) {
             aic_json_push(*items, share);
@@ -551,7 +525,7 @@ static int api_admin_shares(aic_ctx *ctx)
     apr_status_t rv = admin_list(&items, ctx);
 
     if (rv != APR_SUCCESS) {
-        return db_fail(ctx->r, rv);
+        return aic_send_failure(ctx->r, rv);
     }
     aic_json_set(out, "items", items);
     return aic_send_json(ctx->r, HTTP_OK, out);
@@ -566,7 +540,7 @@ static int api_admin_revoke(aic_ctx *ctx)
         return not_found(ctx->r, "No such live share.");
     }
     if (rv != APR_SUCCESS) {
-        return db_fail(ctx->r, rv);
+        return aic_send_failure(ctx->r, rv);
     }
     ctx->r->status = HTTP_NO_CONTENT;
     apr_table_setn(ctx->r->headers_out, "X-Request-Id", aic_request_id(ctx->r));

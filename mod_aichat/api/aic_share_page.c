@@ -360,14 +360,6 @@ static void record_view(request_rec *r, aic_db **db, const share *s, int status)
     }
 }
 
-static aic_json *parse(request_rec *r, const char *text)
-{
-    aic_json *j = NULL;
-    const char *err = NULL;
-
-    return aic_json_parse(&j, &err, r->pool, text, strlen(text)) == APR_SUCCESS ? j : NULL;
-}
-
 static const char *title_of(const share *s)
 {
     return *s->title ? s->title : "Shared conversation";
@@ -376,7 +368,7 @@ static const char *title_of(const share *s)
 static aic_json *content_json(request_rec *r, const share *s, const aic_rows *msgs)
 {
     aic_json *out = aic_json_object(r->pool), *list = aic_json_array(r->pool);
-    aic_json *tools = parse(r, s->tools);
+    aic_json *tools = aic_json_from(r->pool, s->tools);
 
     aic_json_set_str(out, "title", title_of(s));
     aic_json_set(out, "models", tools ? tools : aic_json_array(r->pool));
@@ -399,7 +391,7 @@ static aic_json *content_json(request_rec *r, const share *s, const aic_rows *ms
 /* The models' names joined for people. */
 static const char *model_names(request_rec *r, const share *s)
 {
-    aic_json *tools = parse(r, s->tools);
+    aic_json *tools = aic_json_from(r->pool, s->tools);
     const char *names = "";
 
     for (apr_size_t i = 0; i < aic_json_len(tools); i++) {

@@ -243,6 +243,14 @@ void aic_json_push(aic_json *arr, aic_json *v)
     json_object_array_add(arr, json_object_get(v));
 }
 
+aic_json *aic_json_from(apr_pool_t *p, const char *text)
+{
+    aic_json *j = NULL;
+    const char *err = NULL;
+
+    return text && aic_json_parse(&j, &err, p, text, strlen(text)) == APR_SUCCESS ? j : NULL;
+}
+
 void aic_json_push_str(aic_json *arr, const char *s)
 {
     json_object_array_add(arr, s ? json_object_new_string(s) : NULL);

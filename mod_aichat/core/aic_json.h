@@ -30,6 +30,8 @@ aic_json *aic_json_array(apr_pool_t *p);
  */
 apr_status_t aic_json_parse(aic_json **out, const char **err, apr_pool_t *p, const char *text,
                             apr_size_t len);
+/** The JSON value of text (NULL: NULL), or NULL when it is not JSON. */
+aic_json *aic_json_from(apr_pool_t *p, const char *text);
 
 /** The type of v; a NULL v is AIC_JSON_NULL. */
 aic_json_type aic_json_typeof(const aic_json *v);

@@ -86,6 +86,9 @@ int aic_send_json(request_rec *r, int status, const aic_json *body)
 int aic_send_error(request_rec *r, int status, const char *code, const char *message,
                    const char *field)
 {
+    if (status == HTTP_SERVICE_UNAVAILABLE && !apr_table_get(r->err_headers_out, "Retry-After")) {
+        apr_table_setn(r->err_headers_out, "Retry-After", "5");
+    }
     return aic_send_json_text(r, status, aic_json_error_body(r->pool, code, message, field));
 }
 
@@ -100,6 +103,15 @@ int aic_send_db_error(request_rec *r, apr_status_t rv)
     }
     return aic_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable",
                           "The database is unavailable; try again shortly.", NULL);
+}
+
+int aic_send_failure(request_rec *r, apr_status_t rv)
+{
+    if (rv == AIC_DB_EDOWN || rv == AIC_DB_ESCHEMA) {
+        return aic_send_db_error(r, rv);
+    }
+    return aic_send_error(r, HTTP_INTERNAL_SERVER_ERROR, "internal_error",
+                          "The request could not be completed.", NULL);
 }
 
 /* Send an error and hand its status back to the caller. */

@@ -32,11 +32,14 @@ const char *aic_request_id(request_rec *r);
 int aic_send_json(request_rec *r, int status, const aic_json *body);
 /** Send already-serialised JSON text. */
 int aic_send_json_text(request_rec *r, int status, const char *json);
-/** Send the error envelope; field may be NULL. */
+/** Send the error envelope; field may be NULL. A 503 says Retry-After: 5. */
 int aic_send_error(request_rec *r, int status, const char *code, const char *message,
                    const char *field);
 /** 503 database_unavailable (or schema_outdated) with Retry-After, from an aic_db status. */
 int aic_send_db_error(request_rec *r, apr_status_t rv);
+/** For a failed aic_db call: 503 as aic_send_db_error when the database is
+ * unavailable or too old, else 500 internal_error. */
+int aic_send_failure(request_rec *r, apr_status_t rv);
 
 /**
  * Read a JSON object body. Returns OK with *out set, or an HTTP status after
