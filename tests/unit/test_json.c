@@ -318,6 +318,22 @@ static void test_build_and_dump(void **state)
     assert_null(aic_json_get(o, "ns"));
 }
 
+static void test_push_str_and_from(void **state)
+{
+    apr_pool_t *p = *state;
+    aic_json *a = aic_json_array(p), *back;
+
+    aic_json_push_str(a, "x\"y");
+    aic_json_push_str(a, NULL);
+    assert_string_equal(aic_json_dump(a, p), "[\"x\\\"y\",null]");
+    back = aic_json_from(p, aic_json_dump(a, p));
+    assert_int_equal(aic_json_len(back), 2);
+    assert_string_equal(aic_json_str(aic_json_at(back, 0), p), "x\"y");
+    assert_int_equal(aic_json_typeof(aic_json_at(back, 1)), AIC_JSON_NULL);
+    assert_null(aic_json_from(p, NULL));
+    assert_null(aic_json_from(p, "[1,"));
+}
+
 static void test_set_replaces(void **state)
 {
     apr_pool_t *p = *state;
@@ -504,6 +520,7 @@ int main(void)
         POOL_TEST(test_keys),
         POOL_TEST(test_len_of_non_array),
         POOL_TEST(test_build_and_dump),
+        POOL_TEST(test_push_str_and_from),
         POOL_TEST(test_set_replaces),
         POOL_TEST(test_dump_control_and_unicode),
         POOL_TEST(test_dump_null),
