@@ -7,10 +7,19 @@ const json = { 'Content-Type': 'application/json', Authorization: auth };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (x) => x.toFixed(2);
 
-async function conversation(tool) {
-  const res = await fetch(`${base}/chat/api/v1/conversations`, {
-    method: 'POST', headers: json, body: JSON.stringify({ tools: [tool] }),
-  });
+async function conversation(tool, retry = true) {
+  let res;
+  try {
+    res = await fetch(`${base}/chat/api/v1/conversations`, {
+      method: 'POST', headers: json, body: JSON.stringify({ tools: [tool] }),
+    });
+  } catch (e) {
+    // Untimed set-up: a keep-alive connection httpd closed as the request
+    // went out ("other side closed", seen in a new server's first seconds)
+    // costs one retry, not the run.
+    if (retry && e.cause?.code === 'UND_ERR_SOCKET') return conversation(tool, false);
+    throw e;
+  }
   if (res.status !== 201) throw new Error(`create conversation: ${res.status} ${await res.text()}`);
   return (await res.json()).id;
 }
