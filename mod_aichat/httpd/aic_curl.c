@@ -200,6 +200,13 @@ void aic_curl_post(aic_curl_result *out, apr_pool_t *p, const aic_curl_call *cal
         out->rv = APR_ENOMEM;
         return;
     }
+    /* Without "Expect:", libcurl asks before sending a large body (over 1 MB:
+     * a long context) and waits for the provider's 100 Continue, up to a
+     * second when none comes: one round trip or a second lost per call. */
+    if (!(headers = curl_slist_append(NULL, "Expect:"))) {
+        out->rv = APR_ENOMEM;
+        goto leave;
+    }
     for (int i = 0; i < call->headers->nelts; i++) {
         struct curl_slist *more =
             curl_slist_append(headers, APR_ARRAY_IDX(call->headers, i, const char *));
