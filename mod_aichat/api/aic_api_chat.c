@@ -163,37 +163,6 @@ const aic_stmt aic_chat_stmts[] = {
 
 /* ---- small helpers ---- */
 
-static int fail(request_rec *r, int status, const char *code, const char *message,
-                const char *field)
-{
-    if (status == HTTP_SERVICE_UNAVAILABLE) {
-        apr_table_setn(r->err_headers_out, "Retry-After", "5");
-    }
-    return aic_send_error(r, status, code, message, field);
-}
-
-static int db_fail(request_rec *r, apr_status_t rv)
-{
-    if (rv == AIC_DB_EDOWN || rv == AIC_DB_ESCHEMA) {
-        return aic_send_db_error(r, rv);
-    }
-    return fail(r, HTTP_INTERNAL_SERVER_ERROR, "internal_error",
-                "The request could not be "
-                "completed.",
-                NULL);
-}
-
-static aic_json *parse(request_rec *r, const char *text)
-{
-    aic_json *j = NULL;
-    const char *err = NULL;
-
-    if (!text || aic_json_parse(&j, &err, r->pool, text, strlen(text)) != APR_SUCCESS) {
-        return NULL;
-    }
-    return j;
-}
-
 /* The conversation as its viewer may see it: APR_NOTFOUND for others. */
 typedef struct {
     const char *id;
@@ -213,7 +182,7 @@ static void conversation_from_row(conversation *c, request_rec *r, const char *i
     c->json = with_json ? cells[0] : NULL;
     c->is_owner = cells[1][0] == '1';
     c->active_leaf = *cells[2] ? cells[2] : NULL;
-    c->settings = parse(r, cells[3]);
+    c->settings = aic_json_from(r->pool, cells[3]);
     c->system_prompt = *cells[4] ? cells[4] : NULL;
     c->title = cells[5];
 }
@@ -286,33 +255,34 @@ static int conversation_create(aic_ctx *ctx)
     tools = aic_json_get(body, "tools");
     if (aic_json_typeof(tools) != AIC_JSON_ARRAY || aic_json_len(tools) < 1 ||
         aic_json_len(tools) > 8) {
-        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                    "tools must be a list of 1 to 8 model slugs.", "tools");
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              "tools must be a list of 1 to 8 model slugs.", "tools");
     }
     if (aic_json_has(body, "title") &&
         (err = aic_valid_text(&title, r->pool, aic_json_str(aic_json_get(body, "title"), r->pool),
                               0, 200, 0))) {
-        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                    apr_pstrcat(r->pool, "title ", err, ".", NULL), "title");
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              apr_pstrcat(r->pool, "title ", err, ".", NULL), "title");
     }
     if (aic_json_has(body, "system_prompt") &&
         aic_json_typeof(aic_json_get(body, "system_prompt")) != AIC_JSON_NULL &&
         (err = aic_valid_text(&system_prompt, r->pool,
                               aic_json_str(aic_json_get(body, "system_prompt"), r->pool), 0, 20000,
                               1))) {
-        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                    apr_pstrcat(r->pool, "system_prompt ", err, ".", NULL), "system_prompt");
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              apr_pstrcat(r->pool, "system_prompt ", err, ".", NULL),
+                              "system_prompt");
     }
     if (aic_json_has(body, "settings")) {
         settings = aic_json_get(body, "settings");
         if (aic_json_typeof(settings) != AIC_JSON_OBJECT) {
-            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                        "settings must be a JSON object.", "settings");
+            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                                  "settings must be a JSON object.", "settings");
         }
         settings_text = aic_json_dump(settings, r->pool);
     }
     if ((rv = aic_db_begin(ctx->db)) != APR_SUCCESS) {
-        return db_fail(r, rv);
+        return aic_send_failure(r, rv);
     }
     for (apr_size_t i = 0; i < aic_json_len(tools); i++) {
         const char *slug = aic_json_str(aic_json_at(tools, i), r->pool);
@@ -321,31 +291,31 @@ static int conversation_create(aic_ctx *ctx)
 
         if (!slug) {
             aic_db_rollback(ctx->db);
-            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                        "tools must be a list of model slugs.", "tools");
+            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                                  "tools must be a list of model slugs.", "tools");
         }
         if ((rv = aic_db_select(&rows, ctx->db, "chat_tool_by_slug", AIC_ARGS(slug))) !=
             APR_SUCCESS) {
             aic_db_rollback(ctx->db);
-            return db_fail(r, rv);
+            return aic_send_failure(r, rv);
         }
         if (rows.nrows == 0) {
             aic_db_rollback(ctx->db);
-            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "unknown_tool",
-                        apr_psprintf(r->pool, "There is no model '%s'.", slug), "tools");
+            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "unknown_tool",
+                                  apr_psprintf(r->pool, "There is no model '%s'.", slug), "tools");
         }
         prov = aic_config_provider(ctx->conf, rows.cells[1]);
         if (!prov || (rows.cells[2][0] == '1' && !prov->key)) {
             aic_db_rollback(ctx->db);
-            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "tool_unavailable",
-                        apr_psprintf(r->pool, "The model '%s' is not available now.", slug),
-                        "tools");
+            return aic_send_error(
+                r, HTTP_UNPROCESSABLE_ENTITY, "tool_unavailable",
+                apr_psprintf(r->pool, "The model '%s' is not available now.", slug), "tools");
         }
         for (int k = 0; k < tool_ids->nelts; k++) {
             if (!strcmp(APR_ARRAY_IDX(tool_ids, k, const char *), rows.cells[0])) {
                 aic_db_rollback(ctx->db);
-                return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                            "tools lists a model twice.", "tools");
+                return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                                      "tools lists a model twice.", "tools");
             }
         }
         APR_ARRAY_PUSH(tool_ids, const char *) = rows.cells[0];
@@ -375,7 +345,7 @@ static int conversation_create(aic_ctx *ctx)
     if (rv != APR_SUCCESS || (rv = aic_db_commit(ctx->db)) != APR_SUCCESS) {
         aic_db_rollback(ctx->db);
         aic_req_get(r)->audited = 0;
-        return db_fail(r, rv);
+        return aic_send_failure(r, rv);
     }
     apr_table_setn(r->headers_out, "Location",
                    apr_pstrcat(r->pool, ctx->conf->base_uri, "/api/v1/conversations/", id, NULL));
@@ -395,30 +365,31 @@ static int conversation_list(aic_ctx *ctx)
 
 #define BOOL_ARG(v) (!(v) || !strcmp((v), "true") || !strcmp((v), "false"))
     if (limit < 0) {
-        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field", "limit is not valid.", "limit");
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field", "limit is not valid.",
+                              "limit");
     }
     if (!BOOL_ARG(archived) || !BOOL_ARG(pinned)) {
         const char *field = BOOL_ARG(archived) ? "pinned" : "archived";
 
-        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                    apr_psprintf(r->pool, "%s must be true or false.", field), field);
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              apr_psprintf(r->pool, "%s must be true or false.", field), field);
     }
 #undef BOOL_ARG
     if ((q && !aic_valid_utf8(q, 400)) || (tool && !aic_valid_slug(tool))) {
         const char *field = (q && !aic_valid_utf8(q, 400)) ? "q" : "tool";
 
-        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                    apr_psprintf(r->pool, "%s is not valid.", field), field);
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              apr_psprintf(r->pool, "%s is not valid.", field), field);
     }
     if (after && *after) {
         const char *c = aic_hex_decode(r->pool, after);
 
         if (!c || strncmp(c, "v|", 2) || strlen(c) < 40 || c[38] != '|' ||
             !aic_valid_uuid(apr_pstrmemdup(r->pool, c + 2, 36)) || !aic_valid_id_cursor(c + 39)) {
-            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                        "after is not a cursor "
-                        "from this list.",
-                        "after");
+            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                                  "after is not a cursor "
+                                  "from this list.",
+                                  "after");
         }
         cursor_id = apr_pstrmemdup(r->pool, c + 2, 36);
         cursor_ts = c + 39;
@@ -434,7 +405,7 @@ static int conversation_list(aic_ctx *ctx)
                      AIC_ARGS(me, me, archived ? archived : "false", pinned, pinned, tool, tool, q,
                               pattern, cursor_id ? "1" : NULL, cursor_ts, cursor_id, lim, me, lim));
     if (rv != APR_SUCCESS) {
-        return db_fail(r, rv);
+        return aic_send_failure(r, rv);
     }
     return aic_send_json_text(r, HTTP_OK, text);
 }
@@ -445,38 +416,45 @@ static int conversation_get(aic_ctx *ctx)
     apr_status_t rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"), 1);
 
     if (rv == APR_NOTFOUND) {
-        return fail(ctx->r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
+        return aic_send_error(ctx->r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
     }
     if (rv != APR_SUCCESS) {
-        return db_fail(ctx->r, rv);
+        return aic_send_failure(ctx->r, rv);
     }
     return aic_send_json_text(ctx->r, HTTP_OK, c.json);
 }
 
 /* Lock a conversation the viewer may change (owner, or an admin participant
  * for pin/archive/title); 404 for others. */
-static int lock_for_change(const char **json, int *is_owner, aic_ctx *ctx, const char *id)
+/* Begin a change of conversation id by its owner: lock it and read its JSON
+ * into *json. Anything else (unknown or not visible: 404; a participant: 403
+ * with `refusal`; the database: 503) is answered here, rolled back, and a
+ * status other than OK returned. */
+static int lock_as_owner(const char **json, aic_ctx *ctx, const char *id, const char *refusal)
 {
     aic_rows rows;
     apr_status_t rv;
     const char *me = ctx->user->id;
 
-    if (!aic_valid_uuid(id)) {
-        return HTTP_NOT_FOUND;
-    }
-    if ((rv = aic_db_begin(ctx->db)) != APR_SUCCESS ||
-        (rv = aic_db_select(&rows, ctx->db, "chat_conv_lock", AIC_ARGS(me, me, id, me, me))) !=
-            APR_SUCCESS) {
+    rows.nrows = 0;
+    if (aic_valid_uuid(id) && ((rv = aic_db_begin(ctx->db)) != APR_SUCCESS ||
+                               (rv = aic_db_select(&rows, ctx->db, "chat_conv_lock",
+                                                   AIC_ARGS(me, me, id, me, me))) != APR_SUCCESS)) {
         aic_db_rollback(ctx->db);
-        db_fail(ctx->r, rv);
+        aic_send_failure(ctx->r, rv);
         return HTTP_SERVICE_UNAVAILABLE;
     }
     if (rows.nrows == 0) {
         aic_db_rollback(ctx->db);
+        aic_send_error(ctx->r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
         return HTTP_NOT_FOUND;
     }
+    if (rows.cells[1][0] != '1') {
+        aic_db_rollback(ctx->db);
+        aic_send_error(ctx->r, HTTP_FORBIDDEN, "forbidden", refusal, NULL);
+        return HTTP_FORBIDDEN;
+    }
     *json = rows.cells[0];
-    *is_owner = rows.cells[1][0] == '1';
     return OK;
 }
 
@@ -490,7 +468,7 @@ static int commit_change(aic_ctx *ctx, int status, const char *action, const cha
     if (rv != APR_SUCCESS || (rv = aic_db_commit(ctx->db)) != APR_SUCCESS) {
         aic_db_rollback(ctx->db);
         aic_req_get(r)->audited = 0;
-        return db_fail(r, rv);
+        return aic_send_failure(r, rv);
     }
     if (status == HTTP_NO_CONTENT) {
         r->status = HTTP_NO_CONTENT;
@@ -506,7 +484,6 @@ static int conversation_patch(aic_ctx *ctx)
     const char *id = apr_table_get(ctx->params, "id"), *old_json = NULL, *new_json = NULL, *err;
     aic_json *body = NULL, *old;
     const char *title, *system_prompt, *settings, *pinned, *archived;
-    int is_owner = 0, rc;
     apr_status_t rv;
 
     if (aic_read_json_object(&body, r) != OK) {
@@ -518,17 +495,10 @@ static int conversation_patch(aic_ctx *ctx)
             NULL) != OK) {
         return OK;
     }
-    if ((rc = lock_for_change(&old_json, &is_owner, ctx, id)) != OK) {
-        return rc == HTTP_NOT_FOUND
-                   ? fail(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL)
-                   : OK;
+    if (lock_as_owner(&old_json, ctx, id, "Only the owner may change the conversation.") != OK) {
+        return OK;
     }
-    if (!is_owner) {
-        aic_db_rollback(ctx->db);
-        return fail(r, HTTP_FORBIDDEN, "forbidden", "Only the owner may change the conversation.",
-                    NULL);
-    }
-    old = parse(r, old_json);
+    old = aic_json_from(r->pool, old_json);
     title = aic_json_str(aic_json_get(old, "title"), r->pool);
     system_prompt = aic_json_str(aic_json_get(old, "system_prompt"), r->pool);
     settings = aic_json_dump(aic_json_get(old, "settings"), r->pool);
@@ -539,8 +509,8 @@ static int conversation_patch(aic_ctx *ctx)
         (err = aic_valid_text(&title, r->pool, aic_json_str(aic_json_get(body, "title"), r->pool),
                               1, 200, 0))) {
         aic_db_rollback(ctx->db);
-        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                    apr_pstrcat(r->pool, "title ", err, ".", NULL), "title");
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              apr_pstrcat(r->pool, "title ", err, ".", NULL), "title");
     }
     if (aic_json_has(body, "system_prompt")) {
         aic_json *v = aic_json_get(body, "system_prompt");
@@ -550,15 +520,16 @@ static int conversation_patch(aic_ctx *ctx)
         } else if ((err = aic_valid_text(&system_prompt, r->pool, aic_json_str(v, r->pool), 0,
                                          20000, 1))) {
             aic_db_rollback(ctx->db);
-            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                        apr_pstrcat(r->pool, "system_prompt ", err, ".", NULL), "system_prompt");
+            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                                  apr_pstrcat(r->pool, "system_prompt ", err, ".", NULL),
+                                  "system_prompt");
         }
     }
     if (aic_json_has(body, "settings")) {
         if (aic_json_typeof(aic_json_get(body, "settings")) != AIC_JSON_OBJECT) {
             aic_db_rollback(ctx->db);
-            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                        "settings must be a JSON object.", "settings");
+            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                                  "settings must be a JSON object.", "settings");
         }
         settings = aic_json_dump(aic_json_get(body, "settings"), r->pool);
     }
@@ -573,8 +544,8 @@ static int conversation_patch(aic_ctx *ctx)
             }
             if (aic_json_typeof(v) != AIC_JSON_BOOL) {
                 aic_db_rollback(ctx->db);
-                return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                            apr_psprintf(r->pool, "%s must be true or false.", key), key);
+                return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                                      apr_psprintf(r->pool, "%s must be true or false.", key), key);
             }
             if (!strcmp(key, "pinned")) {
                 pinned = aic_json_bool(v) ? "true" : "false";
@@ -588,7 +559,7 @@ static int conversation_patch(aic_ctx *ctx)
                      AIC_ARGS(title, system_prompt, settings, pinned, archived, id, ctx->user->id));
     if (rv != APR_SUCCESS) {
         aic_db_rollback(ctx->db);
-        return db_fail(r, rv);
+        return aic_send_failure(r, rv);
     }
     return commit_change(ctx, HTTP_OK, "update", id, old_json, new_json);
 }
@@ -597,22 +568,14 @@ static int conversation_delete(aic_ctx *ctx)
 {
     request_rec *r = ctx->r;
     const char *id = apr_table_get(ctx->params, "id"), *old_json = NULL;
-    int is_owner = 0, rc;
     apr_status_t rv;
 
-    if ((rc = lock_for_change(&old_json, &is_owner, ctx, id)) != OK) {
-        return rc == HTTP_NOT_FOUND
-                   ? fail(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL)
-                   : OK;
-    }
-    if (!is_owner) {
-        aic_db_rollback(ctx->db);
-        return fail(r, HTTP_FORBIDDEN, "forbidden", "Only the owner may delete the conversation.",
-                    NULL);
+    if (lock_as_owner(&old_json, ctx, id, "Only the owner may delete the conversation.") != OK) {
+        return OK;
     }
     if ((rv = aic_db_exec(NULL, ctx->db, "chat_conv_delete", AIC_ARGS(id))) != APR_SUCCESS) {
         aic_db_rollback(ctx->db);
-        return db_fail(r, rv);
+        return aic_send_failure(r, rv);
     }
     return commit_change(ctx, HTTP_NO_CONTENT, "delete", id, old_json, NULL);
 }
@@ -625,22 +588,24 @@ static int conversation_restore(aic_ctx *ctx)
     apr_status_t rv;
 
     if (!aic_valid_uuid(id)) {
-        return fail(r, HTTP_NOT_FOUND, "not_found", "No such deleted conversation.", NULL);
+        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such deleted conversation.",
+                              NULL);
     }
     if ((rv = aic_db_begin(ctx->db)) != APR_SUCCESS ||
         (rv = aic_db_select(&rows, ctx->db, "chat_conv_deleted", AIC_ARGS(me, id, me, me))) !=
             APR_SUCCESS) {
         aic_db_rollback(ctx->db);
-        return db_fail(r, rv);
+        return aic_send_failure(r, rv);
     }
     if (rows.nrows == 0 || rows.cells[0][0] != '1') {
         aic_db_rollback(ctx->db);
-        return fail(r, HTTP_NOT_FOUND, "not_found", "No such deleted conversation.", NULL);
+        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such deleted conversation.",
+                              NULL);
     }
     if ((rv = aic_db_value(&new_json, ctx->db, "chat_conv_restore", AIC_ARGS(id, me))) !=
         APR_SUCCESS) {
         aic_db_rollback(ctx->db);
-        return db_fail(r, rv);
+        return aic_send_failure(r, rv);
     }
     return commit_change(ctx, HTTP_OK, "restore", id, NULL, new_json);
 }
@@ -651,7 +616,6 @@ static int participant_add(aic_ctx *ctx)
     const char *id = apr_table_get(ctx->params, "id"), *old_json = NULL, *new_json = NULL;
     const char *username, *user_id = NULL;
     aic_json *body = NULL;
-    int is_owner = 0, rc;
     apr_status_t rv;
 
     if (aic_read_json_object(&body, r) != OK) {
@@ -659,23 +623,17 @@ static int participant_add(aic_ctx *ctx)
     }
     username = aic_json_str(aic_json_get(body, "username"), r->pool);
     if (!username || !*username || strlen(username) > 255) {
-        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field", "username is required.",
-                    "username");
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              "username is required.", "username");
     }
-    if ((rc = lock_for_change(&old_json, &is_owner, ctx, id)) != OK) {
-        return rc == HTTP_NOT_FOUND
-                   ? fail(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL)
-                   : OK;
-    }
-    if (!is_owner) {
-        aic_db_rollback(ctx->db);
-        return fail(r, HTTP_FORBIDDEN, "forbidden", "Only the owner may invite.", NULL);
+    if (lock_as_owner(&old_json, ctx, id, "Only the owner may invite.") != OK) {
+        return OK;
     }
     rv = aic_db_value(&user_id, ctx->db, "chat_user_by_name", AIC_ARGS(username));
     if (rv == APR_NOTFOUND) {
         aic_db_rollback(ctx->db);
-        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "unknown_user",
-                    "There is no active user with this name.", "username");
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "unknown_user",
+                              "There is no active user with this name.", "username");
     }
     if (rv == APR_SUCCESS) {
         rv = aic_db_exec(NULL, ctx->db, "chat_participant_add", AIC_ARGS(id, user_id, "member"));
@@ -685,7 +643,7 @@ static int participant_add(aic_ctx *ctx)
     }
     if (rv != APR_SUCCESS) {
         aic_db_rollback(ctx->db);
-        return db_fail(r, rv);
+        return aic_send_failure(r, rv);
     }
     return commit_change(ctx, HTTP_OK, "invite", id, old_json, new_json);
 }
@@ -694,31 +652,24 @@ static int participant_remove(aic_ctx *ctx)
 {
     request_rec *r = ctx->r;
     const char *id = apr_table_get(ctx->params, "id"), *old_json = NULL, *new_json = NULL;
-    int is_owner = 0, rc, removed = 0;
+    int removed = 0;
     apr_status_t rv;
 
-    if ((rc = lock_for_change(&old_json, &is_owner, ctx, id)) != OK) {
-        return rc == HTTP_NOT_FOUND
-                   ? fail(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL)
-                   : OK;
-    }
-    if (!is_owner) {
-        aic_db_rollback(ctx->db);
-        return fail(r, HTTP_FORBIDDEN, "forbidden", "Only the owner may remove participants.",
-                    NULL);
+    if (lock_as_owner(&old_json, ctx, id, "Only the owner may remove participants.") != OK) {
+        return OK;
     }
     rv = aic_db_exec(&removed, ctx->db, "chat_participant_remove",
                      AIC_ARGS(id, apr_table_get(ctx->params, "username")));
     if (rv == APR_SUCCESS && !removed) {
         aic_db_rollback(ctx->db);
-        return fail(r, HTTP_NOT_FOUND, "not_found", "No such participant.", NULL);
+        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such participant.", NULL);
     }
     if (rv == APR_SUCCESS) {
         rv = aic_db_value(&new_json, ctx->db, "chat_conv_json", AIC_ARGS(ctx->user->id, id));
     }
     if (rv != APR_SUCCESS) {
         aic_db_rollback(ctx->db);
-        return db_fail(r, rv);
+        return aic_send_failure(r, rv);
     }
     return commit_change(ctx, HTTP_OK, "uninvite", id, old_json, new_json);
 }
@@ -732,13 +683,13 @@ static int thread(aic_ctx *ctx)
     apr_status_t rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"), 0);
 
     if (rv == APR_NOTFOUND) {
-        return fail(ctx->r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
+        return aic_send_error(ctx->r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
     }
     if (rv == APR_SUCCESS) {
         rv = aic_db_value(&text, ctx->db, "chat_thread", AIC_ARGS(c.id));
     }
     if (rv != APR_SUCCESS) {
-        return db_fail(ctx->r, rv);
+        return aic_send_failure(ctx->r, rv);
     }
     return aic_send_json_text(ctx->r, HTTP_OK, text);
 }
@@ -759,22 +710,22 @@ static int set_active(aic_ctx *ctx)
     }
     msg_id = aic_json_str(aic_json_get(body, "message_id"), r->pool);
     if ((rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"), 0)) == APR_NOTFOUND) {
-        return fail(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
+        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
     }
     if (rv != APR_SUCCESS) {
-        return db_fail(r, rv);
+        return aic_send_failure(r, rv);
     }
     if (!aic_valid_uuid(msg_id)) {
-        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                    "message_id must be a message of this conversation.", "message_id");
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              "message_id must be a message of this conversation.", "message_id");
     }
     if ((rv = aic_db_select(&rows, ctx->db, "chat_message_in_conv", AIC_ARGS(msg_id, c.id))) !=
         APR_SUCCESS) {
-        return db_fail(r, rv);
+        return aic_send_failure(r, rv);
     }
     if (rows.nrows == 0) {
-        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                    "message_id must be a message of this conversation.", "message_id");
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              "message_id must be a message of this conversation.", "message_id");
     }
     if ((rv = aic_db_begin(ctx->db)) == APR_SUCCESS) {
         rv = aic_db_value(&leaf, ctx->db, "chat_set_active", AIC_ARGS(msg_id, c.id));
@@ -792,7 +743,7 @@ static int set_active(aic_ctx *ctx)
     if (rv != APR_SUCCESS) {
         aic_db_rollback(ctx->db);
         aic_req_get(r)->audited = 0;
-        return db_fail(r, rv);
+        return aic_send_failure(r, rv);
     }
     return aic_send_json_text(r, HTTP_OK, text);
 }
@@ -919,7 +870,7 @@ static apr_status_t thread_load(turn *t, const char *text)
     if (!text) {
         return APR_SUCCESS;
     }
-    if (!(path = parse(r, text))) {
+    if (!(path = aic_json_from(r->pool, text))) {
         return APR_EGENERAL;
     }
     for (apr_size_t i = 0; i < aic_json_len(path); i++) {
@@ -1044,7 +995,7 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
         aic_json_set_str(ev, "display_name", m->display_name);
         aic_json_set_bool(ev, "is_first_responder", t->group && index == 0);
         if (t->user_message_json && index == 0) {
-            aic_json_set(ev, "user_message", parse(r, t->user_message_json));
+            aic_json_set(ev, "user_message", aic_json_from(r->pool, t->user_message_json));
         }
         sse(t, "start", ev);
     }
@@ -1179,7 +1130,7 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
             aic_json_set_str(err, "message", message ? message : code);
             aic_json_set(ev, "error", err);
             if (final_json) {
-                aic_json_set(ev, "message", parse(r, final_json));
+                aic_json_set(ev, "message", aic_json_from(r->pool, final_json));
             }
             sse(t, "error", ev);
         } else {
@@ -1190,13 +1141,13 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
             aic_json_set_bool(usage, "estimated", estimated);
             aic_json_set(ev, "usage", usage);
             if (final_json) {
-                aic_json_set(ev, "message", parse(r, final_json));
+                aic_json_set(ev, "message", aic_json_from(r->pool, final_json));
             }
             sse(t, "done", ev);
         }
     }
     if (final_json) {
-        aic_json_push(t->answers, parse(r, final_json));
+        aic_json_push(t->answers, aic_json_from(r->pool, final_json));
     }
     if (*text) {
         thread_add(t, "ai", m, text, status);
@@ -1250,11 +1201,11 @@ static int run_turn(turn *t, const char *content, const char *regenerated, const
 
     t->reserved = apr_pcalloc(r->pool, sizeof(apr_int64_t) * (apr_size_t)t->models->nelts);
     if (apr_pool_create(&t->ev_pool, r->pool) != APR_SUCCESS) {
-        return fail(r, HTTP_INTERNAL_SERVER_ERROR, "internal_error",
-                    "The request could not be completed.", NULL);
+        return aic_send_error(r, HTTP_INTERNAL_SERVER_ERROR, "internal_error",
+                              "The request could not be completed.", NULL);
     }
     if ((rv = thread_load(t, context)) != APR_SUCCESS) {
-        return db_fail(r, rv);
+        return aic_send_failure(r, rv);
     }
     for (int i = 0; i < t->models->nelts; i++) {
         const model *m = &APR_ARRAY_IDX(t->models, i, model);
@@ -1265,10 +1216,11 @@ static int run_turn(turn *t, const char *content, const char *regenerated, const
         context_messages(t, m, &ctx_tokens);
         ctx_tokens += own;
         if (window > 0 && own + max_out > window) {
-            return fail(r, HTTP_UNPROCESSABLE_ENTITY, "context_too_long",
-                        apr_psprintf(r->pool, "The message is too long for %s's context window.",
-                                     m->display_name),
-                        "content");
+            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "context_too_long",
+                                  apr_psprintf(r->pool,
+                                               "The message is too long for %s's context window.",
+                                               m->display_name),
+                                  "content");
         }
         if (window > 0 && ctx_tokens + max_out > window) {
             ctx_tokens = window - max_out; /* the provider sees no more than its window */
@@ -1307,15 +1259,15 @@ static int run_turn(turn *t, const char *content, const char *regenerated, const
         rv = APR_EGENERAL;
     }
     if (rv != APR_SUCCESS) {
-        return db_fail(r, rv);
+        return aic_send_failure(r, rv);
     }
     if (rows.cells[0]) {
-        return fail(r, HTTP_PAYMENT_REQUIRED, "insufficient_credits",
-                    apr_psprintf(r->pool,
-                                 "This needs about %" APR_INT64_T_FMT
-                                 " credits; your balance is lower.",
-                                 total),
-                    NULL);
+        return aic_send_error(r, HTTP_PAYMENT_REQUIRED, "insufficient_credits",
+                              apr_psprintf(r->pool,
+                                           "This needs about %" APR_INT64_T_FMT
+                                           " credits; your balance is lower.",
+                                           total),
+                              NULL);
     }
     aic_req_get(r)->audited = 1;
     if (content) {
@@ -1349,11 +1301,12 @@ static int run_turn(turn *t, const char *content, const char *regenerated, const
         if (t->retry_after) {
             apr_table_setn(r->err_headers_out, "Retry-After", t->retry_after);
         }
-        return fail(r, t->first_error_status, t->first_error_code, t->first_error_message, NULL);
+        return aic_send_error(r, t->first_error_status, t->first_error_code, t->first_error_message,
+                              NULL);
     }
     body = aic_json_object(r->pool);
     if (t->user_message_json) {
-        aic_json_set(body, "user_message", parse(r, t->user_message_json));
+        aic_json_set(body, "user_message", aic_json_from(r->pool, t->user_message_json));
     }
     aic_json_set(body, "answers", t->answers);
     aic_json_set_int(body, "credits", t->balance ? apr_atoi64(t->balance) : 0);
@@ -1375,11 +1328,11 @@ static int wants_stream(request_rec *r, const aic_json *body)
 static int load_models(turn *t, const char *text)
 {
     request_rec *r = t->ctx->r;
-    aic_json *list = text ? parse(r, text) : NULL;
+    aic_json *list = text ? aic_json_from(r->pool, text) : NULL;
     apr_size_t n = aic_json_len(list);
 
     if (text && aic_json_typeof(list) != AIC_JSON_ARRAY) {
-        return db_fail(r, APR_EGENERAL);
+        return aic_send_failure(r, APR_EGENERAL);
     }
     t->models = apr_array_make(r->pool, (int)n + 1, sizeof(model));
     for (apr_size_t i = 0; i < n; i++) {
@@ -1387,8 +1340,8 @@ static int load_models(turn *t, const char *text)
     }
     t->group = n > 1;
     if (!n) {
-        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "no_models",
-                    "This conversation has no active model.", NULL);
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "no_models",
+                              "This conversation has no active model.", NULL);
     }
     return OK;
 }
@@ -1424,37 +1377,38 @@ static int message_send(aic_ctx *ctx)
         }
     }
     if (!aic_valid_uuid(id)) {
-        return fail(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
+        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
     }
     rv = aic_db_select(&rows, ctx->db, "chat_send_load",
                        AIC_ARGS(use_leaf ? "true" : "false", bad_parent ? NULL : parent_id, id, me,
                                 me, me, use_leaf ? "true" : "false"));
     if (rv != APR_SUCCESS) {
-        return db_fail(r, rv);
+        return aic_send_failure(r, rv);
     }
     if (rows.nrows == 0) {
-        return fail(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
+        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
     }
     conversation_from_row(&c, r, id, rows.cells, 0);
     v = aic_json_get(body, "content");
     if (aic_json_typeof(v) != AIC_JSON_STRING) {
-        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field", "content must be a string.",
-                    "content");
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              "content must be a string.", "content");
     }
     if ((err = aic_valid_text(&content, r->pool, aic_json_str(v, r->pool), 1,
                               (apr_size_t)ctx->conf->max_message_chars, 1))) {
-        return fail(r, HTTP_UNPROCESSABLE_ENTITY,
-                    strstr(err, "at most") ? "message_too_long" : "invalid_field",
-                    apr_pstrcat(r->pool, "content ", err, ".", NULL), "content");
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY,
+                              strstr(err, "at most") ? "message_too_long" : "invalid_field",
+                              apr_pstrcat(r->pool, "content ", err, ".", NULL), "content");
     }
     if (aic_json_has(body, "stream") &&
         aic_json_typeof(aic_json_get(body, "stream")) != AIC_JSON_BOOL) {
-        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field", "stream must be true or false.",
-                    "stream");
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              "stream must be true or false.", "stream");
     }
     if (bad_parent || rows.cells[6][0] != '1') {
-        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                    "parent_id must be a message of this conversation or null.", "parent_id");
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              "parent_id must be a message of this conversation or null.",
+                              "parent_id");
     }
     memset(&t, 0, sizeof(t));
     t.ctx = ctx;
@@ -1479,7 +1433,7 @@ static int message_regenerate(aic_ctx *ctx)
     apr_status_t rv;
 
     if (!aic_valid_uuid(id)) {
-        return fail(r, HTTP_NOT_FOUND, "not_found", "No such message.", NULL);
+        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such message.", NULL);
     }
     /* The body is optional: only a non-empty one is read (and must be JSON). */
     if (apr_atoi64(apr_table_get(r->headers_in, "Content-Length")
@@ -1492,19 +1446,19 @@ static int message_regenerate(aic_ctx *ctx)
     }
     if ((rv = aic_db_select(&rows, ctx->db, "chat_regenerate_load", AIC_ARGS(me, id, me, me))) !=
         APR_SUCCESS) {
-        return db_fail(r, rv);
+        return aic_send_failure(r, rv);
     }
     if (rows.nrows == 0) {
-        return fail(r, HTTP_NOT_FOUND, "not_found", "No such message.", NULL);
+        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such message.", NULL);
     }
     if (strcmp(rows.cells[7], "ai") || !*rows.cells[9]) {
-        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "not_an_answer",
-                    "Only a model's answer can be regenerated.", NULL);
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "not_an_answer",
+                              "Only a model's answer can be regenerated.", NULL);
     }
     conversation_from_row(&c, r, rows.cells[6], rows.cells, 0);
-    if (!(tool = parse(r, rows.cells[10]))) {
-        return fail(r, HTTP_UNPROCESSABLE_ENTITY, "tool_unavailable",
-                    "The model of this answer no longer exists.", NULL);
+    if (!(tool = aic_json_from(r->pool, rows.cells[10]))) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "tool_unavailable",
+                              "The model of this answer no longer exists.", NULL);
     }
     memset(&t, 0, sizeof(t));
     t.ctx = ctx;
