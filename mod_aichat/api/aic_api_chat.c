@@ -62,9 +62,8 @@ APLOG_USE_MODULE(aichat);
 /* The audit row of a turn that began (b): its status and new values (x)
  * from C, its entity the user's message or the regenerated answer. */
 #define CHAT_TURN_AUDIT                                                                            \
-    AIC_AUDIT_INSERT_SELECT_NEW_SQL("x.status",                                                    \
-                                    "coalesce(b.user_message_id::text, x.regenerated)",            \
-                                    "x.new_values", "FROM b, x WHERE b.code IS NULL")
+    AIC_AUDIT_INSERT_SELECT_SQL("x.status", "coalesce(b.user_message_id::text, x.regenerated)",    \
+                                "x.new_values", "FROM b, x WHERE b.code IS NULL")
 /* A turn's writes before the provider call and the request's audit row
  * (migration 008) in one statement: the audit status, new values and entity
  * id of a regeneration, then chat_turn_begin's arguments. */

@@ -31,22 +31,19 @@ apr_status_t aic_audit_change(aic_db *db, request_rec *r, int status, const char
 
 /**
  * The same row inserted from a SELECT over FROM_WHERE (the same 16 arguments,
- * as aic_audit_select passes them): the status and the entity id come from
- * the SQL expressions STATUS and ENTITY_ID. A capability puts it after a WITH
- * clause, so a change, its outcome and its audit row take one round trip.
+ * as aic_audit_select passes them): the status, the entity id and the new
+ * values (jsonb) come from the SQL expressions STATUS, ENTITY_ID and
+ * NEW_VALUES. A capability puts it after a WITH clause, so a change, its
+ * outcome and its audit row take one round trip.
  */
-#define AIC_AUDIT_INSERT_SELECT_SQL(STATUS, ENTITY_ID, FROM_WHERE)                                 \
-    AIC_AUDIT_INSERT_SELECT_NEW_SQL(STATUS, ENTITY_ID, "NULL", FROM_WHERE)
-
-/** The same with the new values from the SQL expression NEW_VALUES (jsonb) too. */
-#define AIC_AUDIT_INSERT_SELECT_NEW_SQL(STATUS, ENTITY_ID, NEW_VALUES, FROM_WHERE)                 \
+#define AIC_AUDIT_INSERT_SELECT_SQL(STATUS, ENTITY_ID, NEW_VALUES, FROM_WHERE)                     \
     AIC_AUDIT_COLUMNS " SELECT " AIC_AUDIT_USER ", %s, %s, %s, coalesce(%s::int, " STATUS "),"     \
                       " %s::inet, %s, %s, %s::int, %s, coalesce(%s, " ENTITY_ID "), %s,"           \
                       " %s::jsonb, coalesce(%s::jsonb, " NEW_VALUES "), %s::jsonb " FROM_WHERE
 
 /**
  * Run the statement `label` with nlead leading arguments followed by the 16
- * of r's audit row, its status and entity id NULL (for
+ * of r's audit row, its status, entity id and new values NULL (for
  * AIC_AUDIT_INSERT_SELECT_SQL to fill in). Rows land in out. The caller marks
  * the request audited when the statement wrote its row.
  */
