@@ -15,9 +15,7 @@
 #include <http_protocol.h>
 #include <http_request.h>
 #include <http_log.h>
-#include <apr_atomic.h>
 #include <apr_base64.h>
-#include <apr_date.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
@@ -575,7 +573,7 @@ static int share_page(request_rec *r)
     if (signed_in) {
         if ((rv = aic_db_acquire(&db, r)) != APR_SUCCESS ||
             (rv = aic_user_current(&user, r, db)) != APR_SUCCESS) {
-            return aic_send_db_error(r, rv);
+            return aic_send_failure(r, rv);
         }
         if (!user->is_active) {
             return aic_send_error(r, HTTP_FORBIDDEN, "user_disabled",
@@ -587,7 +585,7 @@ static int share_page(request_rec *r)
         return gone(r, HTTP_NOT_FOUND, json);
     }
     if (rv != APR_SUCCESS) {
-        return aic_send_db_error(r, rv);
+        return aic_send_failure(r, rv);
     }
     if (expired(&s)) {
         return gone(r, HTTP_GONE, json);
@@ -603,7 +601,7 @@ static int share_page(request_rec *r)
         return status;
     }
     if ((rv = body_of(&body, &len, r, &db, &s, json, token)) != APR_SUCCESS) {
-        return aic_send_db_error(r, rv);
+        return aic_send_failure(r, rv);
     }
     ap_set_content_type(r, json ? "application/json" : "text/html; charset=utf-8");
     ap_set_content_length(r, len);
@@ -639,7 +637,7 @@ int aic_share_api_content(aic_ctx *ctx)
     }
     if (rv != APR_SUCCESS ||
         (rv = body_of(&body, &len, r, &ctx->db, &s, 1, token)) != APR_SUCCESS) {
-        return aic_send_db_error(r, rv);
+        return aic_send_failure(r, rv);
     }
     return aic_send_json_text(r, HTTP_OK, body);
 }

@@ -474,6 +474,15 @@ static apr_dbd_prepared_t *statement(aic_db *db, const char *label)
     return stmt;
 }
 
+/* A statement outside a transaction committed on its own: in a request that
+ * may change state (any method but GET and HEAD), count it as a change. */
+static void autocommitted(aic_db *db)
+{
+    if (!db->trans && db->r && db->r->method_number != M_GET) {
+        apr_atomic_inc32(changes);
+    }
+}
+
 apr_status_t aic_db_select(aic_rows *out, aic_db *db, const char *label, int nargs,
                            const char *const *args)
 {
@@ -499,6 +508,7 @@ apr_status_t aic_db_select(aic_rows *out, aic_db *db, const char *label, int nar
     if (rc != 0) {
         return failure(db, rc, label);
     }
+    autocommitted(db);
     out->nrows = apr_dbd_num_tuples(db->dbd->driver, res);
     out->ncols = apr_dbd_num_cols(db->dbd->driver, res);
     out->cells = apr_pcalloc(db->pool, sizeof(char *) * (apr_size_t)(out->nrows * out->ncols + 1));
@@ -557,6 +567,7 @@ apr_status_t aic_db_exec(int *affected, aic_db *db, const char *label, int nargs
     if (rc != 0) {
         return failure(db, rc, label);
     }
+    autocommitted(db);
     if (affected) {
         *affected = n;
     }

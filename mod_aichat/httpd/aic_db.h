@@ -68,8 +68,9 @@ apr_status_t aic_db_open(aic_db **db, apr_pool_t *p, server_rec *s);
 void aic_db_close(aic_db *db);
 
 /**
- * How many transactions the processes of this httpd have committed, into
- * *count. Returns 0 when the count is this process's only (no shared memory),
+ * How many changes the processes of this httpd have committed, into *count:
+ * transactions, and statements run outside one by a request whose method
+ * may change state. Returns 0 when the count is this process's only (no shared memory),
  * so that a cache cannot rely on it to hear of other processes' changes.
  */
 int aic_db_changes(apr_uint32_t *count);
