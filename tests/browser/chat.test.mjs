@@ -9,6 +9,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { poll } from '../lib/poll.mjs';
 import {
   apiAs,
   assertNoPageErrors,
@@ -503,7 +504,18 @@ describe('the chat page', () => {
       assert.match(text, /^word1 word2\b/);
       assert.ok(!/word60/.test(text), `the answer was cut short (${text})`);
 
-      // The server kept the partial answer as incomplete.
+      // The server kept the partial answer as incomplete. It learns of the
+      // stop at its next write to the closed stream: wait for that, then reload.
+      const id = conversationId(page);
+      const stored = await poll(
+        () => apiAs('demo', 'demo', 'GET', `/conversations/${id}/messages`),
+        (res) => res.json?.items?.some((m) => m.sender_type === 'ai' && m.status === 'incomplete'),
+        { tries: 150, intervalMs: 100 },
+      );
+      assert.ok(
+        stored.json?.items?.some((m) => m.sender_type === 'ai' && m.status === 'incomplete'),
+        `the server did not store the stopped answer as incomplete: ${JSON.stringify(stored.json)}`,
+      );
       await page.reload();
       await waitUntil(
         page,
