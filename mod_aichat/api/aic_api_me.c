@@ -92,6 +92,7 @@ apr_status_t aic_user_update(const char **user_json, aic_ctx *ctx, const char *u
         aic_req_get(r)->audited = 0;
         return rv;
     }
+    aic_db_note_change(AIC_CHANGES_USERS);
     *user_json = new_text;
     return APR_SUCCESS;
 }

@@ -312,7 +312,7 @@ static apr_status_t find(share *s, aic_db **db, request_rec *r, const char *toke
 {
     const char *hash = aic_share_token_hash(r->pool, token);
     apr_uint32_t changes = 0;
-    int shared = aic_db_changes(&changes);
+    int shared = aic_db_changes(AIC_CHANGES_ANY, &changes);
     apr_time_t read_at = apr_time_now();
     aic_rows rows;
     apr_status_t rv;

@@ -36,12 +36,17 @@ apr_status_t aic_user_current(struct aic_user **user, request_rec *r, aic_db *db
  * The same, loaded by the statement `label` (NULL: the plain one), which adds
  * what an endpoint needs with the user in the same round trip (user->extra).
  * A user loaded by another statement earlier in the request is loaded again.
+ * The plain statement's user comes from the process's memory when it was
+ * read there in the last second and no account changed in this httpd since.
  */
 apr_status_t aic_user_current_with(struct aic_user **user, request_rec *r, aic_db *db,
                                    const char *label);
 
 /** 1 when the user has the role (admins have every role). */
 int aic_user_has_role(const struct aic_user *user, const char *role);
+
+/** Set up the process's memory of users looked up lately (child_init). */
+void aic_auth_child_init(apr_pool_t *pchild);
 
 /** Register the "aichat-role" authorization provider. */
 void aic_auth_register(apr_pool_t *p);

@@ -57,10 +57,11 @@ static apr_uint32_t suspect_until;
 
 #define SUSPECT_SECONDS 60
 
-/* Transactions committed by any process of this httpd: a counter in shared
- * memory that per-process caches compare against (aic_db_changes). Without
- * shared memory, a process-local counter and caches that cannot trust it. */
-static apr_uint32_t *changes, local_changes;
+/* Changes committed by any process of this httpd, by kind: counters in
+ * shared memory that per-process caches compare against (aic_db_changes).
+ * Without shared memory, process-local counters and caches that cannot
+ * trust them. */
+static apr_uint32_t *changes, local_changes[AIC_CHANGES_KINDS];
 static int changes_shared;
 
 /* Log for db: against its request, else its server (a background writer). */
@@ -118,15 +119,17 @@ int aic_db_post_config(apr_pool_t *pconf, server_rec *s)
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     /* Anonymous: the children inherit it; a restart makes a new one. */
-    if ((rv = apr_shm_create(&shm, sizeof(apr_uint32_t), NULL, pconf)) == APR_SUCCESS) {
+    if ((rv = apr_shm_create(&shm, sizeof(local_changes), NULL, pconf)) == APR_SUCCESS) {
         changes = apr_shm_baseaddr_get(shm);
-        apr_atomic_set32(changes, 0);
+        for (int k = 0; k < AIC_CHANGES_KINDS; k++) {
+            apr_atomic_set32(&changes[k], 0);
+        }
         changes_shared = 1;
     } else {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
-                     "mod_aichat: no shared memory for the change counter: share pages are "
-                     "looked up in the database on every view");
-        changes = &local_changes;
+                     "mod_aichat: no shared memory for the change counters: share pages and "
+                     "users are looked up in the database every time");
+        changes = local_changes;
         changes_shared = 0;
     }
     for (int t = 0; t < ntables; t++) {
@@ -413,10 +416,15 @@ void aic_db_close(aic_db *db)
     }
 }
 
-int aic_db_changes(apr_uint32_t *count)
+int aic_db_changes(aic_changes kind, apr_uint32_t *count)
 {
-    *count = apr_atomic_read32(changes);
+    *count = apr_atomic_read32(&changes[kind]);
     return changes_shared;
+}
+
+void aic_db_note_change(aic_changes kind)
+{
+    apr_atomic_inc32(&changes[kind]);
 }
 
 void aic_db_release(aic_db *db)
@@ -479,7 +487,7 @@ static apr_dbd_prepared_t *statement(aic_db *db, const char *label)
 static void autocommitted(aic_db *db)
 {
     if (!db->trans && db->r && db->r->method_number != M_GET) {
-        apr_atomic_inc32(changes);
+        apr_atomic_inc32(&changes[AIC_CHANGES_ANY]);
     }
 }
 
@@ -611,7 +619,7 @@ apr_status_t aic_db_commit(aic_db *db)
     if (rc != 0) {
         return failure(db, rc, "COMMIT");
     }
-    apr_atomic_inc32(changes);
+    apr_atomic_inc32(&changes[AIC_CHANGES_ANY]);
     return APR_SUCCESS;
 }
 

@@ -6,7 +6,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, request, formLogin, sessionCookie } from '../lib/http.mjs';
-import { sqlValue, dbUser } from '../lib/db.mjs';
+import { sql, sqlValue, dbUser } from '../lib/db.mjs';
 import { assertError, assertHtml, assertJson, assertRequestId, assertStatus, assertUserShape, locationPath } from '../lib/assert.mjs';
 import { DEFAULT_CREDITS, ORIGIN } from '../lib/env.mjs';
 import { DEMO, ADMIN, EXTUSER, createUser } from '../lib/users.mjs';
@@ -134,6 +134,41 @@ describe('disabled users', () => {
     assertJson(await api('PATCH', `/admin/users/${boss.id}`, { ...ADMIN, body: { is_active: false } }), 200);
     assertError(await api('GET', '/admin/users', boss), 403, 'user_disabled');
     assertJson(await api('PATCH', `/admin/users/${boss.id}`, { ...ADMIN, body: { is_active: true } }), 200);
+  });
+});
+
+describe('users the server remembers', () => {
+  // Each httpd process remembers the users it looked up in the last second.
+  // Enough parallel requests reach every process, so each remembers the user.
+  const everywhere = async (user, path) => Promise.all(Array.from({ length: 24 }, () => api('GET', path, user)));
+  const statuses = (responses) => [...new Set(responses.map((res) => res.status))].join(',');
+
+  test('an account changed through the admin API applies at once in every process', async () => {
+    const user = await createUser({ prefix: 'remembered' });
+    assert.equal(statuses(await everywhere(user, '/conversations')), '200');
+
+    assertJson(await api('PATCH', `/admin/users/${user.id}`, { ...ADMIN, body: { is_active: false } }), 200);
+    for (const res of await everywhere(user, '/conversations')) assertError(res, 403, 'user_disabled');
+
+    assertJson(await api('PATCH', `/admin/users/${user.id}`, { ...ADMIN, body: { is_active: true } }), 200);
+    assert.equal(statuses(await everywhere(user, '/conversations')), '200');
+
+    const boss = await createUser({ prefix: 'remembered_admin', role: 'admin' });
+    assert.equal(statuses(await everywhere(boss, '/admin/users')), '200');
+    assertJson(await api('PATCH', `/admin/users/${boss.id}`, { ...ADMIN, body: { role: 'user' } }), 200);
+    for (const res of await everywhere(boss, '/admin/users')) assertError(res, 403, 'forbidden');
+  });
+
+  test('an account changed outside the server applies within seconds', async () => {
+    const user = await createUser({ prefix: 'remembered_sql' });
+    assert.equal(statuses(await everywhere(user, '/conversations')), '200');
+    await sql(`UPDATE users SET is_active = false WHERE id = :'p1'`, user.id);
+    let seen = '';
+    for (let i = 0; i < 50 && seen !== '403'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      seen = statuses(await everywhere(user, '/conversations'));
+    }
+    assert.equal(seen, '403', 'a user disabled in the database was still let in after 5 s');
   });
 });
 
