@@ -1,7 +1,7 @@
 // Measurements for bench/chat (see there). Prints figures; asserts nothing.
 import { execFileSync } from 'node:child_process';
 
-const [base, mock, streams, hold] = process.argv.slice(2);
+const [base, mock, streams, hold, floorRead, floorWrite] = process.argv.slice(2);
 const auth = 'Basic ' + Buffer.from('demo:demo').toString('base64');
 const json = { 'Content-Type': 'application/json', Authorization: auth };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -65,6 +65,13 @@ for (let i = 0; i < rounds; i++) {
 const a = median(moduleTimes) / median(proxyTimes);
 console.log(`chat (a) non-streamed send: median ${ms(median(moduleTimes))} ms via the module, ` +
   `${ms(median(proxyTimes))} ms via mod_proxy, ratio ${a.toFixed(2)} (target <= 1.2, ${rounds} sends each)`);
+if (floorRead && floorWrite) {
+  // The least a send's database work could add: one read, two commits.
+  const least = Number(floorRead) + 2 * Number(floorWrite);
+  console.log(`chat (a) floor: a prepared SELECT 1 takes ${Number(floorRead).toFixed(3)} ms and a one-row INSERT ` +
+    `${Number(floorWrite).toFixed(3)} ms on this cluster (pgbench, this run); one read and two commits added to ` +
+    `mod_proxy's median give a ratio of ${((median(proxyTimes) + least) / median(proxyTimes)).toFixed(2)}`);
+}
 
 // (b) time to the first answer text: module (first delta event) vs. mock (first data chunk)
 async function firstText(url, headers, body, marker) {
