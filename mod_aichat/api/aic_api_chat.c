@@ -64,16 +64,15 @@ APLOG_USE_MODULE(aichat);
 #define CHAT_TURN_AUDIT                                                                            \
     AIC_AUDIT_INSERT_SELECT_SQL("x.status", "coalesce(b.user_message_id::text, x.regenerated)",    \
                                 "x.new_values", "FROM b, x WHERE b.code IS NULL")
-/* A turn's writes before the provider call and the request's audit row
- * (migration 008) in one statement: the audit status, new values and entity
- * id of a regeneration, then chat_turn_begin's arguments. */
-#define CHAT_TURN_BEGIN_SQL                                                                        \
+/* What a turn writes before the provider call and the request's audit row
+ * (migration 011) in one statement: the audit status, new values and entity
+ * id of a regeneration, then chat_turn_reserve's arguments. */
+#define CHAT_TURN_RESERVE_SQL                                                                      \
     "WITH x AS (SELECT %s::int AS status, %s::jsonb AS new_values, %s::text AS regenerated),"      \
-    " b AS (SELECT * FROM chat_turn_begin(%s::uuid, %s::uuid, %s::uuid, %s, %s, %s::bigint,"       \
-    " %s::uuid, %s::boolean, %s::uuid[], %s::int)),"                                               \
+    " b AS (SELECT * FROM chat_turn_reserve(%s::uuid, %s::uuid, %s::uuid, %s, %s::bigint,"         \
+    " %s::uuid, %s::boolean, %s::int, %s::int)),"                                                  \
     " a AS (" CHAT_TURN_AUDIT ")"                                                                  \
-    " SELECT b.code, b.user_message_id::text, b.user_message_json, b.answer_id::text,"             \
-    " b.first_index::text FROM b"
+    " SELECT b.code, b.user_message_id::text, b.answer_id::text, b.first_index::text FROM b"
 
 const aic_stmt aic_chat_stmts[] = {
     {"chat_conv",
@@ -147,7 +146,9 @@ const aic_stmt aic_chat_stmts[] = {
      "INSERT INTO messages (conversation_id, parent_message_id, sender_type, sender_user_id,"
      " sender_tool_id, content, status, is_first_responder) VALUES (%s::uuid, %s::uuid, %s,"
      " %s::uuid, %s::uuid, %s, %s, %s::boolean) RETURNING id::text"},
-    {"chat_turn_begin", CHAT_TURN_BEGIN_SQL},
+    {"chat_turn_reserve", CHAT_TURN_RESERVE_SQL},
+    {"chat_turn_record", "SELECT user_message_json FROM chat_turn_record(%s::uuid, %s::uuid, %s,"
+                         " %s::uuid, %s::uuid, %s::uuid, %s::boolean)"},
     {"chat_answer_finish",
      "SELECT answer_json, balance::text FROM chat_answer_finish(%s::uuid, %s, %s, %s, %s::int,"
      " %s::int, %s::boolean, %s::int, %s::uuid, %s::bigint)"},
@@ -756,9 +757,11 @@ typedef struct {
     int stream;
     int client_gone;
     const char *user_message_id;   /* NULL for a regeneration */
-    const char *user_message_json; /* idem */
+    const char *user_message_json; /* idem; once the turn is recorded */
+    const char *title;             /* from the user message, for an untitled conversation */
     const char *parent_id;         /* what the first answer answers */
-    const char *first_answer_id;   /* the first answer's row, written as the turn begins */
+    const char *first_answer_id;   /* the first answer's id, chosen as the turn begins */
+    int recorded;                  /* chat_turn_record ran: 1 done, -1 failed */
     apr_int64_t *reserved;         /* credits reserved for each model, in models' order */
     const char *balance;           /* credits after the last settlement */
     aic_json *answers;             /* for the JSON answer */
@@ -832,9 +835,12 @@ static apr_status_t on_delta(void *arg, const char *text, apr_size_t len)
     return sse(d->t, "delta", ev);
 }
 
+typedef struct record_ctx record_ctx;
+
 typedef struct {
     aic_provider_stream *parser;
     delta_ctx *d;
+    record_ctx *record; /* the turn's record, for its first answer */
 } body_ctx;
 
 static apr_status_t on_body(void *arg, const char *data, apr_size_t len)
@@ -849,6 +855,15 @@ static int client_gone(void *arg)
     body_ctx *b = arg;
 
     return b->d->t->client_gone || b->d->t->ctx->r->connection->aborted;
+}
+
+static apr_status_t record_turn(record_ctx *rc);
+
+static apr_status_t on_sent(void *arg)
+{
+    body_ctx *b = arg;
+
+    return b->record ? record_turn(b->record) : APR_SUCCESS;
 }
 
 /* One message of the thread a model is asked about. */
@@ -947,6 +962,81 @@ static const char *limit_chars(apr_pool_t *p, const char *text, apr_int64_t limi
     return text;
 }
 
+/* A turn that the database failed: the client is told 503. */
+static void database_failed(turn *t)
+{
+    if (!t->first_error_code) {
+        t->first_error_code = "database_unavailable";
+        t->first_error_message = "The database is unavailable; try again shortly.";
+        t->first_error_status = HTTP_SERVICE_UNAVAILABLE;
+    }
+}
+
+/* The error of an error event. */
+static aic_json *error_json(apr_pool_t *p, const char *code, const char *message)
+{
+    aic_json *err = aic_json_object(p);
+
+    aic_json_set_str(err, "code", code);
+    aic_json_set_str(err, "message", message);
+    return err;
+}
+
+/* The start event of an answer (the first one carries the user's message). */
+static void send_start(turn *t, const model *m, const char *answer_id, const char *parent,
+                       int index)
+{
+    aic_json *ev;
+
+    if (!t->stream) {
+        return;
+    }
+    ev = aic_json_object(t->ev_pool);
+    aic_json_set_str(ev, "message_id", answer_id);
+    aic_json_set_str(ev, "parent_id", parent);
+    aic_json_set_str(ev, "model", m->slug);
+    aic_json_set_str(ev, "display_name", m->display_name);
+    aic_json_set_bool(ev, "is_first_responder", t->group && index == 0);
+    if (t->user_message_json && index == 0) {
+        aic_json_set(ev, "user_message", aic_json_from(t->ev_pool, t->user_message_json));
+    }
+    sse(t, "start", ev);
+}
+
+/* The rest of the turn's beginning (chat_turn_record): the conversation and
+ * the first answer's row, then its start event. Runs once the provider has
+ * the request, while it answers; a failure stops the call. */
+struct record_ctx {
+    turn *t;
+    const model *m;
+    const char *parent;
+};
+
+static apr_status_t record_turn(record_ctx *rc)
+{
+    turn *t = rc->t;
+    aic_ctx *ctx = t->ctx;
+    aic_rows rows;
+    apr_status_t rv;
+
+    if (t->recorded) {
+        return t->recorded > 0 ? APR_SUCCESS : APR_EGENERAL;
+    }
+    rv = aic_db_select(&rows, ctx->db, "chat_turn_record",
+                       AIC_ARGS(t->conv->id, t->user_message_id, t->title, t->first_answer_id,
+                                t->parent_id, rc->m->id, t->group ? "true" : "false"));
+    /* No database connection is held while the provider answers. */
+    aic_db_release(ctx->db);
+    if (rv != APR_SUCCESS || rows.nrows != 1) {
+        t->recorded = -1;
+        return rv != APR_SUCCESS ? rv : APR_EGENERAL;
+    }
+    t->recorded = 1;
+    t->user_message_json = rows.cells[0];
+    send_start(t, rc->m, t->first_answer_id, rc->parent, 0);
+    return APR_SUCCESS;
+}
+
 /* Ask one model; store its answer; stream or collect it. Returns the parent
  * for the next model (this answer when it has text). */
 static const char *answer(turn *t, const model *m, const char *parent, int index)
@@ -966,38 +1056,29 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
     aic_curl_call cc;
     delta_ctx dctx;
     body_ctx bctx;
+    record_ctx rec = {t, m, parent};
     const aic_chat_result *out = NULL;
     aic_chat_result parsed;
     aic_json *ev;
     apr_status_t rv;
 
-    /* The answer row first, so that whatever happens it is recorded (the
-     * first one was, as the turn began). */
+    /* The answer row before its text, so that whatever happens it is
+     * recorded: the first one as the provider starts on it (record_turn),
+     * the others now. */
     if (index == 0) {
         answer_id = t->first_answer_id;
     } else if ((rv = aic_db_select(&rows, ctx->db, "chat_message_insert",
                                    AIC_ARGS(t->conv->id, parent, "ai", NULL, m->id, "", "streaming",
                                             "false"))) != APR_SUCCESS) {
-        t->first_error_code = t->first_error_code ? t->first_error_code : "database_unavailable";
+        database_failed(t);
         return NULL;
     } else {
         answer_id = rows.cells[0];
+        send_start(t, m, answer_id, parent, index);
     }
     dctx.t = t;
     dctx.message_id = answer_id;
     dctx.slug = m->slug;
-    if (t->stream) {
-        ev = aic_json_object(r->pool);
-        aic_json_set_str(ev, "message_id", answer_id);
-        aic_json_set_str(ev, "parent_id", parent);
-        aic_json_set_str(ev, "model", m->slug);
-        aic_json_set_str(ev, "display_name", m->display_name);
-        aic_json_set_bool(ev, "is_first_responder", t->group && index == 0);
-        if (t->user_message_json && index == 0) {
-            aic_json_set(ev, "user_message", aic_json_from(r->pool, t->user_message_json));
-        }
-        sse(t, "start", ev);
-    }
 
     /* The request: system prompt, group instructions, the thread. */
     memset(&req, 0, sizeof(req));
@@ -1039,6 +1120,7 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
 
         bctx.parser = parser;
         bctx.d = &dctx;
+        bctx.record = index == 0 ? &rec : NULL;
         cc.url = call.url;
         cc.headers = call.headers;
         cc.body = call.body;
@@ -1046,6 +1128,7 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
         cc.timeout = prov->timeout;
         cc.on_body = on_body;
         cc.should_abort = client_gone;
+        cc.on_sent = on_sent;
         cc.ctx = &bctx;
         /* No database connection is held while the provider answers. */
         aic_db_release(ctx->db);
@@ -1073,6 +1156,21 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
             code = "provider_incomplete";
             message = "The provider's answer was cut off.";
         }
+    }
+    /* Without a provider call the first answer's row is recorded now; without
+     * the row there is nothing to finish. */
+    if (index == 0 && record_turn(&rec) != APR_SUCCESS) {
+        apr_pool_destroy(call_pool);
+        database_failed(t);
+        if (t->stream && !t->client_gone) {
+            ev = aic_json_object(r->pool);
+            aic_json_set_str(ev, "message_id", answer_id);
+            aic_json_set_str(ev, "model", m->slug);
+            aic_json_set(ev, "error",
+                         error_json(r->pool, t->first_error_code, t->first_error_message));
+            sse(t, "error", ev);
+        }
+        return NULL;
     }
     text = out && out->text ? out->text : "";
     if (limit > 0) {
@@ -1123,11 +1221,7 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
         aic_json_set_str(ev, "message_id", answer_id);
         aic_json_set_str(ev, "model", m->slug);
         if (code) {
-            aic_json *err = aic_json_object(r->pool);
-
-            aic_json_set_str(err, "code", code);
-            aic_json_set_str(err, "message", message ? message : code);
-            aic_json_set(ev, "error", err);
+            aic_json_set(ev, "error", error_json(r->pool, code, message ? message : code));
             if (final_json) {
                 aic_json_set(ev, "message", aic_json_from(r->pool, final_json));
             }
@@ -1168,7 +1262,7 @@ static int fixed_first(const apr_array_header_t *models, const char *fixed)
     return first;
 }
 
-/* Put the first responder (chat_turn_begin chose it) first, the others
+/* Put the first responder (chat_turn_reserve chose it) first, the others
  * following in turn; reservations move with their model. */
 static void order_models(apr_array_header_t *models, apr_int64_t *reserved, int first)
 {
@@ -1192,7 +1286,7 @@ static int run_turn(turn *t, const char *content, const char *regenerated, const
     aic_ctx *ctx = t->ctx;
     request_rec *r = ctx->r;
     apr_int64_t estimate = 0, total;
-    const char *parent = t->parent_id, *tools = "{", *est, *new_values, *fixed;
+    const char *parent = t->parent_id, *est, *new_values, *fixed;
     aic_rows rows;
     apr_status_t rv;
     aic_json *body;
@@ -1226,10 +1320,8 @@ static int run_turn(turn *t, const char *content, const char *regenerated, const
         }
         t->reserved[i] = ctx_tokens + max_out;
         estimate += t->reserved[i];
-        tools = apr_pstrcat(r->pool, tools, i ? "," : "", m->id, NULL);
     }
     total = estimate;
-    tools = apr_pstrcat(r->pool, tools, "}", NULL);
     fixed_index =
         t->group
             ? fixed_first(t->models,
@@ -1237,9 +1329,10 @@ static int run_turn(turn *t, const char *content, const char *regenerated, const
             : -1;
     fixed = fixed_index >= 0 ? apr_itoa(r->pool, fixed_index) : NULL;
 
-    /* One statement: the user message, the conversation, the reservation, the
-     * rotation, the first answer row and the request's audit row commit
-     * together, or nothing does. */
+    /* One statement: the reservation, the user message, a group's rotation,
+     * the ledger row and the request's audit row commit together, or nothing
+     * does. The rest of the turn's beginning is recorded once the provider
+     * has the request (record_turn). */
     est = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, total);
     new_values =
         apr_psprintf(r->pool,
@@ -1247,13 +1340,12 @@ static int run_turn(turn *t, const char *content, const char *regenerated, const
                      ",\"reserved_credits\":%" APR_INT64_T_FMT "}",
                      t->conv->id, t->parent_id ? "\"" : "", t->parent_id ? t->parent_id : "null",
                      t->parent_id ? "\"" : "", content ? strlen(content) : 0, total);
-    rv =
-        aic_audit_select(&rows, ctx->db, r, "chat_turn_begin",
-                         AIC_ARGS(apr_itoa(r->pool, t->stream ? HTTP_OK : HTTP_CREATED), new_values,
-                                  regenerated, ctx->user->id, t->conv->id, t->parent_id, content,
-                                  content ? limit_chars(r->pool, content, 60) : NULL, est,
-                                  regenerated, t->group ? "true" : "false", tools, fixed),
-                         content ? "create" : "regenerate", "message");
+    rv = aic_audit_select(
+        &rows, ctx->db, r, "chat_turn_reserve",
+        AIC_ARGS(apr_itoa(r->pool, t->stream ? HTTP_OK : HTTP_CREATED), new_values, regenerated,
+                 ctx->user->id, t->conv->id, t->parent_id, content, est, regenerated,
+                 t->group ? "true" : "false", apr_itoa(r->pool, t->models->nelts), fixed),
+        content ? "create" : "regenerate", "message");
     if (rv == APR_SUCCESS && rows.nrows != 1) {
         rv = APR_EGENERAL;
     }
@@ -1271,12 +1363,12 @@ static int run_turn(turn *t, const char *content, const char *regenerated, const
     aic_req_get(r)->audited = 1;
     if (content) {
         t->user_message_id = rows.cells[1];
-        t->user_message_json = rows.cells[2];
+        t->title = limit_chars(r->pool, content, 60);
         parent = t->user_message_id;
         thread_add(t, "user", NULL, content, "complete");
     }
-    t->first_answer_id = rows.cells[3];
-    order_models(t->models, t->reserved, atoi(rows.cells[4]));
+    t->first_answer_id = rows.cells[2];
+    order_models(t->models, t->reserved, atoi(rows.cells[3]));
     if (t->stream) {
         r->status = HTTP_OK;
         ap_set_content_type(r, "text/event-stream; charset=utf-8");
