@@ -83,3 +83,19 @@ BEGIN
     END IF;
 END
 $$;
+
+-- Give back what a turn reserved and did not settle (the database failed the
+-- turn before its answers were stored): the ledger names the message the
+-- reservation named.
+CREATE FUNCTION chat_turn_release(viewer uuid, reserved bigint, message uuid,
+                                  OUT balance bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE users SET token_credits = token_credits + reserved WHERE id = viewer
+    RETURNING token_credits INTO balance;
+    IF FOUND THEN
+        INSERT INTO credit_ledger (user_id, delta, balance_after, reason, message_id)
+        VALUES (viewer, reserved, balance, 'release', message);
+    END IF;
+END
+$$;

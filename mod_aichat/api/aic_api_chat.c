@@ -149,6 +149,8 @@ const aic_stmt aic_chat_stmts[] = {
     {"chat_turn_reserve", CHAT_TURN_RESERVE_SQL},
     {"chat_turn_record", "SELECT user_message_json FROM chat_turn_record(%s::uuid, %s::uuid, %s,"
                          " %s::uuid, %s::uuid, %s::uuid, %s::boolean)"},
+    {"chat_turn_release",
+     "SELECT balance::text FROM chat_turn_release(%s::uuid, %s::bigint, %s::uuid)"},
     {"chat_answer_finish",
      "SELECT answer_json, balance::text FROM chat_answer_finish(%s::uuid, %s, %s, %s, %s::int,"
      " %s::int, %s::boolean, %s::int, %s::uuid, %s::bigint)"},
@@ -762,6 +764,7 @@ typedef struct {
     const char *parent_id;         /* what the first answer answers */
     const char *first_answer_id;   /* the first answer's id, chosen as the turn begins */
     int recorded;                  /* chat_turn_record ran: 1 done, -1 failed */
+    int db_failed_at;              /* the model whose answer the database failed, or -1 */
     apr_int64_t *reserved;         /* credits reserved for each model, in models' order */
     const char *balance;           /* credits after the last settlement */
     aic_json *answers;             /* for the JSON answer */
@@ -962,9 +965,11 @@ static const char *limit_chars(apr_pool_t *p, const char *text, apr_int64_t limi
     return text;
 }
 
-/* A turn that the database failed: the client is told 503. */
-static void database_failed(turn *t)
+/* A turn that the database failed at the index-th model: no model answers
+ * after it, and the client is told 503. */
+static void database_failed(turn *t, int index)
 {
+    t->db_failed_at = index;
     if (!t->first_error_code) {
         t->first_error_code = "database_unavailable";
         t->first_error_message = "The database is unavailable; try again shortly.";
@@ -1070,7 +1075,7 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
     } else if ((rv = aic_db_select(&rows, ctx->db, "chat_message_insert",
                                    AIC_ARGS(t->conv->id, parent, "ai", NULL, m->id, "", "streaming",
                                             "false"))) != APR_SUCCESS) {
-        database_failed(t);
+        database_failed(t, index);
         return NULL;
     } else {
         answer_id = rows.cells[0];
@@ -1161,7 +1166,7 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
      * the row there is nothing to finish. */
     if (index == 0 && record_turn(&rec) != APR_SUCCESS) {
         apr_pool_destroy(call_pool);
-        database_failed(t);
+        database_failed(t, index);
         if (t->stream && !t->client_gone) {
             ev = aic_json_object(r->pool);
             aic_json_set_str(ev, "message_id", answer_id);
@@ -1279,6 +1284,31 @@ static void order_models(apr_array_header_t *models, apr_int64_t *reserved, int 
     }
 }
 
+/* Give back what the models from the one the database failed on reserved
+ * (best effort: the database may still be away). */
+static void release_unsettled(turn *t, const char *regenerated)
+{
+    aic_ctx *ctx = t->ctx;
+    request_rec *r = ctx->r;
+    apr_int64_t unsettled = 0;
+    aic_rows rows;
+
+    for (int i = t->db_failed_at; i < t->models->nelts; i++) {
+        unsettled += t->reserved[i];
+    }
+    if (aic_db_select(&rows, ctx->db, "chat_turn_release",
+                      AIC_ARGS(ctx->user->id, apr_psprintf(r->pool, "%" APR_INT64_T_FMT, unsettled),
+                               t->user_message_id ? t->user_message_id : regenerated)) ==
+            APR_SUCCESS &&
+        rows.nrows == 1) {
+        t->balance = rows.cells[0];
+    } else {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "mod_aichat: %" APR_INT64_T_FMT " credits reserved by %s stay reserved",
+                      unsettled, ctx->user->username);
+    }
+}
+
 /* Shared by sending and regenerating: reserve, record, answer, respond.
  * context is the thread up to the parent (thread_load). */
 static int run_turn(turn *t, const char *content, const char *regenerated, const char *context)
@@ -1293,6 +1323,7 @@ static int run_turn(turn *t, const char *content, const char *regenerated, const
     int fixed_index;
 
     t->reserved = apr_pcalloc(r->pool, sizeof(apr_int64_t) * (apr_size_t)t->models->nelts);
+    t->db_failed_at = -1;
     if (apr_pool_create(&t->ev_pool, r->pool) != APR_SUCCESS) {
         return aic_send_error(r, HTTP_INTERNAL_SERVER_ERROR, "internal_error",
                               "The request could not be completed.", NULL);
@@ -1376,8 +1407,11 @@ static int run_turn(turn *t, const char *content, const char *regenerated, const
         apr_table_setn(r->headers_out, "X-Accel-Buffering", "no");
         apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
     }
-    for (int i = 0; i < t->models->nelts && !t->client_gone; i++) {
+    for (int i = 0; i < t->models->nelts && !t->client_gone && t->db_failed_at < 0; i++) {
         parent = answer(t, &APR_ARRAY_IDX(t->models, i, model), parent, i);
+    }
+    if (t->db_failed_at >= 0) {
+        release_unsettled(t, regenerated);
     }
     if (t->stream) {
         if (!t->client_gone) {
@@ -1388,7 +1422,7 @@ static int run_turn(turn *t, const char *content, const char *regenerated, const
         }
         return OK;
     }
-    if (t->first_error_code && !t->group) {
+    if (t->first_error_code && (!t->group || t->db_failed_at >= 0)) {
         if (t->retry_after) {
             apr_table_setn(r->err_headers_out, "Retry-After", t->retry_after);
         }

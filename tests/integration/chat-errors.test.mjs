@@ -10,6 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { api } from '../lib/http.mjs';
+import { sql } from '../lib/db.mjs';
 import { auditRow } from '../lib/audit.mjs';
 import { assertError, assertJson } from '../lib/assert.mjs';
 import { ADMIN, uniq } from '../lib/users.mjs';
@@ -206,4 +207,34 @@ test('the error envelope of a provider failure carries a request id and no provi
   assert.match(res.requestId ?? '', /\S/);
   assert.ok(!/mock-key|x-goog-api-key|Bearer/i.test(res.text), `provider internals in ${res.text}`);
   assert.match(res.json.error.message, /\S/);
+});
+
+test('a turn the database cannot record after the reservation answers 503, keeps the message and gives the credits back', async () => {
+  const model = await fx.model({ provider: 'openai' });
+  const conv = await fx.conversation(user, [model]);
+  const before = await credits(user.id);
+  const mark = await ledgerMark();
+  // The statement that records the turn's rest once the provider has the
+  // request fails for httpd's role; the reservation before it still works.
+  await sql('REVOKE EXECUTE ON FUNCTION chat_turn_record(uuid, uuid, text, uuid, uuid, uuid, boolean) FROM PUBLIC');
+  let res;
+  let events;
+  try {
+    res = await sendMessage(user, conv.id, { content: 'not recorded' });
+    events = assertSse(await streamMessage(user, conv.id, { content: 'not recorded either', parent_id: null }));
+  } finally {
+    await sql('GRANT EXECUTE ON FUNCTION chat_turn_record(uuid, uuid, text, uuid, uuid, uuid, boolean) TO PUBLIC');
+  }
+  assertError(res, 503, 'database_unavailable');
+  assert.deepEqual(eventShape(events), ['error', 'end'], `events: ${events.map((e) => e.event)}`);
+  assert.equal(events[0].json.error?.code, 'database_unavailable');
+  assert.equal(events.at(-1).json.credits, before, 'end.credits is not the balance');
+
+  const rows = await dbMessages(conv.id);
+  assert.deepEqual(rows.map((r) => [r.sender_type, r.content]).sort(),
+    [['user', 'not recorded'], ['user', 'not recorded either']], 'the user messages were not kept (or an answer was stored)');
+  const ledger = await ledgerSince(user.id, mark);
+  assert.equal(await credits(user.id), before, `the turns cost credits (ledger ${JSON.stringify(ledger.map((r) => [r.reason, r.delta]))})`);
+  assertLedgerExplains(ledger, before, before, 'ledger');
+  assert.deepEqual(ledger.map((r) => r.reason), ['reserve', 'release', 'reserve', 'release']);
 });
