@@ -74,6 +74,17 @@ APLOG_USE_MODULE(aichat);
     " a AS (" CHAT_TURN_AUDIT ")"                                                                  \
     " SELECT b.code, b.user_message_id::text, b.answer_id::text, b.first_index::text FROM b"
 
+/* The list's filters on a conversation c (CHAT_LIST_ARGS): archived, pinned,
+ * a model's slug, a title pattern, the cursor (last activity in microseconds
+ * since the epoch, id). */
+#define CHAT_LIST_FILTERS                                                                          \
+    " AND c.archived = %s::boolean AND (%s::boolean IS NULL OR c.pinned = %s::boolean)"            \
+    " AND (%s::text IS NULL OR EXISTS (SELECT 1 FROM conversation_ai_models m"                     \
+    " JOIN ai_tools t ON t.id = m.tool_id WHERE m.conversation_id = c.id AND t.slug = %s))"        \
+    " AND (%s::text IS NULL OR c.title ILIKE %s)"                                                  \
+    " AND (%s::text IS NULL OR (c.last_message_at, c.id) < (timestamptz 'epoch'"                   \
+    " + %s::bigint * interval '1 microsecond', %s::uuid))"
+
 const aic_stmt aic_chat_stmts[] = {
     {"chat_conv",
      "SELECT conversation_json(c, %s::uuid)::text, (c.owner_id = %s::uuid)::int,"
@@ -112,23 +123,20 @@ const aic_stmt aic_chat_stmts[] = {
     {"chat_conv_json",
      "SELECT conversation_json(c, %s::uuid)::text FROM conversations c WHERE c.id = %s::uuid"},
     {"chat_conv_list",
-     "WITH page AS (SELECT c AS conv, c.id, c.last_message_at FROM conversations c"
-     " WHERE c.deleted_at IS NULL AND " AIC_SQL_VISIBLE(
-         "c") " AND c.archived = %s::boolean"
-              " AND (%s::boolean IS NULL OR c.pinned = %s::boolean)"
-              " AND (%s::text IS NULL OR EXISTS (SELECT 1 FROM conversation_ai_models m"
-              " JOIN ai_tools t ON t.id = m.tool_id WHERE m.conversation_id = c.id AND t.slug = "
-              "%s))"
-              " AND (%s::text IS NULL OR c.title ILIKE %s)"
-              " AND (%s::text IS NULL OR (c.last_message_at, c.id) < (timestamptz 'epoch'"
-              " + %s::bigint * interval '1 microsecond', %s::uuid))"
-              " ORDER BY c.last_message_at DESC, c.id DESC LIMIT %s::int)"
-              " SELECT json_build_object('items', coalesce(json_agg(conversation_json(conv, "
-              "%s::uuid)"
-              " ORDER BY last_message_at DESC, id DESC), '[]'::json), 'next', CASE WHEN count(*) ="
-              " %s::int THEN (SELECT encode(convert_to('v|' || id || '|' || (extract(epoch FROM"
-              " last_message_at) * 1000000)::bigint, 'UTF8'), 'hex') FROM page"
-              " ORDER BY last_message_at, id LIMIT 1) END)::text FROM page"},
+     "WITH page AS (SELECT u.conv, u.id, u.last_message_at FROM ("
+     "(SELECT c AS conv, c.id, c.last_message_at FROM conversations c WHERE c.owner_id = %s::uuid "
+     "AND c.deleted_at IS "
+     "NULL" CHAT_LIST_FILTERS " ORDER BY c.last_message_at DESC, c.id DESC LIMIT %s::int)"
+     " UNION ALL (SELECT c AS conv, c.id, c.last_message_at FROM conversation_participants p"
+     " JOIN conversations c ON c.id = p.conversation_id WHERE p.user_id = %s::uuid"
+     " AND c.owner_id <> p.user_id AND c.deleted_at IS NULL" CHAT_LIST_FILTERS
+     " ORDER BY c.last_message_at DESC, c.id DESC LIMIT %s::int)) u"
+     " ORDER BY u.last_message_at DESC, u.id DESC LIMIT %s::int)"
+     " SELECT json_build_object('items', coalesce(json_agg(conversation_json(conv, %s::uuid)"
+     " ORDER BY last_message_at DESC, id DESC), '[]'::json), 'next', CASE WHEN count(*) ="
+     " %s::int THEN (SELECT encode(convert_to('v|' || id || '|' || (extract(epoch FROM"
+     " last_message_at) * 1000000)::bigint, 'UTF8'), 'hex') FROM page"
+     " ORDER BY last_message_at, id LIMIT 1) END)::text FROM page"},
     {"chat_conv_update",
      "UPDATE conversations SET title = %s, system_prompt = %s, settings = %s::jsonb,"
      " pinned = %s::boolean, archived = %s::boolean, updated_at = now() WHERE id = %s::uuid"
@@ -361,7 +369,7 @@ static int conversation_list(aic_ctx *ctx)
     const char *archived = apr_table_get(args, "archived"), *pinned = apr_table_get(args, "pinned");
     const char *tool = apr_table_get(args, "tool"), *q = apr_table_get(args, "q");
     const char *after = apr_table_get(args, "after"), *cursor_id = NULL, *cursor_ts = NULL;
-    const char *pattern = NULL, *text = NULL, *me = ctx->user->id, *lim;
+    const char *pattern = NULL, *text = NULL, *me = ctx->user->id, *lim, *cursor;
     int limit = aic_valid_limit(apr_table_get(args, "limit"), CONV_PAGE, CONV_PAGE_MAX);
     apr_status_t rv;
 
@@ -402,10 +410,14 @@ static int conversation_list(aic_ctx *ctx)
         q = NULL;
     }
     lim = apr_itoa(r->pool, limit);
-    rv =
-        aic_db_value(&text, ctx->db, "chat_conv_list",
-                     AIC_ARGS(me, me, archived ? archived : "false", pinned, pinned, tool, tool, q,
-                              pattern, cursor_id ? "1" : NULL, cursor_ts, cursor_id, lim, me, lim));
+    archived = archived ? archived : "false";
+    cursor = cursor_id ? "1" : NULL;
+    /* The user's own conversations and those they take part in, each from
+     * its index, newest first; then the page of both. */
+    rv = aic_db_value(&text, ctx->db, "chat_conv_list",
+                      AIC_ARGS(me, archived, pinned, pinned, tool, tool, q, pattern, cursor,
+                               cursor_ts, cursor_id, lim, me, archived, pinned, pinned, tool, tool,
+                               q, pattern, cursor, cursor_ts, cursor_id, lim, lim, me, lim));
     if (rv != APR_SUCCESS) {
         return aic_send_failure(r, rv);
     }

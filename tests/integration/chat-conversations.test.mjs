@@ -285,6 +285,26 @@ test('the list shows only the user’s own conversations and those they take par
   assert.equal(seen.owner, owner.user);
 });
 
+test('owned and joined conversations are listed together, newest first, each once across pages', async () => {
+  const me = await fx.user();
+  const host = await fx.user();
+  const made = [];
+  // Alternately one of mine and one of host's that I am invited into, each
+  // later than the one before.
+  for (let i = 0; i < 6; i++) {
+    const conv = await fx.conversation(i % 2 ? host : me, [model]);
+    if (i % 2) {
+      assertJson(await api('POST', `/conversations/${conv.id}/participants`, { ...host, body: { username: me.user } }), 200);
+    }
+    made.push(conv.id);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const { items, pages } = await listAll(me, { limit: '2' });
+  assert.deepEqual(items.map((c) => c.id), [...made].reverse(), 'not every conversation once, newest first');
+  assert.deepEqual(pages.map((page) => page.length).filter(Boolean), [2, 2, 2], 'pages of two');
+  assert.deepEqual(items.map((c) => c.is_owner), [false, true, false, true, false, true]);
+});
+
 test('archived conversations are left out unless asked for, and then only they are listed', async () => {
   const user = await fx.user();
   const kept = await fx.conversation(user, [model]);
