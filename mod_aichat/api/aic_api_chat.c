@@ -84,6 +84,27 @@ APLOG_USE_MODULE(aichat);
     " AND (%s::text IS NULL OR c.title ILIKE %s)"                                                  \
     " AND (%s::text IS NULL OR (c.last_message_at, c.id) < (timestamptz 'epoch'"                   \
     " + %s::bigint * interval '1 microsecond', %s::uuid))"
+/* Each half of the list reads conversations by an index (CHAT_LIST_FROM,
+ * its FROM and WHERE, then CHAT_LIST_HALF): live and filtered, newest
+ * first, at most a page (the filters' arguments, then the page size). */
+#define CHAT_LIST_FROM "(SELECT c AS conv, c.id, c.last_message_at FROM "
+#define CHAT_LIST_HALF                                                                             \
+    " AND c.deleted_at IS NULL" CHAT_LIST_FILTERS                                                  \
+    " ORDER BY c.last_message_at DESC, c.id DESC LIMIT %s::int)"
+/* A page of the list: the user's own conversations and those they take part
+ * in, each half from its index, then the page of both, as JSON with the
+ * cursor of the next page. */
+#define CHAT_CONV_LIST_SQL                                                                         \
+    "WITH page AS (SELECT u.conv, u.id, u.last_message_at FROM (" CHAT_LIST_FROM                   \
+    "conversations c WHERE c.owner_id = %s::uuid" CHAT_LIST_HALF " UNION ALL " CHAT_LIST_FROM      \
+    "conversation_participants p JOIN conversations c ON c.id = p.conversation_id"                 \
+    " WHERE p.user_id = %s::uuid AND c.owner_id <> p.user_id" CHAT_LIST_HALF                       \
+    ") u ORDER BY u.last_message_at DESC, u.id DESC LIMIT %s::int)"                                \
+    " SELECT json_build_object('items', coalesce(json_agg(conversation_json(conv, %s::uuid)"       \
+    " ORDER BY last_message_at DESC, id DESC), '[]'::json), 'next', CASE WHEN count(*) ="          \
+    " %s::int THEN (SELECT encode(convert_to('v|' || id || '|' || (extract(epoch FROM"             \
+    " last_message_at) * 1000000)::bigint, 'UTF8'), 'hex') FROM page"                              \
+    " ORDER BY last_message_at, id LIMIT 1) END)::text FROM page"
 
 const aic_stmt aic_chat_stmts[] = {
     {"chat_conv",
@@ -122,21 +143,7 @@ const aic_stmt aic_chat_stmts[] = {
     {"chat_user_by_name", "SELECT id::text FROM users WHERE username = %s AND is_active"},
     {"chat_conv_json",
      "SELECT conversation_json(c, %s::uuid)::text FROM conversations c WHERE c.id = %s::uuid"},
-    {"chat_conv_list",
-     "WITH page AS (SELECT u.conv, u.id, u.last_message_at FROM ("
-     "(SELECT c AS conv, c.id, c.last_message_at FROM conversations c WHERE c.owner_id = %s::uuid "
-     "AND c.deleted_at IS "
-     "NULL" CHAT_LIST_FILTERS " ORDER BY c.last_message_at DESC, c.id DESC LIMIT %s::int)"
-     " UNION ALL (SELECT c AS conv, c.id, c.last_message_at FROM conversation_participants p"
-     " JOIN conversations c ON c.id = p.conversation_id WHERE p.user_id = %s::uuid"
-     " AND c.owner_id <> p.user_id AND c.deleted_at IS NULL" CHAT_LIST_FILTERS
-     " ORDER BY c.last_message_at DESC, c.id DESC LIMIT %s::int)) u"
-     " ORDER BY u.last_message_at DESC, u.id DESC LIMIT %s::int)"
-     " SELECT json_build_object('items', coalesce(json_agg(conversation_json(conv, %s::uuid)"
-     " ORDER BY last_message_at DESC, id DESC), '[]'::json), 'next', CASE WHEN count(*) ="
-     " %s::int THEN (SELECT encode(convert_to('v|' || id || '|' || (extract(epoch FROM"
-     " last_message_at) * 1000000)::bigint, 'UTF8'), 'hex') FROM page"
-     " ORDER BY last_message_at, id LIMIT 1) END)::text FROM page"},
+    {"chat_conv_list", CHAT_CONV_LIST_SQL},
     {"chat_conv_update",
      "UPDATE conversations SET title = %s, system_prompt = %s, settings = %s::jsonb,"
      " pinned = %s::boolean, archived = %s::boolean, updated_at = now() WHERE id = %s::uuid"
@@ -414,10 +421,11 @@ static int conversation_list(aic_ctx *ctx)
     cursor = cursor_id ? "1" : NULL;
     /* The user's own conversations and those they take part in, each from
      * its index, newest first; then the page of both. */
+#define HALF_ARGS                                                                                  \
+    me, archived, pinned, pinned, tool, tool, q, pattern, cursor, cursor_ts, cursor_id, lim
     rv = aic_db_value(&text, ctx->db, "chat_conv_list",
-                      AIC_ARGS(me, archived, pinned, pinned, tool, tool, q, pattern, cursor,
-                               cursor_ts, cursor_id, lim, me, archived, pinned, pinned, tool, tool,
-                               q, pattern, cursor, cursor_ts, cursor_id, lim, lim, me, lim));
+                      AIC_ARGS(HALF_ARGS, HALF_ARGS, lim, me, lim));
+#undef HALF_ARGS
     if (rv != APR_SUCCESS) {
         return aic_send_failure(r, rv);
     }
@@ -872,15 +880,6 @@ static int client_gone(void *arg)
     return b->d->t->client_gone || b->d->t->ctx->r->connection->aborted;
 }
 
-static apr_status_t record_turn(record_ctx *rc);
-
-static apr_status_t on_sent(void *arg)
-{
-    body_ctx *b = arg;
-
-    return b->record ? record_turn(b->record) : APR_SUCCESS;
-}
-
 /* One message of the thread a model is asked about. */
 typedef struct {
     const char *type, *tool_id, *tool, *content, *status;
@@ -989,14 +988,21 @@ static void database_failed(turn *t, int index)
     }
 }
 
-/* The error of an error event. */
-static aic_json *error_json(apr_pool_t *p, const char *code, const char *message)
+/* The error event of an answer; message_json is the stored answer, or NULL. */
+static void send_error(turn *t, const char *answer_id, const model *m, const char *code,
+                       const char *message, const char *message_json)
 {
-    aic_json *err = aic_json_object(p);
+    aic_json *ev = aic_json_object(t->ev_pool), *err = aic_json_object(t->ev_pool);
 
+    aic_json_set_str(ev, "message_id", answer_id);
+    aic_json_set_str(ev, "model", m->slug);
     aic_json_set_str(err, "code", code);
     aic_json_set_str(err, "message", message);
-    return err;
+    aic_json_set(ev, "error", err);
+    if (message_json) {
+        aic_json_set(ev, "message", aic_json_from(t->ev_pool, message_json));
+    }
+    sse(t, "error", ev);
 }
 
 /* The start event of an answer (the first one carries the user's message). */
@@ -1052,6 +1058,14 @@ static apr_status_t record_turn(record_ctx *rc)
     t->user_message_json = rows.cells[0];
     send_start(t, rc->m, t->first_answer_id, rc->parent, 0);
     return APR_SUCCESS;
+}
+
+/* aic_curl's on_sent: the turn's record, for the first answer. */
+static apr_status_t on_sent(void *arg)
+{
+    body_ctx *b = arg;
+
+    return b->record ? record_turn(b->record) : APR_SUCCESS;
 }
 
 /* Ask one model; store its answer; stream or collect it. Returns the parent
@@ -1180,12 +1194,7 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
         apr_pool_destroy(call_pool);
         database_failed(t, index);
         if (t->stream && !t->client_gone) {
-            ev = aic_json_object(r->pool);
-            aic_json_set_str(ev, "message_id", answer_id);
-            aic_json_set_str(ev, "model", m->slug);
-            aic_json_set(ev, "error",
-                         error_json(r->pool, t->first_error_code, t->first_error_message));
-            sse(t, "error", ev);
+            send_error(t, answer_id, m, t->first_error_code, t->first_error_message, NULL);
         }
         return NULL;
     }
@@ -1233,28 +1242,22 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
         t->first_error_message = message ? message : code;
         t->first_error_status = error_status(code);
     }
-    if (t->stream && !t->client_gone) {
+    if (t->stream && !t->client_gone && code) {
+        send_error(t, answer_id, m, code, message ? message : code, final_json);
+    } else if (t->stream && !t->client_gone) {
+        aic_json *usage = aic_json_object(r->pool);
+
         ev = aic_json_object(r->pool);
         aic_json_set_str(ev, "message_id", answer_id);
         aic_json_set_str(ev, "model", m->slug);
-        if (code) {
-            aic_json_set(ev, "error", error_json(r->pool, code, message ? message : code));
-            if (final_json) {
-                aic_json_set(ev, "message", aic_json_from(r->pool, final_json));
-            }
-            sse(t, "error", ev);
-        } else {
-            aic_json *usage = aic_json_object(r->pool);
-
-            aic_json_set_int(usage, "prompt_tokens", prompt);
-            aic_json_set_int(usage, "completion_tokens", completion);
-            aic_json_set_bool(usage, "estimated", estimated);
-            aic_json_set(ev, "usage", usage);
-            if (final_json) {
-                aic_json_set(ev, "message", aic_json_from(r->pool, final_json));
-            }
-            sse(t, "done", ev);
+        aic_json_set_int(usage, "prompt_tokens", prompt);
+        aic_json_set_int(usage, "completion_tokens", completion);
+        aic_json_set_bool(usage, "estimated", estimated);
+        aic_json_set(ev, "usage", usage);
+        if (final_json) {
+            aic_json_set(ev, "message", aic_json_from(r->pool, final_json));
         }
+        sse(t, "done", ev);
     }
     if (final_json) {
         aic_json_push(t->answers, aic_json_from(r->pool, final_json));

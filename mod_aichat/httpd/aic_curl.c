@@ -280,7 +280,7 @@ void aic_curl_post(aic_curl_result *out, apr_pool_t *p, const aic_curl_call *cal
     }
 leave:
     /* A call that failed before its request went out still runs it. */
-    if (!t.sent && sent(&t) != APR_SUCCESS && out->rv == APR_SUCCESS) {
+    if (sent(&t) != APR_SUCCESS && out->rv == APR_SUCCESS) {
         out->rv = APR_ECONNABORTED;
     }
     /* The handle keeps a pointer to the header list until its next reset. */
