@@ -72,7 +72,8 @@ APLOG_USE_MODULE(aichat);
     " b AS (SELECT * FROM chat_turn_reserve(%s::uuid, %s::uuid, %s::uuid, %s, %s::bigint,"         \
     " %s::uuid, %s::boolean, %s::int, %s::int)),"                                                  \
     " a AS (" CHAT_TURN_AUDIT ")"                                                                  \
-    " SELECT b.code, b.user_message_id::text, b.answer_id::text, b.first_index::text FROM b"
+    " SELECT b.code, b.user_message_id::text, b.answer_id::text, b.first_index::text,"             \
+    " b.user_message_json FROM b"
 
 /* The list's filters on a conversation c (CHAT_LIST_ARGS): archived, pinned,
  * a model's slug, a title pattern, the cursor (last activity in microseconds
@@ -162,13 +163,17 @@ const aic_stmt aic_chat_stmts[] = {
      " sender_tool_id, content, status, is_first_responder) VALUES (%s::uuid, %s::uuid, %s,"
      " %s::uuid, %s::uuid, %s, %s, %s::boolean) RETURNING id::text"},
     {"chat_turn_reserve", CHAT_TURN_RESERVE_SQL},
-    {"chat_turn_record", "SELECT user_message_json FROM chat_turn_record(%s::uuid, %s::uuid, %s,"
-                         " %s::uuid, %s::uuid, %s::uuid, %s::boolean)"},
+    {"chat_turn_record", "SELECT 1 FROM chat_turn_record(%s::uuid, %s::uuid, %s, %s::uuid,"
+                         " %s::uuid, %s::uuid, %s::boolean)"},
     {"chat_turn_release",
      "SELECT balance::text FROM chat_turn_release(%s::uuid, %s::bigint, %s::uuid)"},
     {"chat_answer_finish",
      "SELECT answer_json, balance::text FROM chat_answer_finish(%s::uuid, %s, %s, %s, %s::int,"
      " %s::int, %s::boolean, %s::int, %s::uuid, %s::bigint)"},
+    {"chat_answer_complete",
+     "SELECT answer_json, balance::text FROM chat_answer_complete(%s::uuid, %s, %s, %s, %s::int,"
+     " %s::int, %s::boolean, %s::int, %s::uuid, %s::bigint, %s::uuid, %s::uuid, %s, %s::uuid,"
+     " %s::uuid, %s::boolean)"},
     {"chat_thread",
      "SELECT json_build_object('items', coalesce(json_agg(message_json(msg) ORDER BY depth DESC),"
      " '[]'::json))::text FROM message_path((SELECT active_leaf_id FROM conversations"
@@ -779,11 +784,11 @@ typedef struct {
     int stream;
     int client_gone;
     const char *user_message_id;   /* NULL for a regeneration */
-    const char *user_message_json; /* idem; once the turn is recorded */
+    const char *user_message_json; /* idem; from the reservation */
     const char *title;             /* from the user message, for an untitled conversation */
     const char *parent_id;         /* what the first answer answers */
     const char *first_answer_id;   /* the first answer's id, chosen as the turn begins */
-    int recorded;                  /* chat_turn_record ran: 1 done, -1 failed */
+    int recorded;                  /* the first answer's row: 1 recorded, -1 failed */
     int db_failed_at;              /* the model whose answer the database failed, or -1 */
     apr_int64_t *reserved;         /* credits reserved for each model, in models' order */
     const char *balance;           /* credits after the last settlement */
@@ -839,31 +844,36 @@ static apr_status_t sse(turn *t, const char *event, aic_json *data)
 typedef struct {
     turn *t;
     const char *message_id;
-    const char *slug;
+    const model *m;
+    int first; /* the turn's first answer, whose row is recorded once its text flows */
 } delta_ctx;
+
+static apr_status_t record_turn(turn *t, const model *m);
 
 static apr_status_t on_delta(void *arg, const char *text, apr_size_t len)
 {
     delta_ctx *d = arg;
     apr_pool_t *p = d->t->ev_pool;
     aic_json *ev;
+    apr_status_t rv;
 
     if (!d->t->stream) {
         return APR_SUCCESS;
     }
     ev = aic_json_object(p);
     aic_json_set_str(ev, "message_id", d->message_id);
-    aic_json_set_str(ev, "model", d->slug);
+    aic_json_set_str(ev, "model", d->m->slug);
     aic_json_set_str(ev, "text", apr_pstrmemdup(p, text, len));
-    return sse(d->t, "delta", ev);
+    rv = sse(d->t, "delta", ev);
+    if (rv == APR_SUCCESS && d->first && !d->t->recorded) {
+        rv = record_turn(d->t, d->m);
+    }
+    return rv;
 }
-
-typedef struct record_ctx record_ctx;
 
 typedef struct {
     aic_provider_stream *parser;
     delta_ctx *d;
-    record_ctx *record; /* the turn's record, for its first answer */
 } body_ctx;
 
 static apr_status_t on_body(void *arg, const char *data, apr_size_t len)
@@ -976,18 +986,6 @@ static const char *limit_chars(apr_pool_t *p, const char *text, apr_int64_t limi
     return text;
 }
 
-/* A turn that the database failed at the index-th model: no model answers
- * after it, and the client is told 503. */
-static void database_failed(turn *t, int index)
-{
-    t->db_failed_at = index;
-    if (!t->first_error_code) {
-        t->first_error_code = "database_unavailable";
-        t->first_error_message = "The database is unavailable; try again shortly.";
-        t->first_error_status = HTTP_SERVICE_UNAVAILABLE;
-    }
-}
-
 /* The error event of an answer; message_json is the stored answer, or NULL. */
 static void send_error(turn *t, const char *answer_id, const model *m, const char *code,
                        const char *message, const char *message_json)
@@ -1003,6 +1001,25 @@ static void send_error(turn *t, const char *answer_id, const model *m, const cha
         aic_json_set(ev, "message", aic_json_from(t->ev_pool, message_json));
     }
     sse(t, "error", ev);
+}
+
+/* A turn that the database failed at the index-th model (m, its answer
+ * answer_id when it has one): no model answers after it, and the client is
+ * told 503. */
+static void database_failed(turn *t, int index, const model *m, const char *answer_id)
+{
+    static const char code[] = "database_unavailable";
+    static const char message[] = "The database is unavailable; try again shortly.";
+
+    t->db_failed_at = index;
+    if (!t->first_error_code) {
+        t->first_error_code = code;
+        t->first_error_message = message;
+        t->first_error_status = HTTP_SERVICE_UNAVAILABLE;
+    }
+    if (t->stream && !t->client_gone && answer_id) {
+        send_error(t, answer_id, m, code, message, NULL);
+    }
 }
 
 /* The start event of an answer (the first one carries the user's message). */
@@ -1026,46 +1043,27 @@ static void send_start(turn *t, const model *m, const char *answer_id, const cha
     sse(t, "start", ev);
 }
 
-/* The rest of the turn's beginning (chat_turn_record): the conversation and
- * the first answer's row, then its start event. Runs once the provider has
- * the request, while it answers; a failure stops the call. */
-struct record_ctx {
-    turn *t;
-    const model *m;
-    const char *parent;
-};
-
-static apr_status_t record_turn(record_ctx *rc)
+/* The rest of the turn's beginning (chat_turn_record, migration 012): the
+ * conversation and the first answer's row (m's). A streamed first answer is
+ * recorded once its first text has reached the client; one with no text
+ * streamed by then is recorded as it is finished (chat_answer_complete).
+ * A failure stops the call. */
+static apr_status_t record_turn(turn *t, const model *m)
 {
-    turn *t = rc->t;
     aic_ctx *ctx = t->ctx;
     aic_rows rows;
     apr_status_t rv;
 
-    if (t->recorded) {
-        return t->recorded > 0 ? APR_SUCCESS : APR_EGENERAL;
-    }
     rv = aic_db_select(&rows, ctx->db, "chat_turn_record",
                        AIC_ARGS(t->conv->id, t->user_message_id, t->title, t->first_answer_id,
-                                t->parent_id, rc->m->id, t->group ? "true" : "false"));
+                                t->parent_id, m->id, t->group ? "true" : "false"));
     /* No database connection is held while the provider answers. */
     aic_db_release(ctx->db);
-    if (rv != APR_SUCCESS || rows.nrows != 1) {
-        t->recorded = -1;
+    t->recorded = rv == APR_SUCCESS && rows.nrows == 1 ? 1 : -1;
+    if (t->recorded < 0) {
         return rv != APR_SUCCESS ? rv : APR_EGENERAL;
     }
-    t->recorded = 1;
-    t->user_message_json = rows.cells[0];
-    send_start(t, rc->m, t->first_answer_id, rc->parent, 0);
     return APR_SUCCESS;
-}
-
-/* aic_curl's on_sent: the turn's record, for the first answer. */
-static apr_status_t on_sent(void *arg)
-{
-    body_ctx *b = arg;
-
-    return b->record ? record_turn(b->record) : APR_SUCCESS;
 }
 
 /* Ask one model; store its answer; stream or collect it. Returns the parent
@@ -1087,29 +1085,29 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
     aic_curl_call cc;
     delta_ctx dctx;
     body_ctx bctx;
-    record_ctx rec = {t, m, parent};
     const aic_chat_result *out = NULL;
     aic_chat_result parsed;
     aic_json *ev;
     apr_status_t rv;
 
     /* The answer row before its text, so that whatever happens it is
-     * recorded: the first one as the provider starts on it (record_turn),
-     * the others now. */
+     * recorded: the first one's as its text flows or as it is finished
+     * (record_turn), the others' now. */
     if (index == 0) {
         answer_id = t->first_answer_id;
     } else if ((rv = aic_db_select(&rows, ctx->db, "chat_message_insert",
                                    AIC_ARGS(t->conv->id, parent, "ai", NULL, m->id, "", "streaming",
                                             "false"))) != APR_SUCCESS) {
-        database_failed(t, index);
+        database_failed(t, index, m, NULL);
         return NULL;
     } else {
         answer_id = rows.cells[0];
-        send_start(t, m, answer_id, parent, index);
     }
+    send_start(t, m, answer_id, parent, index);
     dctx.t = t;
     dctx.message_id = answer_id;
-    dctx.slug = m->slug;
+    dctx.m = m;
+    dctx.first = index == 0;
 
     /* The request: system prompt, group instructions, the thread. */
     memset(&req, 0, sizeof(req));
@@ -1151,7 +1149,6 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
 
         bctx.parser = parser;
         bctx.d = &dctx;
-        bctx.record = index == 0 ? &rec : NULL;
         cc.url = call.url;
         cc.headers = call.headers;
         cc.body = call.body;
@@ -1159,7 +1156,6 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
         cc.timeout = prov->timeout;
         cc.on_body = on_body;
         cc.should_abort = client_gone;
-        cc.on_sent = on_sent;
         cc.ctx = &bctx;
         /* No database connection is held while the provider answers. */
         aic_db_release(ctx->db);
@@ -1171,7 +1167,7 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
             out = &parsed;
             code = parsed.error_code ? parsed.error_code : "provider_error";
             message = parsed.error_message;
-            t->retry_after = res.retry_after;
+            t->retry_after = apr_pstrdup(r->pool, res.retry_after);
         } else if (out->error_code) {
             code = out->error_code;
             message = out->error_message;
@@ -1188,14 +1184,11 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
             message = "The provider's answer was cut off.";
         }
     }
-    /* Without a provider call the first answer's row is recorded now; without
-     * the row there is nothing to finish. */
-    if (index == 0 && record_turn(&rec) != APR_SUCCESS) {
+    /* The first answer's row could not be recorded as its text flowed:
+     * there is nothing to finish. */
+    if (t->recorded < 0) {
         apr_pool_destroy(call_pool);
-        database_failed(t, index);
-        if (t->stream && !t->client_gone) {
-            send_error(t, answer_id, m, t->first_error_code, t->first_error_message, NULL);
-        }
+        database_failed(t, index, m, answer_id);
         return NULL;
     }
     text = out && out->text ? out->text : "";
@@ -1223,23 +1216,44 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
     }
 
     /* The answer, its settlement (under the row lock, never below zero) and
-     * the conversation, all or nothing (migration 008). */
-    rv = aic_db_select(
-        &rows, ctx->db, "chat_answer_finish",
-        AIC_ARGS(
-            answer_id, text, status, message ? message : (code ? code : NULL),
+     * the conversation, all or nothing (chat_answer_finish, migration 008);
+     * a first answer not yet recorded is recorded in the same statement
+     * (chat_answer_complete, whose first arguments are finish's). Without
+     * them the reservation is given back and the client told 503. */
+    {
+        const char *args[] = {
+            answer_id,
+            text,
+            status,
+            message ? message : (code ? code : NULL),
             apr_psprintf(r->pool, "%" APR_INT64_T_FMT, prompt),
-            apr_psprintf(r->pool, "%" APR_INT64_T_FMT, completion), estimated ? "true" : "false",
+            apr_psprintf(r->pool, "%" APR_INT64_T_FMT, completion),
+            estimated ? "true" : "false",
             apr_psprintf(r->pool, "%" APR_TIME_T_FMT, apr_time_as_msec(apr_time_now() - started)),
-            ctx->user->id, apr_psprintf(r->pool, "%" APR_INT64_T_FMT, t->reserved[index])));
-    if (rv == APR_SUCCESS && rows.nrows == 1) {
-        final_json = rows.cells[0];
-        t->balance = rows.cells[1];
+            ctx->user->id,
+            apr_psprintf(r->pool, "%" APR_INT64_T_FMT, t->reserved[index]),
+            t->conv->id,
+            t->user_message_id,
+            t->title,
+            t->parent_id,
+            m->id,
+            t->group ? "true" : "false"};
+        int record = index == 0 && !t->recorded;
+
+        rv = aic_db_select(&rows, ctx->db, record ? "chat_answer_complete" : "chat_answer_finish",
+                           record ? 16 : 10, args);
     }
-    apr_pool_destroy(call_pool);
+    if (rv != APR_SUCCESS || rows.nrows != 1) {
+        apr_pool_destroy(call_pool);
+        database_failed(t, index, m, answer_id);
+        return NULL;
+    }
+    final_json = rows.cells[0];
+    t->balance = rows.cells[1];
+    /* What outlives the call is copied out of its pool. */
     if (code && !t->first_error_code) {
         t->first_error_code = code;
-        t->first_error_message = message ? message : code;
+        t->first_error_message = apr_pstrdup(r->pool, message ? message : code);
         t->first_error_status = error_status(code);
     }
     if (t->stream && !t->client_gone && code) {
@@ -1254,18 +1268,16 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
         aic_json_set_int(usage, "completion_tokens", completion);
         aic_json_set_bool(usage, "estimated", estimated);
         aic_json_set(ev, "usage", usage);
-        if (final_json) {
-            aic_json_set(ev, "message", aic_json_from(r->pool, final_json));
-        }
+        aic_json_set(ev, "message", aic_json_from(r->pool, final_json));
         sse(t, "done", ev);
     }
-    if (final_json) {
-        aic_json_push(t->answers, aic_json_from(r->pool, final_json));
-    }
+    aic_json_push(t->answers, aic_json_from(r->pool, final_json));
     if (*text) {
-        thread_add(t, "ai", m, text, status);
+        thread_add(t, "ai", m, apr_pstrdup(r->pool, text), status);
+        parent = answer_id;
     }
-    return *text ? answer_id : parent;
+    apr_pool_destroy(call_pool);
+    return parent;
 }
 
 /* The index of a group's fixed first responder (its slug in the settings),
@@ -1377,8 +1389,8 @@ static int run_turn(turn *t, const char *content, const char *regenerated, const
 
     /* One statement: the reservation, the user message, a group's rotation,
      * the ledger row and the request's audit row commit together, or nothing
-     * does. The rest of the turn's beginning is recorded once the provider
-     * has the request (record_turn). */
+     * does. The rest of the turn's beginning is recorded with the first
+     * answer (record_turn). */
     est = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, total);
     new_values =
         apr_psprintf(r->pool,
@@ -1409,6 +1421,7 @@ static int run_turn(turn *t, const char *content, const char *regenerated, const
     aic_req_get(r)->audited = 1;
     if (content) {
         t->user_message_id = rows.cells[1];
+        t->user_message_json = rows.cells[4];
         t->title = limit_chars(r->pool, content, 60);
         parent = t->user_message_id;
         thread_add(t, "user", NULL, content, "complete");

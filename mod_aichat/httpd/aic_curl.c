@@ -124,18 +124,7 @@ typedef struct {
     CURL *h;
     char *error_buf;
     apr_status_t stopped; /* set when a callback stopped the transfer */
-    int sent;             /* on_sent has run */
 } transfer;
-
-/* Run the caller's on_sent once; APR_SUCCESS when there is none. */
-static apr_status_t sent(transfer *t)
-{
-    if (t->sent || !t->call->on_sent) {
-        return APR_SUCCESS;
-    }
-    t->sent = 1;
-    return t->call->on_sent(t->call->ctx);
-}
 
 static size_t on_header(char *data, size_t size, size_t n, void *arg)
 {
@@ -164,9 +153,6 @@ static size_t on_data(char *data, size_t size, size_t n, void *arg)
     size_t len = size * n;
     long status = 0;
 
-    if ((t->stopped = sent(t)) != APR_SUCCESS) {
-        return 0;
-    }
     if (!t->out->status) {
         curl_easy_getinfo(t->h, CURLINFO_RESPONSE_CODE, &status);
         t->out->status = (int)status;
@@ -196,10 +182,6 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 {
     transfer *t = arg;
 
-    /* The whole request is out: the caller's work can overlap the wait. */
-    if (ultotal > 0 && ulnow >= ultotal && (t->stopped = sent(t)) != APR_SUCCESS) {
-        return 1;
-    }
     if (t->call->should_abort && t->call->should_abort(t->call->ctx)) {
         t->stopped = APR_ECONNABORTED;
         return 1;
@@ -209,7 +191,7 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 
 void aic_curl_post(aic_curl_result *out, apr_pool_t *p, const aic_curl_call *call)
 {
-    transfer t = {call, out, p, NULL, NULL, APR_SUCCESS, 0};
+    transfer t = {call, out, p, NULL, NULL, APR_SUCCESS};
     struct curl_slist *headers = NULL;
     CURLcode rc;
 
@@ -279,10 +261,6 @@ void aic_curl_post(aic_curl_result *out, apr_pool_t *p, const aic_curl_call *cal
         out->rv = APR_EGENERAL;
     }
 leave:
-    /* A call that failed before its request went out still runs it. */
-    if (sent(&t) != APR_SUCCESS && out->rv == APR_SUCCESS) {
-        out->rv = APR_ECONNABORTED;
-    }
     /* The handle keeps a pointer to the header list until its next reset. */
     curl_easy_setopt(t.h, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(headers);

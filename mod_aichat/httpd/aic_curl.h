@@ -22,11 +22,6 @@ typedef apr_status_t (*aic_curl_body_fn)(void *ctx, const char *data, apr_size_t
 /** Asked about once a second while waiting: non-zero stops the transfer
  * (the client went away). */
 typedef int (*aic_curl_abort_fn)(void *ctx);
-/** Work that may overlap the wait for the upstream's answer: called once per
- * call, as soon as the request has gone out (at the latest before the first
- * byte of the answer reaches on_body, or when the call ends without one);
- * anything but APR_SUCCESS stops the transfer. */
-typedef apr_status_t (*aic_curl_sent_fn)(void *ctx);
 
 typedef struct {
     const char *url;
@@ -36,7 +31,6 @@ typedef struct {
     int timeout;                       /**< seconds for the whole call */
     aic_curl_body_fn on_body;
     aic_curl_abort_fn should_abort;
-    aic_curl_sent_fn on_sent; /**< or NULL */
     void *ctx;
 } aic_curl_call;
 

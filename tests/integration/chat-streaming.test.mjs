@@ -115,6 +115,33 @@ test('deltas are sent as the provider produces them, not all at the end', async 
   assert.equal(deltaText(events), wordsReply(12));
 });
 
+test('while an answer streams, the thread shows the message and the answer row is stored in progress', async () => {
+  const slow = await fx.model({ provider: 'openai', switches: 'rate=10;tokens=30' });
+  const conv = await fx.conversation(user, [slow]);
+  const content = `in progress ${uniq()}`;
+  let during;
+  const res = await streamMessage(user, conv.id, { content }, {
+    onEvent(ev, events) {
+      if (ev.event === 'delta' && events.filter((e) => e.event === 'delta').length === 3) {
+        // read while the answer is still streaming
+        during = Promise.all([thread(user, conv.id), dbMessages(conv.id)]);
+      }
+    },
+  });
+  const events = assertSse(res);
+  assert.ok(during, 'the stream ended before its third delta');
+  const start = events[0].json;
+  const [items, rows] = await during;
+  assert.deepEqual(items.map((m) => [m.id, m.sender_type, m.status]), [[start.user_message.id, 'user', 'complete']],
+    'the thread read mid-stream does not end at the user message');
+  assert.deepEqual(rows.map((m) => [m.id, m.sender_type, m.status]),
+    [[start.user_message.id, 'user', 'complete'], [start.message_id, 'ai', 'streaming']],
+    'the rows read mid-stream');
+  const after = await thread(user, conv.id);
+  assert.deepEqual(after.map((m) => [m.id, m.status]), [[start.user_message.id, 'complete'], [start.message_id, 'complete']]);
+  assert.equal(after[1].content, wordsReply(30));
+});
+
 test('Accept: text/event-stream alone asks for a stream', async () => {
   const conv = await fx.conversation(user, [models.google]);
   const res = await streamApi('POST', `/conversations/${conv.id}/messages`, {
