@@ -81,9 +81,69 @@ BEGIN
 END
 $$;
 
--- Record a turn's first answer and finish it, all or nothing: the
--- arguments of chat_answer_finish, then those of chat_turn_record but its
--- answer id.
+-- Settle a reservation under the users row lock, never below zero: the
+-- ledger records the change actually made ('release' for a failed call,
+-- else 'settle') against the answer. Raises when the user is gone, so
+-- nothing is half-applied. The new balance.
+CREATE FUNCTION chat_settle(viewer uuid, reserved bigint, used bigint, failed boolean,
+                            answer uuid) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    old_balance bigint;
+    balance bigint;
+BEGIN
+    SELECT u.token_credits INTO old_balance FROM users u WHERE u.id = viewer FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'chat_settle: no user %', viewer;
+    END IF;
+    balance := greatest(old_balance + reserved - used, 0);
+    UPDATE users SET token_credits = balance WHERE id = viewer;
+    INSERT INTO credit_ledger (user_id, delta, balance_after, reason, message_id)
+    VALUES (viewer, balance - old_balance, balance,
+            CASE WHEN failed THEN 'release' ELSE 'settle' END, answer);
+    RETURN balance;
+END
+$$;
+
+-- Finish an answer whose row was recorded: its row, the settlement of its
+-- reservation and the conversation (even a failed answer ends the visible
+-- thread, so it can be regenerated). Raises when the answer or the user is
+-- gone, so nothing is half-applied. The rows are those of 008.
+CREATE OR REPLACE FUNCTION chat_answer_finish(answer uuid, content text, status text, error text,
+                                              prompt_tokens integer, completion_tokens integer,
+                                              estimated boolean, response_ms integer,
+                                              viewer uuid, reserved bigint,
+                                              OUT answer_json text, OUT balance bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    conversation uuid;
+BEGIN
+    UPDATE messages m
+       SET content = chat_answer_finish.content, status = chat_answer_finish.status,
+           error = chat_answer_finish.error, prompt_tokens = chat_answer_finish.prompt_tokens,
+           completion_tokens = chat_answer_finish.completion_tokens,
+           tokens_estimated = estimated, response_time_ms = response_ms
+     WHERE m.id = answer
+    RETURNING message_json(m)::text, m.conversation_id INTO answer_json, conversation;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'chat_answer_finish: no message %', answer;
+    END IF;
+    balance := chat_settle(viewer, reserved,
+                           chat_answer_finish.prompt_tokens::bigint
+                           + chat_answer_finish.completion_tokens,
+                           chat_answer_finish.status = 'error', answer);
+    UPDATE conversations c
+       SET total_messages = c.total_messages + 1, last_message_at = now(),
+           active_leaf_id = answer, updated_at = now()
+     WHERE c.id = conversation;
+END
+$$;
+
+-- Record a turn's first answer finished, all or nothing: the arguments of
+-- chat_answer_finish, then those of chat_turn_record but its answer id.
+-- The rows chat_turn_record and chat_answer_finish would write, each
+-- written once: the answer's row with its text, the conversation (the
+-- user's message and the answer counted, the answer its active leaf).
 CREATE FUNCTION chat_answer_complete(answer uuid, content text, status text, error text,
                                      prompt_tokens integer, completion_tokens integer,
                                      estimated boolean, response_ms integer, viewer uuid,
@@ -92,9 +152,23 @@ CREATE FUNCTION chat_answer_complete(answer uuid, content text, status text, err
                                      OUT answer_json text, OUT balance bigint)
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM chat_turn_record(conv, user_message, title, answer, parent, tool, is_group);
-    SELECT f.answer_json, f.balance INTO answer_json, balance
-      FROM chat_answer_finish(answer, content, status, error, prompt_tokens, completion_tokens,
-                              estimated, response_ms, viewer, reserved) f;
+    INSERT INTO messages (id, conversation_id, parent_message_id, sender_type, sender_tool_id,
+                          content, status, error, prompt_tokens, completion_tokens,
+                          tokens_estimated, response_time_ms, is_first_responder, created_at)
+    VALUES (answer, conv, coalesce(user_message, parent), 'ai', tool, content, status, error,
+            prompt_tokens, completion_tokens, estimated, response_ms, is_group,
+            clock_timestamp());
+    SELECT message_json(m)::text INTO answer_json FROM messages m WHERE m.id = answer;
+    balance := chat_settle(viewer, reserved,
+                           chat_answer_complete.prompt_tokens::bigint
+                           + chat_answer_complete.completion_tokens,
+                           chat_answer_complete.status = 'error', answer);
+    UPDATE conversations c
+       SET total_messages = c.total_messages + 1 + (user_message IS NOT NULL)::int,
+           last_message_at = now(), active_leaf_id = answer,
+           title = CASE WHEN user_message IS NOT NULL AND c.title = ''
+                        THEN chat_answer_complete.title ELSE c.title END,
+           updated_at = now()
+     WHERE c.id = conv;
 END
 $$;
