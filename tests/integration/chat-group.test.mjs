@@ -8,10 +8,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { api } from '../lib/http.mjs';
-import { assertJson } from '../lib/assert.mjs';
+import { sql } from '../lib/db.mjs';
+import { assertError, assertJson } from '../lib/assert.mjs';
 import { uniq } from '../lib/users.mjs';
 import {
-  ChatFixture, assertAnswer, assertLedgerExplains, assertPath, assertSse, credits, eventShape,
+  ChatFixture, assertAnswer, assertLedgerExplains, assertPath, assertSse, credits, dbMessages, eventShape,
   ledgerMark, ledgerSince, mockLast, mockReply, say, sendMessage, streamMessage, thread, upstreamTurns,
   wordsReply,
 } from '../lib/chat.mjs';
@@ -189,4 +190,34 @@ test('when the first responder fails, the next model still answers the user', as
   assert.equal(body.answers[1].content, mockReply(content), 'the second model did not answer the user');
   const last = await mockLast('anthropic', content);
   assert.deepEqual(upstreamTurns('anthropic', last.body), [{ role: 'user', text: content }], 'the failed answer was sent as context');
+});
+
+test('a later answer the database cannot store answers 503; the first answer stays, the later one is not charged', async () => {
+  const conv = await fx.conversation(user, [a, b], { settings: { first_responder: a.slug } });
+  const content = `half stored ${uniq()}`;
+  const before = await credits(user.id);
+  const mark = await ledgerMark();
+  // A first answer is stored by chat_answer_complete, a later one by
+  // chat_answer_finish, which fails for httpd's role here.
+  await sql('REVOKE EXECUTE ON FUNCTION chat_answer_finish(uuid, text, text, text, integer, integer, boolean, integer, uuid, bigint) FROM PUBLIC');
+  let res;
+  try {
+    res = await sendMessage(user, conv.id, { content });
+  } finally {
+    await sql('GRANT EXECUTE ON FUNCTION chat_answer_finish(uuid, text, text, text, integer, integer, boolean, integer, uuid, bigint) TO PUBLIC');
+  }
+  assertError(res, 503, 'database_unavailable');
+
+  const rows = await dbMessages(conv.id);
+  assert.deepEqual(rows.map((r) => [r.sender_type, r.sender_tool_id, r.status]),
+    [['user', null, 'complete'], ['ai', a.id, 'complete'], ['ai', b.id, 'streaming']], 'the rows of the turn');
+  assert.equal(rows[1].content, mockReply(content));
+  assert.equal(rows[2].content, '', 'the later answer has text although it was not stored');
+
+  const used = rows[1].prompt_tokens + rows[1].completion_tokens;
+  const ledger = await ledgerSince(user.id, mark);
+  assert.deepEqual(ledger.map((r) => r.reason), ['reserve', 'settle', 'release']);
+  const after = await credits(user.id);
+  assert.equal(after, before - used, `balance ${before} -> ${after}; the first answer used ${used}`);
+  assertLedgerExplains(ledger, before, after, 'ledger');
 });
