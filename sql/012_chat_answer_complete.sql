@@ -1,59 +1,31 @@
 -- 012: the rest of a turn's beginning (chat_turn_record) leaves the way to
 -- the first answer text (bench/chat). The user message's JSON now comes
--- with the reservation, so the client's start event can go out before the
+-- with the reservation (chat_turn_reserve_json), so the client's start event can go out before the
 -- provider is asked. A streamed answer's row is recorded once its first
 -- text has reached the client; an answer with no text streamed by then (a
 -- non-streamed send, a failure) is recorded and finished in one statement,
 -- chat_answer_complete, as the provider has answered.
 
-DROP FUNCTION chat_turn_reserve(uuid, uuid, uuid, text, bigint, uuid, boolean, integer, integer);
 DROP FUNCTION chat_turn_record(uuid, uuid, text, uuid, uuid, uuid, boolean);
 
--- Reserve and record the user's message. content is the user's message, or
--- NULL for a regeneration (regenerated: the answer regenerated, which the
--- reservation then names). ntools models answer; a group's first responder
--- is its fixed one (fixed, an index into them) or the rotation's. Nothing is
--- written without credits for `reserve`: code 'insufficient_credits' then,
--- NULL otherwise. user_message_json is the user's message as the API shows
--- it; answer_id the id the first answer's row will have; first_index the
--- index of the model that answers first.
-CREATE FUNCTION chat_turn_reserve(viewer uuid, conv uuid, parent uuid, content text,
-                                  reserve bigint, regenerated uuid, is_group boolean,
-                                  ntools integer, fixed integer,
-                                  OUT code text, OUT user_message_id uuid,
-                                  OUT user_message_json text, OUT answer_id uuid,
-                                  OUT first_index integer)
+-- chat_turn_reserve (011), then the user's message as the API shows it
+-- (NULL for a regeneration or without credits).
+CREATE FUNCTION chat_turn_reserve_json(viewer uuid, conv uuid, parent uuid, content text,
+                                       reserve bigint, regenerated uuid, is_group boolean,
+                                       ntools integer, fixed integer,
+                                       OUT code text, OUT user_message_id uuid,
+                                       OUT user_message_json text, OUT answer_id uuid,
+                                       OUT first_index integer)
 LANGUAGE plpgsql AS $$
-DECLARE
-    balance bigint;
-    rotation integer := 0;
 BEGIN
-    -- The reservation first: without the credits nothing is written. The
-    -- users row lock is then taken before the conversation's, as when the
-    -- answer is finished (chat_answer_finish).
-    UPDATE users SET token_credits = token_credits - reserve
-     WHERE id = viewer AND token_credits >= reserve
-    RETURNING token_credits INTO balance;
-    IF NOT FOUND THEN
-        code := 'insufficient_credits';
-        RETURN;
-    END IF;
-    IF content IS NOT NULL THEN
-        INSERT INTO messages (conversation_id, parent_message_id, sender_type, sender_user_id,
-                              content, status)
-        VALUES (conv, parent, 'user', viewer, content, 'complete')
-        RETURNING id INTO user_message_id;
+    SELECT r.code, r.user_message_id, r.answer_id, r.first_index
+      INTO code, user_message_id, answer_id, first_index
+      FROM chat_turn_reserve(viewer, conv, parent, content, reserve, regenerated, is_group,
+                             ntools, fixed) r;
+    IF user_message_id IS NOT NULL THEN
         SELECT message_json(m)::text INTO user_message_json FROM messages m
          WHERE m.id = user_message_id;
     END IF;
-    IF is_group THEN
-        UPDATE conversations c SET first_responder = c.first_responder + 1 WHERE c.id = conv
-        RETURNING c.first_responder - 1 INTO rotation;
-    END IF;
-    INSERT INTO credit_ledger (user_id, delta, balance_after, reason, message_id)
-    VALUES (viewer, -reserve, balance, 'reserve', coalesce(user_message_id, regenerated));
-    first_index := CASE WHEN is_group THEN coalesce(fixed, rotation % ntools) ELSE 0 END;
-    answer_id := gen_random_uuid();
 END
 $$;
 

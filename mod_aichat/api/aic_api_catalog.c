@@ -159,8 +159,8 @@ static aic_result invalid(const char *field, const char *message)
 
 static aic_result db_failure(apr_status_t rv)
 {
-    aic_result res = {HTTP_SERVICE_UNAVAILABLE, "database_unavailable", NULL,
-                      "The database is unavailable; try again shortly.", NULL};
+    aic_result res = {HTTP_SERVICE_UNAVAILABLE, AIC_DB_UNAVAILABLE_CODE, NULL,
+                      AIC_DB_UNAVAILABLE_MESSAGE, NULL};
 
     if (rv != AIC_DB_EDOWN && rv != AIC_DB_ESCHEMA) {
         res.status = HTTP_INTERNAL_SERVER_ERROR;

@@ -27,7 +27,8 @@ APLOG_USE_MODULE(aichat);
     "json_build_object('id', t.id, 'slug', t.slug, 'display_name', t.display_name,"                \
     " 'provider', t.provider, 'model_id', t.model_id, 'capabilities', t.capabilities,"             \
     " 'defaults', t.default_settings)"
-#define CHAT_VISIBLE AIC_SQL_VISIBLE("c")
+#define CHAT_VISIBLE      AIC_SQL_VISIBLE("c")
+#define CHAT_FINISH_NARGS 10
 /* What a send needs before it begins, in one round trip: the conversation
  * (as chat_conv_head), whether the explicit parent (when the first argument
  * is false: the second, or none) is a message of it, its active models in
@@ -65,11 +66,11 @@ APLOG_USE_MODULE(aichat);
     AIC_AUDIT_INSERT_SELECT_SQL("x.status", "coalesce(b.user_message_id::text, x.regenerated)",    \
                                 "x.new_values", "FROM b, x WHERE b.code IS NULL")
 /* What a turn writes before the provider call and the request's audit row
- * (migration 011) in one statement: the audit status, new values and entity
- * id of a regeneration, then chat_turn_reserve's arguments. */
+ * (migrations 011 and 012) in one statement: the audit status, new values
+ * and entity id of a regeneration, then chat_turn_reserve's arguments. */
 #define CHAT_TURN_RESERVE_SQL                                                                      \
     "WITH x AS (SELECT %s::int AS status, %s::jsonb AS new_values, %s::text AS regenerated),"      \
-    " b AS (SELECT * FROM chat_turn_reserve(%s::uuid, %s::uuid, %s::uuid, %s, %s::bigint,"         \
+    " b AS (SELECT * FROM chat_turn_reserve_json(%s::uuid, %s::uuid, %s::uuid, %s, %s::bigint,"    \
     " %s::uuid, %s::boolean, %s::int, %s::int)),"                                                  \
     " a AS (" CHAT_TURN_AUDIT ")"                                                                  \
     " SELECT b.code, b.user_message_id::text, b.answer_id::text, b.first_index::text,"             \
@@ -167,6 +168,7 @@ const aic_stmt aic_chat_stmts[] = {
                          " %s::uuid, %s::uuid, %s::boolean)"},
     {"chat_turn_release",
      "SELECT balance::text FROM chat_turn_release(%s::uuid, %s::bigint, %s::uuid)"},
+    /* CHAT_FINISH_NARGS arguments, the first of chat_answer_complete's. */
     {"chat_answer_finish",
      "SELECT answer_json, balance::text FROM chat_answer_finish(%s::uuid, %s, %s, %s, %s::int,"
      " %s::int, %s::boolean, %s::int, %s::uuid, %s::bigint)"},
@@ -1008,17 +1010,14 @@ static void send_error(turn *t, const char *answer_id, const model *m, const cha
  * told 503. */
 static void database_failed(turn *t, int index, const model *m, const char *answer_id)
 {
-    static const char code[] = "database_unavailable";
-    static const char message[] = "The database is unavailable; try again shortly.";
-
     t->db_failed_at = index;
     if (!t->first_error_code) {
-        t->first_error_code = code;
-        t->first_error_message = message;
+        t->first_error_code = AIC_DB_UNAVAILABLE_CODE;
+        t->first_error_message = AIC_DB_UNAVAILABLE_MESSAGE;
         t->first_error_status = HTTP_SERVICE_UNAVAILABLE;
     }
     if (t->stream && !t->client_gone && answer_id) {
-        send_error(t, answer_id, m, code, message, NULL);
+        send_error(t, answer_id, m, AIC_DB_UNAVAILABLE_CODE, AIC_DB_UNAVAILABLE_MESSAGE, NULL);
     }
 }
 
@@ -1075,7 +1074,7 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
     const aic_provider_cfg *prov = aic_config_provider(ctx->conf, m->provider);
     apr_pool_t *call_pool = NULL;
     aic_rows rows;
-    const char *answer_id, *final_json = NULL, *status, *text, *code = NULL, *message = NULL;
+    const char *answer_id, *final_json, *status, *text, *code = NULL, *message = NULL;
     apr_int64_t ctx_tokens = 0, limit, prompt, completion;
     int estimated = 0;
     apr_time_t started;
@@ -1241,7 +1240,7 @@ static const char *answer(turn *t, const model *m, const char *parent, int index
         int record = index == 0 && !t->recorded;
 
         rv = aic_db_select(&rows, ctx->db, record ? "chat_answer_complete" : "chat_answer_finish",
-                           record ? 16 : 10, args);
+                           record ? (int)(sizeof(args) / sizeof(*args)) : CHAT_FINISH_NARGS, args);
     }
     if (rv != APR_SUCCESS || rows.nrows != 1) {
         apr_pool_destroy(call_pool);

@@ -109,8 +109,7 @@ static int dispatch(request_rec *r, aic_router_kind kind, const aic_route *route
     if ((rv = aic_db_acquire(&ctx.db, r)) != APR_SUCCESS) {
         if (kind == AIC_ROUTER_ADMIN) {
             apr_table_setn(r->err_headers_out, "Retry-After", "5");
-            return aic_page_error(r, HTTP_SERVICE_UNAVAILABLE,
-                                  "The database is unavailable; try again shortly.");
+            return aic_page_error(r, HTTP_SERVICE_UNAVAILABLE, AIC_DB_UNAVAILABLE_MESSAGE);
         }
         return aic_send_db_error(r, rv);
     }

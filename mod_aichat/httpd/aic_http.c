@@ -101,8 +101,8 @@ int aic_send_db_error(request_rec *r, apr_status_t rv)
                               "administrator must run the migrations.",
                               NULL);
     }
-    return aic_send_error(r, HTTP_SERVICE_UNAVAILABLE, "database_unavailable",
-                          "The database is unavailable; try again shortly.", NULL);
+    return aic_send_error(r, HTTP_SERVICE_UNAVAILABLE, AIC_DB_UNAVAILABLE_CODE,
+                          AIC_DB_UNAVAILABLE_MESSAGE, NULL);
 }
 
 int aic_send_failure(request_rec *r, apr_status_t rv)

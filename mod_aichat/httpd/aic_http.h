@@ -35,6 +35,10 @@ int aic_send_json_text(request_rec *r, int status, const char *json);
 /** Send the error envelope; field may be NULL. A 503 says Retry-After: 5. */
 int aic_send_error(request_rec *r, int status, const char *code, const char *message,
                    const char *field);
+/** The error a client gets when the database cannot answer (503). */
+#define AIC_DB_UNAVAILABLE_CODE    "database_unavailable"
+#define AIC_DB_UNAVAILABLE_MESSAGE "The database is unavailable; try again shortly."
+
 /** 503 database_unavailable (or schema_outdated) with Retry-After, from an aic_db status. */
 int aic_send_db_error(request_rec *r, apr_status_t rv);
 /** For a failed aic_db call: 503 as aic_send_db_error when the database is

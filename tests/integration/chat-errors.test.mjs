@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { api } from '../lib/http.mjs';
-import { sql } from '../lib/db.mjs';
+import { withoutExecute } from '../lib/db.mjs';
 import { auditRow } from '../lib/audit.mjs';
 import { assertError, assertJson } from '../lib/assert.mjs';
 import { ADMIN, uniq } from '../lib/users.mjs';
@@ -216,13 +216,8 @@ test('a streamed answer whose row the database cannot record ends in a 503 error
   const mark = await ledgerMark();
   // The statement that records the turn's rest once the first text is out
   // fails for httpd's role; the reservation before it still works.
-  await sql('REVOKE EXECUTE ON FUNCTION chat_turn_record(uuid, uuid, text, uuid, uuid, uuid, boolean) FROM PUBLIC');
-  let events;
-  try {
-    events = assertSse(await streamMessage(user, conv.id, { content: 'not recorded' }));
-  } finally {
-    await sql('GRANT EXECUTE ON FUNCTION chat_turn_record(uuid, uuid, text, uuid, uuid, uuid, boolean) TO PUBLIC');
-  }
+  const events = await withoutExecute('chat_turn_record(uuid, uuid, text, uuid, uuid, uuid, boolean)',
+    async () => assertSse(await streamMessage(user, conv.id, { content: 'not recorded' })));
   assert.deepEqual(eventShape(events), ['start', 'delta*', 'error', 'end'], `events: ${events.map((e) => e.event)}`);
   assert.equal(events.at(-2).json.error?.code, 'database_unavailable');
   assert.equal(events.at(-1).json.credits, before, 'end.credits is not the balance');
@@ -242,15 +237,10 @@ test('an answer the database cannot store answers 503 and gives the credits back
   const before = await credits(user.id);
   const mark = await ledgerMark();
   // The settlement, part of storing every answer, fails for httpd's role.
-  await sql('REVOKE EXECUTE ON FUNCTION chat_settle(uuid, bigint, bigint, boolean, uuid) FROM PUBLIC');
-  let res;
-  let events;
-  try {
-    res = await sendMessage(user, conv.id, { content: 'never answered' });
-    events = assertSse(await streamMessage(user, conv.id, { content: 'never answered either', parent_id: null }));
-  } finally {
-    await sql('GRANT EXECUTE ON FUNCTION chat_settle(uuid, bigint, bigint, boolean, uuid) TO PUBLIC');
-  }
+  const [res, events] = await withoutExecute('chat_settle(uuid, bigint, bigint, boolean, uuid)', async () => [
+    await sendMessage(user, conv.id, { content: 'never answered' }),
+    assertSse(await streamMessage(user, conv.id, { content: 'never answered either', parent_id: null })),
+  ]);
   assertError(res, 503, 'database_unavailable');
   assert.deepEqual(eventShape(events), ['start', 'delta*', 'error', 'end'], `events: ${events.map((e) => e.event)}`);
   assert.equal(events.at(-2).json.error?.code, 'database_unavailable');

@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { api } from '../lib/http.mjs';
-import { sql } from '../lib/db.mjs';
+import { withoutExecute } from '../lib/db.mjs';
 import { assertError, assertJson } from '../lib/assert.mjs';
 import { uniq } from '../lib/users.mjs';
 import {
@@ -199,13 +199,9 @@ test('a later answer the database cannot store answers 503; the first answer sta
   const mark = await ledgerMark();
   // A first answer is stored by chat_answer_complete, a later one by
   // chat_answer_finish, which fails for httpd's role here.
-  await sql('REVOKE EXECUTE ON FUNCTION chat_answer_finish(uuid, text, text, text, integer, integer, boolean, integer, uuid, bigint) FROM PUBLIC');
-  let res;
-  try {
-    res = await sendMessage(user, conv.id, { content });
-  } finally {
-    await sql('GRANT EXECUTE ON FUNCTION chat_answer_finish(uuid, text, text, text, integer, integer, boolean, integer, uuid, bigint) TO PUBLIC');
-  }
+  const res = await withoutExecute(
+    'chat_answer_finish(uuid, text, text, text, integer, integer, boolean, integer, uuid, bigint)',
+    () => sendMessage(user, conv.id, { content }));
   assertError(res, 503, 'database_unavailable');
 
   const rows = await dbMessages(conv.id);

@@ -97,3 +97,17 @@ export async function dbUser(username) {
   );
   return rows[0];
 }
+
+/**
+ * Run body while httpd's role may not execute the function `signature`
+ * (`name(argtype, …)`): the database fails that statement, and only that
+ * one. The right is given back however body ends; body's result is returned.
+ */
+export async function withoutExecute(signature, body) {
+  await sql(`REVOKE EXECUTE ON FUNCTION ${signature} FROM PUBLIC`);
+  try {
+    return await body();
+  } finally {
+    await sql(`GRANT EXECUTE ON FUNCTION ${signature} TO PUBLIC`);
+  }
+}
