@@ -41,6 +41,8 @@ extern const aic_stmt aic_admin_catalog_stmts[];
 /* Conversations and messages. */
 extern const aic_route aic_chat_routes[];
 extern const aic_stmt aic_chat_stmts[];
+/** Per process: the writer of the turns the database failed (aic_batch). */
+void aic_chat_child_init(apr_pool_t *pchild, server_rec *s);
 
 /* Sharing: share links (API and admin page) and the page behind a link. */
 extern const aic_route aic_share_routes[];

@@ -5,8 +5,10 @@
  * provider call. */
 #include "aic_api.h"
 #include "httpd/aic_audit.h"
+#include "httpd/aic_batch.h"
 #include "httpd/aic_curl.h"
 
+#include <ap_mpm.h>
 #include <http_protocol.h>
 #include <http_log.h>
 #include <apr_strings.h>
@@ -21,6 +23,8 @@ APLOG_USE_MODULE(aichat);
 #define CONV_PAGE_MAX      100
 #define DEFAULT_MAX_TOKENS 1024
 #define GROUP_CHAR_LIMIT   280
+/* How often the writer tries turns the database could not give back. */
+#define ABANDONED_EVERY apr_time_from_sec(1)
 
 /* A model (ai_tools t) as a turn needs it: JSON that model_from_json reads. */
 #define CHAT_MODEL_JSON                                                                            \
@@ -166,8 +170,9 @@ const aic_stmt aic_chat_stmts[] = {
     {"chat_turn_reserve", CHAT_TURN_RESERVE_SQL},
     {"chat_turn_record", "SELECT 1 FROM chat_turn_record(%s::uuid, %s::uuid, %s, %s::uuid,"
                          " %s::uuid, %s::uuid, %s::boolean)"},
-    {"chat_turn_release",
-     "SELECT balance::text FROM chat_turn_release(%s::uuid, %s::bigint, %s::uuid)"},
+    /* Turns the database failed, given back (migration 013): one now, or a
+     * batch of them from the writer once the database is back (aic_batch). */
+    {"chat_turns_abandon", "SELECT chat_turns_abandon(%s::json)::text"},
     /* CHAT_FINISH_NARGS arguments, the first of chat_answer_complete's. */
     {"chat_answer_finish",
      "SELECT answer_json, balance::text FROM chat_answer_finish(%s::uuid, %s, %s, %s, %s::int,"
@@ -792,6 +797,7 @@ typedef struct {
     const char *first_answer_id;   /* the first answer's id, chosen as the turn begins */
     int recorded;                  /* the first answer's row: 1 recorded, -1 failed */
     int db_failed_at;              /* the model whose answer the database failed, or -1 */
+    const char *failed_answer_id;  /* that model's answer, when it has an id */
     apr_int64_t *reserved;         /* credits reserved for each model, in models' order */
     const char *balance;           /* credits after the last settlement */
     aic_json *answers;             /* for the JSON answer */
@@ -1011,6 +1017,7 @@ static void send_error(turn *t, const char *answer_id, const model *m, const cha
 static void database_failed(turn *t, int index, const model *m, const char *answer_id)
 {
     t->db_failed_at = index;
+    t->failed_answer_id = answer_id;
     if (!t->first_error_code) {
         t->first_error_code = AIC_DB_UNAVAILABLE_CODE;
         t->first_error_message = AIC_DB_UNAVAILABLE_MESSAGE;
@@ -1310,24 +1317,53 @@ static void order_models(apr_array_header_t *models, apr_int64_t *reserved, int 
     }
 }
 
-/* Give back what the models from the one the database failed on reserved
- * (best effort: the database may still be away). */
-static void release_unsettled(turn *t, const char *regenerated)
+/* This process's turns the database failed and that could not be given back
+ * then, on their way to it (aic_batch; NULL under a non-threaded MPM). */
+static aic_batch *abandoned;
+
+void aic_chat_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    int threaded = 0;
+
+    if (ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) == APR_SUCCESS && threaded) {
+        abandoned = aic_batch_start(pchild, s, "chat_turns_abandon", ABANDONED_EVERY, 1);
+    }
+}
+
+/* Put in order a turn the database failed (chat_turns_abandon, migration
+ * 013): give back what the models from the failed one reserved, end the
+ * failed answer's row as an error and make the user message part of the
+ * visible thread. When the database does not answer, the writer does it
+ * once it does. */
+static void abandon_turn(turn *t, const char *regenerated)
 {
     aic_ctx *ctx = t->ctx;
     request_rec *r = ctx->r;
     apr_int64_t unsettled = 0;
-    aic_rows rows;
+    const char *row, *balance = NULL;
+    aic_json *o = aic_json_object(r->pool);
 
     for (int i = t->db_failed_at; i < t->models->nelts; i++) {
         unsettled += t->reserved[i];
     }
-    if (aic_db_select(&rows, ctx->db, "chat_turn_release",
-                      AIC_ARGS(ctx->user->id, apr_psprintf(r->pool, "%" APR_INT64_T_FMT, unsettled),
-                               t->user_message_id ? t->user_message_id : regenerated)) ==
-            APR_SUCCESS &&
-        rows.nrows == 1) {
-        t->balance = rows.cells[0];
+    aic_json_set_str(o, "turn", t->first_answer_id);
+    aic_json_set_str(o, "viewer", ctx->user->id);
+    aic_json_set_int(o, "released", unsettled);
+    aic_json_set_str(o, "message", t->user_message_id ? t->user_message_id : regenerated);
+    aic_json_set_str(o, "conv", t->conv->id);
+    aic_json_set_str(o, "user_message", t->user_message_id);
+    aic_json_set_str(o, "title", t->title);
+    aic_json_set_bool(o, "counted", t->recorded > 0 || t->db_failed_at > 0);
+    aic_json_set_str(o, "answer", t->failed_answer_id);
+    row = aic_json_dump(o, r->pool);
+    if (aic_db_value(&balance, ctx->db, "chat_turns_abandon",
+                     AIC_ARGS(apr_pstrcat(r->pool, "[", row, "]", NULL))) == APR_SUCCESS) {
+        t->balance = balance;
+    } else if (aic_batch_add(abandoned, row)) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "mod_aichat: %" APR_INT64_T_FMT " credits reserved by %s are given back "
+                      "once the database answers",
+                      unsettled, ctx->user->username);
     } else {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "mod_aichat: %" APR_INT64_T_FMT " credits reserved by %s stay reserved",
@@ -1438,13 +1474,18 @@ static int run_turn(turn *t, const char *content, const char *regenerated, const
         parent = answer(t, &APR_ARRAY_IDX(t->models, i, model), parent, i);
     }
     if (t->db_failed_at >= 0) {
-        release_unsettled(t, regenerated);
+        abandon_turn(t, regenerated);
     }
     if (t->stream) {
         if (!t->client_gone) {
             aic_json *end = aic_json_object(r->pool);
 
-            aic_json_set_int(end, "credits", t->balance ? apr_atoi64(t->balance) : 0);
+            /* null when the database could not say (it went away). */
+            if (t->balance) {
+                aic_json_set_int(end, "credits", apr_atoi64(t->balance));
+            } else {
+                aic_json_set_null(end, "credits");
+            }
             sse(t, "end", end);
         }
         return OK;
