@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { api } from '../lib/http.mjs';
-import { withoutExecute } from '../lib/db.mjs';
+import { sql, withoutExecute } from '../lib/db.mjs';
 import { auditRow } from '../lib/audit.mjs';
 import { assertError, assertJson } from '../lib/assert.mjs';
 import { ADMIN, uniq } from '../lib/users.mjs';
@@ -229,6 +229,13 @@ test('a streamed answer whose row the database cannot record ends in a 503 error
   assert.equal(await credits(user.id), before, `the turn cost credits (ledger ${JSON.stringify(ledger.map((r) => [r.reason, r.delta]))})`);
   assertLedgerExplains(ledger, before, before, 'ledger');
   assert.deepEqual(ledger.map((r) => r.reason), ['reserve', 'release']);
+  // The message the turn could not record is still on the conversation's
+  // visible thread, counted and naming it.
+  assert.deepEqual((await thread(user, conv.id)).map((m) => [m.sender_type, m.content]), [['user', 'not recorded']],
+    'the thread does not show the kept message');
+  const shown = assertJson(await api('GET', `/conversations/${conv.id}`, user), 200);
+  assert.equal(shown.title, 'not recorded');
+  assert.equal(shown.total_messages, 1);
 });
 
 test('an answer the database cannot store answers 503 and gives the credits back', async () => {
@@ -249,9 +256,28 @@ test('an answer the database cannot store answers 503 and gives the credits back
   const rows = await dbMessages(conv.id);
   assert.deepEqual(rows.filter((r) => r.sender_type === 'user').map((r) => r.content).sort(),
     ['never answered', 'never answered either'], 'the user messages were not kept');
-  assert.ok(rows.every((r) => r.sender_type === 'user' || r.content === ''), 'an answer text was stored');
+  // The send's answer was never written; the stream's row, written as its
+  // text flowed, ends as an error (not 'streaming' for good) and without text.
+  const answers = rows.filter((r) => r.sender_type === 'ai');
+  assert.deepEqual(answers.map((r) => [r.id, r.status, r.content]), [[events[0].json.message_id, 'error', '']],
+    'the answer rows');
+  assert.match(answers[0].error, /database/i);
   const ledger = await ledgerSince(user.id, mark);
   assert.equal(await credits(user.id), before, `the turns cost credits (ledger ${JSON.stringify(ledger.map((r) => [r.reason, r.delta]))})`);
   assertLedgerExplains(ledger, before, before, 'ledger');
   assert.deepEqual(ledger.map((r) => r.reason), ['reserve', 'release', 'reserve', 'release']);
+  // The thread ends at the failed answer, so it can be regenerated.
+  assert.deepEqual((await thread(user, conv.id)).map((m) => [m.sender_type, m.content, m.status]),
+    [['user', 'never answered either', 'complete'], ['ai', '', 'error']], 'the visible thread');
+
+  // Giving a turn back twice (a retry after a reply the connection lost)
+  // gives nothing the second time.
+  const again = JSON.stringify([{
+    turn: events[0].json.message_id, viewer: user.id, released: 1000, message: events[0].json.user_message.id,
+    conv: conv.id, user_message: events[0].json.user_message.id, title: 'x', counted: true, answer: events[0].json.message_id,
+  }]);
+  const mark2 = await ledgerMark();
+  await sql(`SELECT chat_turns_abandon(:'p1'::json)`, again);
+  assert.equal(await credits(user.id), before, 'a turn was given back twice');
+  assert.deepEqual(await ledgerSince(user.id, mark2), [], 'a second release was written');
 });

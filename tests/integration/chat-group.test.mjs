@@ -206,9 +206,13 @@ test('a later answer the database cannot store answers 503; the first answer sta
 
   const rows = await dbMessages(conv.id);
   assert.deepEqual(rows.map((r) => [r.sender_type, r.sender_tool_id, r.status]),
-    [['user', null, 'complete'], ['ai', a.id, 'complete'], ['ai', b.id, 'streaming']], 'the rows of the turn');
+    [['user', null, 'complete'], ['ai', a.id, 'complete'], ['ai', b.id, 'error']], 'the rows of the turn');
   assert.equal(rows[1].content, mockReply(content));
   assert.equal(rows[2].content, '', 'the later answer has text although it was not stored');
+  assert.match(rows[2].error, /database/i, 'the later answer does not say why it failed');
+  // The visible thread ends at the failed answer, after the stored one.
+  assert.deepEqual((await thread(user, conv.id)).map((m) => [m.id, m.status]),
+    [[rows[0].id, 'complete'], [rows[1].id, 'complete'], [rows[2].id, 'error']], 'the visible thread');
 
   const used = rows[1].prompt_tokens + rows[1].completion_tokens;
   const ledger = await ledgerSince(user.id, mark);

@@ -1,7 +1,8 @@
 // The database goes away and comes back while httpd keeps running: the
 // module answers 503 database_unavailable (with Retry-After) instead of
 // failing or hanging, /health says the database is down, and once
-// PostgreSQL is back requests succeed again without restarting httpd.
+// PostgreSQL is back requests succeed again without restarting httpd; an
+// answer that was streaming as it went away is put in order once it is back.
 // Named zz-… so it runs last: it stops the shared test database.
 
 import { test, after } from 'node:test';
@@ -14,6 +15,10 @@ import { poll } from '../lib/poll.mjs';
 import { assertError, assertJson, assertStatus } from '../lib/assert.mjs';
 import { DEV } from '../lib/env.mjs';
 import { DEMO } from '../lib/users.mjs';
+import {
+  ChatFixture, assertLedgerExplains, assertSse, credits, dbMessage, dbMessages, eventShape, ledgerMark, ledgerSince,
+  streamMessage, thread,
+} from '../lib/chat.mjs';
 
 const run = promisify(execFile);
 let stopped = false;
@@ -32,8 +37,11 @@ async function startDatabase() {
   stopped = false;
 }
 
+const fx = new ChatFixture('dbrestart');
+
 after(async () => {
   if (stopped) await startDatabase();
+  await fx.cleanup();
 });
 
 function assertRetryAfter(res) {
@@ -80,4 +88,48 @@ test('once the database is back, requests succeed again without restarting httpd
 
   const health = await poll(() => api('GET', '/health'), (res) => res.status === 200, { tries: 60, intervalMs: 500 });
   assert.equal(assertJson(health, 200).database, 'up');
+});
+
+test('an answer streaming as the database goes away ends in an error event; once it is back, the answer is marked failed and the credits given back', async () => {
+  const user = await fx.user({ prefix: 'dbrestart' });
+  // 25 chunks at 5 a second: about 5 s of answer, time enough to stop the database.
+  const slow = await fx.model({ provider: 'openai', switches: 'rate=5;tokens=25', maxTokens: 64 });
+  const conv = await fx.conversation(user, [slow]);
+  const content = 'the database goes away';
+  const before = await credits(user.id);
+  const mark = await ledgerMark();
+
+  let firstText;
+  const textFlowing = new Promise((resolve) => (firstText = resolve));
+  const streaming = streamMessage(user, conv.id, { content }, {
+    onEvent(ev) {
+      if (ev.event === 'delta') firstText();
+    },
+  });
+  await textFlowing;
+  const [start] = (await dbMessages(conv.id)).filter((r) => r.sender_type === 'user');
+  assert.ok(start, 'the user message was not stored before the first text');
+  // The answer's row is recorded once its first text is out.
+  const recorded = await poll(async () => (await dbMessages(conv.id)).find((r) => r.sender_type === 'ai'),
+    (row) => row?.status === 'streaming');
+  assert.equal(recorded?.status, 'streaming', 'the answer row was not recorded while its text flowed');
+  stopped = true;
+  await dev('db-stop');
+
+  const events = assertSse(await streaming);
+  assert.deepEqual(eventShape(events), ['start', 'delta*', 'error', 'end'], `events: ${events.map((e) => e.event)}`);
+  assert.equal(events.at(-2).json.error?.code, 'database_unavailable');
+  assert.equal(events.at(-1).json.credits, null, 'end.credits claims a balance the database could not give');
+
+  await startDatabase();
+  const answer = await poll(() => dbMessage(recorded.id), (row) => row?.status !== 'streaming',
+    { tries: 60, intervalMs: 500 });
+  assert.equal(answer.status, 'error', 'the answer was not marked failed once the database was back');
+  assert.match(answer.error, /database/i);
+  assert.equal(await credits(user.id), before, 'the reservation was not given back');
+  const ledger = await ledgerSince(user.id, mark);
+  assert.deepEqual(ledger.map((r) => r.reason), ['reserve', 'release']);
+  assertLedgerExplains(ledger, before, before, 'ledger');
+  assert.deepEqual((await thread(user, conv.id)).map((m) => [m.sender_type, m.status]),
+    [['user', 'complete'], ['ai', 'error']], 'the visible thread');
 });
