@@ -32,6 +32,34 @@ static int fail(request_rec *r, aic_router_kind kind, int status, const char *co
     return aic_send_error(r, status, code, message, NULL);
 }
 
+/* The database failed (rv): a page or the API's 503, both with Retry-After. */
+static int db_unavailable(request_rec *r, aic_router_kind kind, apr_status_t rv)
+{
+    if (kind == AIC_ROUTER_ADMIN) {
+        apr_table_setn(r->err_headers_out, "Retry-After", "5");
+        return aic_page_error(r, HTTP_SERVICE_UNAVAILABLE, AIC_DB_UNAVAILABLE_MESSAGE);
+    }
+    return aic_send_db_error(r, rv);
+}
+
+/* ErrorDocument target for the admin pages: Require aichat-role denies when
+ * it cannot look the user up, so a refusal while PostgreSQL is away is told
+ * as that. */
+static int admin_error_document(request_rec *r)
+{
+    int status = aic_original(r)->status;
+    aic_db *db = NULL;
+    apr_status_t rv;
+
+    if (status == HTTP_FORBIDDEN &&
+        ((rv = aic_db_acquire(&db, r)) != APR_SUCCESS || (rv = aic_db_ping(db)) != APR_SUCCESS)) {
+        return db_unavailable(r, AIC_ROUTER_ADMIN, rv);
+    }
+    return aic_page_error(r, status,
+                          status == HTTP_FORBIDDEN ? "This area is for administrators."
+                                                   : "This page cannot be shown.");
+}
+
 /* ErrorDocument target for the API: the envelope for the original status
  * (Apache's own 401/403 from authentication and Require). */
 static int error_document(request_rec *r)
@@ -107,11 +135,7 @@ static int dispatch(request_rec *r, aic_router_kind kind, const aic_route *route
         return ep->fn(&ctx);
     }
     if ((rv = aic_db_acquire(&ctx.db, r)) != APR_SUCCESS) {
-        if (kind == AIC_ROUTER_ADMIN) {
-            apr_table_setn(r->err_headers_out, "Retry-After", "5");
-            return aic_page_error(r, HTTP_SERVICE_UNAVAILABLE, AIC_DB_UNAVAILABLE_MESSAGE);
-        }
-        return aic_send_db_error(r, rv);
+        return db_unavailable(r, kind, rv);
     }
     if (!(ep->flags & AIC_EP_PUBLIC)) {
         rv = aic_user_current_with(&ctx.user, r, ctx.db, user_stmt(ep));
@@ -119,9 +143,7 @@ static int dispatch(request_rec *r, aic_router_kind kind, const aic_route *route
             return fail(r, kind, HTTP_UNAUTHORIZED, "unauthenticated", "Sign in first.");
         }
         if (rv != APR_SUCCESS) {
-            return kind == AIC_ROUTER_ADMIN
-                       ? fail(r, kind, HTTP_SERVICE_UNAVAILABLE, "", "The database is unavailable.")
-                       : aic_send_db_error(r, rv);
+            return db_unavailable(r, kind, rv);
         }
         if (!ctx.user->is_active) {
             return fail(r, kind, HTTP_FORBIDDEN, "user_disabled",
@@ -156,10 +178,7 @@ static int route_request(request_rec *r, aic_router_kind kind, const char *prefi
         return error_document(r);
     }
     if (kind == AIC_ROUTER_ADMIN && r->prev && !strcmp(path, "/_error")) {
-        return aic_page_error(r, aic_original(r)->status,
-                              aic_original(r)->status == HTTP_FORBIDDEN
-                                  ? "This area is for administrators."
-                                  : "This page cannot be shown.");
+        return admin_error_document(r);
     }
     found = aic_route_find(&route, params, &allow, r->pool, routers[kind], r->method, path);
     if (r->user &&

@@ -9,10 +9,10 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { api } from '../lib/http.mjs';
+import { api, request, sessionCookie } from '../lib/http.mjs';
 import { auditRow } from '../lib/audit.mjs';
 import { poll } from '../lib/poll.mjs';
-import { assertError, assertJson, assertStatus } from '../lib/assert.mjs';
+import { assertError, assertHtml, assertJson, assertStatus } from '../lib/assert.mjs';
 import { DEV } from '../lib/env.mjs';
 import { DEMO } from '../lib/users.mjs';
 import {
@@ -53,8 +53,11 @@ function assertRetryAfter(res) {
 // find out that it is dead, so ask a few times before judging.
 const whileDown = { tries: 10, intervalMs: 200 };
 
+let adminCookie;
+
 test('with the database stopped, API calls answer 503 database_unavailable', async () => {
   assertJson(await api('GET', '/me', DEMO), 200);
+  adminCookie = await sessionCookie('admin', 'admin');
   stopped = true; // even a failed db-stop may have left it down: after() starts it
   await dev('db-stop');
 
@@ -77,6 +80,14 @@ test('with the database stopped, /health answers 503 database down', async () =>
   assertStatus(res, 503);
   assertRetryAfter(res);
   assert.equal(res.json?.database, 'down', `body: ${res.text.slice(0, 200)}`);
+});
+
+test('with the database stopped, an admin page answers 503 with a page that says so', async () => {
+  assert.ok(stopped, 'the database was not stopped by the first test');
+  const res = await poll(() => request('GET', '/chat/admin/', { cookie: adminCookie }), (r) => r.status === 503, whileDown);
+  const html = assertHtml(res, 503);
+  assertRetryAfter(res);
+  assert.match(html, /The database is unavailable; try again shortly\./);
 });
 
 test('once the database is back, requests succeed again without restarting httpd', async () => {
