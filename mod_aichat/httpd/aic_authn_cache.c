@@ -1,9 +1,11 @@
 #include "aic_authn_cache.h"
+#include "aic_db.h"
 
 #include <http_log.h>
 #include <http_request.h>
 #include <stdlib.h>
 #include <mod_auth.h>
+
 #include <ap_provider.h>
 #include <apr_strings.h>
 #include <apr_thread_cond.h>
@@ -122,6 +124,12 @@ static authn_status check_password(request_rec *r, const char *user, const char 
         return AUTH_GRANTED;
     }
     status = wrapped->check_password(r, user, password);
+    /* mod_authn_dbd finds no user on a connection that a PostgreSQL restart
+     * reset (its statement is gone, and the driver reports that as no rows):
+     * once that connection is repaired, ask again. */
+    if ((status == AUTH_USER_NOT_FOUND || status == AUTH_GENERAL_ERROR) && aic_db_repaired(r)) {
+        status = wrapped->check_password(r, user, password);
+    }
     apr_thread_mutex_lock(lock);
     if (status == AUTH_GRANTED) {
         memcpy(s->key, key, sizeof(key));

@@ -26,6 +26,7 @@ struct aic_db {
     apr_pool_t *pool; /**< results and scratch: the request's, or the opener's */
     ap_dbd_t *dbd;
     int borrowed; /**< dbd is the request's own (mod_authn_dbd took it): not ours to give back */
+    int repaired; /**< taking dbd found it reset by a restart and prepared it again */
     apr_dbd_transaction_t *trans;
     apr_status_t trans_error; /**< first failure inside the transaction */
 };
@@ -182,6 +183,7 @@ static apr_status_t repair_after_reset(aic_db *db)
                "mod_aichat: database connection was re-established (backend %d, was %d): "
                "preparing its statements again",
                pid, *known);
+        db->repaired = 1;
         for (apr_hash_index_t *hi = queries ? apr_hash_first(db->pool, queries) : NULL; hi;
              hi = apr_hash_next(hi)) {
             const void *label;
@@ -339,6 +341,7 @@ static apr_status_t open_connection(aic_db *db)
     dbd_request_view *held =
         db->r ? ap_get_module_config(db->r->request_config, dbd_module_rec) : NULL;
 
+    db->repaired = 0;
     if (held && held->rec) {
         db->dbd = held->rec;
         db->borrowed = 1;
@@ -394,6 +397,13 @@ apr_status_t aic_db_acquire(aic_db **out, request_rec *r)
     }
     *out = db;
     return APR_SUCCESS;
+}
+
+int aic_db_repaired(request_rec *r)
+{
+    aic_db *db = NULL;
+
+    return aic_db_acquire(&db, r) == APR_SUCCESS && db->repaired;
 }
 
 apr_status_t aic_db_open(aic_db **out, apr_pool_t *p, server_rec *s)

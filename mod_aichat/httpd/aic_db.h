@@ -92,6 +92,14 @@ void aic_db_note_change(aic_changes kind);
 /** Give the connection back before the request ends (not inside a
  * transaction); the next aic_db_acquire takes one again. */
 void aic_db_release(aic_db *db);
+/**
+ * For an authentication provider whose lookup on r's connection failed or
+ * found nothing: 1 when taking that connection found it reset by a database
+ * restart (its statements, mod_authn_dbd's too, gone) and prepared it again,
+ * so that the lookup is worth one more try.
+ */
+int aic_db_repaired(request_rec *r);
+
 /** A round trip: AIC_DB_EDOWN when the connection is dead. */
 apr_status_t aic_db_ping(aic_db *db);
 
