@@ -14,7 +14,7 @@ import { auditRow } from '../lib/audit.mjs';
 import { poll } from '../lib/poll.mjs';
 import { assertError, assertHtml, assertJson, assertStatus } from '../lib/assert.mjs';
 import { DEV } from '../lib/env.mjs';
-import { DEMO } from '../lib/users.mjs';
+import { DEMO, createUser } from '../lib/users.mjs';
 import {
   ChatFixture, assertLedgerExplains, assertSse, credits, dbMessage, dbMessages, eventShape, ledgerMark, ledgerSince,
   streamMessage, thread,
@@ -143,4 +143,18 @@ test('an answer streaming as the database goes away ends in an error event; once
   assertLedgerExplains(ledger, before, before, 'ledger');
   assert.deepEqual((await thread(user, conv.id)).map((m) => [m.sender_type, m.status]),
     [['user', 'complete'], ['ai', 'error']], 'the visible thread');
+});
+
+test('right after a restart, users whose password was not checked since are let in, not told 401', async () => {
+  // Their first requests find the pooled connections that the restart broke:
+  // mod_authn_dbd's statement is gone from them until they are repaired.
+  const users = [];
+  for (let i = 0; i < 12; i++) users.push(await createUser({ prefix: 'dbfresh' }));
+  stopped = true;
+  await dev('db-stop');
+  await startDatabase();
+  const answers = await Promise.all(users.map((u) => api('GET', '/me', u)));
+  assert.deepEqual(answers.map((res) => res.status), users.map(() => 200),
+    `answers: ${answers.map((res) => `${res.status} ${res.text.slice(0, 120)}`).join(' | ')}`);
+  answers.forEach((res, i) => assert.equal(res.json.username, users[i].user));
 });
