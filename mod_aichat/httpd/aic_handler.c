@@ -36,7 +36,6 @@ static int fail(request_rec *r, aic_router_kind kind, int status, const char *co
 static int db_unavailable(request_rec *r, aic_router_kind kind, apr_status_t rv)
 {
     if (kind == AIC_ROUTER_ADMIN) {
-        apr_table_setn(r->err_headers_out, "Retry-After", "5");
         return aic_page_error(r, HTTP_SERVICE_UNAVAILABLE, AIC_DB_UNAVAILABLE_MESSAGE);
     }
     return aic_send_db_error(r, rv);

@@ -62,6 +62,10 @@ int aic_page_end(request_rec *r)
 
 int aic_page_error(request_rec *r, int status, const char *message)
 {
+    /* As the API's errors: a 503 says when to come back. */
+    if (status == HTTP_SERVICE_UNAVAILABLE && !apr_table_get(r->err_headers_out, "Retry-After")) {
+        apr_table_setn(r->err_headers_out, "Retry-After", "5");
+    }
     aic_page_begin(r, status, ap_get_status_line(status) + 4, NULL);
     ap_rprintf(r, "<p class=\"error\">%s</p>", aic_e(r, message));
     return aic_page_end(r);
