@@ -40,6 +40,21 @@ test('the admin home page is HTML', async () => {
   await adminPage('/chat/admin/');
 });
 
+test('an admin page the database cannot serve answers 503 with Retry-After and says what failed', async () => {
+  // The overview counts audit rows; httpd's role may not read them for one request.
+  await sql('REVOKE SELECT ON audit_logs FROM aichat_app');
+  let res;
+  try {
+    res = await request('GET', '/chat/admin/', { cookie: adminCookie });
+  } finally {
+    await sql('GRANT SELECT ON audit_logs TO aichat_app');
+  }
+  const html = assertHtml(res, 503);
+  assert.match(res.headers.get('retry-after') ?? '', /^\d+$/, 'no Retry-After');
+  assert.match(html, /<p class="error">The overview cannot be read now\.<\/p>/);
+  await adminPage('/chat/admin/');
+});
+
 describe('users page', () => {
   test('searching shows the matching users and not the others', async () => {
     const tagA = `pangolin${uniq()}`;
