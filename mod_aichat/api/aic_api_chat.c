@@ -98,13 +98,13 @@ APLOG_USE_MODULE(aichat);
     " AND c.deleted_at IS NULL" CHAT_LIST_FILTERS                                                  \
     " ORDER BY c.last_message_at DESC, c.id DESC LIMIT %s::int)"
 /* A page of the list: the user's own conversations and those they take part
- * in, each half from its index, then the page of both, as JSON with the
- * cursor of the next page. */
+ * in as a member (the owner is the only admin), each half from its index,
+ * then the page of both, as JSON with the cursor of the next page. */
 #define CHAT_CONV_LIST_SQL                                                                         \
     "WITH page AS (SELECT u.conv, u.id, u.last_message_at FROM (" CHAT_LIST_FROM                   \
     "conversations c WHERE c.owner_id = %s::uuid" CHAT_LIST_HALF " UNION ALL " CHAT_LIST_FROM      \
     "conversation_participants p JOIN conversations c ON c.id = p.conversation_id"                 \
-    " WHERE p.user_id = %s::uuid AND c.owner_id <> p.user_id" CHAT_LIST_HALF                       \
+    " WHERE p.user_id = %s::uuid AND p.role = 'member' AND c.owner_id <> p.user_id" CHAT_LIST_HALF \
     ") u ORDER BY u.last_message_at DESC, u.id DESC LIMIT %s::int)"                                \
     " SELECT json_build_object('items', coalesce(json_agg(conversation_json(conv, %s::uuid)"       \
     " ORDER BY last_message_at DESC, id DESC), '[]'::json), 'next', CASE WHEN count(*) ="          \

@@ -8,7 +8,7 @@
 #include <httpd.h>
 
 /** The schema version this module needs (the highest migration number in sql/). */
-#define AIC_SCHEMA_REQUIRED 13
+#define AIC_SCHEMA_REQUIRED 14
 
 /** The database cannot be reached (or the connection broke). */
 #define AIC_DB_EDOWN (APR_OS_START_USERERR + 101)
