@@ -33,10 +33,19 @@ rps() {
 compare() {
     local name=$1 base_url=$2 subject_url=$3
     shift 3
+    BASE_HEADERS=("$@")
+    SUBJECT_HEADERS=("$@")
+    compare_headers "$name" "$base_url" "$subject_url"
+}
+
+# The same, with the baseline's headers in BASE_HEADERS and the subject's in
+# SUBJECT_HEADERS (arrays).
+compare_headers() {
+    local name=$1 base_url=$2 subject_url=$3
     local base=() subj=() b s
     for round in $(seq "$BENCH_ROUNDS"); do
-        b=$(rps "$base_url" "$@")
-        s=$(rps "$subject_url" "$@")
+        b=$(rps "$base_url" "${BASE_HEADERS[@]}")
+        s=$(rps "$subject_url" "${SUBJECT_HEADERS[@]}")
         base+=("$b") subj+=("$s")
         printf '%s round %d: baseline %s req/s, subject %s req/s\n' "$name" "$round" "$b" "$s"
     done
