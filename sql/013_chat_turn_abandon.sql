@@ -9,9 +9,11 @@
 -- back (aic_batch).
 
 -- The turns given back: one row each, so that a retry cannot give twice.
+-- No foreign keys: a batch is one statement, and a row naming a user deleted
+-- meanwhile must not make the others fail.
 CREATE TABLE abandoned_turns (
     turn_id     uuid PRIMARY KEY, -- the turn's first answer id (chat_turn_reserve)
-    user_id     uuid REFERENCES users (id) ON DELETE CASCADE,
+    user_id     uuid NOT NULL,
     released    bigint NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now()
 );
