@@ -356,10 +356,6 @@ static int conversation_create(aic_ctx *ctx)
 
         rv = aic_db_exec(NULL, ctx->db, "chat_conv_add_model",
                          AIC_ARGS(id, tool_id, apr_itoa(r->pool, i)));
-        /* Popularity counts real use: one per conversation started, atomically. */
-        if (rv == APR_SUCCESS) {
-            rv = aic_db_exec(NULL, ctx->db, "chat_popularity", AIC_ARGS(tool_id));
-        }
     }
     if (rv == APR_SUCCESS) {
         rv = aic_db_exec(NULL, ctx->db, "chat_participant_add",
@@ -370,6 +366,13 @@ static int conversation_create(aic_ctx *ctx)
     }
     if (rv == APR_SUCCESS) {
         rv = aic_audit_change(ctx->db, r, HTTP_CREATED, "create", "conversation", id, NULL, json);
+    }
+    /* Popularity counts real use: one per conversation started, atomically.
+     * Last before the commit: the model's row stays locked until then, and
+     * every conversation started with that model waits for it. */
+    for (int i = 0; rv == APR_SUCCESS && i < tool_ids->nelts; i++) {
+        rv = aic_db_exec(NULL, ctx->db, "chat_popularity",
+                         AIC_ARGS(APR_ARRAY_IDX(tool_ids, i, const char *)));
     }
     if (rv != APR_SUCCESS || (rv = aic_db_commit(ctx->db)) != APR_SUCCESS) {
         aic_db_rollback(ctx->db);
