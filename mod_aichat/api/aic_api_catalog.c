@@ -179,9 +179,6 @@ static aic_result not_found(const char *what)
 int aic_send_result(request_rec *r, const aic_result *res)
 {
     if (res->status >= 400) {
-        if (res->status == HTTP_SERVICE_UNAVAILABLE) {
-            apr_table_setn(r->err_headers_out, "Retry-After", "5");
-        }
         return aic_send_error(r, res->status, res->code, res->message, res->field);
     }
     if (res->status == HTTP_NO_CONTENT) {

@@ -8,7 +8,6 @@
 #include "httpd/aic_batch.h"
 #include "httpd/aic_curl.h"
 
-#include <ap_mpm.h>
 #include <http_protocol.h>
 #include <http_log.h>
 #include <apr_strings.h>
@@ -1326,11 +1325,7 @@ static aic_batch *abandoned;
 
 void aic_chat_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    int threaded = 0;
-
-    if (ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) == APR_SUCCESS && threaded) {
-        abandoned = aic_batch_start(pchild, s, "chat_turns_abandon", ABANDONED_EVERY, 1);
-    }
+    abandoned = aic_batch_start(pchild, s, "chat_turns_abandon", ABANDONED_EVERY, 1);
 }
 
 /* Put in order a turn the database failed (chat_turns_abandon, migration

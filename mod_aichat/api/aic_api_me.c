@@ -34,7 +34,6 @@ static int health(aic_ctx *ctx)
     if (rv != APR_SUCCESS) {
         aic_json_set_str(body, "status", "unavailable");
         aic_json_set_str(body, "database", rv == AIC_DB_ESCHEMA ? "outdated" : "down");
-        apr_table_setn(r->err_headers_out, "Retry-After", "5");
         return aic_send_json(r, HTTP_SERVICE_UNAVAILABLE, body);
     }
     aic_json_set_str(body, "status", "ok");

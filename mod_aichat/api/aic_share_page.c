@@ -11,7 +11,6 @@
 #include "httpd/aic_audit.h"
 #include "httpd/aic_batch.h"
 
-#include <ap_mpm.h>
 #include <http_protocol.h>
 #include <http_request.h>
 #include <http_log.h>
@@ -172,13 +171,8 @@ static void make_room(apr_size_t len)
 
 void aic_share_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    int threaded = 0;
-
-    /* mod_dbd pools connections only under a threaded MPM: under prefork its
-     * one connection is the request's, and views are written with the request. */
-    if (ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) == APR_SUCCESS && threaded) {
-        views = aic_batch_start(pchild, s, "share_views_record", VIEWS_EVERY, VIEWS_BATCH);
-    }
+    /* NULL under prefork: views are then written with the request. */
+    views = aic_batch_start(pchild, s, "share_views_record", VIEWS_EVERY, VIEWS_BATCH);
     if (apr_thread_mutex_create(&cache.lock, APR_THREAD_MUTEX_DEFAULT, pchild) != APR_SUCCESS ||
         apr_pool_create(&cache.pool, pchild) != APR_SUCCESS) {
         cache.lock = NULL;

@@ -1,6 +1,7 @@
 #include "aic_batch.h"
 #include "aic_db.h"
 
+#include <ap_mpm.h>
 #include <http_log.h>
 #include <apr_allocator.h>
 #include <apr_strings.h>
@@ -174,8 +175,14 @@ static apr_status_t stop(void *data)
 aic_batch *aic_batch_start(apr_pool_t *pchild, server_rec *s, const char *label,
                            apr_interval_time_t interval, int rows)
 {
-    aic_batch *b = apr_pcalloc(pchild, sizeof(*b));
+    aic_batch *b;
     apr_status_t rv;
+    int threaded = 0;
+
+    if (ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) != APR_SUCCESS || !threaded) {
+        return NULL;
+    }
+    b = apr_pcalloc(pchild, sizeof(*b));
 
     b->s = s;
     b->label = label;

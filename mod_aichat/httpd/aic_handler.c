@@ -41,6 +41,16 @@ static int db_unavailable(request_rec *r, aic_router_kind kind, apr_status_t rv)
     return aic_send_db_error(r, rv);
 }
 
+/* For an error document: whether the database answers now (a connection,
+ * then a round trip on it, into *db). A refusal by Apache (mod_authn_dbd's
+ * 401 or 500, Require aichat-role's 403) may only mean that it did not. */
+static apr_status_t db_answers(request_rec *r, aic_db **db)
+{
+    apr_status_t rv = aic_db_acquire(db, r);
+
+    return rv == APR_SUCCESS ? aic_db_ping(*db) : rv;
+}
+
 /* ErrorDocument target for the admin pages: Require aichat-role denies when
  * it cannot look the user up, so a refusal while PostgreSQL is away is told
  * as that. */
@@ -50,8 +60,7 @@ static int admin_error_document(request_rec *r)
     aic_db *db = NULL;
     apr_status_t rv;
 
-    if (status == HTTP_FORBIDDEN &&
-        ((rv = aic_db_acquire(&db, r)) != APR_SUCCESS || (rv = aic_db_ping(db)) != APR_SUCCESS)) {
+    if (status == HTTP_FORBIDDEN && (rv = db_answers(r, &db)) != APR_SUCCESS) {
         return db_unavailable(r, AIC_ROUTER_ADMIN, rv);
     }
     return aic_page_error(r, status,
@@ -71,7 +80,7 @@ static int error_document(request_rec *r)
     /* mod_authn_dbd answers 401 or 500 when PostgreSQL went away: say so. */
     if (status == HTTP_UNAUTHORIZED || status == HTTP_FORBIDDEN ||
         status == HTTP_INTERNAL_SERVER_ERROR) {
-        if ((rv = aic_db_acquire(&db, r)) != APR_SUCCESS || (rv = aic_db_ping(db)) != APR_SUCCESS) {
+        if ((rv = db_answers(r, &db)) != APR_SUCCESS) {
             return aic_send_db_error(r, rv);
         }
     }

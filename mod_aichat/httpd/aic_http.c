@@ -56,8 +56,16 @@ const char *aic_request_id(request_rec *r)
     return req->request_id;
 }
 
+void aic_retry_later(request_rec *r, int status)
+{
+    if (status == HTTP_SERVICE_UNAVAILABLE && !apr_table_get(r->err_headers_out, "Retry-After")) {
+        apr_table_setn(r->err_headers_out, "Retry-After", "5");
+    }
+}
+
 int aic_send_json_text(request_rec *r, int status, const char *json)
 {
+    aic_retry_later(r, status);
     r->status = status;
     ap_set_content_type(r, "application/json; charset=utf-8");
     apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
@@ -86,15 +94,11 @@ int aic_send_json(request_rec *r, int status, const aic_json *body)
 int aic_send_error(request_rec *r, int status, const char *code, const char *message,
                    const char *field)
 {
-    if (status == HTTP_SERVICE_UNAVAILABLE && !apr_table_get(r->err_headers_out, "Retry-After")) {
-        apr_table_setn(r->err_headers_out, "Retry-After", "5");
-    }
     return aic_send_json_text(r, status, aic_json_error_body(r->pool, code, message, field));
 }
 
 int aic_send_db_error(request_rec *r, apr_status_t rv)
 {
-    apr_table_setn(r->err_headers_out, "Retry-After", "5");
     if (rv == AIC_DB_ESCHEMA) {
         return aic_send_error(r, HTTP_SERVICE_UNAVAILABLE, "schema_outdated",
                               "The database schema is older than this module needs; an "

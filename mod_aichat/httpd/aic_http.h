@@ -32,7 +32,10 @@ const char *aic_request_id(request_rec *r);
 int aic_send_json(request_rec *r, int status, const aic_json *body);
 /** Send already-serialised JSON text. */
 int aic_send_json_text(request_rec *r, int status, const char *json);
-/** Send the error envelope; field may be NULL. A 503 says Retry-After: 5. */
+/** Before a response with status: a 503 says when to come back (Retry-After:
+ * 5, unless one is set already). Every JSON answer and page goes through it. */
+void aic_retry_later(request_rec *r, int status);
+/** Send the error envelope; field may be NULL. */
 int aic_send_error(request_rec *r, int status, const char *code, const char *message,
                    const char *field);
 /** The error a client gets when the database cannot answer (503). */

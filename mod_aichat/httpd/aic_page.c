@@ -28,6 +28,7 @@ void aic_page_begin(request_rec *r, int status, const char *title, const char *a
 {
     const char *base = aic_config_get(r->server)->base_uri;
 
+    aic_retry_later(r, status);
     r->status = status;
     ap_set_content_type(r, "text/html; charset=utf-8");
     apr_table_setn(r->headers_out, "Content-Security-Policy",
@@ -62,10 +63,6 @@ int aic_page_end(request_rec *r)
 
 int aic_page_error(request_rec *r, int status, const char *message)
 {
-    /* As the API's errors: a 503 says when to come back. */
-    if (status == HTTP_SERVICE_UNAVAILABLE && !apr_table_get(r->err_headers_out, "Retry-After")) {
-        apr_table_setn(r->err_headers_out, "Retry-After", "5");
-    }
     aic_page_begin(r, status, ap_get_status_line(status) + 4, NULL);
     ap_rprintf(r, "<p class=\"error\">%s</p>", aic_e(r, message));
     return aic_page_end(r);
