@@ -1,5 +1,5 @@
 /* GET /v1/health, GET /v1/me, PATCH /v1/me. */
-#include "aic_api.h"
+#include "api/aic_api.h"
 #include "httpd/aic_audit.h"
 
 #include <http_protocol.h>

@@ -1,7 +1,7 @@
 /* The catalog: categories, models (ai_tools), favourites and providers, for
  * users, and their administration (JSON under /v1/admin; the admin pages
  * share the save/delete functions below). */
-#include "aic_api.h"
+#include "api/aic_api.h"
 #include "httpd/aic_audit.h"
 #include "httpd/aic_curl.h"
 

@@ -1,7 +1,7 @@
 /* Administration: users and the audit log, as JSON under /v1/admin and as
  * server-rendered pages under the admin area. Apache guards both with
  * `Require aichat-role admin`; every endpoint checks the role again. */
-#include "aic_api.h"
+#include "api/aic_api.h"
 #include "httpd/aic_page.h"
 
 #include <http_protocol.h>

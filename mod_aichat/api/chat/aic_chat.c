@@ -3,7 +3,7 @@
  * (streamed as Server-Sent Events or as one JSON answer); regenerate; switch
  * branches; invite users; credits reserved before and settled after each
  * provider call. */
-#include "aic_api.h"
+#include "api/aic_api.h"
 #include "httpd/aic_audit.h"
 #include "httpd/aic_batch.h"
 #include "httpd/aic_curl.h"

@@ -3,7 +3,7 @@
  * shared conversation in a copy of their own. Administrators list and revoke
  * every live share. Tokens are derived from AIChatShareSecret and a stored
  * nonce (core/aic_share_token.h): the database never holds one. */
-#include "aic_api.h"
+#include "api/aic_api.h"
 #include "httpd/aic_audit.h"
 #include "httpd/aic_page.h"
 

@@ -2,7 +2,7 @@
  * models; create and delete categories. Forms post to the pages, which use
  * the same save/delete functions as the JSON API; validation errors are shown
  * next to their field. */
-#include "aic_api.h"
+#include "api/aic_api.h"
 #include "httpd/aic_page.h"
 
 #include <http_protocol.h>

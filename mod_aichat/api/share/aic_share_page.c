@@ -7,7 +7,7 @@
  * second) and their rendered pages (keyed by a version the database
  * computes); every view is counted and audited through the process's batch
  * writer. So a view of a page in memory costs no database round trip. */
-#include "aic_api.h"
+#include "api/aic_api.h"
 #include "httpd/aic_audit.h"
 #include "httpd/aic_batch.h"
 
