@@ -12,25 +12,6 @@ APLOG_USE_MODULE(aichat);
 
 const aic_stmt aic_audit_stmts[] = {{"audit_insert", AIC_AUDIT_INSERT_SQL}, {NULL, NULL}};
 
-const char *aic_location_handler(request_rec *r)
-{
-    core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
-    const char *err = NULL, *name;
-
-    if (!d || !d->expr_handler) {
-        return r->handler;
-    }
-    name = ap_expr_str_exec(r, d->expr_handler, &err);
-    return err ? NULL : name;
-}
-
-int aic_location_is_ours(request_rec *r)
-{
-    const char *h = aic_location_handler(r);
-
-    return h && !strncmp(h, "aichat-", 7);
-}
-
 /* The URI an audit row records: the original request's, as redacted. */
 static const char *audited_uri(request_rec *r)
 {

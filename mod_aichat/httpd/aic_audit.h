@@ -67,11 +67,6 @@ void aic_audit_values(const char **args, request_rec *r, const char *status, con
                       const char *entity_type, const char *entity_id, const char *old_values,
                       const char *new_values);
 
-/** The name SetHandler gave r's location, or NULL. */
-const char *aic_location_handler(request_rec *r);
-/** 1 when SetHandler gave r's location one of the module's handlers. */
-int aic_location_is_ours(request_rec *r);
-
 /** The log_transaction hook. */
 int aic_audit_log_transaction(request_rec *r);
 

@@ -1,6 +1,6 @@
 #include "aic_db.h"
-#include "aic_audit.h"
 #include "aic_config.h"
+#include "aic_dbd_pg.h"
 #include "aic_http.h"
 
 #include <stdarg.h>
@@ -14,7 +14,6 @@
 #include <apr_shm.h>
 #include <apr_strings.h>
 #include <mod_dbd.h>
-#include <libpq-fe.h>
 
 APLOG_USE_MODULE(aichat);
 
@@ -35,21 +34,7 @@ static const aic_stmt *tables[MAX_TABLES];
 static int ntables;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_open) * dbd_open;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_close) * dbd_close;
-static module *dbd_module_rec;
 
-/* Reserved key in a connection's statement hash: the PostgreSQL backend pid
- * the statements were prepared on. */
-#define BACKEND_KEY "aichat:backend-pid"
-
-/* mod_dbd's per-request record (ap_dbd_acquire) begins with its connection (httpd 2.4). */
-typedef struct {
-    ap_dbd_t *rec;
-} dbd_request_view;
-
-/* mod_dbd's per-server configuration begins with its dbd_cfg_t (httpd 2.4). */
-typedef struct {
-    dbd_cfg_t *cfg;
-} dbd_server_view;
 /* Set once a connection saw a schema that is new enough; process-wide. */
 static apr_uint32_t schema_ok;
 /* Until this second, connections are tried before use: one was found dead,
@@ -109,8 +94,7 @@ int aic_db_post_config(apr_pool_t *pconf, server_rec *s)
 
     dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
     dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
-    dbd_module_rec = ap_find_linked_module("mod_dbd.c");
-    if (!dbd_open || !dbd_close || !dbd_module_rec) {
+    if (!dbd_open || !dbd_close || !aic_dbd_pg_init()) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
                      "mod_aichat: mod_dbd is not loaded; load it and configure DBDriver pgsql");
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -146,62 +130,35 @@ int aic_db_post_config(apr_pool_t *pconf, server_rec *s)
     return OK;
 }
 
-static PGconn *native(ap_dbd_t *dbd)
-{
-    return apr_dbd_native_handle(dbd->driver, dbd->handle);
-}
-
-/* Connection state as libpq last saw it (unlike apr_dbd_check_conn, which
- * resets a broken connection). */
+/* Connection state as libpq last saw it (aic_dbd_pg_connected). */
 static int connected(ap_dbd_t *dbd)
 {
-    return native(dbd) && PQstatus(native(dbd)) == CONNECTION_OK;
+    return aic_dbd_pg_connected(dbd);
 }
 
 /* apr_dbd_pgsql's connection check repairs a broken connection with
  * PQreset: a new backend that has none of the prepared statements, neither
  * ours nor those mod_dbd prepared for other modules (mod_authn_dbd's password
- * query). Notice it by the backend pid and prepare everything again, so the
- * pooled connection serves again instead of failing until it expires. */
+ * query). aic_dbd_pg_reset_seen notices it and prepares mod_dbd's again;
+ * forgetting ours makes prepare_all prepare them again, so the pooled
+ * connection serves again instead of failing until it expires. */
 static apr_status_t repair_after_reset(aic_db *db)
 {
-    ap_dbd_t *dbd = db->dbd;
-    int *known = apr_hash_get(dbd->prepared, BACKEND_KEY, APR_HASH_KEY_STRING);
-    int pid = PQbackendPID(native(dbd));
+    int was = 0, now = 0;
 
-    if (known && *known == pid) {
+    if (!aic_dbd_pg_reset_seen(&was, &now, db->dbd, db->s, db->pool)) {
         return APR_SUCCESS;
     }
-    if (!known) {
-        known = apr_palloc(dbd->pool, sizeof(*known));
-        apr_hash_set(dbd->prepared, BACKEND_KEY, APR_HASH_KEY_STRING, known);
-    } else {
-        dbd_server_view *view = ap_get_module_config(db->s->module_config, dbd_module_rec);
-        apr_hash_t *queries = view && view->cfg ? view->cfg->queries : NULL;
-
-        db_log(db, APLOG_NOTICE,
-               "mod_aichat: database connection was re-established (backend %d, was %d): "
-               "preparing its statements again",
-               pid, *known);
-        db->repaired = 1;
-        for (apr_hash_index_t *hi = queries ? apr_hash_first(db->pool, queries) : NULL; hi;
-             hi = apr_hash_next(hi)) {
-            const void *label;
-            void *sql;
-            apr_dbd_prepared_t *stmt = NULL;
-
-            apr_hash_this(hi, &label, NULL, &sql);
-            if (apr_dbd_prepare(dbd->driver, dbd->pool, dbd->handle, sql, label, &stmt) == 0) {
-                apr_hash_set(dbd->prepared, label, APR_HASH_KEY_STRING, stmt);
-            }
-        }
-        for (int t = 0; t < ntables; t++) {
-            for (const aic_stmt *st = tables[t]; st->label; st++) {
-                apr_hash_set(dbd->prepared, st->label, APR_HASH_KEY_STRING, NULL);
-            }
+    db_log(db, APLOG_NOTICE,
+           "mod_aichat: database connection was re-established (backend %d, was %d): "
+           "preparing its statements again",
+           now, was);
+    db->repaired = 1;
+    for (int t = 0; t < ntables; t++) {
+        for (const aic_stmt *st = tables[t]; st->label; st++) {
+            apr_hash_set(db->dbd->prepared, st->label, APR_HASH_KEY_STRING, NULL);
         }
     }
-    *known = pid;
     return APR_SUCCESS;
 }
 
@@ -309,12 +266,9 @@ static int alive_or_reconnected(aic_db *db)
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
 
-    PGconn *conn = native(db->dbd);
-
-    /* A connection the server closed (PostgreSQL restarted) has the goodbye
-     * waiting on its socket: reading it, without blocking, marks it bad, and
-     * the driver's check then reconnects. */
-    if (!conn || !PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK) {
+    /* A connection the server closed (PostgreSQL restarted) is marked bad by
+     * reading its goodbye; the driver's check then reconnects. */
+    if (!aic_dbd_pg_poll(db->dbd)) {
         return apr_dbd_check_conn(db->dbd->driver, db->pool, db->dbd->handle) == APR_SUCCESS;
     }
     if (apr_time_sec(apr_time_now()) >= (apr_time_t)apr_atomic_read32(&suspect_until)) {
@@ -338,12 +292,11 @@ static apr_status_t open_connection(aic_db *db)
      * waiting for a second one could starve the pool (every thread holding
      * one and waiting for another). Otherwise our own pooled connection, held
      * only while needed (not for a whole streamed answer). */
-    dbd_request_view *held =
-        db->r ? ap_get_module_config(db->r->request_config, dbd_module_rec) : NULL;
+    ap_dbd_t *held = db->r ? aic_dbd_pg_held(db->r) : NULL;
 
     db->repaired = 0;
-    if (held && held->rec) {
-        db->dbd = held->rec;
+    if (held) {
+        db->dbd = held;
         db->borrowed = 1;
     } else {
         db->dbd = dbd_open(db->pool, db->s);

@@ -2,6 +2,7 @@
 #include "aic_config.h"
 #include "aic_db.h"
 
+#include <http_core.h>
 #include <http_protocol.h>
 #include <http_log.h>
 #include <http_config.h>
@@ -21,6 +22,25 @@ request_rec *aic_original(request_rec *r)
         r = r->main;
     }
     return r;
+}
+
+const char *aic_location_handler(request_rec *r)
+{
+    core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
+    const char *err = NULL, *name;
+
+    if (!d || !d->expr_handler) {
+        return r->handler;
+    }
+    name = ap_expr_str_exec(r, d->expr_handler, &err);
+    return err ? NULL : name;
+}
+
+int aic_location_is_ours(request_rec *r)
+{
+    const char *h = aic_location_handler(r);
+
+    return h && !strncmp(h, "aichat-", 7);
 }
 
 aic_req *aic_req_get(request_rec *r)

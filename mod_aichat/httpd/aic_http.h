@@ -70,4 +70,9 @@ int aic_refuse_unknown_fields(request_rec *r, const aic_json *body, const char *
 /** The original request (before internal redirects). */
 request_rec *aic_original(request_rec *r);
 
+/** The name SetHandler gave r's location, or NULL. */
+const char *aic_location_handler(request_rec *r);
+/** 1 when SetHandler gave r's location one of the module's handlers. */
+int aic_location_is_ours(request_rec *r);
+
 #endif

@@ -1,0 +1,85 @@
+#include "aic_dbd_pg.h"
+
+#include <http_config.h>
+#include <apr_dbd.h>
+#include <libpq-fe.h>
+
+/* Reserved key in a connection's statement hash: the PostgreSQL backend pid
+ * the statements were prepared on. */
+#define BACKEND_KEY "aichat:backend-pid"
+
+/* mod_dbd's per-request record (dbd_acquire_t) begins with its connection. */
+typedef struct {
+    ap_dbd_t *rec;
+} dbd_request_view;
+
+/* mod_dbd's per-server configuration (svr_cfg) begins with its dbd_cfg_t. */
+typedef struct {
+    dbd_cfg_t *cfg;
+} dbd_server_view;
+
+static module *dbd_module_rec;
+
+int aic_dbd_pg_init(void)
+{
+    dbd_module_rec = ap_find_linked_module("mod_dbd.c");
+    return dbd_module_rec != NULL;
+}
+
+ap_dbd_t *aic_dbd_pg_held(request_rec *r)
+{
+    dbd_request_view *held = ap_get_module_config(r->request_config, dbd_module_rec);
+
+    return held ? held->rec : NULL;
+}
+
+static PGconn *native(ap_dbd_t *dbd)
+{
+    return apr_dbd_native_handle(dbd->driver, dbd->handle);
+}
+
+int aic_dbd_pg_connected(ap_dbd_t *dbd)
+{
+    return native(dbd) && PQstatus(native(dbd)) == CONNECTION_OK;
+}
+
+int aic_dbd_pg_poll(ap_dbd_t *dbd)
+{
+    PGconn *conn = native(dbd);
+
+    return conn && PQconsumeInput(conn) && PQstatus(conn) == CONNECTION_OK;
+}
+
+int aic_dbd_pg_reset_seen(int *was, int *now, ap_dbd_t *dbd, server_rec *s, apr_pool_t *p)
+{
+    int *known = apr_hash_get(dbd->prepared, BACKEND_KEY, APR_HASH_KEY_STRING);
+    int pid = PQbackendPID(native(dbd));
+    dbd_server_view *view;
+    apr_hash_t *queries;
+
+    if (known && *known == pid) {
+        return 0;
+    }
+    if (!known) {
+        known = apr_palloc(dbd->pool, sizeof(*known));
+        apr_hash_set(dbd->prepared, BACKEND_KEY, APR_HASH_KEY_STRING, known);
+        *known = pid;
+        return 0;
+    }
+    view = ap_get_module_config(s->module_config, dbd_module_rec);
+    queries = view && view->cfg ? view->cfg->queries : NULL;
+    for (apr_hash_index_t *hi = queries ? apr_hash_first(p, queries) : NULL; hi;
+         hi = apr_hash_next(hi)) {
+        const void *label;
+        void *sql;
+        apr_dbd_prepared_t *stmt = NULL;
+
+        apr_hash_this(hi, &label, NULL, &sql);
+        if (apr_dbd_prepare(dbd->driver, dbd->pool, dbd->handle, sql, label, &stmt) == 0) {
+            apr_hash_set(dbd->prepared, label, APR_HASH_KEY_STRING, stmt);
+        }
+    }
+    *was = *known;
+    *now = *known = pid;
+    return 1;
+}
