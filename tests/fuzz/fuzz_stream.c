@@ -42,11 +42,10 @@ static const char *outcome(apr_pool_t *p, const uint8_t *data, size_t size, int 
     if (!res->text || res != aic_provider_stream_result(s)) {
         abort();
     }
-    return apr_psprintf(p, "%d|%s|%s|%ld|%ld|%s|%d|%s|%s", rv, d.text, res->text,
-                        res->prompt_tokens, res->completion_tokens,
-                        res->finish_reason ? res->finish_reason : "-", res->complete,
-                        res->error_code ? res->error_code : "-",
-                        res->error_message ? res->error_message : "-");
+    return apr_psprintf(
+        p, "%d|%s|%s|%ld|%ld|%s|%d|%s|%s", rv, d.text, res->text, res->prompt_tokens,
+        res->completion_tokens, res->finish_reason ? res->finish_reason : "-", res->complete,
+        res->error_code ? res->error_code : "-", res->error_message ? res->error_message : "-");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
