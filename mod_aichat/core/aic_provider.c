@@ -5,6 +5,7 @@
 
 #include <apr_lib.h>
 #include <apr_strings.h>
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -627,6 +628,13 @@ static apr_status_t openai_whole(aic_chat_result *r, text_sink *k, const aic_jso
     return openai_content(k, aic_json_get(msg, "content"), tmp);
 }
 
+/* n (>= 0) plus a count when it is positive, at most LONG_MAX: a provider's
+ * absurd count must not overflow the sum. */
+static long add_count(long n, long part)
+{
+    return part <= 0 ? n : part > LONG_MAX - n ? LONG_MAX : n + part;
+}
+
 /* Anthropic's input tokens: uncached + cache writes + cache reads; -1 when absent. */
 static long anthropic_input(const aic_json *usage)
 {
@@ -635,10 +643,10 @@ static long anthropic_input(const aic_json *usage)
     set_count(&n, aic_json_get(usage, "input_tokens"));
     if (n >= 0) {
         set_count(&part, aic_json_get(usage, "cache_creation_input_tokens"));
-        n += part > 0 ? part : 0;
+        n = add_count(n, part);
         part = -1;
         set_count(&part, aic_json_get(usage, "cache_read_input_tokens"));
-        n += part > 0 ? part : 0;
+        n = add_count(n, part);
     }
     return n;
 }

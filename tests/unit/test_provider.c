@@ -3,6 +3,7 @@
  * provider reference, fed whole, byte by byte and in random splits). */
 #include "unit_helpers.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -768,6 +769,28 @@ static void check_sample(apr_pool_t *p, aic_provider_kind kind, const char *name
     }
 }
 
+/* Found by fuzzing (tests/fuzz, stream_anthropic): input token counts near the
+ * largest integer overflowed when the cached ones were added. The sum stops at
+ * LONG_MAX, whole or streamed. */
+static void test_anthropic_input_tokens_saturate(void **state)
+{
+    static const char usage[] = "{\"input_tokens\":9223372036854775807,"
+                                "\"cache_creation_input_tokens\":5,\"cache_read_input_tokens\":7}";
+    apr_pool_t *p = *state;
+    const char *body =
+        apr_pstrcat(p, "{\"content\":[],\"stop_reason\":\"end_turn\",\"usage\":", usage, "}", NULL);
+    const char *stream = apr_pstrcat(p,
+                                     "event: message_start\ndata: {\"type\":\"message_start\","
+                                     "\"message\":{\"usage\":",
+                                     usage, "}}\n\n", NULL);
+    aic_chat_result r = parse(p, AIC_PROVIDER_ANTHROPIC, 200, body, APR_SUCCESS);
+    deltas d;
+
+    assert_true(r.prompt_tokens == LONG_MAX);
+    assert_true(run_stream(p, AIC_PROVIDER_ANTHROPIC, stream, strlen(stream), 0, 0, APR_SUCCESS, &d)
+                    ->prompt_tokens == LONG_MAX);
+}
+
 static void test_stream_samples(void **state)
 {
     apr_pool_t *p = *state;
@@ -1079,6 +1102,7 @@ int main(void)
         POOL_TEST(test_parse_errors),
         POOL_TEST(test_parse_error_redacts_keys),
         POOL_TEST(test_stream_samples),
+        POOL_TEST(test_anthropic_input_tokens_saturate),
         POOL_TEST(test_stream_cut),
         POOL_TEST(test_stream_errors),
         POOL_TEST(test_stream_malformed),
