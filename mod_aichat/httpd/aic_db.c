@@ -2,6 +2,7 @@
 #include "aic_audit.h"
 #include "aic_config.h"
 #include "aic_http.h"
+#include "aic_memo.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -11,7 +12,6 @@
 #include <apr_dbd.h>
 #include <apr_atomic.h>
 #include <apr_optional.h>
-#include <apr_shm.h>
 #include <apr_strings.h>
 #include <mod_dbd.h>
 #include <libpq-fe.h>
@@ -58,13 +58,6 @@ static apr_uint32_t suspect_until;
 
 #define SUSPECT_SECONDS 60
 
-/* Changes committed by any process of this httpd, by kind: counters in
- * shared memory that per-process caches compare against (aic_db_changes).
- * Without shared memory, process-local counters and caches that cannot
- * trust them. */
-static apr_uint32_t *changes, local_changes[AIC_CHANGES_KINDS];
-static int changes_shared;
-
 /* Log for db: against its request, else its server (a background writer). */
 static void db_log(aic_db *db, int level, const char *fmt, ...)
 {
@@ -104,8 +97,6 @@ void aic_db_register(const aic_stmt *table)
 int aic_db_post_config(apr_pool_t *pconf, server_rec *s)
 {
     apr_hash_t *seen = apr_hash_make(pconf);
-    apr_shm_t *shm = NULL;
-    apr_status_t rv;
 
     dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
     dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
@@ -118,20 +109,6 @@ int aic_db_post_config(apr_pool_t *pconf, server_rec *s)
     if (ntables == MAX_TABLES) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "mod_aichat: too many statement tables");
         return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    /* Anonymous: the children inherit it; a restart makes a new one. */
-    if ((rv = apr_shm_create(&shm, sizeof(local_changes), NULL, pconf)) == APR_SUCCESS) {
-        changes = apr_shm_baseaddr_get(shm);
-        for (int k = 0; k < AIC_CHANGES_KINDS; k++) {
-            apr_atomic_set32(&changes[k], 0);
-        }
-        changes_shared = 1;
-    } else {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
-                     "mod_aichat: no shared memory for the change counters: share pages and "
-                     "users are looked up in the database every time");
-        changes = local_changes;
-        changes_shared = 0;
     }
     for (int t = 0; t < ntables; t++) {
         for (const aic_stmt *st = tables[t]; st->label; st++) {
@@ -426,17 +403,6 @@ void aic_db_close(aic_db *db)
     }
 }
 
-int aic_db_changes(aic_changes kind, apr_uint32_t *count)
-{
-    *count = apr_atomic_read32(&changes[kind]);
-    return changes_shared;
-}
-
-void aic_db_note_change(aic_changes kind)
-{
-    apr_atomic_inc32(&changes[kind]);
-}
-
 void aic_db_release(aic_db *db)
 {
     if (db && !db->trans) {
@@ -497,7 +463,7 @@ static apr_dbd_prepared_t *statement(aic_db *db, const char *label)
 static void autocommitted(aic_db *db)
 {
     if (!db->trans && db->r && db->r->method_number != M_GET) {
-        apr_atomic_inc32(&changes[AIC_CHANGES_ANY]);
+        aic_memo_note_change(AIC_CHANGES_ANY);
     }
 }
 
@@ -629,7 +595,7 @@ apr_status_t aic_db_commit(aic_db *db)
     if (rc != 0) {
         return failure(db, rc, "COMMIT");
     }
-    apr_atomic_inc32(&changes[AIC_CHANGES_ANY]);
+    aic_memo_note_change(AIC_CHANGES_ANY);
     return APR_SUCCESS;
 }
 

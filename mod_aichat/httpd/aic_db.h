@@ -67,28 +67,6 @@ apr_status_t aic_db_open(aic_db **db, apr_pool_t *p, server_rec *s);
 /** Roll back what is open and give the connection back. */
 void aic_db_close(aic_db *db);
 
-/** What a change counter counts (aic_db_changes). */
-typedef enum {
-    /** Transactions, and statements run outside one by a request whose
-     * method may change state: raised by this module's database calls. */
-    AIC_CHANGES_ANY,
-    /** Changes to an account (role, is_active, profile): raised by whoever
-     * commits one (aic_db_note_change). */
-    AIC_CHANGES_USERS,
-    AIC_CHANGES_KINDS
-} aic_changes;
-
-/**
- * How many changes of a kind the processes of this httpd have committed,
- * into *count. Returns 0 when the count is this process's only (no shared
- * memory), so that a cache cannot rely on it to hear of other processes'
- * changes.
- */
-int aic_db_changes(aic_changes kind, apr_uint32_t *count);
-
-/** Count a committed change of a kind other than AIC_CHANGES_ANY. */
-void aic_db_note_change(aic_changes kind);
-
 /** Give the connection back before the request ends (not inside a
  * transaction); the next aic_db_acquire takes one again. */
 void aic_db_release(aic_db *db);

@@ -1,6 +1,7 @@
 /* GET /v1/health, GET /v1/me, PATCH /v1/me. */
 #include "api/aic_api.h"
 #include "httpd/aic_audit.h"
+#include "httpd/aic_memo.h"
 
 #include <http_protocol.h>
 #include <apr_strings.h>
@@ -91,7 +92,7 @@ apr_status_t aic_user_update(const char **user_json, aic_ctx *ctx, const char *u
         aic_req_get(r)->audited = 0;
         return rv;
     }
-    aic_db_note_change(AIC_CHANGES_USERS);
+    aic_memo_note_change(AIC_CHANGES_USERS);
     *user_json = new_text;
     return APR_SUCCESS;
 }
