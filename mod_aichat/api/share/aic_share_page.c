@@ -229,8 +229,7 @@ static apr_status_t body_of(const char **body, apr_size_t *len, request_rec *r, 
         (rv = aic_db_select(&msgs, *db, "share_messages", AIC_ARGS(s->snapshot))) != APR_SUCCESS) {
         return rv;
     }
-    *body = json ? aic_json_dump(aic_share_content_json(r, s, &msgs), r->pool)
-                 : aic_share_render_html(r, s, &msgs, token);
+    *body = aic_share_body(r, s, &msgs, json, token);
     *len = strlen(*body);
     cache_put(key, s->version, *body, *len);
     return APR_SUCCESS;

@@ -19,11 +19,10 @@ typedef struct {
 
 /** The security headers of every answer of the share handler. */
 void aic_share_security_headers(request_rec *r);
-/** The share's content as JSON: title, models, messages (msgs as share_messages reads them). */
-aic_json *aic_share_content_json(request_rec *r, const aic_share *s, const aic_rows *msgs);
-/** The share's page as HTML; token is the link's own (for "Continue"). */
-const char *aic_share_render_html(request_rec *r, const aic_share *s, const aic_rows *msgs,
-                                  const char *token);
+/** The share's body with the messages share_messages read: its JSON variant
+ * or its page (token is the link's own, for "Continue"). */
+const char *aic_share_body(request_rec *r, const aic_share *s, const aic_rows *msgs, int json,
+                           const char *token);
 /** Answer 404 (unknown, revoked, malformed) or 410 (expired), as JSON or as a page. */
 int aic_share_gone(request_rec *r, int status, int json);
 
