@@ -80,9 +80,13 @@ aic_memo *aic_memo_make(apr_pool_t *pchild, const aic_memo_conf *conf)
 
 int aic_memo_now(aic_memo_stamp *stamp, const aic_memo *m)
 {
-    stamp->changes = changes ? apr_atomic_read32(&changes[m ? m->conf->kind : 0]) : 0;
     stamp->at = apr_time_now();
-    return m && changes_shared;
+    stamp->changes = 0;
+    if (!m || m->conf->kind == AIC_CHANGES_NONE) {
+        return m != NULL;
+    }
+    stamp->changes = apr_atomic_read32(&changes[m->conf->kind]);
+    return changes_shared;
 }
 
 int aic_memo_get(aic_memo *m, const char *key, const aic_memo_stamp *now, aic_memo_copy_fn copy,

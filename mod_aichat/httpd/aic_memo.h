@@ -19,6 +19,8 @@
 
 /** What a change counter counts. */
 typedef enum {
+    /** No counter: a memo whose stamped entries end with their TTL only. */
+    AIC_CHANGES_NONE = -1,
     /** Transactions, and statements run outside one by a request whose
      * method may change state: raised by the database door (aic_db). */
     AIC_CHANGES_ANY,
@@ -32,7 +34,7 @@ typedef enum {
  * the platform has it, else per process (and stamped entries are not kept). */
 int aic_memo_post_config(apr_pool_t *pconf, server_rec *s);
 
-/** Count a committed change of a kind. */
+/** Count a committed change of a kind (not AIC_CHANGES_NONE). */
 void aic_memo_note_change(aic_changes kind);
 
 /** When an entry was read: the counter before the read, and the time. */
@@ -72,7 +74,7 @@ aic_memo *aic_memo_make(apr_pool_t *pchild, const aic_memo_conf *conf);
 
 /**
  * Stamp a read about to be made for m. Returns 0 when what it reads must not
- * be kept (no memo, or counters this process cannot share).
+ * be kept (no memo, or a counter this process cannot share with the others).
  */
 int aic_memo_now(aic_memo_stamp *stamp, const aic_memo *m);
 

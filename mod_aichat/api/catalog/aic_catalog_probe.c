@@ -1,54 +1,48 @@
 /* Whether each configured provider answers, probed at most once a while per
- * process so that listing providers does not hit them each time. */
+ * process (a memo by provider name) so that listing providers does not hit
+ * them each time. */
 #include "catalog.h"
 #include "httpd/aic_curl.h"
+#include "httpd/aic_memo.h"
 
-#include <apr_hash.h>
-#include <apr_strings.h>
-#include <apr_thread_mutex.h>
-
-#define PROBE_TTL     apr_time_from_sec(30)
 #define PROBE_TIMEOUT 2
 
-typedef struct {
-    apr_time_t checked;
-    int reachable;
-} probe;
-
-static apr_thread_mutex_t *probe_lock;
-static apr_hash_t *probes; /* provider name -> probe, in the child pool */
-static apr_pool_t *probe_pool;
+static const aic_memo_conf probe_conf = {.tag = "aichat_probes",
+                                         .kind = AIC_CHANGES_NONE,
+                                         .ttl = apr_time_from_sec(30),
+                                         .max_entries = 256};
+static aic_memo *probes;
 
 void aic_catalog_probe_child_init(apr_pool_t *pchild)
 {
-    apr_thread_mutex_create(&probe_lock, APR_THREAD_MUTEX_DEFAULT, pchild);
-    probes = apr_hash_make(pchild);
-    probe_pool = pchild;
+    probes = aic_memo_make(pchild, &probe_conf);
 }
 
-/* Cached for PROBE_TTL. */
+static int probe_copy(void *out, apr_pool_t *p, const void *value)
+{
+    *(int *)out = *(const int *)value;
+    return 1;
+}
+
+static void *probe_keep(apr_pool_t *pool, void *old, const void *in)
+{
+    int *kept = old ? old : apr_palloc(pool, sizeof(*kept));
+
+    *kept = *(const int *)in;
+    return kept;
+}
+
 int aic_catalog_reachable(const aic_provider_cfg *prov)
 {
-    probe *pr;
-    apr_time_t now = apr_time_now();
-    int fresh, result;
+    aic_memo_stamp stamp;
+    int result = 0, remember = aic_memo_now(&stamp, probes);
 
-    apr_thread_mutex_lock(probe_lock);
-    pr = apr_hash_get(probes, prov->name, APR_HASH_KEY_STRING);
-    if (!pr) {
-        pr = apr_pcalloc(probe_pool, sizeof(*pr));
-        apr_hash_set(probes, apr_pstrdup(probe_pool, prov->name), APR_HASH_KEY_STRING, pr);
-    }
-    fresh = pr->checked && now - pr->checked < PROBE_TTL;
-    result = pr->reachable;
-    apr_thread_mutex_unlock(probe_lock);
-    if (fresh) {
+    if (remember && aic_memo_get(probes, prov->name, &stamp, probe_copy, &result, NULL)) {
         return result;
     }
     result = aic_curl_reachable(prov->base_url, PROBE_TIMEOUT);
-    apr_thread_mutex_lock(probe_lock);
-    pr->checked = now;
-    pr->reachable = result;
-    apr_thread_mutex_unlock(probe_lock);
+    if (remember) {
+        aic_memo_put(probes, prov->name, &stamp, 0, probe_keep, &result);
+    }
     return result;
 }
