@@ -30,6 +30,7 @@ static int send_db_text(request_rec *r, apr_status_t rv, const char *text, const
     }
     return aic_send_json_text(r, HTTP_OK, text);
 }
+
 /* ---- reading ---- */
 
 static int categories(aic_ctx *ctx)
