@@ -6,8 +6,11 @@
 #include <http_protocol.h>
 #include <apr_strings.h>
 
-#include "core/aic_ids.h"
+#include "core/aic_cursor.h"
 #include "core/aic_valid.h"
+
+/* The kind of the users list's cursors (core/aic_cursor.h). */
+#define USERS_CURSOR "u"
 
 typedef struct {
     const char *q, *after;
@@ -21,9 +24,10 @@ static const char *read_user_query(user_query *uq, apr_table_t *args, int def, a
 
     uq->q = apr_table_get(args, "q");
     uq->q = uq->q ? uq->q : "";
-    /* The cursor is the last username of the previous page, hex-encoded. */
-    uq->after = (after && *after) ? aic_hex_decode(p, after) : "";
-    if (!uq->after) {
+    /* The cursor names the last username of the previous page. */
+    uq->after = "";
+    if (after && *after &&
+        aic_cursor_decode(&uq->after, p, after, USERS_CURSOR, 1) != APR_SUCCESS) {
         return "after";
     }
     if (strlen(uq->q) > 255 || !aic_valid_utf8(uq->q, 255)) {
@@ -58,7 +62,7 @@ static apr_status_t list_users(aic_json **items, const char **next, aic_ctx *ctx
         const char *last = aic_json_str(
             aic_json_get(aic_json_at(*items, aic_json_len(*items) - 1), "username"), r->pool);
 
-        *next = aic_hex_encode(r->pool, last, strlen(last));
+        *next = aic_cursor_encode(r->pool, USERS_CURSOR, &last, 1);
     }
     return APR_SUCCESS;
 }

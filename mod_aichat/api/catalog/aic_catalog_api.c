@@ -8,7 +8,7 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
-#include "core/aic_ids.h"
+#include "core/aic_cursor.h"
 #include "core/aic_valid.h"
 
 #define TOOLS_PAGE     20
@@ -43,30 +43,27 @@ static int categories(aic_ctx *ctx)
 
 typedef struct {
     const char *label;
-    char kind; /* the cursor's kind for this sort */
+    const char *kind; /* the cursor's kind for this sort */
 } sort_order;
 
 static const sort_order sorts[] = {
-    {"catalog_tools_popularity", 'p'}, {"catalog_tools_name", 'n'}, {"catalog_tools_newest", 'c'}};
+    {"catalog_tools_popularity", "p"}, {"catalog_tools_name", "n"}, {"catalog_tools_newest", "c"}};
 
-/* Decode a cursor "K|uuid|value" issued for sort kind; NULL when it is not one. */
+/* Decode a cursor (kind, id, value) issued for the sort order; NULL when it
+ * is one, else the offending field. */
 static const char *read_cursor(const char **id, const char **value, apr_pool_t *p,
-                               const char *after, char kind)
+                               const char *after, const sort_order *order)
 {
-    const char *text = aic_hex_decode(p, after);
-    const char *bar;
+    const char *fields[2];
 
-    if (!text || text[0] != kind || text[1] != '|' || strlen(text) < 39 || text[38] != '|') {
+    if (aic_cursor_decode(fields, p, after, order->kind, 2) != APR_SUCCESS ||
+        !aic_valid_uuid(fields[0])) {
         return "after";
     }
-    *id = apr_pstrmemdup(p, text + 2, 36);
-    *value = text + 39;
-    bar = *value;
-    if (!aic_valid_uuid(*id) || !aic_valid_utf8(bar, 4096)) {
-        return "after";
-    }
-    if (kind != 'n') {
-        const char *c = *value + (**value == '-' && kind == 'c');
+    *id = fields[0];
+    *value = fields[1];
+    if (order->kind[0] != 'n') {
+        const char *c = *value + (**value == '-' && order->kind[0] == 'c');
 
         if (!*c || strlen(c) > 18) {
             return "after";
@@ -126,7 +123,7 @@ static int tools(aic_ctx *ctx)
         bad = "favorites";
     }
     if (!bad && after && *after) {
-        bad = read_cursor(&cursor_id, &cursor_value, r->pool, after, order->kind);
+        bad = read_cursor(&cursor_id, &cursor_value, r->pool, after, order);
     }
     if (bad) {
         return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
