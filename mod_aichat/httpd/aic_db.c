@@ -249,7 +249,7 @@ static apr_status_t check_schema(aic_db *db)
     if (rc != 0 && !connected(db->dbd)) {
         return AIC_DB_EDOWN;
     } else if (rc != 0) {
-        /* No schema_functions: migrated by an aichat-migrate older than this module. */
+        /* No schema_functions (an aichat-migrate older than this module), or no schema. */
         db_log(db, APLOG_ERR,
                "mod_aichat: the database schema cannot be checked (%s) but this module needs "
                "version %d with functions %s: run aichat-migrate (scripts/aichat-migrate) "

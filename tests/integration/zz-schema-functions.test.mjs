@@ -3,7 +3,8 @@
 // module checks that digest against the one it was built with. A database
 // whose functions are not the module's is refused as an outdated schema is
 // (503 schema_outdated, a log line naming both digests and aichat-migrate),
-// and a second aichat-migrate applies nothing.
+// as is one migrated before schema_functions existed; aichat-migrate mends
+// both, and a second aichat-migrate applies nothing.
 // Named zz-… so it runs last: it restarts the test httpd (gracefully).
 
 import { test, after } from 'node:test';
@@ -117,4 +118,23 @@ test('a database whose functions are not the module\'s is refused until aichat-m
   const back = await poll(healthOrNothing, (res) => res.status === 200, { tries: 60, intervalMs: 500 });
   assert.equal(assertJson(back, 200).functions, required);
   assertJson(await api('GET', '/me', DEMO), 200);
+});
+
+test('a database migrated by an aichat-migrate without schema_functions is refused until aichat-migrate runs', { skip: oneProcess && 'httpd runs as one process under valgrind' }, async () => {
+  const required = assertJson(await api('GET', '/health'), 200).functions_required;
+  tampered = true;
+  await sqlValue('DROP TABLE schema_functions');
+  const logBefore = (await readFile(`${STATE}/error.log`, 'utf8')).length;
+  process.kill(Number((await readFile(`${STATE}/httpd.pid`, 'utf8')).trim()), 'SIGUSR1');
+
+  const health = await poll(healthOrNothing, (res) => res.status === 503, { tries: 60, intervalMs: 500 });
+  assert.equal(assertJson(health, 503).database, 'outdated');
+  const log = (await readFile(`${STATE}/error.log`, 'utf8')).slice(logBefore);
+  assert.match(log, new RegExp(`the database schema cannot be checked \\(.*schema_functions.*\\) but this module needs version \\d+ with functions ${required}: run aichat-migrate`));
+
+  const output = await migrate();
+  assert.deepEqual(applied(output), ['aichat-migrate: applied the functions (catalog.sql chat.sql share.sql users.sql)'], output);
+  tampered = false;
+  const back = await poll(healthOrNothing, (res) => res.status === 200, { tries: 60, intervalMs: 500 });
+  assert.equal(assertJson(back, 200).functions, required);
 });
