@@ -13,6 +13,7 @@
 #include "httpd/aic_curl.h"
 #include "httpd/aic_db.h"
 #include "httpd/aic_handler.h"
+#include "httpd/aic_memo.h"
 #include "api/aic_api.h"
 
 static int aichat_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
@@ -43,7 +44,8 @@ static int aichat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
 {
     int rc;
 
-    if ((rc = aic_db_post_config(pconf, s)) != OK || (rc = aic_config_post(pconf, s)) != OK ||
+    if ((rc = aic_db_post_config(pconf, s)) != OK || (rc = aic_memo_post_config(pconf, s)) != OK ||
+        (rc = aic_config_post(pconf, s)) != OK ||
         (rc = aic_authn_cache_post_config(pconf, s)) != OK) {
         return rc;
     }

@@ -1,4 +1,7 @@
-/* The capabilities: each owns its routes, its statements and its handlers. */
+/* The index of the capabilities: each owns its routes, its statements and its
+ * per-process state, declared here one block per capability and wired in
+ * mod_aichat.c. What the files of one capability share is in its folder's
+ * header (api/catalog/catalog.h, api/share/share.h, api/admin/admin.h). */
 #ifndef AIC_API_H
 #define AIC_API_H
 
@@ -31,6 +34,8 @@ extern const aic_route aic_catalog_routes[];
 extern const aic_route aic_catalog_page_routes[];
 extern const aic_stmt aic_catalog_stmts[];
 extern const aic_stmt aic_admin_catalog_stmts[];
+/** Per-child state of the catalog (provider probe cache, the model list in memory). */
+void aic_catalog_child_init(apr_pool_t *pchild, server_rec *s);
 
 /* Conversations a viewer may see: owned, or taken part in. Two arguments:
  * the viewer's id, twice. */
@@ -48,37 +53,12 @@ void aic_chat_child_init(apr_pool_t *pchild, server_rec *s);
 extern const aic_route aic_share_routes[];
 extern const aic_route aic_share_page_routes[];
 extern const aic_stmt aic_share_stmts[];
+extern const aic_stmt aic_share_page_stmts[];
 /** The aichat-share handler: a shared conversation as HTML, or JSON when asked. */
 int aic_share_handler(request_rec *r);
-extern const aic_stmt aic_share_page_stmts[];
-/** GET /v1/shares/{token}: a share's content (the page's JSON variant) for a signed-in user. */
-int aic_share_api_content(aic_ctx *ctx);
 /** Startup (before threads): Markdown extensions, the page's style hash. */
 void aic_share_post_config(apr_pool_t *pconf);
 /** Per-child state: the cache of shares and pages, the writer of views. */
 void aic_share_child_init(apr_pool_t *pchild, server_rec *s);
-
-/** The outcome of a change shared by the JSON API and the admin pages. */
-typedef struct {
-    int status;          /**< HTTP status */
-    const char *code;    /**< error code, NULL on success */
-    const char *field;   /**< the offending field, or NULL */
-    const char *message; /**< error message, NULL on success */
-    const char *json;    /**< the saved object on success (NULL for 204) */
-} aic_result;
-
-/** Send a result as JSON (the object, 204, or the error envelope). */
-int aic_send_result(request_rec *r, const aic_result *res);
-
-/** Create (slug NULL) or update the model `slug` from the members of in. */
-aic_result aic_catalog_tool_save(aic_ctx *ctx, const char *slug, const aic_json *in);
-/** Delete the model `slug`. */
-aic_result aic_catalog_tool_delete(aic_ctx *ctx, const char *slug);
-/** Create (id NULL) or update a category from the members of in. */
-aic_result aic_catalog_category_save(aic_ctx *ctx, const char *id, const aic_json *in);
-/** Delete an empty category (409 category_not_empty otherwise). */
-aic_result aic_catalog_category_delete(aic_ctx *ctx, const char *id);
-/** Per-child state of the catalog (provider probe cache, the model list in memory). */
-void aic_catalog_child_init(apr_pool_t *pchild, server_rec *s);
 
 #endif

@@ -1,6 +1,7 @@
 #include "aic_auth.h"
 #include "aic_config.h"
 #include "aic_http.h"
+#include "aic_memo.h"
 #include "aic_page.h"
 
 #include <http_log.h>
@@ -8,8 +9,6 @@
 #include <mod_auth.h>
 #include <ap_provider.h>
 #include <apr_strings.h>
-#include <apr_hash.h>
-#include <apr_thread_mutex.h>
 #include <apr_uuid.h>
 
 #include "core/aic_csrf.h"
@@ -61,86 +60,72 @@ static apr_status_t load(struct aic_user **user, int *stale, request_rec *r, aic
 
 /* ---- users looked up lately, per process ----
  * The plain lookup runs before every API request. A user it found in the last
- * second is taken from memory instead, unless an account changed in this
+ * second is taken from the memo instead, unless an account changed in this
  * httpd since (AIC_CHANGES_USERS): a role or is_active changed here applies
  * at once, one changed elsewhere (another server, scripts/aichat-user) within
- * a second. Entries are fixed in size and updated in place; a full table
- * starts over. */
-#define SEEN_TTL  apr_time_from_sec(1)
-#define SEEN_MAX  4096
+ * a second. Entries are fixed in size and updated in place. */
 #define ROLE_SIZE 16
 
 typedef struct {
     char id[APR_UUID_FORMATTED_LENGTH + 1];
     char role[ROLE_SIZE];
     int is_active;
-    apr_time_t read_at;
-    apr_uint32_t changes;
 } seen_user;
 
-static struct {
-    apr_thread_mutex_t *lock;
-    apr_pool_t *pool;
-    apr_hash_t *users;
-} seen;
+static const aic_memo_conf seen_conf = {.tag = "aichat_seen_users",
+                                        .kind = AIC_CHANGES_USERS,
+                                        .ttl = apr_time_from_sec(1),
+                                        .max_entries = 4096};
+static aic_memo *seen;
 
 void aic_auth_child_init(apr_pool_t *pchild)
 {
-    if (apr_thread_mutex_create(&seen.lock, APR_THREAD_MUTEX_DEFAULT, pchild) != APR_SUCCESS ||
-        apr_pool_create(&seen.pool, pchild) != APR_SUCCESS) {
-        seen.lock = NULL;
-        return;
-    }
-    apr_pool_tag(seen.pool, "aichat_seen_users");
-    seen.users = apr_hash_make(seen.pool);
+    seen = aic_memo_make(pchild, &seen_conf);
 }
 
-/* The user r->user from memory (into r's pool), or NULL. */
-static struct aic_user *seen_get(request_rec *r, apr_uint32_t changes)
+/* Copy a remembered user out into the aic_user out (in p). */
+static int seen_copy(void *out, apr_pool_t *p, const void *value)
 {
-    struct aic_user *u = NULL;
-    const seen_user *e;
+    struct aic_user *u = out;
+    const seen_user *e = value;
 
-    if (!seen.lock || apr_thread_mutex_lock(seen.lock) != APR_SUCCESS) {
-        return NULL;
-    }
-    e = apr_hash_get(seen.users, r->user, APR_HASH_KEY_STRING);
-    if (e && e->changes == changes && apr_time_now() - e->read_at < SEEN_TTL) {
-        u = apr_pcalloc(aic_original(r)->pool, sizeof(*u));
-        u->id = apr_pstrdup(aic_original(r)->pool, e->id);
-        u->role = apr_pstrdup(aic_original(r)->pool, e->role);
-        u->is_active = e->is_active;
-        u->username = r->user;
-        u->loaded_by = USER_PLAIN;
-    }
-    apr_thread_mutex_unlock(seen.lock);
-    return u;
+    u->id = apr_pstrdup(p, e->id);
+    u->role = apr_pstrdup(p, e->role);
+    u->is_active = e->is_active;
+    return 1;
 }
 
-/* Remember u, read at read_at while the account counter stood at changes. */
-static void seen_put(const struct aic_user *u, apr_time_t read_at, apr_uint32_t changes)
+static void *seen_keep(apr_pool_t *pool, void *old, const void *in)
 {
-    seen_user *e;
+    const struct aic_user *u = in;
+    seen_user *e = old ? old : apr_palloc(pool, sizeof(*e));
 
-    if (!seen.lock || strlen(u->id) >= sizeof(e->id) || strlen(u->role) >= sizeof(e->role) ||
-        apr_thread_mutex_lock(seen.lock) != APR_SUCCESS) {
-        return;
-    }
-    e = apr_hash_get(seen.users, u->username, APR_HASH_KEY_STRING);
-    if (!e) {
-        if (apr_hash_count(seen.users) >= SEEN_MAX) {
-            apr_pool_clear(seen.pool);
-            seen.users = apr_hash_make(seen.pool);
-        }
-        e = apr_palloc(seen.pool, sizeof(*e));
-        apr_hash_set(seen.users, apr_pstrdup(seen.pool, u->username), APR_HASH_KEY_STRING, e);
-    }
     apr_cpystrn(e->id, u->id, sizeof(e->id));
     apr_cpystrn(e->role, u->role, sizeof(e->role));
     e->is_active = u->is_active;
-    e->read_at = read_at;
-    e->changes = changes;
-    apr_thread_mutex_unlock(seen.lock);
+    return e;
+}
+
+/* The user r->user from memory (into r's pool), or NULL. */
+static struct aic_user *seen_get(request_rec *r, const aic_memo_stamp *now)
+{
+    apr_pool_t *p = aic_original(r)->pool;
+    struct aic_user *u = apr_pcalloc(p, sizeof(*u));
+
+    if (!aic_memo_get(seen, r->user, now, seen_copy, u, p)) {
+        return NULL;
+    }
+    u->username = r->user;
+    u->loaded_by = USER_PLAIN;
+    return u;
+}
+
+/* Remember u, read as stamp says. */
+static void seen_put(const struct aic_user *u, const aic_memo_stamp *stamp)
+{
+    if (strlen(u->id) < APR_UUID_FORMATTED_LENGTH + 1 && strlen(u->role) < ROLE_SIZE) {
+        aic_memo_put(seen, u->username, stamp, 0, seen_keep, u);
+    }
 }
 
 apr_status_t aic_user_current(struct aic_user **user, request_rec *r, aic_db *db)
@@ -154,8 +139,7 @@ apr_status_t aic_user_current_with(struct aic_user **user, request_rec *r, aic_d
     aic_req *req = aic_req_get(r);
     const aic_server_conf *conf = aic_config_get(r->server);
     apr_status_t rv;
-    apr_uint32_t changes = 0;
-    apr_time_t read_at;
+    aic_memo_stamp stamp;
     int stale = 0, remember;
 
     *user = NULL;
@@ -168,12 +152,11 @@ apr_status_t aic_user_current_with(struct aic_user **user, request_rec *r, aic_d
     if (!r->user || !*r->user) {
         return APR_NOTFOUND;
     }
-    remember = !strcmp(label, USER_PLAIN) && aic_db_changes(AIC_CHANGES_USERS, &changes);
-    if (remember && (*user = seen_get(r, changes))) {
+    remember = !strcmp(label, USER_PLAIN) && aic_memo_now(&stamp, seen);
+    if (remember && (*user = seen_get(r, &stamp))) {
         req->user = *user;
         return APR_SUCCESS;
     }
-    read_at = apr_time_now();
     rv = load(user, &stale, r, db, label);
     if (rv == APR_NOTFOUND) {
         /* First request of a user another Apache module authenticated. */
@@ -198,7 +181,7 @@ apr_status_t aic_user_current_with(struct aic_user **user, request_rec *r, aic_d
     if (rv == APR_SUCCESS) {
         req->user = *user;
         if (remember) {
-            seen_put(*user, read_at, changes);
+            seen_put(*user, &stamp);
         }
     }
     return rv;

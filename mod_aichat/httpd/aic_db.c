@@ -2,6 +2,7 @@
 #include "aic_config.h"
 #include "aic_dbd_pg.h"
 #include "aic_http.h"
+#include "aic_memo.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -11,7 +12,6 @@
 #include <apr_dbd.h>
 #include <apr_atomic.h>
 #include <apr_optional.h>
-#include <apr_shm.h>
 #include <apr_strings.h>
 #include <mod_dbd.h>
 
@@ -42,13 +42,6 @@ static apr_uint32_t schema_ok;
 static apr_uint32_t suspect_until;
 
 #define SUSPECT_SECONDS 60
-
-/* Changes committed by any process of this httpd, by kind: counters in
- * shared memory that per-process caches compare against (aic_db_changes).
- * Without shared memory, process-local counters and caches that cannot
- * trust them. */
-static apr_uint32_t *changes, local_changes[AIC_CHANGES_KINDS];
-static int changes_shared;
 
 /* Log for db: against its request, else its server (a background writer). */
 static void db_log(aic_db *db, int level, const char *fmt, ...)
@@ -89,8 +82,6 @@ void aic_db_register(const aic_stmt *table)
 int aic_db_post_config(apr_pool_t *pconf, server_rec *s)
 {
     apr_hash_t *seen = apr_hash_make(pconf);
-    apr_shm_t *shm = NULL;
-    apr_status_t rv;
 
     dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
     dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
@@ -102,20 +93,6 @@ int aic_db_post_config(apr_pool_t *pconf, server_rec *s)
     if (ntables == MAX_TABLES) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "mod_aichat: too many statement tables");
         return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    /* Anonymous: the children inherit it; a restart makes a new one. */
-    if ((rv = apr_shm_create(&shm, sizeof(local_changes), NULL, pconf)) == APR_SUCCESS) {
-        changes = apr_shm_baseaddr_get(shm);
-        for (int k = 0; k < AIC_CHANGES_KINDS; k++) {
-            apr_atomic_set32(&changes[k], 0);
-        }
-        changes_shared = 1;
-    } else {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
-                     "mod_aichat: no shared memory for the change counters: share pages and "
-                     "users are looked up in the database every time");
-        changes = local_changes;
-        changes_shared = 0;
     }
     for (int t = 0; t < ntables; t++) {
         for (const aic_stmt *st = tables[t]; st->label; st++) {
@@ -184,13 +161,19 @@ static apr_status_t failure(aic_db *db, int rc, const char *label)
     return rv;
 }
 
-/* Check the schema version on this connection (until one connection saw it good). */
+/* Check on this connection (until one connection saw them good) that the
+ * schema is new enough and that its functions are the ones this module was
+ * built with: aichat-migrate records the digest of sql/functions/ it applied
+ * in schema_functions, the build the digest of the same files. */
 static apr_status_t check_schema(aic_db *db)
 {
-    static const char *const sql = "SELECT coalesce(max(version), 0) FROM schema_migrations";
+    static const char *const sql =
+        "SELECT (SELECT coalesce(max(version), 0) FROM schema_migrations),"
+        " (SELECT digest FROM schema_functions)";
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
     long version = 0;
+    const char *digest = NULL;
     int rc;
 
     if (apr_atomic_read32(&schema_ok)) {
@@ -199,15 +182,26 @@ static apr_status_t check_schema(aic_db *db)
     rc = apr_dbd_select(db->dbd->driver, db->pool, db->dbd->handle, &res, sql, 1);
     if (rc != 0 && !connected(db->dbd)) {
         return AIC_DB_EDOWN;
+    } else if (rc != 0) {
+        /* No schema_functions (an aichat-migrate older than this module), or no schema. */
+        db_log(db, APLOG_ERR,
+               "mod_aichat: the database schema cannot be checked (%s) but this module needs "
+               "version %d with functions %s: run aichat-migrate (scripts/aichat-migrate) "
+               "against the database, then requests are served again",
+               apr_dbd_error(db->dbd->driver, db->dbd->handle, rc), AIC_SCHEMA_REQUIRED,
+               AIC_FUNCTIONS_DIGEST);
+        return AIC_DB_ESCHEMA;
     } else if (apr_dbd_get_row(db->dbd->driver, db->pool, res, &row, 1) == 0) {
         version = atol(apr_dbd_get_entry(db->dbd->driver, row, 0));
+        digest = apr_dbd_get_entry(db->dbd->driver, row, 1);
     }
-    if (version < AIC_SCHEMA_REQUIRED) {
+    if (version < AIC_SCHEMA_REQUIRED || !digest || strcmp(digest, AIC_FUNCTIONS_DIGEST) != 0) {
         db_log(db, APLOG_ERR,
-               "mod_aichat: the database schema is at version %ld but this module needs "
-               "version %d: run aichat-migrate (scripts/aichat-migrate) against the "
-               "database, then requests are served again",
-               version, AIC_SCHEMA_REQUIRED);
+               "mod_aichat: the database schema is at version %ld with functions %s but this "
+               "module needs version %d with functions %s: run aichat-migrate "
+               "(scripts/aichat-migrate) against the database, then requests are served again",
+               version, digest ? digest : "(none recorded)", AIC_SCHEMA_REQUIRED,
+               AIC_FUNCTIONS_DIGEST);
         return AIC_DB_ESCHEMA;
     }
     apr_atomic_set32(&schema_ok, 1);
@@ -379,17 +373,6 @@ void aic_db_close(aic_db *db)
     }
 }
 
-int aic_db_changes(aic_changes kind, apr_uint32_t *count)
-{
-    *count = apr_atomic_read32(&changes[kind]);
-    return changes_shared;
-}
-
-void aic_db_note_change(aic_changes kind)
-{
-    apr_atomic_inc32(&changes[kind]);
-}
-
 void aic_db_release(aic_db *db)
 {
     if (db && !db->trans) {
@@ -450,7 +433,7 @@ static apr_dbd_prepared_t *statement(aic_db *db, const char *label)
 static void autocommitted(aic_db *db)
 {
     if (!db->trans && db->r && db->r->method_number != M_GET) {
-        apr_atomic_inc32(&changes[AIC_CHANGES_ANY]);
+        aic_memo_note_change(AIC_CHANGES_ANY);
     }
 }
 
@@ -582,7 +565,7 @@ apr_status_t aic_db_commit(aic_db *db)
     if (rc != 0) {
         return failure(db, rc, "COMMIT");
     }
-    apr_atomic_inc32(&changes[AIC_CHANGES_ANY]);
+    aic_memo_note_change(AIC_CHANGES_ANY);
     return APR_SUCCESS;
 }
 

@@ -1,5 +1,6 @@
 /* Unit tests for the sharing core: HMAC-SHA-256, share-link tokens, the
- * Markdown door (what reaches a share page) and RFC 3339 timestamps. */
+ * Markdown door (what reaches a share page), the share page and its JSON
+ * (aic_share_view) and RFC 3339 timestamps. */
 #include "unit_helpers.h"
 
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "core/aic_ids.h"
 #include "core/aic_markdown.h"
 #include "core/aic_share_token.h"
+#include "core/aic_share_view.h"
 #include "core/aic_valid.h"
 
 static const char secret[] = "0123456789abcdef0123456789abcdef";
@@ -147,6 +149,79 @@ static void test_markdown_text(void **state)
     assert_string_equal(t, "ab\xC3\xA9\xE2\x80\xA6");
 }
 
+static const aic_share_message hostile_messages[] = {
+    {"user", NULL, "Is <script>alert(1)</script> **safe**?", "2026-12-01T10:00:00Z"},
+    {"ai", "Bot <img src=x onerror=alert(1)>", "Yes: `<b>`", "2026-12-01T10:00:01Z"},
+};
+
+static const aic_share_view hostile_view = {"Plans <script>x</script> & \"quotes\"",
+                                            "[{\"slug\":\"m\",\"display_name\":\"M<i>\"}]",
+                                            "2026-12-01",
+                                            "",
+                                            "2026-12-01T10:00:00Z",
+                                            "",
+                                            1,
+                                            hostile_messages,
+                                            2};
+
+static void test_share_view_html_escapes(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *html = aic_share_view_html(p, &hostile_view, "/chat\"x", "TOKEN");
+
+    assert_null(strstr(html, "<script"));
+    assert_null(strstr(html, "<img"));
+    assert_null(strstr(html, "<i>"));
+    assert_null(strstr(html, "/chat\"x"));
+    assert_non_null(strstr(html, "<title>Plans &lt;script&gt;x&lt;/script&gt; &amp; &quot;"));
+    assert_non_null(strstr(html, "With M&lt;i&gt; · Shared 2026-12-01</p>"));
+    assert_non_null(strstr(html, "<strong>safe</strong>"));
+    assert_non_null(strstr(html, "<code>&lt;b&gt;</code>"));
+    assert_non_null(strstr(html, "href=\"/chat&quot;x/#/fork/TOKEN\""));
+    assert_non_null(strstr(html, "<meta name=\"robots\" content=\"noindex, nofollow\">"));
+    /* No expiry: the header says nothing about one. */
+    assert_null(strstr(html, "Expires"));
+}
+
+static void test_share_view_html_plain(void **state)
+{
+    apr_pool_t *p = *state;
+    aic_share_view v = {"",
+                        "[]",
+                        "2026-12-01",
+                        "2026-12-31 10:00 \"UTC\"",
+                        "2026-12-01T10:00:00Z",
+                        "2026-12-31T10:00:00Z",
+                        0,
+                        NULL,
+                        0};
+    const char *html = aic_share_view_html(p, &v, "/chat", "T");
+
+    assert_non_null(strstr(html, "<title>Shared conversation</title>"));
+    assert_null(strstr(html, "robots"));
+    assert_null(strstr(html, "With "));
+    assert_non_null(strstr(html, " · Expires 2026-12-31 10:00 &quot;UTC&quot;</p>"));
+    assert_non_null(strstr(html, "<meta name=\"description\" content=\"\">"));
+}
+
+static void test_share_view_json(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *text = aic_json_dump(aic_share_view_json(p, &hostile_view), p);
+    aic_json *v = aic_json_from(p, text), *msgs = aic_json_get(v, "messages");
+
+    assert_non_null(v);
+    assert_string_equal(aic_json_str(aic_json_get(v, "title"), p), hostile_view.title);
+    assert_int_equal(aic_json_len(aic_json_get(v, "models")), 1);
+    assert_int_equal(aic_json_len(msgs), 2);
+    assert_string_equal(aic_json_str(aic_json_get(aic_json_at(msgs, 0), "role"), p), "user");
+    assert_string_equal(aic_json_str(aic_json_get(aic_json_at(msgs, 1), "role"), p), "ai");
+    assert_string_equal(aic_json_str(aic_json_get(aic_json_at(msgs, 1), "sender"), p),
+                        "Bot <img src=x onerror=alert(1)>");
+    assert_string_equal(aic_json_str(aic_json_get(v, "created_at"), p), "2026-12-01T10:00:00Z");
+    assert_int_equal(aic_json_typeof(aic_json_get(v, "expires_at")), AIC_JSON_NULL);
+}
+
 static void test_timestamps(void **state)
 {
     (void)state;
@@ -177,6 +252,9 @@ int main(void)
         POOL_TEST(test_markdown_gfm),
         POOL_TEST(test_markdown_hostile),
         POOL_TEST(test_markdown_text),
+        POOL_TEST(test_share_view_html_escapes),
+        POOL_TEST(test_share_view_html_plain),
+        POOL_TEST(test_share_view_json),
         POOL_TEST(test_timestamps),
     };
 

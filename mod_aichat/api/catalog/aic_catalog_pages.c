@@ -2,17 +2,11 @@
  * models; create and delete categories. Forms post to the pages, which use
  * the same save/delete functions as the JSON API; validation errors are shown
  * next to their field. */
-#include "api/aic_api.h"
+#include "catalog.h"
 #include "httpd/aic_page.h"
 
 #include <http_protocol.h>
 #include <apr_strings.h>
-
-const aic_stmt aic_admin_catalog_stmts[] = {
-    {"admin_catalog_tool",
-     "SELECT tool_json(t, %s::text[], %s::text[], false)::text FROM ai_tools t"
-     " WHERE t.slug = %s"},
-    {NULL, NULL}};
 
 static const char *base(aic_ctx *ctx)
 {

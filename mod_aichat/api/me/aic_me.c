@@ -1,6 +1,7 @@
 /* GET /v1/health, GET /v1/me, PATCH /v1/me. */
 #include "api/aic_api.h"
 #include "httpd/aic_audit.h"
+#include "httpd/aic_memo.h"
 
 #include <http_protocol.h>
 #include <apr_strings.h>
@@ -8,7 +9,9 @@
 #include "core/aic_valid.h"
 
 const aic_stmt aic_me_stmts[] = {
-    {"me_schema_version", "SELECT coalesce(max(version), 0)::text FROM schema_migrations"},
+    /* The migrations' version and the digest of the functions aichat-migrate applied. */
+    {"me_schema_version", "SELECT coalesce(max(version), 0)::text,"
+                          " (SELECT digest FROM schema_functions) FROM schema_migrations"},
     /* The user with the JSON /me answers (extra[0]). */
     {"me_user",
      "SELECT " AIC_USER_COLUMNS ", user_json(u)::text FROM users u WHERE u.username = %s"},
@@ -24,13 +27,14 @@ static int health(aic_ctx *ctx)
     request_rec *r = ctx->r;
     aic_json *body = aic_json_object(r->pool);
     aic_db *db = NULL;
-    const char *version = NULL;
+    aic_rows rows = {0};
     apr_status_t rv = aic_db_acquire(&db, r);
 
     if (rv == APR_SUCCESS) {
-        rv = aic_db_value(&version, db, "me_schema_version", 0, NULL);
+        rv = aic_db_select(&rows, db, "me_schema_version", 0, NULL);
     }
     aic_json_set_int(body, "schema_required", AIC_SCHEMA_REQUIRED);
+    aic_json_set_str(body, "functions_required", AIC_FUNCTIONS_DIGEST);
     if (rv != APR_SUCCESS) {
         aic_json_set_str(body, "status", "unavailable");
         aic_json_set_str(body, "database", rv == AIC_DB_ESCHEMA ? "outdated" : "down");
@@ -38,7 +42,8 @@ static int health(aic_ctx *ctx)
     }
     aic_json_set_str(body, "status", "ok");
     aic_json_set_str(body, "database", "up");
-    aic_json_set_int(body, "schema_version", apr_atoi64(version));
+    aic_json_set_int(body, "schema_version", apr_atoi64(rows.cells[0]));
+    aic_json_set_str(body, "functions", rows.cells[1]);
     return aic_send_json(r, HTTP_OK, body);
 }
 
@@ -91,7 +96,7 @@ apr_status_t aic_user_update(const char **user_json, aic_ctx *ctx, const char *u
         aic_req_get(r)->audited = 0;
         return rv;
     }
-    aic_db_note_change(AIC_CHANGES_USERS);
+    aic_memo_note_change(AIC_CHANGES_USERS);
     *user_json = new_text;
     return APR_SUCCESS;
 }

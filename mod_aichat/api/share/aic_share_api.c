@@ -3,7 +3,7 @@
  * shared conversation in a copy of their own. Administrators list and revoke
  * every live share. Tokens are derived from AIChatShareSecret and a stored
  * nonce (core/aic_share_token.h): the database never holds one. */
-#include "api/aic_api.h"
+#include "share.h"
 #include "httpd/aic_audit.h"
 #include "httpd/aic_page.h"
 
@@ -14,55 +14,7 @@
 #include "core/aic_share_token.h"
 #include "core/aic_valid.h"
 
-#define MAX_EXPIRES_IN  (10LL * 366 * 24 * 3600) /* ten years, in seconds */
-#define LIST_LIMIT      "200"
-#define ADMIN_PAGE_SIZE "100"
-
-/* expires_at from a mode ('in' SECONDS, 'at' TIMESTAMP, 'never', or else
- * KEEP) and its two values. Three arguments. */
-#define EXPIRES(KEEP)                                                                              \
-    "CASE %s WHEN 'in' THEN now() + %s::bigint * interval '1 second'"                              \
-    " WHEN 'at' THEN %s::timestamptz WHEN 'never' THEN NULL ELSE " KEEP " END"
-
-const aic_stmt aic_share_stmts[] = {
-    {"share_conv_owner", "SELECT (c.owner_id = %s::uuid)::int FROM conversations c"
-                         " WHERE c.id = %s::uuid AND c.deleted_at IS NULL"
-                         " AND " AIC_SQL_VISIBLE("c") " FOR UPDATE"},
-    {"share_live", "SELECT share_json(s)::text, s.id::text, s.token_nonce, s.is_public::int"
-                   " FROM shared_chats s WHERE s.conversation_id = %s::uuid"
-                   " AND s.revoked_at IS NULL FOR UPDATE"},
-    {"share_snapshot", "SELECT share_snapshot(%s::uuid)::text"},
-    {"share_future", "SELECT (%s::timestamptz > now())::int"},
-    {"share_insert",
-     "INSERT INTO shared_chats (conversation_id, token_hash, token_nonce, is_public, indexable,"
-     " created_by, expires_at, snapshot_message_id) VALUES (%s::uuid, %s, %s, %s::boolean,"
-     " %s::boolean, %s::uuid, " EXPIRES(
-         "NULL") ", %s::uuid)"
-                 " RETURNING share_json(shared_chats)::text, id::text"},
-    {"share_update", "UPDATE shared_chats SET is_public = %s::boolean, indexable = %s::boolean,"
-                     " expires_at = " EXPIRES("expires_at") ","
-                                                            " snapshot_message_id = "
-                                                            "coalesce(%s::uuid, "
-                                                            "snapshot_message_id),"
-                                                            " updated_at = now() WHERE id = "
-                                                            "%s::uuid"
-                                                            " RETURNING "
-                                                            "share_json(shared_chats)::text"},
-    {"share_revoke", "UPDATE shared_chats SET revoked_at = now(), updated_at = now()"
-                     " WHERE id = %s::uuid RETURNING share_json(shared_chats)::text"},
-    {"share_mine", "SELECT share_json(s)::text, s.token_nonce, s.is_public::int FROM shared_chats s"
-                   " WHERE s.created_by = %s::uuid AND s.revoked_at IS NULL"
-                   " ORDER BY s.created_at DESC, s.id DESC LIMIT " LIST_LIMIT},
-    {"share_by_token",
-     "SELECT s.id::text, (s.expires_at IS NOT NULL AND s.expires_at <= now())::int"
-     " FROM shared_chats s JOIN conversations c ON c.id = s.conversation_id"
-     " WHERE s.token_hash = %s AND s.revoked_at IS NULL AND c.deleted_at IS NULL FOR SHARE OF s"},
-    {"share_fork", "SELECT share_fork(%s::uuid, %s::uuid)::text"},
-    {"share_admin_list", "SELECT share_json(s)::text FROM shared_chats s WHERE s.revoked_at IS NULL"
-                         " ORDER BY s.created_at DESC, s.id DESC LIMIT " ADMIN_PAGE_SIZE},
-    {"share_admin_lock", "SELECT share_json(s)::text FROM shared_chats s WHERE s.id = %s::uuid"
-                         " AND s.revoked_at IS NULL FOR UPDATE"},
-    {NULL, NULL}};
+#define MAX_EXPIRES_IN (10LL * 366 * 24 * 3600) /* ten years, in seconds */
 
 /* As aic_send_error, for helpers whose caller must stop: the error is sent and its
  * status (never OK) returned. */
@@ -307,18 +259,25 @@ static int share_put(aic_ctx *ctx)
             const char *token = nonce ? aic_share_token(r->pool, ctx->conf->share_secret,
                                                         strlen(ctx->conf->share_secret), nonce)
                                       : NULL;
+            aic_json *row = aic_json_object(r->pool);
             aic_rows rows;
 
             if (!token) {
                 aic_db_rollback(ctx->db);
                 return aic_send_failure(r, APR_EGENERAL);
             }
-            rv =
-                aic_db_select(&rows, ctx->db, "share_insert",
-                              AIC_ARGS(id, aic_share_token_hash(r->pool, token), nonce,
-                                       req.is_public == 0 ? "false" : "true",
-                                       req.indexable == 1 ? "true" : "false", ctx->user->id,
-                                       req.expires_mode, req.expires_in, req.expires_at, snapshot));
+            aic_json_set_str(row, "conversation_id", id);
+            aic_json_set_str(row, "token_hash", aic_share_token_hash(r->pool, token));
+            aic_json_set_str(row, "token_nonce", nonce);
+            aic_json_set_bool(row, "is_public", req.is_public != 0);
+            aic_json_set_bool(row, "indexable", req.indexable == 1);
+            aic_json_set_str(row, "created_by", ctx->user->id);
+            aic_json_set_str(row, "expires_mode", req.expires_mode);
+            aic_json_set_str(row, "expires_in", req.expires_in);
+            aic_json_set_str(row, "expires_at", req.expires_at);
+            aic_json_set_str(row, "snapshot_message_id", snapshot);
+            rv = aic_db_select(&rows, ctx->db, "share_insert",
+                               AIC_ARGS(aic_json_dump(row, r->pool)));
             if (rv != APR_SUCCESS) {
                 aic_db_rollback(ctx->db);
                 return aic_send_failure(r, rv);
@@ -474,151 +433,16 @@ static int share_fork(aic_ctx *ctx)
     return aic_send_json_text(r, HTTP_CREATED, conv_json);
 }
 
-/* ---- administration ---- */
-
-/* Revoke any live share as an administrator: APR_NOTFOUND when none. */
-static apr_status_t admin_revoke(aic_ctx *ctx, const char *id)
-{
-    const char *old_json = NULL, *new_json = NULL;
-    apr_status_t rv;
-
-    if (!aic_valid_uuid(id)) {
-        return APR_NOTFOUND;
-    }
-    if ((rv = aic_db_begin(ctx->db)) == APR_SUCCESS &&
-        (rv = aic_db_value(&old_json, ctx->db, "share_admin_lock", AIC_ARGS(id))) == APR_SUCCESS &&
-        (rv = aic_db_value(&new_json, ctx->db, "share_revoke", AIC_ARGS(id))) == APR_SUCCESS &&
-        (rv = aic_audit_change(ctx->db, ctx->r, HTTP_NO_CONTENT, "revoke", "share", id, old_json,
-                               new_json)) == APR_SUCCESS) {
-        rv = aic_db_commit(ctx->db);
-    }
-    if (rv != APR_SUCCESS) {
-        aic_db_rollback(ctx->db);
-        aic_req_get(ctx->r)->audited = 0;
-    }
-    return rv;
-}
-
-static apr_status_t admin_list(aic_json **items, aic_ctx *ctx)
-{
-    aic_rows rows;
-    apr_status_t rv = aic_db_select(&rows, ctx->db, "share_admin_list", 0, NULL);
-
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    *items = aic_json_array(ctx->r->pool);
-    for (int i = 0; i < rows.nrows; i++) {
-        aic_json *share = aic_json_from(ctx->r->pool, rows.cells[i]);
-
-        if (share) {
-            aic_json_push(*items, share);
-        }
-    }
-    return APR_SUCCESS;
-}
-
-/* GET /admin/shares: every live share (newest first, at most 100). */
-static int api_admin_shares(aic_ctx *ctx)
-{
-    aic_json *items = NULL, *out = aic_json_object(ctx->r->pool);
-    apr_status_t rv = admin_list(&items, ctx);
-
-    if (rv != APR_SUCCESS) {
-        return aic_send_failure(ctx->r, rv);
-    }
-    aic_json_set(out, "items", items);
-    return aic_send_json(ctx->r, HTTP_OK, out);
-}
-
-/* DELETE /admin/shares/{id} */
-static int api_admin_revoke(aic_ctx *ctx)
-{
-    apr_status_t rv = admin_revoke(ctx, apr_table_get(ctx->params, "id"));
-
-    if (rv == APR_NOTFOUND) {
-        return not_found(ctx->r, "No such live share.");
-    }
-    if (rv != APR_SUCCESS) {
-        return aic_send_failure(ctx->r, rv);
-    }
-    ctx->r->status = HTTP_NO_CONTENT;
-    apr_table_setn(ctx->r->headers_out, "X-Request-Id", aic_request_id(ctx->r));
-    return OK;
-}
-
-static const char *admin_base(aic_ctx *ctx)
-{
-    return apr_pstrcat(ctx->r->pool, ctx->conf->base_uri, "/admin", NULL);
-}
-
-static const char *field(request_rec *r, const aic_json *obj, const char *key)
-{
-    return aic_e(r, aic_json_str(aic_json_get(obj, key), r->pool));
-}
-
-/* The admin page: live shares with their owner, dates and views, and Revoke. */
-static int page_shares(aic_ctx *ctx)
-{
-    request_rec *r = ctx->r;
-    aic_json *items = NULL;
-
-    if (admin_list(&items, ctx) != APR_SUCCESS) {
-        return aic_page_error(r, HTTP_SERVICE_UNAVAILABLE, "Shares cannot be listed now.");
-    }
-    aic_page_begin(r, HTTP_OK, "Shared links", "shares");
-    if (!aic_json_len(items)) {
-        ap_rputs("<p>No conversation is shared at the moment.</p>", r);
-        return aic_page_end(r);
-    }
-    ap_rputs("<table><thead><tr><th>Conversation</th><th>Owner</th><th>Who can open</th>"
-             "<th>Created</th><th>Expires</th><th>Views</th><th>Actions</th></tr></thead><tbody>",
-             r);
-    for (apr_size_t i = 0; i < aic_json_len(items); i++) {
-        aic_json *s = aic_json_at(items, i);
-        const char *expires = aic_json_str(aic_json_get(s, "expires_at"), r->pool);
-
-        ap_rprintf(r,
-                   "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s%s</td>"
-                   "<td>%" APR_INT64_T_FMT "</td><td class=\"actions\"><form method=\"post\" "
-                   "action=\"%s/shares/%s/revoke\"><button type=\"submit\">Revoke</button></form>"
-                   "</td></tr>",
-                   field(r, s, "title"), field(r, s, "owner"),
-                   aic_json_bool(aic_json_get(s, "is_public")) ? "anyone with the link"
-                                                               : "signed-in users",
-                   field(r, s, "created_at"), expires ? aic_e(r, expires) : "never",
-                   aic_json_bool(aic_json_get(s, "expired")) ? " (expired)" : "",
-                   aic_json_int(aic_json_get(s, "view_count")), aic_e(r, admin_base(ctx)),
-                   field(r, s, "id"));
-    }
-    ap_rputs("</tbody></table>", r);
-    return aic_page_end(r);
-}
-
-/* POST /shares/{id}/revoke from the admin page. */
-static int page_share_revoke(aic_ctx *ctx)
-{
-    apr_status_t rv = admin_revoke(ctx, apr_table_get(ctx->params, "id"));
-
-    if (rv == APR_NOTFOUND) {
-        return aic_page_error(ctx->r, HTTP_NOT_FOUND, "No such live share.");
-    }
-    if (rv != APR_SUCCESS) {
-        return aic_page_error(ctx->r, HTTP_SERVICE_UNAVAILABLE, "The share could not be revoked.");
-    }
-    return aic_page_redirect(ctx->r, apr_pstrcat(ctx->r->pool, admin_base(ctx), "/shares", NULL));
-}
-
 static const aic_endpoint ep_put = {share_put, 0};
 static const aic_endpoint ep_get = {share_get, 0};
 static const aic_endpoint ep_delete = {share_delete, 0};
 static const aic_endpoint ep_mine = {shares_mine, 0};
 static const aic_endpoint ep_content = {aic_share_api_content, 0};
 static const aic_endpoint ep_fork = {share_fork, 0};
-static const aic_endpoint ep_admin_list = {api_admin_shares, AIC_EP_ADMIN};
-static const aic_endpoint ep_admin_revoke = {api_admin_revoke, AIC_EP_ADMIN};
-static const aic_endpoint ep_page = {page_shares, AIC_EP_ADMIN};
-static const aic_endpoint ep_page_revoke = {page_share_revoke, AIC_EP_ADMIN};
+static const aic_endpoint ep_admin_list = {aic_share_admin_api_list, AIC_EP_ADMIN};
+static const aic_endpoint ep_admin_revoke = {aic_share_admin_api_revoke, AIC_EP_ADMIN};
+static const aic_endpoint ep_page = {aic_share_admin_page, AIC_EP_ADMIN};
+static const aic_endpoint ep_page_revoke = {aic_share_admin_page_revoke, AIC_EP_ADMIN};
 
 const aic_route aic_share_routes[] = {{"PUT", "/v1/conversations/{id}/share", &ep_put},
                                       {"GET", "/v1/conversations/{id}/share", &ep_get},

@@ -1,0 +1,80 @@
+/* The statements of sharing: the owner's links and the administration
+ * (aic_share_stmts), the page behind a link (aic_share_page_stmts). */
+#include "share.h"
+
+const aic_stmt aic_share_stmts[] = {
+    /* The conversation, when the viewer (the first argument, three times) may
+     * see it: whether they own it. */
+    {"share_conv_owner",
+     "SELECT (c.owner_id = %s::uuid)::int FROM conversations c"
+     " WHERE c.id = %s::uuid AND c.deleted_at IS NULL"
+     " AND (c.owner_id = %s::uuid OR EXISTS (SELECT 1 FROM conversation_participants p"
+     " WHERE p.conversation_id = c.id AND p.user_id = %s::uuid)) FOR UPDATE"},
+    {"share_live", "SELECT share_json(s)::text, s.id::text, s.token_nonce, s.is_public::int"
+                   " FROM shared_chats s WHERE s.conversation_id = %s::uuid"
+                   " AND s.revoked_at IS NULL FOR UPDATE"},
+    {"share_snapshot", "SELECT share_snapshot(%s::uuid)::text"},
+    {"share_future", "SELECT (%s::timestamptz > now())::int"},
+    /* One JSON argument: conversation_id, token_hash, token_nonce, is_public,
+     * indexable, created_by, expires_mode ('in', 'at' or 'never'), expires_in
+     * (seconds), expires_at, snapshot_message_id. */
+    {"share_insert",
+     "INSERT INTO shared_chats (conversation_id, token_hash, token_nonce, is_public, indexable,"
+     " created_by, expires_at, snapshot_message_id)"
+     " SELECT (j->>'conversation_id')::uuid, j->>'token_hash', j->>'token_nonce',"
+     " (j->>'is_public')::boolean, (j->>'indexable')::boolean, (j->>'created_by')::uuid,"
+     " CASE j->>'expires_mode' WHEN 'in' THEN now() + (j->>'expires_in')::bigint"
+     " * interval '1 second' WHEN 'at' THEN (j->>'expires_at')::timestamptz END,"
+     " (j->>'snapshot_message_id')::uuid FROM (SELECT %s::json AS j) a"
+     " RETURNING share_json(shared_chats)::text, id::text"},
+    /* is_public, indexable, the expiry (mode, seconds, timestamp; any other
+     * mode keeps it), a new snapshot or NULL, the share. */
+    {"share_update",
+     "UPDATE shared_chats SET is_public = %s::boolean, indexable = %s::boolean,"
+     " expires_at = CASE %s WHEN 'in' THEN now() + %s::bigint * interval '1 second'"
+     " WHEN 'at' THEN %s::timestamptz WHEN 'never' THEN NULL ELSE expires_at END,"
+     " snapshot_message_id = coalesce(%s::uuid, snapshot_message_id), updated_at = now()"
+     " WHERE id = %s::uuid RETURNING share_json(shared_chats)::text"},
+    {"share_revoke", "UPDATE shared_chats SET revoked_at = now(), updated_at = now()"
+                     " WHERE id = %s::uuid RETURNING share_json(shared_chats)::text"},
+    {"share_mine", "SELECT share_json(s)::text, s.token_nonce, s.is_public::int FROM shared_chats s"
+                   " WHERE s.created_by = %s::uuid AND s.revoked_at IS NULL"
+                   " ORDER BY s.created_at DESC, s.id DESC LIMIT 200"},
+    {"share_by_token",
+     "SELECT s.id::text, (s.expires_at IS NOT NULL AND s.expires_at <= now())::int"
+     " FROM shared_chats s JOIN conversations c ON c.id = s.conversation_id"
+     " WHERE s.token_hash = %s AND s.revoked_at IS NULL AND c.deleted_at IS NULL FOR SHARE OF s"},
+    {"share_fork", "SELECT share_fork(%s::uuid, %s::uuid)::text"},
+    {"share_admin_list", "SELECT share_json(s)::text FROM shared_chats s WHERE s.revoked_at IS NULL"
+                         " ORDER BY s.created_at DESC, s.id DESC LIMIT 100"},
+    {"share_admin_lock", "SELECT share_json(s)::text FROM shared_chats s WHERE s.id = %s::uuid"
+                         " AND s.revoked_at IS NULL FOR UPDATE"},
+    {NULL, NULL}};
+
+const aic_stmt aic_share_page_stmts[] = {
+    /* A live share by token hash, with what the page needs and its version:
+     * everything shown that can change (title, models, share settings) is in
+     * it. The models are [{slug, display_name}] in their order. */
+    {"share_open",
+     "SELECT s.id::text, s.is_public::int, s.indexable::int,"
+     " coalesce((extract(epoch FROM s.expires_at) * 1000000)::bigint, 0)::text,"
+     " s.snapshot_message_id::text, c.title, x.tools,"
+     " md5(concat_ws('|', s.id, s.updated_at, c.title, x.tools)),"
+     " extract(epoch FROM greatest(s.updated_at, c.updated_at))::bigint::text,"
+     " to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
+     " coalesce(to_char(s.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"'), ''),"
+     " to_json(s.created_at)#>>'{}', coalesce(to_json(s.expires_at)#>>'{}', '')"
+     " FROM shared_chats s JOIN conversations c ON c.id = s.conversation_id"
+     " CROSS JOIN LATERAL (SELECT (SELECT coalesce(json_agg(json_build_object('slug', t.slug,"
+     " 'display_name', t.display_name) ORDER BY m.position), '[]'::json)::text"
+     " FROM conversation_ai_models m JOIN ai_tools t ON t.id = m.tool_id"
+     " WHERE m.conversation_id = c.id) AS tools) x"
+     " WHERE s.token_hash = %s AND s.revoked_at IS NULL AND c.deleted_at IS NULL"},
+    {"share_messages",
+     "SELECT (t.msg).sender_type, CASE (t.msg).sender_type WHEN 'ai' THEN coalesce((SELECT"
+     " a.display_name FROM ai_tools a WHERE a.id = (t.msg).sender_tool_id), 'Assistant') END,"
+     " (t.msg).content, to_json((t.msg).created_at)#>>'{}'"
+     " FROM share_thread(%s::uuid) t ORDER BY t.depth DESC"},
+    /* A batch of views (aic_batch): counted and audited in one statement. */
+    {"share_views_record", "SELECT share_views_record(%s::json)::text"},
+    {NULL, NULL}};

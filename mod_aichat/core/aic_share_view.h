@@ -1,0 +1,49 @@
+/* A shared conversation as the page behind its link shows it, computed from
+ * plain values (no httpd): the HTML page, its JSON variant, and the head of
+ * every page the share handler writes. Everything that comes from a user is
+ * escaped; messages are Markdown rendered by the Markdown door. */
+#ifndef AIC_SHARE_VIEW_H
+#define AIC_SHARE_VIEW_H
+
+#include <apr_pools.h>
+
+#include "core/aic_json.h"
+
+/** One message of the thread, oldest first. */
+typedef struct {
+    const char *sender_type; /**< "ai" for a model, anything else for a person */
+    const char *sender;      /**< the model's display name (for "ai") */
+    const char *content;     /**< Markdown */
+    const char *created_at;  /**< ISO 8601 */
+} aic_share_message;
+
+/** What a share shows. */
+typedef struct {
+    const char *title;      /**< "" when the conversation has none */
+    const char *tools;      /**< the models as JSON [{slug, display_name}], in their order */
+    const char *shared_on;  /**< a date for people */
+    const char *expires_on; /**< a date and time for people; "" = never */
+    const char *created_at; /**< ISO 8601 */
+    const char *expires_at; /**< ISO 8601; "" = never */
+    int noindex;            /**< ask robots not to index the page */
+    const aic_share_message *messages;
+    int nmessages;
+} aic_share_view;
+
+/** The page's one inline style (its hash goes into the Content-Security-Policy). */
+extern const char aic_share_view_css[];
+
+/** The page's head up to its style, for title (escaped here), in p. */
+const char *aic_share_view_head(apr_pool_t *p, const char *title, int noindex);
+
+/**
+ * The whole page in p: header with title, models and dates; the messages;
+ * a footer whose "Continue" link goes to base_uri + "/#/fork/" + token.
+ */
+const char *aic_share_view_html(apr_pool_t *p, const aic_share_view *v, const char *base_uri,
+                                const char *token);
+
+/** {title, models, messages: [{role, sender, content, created_at}], created_at, expires_at}. */
+aic_json *aic_share_view_json(apr_pool_t *p, const aic_share_view *v);
+
+#endif
