@@ -24,7 +24,10 @@ async function conversation(tool, retry = true) {
   return (await res.json()).id;
 }
 
-// (a) latency of a non-streamed send vs. the same upstream call via mod_proxy.
+// (a) latency of a non-streamed send vs. the same upstream call via mod_proxy,
+// printed with its floor and judged against no target: mod_proxy stores
+// nothing, so no ratio to it says whether a send is fast enough. A send's
+// anchor is an LLM gateway measured side by side (bench/README.md).
 // Each timed send (and each stream in (b)) is the first message of a
 // conversation of its own, created beforehand and not timed: a real send
 // answers a thread, not one of hundreds of roots of the same conversation
@@ -64,7 +67,7 @@ for (let i = 0; i < rounds; i++) {
 }
 const a = median(moduleTimes) / median(proxyTimes);
 console.log(`chat (a) non-streamed send: median ${ms(median(moduleTimes))} ms via the module, ` +
-  `${ms(median(proxyTimes))} ms via mod_proxy, ratio ${a.toFixed(2)} (target <= 1.2, ${rounds} sends each)`);
+  `${ms(median(proxyTimes))} ms via mod_proxy, ratio ${a.toFixed(2)} (no target, ${rounds} sends each)`);
 if (floorRead && floorWrite) {
   // The least a send's database work could add: one read, two commits.
   const least = Number(floorRead) + 2 * Number(floorWrite);

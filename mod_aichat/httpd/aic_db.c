@@ -227,13 +227,19 @@ static apr_status_t failure(aic_db *db, int rc, const char *label)
     return rv;
 }
 
-/* Check the schema version on this connection (until one connection saw it good). */
+/* Check on this connection (until one connection saw them good) that the
+ * schema is new enough and that its functions are the ones this module was
+ * built with: aichat-migrate records the digest of sql/functions/ it applied
+ * in schema_functions, the build the digest of the same files. */
 static apr_status_t check_schema(aic_db *db)
 {
-    static const char *const sql = "SELECT coalesce(max(version), 0) FROM schema_migrations";
+    static const char *const sql =
+        "SELECT (SELECT coalesce(max(version), 0) FROM schema_migrations),"
+        " (SELECT digest FROM schema_functions)";
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
     long version = 0;
+    const char *digest = NULL;
     int rc;
 
     if (apr_atomic_read32(&schema_ok)) {
@@ -242,15 +248,26 @@ static apr_status_t check_schema(aic_db *db)
     rc = apr_dbd_select(db->dbd->driver, db->pool, db->dbd->handle, &res, sql, 1);
     if (rc != 0 && !connected(db->dbd)) {
         return AIC_DB_EDOWN;
+    } else if (rc != 0) {
+        /* No schema_functions (an aichat-migrate older than this module), or no schema. */
+        db_log(db, APLOG_ERR,
+               "mod_aichat: the database schema cannot be checked (%s) but this module needs "
+               "version %d with functions %s: run aichat-migrate (scripts/aichat-migrate) "
+               "against the database, then requests are served again",
+               apr_dbd_error(db->dbd->driver, db->dbd->handle, rc), AIC_SCHEMA_REQUIRED,
+               AIC_FUNCTIONS_DIGEST);
+        return AIC_DB_ESCHEMA;
     } else if (apr_dbd_get_row(db->dbd->driver, db->pool, res, &row, 1) == 0) {
         version = atol(apr_dbd_get_entry(db->dbd->driver, row, 0));
+        digest = apr_dbd_get_entry(db->dbd->driver, row, 1);
     }
-    if (version < AIC_SCHEMA_REQUIRED) {
+    if (version < AIC_SCHEMA_REQUIRED || !digest || strcmp(digest, AIC_FUNCTIONS_DIGEST) != 0) {
         db_log(db, APLOG_ERR,
-               "mod_aichat: the database schema is at version %ld but this module needs "
-               "version %d: run aichat-migrate (scripts/aichat-migrate) against the "
-               "database, then requests are served again",
-               version, AIC_SCHEMA_REQUIRED);
+               "mod_aichat: the database schema is at version %ld with functions %s but this "
+               "module needs version %d with functions %s: run aichat-migrate "
+               "(scripts/aichat-migrate) against the database, then requests are served again",
+               version, digest ? digest : "(none recorded)", AIC_SCHEMA_REQUIRED,
+               AIC_FUNCTIONS_DIGEST);
         return AIC_DB_ESCHEMA;
     }
     apr_atomic_set32(&schema_ok, 1);

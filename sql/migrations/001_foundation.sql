@@ -1,6 +1,9 @@
 -- 001: users and the audit log.
 -- Applied by scripts/aichat-migrate as the owner role, in one transaction,
 -- with the psql variable app_role naming the role httpd connects as.
+-- Migrations hold tables, indexes, grants and data changes; the functions
+-- and the triggers that call them are in sql/functions/, which aichat-migrate
+-- applies after the migrations (sql/README.md).
 
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
@@ -23,17 +26,6 @@ CREATE TABLE users (
 CREATE INDEX users_username_trgm ON users USING gin (username gin_trgm_ops);
 CREATE INDEX users_display_name_trgm ON users USING gin (display_name gin_trgm_ops);
 CREATE INDEX users_email_trgm ON users USING gin (email gin_trgm_ops);
-
--- The user as the API shows it (never the password hash).
-CREATE FUNCTION user_json(u users) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object(
-        'id', u.id, 'username', u.username,
-        'display_name', coalesce(u.display_name, u.username),
-        'email', u.email, 'role', u.role, 'token_credits', u.token_credits,
-        'is_active', u.is_active, 'created_at', u.created_at,
-        'last_login_at', u.last_login_at)
-$$;
 
 -- One row per request the module handled; append-only for the application.
 CREATE TABLE audit_logs (

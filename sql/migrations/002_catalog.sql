@@ -48,38 +48,4 @@ CREATE TABLE user_favorite_tools (
 );
 CREATE INDEX user_favorite_tools_tool ON user_favorite_tools (tool_id);
 
-CREATE FUNCTION category_json(c categories) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object(
-        'id', c.id, 'name', c.name, 'description', c.description, 'icon', c.icon,
-        'tool_count', (SELECT count(*) FROM ai_tools t WHERE t.category_id = c.id AND t.is_active),
-        'created_at', c.created_at, 'updated_at', c.updated_at)
-$$;
-
--- A tool as the API shows it. `configured` and `keyed` name the providers the
--- server configures and those with a key: availability depends on the
--- running configuration, not on the database.
-CREATE FUNCTION tool_json(t ai_tools, configured text[], keyed text[], favorite boolean)
-RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object(
-        'id', t.id, 'slug', t.slug, 'name', t.name, 'display_name', t.display_name,
-        'avatar', t.avatar, 'provider', t.provider, 'model_id', t.model_id,
-        'description', t.description,
-        'category', (SELECT jsonb_build_object('id', c.id, 'name', c.name)
-                     FROM categories c WHERE c.id = t.category_id),
-        'popularity', t.popularity, 'api_key_required', t.api_key_required,
-        'capabilities', t.capabilities, 'default_settings', t.default_settings,
-        'is_active', t.is_active, 'created_at', t.created_at, 'updated_at', t.updated_at,
-        'available', t.provider = ANY (configured)
-                     AND (NOT t.api_key_required OR t.provider = ANY (keyed)),
-        'unavailable_reason', CASE
-            WHEN NOT t.provider = ANY (configured)
-                THEN format('provider %s is not configured on this server', t.provider)
-            WHEN t.api_key_required AND NOT t.provider = ANY (keyed)
-                THEN format('provider %s has no API key configured', t.provider)
-        END,
-        'favorite', favorite)
-$$;
-
 GRANT SELECT, INSERT, UPDATE, DELETE ON categories, ai_tools, user_favorite_tools TO :"app_role";

@@ -8,8 +8,8 @@
 -- eight such statements (users twice, conversations twice, messages three
 -- times, credit_ledger twice). A domain's rule is kept parsed in each
 -- backend's type cache, and an UPDATE checks only the columns it sets. In
--- pgbench (2026-11-26), chat_turn_begin and chat_answer_finish took 10-25%
--- less time and PostgreSQL's CPU time per send fell by 5-25% (noisy runs).
+-- pgbench, chat_turn_begin and chat_answer_finish took 10-25% less time and
+-- PostgreSQL's CPU time per send fell by 5-25% (noisy runs).
 --
 -- Changing a column to a domain with a rule rewrites the table under an
 -- exclusive lock: on a large site, run this migration in a quiet hour.

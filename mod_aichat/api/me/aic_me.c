@@ -8,7 +8,9 @@
 #include "core/aic_valid.h"
 
 const aic_stmt aic_me_stmts[] = {
-    {"me_schema_version", "SELECT coalesce(max(version), 0)::text FROM schema_migrations"},
+    /* The migrations' version and the digest of the functions aichat-migrate applied. */
+    {"me_schema_version", "SELECT coalesce(max(version), 0)::text,"
+                          " (SELECT digest FROM schema_functions) FROM schema_migrations"},
     /* The user with the JSON /me answers (extra[0]). */
     {"me_user",
      "SELECT " AIC_USER_COLUMNS ", user_json(u)::text FROM users u WHERE u.username = %s"},
@@ -24,13 +26,14 @@ static int health(aic_ctx *ctx)
     request_rec *r = ctx->r;
     aic_json *body = aic_json_object(r->pool);
     aic_db *db = NULL;
-    const char *version = NULL;
+    aic_rows rows = {0};
     apr_status_t rv = aic_db_acquire(&db, r);
 
     if (rv == APR_SUCCESS) {
-        rv = aic_db_value(&version, db, "me_schema_version", 0, NULL);
+        rv = aic_db_select(&rows, db, "me_schema_version", 0, NULL);
     }
     aic_json_set_int(body, "schema_required", AIC_SCHEMA_REQUIRED);
+    aic_json_set_str(body, "functions_required", AIC_FUNCTIONS_DIGEST);
     if (rv != APR_SUCCESS) {
         aic_json_set_str(body, "status", "unavailable");
         aic_json_set_str(body, "database", rv == AIC_DB_ESCHEMA ? "outdated" : "down");
@@ -38,7 +41,8 @@ static int health(aic_ctx *ctx)
     }
     aic_json_set_str(body, "status", "ok");
     aic_json_set_str(body, "database", "up");
-    aic_json_set_int(body, "schema_version", apr_atoi64(version));
+    aic_json_set_int(body, "schema_version", apr_atoi64(rows.cells[0]));
+    aic_json_set_str(body, "functions", rows.cells[1]);
     return aic_send_json(r, HTTP_OK, body);
 }
 

@@ -1,0 +1,382 @@
+-- Conversations and messages as the API shows them, the message tree, and a
+-- chat turn's writes: reserve credits and record the user's message before the
+-- provider is asked, record and finish the answers, settle or give back the
+-- credits.
+--
+-- Most are PL/pgSQL rather than SQL on purpose: a SQL function with
+-- sub-selects is never inlined, so PostgreSQL plans its sub-selects again for
+-- every statement that calls it, while PL/pgSQL keeps its plans for the
+-- session.
+-- Applied by scripts/aichat-migrate after the migrations, on every run that
+-- finds sql/functions/ changed, all files in one transaction in name order
+-- (see sql/README.md). Each function is defined here only.
+
+-- A conversation as its viewer sees it. The models are read once for both
+-- `tools` and `is_group`.
+CREATE OR REPLACE FUNCTION conversation_json(c conversations, viewer uuid) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    owner text;
+    tools jsonb;
+    ntools bigint;
+    participants jsonb;
+BEGIN
+    SELECT u.username INTO owner FROM users u WHERE u.id = c.owner_id;
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'slug', t.slug, 'display_name', t.display_name, 'provider', t.provider,
+               'model_id', t.model_id, 'is_active', m.is_active) ORDER BY m.position), '[]'),
+           count(*)
+      INTO tools, ntools
+      FROM conversation_ai_models m JOIN ai_tools t ON t.id = m.tool_id
+     WHERE m.conversation_id = c.id;
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'username', u.username, 'display_name', coalesce(u.display_name, u.username),
+               'role', p.role) ORDER BY p.joined_at, u.username), '[]')
+      INTO participants
+      FROM conversation_participants p JOIN users u ON u.id = p.user_id
+     WHERE p.conversation_id = c.id;
+    RETURN jsonb_build_object(
+        'id', c.id, 'title', c.title, 'source', c.source, 'system_prompt', c.system_prompt,
+        'settings', c.settings, 'status', c.status, 'total_messages', c.total_messages,
+        'last_message_at', c.last_message_at, 'active_leaf_id', c.active_leaf_id,
+        'pinned', c.pinned, 'archived', c.archived, 'created_at', c.created_at,
+        'updated_at', c.updated_at, 'deleted_at', c.deleted_at,
+        'owner', owner, 'is_owner', c.owner_id = viewer,
+        'tools', tools, 'participants', participants, 'is_group', ntools > 1);
+END
+$$;
+
+-- A message, with the ids of its siblings (same parent) for branch arrows and
+-- its position among them. A root message's siblings (no parent) are found
+-- through the partial index messages_roots, since `IS NOT DISTINCT FROM` can
+-- use no index.
+CREATE OR REPLACE FUNCTION message_json(m messages) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    sender jsonb;
+    siblings jsonb;
+    earlier bigint;
+BEGIN
+    IF m.sender_type = 'ai' THEN
+        SELECT jsonb_build_object('slug', t.slug, 'display_name', t.display_name,
+                                  'model_id', t.model_id)
+            INTO sender FROM ai_tools t WHERE t.id = m.sender_tool_id;
+    ELSE
+        SELECT jsonb_build_object('username', u.username,
+                                  'display_name', coalesce(u.display_name, u.username))
+            INTO sender FROM users u WHERE u.id = m.sender_user_id;
+    END IF;
+    IF m.parent_message_id IS NULL THEN
+        SELECT jsonb_agg(s.id ORDER BY s.created_at, s.id),
+               count(*) FILTER (WHERE (s.created_at, s.id) < (m.created_at, m.id))
+            INTO siblings, earlier
+            FROM messages s
+            WHERE s.conversation_id = m.conversation_id AND s.parent_message_id IS NULL;
+    ELSE
+        SELECT jsonb_agg(s.id ORDER BY s.created_at, s.id),
+               count(*) FILTER (WHERE (s.created_at, s.id) < (m.created_at, m.id))
+            INTO siblings, earlier
+            FROM messages s
+            WHERE s.parent_message_id = m.parent_message_id
+              AND s.conversation_id = m.conversation_id;
+    END IF;
+    RETURN jsonb_build_object(
+        'id', m.id, 'conversation_id', m.conversation_id, 'parent_id', m.parent_message_id,
+        'sender_type', m.sender_type, 'sender', sender,
+        'content', m.content, 'content_type', m.content_type, 'status', m.status,
+        'error', m.error, 'prompt_tokens', m.prompt_tokens,
+        'completion_tokens', m.completion_tokens, 'tokens_estimated', m.tokens_estimated,
+        'response_time_ms', m.response_time_ms, 'is_first_responder', m.is_first_responder,
+        'created_at', m.created_at, 'sibling_ids', siblings, 'sibling_index', earlier);
+END
+$$;
+
+-- The thread ending at a message: root first.
+CREATE OR REPLACE FUNCTION message_path(leaf uuid) RETURNS TABLE (msg messages, depth integer)
+LANGUAGE sql STABLE AS $$
+    WITH RECURSIVE path AS (
+        SELECT m AS msg, 0 AS depth FROM messages m WHERE m.id = leaf
+        UNION ALL
+        SELECT p, path.depth + 1 FROM messages p JOIN path ON p.id = (path.msg).parent_message_id
+        WHERE path.depth < 100000)
+    SELECT msg, depth FROM path ORDER BY depth DESC
+$$;
+
+-- From a message down to the newest leaf below it (following the newest child).
+CREATE OR REPLACE FUNCTION message_newest_leaf(start uuid) RETURNS uuid
+LANGUAGE sql STABLE AS $$
+    WITH RECURSIVE down(id, depth) AS (
+        SELECT start, 0
+        UNION ALL
+        SELECT (SELECT c.id FROM messages c WHERE c.parent_message_id = down.id
+                ORDER BY c.created_at DESC, c.id DESC LIMIT 1), down.depth + 1
+        FROM down WHERE down.id IS NOT NULL AND down.depth < 100000)
+    SELECT id FROM down WHERE id IS NOT NULL ORDER BY depth DESC LIMIT 1
+$$;
+
+-- The thread ending at a message, root first, as a model is told it: each
+-- message's sender type, model (id and name), content and status. Read with
+-- the conversation before a turn begins.
+CREATE OR REPLACE FUNCTION chat_context(leaf uuid) RETURNS json
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT coalesce(json_agg(json_build_object(
+                'sender_type', (p.msg).sender_type, 'tool_id', (p.msg).sender_tool_id,
+                'tool', (SELECT t.display_name FROM ai_tools t WHERE t.id = (p.msg).sender_tool_id),
+                'content', (p.msg).content, 'status', (p.msg).status) ORDER BY p.depth DESC),
+                '[]'::json)
+            FROM message_path(leaf) p);
+END
+$$;
+
+-- Begin a turn: reserve and record the user's message. content is the user's
+-- message, or NULL for a regeneration (regenerated: the answer regenerated,
+-- which the reservation then names). ntools models answer; a group's first
+-- responder is its fixed one (fixed, an index into them) or the rotation's.
+-- Nothing is written without credits for `reserve`: code
+-- 'insufficient_credits' then, NULL otherwise. answer_id is the id the first
+-- answer's row will have; first_index the index of the model that answers
+-- first.
+CREATE OR REPLACE FUNCTION chat_turn_reserve(viewer uuid, conv uuid, parent uuid, content text,
+                                             reserve bigint, regenerated uuid, is_group boolean,
+                                             ntools integer, fixed integer,
+                                             OUT code text, OUT user_message_id uuid,
+                                             OUT answer_id uuid, OUT first_index integer)
+LANGUAGE plpgsql AS $$
+DECLARE
+    balance bigint;
+    rotation integer := 0;
+BEGIN
+    -- The reservation first: without the credits nothing is written. The
+    -- users row lock is then taken before the conversation's, as when the
+    -- answer is finished (chat_answer_finish).
+    UPDATE users SET token_credits = token_credits - reserve
+     WHERE id = viewer AND token_credits >= reserve
+    RETURNING token_credits INTO balance;
+    IF NOT FOUND THEN
+        code := 'insufficient_credits';
+        RETURN;
+    END IF;
+    IF content IS NOT NULL THEN
+        INSERT INTO messages (conversation_id, parent_message_id, sender_type, sender_user_id,
+                              content, status)
+        VALUES (conv, parent, 'user', viewer, content, 'complete')
+        RETURNING id INTO user_message_id;
+    END IF;
+    IF is_group THEN
+        UPDATE conversations c SET first_responder = c.first_responder + 1 WHERE c.id = conv
+        RETURNING c.first_responder - 1 INTO rotation;
+    END IF;
+    INSERT INTO credit_ledger (user_id, delta, balance_after, reason, message_id)
+    VALUES (viewer, -reserve, balance, 'reserve', coalesce(user_message_id, regenerated));
+    first_index := CASE WHEN is_group THEN coalesce(fixed, rotation % ntools) ELSE 0 END;
+    answer_id := gen_random_uuid();
+END
+$$;
+
+-- chat_turn_reserve, then the user's message as the API shows it (NULL for a
+-- regeneration or without credits), so that the client's start event can go
+-- out before the provider is asked.
+CREATE OR REPLACE FUNCTION chat_turn_reserve_json(viewer uuid, conv uuid, parent uuid, content text,
+                                                  reserve bigint, regenerated uuid, is_group boolean,
+                                                  ntools integer, fixed integer,
+                                                  OUT code text, OUT user_message_id uuid,
+                                                  OUT user_message_json text, OUT answer_id uuid,
+                                                  OUT first_index integer)
+LANGUAGE plpgsql AS $$
+BEGIN
+    SELECT r.code, r.user_message_id, r.answer_id, r.first_index
+      INTO code, user_message_id, answer_id, first_index
+      FROM chat_turn_reserve(viewer, conv, parent, content, reserve, regenerated, is_group,
+                             ntools, fixed) r;
+    IF user_message_id IS NOT NULL THEN
+        SELECT message_json(m)::text INTO user_message_json FROM messages m
+         WHERE m.id = user_message_id;
+    END IF;
+END
+$$;
+
+-- Record the rest of a turn that chat_turn_reserve began, once a streamed
+-- answer's first text has reached the client: the conversation (for a user's
+-- message: its count, activity, active leaf and, when it has none, the title)
+-- and the first answer's row (answer, answering user_message or, for a
+-- regeneration, parent; tool its model). The answer's own clock orders it
+-- after the user's message.
+CREATE OR REPLACE FUNCTION chat_turn_record(conv uuid, user_message uuid, title text, answer uuid,
+                                            parent uuid, tool uuid, is_group boolean) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF user_message IS NOT NULL THEN
+        UPDATE conversations c
+           SET total_messages = c.total_messages + 1, last_message_at = now(),
+               active_leaf_id = user_message,
+               title = CASE WHEN c.title = '' THEN chat_turn_record.title ELSE c.title END,
+               updated_at = now()
+         WHERE c.id = conv;
+    END IF;
+    INSERT INTO messages (id, conversation_id, parent_message_id, sender_type, sender_tool_id,
+                          content, status, is_first_responder, created_at)
+    VALUES (answer, conv, coalesce(user_message, parent), 'ai', tool, '', 'streaming', is_group,
+            clock_timestamp());
+END
+$$;
+
+-- Give back what a turn reserved and did not settle (the database failed the
+-- turn before its answers were stored): the ledger names the message the
+-- reservation named.
+CREATE OR REPLACE FUNCTION chat_turn_release(viewer uuid, reserved bigint, message uuid,
+                                             OUT balance bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE users SET token_credits = token_credits + reserved WHERE id = viewer
+    RETURNING token_credits INTO balance;
+    IF FOUND THEN
+        INSERT INTO credit_ledger (user_id, delta, balance_after, reason, message_id)
+        VALUES (viewer, reserved, balance, 'release', message);
+    END IF;
+END
+$$;
+
+-- Settle a reservation under the users row lock, never below zero: the
+-- ledger records the change actually made ('release' for a failed call,
+-- else 'settle') against the answer. Raises when the user is gone, so
+-- nothing is half-applied. The new balance.
+CREATE OR REPLACE FUNCTION chat_settle(viewer uuid, reserved bigint, used bigint, failed boolean,
+                                       answer uuid) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    old_balance bigint;
+    balance bigint;
+BEGIN
+    SELECT u.token_credits INTO old_balance FROM users u WHERE u.id = viewer FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'chat_settle: no user %', viewer;
+    END IF;
+    balance := greatest(old_balance + reserved - used, 0);
+    UPDATE users SET token_credits = balance WHERE id = viewer;
+    INSERT INTO credit_ledger (user_id, delta, balance_after, reason, message_id)
+    VALUES (viewer, balance - old_balance, balance,
+            CASE WHEN failed THEN 'release' ELSE 'settle' END, answer);
+    RETURN balance;
+END
+$$;
+
+-- Finish an answer whose row was recorded: its row, the settlement of its
+-- reservation and the conversation (even a failed answer ends the visible
+-- thread, so it can be regenerated). Raises when the answer or the user is
+-- gone, so nothing is half-applied.
+CREATE OR REPLACE FUNCTION chat_answer_finish(answer uuid, content text, status text, error text,
+                                              prompt_tokens integer, completion_tokens integer,
+                                              estimated boolean, response_ms integer,
+                                              viewer uuid, reserved bigint,
+                                              OUT answer_json text, OUT balance bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    conversation uuid;
+BEGIN
+    UPDATE messages m
+       SET content = chat_answer_finish.content, status = chat_answer_finish.status,
+           error = chat_answer_finish.error, prompt_tokens = chat_answer_finish.prompt_tokens,
+           completion_tokens = chat_answer_finish.completion_tokens,
+           tokens_estimated = estimated, response_time_ms = response_ms
+     WHERE m.id = answer
+    RETURNING message_json(m)::text, m.conversation_id INTO answer_json, conversation;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'chat_answer_finish: no message %', answer;
+    END IF;
+    balance := chat_settle(viewer, reserved,
+                           chat_answer_finish.prompt_tokens::bigint
+                           + chat_answer_finish.completion_tokens,
+                           chat_answer_finish.status = 'error', answer);
+    UPDATE conversations c
+       SET total_messages = c.total_messages + 1, last_message_at = now(),
+           active_leaf_id = answer, updated_at = now()
+     WHERE c.id = conversation;
+END
+$$;
+
+-- Record a turn's first answer finished, all or nothing (an answer with no
+-- text streamed by the time the provider answered: a non-streamed send, a
+-- failure): the arguments of chat_answer_finish, then those of
+-- chat_turn_record but its answer id. The rows chat_turn_record and
+-- chat_answer_finish would write, each written once: the answer's row with
+-- its text, the conversation (the user's message and the answer counted, the
+-- answer its active leaf).
+CREATE OR REPLACE FUNCTION chat_answer_complete(answer uuid, content text, status text, error text,
+                                                prompt_tokens integer, completion_tokens integer,
+                                                estimated boolean, response_ms integer, viewer uuid,
+                                                reserved bigint, conv uuid, user_message uuid, title text,
+                                                parent uuid, tool uuid, is_group boolean,
+                                                OUT answer_json text, OUT balance bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO messages (id, conversation_id, parent_message_id, sender_type, sender_tool_id,
+                          content, status, error, prompt_tokens, completion_tokens,
+                          tokens_estimated, response_time_ms, is_first_responder, created_at)
+    VALUES (answer, conv, coalesce(user_message, parent), 'ai', tool, content, status, error,
+            prompt_tokens, completion_tokens, estimated, response_ms, is_group,
+            clock_timestamp());
+    SELECT message_json(m)::text INTO answer_json FROM messages m WHERE m.id = answer;
+    balance := chat_settle(viewer, reserved,
+                           chat_answer_complete.prompt_tokens::bigint
+                           + chat_answer_complete.completion_tokens,
+                           chat_answer_complete.status = 'error', answer);
+    UPDATE conversations c
+       SET total_messages = c.total_messages + 1 + (user_message IS NOT NULL)::int,
+           last_message_at = now(), active_leaf_id = answer,
+           title = CASE WHEN user_message IS NOT NULL AND c.title = ''
+                        THEN chat_answer_complete.title ELSE c.title END,
+           updated_at = now()
+     WHERE c.id = conv;
+END
+$$;
+
+-- Put in order the turns the database failed, once the database answers
+-- again; once per turn however often it is called (abandoned_turns): the
+-- module calls it at once and, when that fails, again from a writer thread
+-- that retries until the database is back (aic_batch).
+-- Each element of batch a turn: turn (its first answer id), viewer,
+-- released (the credits its failed models reserved), message (the message
+-- its reservation named), conv, user_message (NULL for a regeneration),
+-- title, counted (whether the conversation already counts the user
+-- message), answer (the failed model's answer, NULL when it has no row).
+-- The failed answer's row, when it is still 'streaming', ends as an error
+-- and the thread's visible end; the user message joins the visible thread
+-- when the turn did not record it. Returns the balance after the last turn
+-- given back (NULL when none was).
+CREATE OR REPLACE FUNCTION chat_turns_abandon(batch json) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    t record;
+    marked boolean;
+    given bigint;
+BEGIN
+    FOR t IN SELECT * FROM json_to_recordset(batch)
+                 AS x(turn uuid, viewer uuid, released bigint, message uuid, conv uuid,
+                      user_message uuid, title text, counted boolean, answer uuid)
+    LOOP
+        INSERT INTO abandoned_turns (turn_id, user_id, released)
+        VALUES (t.turn, t.viewer, t.released)
+        ON CONFLICT (turn_id) DO NOTHING;
+        CONTINUE WHEN NOT FOUND;
+        UPDATE messages m
+           SET status = 'error',
+               error = 'The database became unavailable before the answer was stored.'
+         WHERE m.id = t.answer AND m.status = 'streaming';
+        marked := FOUND;
+        IF marked OR (t.user_message IS NOT NULL AND NOT t.counted) THEN
+            UPDATE conversations c
+               SET total_messages = c.total_messages + marked::int
+                                    + (t.user_message IS NOT NULL AND NOT t.counted)::int,
+                   last_message_at = now(),
+                   active_leaf_id = CASE WHEN marked THEN t.answer ELSE t.user_message END,
+                   title = CASE WHEN t.user_message IS NOT NULL AND NOT t.counted AND c.title = ''
+                                THEN t.title ELSE c.title END,
+                   updated_at = now()
+             WHERE c.id = t.conv;
+        END IF;
+        given := chat_turn_release(t.viewer, t.released, t.message);
+    END LOOP;
+    RETURN given;
+END
+$$;

@@ -1,0 +1,142 @@
+// The SQL functions live in sql/functions/ and aichat-migrate applies them
+// after the migrations, recording their digest in schema_functions; the
+// module checks that digest against the one it was built with. A database
+// whose functions are not the module's is refused as an outdated schema is
+// (503 schema_outdated, a log line naming both digests and aichat-migrate),
+// as is one migrated before schema_functions existed; aichat-migrate mends
+// both, and a second aichat-migrate applies nothing.
+// Named zz-… so it runs last: it restarts the test httpd (gracefully).
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { api } from '../lib/http.mjs';
+import { sqlValue } from '../lib/db.mjs';
+import { poll } from '../lib/poll.mjs';
+import { assertError, assertJson } from '../lib/assert.mjs';
+import { ROOT } from '../lib/env.mjs';
+import { DEMO } from '../lib/users.mjs';
+
+const run = promisify(execFile);
+const STATE = process.env.AICHAT_STATE;
+const MIGRATE = `${ROOT}/scripts/aichat-migrate`;
+const SCRATCH_DB = 'aichat_migrate_test';
+
+/** Run aichat-migrate on the tree's sql/ (on another database with env). */
+async function migrate(env = {}) {
+  try {
+    const { stdout } = await run(MIGRATE, ['--sql-dir', `${ROOT}/sql`], {
+      env: { ...process.env, ...env },
+      timeout: 120_000,
+    });
+    return stdout;
+  } catch (err) {
+    throw new Error(`aichat-migrate failed: ${err.message}\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+  }
+}
+
+/** psql as the cluster's superuser on the maintenance database. */
+async function superuser(statement) {
+  await run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-U', 'postgres', '-d', 'postgres', '-c', statement], {
+    timeout: 60_000,
+  });
+}
+
+/** GET /health; a connection the restart closed counts as no answer yet. */
+function healthOrNothing() {
+  return api('GET', '/health').catch(() => ({ status: 0 }));
+}
+
+function applied(output) {
+  return output.split('\n').filter((line) => line.startsWith('aichat-migrate: applied'));
+}
+
+let tampered = false;
+
+after(async () => {
+  if (tampered) await migrate();
+  await superuser(`DROP DATABASE IF EXISTS ${SCRATCH_DB}`);
+});
+
+test('aichat-migrate on the migrated test database applies nothing and says so', async () => {
+  const output = await migrate();
+  assert.deepEqual(applied(output), [], output);
+  assert.match(output, /^aichat-migrate: schema at version \d+, functions [0-9a-f]{64}: nothing new, nothing applied$/m);
+});
+
+test('a fresh database gets every migration, then the functions; a second run applies nothing', async () => {
+  await superuser(`DROP DATABASE IF EXISTS ${SCRATCH_DB}`);
+  await superuser(`CREATE DATABASE ${SCRATCH_DB} OWNER ${process.env.PGUSER}`);
+  const first = await migrate({ PGDATABASE: SCRATCH_DB });
+  const lines = applied(first);
+  assert.equal(lines[0], 'aichat-migrate: applied 001_foundation', first);
+  assert.equal(lines.at(-1), 'aichat-migrate: applied the functions (catalog.sql chat.sql share.sql users.sql)', first);
+  const health = assertJson(await api('GET', '/health'), 200);
+  assert.equal(lines.length, health.schema_required + 1, first);
+  assert.match(first, new RegExp(`functions ${health.functions_required}: ${health.schema_required} migration\\(s\\) and the functions applied now`));
+
+  const second = await migrate({ PGDATABASE: SCRATCH_DB });
+  assert.deepEqual(applied(second), [], second);
+  assert.match(second, /nothing new, nothing applied$/m);
+});
+
+test('health names the functions the database has and those the module needs', async () => {
+  const body = assertJson(await api('GET', '/health'), 200);
+  assert.match(body.functions_required, /^[0-9a-f]{64}$/);
+  assert.equal(body.functions, body.functions_required);
+  assert.equal(body.functions, await sqlValue('SELECT digest FROM schema_functions'));
+});
+
+// A graceful restart makes new children, which check the schema again.
+// Under valgrind httpd runs as one process (-X), which cannot restart so.
+const oneProcess = existsSync(`${STATE}/valgrind.pid`);
+
+test('a database whose functions are not the module\'s is refused until aichat-migrate runs', { skip: oneProcess && 'httpd runs as one process under valgrind' }, async () => {
+  const required = assertJson(await api('GET', '/health'), 200).functions_required;
+  const other = '0'.repeat(64);
+  tampered = true;
+  await sqlValue("UPDATE schema_functions SET digest = :'p1' RETURNING digest", other);
+  const logBefore = (await readFile(`${STATE}/error.log`, 'utf8')).length;
+  process.kill(Number((await readFile(`${STATE}/httpd.pid`, 'utf8')).trim()), 'SIGUSR1');
+
+  // Until the old children are gone, one may still answer.
+  const health = await poll(healthOrNothing, (res) => res.json?.database === 'outdated', { tries: 60, intervalMs: 500 });
+  const body = assertJson(health, 503);
+  assert.equal(body.database, 'outdated');
+  assert.equal(body.functions_required, required);
+  assertError(await api('GET', '/me', DEMO), 503, 'schema_outdated');
+
+  const log = (await readFile(`${STATE}/error.log`, 'utf8')).slice(logBefore);
+  const expected = `the database schema is at version ${body.schema_required} with functions ${other} but this module needs version ${body.schema_required} with functions ${required}: run aichat-migrate`;
+  assert.ok(log.includes(expected), `error.log has no line with: ${expected}\n${log.slice(-2000)}`);
+
+  const output = await migrate();
+  assert.deepEqual(applied(output), ['aichat-migrate: applied the functions (catalog.sql chat.sql share.sql users.sql)'], output);
+  tampered = false;
+  const back = await poll(healthOrNothing, (res) => res.status === 200, { tries: 60, intervalMs: 500 });
+  assert.equal(assertJson(back, 200).functions, required);
+  assertJson(await api('GET', '/me', DEMO), 200);
+});
+
+test('a database migrated by an aichat-migrate without schema_functions is refused until aichat-migrate runs', { skip: oneProcess && 'httpd runs as one process under valgrind' }, async () => {
+  const required = assertJson(await api('GET', '/health'), 200).functions_required;
+  tampered = true;
+  await sqlValue('DROP TABLE schema_functions');
+  const logBefore = (await readFile(`${STATE}/error.log`, 'utf8')).length;
+  process.kill(Number((await readFile(`${STATE}/httpd.pid`, 'utf8')).trim()), 'SIGUSR1');
+
+  // Until the old children are gone, one may still answer (or fail on the dropped table).
+  const health = await poll(healthOrNothing, (res) => res.json?.database === 'outdated', { tries: 60, intervalMs: 500 });
+  assert.equal(assertJson(health, 503).database, 'outdated');
+  const log = (await readFile(`${STATE}/error.log`, 'utf8')).slice(logBefore);
+  assert.match(log, new RegExp(`the database schema cannot be checked \\(.*schema_functions.*\\) but this module needs version \\d+ with functions ${required}: run aichat-migrate`));
+
+  const output = await migrate();
+  assert.deepEqual(applied(output), ['aichat-migrate: applied the functions (catalog.sql chat.sql share.sql users.sql)'], output);
+  tampered = false;
+  const back = await poll(healthOrNothing, (res) => res.status === 200, { tries: 60, intervalMs: 500 });
+  assert.equal(assertJson(back, 200).functions, required);
+});
