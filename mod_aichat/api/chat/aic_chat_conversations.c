@@ -6,7 +6,7 @@
 
 #include <apr_strings.h>
 
-#include "core/aic_ids.h"
+#include "core/aic_cursor.h"
 #include "core/aic_valid.h"
 
 #define CONV_PAGE     20
@@ -196,18 +196,18 @@ int aic_chat_conversation_list(aic_ctx *ctx)
         return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
                               apr_psprintf(r->pool, "%s is not valid.", field), field);
     }
+    /* The cursor (core/aic_cursor) the statement issues: "v", the last row's
+     * id and its last activity in microseconds since the epoch. */
     if (after && *after) {
-        const char *c = aic_hex_decode(r->pool, after);
+        const char *fields[2];
 
-        if (!c || strncmp(c, "v|", 2) || strlen(c) < 40 || c[38] != '|' ||
-            !aic_valid_uuid(apr_pstrmemdup(r->pool, c + 2, 36)) || !aic_valid_id_cursor(c + 39)) {
+        if (aic_cursor_decode(fields, r->pool, after, "v", 2) != APR_SUCCESS ||
+            !aic_valid_uuid(fields[0]) || !aic_valid_id_cursor(fields[1])) {
             return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                                  "after is not a cursor "
-                                  "from this list.",
-                                  "after");
+                                  "after is not a cursor from this list.", "after");
         }
-        cursor_id = apr_pstrmemdup(r->pool, c + 2, 36);
-        cursor_ts = c + 39;
+        cursor_id = fields[0];
+        cursor_ts = fields[1];
     }
     if (q && *q) {
         pattern = aic_like_contains(r->pool, q);
