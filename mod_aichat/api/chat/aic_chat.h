@@ -70,17 +70,17 @@ typedef struct {
     const char *parent_id;      /**< what the first answer answers, NULL for a root */
 
     /* What the phases learn. */
-    apr_array_header_t *thread;    /**< aic_turn_item: what the next answer answers, root first */
-    apr_int64_t *reserved;         /**< credits reserved per model, in models' order */
-    const char *user_message_id;   /**< NULL for a regeneration */
-    const char *user_message_json; /**< idem */
-    const char *title;             /**< from the user's message, for an untitled conversation */
-    const char *first_answer_id;   /**< chosen as the turn is reserved */
-    int recorded;                  /**< the conversation and the first answer's row are stored */
-    int failed_at;                 /**< the model whose answer the database failed, or -1 */
-    const char *failed_answer_id;  /**< that answer, when it has an id */
-    const char *balance;           /**< credits after the last settlement, NULL when unknown */
-    aic_json *answers;             /**< the stored answers, for the JSON response */
+    apr_array_header_t *thread;   /**< aic_turn_item: what the next answer answers, root first */
+    apr_int64_t *reserved;        /**< credits reserved per model, in models' order */
+    const char *user_message_id;  /**< NULL for a regeneration */
+    aic_json *user_message;       /**< its JSON, as the API shows it; idem */
+    const char *title;            /**< from the user's message, for an untitled conversation */
+    const char *first_answer_id;  /**< chosen as the turn is reserved */
+    int recorded;                 /**< the conversation and the first answer's row are stored */
+    int failed_at;                /**< the model whose answer the database failed, or -1 */
+    const char *failed_answer_id; /**< that answer, when it has an id */
+    const char *balance;          /**< credits after the last settlement, NULL when unknown */
+    aic_json *answers;            /**< the stored answers, for the JSON response */
     aic_chat_events events;
     /** The first failure, for the JSON response. */
     struct {
@@ -106,21 +106,21 @@ apr_status_t aic_chat_event(aic_chat_events *ev, request_rec *r, const char *nam
 /** start: an answer begins (the first one of a message carries it, user_message). */
 void aic_chat_event_start(aic_chat_events *ev, request_rec *r, const aic_chat_model *m,
                           const char *answer_id, const char *parent_id, int first_responder,
-                          const char *user_message);
+                          aic_json *user_message);
 
 /** delta: a piece of an answer's text. */
 apr_status_t aic_chat_event_delta(aic_chat_events *ev, request_rec *r, const aic_chat_model *m,
                                   const char *answer_id, const char *text, apr_size_t len);
 
-/** error: an answer failed; message is the stored answer's JSON, or NULL. */
+/** error: an answer failed; message is the stored answer, or NULL. */
 void aic_chat_event_error(aic_chat_events *ev, request_rec *r, const aic_chat_model *m,
                           const char *answer_id, const char *code, const char *text,
-                          const char *message);
+                          aic_json *message);
 
-/** done: an answer is stored (message, its JSON) with its usage. */
+/** done: an answer is stored (message) with its usage. */
 void aic_chat_event_done(aic_chat_events *ev, request_rec *r, const aic_chat_model *m,
                          const char *answer_id, apr_int64_t prompt, apr_int64_t completion,
-                         int estimated, const char *message);
+                         int estimated, aic_json *message);
 
 /** end: the turn is over; balance is the user's credits, NULL when unknown. */
 void aic_chat_event_end(aic_chat_events *ev, request_rec *r, const char *balance);

@@ -43,7 +43,7 @@ apr_status_t aic_chat_event(aic_chat_events *ev, request_rec *r, const char *nam
 
 void aic_chat_event_start(aic_chat_events *ev, request_rec *r, const aic_chat_model *m,
                           const char *answer_id, const char *parent_id, int first_responder,
-                          const char *user_message)
+                          aic_json *user_message)
 {
     aic_json *data = aic_json_object(ev->pool);
 
@@ -53,7 +53,7 @@ void aic_chat_event_start(aic_chat_events *ev, request_rec *r, const aic_chat_mo
     aic_json_set_str(data, "display_name", m->display_name);
     aic_json_set_bool(data, "is_first_responder", first_responder);
     if (user_message) {
-        aic_json_set(data, "user_message", aic_json_from(ev->pool, user_message));
+        aic_json_set(data, "user_message", user_message);
     }
     aic_chat_event(ev, r, "start", data);
 }
@@ -71,7 +71,7 @@ apr_status_t aic_chat_event_delta(aic_chat_events *ev, request_rec *r, const aic
 
 void aic_chat_event_error(aic_chat_events *ev, request_rec *r, const aic_chat_model *m,
                           const char *answer_id, const char *code, const char *text,
-                          const char *message)
+                          aic_json *message)
 {
     aic_json *data = aic_json_object(ev->pool), *err = aic_json_object(ev->pool);
 
@@ -81,14 +81,14 @@ void aic_chat_event_error(aic_chat_events *ev, request_rec *r, const aic_chat_mo
     aic_json_set_str(err, "message", text);
     aic_json_set(data, "error", err);
     if (message) {
-        aic_json_set(data, "message", aic_json_from(ev->pool, message));
+        aic_json_set(data, "message", message);
     }
     aic_chat_event(ev, r, "error", data);
 }
 
 void aic_chat_event_done(aic_chat_events *ev, request_rec *r, const aic_chat_model *m,
                          const char *answer_id, apr_int64_t prompt, apr_int64_t completion,
-                         int estimated, const char *message)
+                         int estimated, aic_json *message)
 {
     aic_json *data = aic_json_object(ev->pool), *usage = aic_json_object(ev->pool);
 
@@ -98,7 +98,7 @@ void aic_chat_event_done(aic_chat_events *ev, request_rec *r, const aic_chat_mod
     aic_json_set_int(usage, "completion_tokens", completion);
     aic_json_set_bool(usage, "estimated", estimated);
     aic_json_set(data, "usage", usage);
-    aic_json_set(data, "message", aic_json_from(ev->pool, message));
+    aic_json_set(data, "message", message);
     aic_chat_event(ev, r, "done", data);
 }
 

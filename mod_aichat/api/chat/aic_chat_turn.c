@@ -179,10 +179,12 @@ static apr_status_t reserve(apr_int64_t *total, aic_chat_turn *t)
 {
     aic_ctx *ctx = t->ctx;
     request_rec *r = ctx->r;
-    const char *fixed = NULL, *new_values;
+    const char *new_values;
     const char **slugs = apr_palloc(r->pool, sizeof(char *) * (apr_size_t)t->models->nelts);
+    aic_json *args = aic_json_object(r->pool), *res;
     aic_rows rows;
     apr_status_t rv;
+    int first = -1;
 
     *total = 0;
     for (int i = 0; i < t->models->nelts; i++) {
@@ -190,11 +192,22 @@ static apr_status_t reserve(apr_int64_t *total, aic_chat_turn *t)
         *total += t->reserved[i];
     }
     if (group(t)) {
-        int first = aic_turn_fixed_first(
+        first = aic_turn_fixed_first(
             slugs, t->models->nelts,
             aic_json_str(aic_json_get(t->conv->settings, "first_responder"), r->pool));
-
-        fixed = first >= 0 ? apr_itoa(r->pool, first) : NULL;
+    }
+    aic_json_set_str(args, "viewer", ctx->user->id);
+    aic_json_set_str(args, "conv", t->conv->id);
+    aic_json_set_str(args, "parent", t->parent_id);
+    aic_json_set_str(args, "content", t->content);
+    aic_json_set_int(args, "reserve", *total);
+    aic_json_set_str(args, "regenerated", t->regenerated);
+    aic_json_set_bool(args, "is_group", group(t));
+    aic_json_set_int(args, "ntools", t->models->nelts);
+    if (first >= 0) {
+        aic_json_set_int(args, "fixed", first);
+    } else {
+        aic_json_set_null(args, "fixed");
     }
     new_values =
         apr_psprintf(r->pool,
@@ -202,35 +215,46 @@ static apr_status_t reserve(apr_int64_t *total, aic_chat_turn *t)
                      ",\"reserved_credits\":%" APR_INT64_T_FMT "}",
                      t->conv->id, t->parent_id ? "\"" : "", t->parent_id ? t->parent_id : "null",
                      t->parent_id ? "\"" : "", t->content ? strlen(t->content) : 0, *total);
-    rv = aic_audit_select(
-        &rows, ctx->db, r, "chat_turn_reserve",
-        AIC_ARGS(apr_itoa(r->pool, t->stream ? HTTP_OK : HTTP_CREATED), new_values, t->regenerated,
-                 ctx->user->id, t->conv->id, t->parent_id, t->content,
-                 apr_psprintf(r->pool, "%" APR_INT64_T_FMT, *total), t->regenerated,
-                 group(t) ? "true" : "false", apr_itoa(r->pool, t->models->nelts), fixed),
-        t->content ? "create" : "regenerate", "message");
-    if (rv == APR_SUCCESS && rows.nrows != 1) {
+    rv = aic_audit_select(&rows, ctx->db, r, "chat_turn_reserve",
+                          AIC_ARGS(apr_itoa(r->pool, t->stream ? HTTP_OK : HTTP_CREATED),
+                                   new_values, t->regenerated, aic_json_dump(args, r->pool)),
+                          t->content ? "create" : "regenerate", "message");
+    if (rv == APR_SUCCESS &&
+        (rows.nrows != 1 ||
+         aic_json_typeof(res = aic_json_from(r->pool, rows.cells[0])) != AIC_JSON_OBJECT)) {
         rv = APR_EGENERAL;
     }
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (rows.cells[0]) {
+    if (aic_json_str(aic_json_get(res, "code"), r->pool)) {
         return APR_ENOSPC;
     }
     aic_req_get(r)->audited = 1;
     if (t->content) {
-        t->user_message_id = rows.cells[1];
-        t->user_message_json = rows.cells[4];
+        t->user_message_id = aic_json_str(aic_json_get(res, "user_message_id"), r->pool);
+        t->user_message = aic_json_get(res, "user_message");
         t->title = aic_turn_cut(r->pool, t->content, TITLE_CHARS);
         thread_add(t, "user", NULL, t->content, "complete");
     }
-    t->first_answer_id = rows.cells[2];
-    order_models(t, atoi(rows.cells[3]));
+    t->first_answer_id = aic_json_str(aic_json_get(res, "answer_id"), r->pool);
+    order_models(t, (int)aic_chat_json_int(res, "first_index", 0));
     return APR_SUCCESS;
 }
 
 /* ---- record ---- */
+
+/* What chat_turn_record and chat_answer_complete take to record the turn's
+ * beginning with a's row, but the answer's id. */
+static void record_args(aic_json *args, const aic_chat_turn *t, const answer *a)
+{
+    aic_json_set_str(args, "conv", t->conv->id);
+    aic_json_set_str(args, "user_message", t->user_message_id);
+    aic_json_set_str(args, "title", t->title);
+    aic_json_set_str(args, "parent", t->parent_id);
+    aic_json_set_str(args, "tool", a->m->id);
+    aic_json_set_bool(args, "is_group", group(t));
+}
 
 /* The rest of the turn's beginning (chat_turn_record): the conversation and
  * the first answer's row (a's). Run once the first answer's first text has
@@ -239,12 +263,14 @@ static apr_status_t reserve(apr_int64_t *total, aic_chat_turn *t)
 static apr_status_t record(aic_chat_turn *t, const answer *a)
 {
     aic_ctx *ctx = t->ctx;
+    aic_json *args = aic_json_object(ctx->r->pool);
     aic_rows rows;
     apr_status_t rv;
 
+    record_args(args, t, a);
+    aic_json_set_str(args, "answer", t->first_answer_id);
     rv = aic_db_select(&rows, ctx->db, "chat_turn_record",
-                       AIC_ARGS(t->conv->id, t->user_message_id, t->title, t->first_answer_id,
-                                t->parent_id, a->m->id, group(t) ? "true" : "false"));
+                       AIC_ARGS(aic_json_dump(args, ctx->r->pool)));
     /* No database connection is held while the provider answers. */
     aic_db_release(ctx->db);
     if (rv == APR_SUCCESS && rows.nrows != 1) {
@@ -312,7 +338,7 @@ static apr_status_t call_start(answer *a)
     }
     if (t->stream) {
         aic_chat_event_start(&t->events, r, a->m, a->id, a->parent, group(t) && a->index == 0,
-                             a->index == 0 ? t->user_message_json : NULL);
+                             a->index == 0 ? t->user_message : NULL);
     }
     a->limit = char_limit(t);
     memset(&req, 0, sizeof(req));
@@ -410,7 +436,8 @@ static const char *finish(answer *a)
     const char *status, *text, *message = a->message ? a->message : a->code;
     apr_int64_t prompt, completion;
     int estimated = 0, complete = a->index == 0 && !t->recorded;
-    aic_rows rows;
+    const char *result = NULL;
+    aic_json *args, *res, *stored = NULL;
     apr_status_t rv;
 
     text = a->out && a->out->text ? a->out->text : "";
@@ -430,45 +457,39 @@ static const char *finish(answer *a)
     if (!strcmp(status, "error")) {
         prompt = completion = 0;
     }
-    {
-        const char *args[] = {a->id,
-                              text,
-                              status,
-                              message,
-                              apr_psprintf(r->pool, "%" APR_INT64_T_FMT, prompt),
-                              apr_psprintf(r->pool, "%" APR_INT64_T_FMT, completion),
-                              estimated ? "true" : "false",
-                              apr_psprintf(r->pool, "%" APR_TIME_T_FMT,
-                                           apr_time_as_msec(apr_time_now() - a->started)),
-                              ctx->user->id,
-                              apr_psprintf(r->pool, "%" APR_INT64_T_FMT, t->reserved[a->index]),
-                              t->conv->id,
-                              t->user_message_id,
-                              t->title,
-                              t->parent_id,
-                              a->m->id,
-                              group(t) ? "true" : "false"};
-
-        rv = aic_db_select(&rows, ctx->db, complete ? "chat_answer_complete" : "chat_answer_finish",
-                           complete ? 16 : 10, args);
+    args = aic_json_object(r->pool);
+    aic_json_set_str(args, "answer", a->id);
+    aic_json_set_str(args, "content", text);
+    aic_json_set_str(args, "status", status);
+    aic_json_set_str(args, "error", message);
+    aic_json_set_int(args, "prompt_tokens", prompt);
+    aic_json_set_int(args, "completion_tokens", completion);
+    aic_json_set_bool(args, "estimated", estimated);
+    aic_json_set_int(args, "response_ms", apr_time_as_msec(apr_time_now() - a->started));
+    aic_json_set_str(args, "viewer", ctx->user->id);
+    aic_json_set_int(args, "reserved", t->reserved[a->index]);
+    if (complete) {
+        record_args(args, t, a);
     }
-    if (rv != APR_SUCCESS || rows.nrows != 1) {
+    rv = aic_db_value(&result, ctx->db, complete ? "chat_answer_complete" : "chat_answer_finish",
+                      AIC_ARGS(aic_json_dump(args, r->pool)));
+    if (rv != APR_SUCCESS || !(res = aic_json_from(r->pool, result)) ||
+        aic_json_typeof(stored = aic_json_get(res, "answer")) != AIC_JSON_OBJECT) {
         database_failed(t, a->index, a->m, a->id);
         return NULL;
     }
-    t->balance = rows.cells[1];
+    t->balance = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, aic_chat_json_int(res, "balance", 0));
     if (a->code && !t->error.code) {
         t->error.code = a->code;
         t->error.message = apr_pstrdup(r->pool, message);
         t->error.status = error_status(a->code);
     }
     if (t->stream && !t->events.gone && a->code) {
-        aic_chat_event_error(&t->events, r, a->m, a->id, a->code, message, rows.cells[0]);
+        aic_chat_event_error(&t->events, r, a->m, a->id, a->code, message, stored);
     } else if (t->stream && !t->events.gone) {
-        aic_chat_event_done(&t->events, r, a->m, a->id, prompt, completion, estimated,
-                            rows.cells[0]);
+        aic_chat_event_done(&t->events, r, a->m, a->id, prompt, completion, estimated, stored);
     }
-    aic_json_push(t->answers, aic_json_from(r->pool, rows.cells[0]));
+    aic_json_push(t->answers, stored);
     if (!*text) {
         return a->parent;
     }
@@ -583,8 +604,8 @@ static int respond(aic_chat_turn *t)
         return aic_send_error(r, t->error.status, t->error.code, t->error.message, NULL);
     }
     body = aic_json_object(r->pool);
-    if (t->user_message_json) {
-        aic_json_set(body, "user_message", aic_json_from(r->pool, t->user_message_json));
+    if (t->user_message) {
+        aic_json_set(body, "user_message", t->user_message);
     }
     aic_json_set(body, "answers", t->answers);
     aic_json_set_int(body, "credits", t->balance ? apr_atoi64(t->balance) : 0);
