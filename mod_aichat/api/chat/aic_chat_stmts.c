@@ -151,9 +151,9 @@ const aic_stmt aic_chat_stmts[] = {
                              " FROM messages WHERE id = %s::uuid AND conversation_id = %s::uuid"},
     /* A later answer's row, before its text. */
     {"chat_message_insert",
-     "INSERT INTO messages (conversation_id, parent_message_id, sender_type,"
-     " sender_user_id, sender_tool_id, content, status, is_first_responder)"
-     " VALUES (%s::uuid, %s::uuid, %s, %s::uuid, %s::uuid, %s, %s, %s::boolean)"
+     "INSERT INTO messages (conversation_id, parent_message_id, sender_type, sender_tool_id,"
+     " content, status, is_first_responder)"
+     " VALUES (%s::uuid, %s::uuid, 'ai', %s::uuid, '', 'streaming', false)"
      " RETURNING id::text"},
     /* What a turn writes before the provider call (chat_turn_reserve, one JSON
      * argument, one JSON result) and the request's audit row, in one

@@ -329,8 +329,7 @@ static apr_status_t call_start(answer *a)
     if (a->index == 0) {
         a->id = t->first_answer_id;
     } else if (aic_db_select(&rows, ctx->db, "chat_message_insert",
-                             AIC_ARGS(t->conv->id, a->parent, "ai", NULL, a->m->id, "", "streaming",
-                                      "false")) != APR_SUCCESS) {
+                             AIC_ARGS(t->conv->id, a->parent, a->m->id)) != APR_SUCCESS) {
         database_failed(t, a->index, a->m, NULL);
         return APR_EGENERAL;
     } else {
