@@ -21,19 +21,36 @@ apr_status_t aic_curl_global_init(apr_pool_t *pconf)
     return APR_SUCCESS;
 }
 
-/* Per child process: easy handles kept between provider calls, so that a
- * call reuses a handle's open connection to its provider (keep-alive), its
- * DNS cache and its buffers instead of building them all again. */
+/* Per child process: handles kept between provider calls, so that a call
+ * reuses an open connection to its provider (keep-alive), the DNS cache and
+ * the buffers instead of building them all again. A transfer runs on an easy
+ * handle inside its own multi handle, which holds those connections: the two
+ * are kept as a pair. */
 #define IDLE_MAX 16
 
+typedef struct {
+    CURL *easy;
+    CURLM *multi;
+} handle;
+
 static apr_thread_mutex_t *idle_lock;
-static CURL *idle[IDLE_MAX];
+static handle idle[IDLE_MAX];
 static int nidle;
+
+static void handle_close(handle h)
+{
+    if (h.easy) {
+        curl_easy_cleanup(h.easy);
+    }
+    if (h.multi) {
+        curl_multi_cleanup(h.multi);
+    }
+}
 
 static apr_status_t idle_cleanup(void *data)
 {
     while (nidle > 0) {
-        curl_easy_cleanup(idle[--nidle]);
+        handle_close(idle[--nidle]);
     }
     idle_lock = NULL;
     return APR_SUCCESS;
@@ -49,39 +66,48 @@ void aic_curl_child_init(apr_pool_t *pchild)
     apr_pool_cleanup_register(pchild, NULL, idle_cleanup, apr_pool_cleanup_null);
 }
 
-/* An idle handle reset to defaults (connections and caches kept), or a new one. */
-static CURL *handle_take(void)
+/* An idle pair, the easy handle reset to defaults (connections and caches
+ * kept), or a new one; 0 when none could be made. */
+static int handle_take(handle *h)
 {
-    CURL *h = NULL;
+    int found = 0;
 
     if (idle_lock) {
         apr_thread_mutex_lock(idle_lock);
         if (nidle > 0) {
-            h = idle[--nidle];
+            *h = idle[--nidle];
+            found = 1;
         }
         apr_thread_mutex_unlock(idle_lock);
     }
-    if (h) {
-        curl_easy_reset(h);
-        return h;
+    if (found) {
+        curl_easy_reset(h->easy);
+        return 1;
     }
-    return curl_easy_init();
+    h->easy = curl_easy_init();
+    h->multi = curl_multi_init();
+    if (!h->easy || !h->multi) {
+        handle_close(*h);
+        h->easy = NULL;
+        h->multi = NULL;
+        return 0;
+    }
+    return 1;
 }
 
-/* Keep a handle whose call ended cleanly; close any other, or one too many. */
-static void handle_give_back(CURL *h, int clean)
+/* Keep a pair whose call ended cleanly; close any other, or one too many. */
+static void handle_give_back(handle h, int clean)
 {
-    if (h && clean && idle_lock) {
+    if (h.easy && clean && idle_lock) {
         apr_thread_mutex_lock(idle_lock);
         if (nidle < IDLE_MAX) {
             idle[nidle++] = h;
-            h = NULL;
+            h.easy = NULL;
+            h.multi = NULL;
         }
         apr_thread_mutex_unlock(idle_lock);
     }
-    if (h) {
-        curl_easy_cleanup(h);
-    }
+    handle_close(h);
 }
 
 /* Discard the body of a probe. */
@@ -116,19 +142,26 @@ int aic_curl_reachable(const char *url, int timeout_s)
 }
 
 #define ERROR_BODY_MAX (64 * 1024)
+/* How long a step waits for the provider before it asks should_abort again. */
+#define POLL_MS 1000
 
-typedef struct {
+struct aic_curl_transfer {
     const aic_curl_call *call;
-    aic_curl_result *out;
+    aic_curl_result out;
     apr_pool_t *p;
-    CURL *h;
+    handle h;
+    struct curl_slist *headers;
     char *error_buf;
     apr_status_t stopped; /* set when a callback stopped the transfer */
-} transfer;
+    int added;            /* the easy handle is in its multi handle */
+    int delivered;        /* on_body had a piece of the body in this step */
+    int ended;
+    CURLcode rc; /* how it ended */
+};
 
 static size_t on_header(char *data, size_t size, size_t n, void *arg)
 {
-    transfer *t = arg;
+    aic_curl_transfer *t = arg;
     size_t len = size * n;
 
     if (len > 12 && !strncasecmp(data, "Retry-After:", 12)) {
@@ -142,35 +175,36 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
         while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' ')) {
             vlen--;
         }
-        t->out->retry_after = apr_pstrmemdup(t->p, v, vlen);
+        t->out.retry_after = apr_pstrmemdup(t->p, v, vlen);
     }
     return len;
 }
 
 static size_t on_data(char *data, size_t size, size_t n, void *arg)
 {
-    transfer *t = arg;
+    aic_curl_transfer *t = arg;
     size_t len = size * n;
     long status = 0;
 
-    if (!t->out->status) {
-        curl_easy_getinfo(t->h, CURLINFO_RESPONSE_CODE, &status);
-        t->out->status = (int)status;
+    if (!t->out.status) {
+        curl_easy_getinfo(t->h.easy, CURLINFO_RESPONSE_CODE, &status);
+        t->out.status = (int)status;
     }
-    if (t->out->status < 200 || t->out->status > 299) {
+    if (t->out.status < 200 || t->out.status > 299) {
         /* Keep an error body (capped) for the provider's message. */
-        apr_size_t room = ERROR_BODY_MAX - t->out->error_len;
+        apr_size_t room = ERROR_BODY_MAX - t->out.error_len;
         apr_size_t take = len < room ? len : room;
 
         if (!t->error_buf) {
             t->error_buf = apr_palloc(t->p, ERROR_BODY_MAX + 1);
         }
-        memcpy(t->error_buf + t->out->error_len, data, take);
-        t->out->error_len += take;
-        t->error_buf[t->out->error_len] = '\0';
-        t->out->error_body = t->error_buf;
+        memcpy(t->error_buf + t->out.error_len, data, take);
+        t->out.error_len += take;
+        t->error_buf[t->out.error_len] = '\0';
+        t->out.error_body = t->error_buf;
         return len;
     }
+    t->delivered = 1;
     if ((t->stopped = t->call->on_body(t->call->ctx, data, len)) != APR_SUCCESS) {
         return 0; /* makes curl stop with CURLE_WRITE_ERROR */
     }
@@ -180,7 +214,7 @@ static size_t on_data(char *data, size_t size, size_t n, void *arg)
 static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
 {
-    transfer *t = arg;
+    aic_curl_transfer *t = arg;
 
     if (t->call->should_abort && t->call->should_abort(t->call->ctx)) {
         t->stopped = APR_ECONNABORTED;
@@ -189,80 +223,151 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
     return 0;
 }
 
-void aic_curl_post(aic_curl_result *out, apr_pool_t *p, const aic_curl_call *call)
+apr_status_t aic_curl_start(aic_curl_transfer **x, apr_pool_t *p, const aic_curl_call *call)
 {
-    transfer t = {call, out, p, NULL, NULL, APR_SUCCESS};
-    struct curl_slist *headers = NULL;
-    CURLcode rc;
+    aic_curl_transfer *t = apr_pcalloc(p, sizeof(*t));
+    CURL *h;
 
-    memset(out, 0, sizeof(*out));
-    if (!(t.h = handle_take())) {
-        out->rv = APR_ENOMEM;
-        return;
+    *x = t;
+    t->call = call;
+    t->p = p;
+    t->ended = 1; /* until the transfer is under way */
+    t->out.rv = APR_ENOMEM;
+    if (!handle_take(&t->h)) {
+        return APR_ENOMEM;
     }
+    h = t->h.easy;
     /* Without "Expect:", libcurl asks before sending a large body (over 1 MB:
      * a long context) and waits for the provider's 100 Continue, up to a
      * second when none comes: one round trip or a second lost per call. */
-    if (!(headers = curl_slist_append(NULL, "Expect:"))) {
-        out->rv = APR_ENOMEM;
-        goto leave;
+    if (!(t->headers = curl_slist_append(NULL, "Expect:"))) {
+        return APR_ENOMEM;
     }
     for (int i = 0; i < call->headers->nelts; i++) {
         struct curl_slist *more =
-            curl_slist_append(headers, APR_ARRAY_IDX(call->headers, i, const char *));
+            curl_slist_append(t->headers, APR_ARRAY_IDX(call->headers, i, const char *));
 
         if (!more) {
-            out->rv = APR_ENOMEM;
-            goto leave;
+            return APR_ENOMEM;
         }
-        headers = more;
+        t->headers = more;
     }
-    curl_easy_setopt(t.h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 #if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(t.h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
-    curl_easy_setopt(t.h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-    curl_easy_setopt(t.h, CURLOPT_URL, call->url);
-    curl_easy_setopt(t.h, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(t.h, CURLOPT_POSTFIELDS, call->body);
-    curl_easy_setopt(t.h, CURLOPT_CONNECTTIMEOUT, (long)call->connect_timeout);
-    curl_easy_setopt(t.h, CURLOPT_TIMEOUT, (long)call->timeout);
-    curl_easy_setopt(t.h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(t.h, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(t.h, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(t.h, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(t.h, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(t.h, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(t.h, CURLOPT_XFERINFODATA, &t);
-    rc = curl_easy_perform(t.h);
-    if (!out->status) {
+    curl_easy_setopt(h, CURLOPT_URL, call->url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, call->body);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)call->connect_timeout);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)call->timeout);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, t);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, t);
+    if (curl_multi_add_handle(t->h.multi, h) != CURLM_OK) {
+        return APR_ENOMEM;
+    }
+    t->added = 1;
+    t->ended = 0;
+    t->out.rv = APR_SUCCESS;
+    return APR_SUCCESS;
+}
+
+/* How the easy handle's transfer ended, once the multi handle runs none. */
+static CURLcode done_code(aic_curl_transfer *t)
+{
+    CURLMsg *msg;
+    int left = 0;
+
+    while ((msg = curl_multi_info_read(t->h.multi, &left))) {
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == t->h.easy) {
+            return msg->data.result;
+        }
+    }
+    return CURLE_FAILED_INIT;
+}
+
+apr_status_t aic_curl_step(aic_curl_transfer *t)
+{
+    int running = 0;
+
+    t->delivered = 0;
+    while (!t->ended) {
+        if (curl_multi_perform(t->h.multi, &running) != CURLM_OK) {
+            t->rc = CURLE_FAILED_INIT;
+            t->ended = 1;
+        } else if (!running) {
+            t->rc = done_code(t);
+            t->ended = 1;
+        } else if (t->delivered) {
+            return APR_INCOMPLETE;
+        } else if (curl_multi_poll(t->h.multi, NULL, 0, POLL_MS, NULL) != CURLM_OK) {
+            t->rc = CURLE_FAILED_INIT;
+            t->ended = 1;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+void aic_curl_end(aic_curl_result *out, aic_curl_transfer *t)
+{
+    if (t->added && !t->ended) {
+        t->out.rv = APR_ECONNABORTED; /* stopped by its caller */
+    } else if (t->added) {
+        switch (t->rc) {
+        case CURLE_OK:
+            t->out.rv = APR_SUCCESS;
+            break;
+        case CURLE_OPERATION_TIMEDOUT:
+            t->out.rv = APR_TIMEUP;
+            break;
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_COULDNT_RESOLVE_HOST:
+            t->out.rv = APR_ECONNREFUSED;
+            break;
+        case CURLE_WRITE_ERROR:
+        case CURLE_ABORTED_BY_CALLBACK:
+            t->out.rv = t->stopped ? t->stopped : APR_EGENERAL;
+            break;
+        default:
+            t->out.rv = APR_EGENERAL;
+        }
+    }
+    if (t->added && !t->out.status) {
         long status = 0;
 
-        curl_easy_getinfo(t.h, CURLINFO_RESPONSE_CODE, &status);
-        out->status = (int)status;
+        curl_easy_getinfo(t->h.easy, CURLINFO_RESPONSE_CODE, &status);
+        t->out.status = (int)status;
     }
-    switch (rc) {
-    case CURLE_OK:
-        out->rv = APR_SUCCESS;
-        break;
-    case CURLE_OPERATION_TIMEDOUT:
-        out->rv = APR_TIMEUP;
-        break;
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-        out->rv = APR_ECONNREFUSED;
-        break;
-    case CURLE_WRITE_ERROR:
-    case CURLE_ABORTED_BY_CALLBACK:
-        out->rv = t.stopped ? t.stopped : APR_EGENERAL;
-        break;
-    default:
-        out->rv = APR_EGENERAL;
+    if (t->added) {
+        curl_multi_remove_handle(t->h.multi, t->h.easy);
+        t->added = 0;
     }
-leave:
     /* The handle keeps a pointer to the header list until its next reset. */
-    curl_easy_setopt(t.h, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(headers);
-    handle_give_back(t.h, out->rv == APR_SUCCESS);
+    if (t->h.easy) {
+        curl_easy_setopt(t->h.easy, CURLOPT_HTTPHEADER, NULL);
+    }
+    curl_slist_free_all(t->headers);
+    t->headers = NULL;
+    handle_give_back(t->h, t->out.rv == APR_SUCCESS);
+    t->h.easy = NULL;
+    t->h.multi = NULL;
+    *out = t->out;
+}
+
+void aic_curl_post(aic_curl_result *out, apr_pool_t *p, const aic_curl_call *call)
+{
+    aic_curl_transfer *t = NULL;
+
+    if (aic_curl_start(&t, p, call) == APR_SUCCESS) {
+        while (aic_curl_step(t) == APR_INCOMPLETE) {
+        }
+    }
+    aic_curl_end(out, t);
 }

@@ -46,8 +46,35 @@ typedef struct {
 /**
  * POST call->body to call->url. A 2xx body goes to on_body as it arrives;
  * another status's body is kept in out->error_body. Allocates from p (give
- * each call its own sub-pool).
+ * each call its own sub-pool). The whole transfer in one call: aic_curl_start,
+ * aic_curl_step until it ends, aic_curl_end.
  */
 void aic_curl_post(aic_curl_result *out, apr_pool_t *p, const aic_curl_call *call);
+
+/** A transfer run step by step, so that its caller gets control back
+ * between the pieces of a body (to store something once the first text is
+ * out, say) and never has to do it inside a callback. */
+typedef struct aic_curl_transfer aic_curl_transfer;
+
+/**
+ * Begin the POST of call (as aic_curl_post) into *x, allocated from p; no
+ * byte moves before the first aic_curl_step. call must outlive the
+ * transfer. APR_ENOMEM when no handle could be had (end it all the same).
+ */
+apr_status_t aic_curl_start(aic_curl_transfer **x, apr_pool_t *p, const aic_curl_call *call);
+
+/**
+ * Move the transfer on until on_body has been given at least one piece of
+ * the body, or the transfer ended. Returns APR_INCOMPLETE while it goes on,
+ * APR_SUCCESS once it ended (for whatever reason: aic_curl_end tells).
+ */
+apr_status_t aic_curl_step(aic_curl_transfer *x);
+
+/**
+ * The transfer's result into *out; stops it when it has not ended (out->rv
+ * APR_ECONNABORTED) and gives its handle back. Call it once per
+ * aic_curl_start, whatever it returned.
+ */
+void aic_curl_end(aic_curl_result *out, aic_curl_transfer *x);
 
 #endif

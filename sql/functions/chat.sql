@@ -129,95 +129,85 @@ BEGIN
 END
 $$;
 
--- Begin a turn: reserve and record the user's message. content is the user's
--- message, or NULL for a regeneration (regenerated: the answer regenerated,
--- which the reservation then names). ntools models answer; a group's first
--- responder is its fixed one (fixed, an index into them) or the rotation's.
--- Nothing is written without credits for `reserve`: code
--- 'insufficient_credits' then, NULL otherwise. answer_id is the id the first
--- answer's row will have; first_index the index of the model that answers
--- first.
-CREATE OR REPLACE FUNCTION chat_turn_reserve(viewer uuid, conv uuid, parent uuid, content text,
-                                             reserve bigint, regenerated uuid, is_group boolean,
-                                             ntools integer, fixed integer,
-                                             OUT code text, OUT user_message_id uuid,
-                                             OUT answer_id uuid, OUT first_index integer)
+-- Begin a turn: reserve and record the user's message. args (JSON): viewer,
+-- conv, parent, content (the user's message, or null for a regeneration),
+-- reserve (the credits), regenerated (the answer regenerated, which the
+-- reservation then names), is_group, ntools (how many models answer), fixed
+-- (a group's fixed first responder, an index into them, or null for the
+-- rotation's). Returns JSON: code 'insufficient_credits' when the balance is
+-- too low (and nothing is written), else null; user_message_id and
+-- user_message (the message as the API shows it, so that the client's start
+-- event can go out before the provider is asked; null for a regeneration);
+-- answer_id, the id the first answer's row will have; first_index, the
+-- index of the model that answers first.
+CREATE OR REPLACE FUNCTION chat_turn_reserve(args json) RETURNS json
 LANGUAGE plpgsql AS $$
 DECLARE
+    a record;
     balance bigint;
     rotation integer := 0;
+    message_id uuid;
 BEGIN
+    SELECT * INTO a FROM json_to_record(args)
+        AS x(viewer uuid, conv uuid, parent uuid, content text, reserve bigint,
+             regenerated uuid, is_group boolean, ntools integer, fixed integer);
     -- The reservation first: without the credits nothing is written. The
     -- users row lock is then taken before the conversation's, as when the
     -- answer is finished (chat_answer_finish).
-    UPDATE users SET token_credits = token_credits - reserve
-     WHERE id = viewer AND token_credits >= reserve
+    UPDATE users SET token_credits = token_credits - a.reserve
+     WHERE id = a.viewer AND token_credits >= a.reserve
     RETURNING token_credits INTO balance;
     IF NOT FOUND THEN
-        code := 'insufficient_credits';
-        RETURN;
+        RETURN json_build_object('code', 'insufficient_credits');
     END IF;
-    IF content IS NOT NULL THEN
+    IF a.content IS NOT NULL THEN
         INSERT INTO messages (conversation_id, parent_message_id, sender_type, sender_user_id,
                               content, status)
-        VALUES (conv, parent, 'user', viewer, content, 'complete')
-        RETURNING id INTO user_message_id;
+        VALUES (a.conv, a.parent, 'user', a.viewer, a.content, 'complete')
+        RETURNING id INTO message_id;
     END IF;
-    IF is_group THEN
-        UPDATE conversations c SET first_responder = c.first_responder + 1 WHERE c.id = conv
+    IF a.is_group THEN
+        UPDATE conversations c SET first_responder = c.first_responder + 1 WHERE c.id = a.conv
         RETURNING c.first_responder - 1 INTO rotation;
     END IF;
     INSERT INTO credit_ledger (user_id, delta, balance_after, reason, message_id)
-    VALUES (viewer, -reserve, balance, 'reserve', coalesce(user_message_id, regenerated));
-    first_index := CASE WHEN is_group THEN coalesce(fixed, rotation % ntools) ELSE 0 END;
-    answer_id := gen_random_uuid();
-END
-$$;
-
--- chat_turn_reserve, then the user's message as the API shows it (NULL for a
--- regeneration or without credits), so that the client's start event can go
--- out before the provider is asked.
-CREATE OR REPLACE FUNCTION chat_turn_reserve_json(viewer uuid, conv uuid, parent uuid, content text,
-                                                  reserve bigint, regenerated uuid, is_group boolean,
-                                                  ntools integer, fixed integer,
-                                                  OUT code text, OUT user_message_id uuid,
-                                                  OUT user_message_json text, OUT answer_id uuid,
-                                                  OUT first_index integer)
-LANGUAGE plpgsql AS $$
-BEGIN
-    SELECT r.code, r.user_message_id, r.answer_id, r.first_index
-      INTO code, user_message_id, answer_id, first_index
-      FROM chat_turn_reserve(viewer, conv, parent, content, reserve, regenerated, is_group,
-                             ntools, fixed) r;
-    IF user_message_id IS NOT NULL THEN
-        SELECT message_json(m)::text INTO user_message_json FROM messages m
-         WHERE m.id = user_message_id;
-    END IF;
+    VALUES (a.viewer, -a.reserve, balance, 'reserve', coalesce(message_id, a.regenerated));
+    RETURN json_build_object(
+        'code', NULL,
+        'user_message_id', message_id,
+        'user_message', (SELECT message_json(m) FROM messages m WHERE m.id = message_id),
+        'answer_id', gen_random_uuid(),
+        'first_index', CASE WHEN a.is_group THEN coalesce(a.fixed, rotation % a.ntools) ELSE 0 END);
 END
 $$;
 
 -- Record the rest of a turn that chat_turn_reserve began, once a streamed
 -- answer's first text has reached the client: the conversation (for a user's
 -- message: its count, activity, active leaf and, when it has none, the title)
--- and the first answer's row (answer, answering user_message or, for a
--- regeneration, parent; tool its model). The answer's own clock orders it
--- after the user's message.
-CREATE OR REPLACE FUNCTION chat_turn_record(conv uuid, user_message uuid, title text, answer uuid,
-                                            parent uuid, tool uuid, is_group boolean) RETURNS void
+-- and the first answer's row. args (JSON): conv, user_message (null for a
+-- regeneration), title, answer (the first answer's id), parent (what a
+-- regeneration answers), tool (its model), is_group. The answer's own clock
+-- orders it after the user's message.
+CREATE OR REPLACE FUNCTION chat_turn_record(args json) RETURNS void
 LANGUAGE plpgsql AS $$
+DECLARE
+    a record;
 BEGIN
-    IF user_message IS NOT NULL THEN
+    SELECT * INTO a FROM json_to_record(args)
+        AS x(conv uuid, user_message uuid, title text, answer uuid, parent uuid, tool uuid,
+             is_group boolean);
+    IF a.user_message IS NOT NULL THEN
         UPDATE conversations c
            SET total_messages = c.total_messages + 1, last_message_at = now(),
-               active_leaf_id = user_message,
-               title = CASE WHEN c.title = '' THEN chat_turn_record.title ELSE c.title END,
+               active_leaf_id = a.user_message,
+               title = CASE WHEN c.title = '' THEN a.title ELSE c.title END,
                updated_at = now()
-         WHERE c.id = conv;
+         WHERE c.id = a.conv;
     END IF;
     INSERT INTO messages (id, conversation_id, parent_message_id, sender_type, sender_tool_id,
                           content, status, is_first_responder, created_at)
-    VALUES (answer, conv, coalesce(user_message, parent), 'ai', tool, '', 'streaming', is_group,
-            clock_timestamp());
+    VALUES (a.answer, a.conv, coalesce(a.user_message, a.parent), 'ai', a.tool, '', 'streaming',
+            a.is_group, clock_timestamp());
 END
 $$;
 
@@ -263,71 +253,79 @@ $$;
 
 -- Finish an answer whose row was recorded: its row, the settlement of its
 -- reservation and the conversation (even a failed answer ends the visible
--- thread, so it can be regenerated). Raises when the answer or the user is
--- gone, so nothing is half-applied.
-CREATE OR REPLACE FUNCTION chat_answer_finish(answer uuid, content text, status text, error text,
-                                              prompt_tokens integer, completion_tokens integer,
-                                              estimated boolean, response_ms integer,
-                                              viewer uuid, reserved bigint,
-                                              OUT answer_json text, OUT balance bigint)
+-- thread, so it can be regenerated). args (JSON): answer, content, status,
+-- error, prompt_tokens, completion_tokens, estimated, response_ms, viewer,
+-- reserved. Returns JSON: answer (the message as the API shows it) and
+-- balance. Raises when the answer or the user is gone, so nothing is
+-- half-applied.
+CREATE OR REPLACE FUNCTION chat_answer_finish(args json) RETURNS json
 LANGUAGE plpgsql AS $$
 DECLARE
+    a record;
     conversation uuid;
+    answer_json jsonb;
+    balance bigint;
 BEGIN
+    SELECT * INTO a FROM json_to_record(args)
+        AS x(answer uuid, content text, status text, error text, prompt_tokens integer,
+             completion_tokens integer, estimated boolean, response_ms integer, viewer uuid,
+             reserved bigint);
     UPDATE messages m
-       SET content = chat_answer_finish.content, status = chat_answer_finish.status,
-           error = chat_answer_finish.error, prompt_tokens = chat_answer_finish.prompt_tokens,
-           completion_tokens = chat_answer_finish.completion_tokens,
-           tokens_estimated = estimated, response_time_ms = response_ms
-     WHERE m.id = answer
-    RETURNING message_json(m)::text, m.conversation_id INTO answer_json, conversation;
+       SET content = a.content, status = a.status, error = a.error,
+           prompt_tokens = a.prompt_tokens, completion_tokens = a.completion_tokens,
+           tokens_estimated = a.estimated, response_time_ms = a.response_ms
+     WHERE m.id = a.answer
+    RETURNING message_json(m), m.conversation_id INTO answer_json, conversation;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'chat_answer_finish: no message %', answer;
+        RAISE EXCEPTION 'chat_answer_finish: no message %', a.answer;
     END IF;
-    balance := chat_settle(viewer, reserved,
-                           chat_answer_finish.prompt_tokens::bigint
-                           + chat_answer_finish.completion_tokens,
-                           chat_answer_finish.status = 'error', answer);
+    balance := chat_settle(a.viewer, a.reserved, a.prompt_tokens::bigint + a.completion_tokens,
+                           a.status = 'error', a.answer);
     UPDATE conversations c
        SET total_messages = c.total_messages + 1, last_message_at = now(),
-           active_leaf_id = answer, updated_at = now()
+           active_leaf_id = a.answer, updated_at = now()
      WHERE c.id = conversation;
+    RETURN json_build_object('answer', answer_json, 'balance', balance);
 END
 $$;
 
 -- Record a turn's first answer finished, all or nothing (an answer with no
 -- text streamed by the time the provider answered: a non-streamed send, a
--- failure): the arguments of chat_answer_finish, then those of
--- chat_turn_record but its answer id. The rows chat_turn_record and
--- chat_answer_finish would write, each written once: the answer's row with
--- its text, the conversation (the user's message and the answer counted, the
--- answer its active leaf).
-CREATE OR REPLACE FUNCTION chat_answer_complete(answer uuid, content text, status text, error text,
-                                                prompt_tokens integer, completion_tokens integer,
-                                                estimated boolean, response_ms integer, viewer uuid,
-                                                reserved bigint, conv uuid, user_message uuid, title text,
-                                                parent uuid, tool uuid, is_group boolean,
-                                                OUT answer_json text, OUT balance bigint)
+-- failure): args are chat_answer_finish's and chat_turn_record's (conv,
+-- user_message, title, parent, tool, is_group); so is the result. The rows
+-- chat_turn_record and chat_answer_finish would write, each written once: the
+-- answer's row with its text, the conversation (the user's message and the
+-- answer counted, the answer its active leaf).
+CREATE OR REPLACE FUNCTION chat_answer_complete(args json) RETURNS json
 LANGUAGE plpgsql AS $$
+DECLARE
+    a record;
+    answer_json jsonb;
+    balance bigint;
 BEGIN
+    SELECT * INTO a FROM json_to_record(args)
+        AS x(answer uuid, content text, status text, error text, prompt_tokens integer,
+             completion_tokens integer, estimated boolean, response_ms integer, viewer uuid,
+             reserved bigint, conv uuid, user_message uuid, title text, parent uuid, tool uuid,
+             is_group boolean);
     INSERT INTO messages (id, conversation_id, parent_message_id, sender_type, sender_tool_id,
                           content, status, error, prompt_tokens, completion_tokens,
                           tokens_estimated, response_time_ms, is_first_responder, created_at)
-    VALUES (answer, conv, coalesce(user_message, parent), 'ai', tool, content, status, error,
-            prompt_tokens, completion_tokens, estimated, response_ms, is_group,
-            clock_timestamp());
-    SELECT message_json(m)::text INTO answer_json FROM messages m WHERE m.id = answer;
-    balance := chat_settle(viewer, reserved,
-                           chat_answer_complete.prompt_tokens::bigint
-                           + chat_answer_complete.completion_tokens,
-                           chat_answer_complete.status = 'error', answer);
+    VALUES (a.answer, a.conv, coalesce(a.user_message, a.parent), 'ai', a.tool, a.content,
+            a.status, a.error, a.prompt_tokens, a.completion_tokens, a.estimated, a.response_ms,
+            a.is_group, clock_timestamp());
+    -- Read after the insert: its siblings then include the answer itself.
+    SELECT message_json(m) INTO answer_json FROM messages m WHERE m.id = a.answer;
+    balance := chat_settle(a.viewer, a.reserved, a.prompt_tokens::bigint + a.completion_tokens,
+                           a.status = 'error', a.answer);
     UPDATE conversations c
-       SET total_messages = c.total_messages + 1 + (user_message IS NOT NULL)::int,
-           last_message_at = now(), active_leaf_id = answer,
-           title = CASE WHEN user_message IS NOT NULL AND c.title = ''
-                        THEN chat_answer_complete.title ELSE c.title END,
+       SET total_messages = c.total_messages + 1 + (a.user_message IS NOT NULL)::int,
+           last_message_at = now(), active_leaf_id = a.answer,
+           title = CASE WHEN a.user_message IS NOT NULL AND c.title = ''
+                        THEN a.title ELSE c.title END,
            updated_at = now()
-     WHERE c.id = conv;
+     WHERE c.id = a.conv;
+    RETURN json_build_object('answer', answer_json, 'balance', balance);
 END
 $$;
 

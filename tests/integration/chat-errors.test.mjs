@@ -216,7 +216,7 @@ test('a streamed answer whose row the database cannot record ends in a 503 error
   const mark = await ledgerMark();
   // The statement that records the turn's rest once the first text is out
   // fails for httpd's role; the reservation before it still works.
-  const events = await withoutExecute('chat_turn_record(uuid, uuid, text, uuid, uuid, uuid, boolean)',
+  const events = await withoutExecute('chat_turn_record(json)',
     async () => assertSse(await streamMessage(user, conv.id, { content: 'not recorded' })));
   assert.deepEqual(eventShape(events), ['start', 'delta*', 'error', 'end'], `events: ${events.map((e) => e.event)}`);
   assert.equal(events.at(-2).json.error?.code, 'database_unavailable');

@@ -200,7 +200,7 @@ test('a later answer the database cannot store answers 503; the first answer sta
   // A first answer is stored by chat_answer_complete, a later one by
   // chat_answer_finish, which fails for httpd's role here.
   const res = await withoutExecute(
-    'chat_answer_finish(uuid, text, text, text, integer, integer, boolean, integer, uuid, bigint)',
+    'chat_answer_finish(json)',
     () => sendMessage(user, conv.id, { content }));
   assertError(res, 503, 'database_unavailable');
 

@@ -1,0 +1,565 @@
+/* Conversations: create, list, read, change, delete and restore them;
+ * invite and remove participants; read the visible thread and switch the
+ * active branch. */
+#include "aic_chat.h"
+#include "httpd/aic_audit.h"
+
+#include <apr_strings.h>
+
+#include "core/aic_cursor.h"
+#include "core/aic_valid.h"
+
+#define CONV_PAGE     20
+#define CONV_PAGE_MAX 100
+
+void aic_chat_conv_from_row(aic_chat_conv *c, request_rec *r, const char *id,
+                            const char *const *cells, int with_json)
+{
+    c->id = id;
+    c->json = with_json ? cells[0] : NULL;
+    c->is_owner = cells[1][0] == '1';
+    c->active_leaf = *cells[2] ? cells[2] : NULL;
+    c->settings = aic_json_from(r->pool, cells[3]);
+    c->system_prompt = *cells[4] ? cells[4] : NULL;
+    c->title = cells[5];
+}
+
+/* The conversation id as its viewer may see it (with its JSON or not):
+ * APR_NOTFOUND for others. */
+static apr_status_t load_conversation(aic_chat_conv *c, aic_ctx *ctx, const char *id, int with_json)
+{
+    aic_rows rows;
+    apr_status_t rv;
+    const char *me = ctx->user->id;
+
+    if (!aic_valid_uuid(id)) {
+        return APR_NOTFOUND;
+    }
+    rv = with_json ? aic_db_select(&rows, ctx->db, "chat_conv", AIC_ARGS(me, me, id, me, me))
+                   : aic_db_select(&rows, ctx->db, "chat_conv_head", AIC_ARGS(me, id, me, me));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows.nrows == 0) {
+        return APR_NOTFOUND;
+    }
+    aic_chat_conv_from_row(c, ctx->r, id, rows.cells, with_json);
+    return APR_SUCCESS;
+}
+
+int aic_chat_conversation_create(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    aic_json *body = NULL, *tools, *settings;
+    const char *title = "", *system_prompt = NULL, *err, *id = NULL, *json = NULL;
+    const char *settings_text = "{}";
+    apr_array_header_t *tool_ids = apr_array_make(r->pool, 4, sizeof(const char *));
+    apr_status_t rv;
+
+    if (aic_read_json_object(&body, r) != OK) {
+        return OK;
+    }
+    if (aic_refuse_unknown_fields(
+            r, body, (const char *const[]){"tools", "title", "system_prompt", "settings", NULL},
+            "conversation") != OK) {
+        return OK;
+    }
+    tools = aic_json_get(body, "tools");
+    if (aic_json_typeof(tools) != AIC_JSON_ARRAY || aic_json_len(tools) < 1 ||
+        aic_json_len(tools) > 8) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              "tools must be a list of 1 to 8 model slugs.", "tools");
+    }
+    if (aic_json_has(body, "title") &&
+        (err = aic_valid_text(&title, r->pool, aic_json_str(aic_json_get(body, "title"), r->pool),
+                              0, 200, 0))) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              apr_pstrcat(r->pool, "title ", err, ".", NULL), "title");
+    }
+    if (aic_json_has(body, "system_prompt") &&
+        aic_json_typeof(aic_json_get(body, "system_prompt")) != AIC_JSON_NULL &&
+        (err = aic_valid_text(&system_prompt, r->pool,
+                              aic_json_str(aic_json_get(body, "system_prompt"), r->pool), 0, 20000,
+                              1))) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              apr_pstrcat(r->pool, "system_prompt ", err, ".", NULL),
+                              "system_prompt");
+    }
+    if (aic_json_has(body, "settings")) {
+        settings = aic_json_get(body, "settings");
+        if (aic_json_typeof(settings) != AIC_JSON_OBJECT) {
+            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                                  "settings must be a JSON object.", "settings");
+        }
+        settings_text = aic_json_dump(settings, r->pool);
+    }
+    if ((rv = aic_db_begin(ctx->db)) != APR_SUCCESS) {
+        return aic_send_failure(r, rv);
+    }
+    for (apr_size_t i = 0; i < aic_json_len(tools); i++) {
+        const char *slug = aic_json_str(aic_json_at(tools, i), r->pool);
+        aic_rows rows;
+        const aic_provider_cfg *prov;
+
+        if (!slug) {
+            aic_db_rollback(ctx->db);
+            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                                  "tools must be a list of model slugs.", "tools");
+        }
+        if ((rv = aic_db_select(&rows, ctx->db, "chat_tool_by_slug", AIC_ARGS(slug))) !=
+            APR_SUCCESS) {
+            aic_db_rollback(ctx->db);
+            return aic_send_failure(r, rv);
+        }
+        if (rows.nrows == 0) {
+            aic_db_rollback(ctx->db);
+            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "unknown_tool",
+                                  apr_psprintf(r->pool, "There is no model '%s'.", slug), "tools");
+        }
+        prov = aic_config_provider(ctx->conf, rows.cells[1]);
+        if (!prov || (rows.cells[2][0] == '1' && !prov->key)) {
+            aic_db_rollback(ctx->db);
+            return aic_send_error(
+                r, HTTP_UNPROCESSABLE_ENTITY, "tool_unavailable",
+                apr_psprintf(r->pool, "The model '%s' is not available now.", slug), "tools");
+        }
+        for (int k = 0; k < tool_ids->nelts; k++) {
+            if (!strcmp(APR_ARRAY_IDX(tool_ids, k, const char *), rows.cells[0])) {
+                aic_db_rollback(ctx->db);
+                return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                                      "tools lists a model twice.", "tools");
+            }
+        }
+        APR_ARRAY_PUSH(tool_ids, const char *) = rows.cells[0];
+    }
+    rv = aic_db_value(&id, ctx->db, "chat_conv_insert",
+                      AIC_ARGS(ctx->user->id, title, system_prompt, settings_text));
+    for (int i = 0; rv == APR_SUCCESS && i < tool_ids->nelts; i++) {
+        const char *tool_id = APR_ARRAY_IDX(tool_ids, i, const char *);
+
+        rv = aic_db_exec(NULL, ctx->db, "chat_conv_add_model",
+                         AIC_ARGS(id, tool_id, apr_itoa(r->pool, i)));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_db_exec(NULL, ctx->db, "chat_participant_add",
+                         AIC_ARGS(id, ctx->user->id, "admin"));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_db_value(&json, ctx->db, "chat_conv_json", AIC_ARGS(ctx->user->id, id));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_audit_change(ctx->db, r, HTTP_CREATED, "create", "conversation", id, NULL, json);
+    }
+    /* Popularity counts real use: one per conversation started, atomically.
+     * Last before the commit: the model's row stays locked until then, and
+     * every conversation started with that model waits for it. */
+    for (int i = 0; rv == APR_SUCCESS && i < tool_ids->nelts; i++) {
+        rv = aic_db_exec(NULL, ctx->db, "chat_popularity",
+                         AIC_ARGS(APR_ARRAY_IDX(tool_ids, i, const char *)));
+    }
+    if (rv != APR_SUCCESS || (rv = aic_db_commit(ctx->db)) != APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        aic_req_get(r)->audited = 0;
+        return aic_send_failure(r, rv);
+    }
+    apr_table_setn(r->headers_out, "Location",
+                   apr_pstrcat(r->pool, ctx->conf->base_uri, "/api/v1/conversations/", id, NULL));
+    return aic_send_json_text(r, HTTP_CREATED, json);
+}
+
+int aic_chat_conversation_list(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    apr_table_t *args = aic_query_args(r);
+    const char *archived = apr_table_get(args, "archived"), *pinned = apr_table_get(args, "pinned");
+    const char *tool = apr_table_get(args, "tool"), *q = apr_table_get(args, "q");
+    const char *after = apr_table_get(args, "after"), *cursor_id = NULL, *cursor_ts = NULL;
+    const char *pattern = NULL, *text = NULL, *me = ctx->user->id, *lim, *cursor;
+    int limit = aic_valid_limit(apr_table_get(args, "limit"), CONV_PAGE, CONV_PAGE_MAX);
+    apr_status_t rv;
+
+#define BOOL_ARG(v) (!(v) || !strcmp((v), "true") || !strcmp((v), "false"))
+    if (limit < 0) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field", "limit is not valid.",
+                              "limit");
+    }
+    if (!BOOL_ARG(archived) || !BOOL_ARG(pinned)) {
+        const char *field = BOOL_ARG(archived) ? "pinned" : "archived";
+
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              apr_psprintf(r->pool, "%s must be true or false.", field), field);
+    }
+#undef BOOL_ARG
+    if ((q && !aic_valid_utf8(q, 400)) || (tool && !aic_valid_slug(tool))) {
+        const char *field = (q && !aic_valid_utf8(q, 400)) ? "q" : "tool";
+
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              apr_psprintf(r->pool, "%s is not valid.", field), field);
+    }
+    /* The cursor (core/aic_cursor) the statement issues: "v", the last row's
+     * id and its last activity in microseconds since the epoch. */
+    if (after && *after) {
+        const char *fields[2];
+
+        if (aic_cursor_decode(fields, r->pool, after, "v", 2) != APR_SUCCESS ||
+            !aic_valid_uuid(fields[0]) || !aic_valid_id_cursor(fields[1])) {
+            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                                  "after is not a cursor from this list.", "after");
+        }
+        cursor_id = fields[0];
+        cursor_ts = fields[1];
+    }
+    if (q && *q) {
+        pattern = aic_like_contains(r->pool, q);
+    } else {
+        q = NULL;
+    }
+    lim = apr_itoa(r->pool, limit);
+    archived = archived ? archived : "false";
+    cursor = cursor_id ? "1" : NULL;
+    /* The user's own conversations and those they take part in, each from
+     * its index, newest first; then the page of both. */
+#define HALF_ARGS                                                                                  \
+    me, archived, pinned, pinned, tool, tool, q, pattern, cursor, cursor_ts, cursor_id, lim
+    rv = aic_db_value(&text, ctx->db, "chat_conv_list",
+                      AIC_ARGS(HALF_ARGS, HALF_ARGS, lim, me, lim));
+#undef HALF_ARGS
+    if (rv != APR_SUCCESS) {
+        return aic_send_failure(r, rv);
+    }
+    return aic_send_json_text(r, HTTP_OK, text);
+}
+
+int aic_chat_conversation_get(aic_ctx *ctx)
+{
+    aic_chat_conv c;
+    apr_status_t rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"), 1);
+
+    if (rv == APR_NOTFOUND) {
+        return aic_send_error(ctx->r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
+    }
+    if (rv != APR_SUCCESS) {
+        return aic_send_failure(ctx->r, rv);
+    }
+    return aic_send_json_text(ctx->r, HTTP_OK, c.json);
+}
+
+/* Begin a change of conversation id by its owner: lock it and read its JSON
+ * into *json. Anything else (unknown or not visible: 404; a participant: 403
+ * with `refusal`; the database: 503) is answered here, rolled back, and a
+ * status other than OK returned. */
+static int lock_as_owner(const char **json, aic_ctx *ctx, const char *id, const char *refusal)
+{
+    aic_rows rows;
+    apr_status_t rv;
+    const char *me = ctx->user->id;
+
+    rows.nrows = 0;
+    if (aic_valid_uuid(id) && ((rv = aic_db_begin(ctx->db)) != APR_SUCCESS ||
+                               (rv = aic_db_select(&rows, ctx->db, "chat_conv_lock",
+                                                   AIC_ARGS(me, me, id, me, me))) != APR_SUCCESS)) {
+        aic_db_rollback(ctx->db);
+        aic_send_failure(ctx->r, rv);
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    if (rows.nrows == 0) {
+        aic_db_rollback(ctx->db);
+        aic_send_error(ctx->r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
+        return HTTP_NOT_FOUND;
+    }
+    if (rows.cells[1][0] != '1') {
+        aic_db_rollback(ctx->db);
+        aic_send_error(ctx->r, HTTP_FORBIDDEN, "forbidden", refusal, NULL);
+        return HTTP_FORBIDDEN;
+    }
+    *json = rows.cells[0];
+    return OK;
+}
+
+static int commit_change(aic_ctx *ctx, int status, const char *action, const char *id,
+                         const char *old_json, const char *new_json)
+{
+    request_rec *r = ctx->r;
+    apr_status_t rv =
+        aic_audit_change(ctx->db, r, status, action, "conversation", id, old_json, new_json);
+
+    if (rv != APR_SUCCESS || (rv = aic_db_commit(ctx->db)) != APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        aic_req_get(r)->audited = 0;
+        return aic_send_failure(r, rv);
+    }
+    if (status == HTTP_NO_CONTENT) {
+        r->status = HTTP_NO_CONTENT;
+        apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
+        return OK;
+    }
+    return aic_send_json_text(r, status, new_json);
+}
+
+int aic_chat_conversation_patch(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *id = apr_table_get(ctx->params, "id"), *old_json = NULL, *new_json = NULL, *err;
+    aic_json *body = NULL, *old;
+    const char *title, *system_prompt, *settings, *pinned, *archived;
+    apr_status_t rv;
+
+    if (aic_read_json_object(&body, r) != OK) {
+        return OK;
+    }
+    if (aic_refuse_unknown_fields(
+            r, body,
+            (const char *const[]){"title", "system_prompt", "settings", "pinned", "archived", NULL},
+            NULL) != OK) {
+        return OK;
+    }
+    if (lock_as_owner(&old_json, ctx, id, "Only the owner may change the conversation.") != OK) {
+        return OK;
+    }
+    old = aic_json_from(r->pool, old_json);
+    title = aic_json_str(aic_json_get(old, "title"), r->pool);
+    system_prompt = aic_json_str(aic_json_get(old, "system_prompt"), r->pool);
+    settings = aic_json_dump(aic_json_get(old, "settings"), r->pool);
+    pinned = aic_json_bool(aic_json_get(old, "pinned")) ? "true" : "false";
+    archived = aic_json_bool(aic_json_get(old, "archived")) ? "true" : "false";
+    err = NULL;
+    if (aic_json_has(body, "title") &&
+        (err = aic_valid_text(&title, r->pool, aic_json_str(aic_json_get(body, "title"), r->pool),
+                              1, 200, 0))) {
+        aic_db_rollback(ctx->db);
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              apr_pstrcat(r->pool, "title ", err, ".", NULL), "title");
+    }
+    if (aic_json_has(body, "system_prompt")) {
+        aic_json *v = aic_json_get(body, "system_prompt");
+
+        if (aic_json_typeof(v) == AIC_JSON_NULL) {
+            system_prompt = NULL;
+        } else if ((err = aic_valid_text(&system_prompt, r->pool, aic_json_str(v, r->pool), 0,
+                                         20000, 1))) {
+            aic_db_rollback(ctx->db);
+            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                                  apr_pstrcat(r->pool, "system_prompt ", err, ".", NULL),
+                                  "system_prompt");
+        }
+    }
+    if (aic_json_has(body, "settings")) {
+        if (aic_json_typeof(aic_json_get(body, "settings")) != AIC_JSON_OBJECT) {
+            aic_db_rollback(ctx->db);
+            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                                  "settings must be a JSON object.", "settings");
+        }
+        settings = aic_json_dump(aic_json_get(body, "settings"), r->pool);
+    }
+    if (aic_json_has(body, "pinned") || aic_json_has(body, "archived")) {
+        const char *key = aic_json_has(body, "pinned") ? "pinned" : "archived";
+
+        for (int k = 0; k < 2; k++, key = "archived") {
+            aic_json *v = aic_json_get(body, key);
+
+            if (!aic_json_has(body, key)) {
+                continue;
+            }
+            if (aic_json_typeof(v) != AIC_JSON_BOOL) {
+                aic_db_rollback(ctx->db);
+                return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                                      apr_psprintf(r->pool, "%s must be true or false.", key), key);
+            }
+            if (!strcmp(key, "pinned")) {
+                pinned = aic_json_bool(v) ? "true" : "false";
+            } else {
+                archived = aic_json_bool(v) ? "true" : "false";
+            }
+        }
+    }
+    rv =
+        aic_db_value(&new_json, ctx->db, "chat_conv_update",
+                     AIC_ARGS(title, system_prompt, settings, pinned, archived, id, ctx->user->id));
+    if (rv != APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        return aic_send_failure(r, rv);
+    }
+    return commit_change(ctx, HTTP_OK, "update", id, old_json, new_json);
+}
+
+int aic_chat_conversation_delete(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *id = apr_table_get(ctx->params, "id"), *old_json = NULL;
+    apr_status_t rv;
+
+    if (lock_as_owner(&old_json, ctx, id, "Only the owner may delete the conversation.") != OK) {
+        return OK;
+    }
+    if ((rv = aic_db_exec(NULL, ctx->db, "chat_conv_delete", AIC_ARGS(id))) != APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        return aic_send_failure(r, rv);
+    }
+    return commit_change(ctx, HTTP_NO_CONTENT, "delete", id, old_json, NULL);
+}
+
+int aic_chat_conversation_restore(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *id = apr_table_get(ctx->params, "id"), *me = ctx->user->id, *new_json = NULL;
+    aic_rows rows;
+    apr_status_t rv;
+
+    if (!aic_valid_uuid(id)) {
+        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such deleted conversation.",
+                              NULL);
+    }
+    if ((rv = aic_db_begin(ctx->db)) != APR_SUCCESS ||
+        (rv = aic_db_select(&rows, ctx->db, "chat_conv_deleted", AIC_ARGS(me, id, me, me))) !=
+            APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        return aic_send_failure(r, rv);
+    }
+    if (rows.nrows == 0 || rows.cells[0][0] != '1') {
+        aic_db_rollback(ctx->db);
+        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such deleted conversation.",
+                              NULL);
+    }
+    if ((rv = aic_db_value(&new_json, ctx->db, "chat_conv_restore", AIC_ARGS(id, me))) !=
+        APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        return aic_send_failure(r, rv);
+    }
+    return commit_change(ctx, HTTP_OK, "restore", id, NULL, new_json);
+}
+
+int aic_chat_participant_add(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *id = apr_table_get(ctx->params, "id"), *old_json = NULL, *new_json = NULL;
+    const char *username, *user_id = NULL;
+    aic_json *body = NULL;
+    apr_status_t rv;
+
+    if (aic_read_json_object(&body, r) != OK) {
+        return OK;
+    }
+    username = aic_json_str(aic_json_get(body, "username"), r->pool);
+    if (!username || !*username || strlen(username) > 255) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              "username is required.", "username");
+    }
+    if (lock_as_owner(&old_json, ctx, id, "Only the owner may invite.") != OK) {
+        return OK;
+    }
+    rv = aic_db_value(&user_id, ctx->db, "chat_user_by_name", AIC_ARGS(username));
+    if (rv == APR_NOTFOUND) {
+        aic_db_rollback(ctx->db);
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "unknown_user",
+                              "There is no active user with this name.", "username");
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_db_exec(NULL, ctx->db, "chat_participant_add", AIC_ARGS(id, user_id, "member"));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_db_value(&new_json, ctx->db, "chat_conv_json", AIC_ARGS(ctx->user->id, id));
+    }
+    if (rv != APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        return aic_send_failure(r, rv);
+    }
+    return commit_change(ctx, HTTP_OK, "invite", id, old_json, new_json);
+}
+
+int aic_chat_participant_remove(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *id = apr_table_get(ctx->params, "id"), *old_json = NULL, *new_json = NULL;
+    int removed = 0;
+    apr_status_t rv;
+
+    if (lock_as_owner(&old_json, ctx, id, "Only the owner may remove participants.") != OK) {
+        return OK;
+    }
+    rv = aic_db_exec(&removed, ctx->db, "chat_participant_remove",
+                     AIC_ARGS(id, apr_table_get(ctx->params, "username")));
+    if (rv == APR_SUCCESS && !removed) {
+        aic_db_rollback(ctx->db);
+        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such participant.", NULL);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_db_value(&new_json, ctx->db, "chat_conv_json", AIC_ARGS(ctx->user->id, id));
+    }
+    if (rv != APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        return aic_send_failure(r, rv);
+    }
+    return commit_change(ctx, HTTP_OK, "uninvite", id, old_json, new_json);
+}
+
+int aic_chat_thread(aic_ctx *ctx)
+{
+    aic_chat_conv c;
+    const char *text = NULL;
+    apr_status_t rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"), 0);
+
+    if (rv == APR_NOTFOUND) {
+        return aic_send_error(ctx->r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_db_value(&text, ctx->db, "chat_thread", AIC_ARGS(c.id));
+    }
+    if (rv != APR_SUCCESS) {
+        return aic_send_failure(ctx->r, rv);
+    }
+    return aic_send_json_text(ctx->r, HTTP_OK, text);
+}
+
+/* PUT /conversations/{id}/active {"message_id"}: show the branch through that
+ * message (down to its newest leaf). */
+int aic_chat_set_active(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    aic_chat_conv c;
+    aic_json *body = NULL;
+    const char *msg_id, *leaf = NULL, *text = NULL;
+    aic_rows rows;
+    apr_status_t rv;
+
+    if (aic_read_json_object(&body, r) != OK) {
+        return OK;
+    }
+    msg_id = aic_json_str(aic_json_get(body, "message_id"), r->pool);
+    if ((rv = load_conversation(&c, ctx, apr_table_get(ctx->params, "id"), 0)) == APR_NOTFOUND) {
+        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
+    }
+    if (rv != APR_SUCCESS) {
+        return aic_send_failure(r, rv);
+    }
+    if (!aic_valid_uuid(msg_id)) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              "message_id must be a message of this conversation.", "message_id");
+    }
+    if ((rv = aic_db_select(&rows, ctx->db, "chat_message_in_conv", AIC_ARGS(msg_id, c.id))) !=
+        APR_SUCCESS) {
+        return aic_send_failure(r, rv);
+    }
+    if (rows.nrows == 0) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              "message_id must be a message of this conversation.", "message_id");
+    }
+    if ((rv = aic_db_begin(ctx->db)) == APR_SUCCESS) {
+        rv = aic_db_value(&leaf, ctx->db, "chat_set_active", AIC_ARGS(msg_id, c.id));
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_audit_change(
+            ctx->db, r, HTTP_OK, "switch_branch", "conversation", c.id,
+            apr_psprintf(r->pool, "{\"active_leaf_id\":%s%s%s}", c.active_leaf ? "\"" : "",
+                         c.active_leaf ? c.active_leaf : "null", c.active_leaf ? "\"" : ""),
+            apr_psprintf(r->pool, "{\"active_leaf_id\":\"%s\"}", leaf));
+    }
+    if (rv == APR_SUCCESS && (rv = aic_db_commit(ctx->db)) == APR_SUCCESS) {
+        rv = aic_db_value(&text, ctx->db, "chat_thread", AIC_ARGS(c.id));
+    }
+    if (rv != APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        aic_req_get(r)->audited = 0;
+        return aic_send_failure(r, rv);
+    }
+    return aic_send_json_text(r, HTTP_OK, text);
+}

@@ -1,0 +1,183 @@
+/* Sending a message and regenerating an answer: read and check the
+ * request and what the conversation holds, then run the turn
+ * (aic_chat_turn.c). */
+#include "aic_chat.h"
+
+#include <apr_strings.h>
+
+#include "core/aic_valid.h"
+
+void aic_chat_model_from_json(aic_chat_model *m, request_rec *r, const aic_json *obj)
+{
+    m->id = aic_json_str(aic_json_get(obj, "id"), r->pool);
+    m->slug = aic_json_str(aic_json_get(obj, "slug"), r->pool);
+    m->display_name = aic_json_str(aic_json_get(obj, "display_name"), r->pool);
+    m->provider = aic_json_str(aic_json_get(obj, "provider"), r->pool);
+    m->model_id = aic_json_str(aic_json_get(obj, "model_id"), r->pool);
+    m->capabilities = aic_json_get(obj, "capabilities");
+    m->defaults = aic_json_get(obj, "defaults");
+}
+
+apr_int64_t aic_chat_json_int(const aic_json *obj, const char *key, apr_int64_t def)
+{
+    aic_json *v = aic_json_get(obj, key);
+
+    return aic_json_typeof(v) == AIC_JSON_INT ? aic_json_int(v) : def;
+}
+
+static int wants_stream(request_rec *r, const aic_json *body)
+{
+    const char *accept = apr_table_get(r->headers_in, "Accept");
+    aic_json *v = aic_json_get(body, "stream");
+
+    if (aic_json_typeof(v) == AIC_JSON_BOOL) {
+        return aic_json_bool(v);
+    }
+    return accept && ap_strstr_c(accept, "text/event-stream") != NULL;
+}
+
+/* The conversation's active models from their JSON (chat_send_load). */
+static int load_models(aic_chat_turn *t, const char *text)
+{
+    request_rec *r = t->ctx->r;
+    aic_json *list = text ? aic_json_from(r->pool, text) : NULL;
+    apr_size_t n = aic_json_len(list);
+
+    if (text && aic_json_typeof(list) != AIC_JSON_ARRAY) {
+        return aic_send_failure(r, APR_EGENERAL);
+    }
+    t->models = apr_array_make(r->pool, (int)n + 1, sizeof(aic_chat_model));
+    for (apr_size_t i = 0; i < n; i++) {
+        aic_chat_model_from_json(apr_array_push(t->models), r, aic_json_at(list, i));
+    }
+    if (!n) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "no_models",
+                              "This conversation has no active model.", NULL);
+    }
+    return OK;
+}
+
+int aic_chat_message_send(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *id = apr_table_get(ctx->params, "id"), *me = ctx->user->id;
+    aic_chat_conv c;
+    aic_chat_turn t;
+    aic_json *body = NULL, *v;
+    const char *content = NULL, *parent_id = NULL, *err;
+    int use_leaf = 1, bad_parent = 0;
+    aic_rows rows;
+    apr_status_t rv;
+
+    if (aic_read_json_object(&body, r) != OK) {
+        return OK;
+    }
+    if (aic_refuse_unknown_fields(r, body,
+                                  (const char *const[]){"content", "parent_id", "stream", NULL},
+                                  "message") != OK) {
+        return OK;
+    }
+    /* The parent: the active leaf, none (null) or a message of the
+     * conversation (checked as the conversation is read). */
+    if (aic_json_has(body, "parent_id")) {
+        use_leaf = 0;
+        v = aic_json_get(body, "parent_id");
+        if (aic_json_typeof(v) != AIC_JSON_NULL) {
+            parent_id = aic_json_str(v, r->pool);
+            bad_parent = !aic_valid_uuid(parent_id);
+        }
+    }
+    if (!aic_valid_uuid(id)) {
+        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
+    }
+    rv = aic_db_select(&rows, ctx->db, "chat_send_load",
+                       AIC_ARGS(use_leaf ? "true" : "false", bad_parent ? NULL : parent_id, id, me,
+                                me, me, use_leaf ? "true" : "false"));
+    if (rv != APR_SUCCESS) {
+        return aic_send_failure(r, rv);
+    }
+    if (rows.nrows == 0) {
+        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
+    }
+    aic_chat_conv_from_row(&c, r, id, rows.cells, 0);
+    v = aic_json_get(body, "content");
+    if (aic_json_typeof(v) != AIC_JSON_STRING) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              "content must be a string.", "content");
+    }
+    if ((err = aic_valid_text(&content, r->pool, aic_json_str(v, r->pool), 1,
+                              (apr_size_t)ctx->conf->max_message_chars, 1))) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY,
+                              strstr(err, "at most") ? "message_too_long" : "invalid_field",
+                              apr_pstrcat(r->pool, "content ", err, ".", NULL), "content");
+    }
+    if (aic_json_has(body, "stream") &&
+        aic_json_typeof(aic_json_get(body, "stream")) != AIC_JSON_BOOL) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              "stream must be true or false.", "stream");
+    }
+    if (bad_parent || rows.cells[6][0] != '1') {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              "parent_id must be a message of this conversation or null.",
+                              "parent_id");
+    }
+    memset(&t, 0, sizeof(t));
+    t.ctx = ctx;
+    t.conv = &c;
+    t.stream = wants_stream(r, body);
+    t.content = content;
+    t.parent_id = use_leaf ? c.active_leaf : parent_id;
+    if (load_models(&t, rows.cells[7]) != OK) {
+        return OK;
+    }
+    return aic_chat_turn_run(&t, rows.cells[8]);
+}
+
+int aic_chat_message_regenerate(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *id = apr_table_get(ctx->params, "id"), *me = ctx->user->id;
+    aic_chat_conv c;
+    aic_chat_turn t;
+    aic_json *body = NULL, *tool;
+    aic_rows rows;
+    apr_status_t rv;
+
+    if (!aic_valid_uuid(id)) {
+        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such message.", NULL);
+    }
+    /* The body is optional: only a non-empty one is read (and must be JSON). */
+    if (apr_atoi64(apr_table_get(r->headers_in, "Content-Length")
+                       ? apr_table_get(r->headers_in, "Content-Length")
+                       : "0") > 0 ||
+        apr_table_get(r->headers_in, "Transfer-Encoding")) {
+        if (aic_read_json_object(&body, r) != OK) {
+            return OK;
+        }
+    }
+    if ((rv = aic_db_select(&rows, ctx->db, "chat_regenerate_load", AIC_ARGS(me, id, me, me))) !=
+        APR_SUCCESS) {
+        return aic_send_failure(r, rv);
+    }
+    if (rows.nrows == 0) {
+        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such message.", NULL);
+    }
+    if (strcmp(rows.cells[7], "ai") || !*rows.cells[9]) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "not_an_answer",
+                              "Only a model's answer can be regenerated.", NULL);
+    }
+    aic_chat_conv_from_row(&c, r, rows.cells[6], rows.cells, 0);
+    if (!(tool = aic_json_from(r->pool, rows.cells[10]))) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "tool_unavailable",
+                              "The model of this answer no longer exists.", NULL);
+    }
+    memset(&t, 0, sizeof(t));
+    t.ctx = ctx;
+    t.conv = &c;
+    t.stream = wants_stream(r, body);
+    t.regenerated = id;
+    t.parent_id = *rows.cells[8] ? rows.cells[8] : NULL;
+    t.models = apr_array_make(r->pool, 1, sizeof(aic_chat_model));
+    aic_chat_model_from_json(apr_array_push(t.models), r, tool);
+    return aic_chat_turn_run(&t, rows.cells[11]);
+}

@@ -1,0 +1,188 @@
+/* The chat capability's statements, registered at configuration time: one
+ * literal each (apr_dbd placeholders). A statement's rows are read by
+ * position in the file that runs it; the turn's functions take and give
+ * JSON with named keys (sql/functions/chat.sql). */
+#include "aic_chat.h"
+
+#include "httpd/aic_audit.h"
+
+const aic_stmt aic_chat_stmts[] = {
+    /* A conversation its viewer may see (owned, or taken part in): its JSON,
+     * whether the viewer owns it, its active leaf, settings, system prompt and
+     * title. Arguments: viewer, viewer, id, viewer, viewer. */
+    {"chat_conv",
+     "SELECT conversation_json(c, %s::uuid)::text, (c.owner_id = %s::uuid)::int,"
+     " coalesce(c.active_leaf_id::text, ''), c.settings::text, coalesce(c.system_prompt,"
+     " ''), c.title"
+     " FROM conversations c WHERE c.id = %s::uuid AND c.deleted_at IS NULL"
+     " AND (c.owner_id = %s::uuid OR EXISTS (SELECT 1 FROM conversation_participants p"
+     " WHERE p.conversation_id = c.id AND p.user_id = %s::uuid))"},
+    /* The same without the conversation's JSON, for those that do not answer it. */
+    {"chat_conv_head",
+     "SELECT '', (c.owner_id = %s::uuid)::int, coalesce(c.active_leaf_id::text, ''),"
+     " c.settings::text, coalesce(c.system_prompt, ''), c.title"
+     " FROM conversations c WHERE c.id = %s::uuid AND c.deleted_at IS NULL"
+     " AND (c.owner_id = %s::uuid OR EXISTS (SELECT 1 FROM conversation_participants p"
+     " WHERE p.conversation_id = c.id AND p.user_id = %s::uuid))"},
+    /* A deleted conversation the viewer may see, locked: whether they own it. */
+    {"chat_conv_deleted",
+     "SELECT (c.owner_id = %s::uuid)::int FROM conversations c WHERE c.id = %s::uuid"
+     " AND c.deleted_at IS NOT NULL AND (c.owner_id = %s::uuid OR EXISTS (SELECT 1"
+     " FROM conversation_participants p WHERE p.conversation_id = c.id"
+     " AND p.user_id = %s::uuid)) FOR UPDATE"},
+    /* A live conversation the viewer may see, locked for a change: its JSON and
+     * whether they own it. */
+    {"chat_conv_lock",
+     "SELECT conversation_json(c, %s::uuid)::text, (c.owner_id = %s::uuid)::int"
+     " FROM conversations c WHERE c.id = %s::uuid AND c.deleted_at IS NULL"
+     " AND (c.owner_id = %s::uuid OR EXISTS (SELECT 1 FROM conversation_participants p"
+     " WHERE p.conversation_id = c.id AND p.user_id = %s::uuid)) FOR UPDATE"},
+    /* What a send needs before it begins, in one round trip: the conversation
+     * (as chat_conv_head), whether the explicit parent (when the first argument
+     * is false: the second, or none) is a message of it, its active models in
+     * order (JSON) and the thread up to the parent (chat_context; NULL without
+     * a parent). */
+    {"chat_send_load",
+     "WITH c AS (SELECT c.*,"
+     " CASE WHEN %s::boolean THEN c.active_leaf_id ELSE %s::uuid END AS parent"
+     " FROM conversations c WHERE c.id = %s::uuid AND c.deleted_at IS NULL"
+     " AND (c.owner_id = %s::uuid OR EXISTS (SELECT 1 FROM conversation_participants p"
+     " WHERE p.conversation_id = c.id AND p.user_id = %s::uuid)))"
+     " SELECT '', (c.owner_id = %s::uuid)::int, coalesce(c.active_leaf_id::text, ''),"
+     " c.settings::text, coalesce(c.system_prompt, ''), c.title, ok.parent_ok::int,"
+     " (SELECT json_agg(json_build_object('id', t.id, 'slug', t.slug, 'display_name',"
+     " t.display_name, 'provider', t.provider, 'model_id', t.model_id, 'capabilities',"
+     " t.capabilities, 'defaults', t.default_settings)"
+     " ORDER BY m.position) FROM conversation_ai_models m"
+     " JOIN ai_tools t ON t.id = m.tool_id WHERE m.conversation_id = c.id"
+     " AND m.is_active)::text, CASE WHEN ok.parent_ok"
+     " AND c.parent IS NOT NULL THEN chat_context(c.parent)::text END FROM c CROSS"
+     " JOIN LATERAL (SELECT %s::boolean OR c.parent IS NULL OR EXISTS (SELECT 1"
+     " FROM messages p WHERE p.id = c.parent"
+     " AND p.conversation_id = c.id) AS parent_ok) ok"},
+    /* The same for regenerating a message: the conversation (as
+     * chat_conv_head), the message's conversation, sender type, parent and
+     * model, that model (JSON) and, for an answer, the thread up to its parent. */
+    {"chat_regenerate_load",
+     "SELECT '', (c.owner_id = %s::uuid)::int, coalesce(c.active_leaf_id::text, ''),"
+     " c.settings::text, coalesce(c.system_prompt, ''), c.title, m.conversation_id::text,"
+     " m.sender_type, coalesce(m.parent_message_id::text, ''),"
+     " coalesce(m.sender_tool_id::text, ''), (SELECT json_build_object('id', t.id,"
+     " 'slug', t.slug, 'display_name', t.display_name, 'provider', t.provider,"
+     " 'model_id', t.model_id, 'capabilities', t.capabilities, 'defaults',"
+     " t.default_settings)"
+     " FROM ai_tools t WHERE t.id = m.sender_tool_id)::text,"
+     " CASE WHEN m.sender_type = 'ai'"
+     " AND m.parent_message_id IS NOT NULL THEN chat_context(m.parent_message_id)::text"
+     " END"
+     " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+     " WHERE m.id = %s::uuid AND c.deleted_at IS NULL"
+     " AND (c.owner_id = %s::uuid OR EXISTS (SELECT 1 FROM conversation_participants p"
+     " WHERE p.conversation_id = c.id AND p.user_id = %s::uuid))"},
+    {"chat_tool_by_slug",
+     "SELECT id::text, provider, api_key_required::int FROM ai_tools WHERE slug = %s"
+     " AND is_active"},
+    {"chat_conv_insert", "INSERT INTO conversations (owner_id, title, system_prompt, settings)"
+                         " VALUES (%s::uuid, %s, %s, %s::jsonb) RETURNING id::text"},
+    {"chat_conv_add_model",
+     "INSERT INTO conversation_ai_models (conversation_id, tool_id, position)"
+     " VALUES (%s::uuid, %s::uuid, %s::int)"},
+    {"chat_popularity", "UPDATE ai_tools SET popularity = popularity + 1 WHERE id = %s::uuid"},
+    {"chat_participant_add",
+     "INSERT INTO conversation_participants (conversation_id, user_id, role)"
+     " VALUES (%s::uuid, %s::uuid, %s) ON CONFLICT DO NOTHING"},
+    {"chat_participant_remove",
+     "DELETE FROM conversation_participants WHERE conversation_id = %s::uuid"
+     " AND user_id = (SELECT id FROM users WHERE username = %s) AND role <> 'admin'"},
+    {"chat_user_by_name", "SELECT id::text FROM users WHERE username = %s AND is_active"},
+    {"chat_conv_json", "SELECT conversation_json(c, %s::uuid)::text FROM conversations c"
+                       " WHERE c.id = %s::uuid"},
+    /* A page of the list: the user's own conversations and those they take part
+     * in as a member (the owner is the only admin), each half read from its
+     * index, newest first, at most a page; then the page of both, as JSON with
+     * the cursor of the next page (core/aic_cursor: "v", id, last activity in
+     * microseconds since the epoch). Each half's arguments: the user, archived,
+     * pinned twice, a model's slug twice, the title's text and pattern, the
+     * cursor (whether, time, id), the page size; then the page size, the viewer
+     * and the page size. */
+    {"chat_conv_list",
+     "WITH page AS (SELECT u.conv, u.id, u.last_message_at"
+     " FROM ((SELECT c AS conv, c.id, c.last_message_at FROM conversations c"
+     " WHERE c.owner_id = %s::uuid AND c.deleted_at IS NULL AND c.archived = %s::boolean"
+     " AND (%s::boolean IS NULL OR c.pinned = %s::boolean)"
+     " AND (%s::text IS NULL OR EXISTS (SELECT 1 FROM conversation_ai_models m"
+     " JOIN ai_tools t ON t.id = m.tool_id WHERE m.conversation_id = c.id"
+     " AND t.slug = %s)) AND (%s::text IS NULL OR c.title ILIKE %s)"
+     " AND (%s::text IS NULL OR (c.last_message_at, c.id) < (timestamptz 'epoch' +"
+     " %s::bigint * interval '1 microsecond', %s::uuid))"
+     " ORDER BY c.last_message_at DESC, c.id DESC LIMIT %s::int)"
+     " UNION ALL (SELECT c AS conv, c.id, c.last_message_at"
+     " FROM conversation_participants p JOIN conversations c ON c.id = p.conversation_id"
+     " WHERE p.user_id = %s::uuid AND p.role = 'member' AND c.owner_id <> p.user_id"
+     " AND c.deleted_at IS NULL AND c.archived = %s::boolean"
+     " AND (%s::boolean IS NULL OR c.pinned = %s::boolean)"
+     " AND (%s::text IS NULL OR EXISTS (SELECT 1 FROM conversation_ai_models m"
+     " JOIN ai_tools t ON t.id = m.tool_id WHERE m.conversation_id = c.id"
+     " AND t.slug = %s)) AND (%s::text IS NULL OR c.title ILIKE %s)"
+     " AND (%s::text IS NULL OR (c.last_message_at, c.id) < (timestamptz 'epoch' +"
+     " %s::bigint * interval '1 microsecond', %s::uuid))"
+     " ORDER BY c.last_message_at DESC, c.id DESC LIMIT %s::int)) u"
+     " ORDER BY u.last_message_at DESC, u.id DESC LIMIT %s::int)"
+     " SELECT json_build_object('items', coalesce(json_agg(conversation_json(conv,"
+     " %s::uuid)"
+     " ORDER BY last_message_at DESC, id DESC), '[]'::json), 'next',"
+     " CASE WHEN count(*) = %s::int THEN (SELECT encode(convert_to('v|' || id || '|' ||"
+     " (extract(epoch"
+     " FROM last_message_at) * 1000000)::bigint, 'UTF8'), 'hex') FROM page"
+     " ORDER BY last_message_at, id LIMIT 1) END)::text FROM page"},
+    {"chat_conv_update",
+     "UPDATE conversations"
+     " SET title = %s, system_prompt = %s, settings = %s::jsonb, pinned = %s::boolean,"
+     " archived = %s::boolean, updated_at = now()"
+     " WHERE id = %s::uuid RETURNING conversation_json(conversations, %s::uuid)::text"},
+    {"chat_conv_delete",
+     "UPDATE conversations SET deleted_at = now(), status = 'deleted', updated_at = now()"
+     " WHERE id = %s::uuid"},
+    {"chat_conv_restore",
+     "UPDATE conversations SET deleted_at = NULL, status = 'active', updated_at = now()"
+     " WHERE id = %s::uuid RETURNING conversation_json(conversations, %s::uuid)::text"},
+    {"chat_message_in_conv", "SELECT sender_type, coalesce(sender_tool_id::text, ''),"
+                             " coalesce(parent_message_id::text, '')"
+                             " FROM messages WHERE id = %s::uuid AND conversation_id = %s::uuid"},
+    /* A later answer's row, before its text. */
+    {"chat_message_insert",
+     "INSERT INTO messages (conversation_id, parent_message_id, sender_type, sender_tool_id,"
+     " content, status, is_first_responder)"
+     " VALUES (%s::uuid, %s::uuid, 'ai', %s::uuid, '', 'streaming', false)"
+     " RETURNING id::text"},
+    /* What a turn writes before the provider call (chat_turn_reserve, one JSON
+     * argument, one JSON result) and the request's audit row, in one
+     * statement: the audit status, new values and the regenerated answer's id
+     * (its entity when there is no user message), then the function's
+     * argument, then the audit row's (aic_audit_select). */
+    {"chat_turn_reserve",
+     "WITH x AS (SELECT %s::int AS status, %s::jsonb AS new_values, %s::text AS regenerated),"
+     " b AS (SELECT chat_turn_reserve(%s::json) AS j),"
+     " a AS (" AIC_AUDIT_INSERT_SELECT_SQL(
+         "x.status", "coalesce(b.j->>'user_message_id', x.regenerated)", "x.new_values",
+         "FROM b, x WHERE b.j->>'code' IS NULL") ")"
+                                                 " SELECT b.j::text FROM b"},
+    /* The rest of a turn's beginning, once its first text is out. */
+    {"chat_turn_record", "SELECT 1 FROM chat_turn_record(%s::json)"},
+    /* Turns the database failed, given back: one now, or a batch of them from
+     * the writer once the database is back (aic_batch). */
+    {"chat_turns_abandon", "SELECT chat_turns_abandon(%s::json)::text"},
+    /* An answer stored and settled: one whose row was recorded (finish), or a
+     * first one recorded at the same time (complete). */
+    {"chat_answer_finish", "SELECT chat_answer_finish(%s::json)::text"},
+    {"chat_answer_complete", "SELECT chat_answer_complete(%s::json)::text"},
+    /* The visible thread: the path from the root to the active leaf. */
+    {"chat_thread",
+     "SELECT json_build_object('items', coalesce(json_agg(message_json(msg)"
+     " ORDER BY depth DESC), '[]'::json))::text FROM message_path((SELECT active_leaf_id"
+     " FROM conversations WHERE id = %s::uuid))"},
+    /* Show the branch through a message, down to its newest leaf. */
+    {"chat_set_active", "UPDATE conversations"
+                        " SET active_leaf_id = message_newest_leaf(%s::uuid), updated_at = now()"
+                        " WHERE id = %s::uuid RETURNING active_leaf_id::text"},
+    {NULL, NULL}};
