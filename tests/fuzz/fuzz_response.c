@@ -1,7 +1,8 @@
-/* libFuzzer target: a provider's whole-answer parser (core/aic_provider.c),
- * built once per provider with FUZZ_KIND set. The input is an HTTP status in
- * decimal, a newline, then the body ("200\n{...}"); without one, the status
- * is 200 and the whole input is the body. */
+/* libFuzzer target: a provider's whole-answer parser (core/aic_provider.c
+ * and its protocol file core/aic_provider_<kind>.c), built once per provider
+ * with FUZZ_KIND set. The input is an HTTP status in decimal, a newline, then
+ * the body ("200\n{...}"); without one, the status is 200 and the whole input
+ * is the body. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,8 @@
-/* libFuzzer target: a provider's stream parser (core/aic_provider.c), built
- * once per provider with FUZZ_KIND set (fuzz_stream_openai, _anthropic,
- * _gemini). The body is fed in one piece and in pieces of 1 to 7 bytes; both
- * must give the same text, usage and outcome. */
+/* libFuzzer target: a provider's stream parser (core/aic_provider.c and its
+ * protocol file core/aic_provider_<kind>.c), built once per provider with
+ * FUZZ_KIND set (fuzz_stream_openai, _anthropic, _gemini). The body is fed in
+ * one piece and in pieces of 1 to 7 bytes; both must give the same text, usage
+ * and outcome. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
