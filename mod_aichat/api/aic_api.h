@@ -37,12 +37,6 @@ extern const aic_stmt aic_admin_catalog_stmts[];
 /** Per-child state of the catalog (provider probe cache, the model list in memory). */
 void aic_catalog_child_init(apr_pool_t *pchild, server_rec *s);
 
-/* Conversations a viewer may see: owned, or taken part in. Two arguments:
- * the viewer's id, twice. */
-#define AIC_SQL_VISIBLE(ALIAS)                                                                     \
-    "(" ALIAS ".owner_id = %s::uuid OR EXISTS (SELECT 1 FROM conversation_participants p"          \
-    " WHERE p.conversation_id = " ALIAS ".id AND p.user_id = %s::uuid))"
-
 /* Conversations and messages. */
 extern const aic_route aic_chat_routes[];
 extern const aic_stmt aic_chat_stmts[];
