@@ -114,6 +114,63 @@ LANGUAGE sql STABLE AS $$
     SELECT id FROM down WHERE id IS NOT NULL ORDER BY depth DESC LIMIT 1
 $$;
 
+-- A page of a user's conversation list: their own conversations and those
+-- they take part in as a member (the owner is the only admin), each half read
+-- from its index, newest first, at most a page; then the page of both, as
+-- JSON with the cursor of the next page (core/aic_cursor: "v", id, last
+-- activity in microseconds since the epoch). args (JSON): viewer, archived,
+-- pinned (or null for both), tool (a model's slug, or null), pattern (an
+-- ILIKE pattern for the title, or null), after_ts and after_id (the cursor,
+-- or null), limit.
+CREATE OR REPLACE FUNCTION chat_conversation_list(args json) RETURNS json
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    viewer uuid := (args->>'viewer')::uuid;
+    arch boolean := (args->>'archived')::boolean;
+    pin boolean := (args->>'pinned')::boolean;
+    tool text := args->>'tool';
+    pattern text := args->>'pattern';
+    after_at timestamptz := timestamptz 'epoch' + (args->>'after_ts')::bigint * interval '1 microsecond';
+    after_id uuid := (args->>'after_id')::uuid;
+    lim int := (args->>'limit')::int;
+BEGIN
+    RETURN (
+        WITH page AS (
+            SELECT u.conv, u.id, u.last_message_at
+              FROM ((SELECT c AS conv, c.id, c.last_message_at FROM conversations c
+                      WHERE c.owner_id = viewer AND c.deleted_at IS NULL AND c.archived = arch
+                        AND (pin IS NULL OR c.pinned = pin)
+                        AND (tool IS NULL OR EXISTS (
+                                SELECT 1 FROM conversation_ai_models m JOIN ai_tools t ON t.id = m.tool_id
+                                 WHERE m.conversation_id = c.id AND t.slug = tool))
+                        AND (pattern IS NULL OR c.title ILIKE pattern)
+                        AND (after_id IS NULL OR (c.last_message_at, c.id) < (after_at, after_id))
+                      ORDER BY c.last_message_at DESC, c.id DESC LIMIT lim)
+                    UNION ALL
+                    (SELECT c AS conv, c.id, c.last_message_at
+                       FROM conversation_participants p JOIN conversations c ON c.id = p.conversation_id
+                      WHERE p.user_id = viewer AND p.role = 'member' AND c.owner_id <> p.user_id
+                        AND c.deleted_at IS NULL AND c.archived = arch
+                        AND (pin IS NULL OR c.pinned = pin)
+                        AND (tool IS NULL OR EXISTS (
+                                SELECT 1 FROM conversation_ai_models m JOIN ai_tools t ON t.id = m.tool_id
+                                 WHERE m.conversation_id = c.id AND t.slug = tool))
+                        AND (pattern IS NULL OR c.title ILIKE pattern)
+                        AND (after_id IS NULL OR (c.last_message_at, c.id) < (after_at, after_id))
+                      ORDER BY c.last_message_at DESC, c.id DESC LIMIT lim)) u
+             ORDER BY u.last_message_at DESC, u.id DESC LIMIT lim)
+        SELECT json_build_object(
+                   'items', coalesce(json_agg(conversation_json(conv, viewer)
+                                              ORDER BY last_message_at DESC, id DESC), '[]'::json),
+                   'next', CASE WHEN count(*) = lim THEN (
+                       SELECT encode(convert_to('v|' || id || '|'
+                                  || (extract(epoch FROM last_message_at) * 1000000)::bigint,
+                                  'UTF8'), 'hex')
+                         FROM page ORDER BY last_message_at, id LIMIT 1) END)
+          FROM page);
+END
+$$;
+
 -- The thread ending at a message, root first, as a model is told it: each
 -- message's sender type, model (id and name), content and status. Read with
 -- the conversation before a turn begins.

@@ -174,7 +174,8 @@ int aic_chat_conversation_list(aic_ctx *ctx)
     const char *archived = apr_table_get(args, "archived"), *pinned = apr_table_get(args, "pinned");
     const char *tool = apr_table_get(args, "tool"), *q = apr_table_get(args, "q");
     const char *after = apr_table_get(args, "after"), *cursor_id = NULL, *cursor_ts = NULL;
-    const char *pattern = NULL, *text = NULL, *me = ctx->user->id, *lim, *cursor;
+    const char *pattern = NULL, *text = NULL;
+    aic_json *list;
     int limit = aic_valid_limit(apr_table_get(args, "limit"), CONV_PAGE, CONV_PAGE_MAX);
     apr_status_t rv;
 
@@ -211,19 +212,17 @@ int aic_chat_conversation_list(aic_ctx *ctx)
     }
     if (q && *q) {
         pattern = aic_like_contains(r->pool, q);
-    } else {
-        q = NULL;
     }
-    lim = apr_itoa(r->pool, limit);
-    archived = archived ? archived : "false";
-    cursor = cursor_id ? "1" : NULL;
-    /* The user's own conversations and those they take part in, each from
-     * its index, newest first; then the page of both. */
-#define HALF_ARGS                                                                                  \
-    me, archived, pinned, pinned, tool, tool, q, pattern, cursor, cursor_ts, cursor_id, lim
-    rv = aic_db_value(&text, ctx->db, "chat_conv_list",
-                      AIC_ARGS(HALF_ARGS, HALF_ARGS, lim, me, lim));
-#undef HALF_ARGS
+    list = aic_json_object(r->pool);
+    aic_json_set_str(list, "viewer", ctx->user->id);
+    aic_json_set_str(list, "archived", archived ? archived : "false");
+    aic_json_set_str(list, "pinned", pinned);
+    aic_json_set_str(list, "tool", tool);
+    aic_json_set_str(list, "pattern", pattern);
+    aic_json_set_str(list, "after_ts", cursor_ts);
+    aic_json_set_str(list, "after_id", cursor_id);
+    aic_json_set_int(list, "limit", limit);
+    rv = aic_db_value(&text, ctx->db, "chat_conv_list", AIC_ARGS(aic_json_dump(list, r->pool)));
     if (rv != APR_SUCCESS) {
         return aic_send_failure(r, rv);
     }

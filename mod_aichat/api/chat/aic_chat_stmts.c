@@ -97,44 +97,8 @@ const aic_stmt aic_chat_stmts[] = {
     {"chat_user_by_name", "SELECT id::text FROM users WHERE username = %s AND is_active"},
     {"chat_conv_json", "SELECT conversation_json(c, %s::uuid)::text FROM conversations c"
                        " WHERE c.id = %s::uuid"},
-    /* A page of the list: the user's own conversations and those they take part
-     * in as a member (the owner is the only admin), each half read from its
-     * index, newest first, at most a page; then the page of both, as JSON with
-     * the cursor of the next page (core/aic_cursor: "v", id, last activity in
-     * microseconds since the epoch). Each half's arguments: the user, archived,
-     * pinned twice, a model's slug twice, the title's text and pattern, the
-     * cursor (whether, time, id), the page size; then the page size, the viewer
-     * and the page size. */
-    {"chat_conv_list",
-     "WITH page AS (SELECT u.conv, u.id, u.last_message_at"
-     " FROM ((SELECT c AS conv, c.id, c.last_message_at FROM conversations c"
-     " WHERE c.owner_id = %s::uuid AND c.deleted_at IS NULL AND c.archived = %s::boolean"
-     " AND (%s::boolean IS NULL OR c.pinned = %s::boolean)"
-     " AND (%s::text IS NULL OR EXISTS (SELECT 1 FROM conversation_ai_models m"
-     " JOIN ai_tools t ON t.id = m.tool_id WHERE m.conversation_id = c.id"
-     " AND t.slug = %s)) AND (%s::text IS NULL OR c.title ILIKE %s)"
-     " AND (%s::text IS NULL OR (c.last_message_at, c.id) < (timestamptz 'epoch' +"
-     " %s::bigint * interval '1 microsecond', %s::uuid))"
-     " ORDER BY c.last_message_at DESC, c.id DESC LIMIT %s::int)"
-     " UNION ALL (SELECT c AS conv, c.id, c.last_message_at"
-     " FROM conversation_participants p JOIN conversations c ON c.id = p.conversation_id"
-     " WHERE p.user_id = %s::uuid AND p.role = 'member' AND c.owner_id <> p.user_id"
-     " AND c.deleted_at IS NULL AND c.archived = %s::boolean"
-     " AND (%s::boolean IS NULL OR c.pinned = %s::boolean)"
-     " AND (%s::text IS NULL OR EXISTS (SELECT 1 FROM conversation_ai_models m"
-     " JOIN ai_tools t ON t.id = m.tool_id WHERE m.conversation_id = c.id"
-     " AND t.slug = %s)) AND (%s::text IS NULL OR c.title ILIKE %s)"
-     " AND (%s::text IS NULL OR (c.last_message_at, c.id) < (timestamptz 'epoch' +"
-     " %s::bigint * interval '1 microsecond', %s::uuid))"
-     " ORDER BY c.last_message_at DESC, c.id DESC LIMIT %s::int)) u"
-     " ORDER BY u.last_message_at DESC, u.id DESC LIMIT %s::int)"
-     " SELECT json_build_object('items', coalesce(json_agg(conversation_json(conv,"
-     " %s::uuid)"
-     " ORDER BY last_message_at DESC, id DESC), '[]'::json), 'next',"
-     " CASE WHEN count(*) = %s::int THEN (SELECT encode(convert_to('v|' || id || '|' ||"
-     " (extract(epoch"
-     " FROM last_message_at) * 1000000)::bigint, 'UTF8'), 'hex') FROM page"
-     " ORDER BY last_message_at, id LIMIT 1) END)::text FROM page"},
+    /* A page of the list (chat_conversation_list: one JSON argument). */
+    {"chat_conv_list", "SELECT chat_conversation_list(%s::json)::text"},
     {"chat_conv_update",
      "UPDATE conversations"
      " SET title = %s, system_prompt = %s, settings = %s::jsonb, pinned = %s::boolean,"
