@@ -32,6 +32,30 @@ aic_result aic_catalog_db_failure(apr_status_t rv)
     return res;
 }
 
+/* A change that failed: undo it (and its audit row) and say why. */
+static aic_result give_up(aic_ctx *ctx, apr_status_t rv)
+{
+    aic_db_rollback(ctx->db);
+    aic_req_get(ctx->r)->audited = 0;
+    return aic_catalog_db_failure(rv);
+}
+
+/* A change made so far (rv): write its audit row and commit, answering
+ * status with new_text; or give up. */
+static aic_result commit_change(aic_ctx *ctx, apr_status_t rv, int status, const char *action,
+                                const char *entity_type, const char *id, const char *old_text,
+                                const char *new_text)
+{
+    if (rv == APR_SUCCESS) {
+        rv = aic_audit_change(ctx->db, ctx->r, status, action, entity_type, id, old_text, new_text);
+    }
+    if (rv == APR_SUCCESS && (rv = aic_db_commit(ctx->db)) == APR_SUCCESS) {
+        aic_result done = {status, NULL, NULL, NULL, new_text};
+        return done;
+    }
+    return give_up(ctx, rv);
+}
+
 static aic_result not_found(const char *what)
 {
     aic_result res = {HTTP_NOT_FOUND, "not_found", NULL, what, NULL};
@@ -267,13 +291,13 @@ aic_result aic_catalog_tool_save(aic_ctx *ctx, const char *slug, const aic_json 
             return not_found("No such model.");
         }
         if (rv != APR_SUCCESS) {
-            goto failed;
+            return give_up(ctx, rv);
         }
         old_text = rows.cells[0];
         id = rows.cells[1];
         if (aic_json_parse(&old, &err, p, old_text, strlen(old_text)) != APR_SUCCESS) {
             rv = APR_EGENERAL;
-            goto failed;
+            return give_up(ctx, rv);
         }
         fields_from_tool(&f, old, p);
         if (apr_is_empty_array(aic_json_keys(in, p))) {
@@ -296,7 +320,7 @@ aic_result aic_catalog_tool_save(aic_ctx *ctx, const char *slug, const aic_json 
             return invalid("category_id", "category_id does not name a category.");
         }
         if (rv != APR_SUCCESS) {
-            goto failed;
+            return give_up(ctx, rv);
         }
     }
     rv = aic_db_value(&taken, ctx->db, "catalog_slug_taken", AIC_ARGS(f.slug, id));
@@ -306,7 +330,7 @@ aic_result aic_catalog_tool_save(aic_ctx *ctx, const char *slug, const aic_json 
                        apr_psprintf(p, "slug '%s' is already used by another model.", f.slug));
     }
     if (rv != APR_NOTFOUND) {
-        goto failed;
+        return give_up(ctx, rv);
     }
     if (!slug) {
         rv = aic_db_select(
@@ -326,18 +350,8 @@ aic_result aic_catalog_tool_save(aic_ctx *ctx, const char *slug, const aic_json 
             &new_text, ctx->db, "catalog_tool_update",
             AIC_ARGS(fields_json(&f, id, p), ctx->conf->providers_sql, ctx->conf->keyed_sql));
     }
-    if (rv == APR_SUCCESS) {
-        rv = aic_audit_change(ctx->db, r, slug ? HTTP_OK : HTTP_CREATED, slug ? "update" : "create",
-                              "ai_tool", id, old_text, new_text);
-    }
-    if (rv == APR_SUCCESS && (rv = aic_db_commit(ctx->db)) == APR_SUCCESS) {
-        aic_result done = {slug ? HTTP_OK : HTTP_CREATED, NULL, NULL, NULL, new_text};
-        return done;
-    }
-failed:
-    aic_db_rollback(ctx->db);
-    aic_req_get(r)->audited = 0;
-    return aic_catalog_db_failure(rv);
+    return commit_change(ctx, rv, slug ? HTTP_OK : HTTP_CREATED, slug ? "update" : "create",
+                         "ai_tool", id, old_text, new_text);
 }
 
 aic_result aic_catalog_tool_delete(aic_ctx *ctx, const char *slug)
@@ -373,17 +387,8 @@ aic_result aic_catalog_tool_delete(aic_ctx *ctx, const char *slug)
     if (rv == APR_SUCCESS) {
         rv = aic_db_exec(NULL, ctx->db, "catalog_tool_delete", AIC_ARGS(rows.cells[1]));
     }
-    if (rv == APR_SUCCESS) {
-        rv = aic_audit_change(ctx->db, ctx->r, HTTP_NO_CONTENT, "delete", "ai_tool", rows.cells[1],
-                              rows.cells[0], NULL);
-    }
-    if (rv == APR_SUCCESS && (rv = aic_db_commit(ctx->db)) == APR_SUCCESS) {
-        aic_result done = {HTTP_NO_CONTENT, NULL, NULL, NULL, NULL};
-        return done;
-    }
-    aic_db_rollback(ctx->db);
-    aic_req_get(ctx->r)->audited = 0;
-    return aic_catalog_db_failure(rv);
+    return commit_change(ctx, rv, HTTP_NO_CONTENT, "delete", "ai_tool", rows.cells[1],
+                         rows.cells[0], NULL);
 }
 
 /* ---- administration: categories ---- */
@@ -421,12 +426,12 @@ aic_result aic_catalog_category_save(aic_ctx *ctx, const char *id, const aic_jso
             return not_found("No such category.");
         }
         if (rv != APR_SUCCESS) {
-            goto failed;
+            return give_up(ctx, rv);
         }
         old_text = rows.cells[0];
         if (aic_json_parse(&old, &err, p, old_text, strlen(old_text)) != APR_SUCCESS) {
             rv = APR_EGENERAL;
-            goto failed;
+            return give_up(ctx, rv);
         }
         name = aic_json_str(aic_json_get(old, "name"), p);
         description = aic_json_str(aic_json_get(old, "description"), p);
@@ -470,18 +475,8 @@ aic_result aic_catalog_category_save(aic_ctx *ctx, const char *id, const aic_jso
             id = rows.cells[1];
         }
     }
-    if (rv == APR_SUCCESS) {
-        rv = aic_audit_change(ctx->db, r, old_text ? HTTP_OK : HTTP_CREATED,
-                              old_text ? "update" : "create", "category", id, old_text, new_text);
-    }
-    if (rv == APR_SUCCESS && (rv = aic_db_commit(ctx->db)) == APR_SUCCESS) {
-        aic_result done = {old_text ? HTTP_OK : HTTP_CREATED, NULL, NULL, NULL, new_text};
-        return done;
-    }
-failed:
-    aic_db_rollback(ctx->db);
-    aic_req_get(r)->audited = 0;
-    return aic_catalog_db_failure(rv);
+    return commit_change(ctx, rv, old_text ? HTTP_OK : HTTP_CREATED, old_text ? "update" : "create",
+                         "category", id, old_text, new_text);
 }
 
 aic_result aic_catalog_category_delete(aic_ctx *ctx, const char *id)
@@ -514,15 +509,5 @@ aic_result aic_catalog_category_delete(aic_ctx *ctx, const char *id)
     if (rv == APR_SUCCESS) {
         rv = aic_db_exec(NULL, ctx->db, "catalog_category_delete", AIC_ARGS(id));
     }
-    if (rv == APR_SUCCESS) {
-        rv = aic_audit_change(ctx->db, ctx->r, HTTP_NO_CONTENT, "delete", "category", id,
-                              rows.cells[0], NULL);
-    }
-    if (rv == APR_SUCCESS && (rv = aic_db_commit(ctx->db)) == APR_SUCCESS) {
-        aic_result done = {HTTP_NO_CONTENT, NULL, NULL, NULL, NULL};
-        return done;
-    }
-    aic_db_rollback(ctx->db);
-    aic_req_get(ctx->r)->audited = 0;
-    return aic_catalog_db_failure(rv);
+    return commit_change(ctx, rv, HTTP_NO_CONTENT, "delete", "category", id, rows.cells[0], NULL);
 }
