@@ -13,14 +13,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const kinds[] = {"p", "n", "c", "v", "u"};
-    static int ready;
     const char *cursor;
     apr_pool_t *p;
 
-    if (!ready) {
-        apr_initialize();
-        ready = 1;
-    }
     apr_pool_create(&p, NULL);
     cursor = apr_pstrmemdup(p, (const char *)data, size);
     for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {

@@ -53,15 +53,10 @@ static void walk(apr_pool_t *p, const aic_json *v, int depth)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int ready;
     aic_json *v = NULL, *again = NULL;
     const char *err = NULL, *dump;
     apr_pool_t *p;
 
-    if (!ready) {
-        apr_initialize();
-        ready = 1;
-    }
     apr_pool_create(&p, NULL);
     if (aic_json_parse(&v, &err, p, (const char *)data, size) == APR_SUCCESS) {
         walk(p, v, 0);

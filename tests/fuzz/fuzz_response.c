@@ -13,7 +13,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int ready;
     const char *in = (const char *)data;
     aic_chat_result res;
     apr_pool_t *p;
@@ -21,10 +20,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t at = 0;
     int status = 0;
 
-    if (!ready) {
-        apr_initialize();
-        ready = 1;
-    }
     while (at < size && at < 3 && in[at] >= '0' && in[at] <= '9') {
         status = status * 10 + (in[at++] - '0');
     }

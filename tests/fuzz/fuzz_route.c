@@ -50,7 +50,6 @@ static const char *line(apr_pool_t *p, const char **at, const char *end)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int ready;
     const char *at = (const char *)data, *end = at + size;
     const char *method, *path, *pattern, *allow = NULL;
     const aic_route *found = NULL;
@@ -59,10 +58,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     aic_route_result res;
     apr_pool_t *p;
 
-    if (!ready) {
-        apr_initialize();
-        ready = 1;
-    }
     apr_pool_create(&p, NULL);
     method = line(p, &at, end);
     path = line(p, &at, end);

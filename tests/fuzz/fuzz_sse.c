@@ -10,6 +10,7 @@
 
 #include "core/aic_ids.h"
 #include "core/aic_sse.h"
+#include "fuzz_common.h"
 
 /* Small, so that oversized events (APR_ENOSPC) are reached too. */
 #define MAX_EVENT 4096
@@ -33,18 +34,17 @@ static apr_status_t on_event(void *ctx, const aic_sse_event *ev)
     return APR_SUCCESS;
 }
 
+static apr_status_t feed(void *s, const char *data, apr_size_t len)
+{
+    return aic_sse_feed(s, data, len);
+}
+
 static apr_status_t parse(events *e, const uint8_t *data, size_t size, int split, int flush)
 {
     aic_sse *s = aic_sse_create(e->p, on_event, e, MAX_EVENT);
-    apr_status_t rv = APR_SUCCESS, end;
 
-    for (size_t at = 0, n = 1; at < size && rv == APR_SUCCESS; at += n, n = n % 7 + 1) {
-        if (!split) {
-            n = size;
-        }
-        n = n < size - at ? n : size - at;
-        rv = aic_sse_feed(s, (const char *)data + at, n);
-    }
+    apr_status_t rv = fuzz_feed(feed, s, data, size, split), end;
+
     if (flush && rv == APR_SUCCESS) {
         rv = aic_sse_flush(s);
     }
@@ -54,13 +54,8 @@ static apr_status_t parse(events *e, const uint8_t *data, size_t size, int split
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int ready;
     apr_pool_t *p;
 
-    if (!ready) {
-        apr_initialize();
-        ready = 1;
-    }
     apr_pool_create(&p, NULL);
     for (int flush = 0; flush < 2; flush++) {
         events whole = {p, ""}, pieces = {p, ""};

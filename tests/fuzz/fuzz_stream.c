@@ -11,6 +11,7 @@
 #include <apr_strings.h>
 
 #include "core/aic_provider.h"
+#include "fuzz_common.h"
 
 typedef struct {
     apr_pool_t *p;
@@ -25,20 +26,18 @@ static apr_status_t on_delta(void *ctx, const char *text, apr_size_t len)
     return APR_SUCCESS;
 }
 
+static apr_status_t feed(void *s, const char *data, apr_size_t len)
+{
+    return aic_provider_stream_feed(s, data, len);
+}
+
 static const char *outcome(apr_pool_t *p, const uint8_t *data, size_t size, int split)
 {
     deltas d = {p, ""};
     aic_provider_stream *s = aic_provider_stream_create(p, FUZZ_KIND, on_delta, &d);
     const aic_chat_result *res;
-    apr_status_t rv = APR_SUCCESS;
+    apr_status_t rv = fuzz_feed(feed, s, data, size, split);
 
-    for (size_t at = 0, n = 1; at < size && rv == APR_SUCCESS; at += n, n = n % 7 + 1) {
-        if (!split) {
-            n = size;
-        }
-        n = n < size - at ? n : size - at;
-        rv = aic_provider_stream_feed(s, (const char *)data + at, n);
-    }
     res = aic_provider_stream_result(s);
     if (!res->text || res != aic_provider_stream_result(s)) {
         abort();
@@ -51,13 +50,8 @@ static const char *outcome(apr_pool_t *p, const uint8_t *data, size_t size, int 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int ready;
     apr_pool_t *p;
 
-    if (!ready) {
-        apr_initialize();
-        ready = 1;
-    }
     apr_pool_create(&p, NULL);
     if (strcmp(outcome(p, data, size, 0), outcome(p, data, size, 1))) {
         abort();
