@@ -49,6 +49,65 @@ LANGUAGE sql STABLE AS $$
         'favorite', favorite)
 $$;
 
+-- A page of the models a user may pick from, when the copy in memory cannot
+-- serve it (a search, or no snapshot): JSON with the items and the cursor of
+-- the next page (core/aic_cursor; its kind is the sort's). args (JSON): sort
+-- ('p' popularity, 'n' name, 'c' newest), user_id, category, provider,
+-- pattern (an ILIKE pattern matched against name, display name, slug and
+-- description, or null), favorites, after_id and after_value (the cursor, or
+-- null), limit, providers and keyed (as tool_json's).
+CREATE OR REPLACE FUNCTION catalog_tools_page(args json) RETURNS json
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    sort text := args->>'sort';
+    viewer uuid := (args->>'user_id')::uuid;
+    category uuid := (args->>'category')::uuid;
+    prov text := args->>'provider';
+    pattern text := args->>'pattern';
+    favorites boolean := (args->>'favorites')::boolean;
+    after_id uuid := (args->>'after_id')::uuid;
+    after_value text := args->>'after_value';
+    lim int := (args->>'limit')::int;
+    configured text[] := (args->>'providers')::text[];
+    keyed text[] := (args->>'keyed')::text[];
+BEGIN
+    RETURN (
+        WITH page AS (
+            SELECT t AS tool, t.id, t.popularity, t.name, t.created_at,
+                   (f.user_id IS NOT NULL) AS fav,
+                   row_number() OVER (ORDER BY
+                       CASE WHEN sort = 'p' THEN t.popularity END DESC,
+                       CASE WHEN sort = 'n' THEN t.name END,
+                       CASE WHEN sort = 'c' THEN t.created_at END DESC,
+                       CASE WHEN sort = 'n' THEN t.id END,
+                       t.id DESC) AS place
+              FROM ai_tools t LEFT JOIN user_favorite_tools f
+                ON f.tool_id = t.id AND f.user_id = viewer
+             WHERE t.is_active AND (category IS NULL OR t.category_id = category)
+               AND (prov IS NULL OR t.provider = prov)
+               AND (pattern IS NULL OR t.name ILIKE pattern OR t.display_name ILIKE pattern
+                    OR t.slug ILIKE pattern OR t.description ILIKE pattern)
+               AND (NOT favorites OR f.user_id IS NOT NULL)
+               AND (after_id IS NULL
+                    OR (sort = 'p' AND (t.popularity, t.id) < (after_value::bigint, after_id))
+                    OR (sort = 'n' AND (t.name, t.id) > (after_value, after_id))
+                    OR (sort = 'c' AND (t.created_at, t.id) < (timestamptz 'epoch'
+                        + after_value::bigint * interval '1 microsecond', after_id)))
+             ORDER BY place LIMIT lim)
+        SELECT json_build_object(
+                   'items', coalesce(json_agg(tool_json(p.tool, configured, keyed, p.fav)
+                                              ORDER BY p.place), '[]'::json),
+                   'next', CASE WHEN count(*) = lim THEN (
+                       SELECT encode(convert_to(sort || '|' || l.id || '|' || CASE sort
+                                  WHEN 'p' THEN l.popularity::text
+                                  WHEN 'n' THEN l.name
+                                  ELSE ((extract(epoch FROM l.created_at) * 1000000)::bigint)::text
+                                  END, 'UTF8'), 'hex')
+                         FROM page l ORDER BY l.place DESC LIMIT 1) END)
+          FROM page p);
+END
+$$;
+
 CREATE OR REPLACE FUNCTION ai_tools_api_json() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN

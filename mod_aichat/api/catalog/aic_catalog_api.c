@@ -41,13 +41,10 @@ static int categories(aic_ctx *ctx)
     return send_db_text(ctx->r, rv, text, NULL);
 }
 
-typedef struct {
-    const char *label;
-    const char *kind; /* the cursor's kind for this sort */
-} sort_order;
+/* The sort orders, by the kind of their cursors: popularity, name, newest. */
+typedef const char *sort_order;
 
-static const sort_order sorts[] = {
-    {"catalog_tools_popularity", "p"}, {"catalog_tools_name", "n"}, {"catalog_tools_newest", "c"}};
+static const sort_order sorts[] = {"p", "n", "c"};
 
 /* Decode a cursor (kind, id, value) issued for the sort order; NULL when it
  * is one, else the offending field. */
@@ -56,14 +53,14 @@ static const char *read_cursor(const char **id, const char **value, apr_pool_t *
 {
     const char *fields[2];
 
-    if (aic_cursor_decode(fields, p, after, order->kind, 2) != APR_SUCCESS ||
+    if (aic_cursor_decode(fields, p, after, *order, 2) != APR_SUCCESS ||
         !aic_valid_uuid(fields[0])) {
         return "after";
     }
     *id = fields[0];
     *value = fields[1];
-    if (order->kind[0] != 'n') {
-        const char *c = *value + (**value == '-' && order->kind[0] == 'c');
+    if ((*order)[0] != 'n') {
+        const char *c = *value + (**value == '-' && (*order)[0] == 'c');
 
         if (!*c || strlen(c) > 18) {
             return "after";
@@ -144,10 +141,10 @@ static int tools(aic_ctx *ctx)
         }
     }
     args_json = aic_json_object(r->pool);
+    aic_json_set_str(args_json, "sort", *order);
     aic_json_set_str(args_json, "user_id", user_id(ctx));
     aic_json_set_str(args_json, "category", category);
     aic_json_set_str(args_json, "provider", provider);
-    aic_json_set_str(args_json, "q", q);
     aic_json_set_str(args_json, "pattern", q ? aic_like_contains(r->pool, q) : NULL);
     aic_json_set_bool(args_json, "favorites", fav);
     aic_json_set_str(args_json, "after_id", cursor_id);
@@ -155,7 +152,7 @@ static int tools(aic_ctx *ctx)
     aic_json_set_int(args_json, "limit", limit);
     aic_json_set_str(args_json, "providers", ctx->conf->providers_sql);
     aic_json_set_str(args_json, "keyed", ctx->conf->keyed_sql);
-    rv = aic_db_value(&text, ctx->db, order->label, AIC_ARGS(aic_json_dump(args_json, r->pool)));
+    rv = aic_db_value(&text, ctx->db, "catalog_tools", AIC_ARGS(aic_json_dump(args_json, r->pool)));
     return send_db_text(r, rv, text, NULL);
 }
 

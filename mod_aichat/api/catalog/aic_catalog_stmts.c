@@ -7,75 +7,9 @@ const aic_stmt aic_catalog_stmts[] = {
     {"catalog_categories",
      "SELECT json_build_object('items', coalesce(json_agg(category_json(c) ORDER BY c.name),"
      " '[]'::json))::text FROM categories c"},
-    {"catalog_tools_popularity",
-     "WITH a AS (SELECT (j->>'user_id')::uuid AS user_id, (j->>'category')::uuid AS category,"
-     " j->>'provider' AS provider, j->>'q' AS q, j->>'pattern' AS pattern,"
-     " (j->>'favorites')::boolean AS favorites, (j->>'after_id')::uuid AS after_id,"
-     " j->>'after_value' AS after_value, (j->>'limit')::int AS lim,"
-     " (j->>'providers')::text[] AS providers, (j->>'keyed')::text[] AS keyed"
-     " FROM (SELECT %s::jsonb AS j) i),"
-     " page AS (SELECT t AS tool, t.id, t.popularity, (f.user_id IS NOT NULL) AS fav"
-     " FROM a CROSS JOIN ai_tools t LEFT JOIN user_favorite_tools f"
-     " ON f.tool_id = t.id AND f.user_id = a.user_id"
-     " WHERE t.is_active AND (a.category IS NULL OR t.category_id = a.category)"
-     " AND (a.provider IS NULL OR t.provider = a.provider)"
-     " AND (a.q IS NULL OR t.name ILIKE a.pattern OR t.display_name ILIKE a.pattern"
-     " OR t.slug ILIKE a.pattern OR t.description ILIKE a.pattern)"
-     " AND (NOT a.favorites OR f.user_id IS NOT NULL)"
-     " AND (a.after_id IS NULL OR (t.popularity, t.id) < (a.after_value::bigint, a.after_id))"
-     " ORDER BY t.popularity DESC, t.id DESC LIMIT (SELECT lim FROM a))"
-     " SELECT json_build_object('items', coalesce(json_agg(tool_json(p.tool,"
-     " (SELECT providers FROM a), (SELECT keyed FROM a), p.fav)"
-     " ORDER BY p.popularity DESC, p.id DESC), '[]'::json), 'next', CASE WHEN count(*) = (SELECT "
-     "lim FROM a) THEN (SELECT"
-     " encode(convert_to('p|' || id || '|' || popularity, 'UTF8'), 'hex')"
-     " FROM page ORDER BY popularity, id LIMIT 1) END)::text FROM page p"},
-    {"catalog_tools_name",
-     "WITH a AS (SELECT (j->>'user_id')::uuid AS user_id, (j->>'category')::uuid AS category,"
-     " j->>'provider' AS provider, j->>'q' AS q, j->>'pattern' AS pattern,"
-     " (j->>'favorites')::boolean AS favorites, (j->>'after_id')::uuid AS after_id,"
-     " j->>'after_value' AS after_value, (j->>'limit')::int AS lim,"
-     " (j->>'providers')::text[] AS providers, (j->>'keyed')::text[] AS keyed"
-     " FROM (SELECT %s::jsonb AS j) i),"
-     " page AS (SELECT t AS tool, t.id, t.name, (f.user_id IS NOT NULL) AS fav"
-     " FROM a CROSS JOIN ai_tools t LEFT JOIN user_favorite_tools f"
-     " ON f.tool_id = t.id AND f.user_id = a.user_id"
-     " WHERE t.is_active AND (a.category IS NULL OR t.category_id = a.category)"
-     " AND (a.provider IS NULL OR t.provider = a.provider)"
-     " AND (a.q IS NULL OR t.name ILIKE a.pattern OR t.display_name ILIKE a.pattern"
-     " OR t.slug ILIKE a.pattern OR t.description ILIKE a.pattern)"
-     " AND (NOT a.favorites OR f.user_id IS NOT NULL)"
-     " AND (a.after_id IS NULL OR (t.name, t.id) > (a.after_value, a.after_id))"
-     " ORDER BY t.name, t.id LIMIT (SELECT lim FROM a))"
-     " SELECT json_build_object('items', coalesce(json_agg(tool_json(p.tool,"
-     " (SELECT providers FROM a), (SELECT keyed FROM a), p.fav) ORDER BY p.name, p.id),"
-     " '[]'::json), 'next', CASE WHEN count(*) = (SELECT lim FROM a) THEN (SELECT"
-     " encode(convert_to('n|' || id || '|' || name, 'UTF8'), 'hex')"
-     " FROM page ORDER BY name DESC, id DESC LIMIT 1) END)::text FROM page p"},
-    {"catalog_tools_newest",
-     "WITH a AS (SELECT (j->>'user_id')::uuid AS user_id, (j->>'category')::uuid AS category,"
-     " j->>'provider' AS provider, j->>'q' AS q, j->>'pattern' AS pattern,"
-     " (j->>'favorites')::boolean AS favorites, (j->>'after_id')::uuid AS after_id,"
-     " j->>'after_value' AS after_value, (j->>'limit')::int AS lim,"
-     " (j->>'providers')::text[] AS providers, (j->>'keyed')::text[] AS keyed"
-     " FROM (SELECT %s::jsonb AS j) i),"
-     " page AS (SELECT t AS tool, t.id, t.created_at, (f.user_id IS NOT NULL) AS fav"
-     " FROM a CROSS JOIN ai_tools t LEFT JOIN user_favorite_tools f"
-     " ON f.tool_id = t.id AND f.user_id = a.user_id"
-     " WHERE t.is_active AND (a.category IS NULL OR t.category_id = a.category)"
-     " AND (a.provider IS NULL OR t.provider = a.provider)"
-     " AND (a.q IS NULL OR t.name ILIKE a.pattern OR t.display_name ILIKE a.pattern"
-     " OR t.slug ILIKE a.pattern OR t.description ILIKE a.pattern)"
-     " AND (NOT a.favorites OR f.user_id IS NOT NULL)"
-     " AND (a.after_id IS NULL OR (t.created_at, t.id)"
-     " < (timestamptz 'epoch' + a.after_value::bigint * interval '1 microsecond', a.after_id))"
-     " ORDER BY t.created_at DESC, t.id DESC LIMIT (SELECT lim FROM a))"
-     " SELECT json_build_object('items', coalesce(json_agg(tool_json(p.tool,"
-     " (SELECT providers FROM a), (SELECT keyed FROM a), p.fav)"
-     " ORDER BY p.created_at DESC, p.id DESC), '[]'::json), 'next',"
-     " CASE WHEN count(*) = (SELECT lim FROM a) THEN (SELECT encode(convert_to('c|' || id"
-     " || '|' || (extract(epoch FROM created_at) * 1000000)::bigint, 'UTF8'), 'hex')"
-     " FROM page ORDER BY created_at, id LIMIT 1) END)::text FROM page p"},
+    /* A page of the models from the database (catalog_tools_page: one JSON
+     * argument), for a search or when the copy in memory cannot serve it. */
+    {"catalog_tools", "SELECT catalog_tools_page(%s::json)::text"},
     /* GET /tools loads the user with the catalog version (is the copy in
      * memory current?) and the user's favourites: extra[0] and extra[1]. */
     {"catalog_user",
