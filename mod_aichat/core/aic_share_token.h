@@ -23,4 +23,19 @@ const char *aic_share_token_hash(apr_pool_t *p, const char *token);
 /** 1 when s has a token's shape (AIC_SHARE_TOKEN_LEN characters of A-Z a-z 0-9 - _). */
 int aic_share_token_valid(const char *s);
 
+/** What a redacted token reads as. */
+#define AIC_SHARE_TOKEN_REDACTED "{token}"
+
+/**
+ * uri (a path with its query string, as a log records it) with every share
+ * token in it replaced by AIC_SHARE_TOKEN_REDACTED. A token is looked for
+ * after a path segment named share, shared or shares (any case), or in the
+ * whole of uri when share_location says it was served by the share handler
+ * (which may be set on any path): there every run of AIC_SHARE_TOKEN_LEN or
+ * more token characters that is not a UUID goes, so that a token with
+ * something stuck to it (a pasted period, another token) goes too. Returns
+ * uri itself when nothing was replaced, else a copy in p; NULL for NULL.
+ */
+const char *aic_share_token_redact(apr_pool_t *p, const char *uri, int share_location);
+
 #endif

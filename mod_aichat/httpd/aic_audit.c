@@ -1,5 +1,6 @@
 #include "aic_audit.h"
 #include "aic_auth.h"
+#include "aic_batch.h"
 #include "aic_config.h"
 #include "aic_http.h"
 
@@ -8,85 +9,85 @@
 #include <http_request.h>
 #include <apr_strings.h>
 
+#include "core/aic_share_token.h"
+#include "core/aic_utf8.h"
+
 APLOG_USE_MODULE(aichat);
 
-const aic_stmt aic_audit_stmts[] = {{"audit_insert", AIC_AUDIT_INSERT_SQL}, {NULL, NULL}};
+/* One row (a JSON object) or many (an array, from the writer). */
+const aic_stmt aic_audit_stmts[] = {{"audit_insert", "SELECT audit_insert(%s::json)::text"},
+                                    {NULL, NULL}};
 
-/* The URI an audit row records: the original request's, as redacted. */
-static const char *audited_uri(request_rec *r)
+#define ROWS_EVERY apr_time_from_msec(100)
+#define ROWS_BATCH 1000 /* rows that wake the writer early */
+
+/* This process's rows of requests without a user, on their way to the
+ * database; NULL under prefork. */
+static aic_batch *rows;
+
+void aic_audit_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    rows = aic_batch_start(pchild, s, "audit_insert", ROWS_EVERY, ROWS_BATCH);
+}
+
+/* The URI an audit row records: the original request's, with its query
+ * string, without the share tokens in it. */
+static const char *audited_uri(request_rec *orig)
+{
+    const char *uri =
+        orig->args ? apr_pstrcat(orig->pool, orig->uri, "?", orig->args, NULL) : orig->uri;
+    const char *handler = aic_location_handler(orig);
+
+    return aic_share_token_redact(orig->pool, uri, handler && !strcmp(handler, "aichat-share"));
+}
+
+static void set_text(aic_json *row, const char *key, apr_pool_t *p, const char *s, apr_size_t max)
+{
+    aic_json_set_str(row, key, aic_utf8_clean(p, s, max));
+}
+
+aic_json *aic_audit_json(request_rec *r, int status, const char *action, const char *entity_type,
+                         const char *entity_id, const char *old_values, const char *new_values)
 {
     request_rec *orig = aic_original(r);
     aic_req *req = aic_req_get(r);
+    apr_pool_t *p = r->pool;
+    aic_json *row = aic_json_object(p);
 
-    if (req->audit_uri) {
-        return req->audit_uri;
+    aic_json_set_str(row, "user_id", req->user ? req->user->id : NULL);
+    set_text(row, "username", p, orig->user ? orig->user : r->user, AIC_AUDIT_NAME_MAX);
+    set_text(row, "method", p, orig->method, AIC_AUDIT_NAME_MAX);
+    set_text(row, "uri", p, audited_uri(orig), AIC_AUDIT_URI_MAX);
+    if (status) {
+        aic_json_set_int(row, "status", status);
     }
-    return orig->args ? apr_pstrcat(r->pool, orig->uri, "?", orig->args, NULL) : orig->uri;
+    aic_json_set_str(row, "ip_address", orig->useragent_ip);
+    set_text(row, "user_agent", p, apr_table_get(orig->headers_in, "User-Agent"),
+             AIC_AUDIT_AGENT_MAX);
+    aic_json_set_str(row, "request_id", aic_request_id(r));
+    aic_json_set_int(row, "duration_ms", apr_time_as_msec(apr_time_now() - orig->request_time));
+    set_text(row, "entity_type", p, entity_type, AIC_AUDIT_NAME_MAX);
+    set_text(row, "entity_id", p, entity_id, AIC_AUDIT_NAME_MAX);
+    set_text(row, "action", p, action, AIC_AUDIT_NAME_MAX);
+    aic_json_set(row, "old_values", aic_json_from(p, old_values));
+    aic_json_set(row, "new_values", aic_json_from(p, new_values));
+    aic_json_set(row, "metadata", aic_json_from(p, req->notes));
+    return row;
 }
 
-void aic_audit_redact(request_rec *r, const char *secret)
+static apr_status_t write_row(aic_db *db, request_rec *r, const aic_json *row)
 {
-    const char *uri = audited_uri(r);
-    apr_size_t n = secret ? strlen(secret) : 0;
-    const char *at;
-    char *out = "";
+    const char *written = NULL;
 
-    if (!n) {
-        return;
-    }
-    while ((at = strstr(uri, secret))) {
-        out = apr_pstrcat(r->pool, out, apr_pstrmemdup(r->pool, uri, (apr_size_t)(at - uri)),
-                          "{token}", NULL);
-        uri = at + n;
-    }
-    aic_req_get(r)->audit_uri = apr_pstrcat(r->pool, out, uri, NULL);
-}
-
-void aic_audit_values(const char **args, request_rec *r, const char *status, const char *action,
-                      const char *entity_type, const char *entity_id, const char *old_values,
-                      const char *new_values)
-{
-    request_rec *orig = aic_original(r);
-    aic_req *req = aic_req_get(r);
-    const char *user = orig->user ? orig->user : r->user;
-    apr_time_t ms = apr_time_as_msec(apr_time_now() - orig->request_time);
-    const char *values[16] = {req->user ? req->user->id : NULL,
-                              user,
-                              user,
-                              orig->method,
-                              audited_uri(r),
-                              status,
-                              orig->useragent_ip,
-                              apr_table_get(orig->headers_in, "User-Agent"),
-                              aic_request_id(r),
-                              apr_psprintf(r->pool, "%" APR_TIME_T_FMT, ms),
-                              entity_type,
-                              entity_id,
-                              action,
-                              old_values,
-                              new_values,
-                              req->notes};
-
-    memcpy(args, values, sizeof(values));
-}
-
-static apr_status_t write_row(aic_db *db, request_rec *r, int status, const char *action,
-                              const char *entity_type, const char *entity_id,
-                              const char *old_values, const char *new_values)
-{
-    const char *args[16];
-
-    aic_audit_values(args, r, apr_itoa(r->pool, status), action, entity_type, entity_id, old_values,
-                     new_values);
-    return aic_db_exec(NULL, db, "audit_insert", 16, args);
+    return aic_db_value(&written, db, "audit_insert", AIC_ARGS(aic_json_dump(row, r->pool)));
 }
 
 apr_status_t aic_audit_change(aic_db *db, request_rec *r, int status, const char *action,
                               const char *entity_type, const char *entity_id,
                               const char *old_values, const char *new_values)
 {
-    apr_status_t rv =
-        write_row(db, r, status, action, entity_type, entity_id, old_values, new_values);
+    apr_status_t rv = write_row(
+        db, r, aic_audit_json(r, status, action, entity_type, entity_id, old_values, new_values));
 
     if (rv == APR_SUCCESS) {
         aic_req_get(r)->audited = 1;
@@ -94,22 +95,12 @@ apr_status_t aic_audit_change(aic_db *db, request_rec *r, int status, const char
     return rv;
 }
 
-apr_status_t aic_audit_select(aic_rows *out, aic_db *db, request_rec *r, const char *label,
-                              int nlead, const char *const *lead, const char *action,
-                              const char *entity_type)
-{
-    const char **args = apr_palloc(r->pool, sizeof(*args) * (apr_size_t)(nlead + 16));
-
-    memcpy(args, lead, sizeof(*args) * (apr_size_t)nlead);
-    aic_audit_values(args + nlead, r, NULL, action, entity_type, NULL, NULL, NULL);
-    return aic_db_select(out, db, label, nlead + 16, args);
-}
-
 int aic_audit_log_transaction(request_rec *r)
 {
     request_rec *orig = aic_original(r);
     const aic_server_conf *conf = aic_config_get(orig->server);
     aic_req *req;
+    aic_json *row;
     aic_db *db = NULL;
     apr_status_t rv;
     int status;
@@ -125,6 +116,16 @@ int aic_audit_log_transaction(request_rec *r)
     if (!conf->audit_reads && status < 400 && (orig->method_number == M_GET || orig->header_only)) {
         return DECLINED;
     }
+    row = aic_audit_json(orig, status, "request", NULL, NULL, NULL, NULL);
+    /* A request without a user (a 401, a health check, a share link's 404)
+     * need not take a connection for its row: the writer writes many rows in
+     * one statement, with the time they were queued. */
+    if (!req->user) {
+        aic_json_set_int(row, "at", apr_time_now());
+        if (aic_batch_add(rows, aic_json_dump(row, orig->pool))) {
+            return DECLINED;
+        }
+    }
     if (req->db_down) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, orig,
                       "mod_aichat: audit row for request %s not written: database unavailable",
@@ -134,7 +135,7 @@ int aic_audit_log_transaction(request_rec *r)
     /* A transaction left open by a failed handler must not swallow the row. */
     if ((rv = aic_db_acquire(&db, orig)) == APR_SUCCESS) {
         aic_db_rollback(db);
-        rv = write_row(db, orig, status, "request", NULL, NULL, NULL, NULL);
+        rv = write_row(db, orig, row);
     }
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv, orig,

@@ -27,10 +27,11 @@ struct aic_batch {
     apr_array_header_t *rows;
     apr_size_t bytes, dropped;
     int stopping;
-    /* The writer's own: its scratch, and a refused batch kept for the next round. */
+    /* The writer's own: its scratch, and the rows of a batch the database
+     * could not be reached for, kept for the next round (in carry_pool). */
     apr_pool_t *work, *carry_pool;
-    const char *carry;
-    int carry_rows;
+    apr_array_header_t *carry;
+    apr_size_t carry_bytes;
 };
 
 int aic_batch_add(aic_batch *b, const char *json_row)
@@ -56,40 +57,89 @@ int aic_batch_add(aic_batch *b, const char *json_row)
     return 1;
 }
 
-/* Write text (n rows) in one statement. While the database cannot be
- * reached, keep it for the next round (unless this is the last); a batch the
- * database rejected is logged and dropped, so it cannot hold up the rows
- * behind it. */
-static void write_rows(aic_batch *b, apr_pool_t *work, const char *text, int n, int last)
+/* Run the statement on the rows from..to-1 in one JSON array. */
+static apr_status_t run(aic_db *db, aic_batch *b, apr_pool_t *work, const apr_array_header_t *rows,
+                        int from, int to)
+{
+    apr_array_header_t part = *rows;
+    const char *written = NULL;
+
+    part.elts = rows->elts + (apr_size_t)from * sizeof(const char *);
+    part.nelts = to - from;
+    return aic_db_value(
+        &written, db, b->label,
+        AIC_ARGS(apr_pstrcat(work, "[", apr_array_pstrcat(work, &part, ','), "]", NULL)));
+}
+
+/* Keep rows from `from` on for the next round, as many as AIC_BATCH_MAX_BYTES
+ * hold; returns how many. */
+static int carry(aic_batch *b, const apr_array_header_t *rows, int from)
+{
+    int i;
+
+    for (i = from; i < rows->nelts; i++) {
+        const char *row = APR_ARRAY_IDX(rows, i, const char *);
+        apr_size_t len = strlen(row);
+
+        if (b->carry_bytes + len + 1 > AIC_BATCH_MAX_BYTES) {
+            break;
+        }
+        APR_ARRAY_PUSH(b->carry, const char *) = apr_pstrmemdup(b->carry_pool, row, len);
+        b->carry_bytes += len + 1;
+    }
+    return i - from;
+}
+
+/* Write the rows in one statement. When the database refuses it (an SQL
+ * error: a row it cannot take), write them one by one, so that only the rows
+ * it refuses are lost (logged with their count). While the database cannot
+ * be reached, keep the rows not written for the next round (unless this is
+ * the last, or too many wait). */
+static void write_rows(aic_batch *b, apr_pool_t *work, const apr_array_header_t *rows, int last)
 {
     aic_db *db = NULL;
-    const char *written = NULL;
     apr_status_t rv = aic_db_open(&db, work, b->s);
+    int done = 0, refused = 0, kept;
 
-    if (rv == APR_SUCCESS) {
-        rv = aic_db_value(&written, db, b->label, AIC_ARGS(text));
-        aic_db_close(db);
+    if (rv == APR_SUCCESS && (rv = run(db, b, work, rows, 0, rows->nelts)) == APR_SUCCESS) {
+        done = rows->nelts;
     }
-    apr_pool_clear(b->carry_pool);
-    b->carry = NULL;
-    b->carry_rows = 0;
-    if (rv == APR_SUCCESS) {
+    if (rv == APR_EGENERAL && rows->nelts == 1) {
+        refused = done = 1;
+    } else if (rv == APR_EGENERAL) {
+        for (; done < rows->nelts; done++) {
+            if ((rv = run(db, b, work, rows, done, done + 1)) == APR_EGENERAL) {
+                refused++;
+            } else if (rv != APR_SUCCESS) {
+                break;
+            }
+        }
+    }
+    aic_db_close(db);
+    if (done == rows->nelts) {
         b->delay = b->interval;
+    } else {
+        b->delay = b->delay * 2 > MAX_DELAY ? MAX_DELAY : b->delay * 2;
+    }
+    if (refused) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, b->s,
+                     "mod_aichat: %d rows for %s lost: the database rejected them", refused,
+                     b->label);
+    }
+    if (done == rows->nelts) {
         return;
     }
-    b->delay = b->delay * 2 > MAX_DELAY ? MAX_DELAY : b->delay * 2;
-    if (rv != APR_EGENERAL && !last && strlen(text) < AIC_BATCH_MAX_BYTES) {
+    kept = last ? 0 : carry(b, rows, done);
+    if (kept) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, b->s,
                      "mod_aichat: %d rows for %s not written yet (database unavailable); "
                      "trying again",
-                     n, b->label);
-        /* Without its brackets, to be joined with the next rows. */
-        b->carry = apr_pstrndup(b->carry_pool, text + 1, strlen(text) - 2);
-        b->carry_rows = n;
-    } else {
+                     kept, b->label);
+    }
+    if (done + kept < rows->nelts) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, b->s,
-                     "mod_aichat: %d rows for %s lost: the database %s", n, b->label,
-                     rv == APR_EGENERAL ? "rejected them" : "stayed out of reach");
+                     "mod_aichat: %d rows for %s lost: the database stayed out of reach",
+                     rows->nelts - done - kept, b->label);
     }
 }
 
@@ -105,7 +155,7 @@ static void *APR_THREAD_FUNC writer(apr_thread_t *thread, void *data)
         apr_size_t dropped;
 
         apr_thread_mutex_lock(b->lock);
-        if (!b->stopping && (b->rows->nelts < b->wake_rows || b->carry)) {
+        if (!b->stopping && (b->rows->nelts < b->wake_rows || b->carry->nelts)) {
             apr_thread_cond_timedwait(b->wake, b->lock, b->delay);
         }
         last = b->stopping;
@@ -124,12 +174,21 @@ static void *APR_THREAD_FUNC writer(apr_thread_t *thread, void *data)
                          "mod_aichat: %" APR_SIZE_T_FMT " rows for %s dropped: too many waiting",
                          dropped, b->label);
         }
-        if (rows->nelts || b->carry) {
-            const char *joined = apr_array_pstrcat(work, rows, ',');
-            const char *text = apr_pstrcat(work, "[", b->carry ? b->carry : "",
-                                           b->carry && rows->nelts ? "," : "", joined, "]", NULL);
+        if (rows->nelts || b->carry->nelts) {
+            /* The rows kept from the last round first, copied out of their
+             * pool, which then takes what this round keeps. */
+            apr_array_header_t *all =
+                apr_array_make(work, b->carry->nelts + rows->nelts, sizeof(const char *));
 
-            write_rows(b, work, text, rows->nelts + b->carry_rows, last);
+            for (int i = 0; i < b->carry->nelts; i++) {
+                APR_ARRAY_PUSH(all, const char *) =
+                    apr_pstrdup(work, APR_ARRAY_IDX(b->carry, i, const char *));
+            }
+            apr_array_cat(all, rows);
+            apr_pool_clear(b->carry_pool);
+            b->carry = apr_array_make(b->carry_pool, 16, sizeof(const char *));
+            b->carry_bytes = 0;
+            write_rows(b, work, all, last);
         }
         apr_pool_clear(work);
         /* The requests fill the other pool now: this one is the writer's. */
@@ -199,6 +258,7 @@ aic_batch *aic_batch_start(apr_pool_t *pchild, server_rec *s, const char *label,
         return NULL;
     }
     b->rows = apr_array_make(b->filling, 256, sizeof(const char *));
+    b->carry = apr_array_make(b->carry_pool, 16, sizeof(const char *));
     if ((rv = apr_thread_create(&b->thread, NULL, writer, b, pchild)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "mod_aichat: cannot start the %s writer",
                      label);

@@ -1,12 +1,14 @@
 /* Batches: rows a request wants written but need not wait for (the views of
- * share pages and their audit rows). Requests add rows; each process has a
- * writer thread that hands them to one statement as a JSON array a few times
- * a second, and once more when the process stops. While the database cannot
- * be reached, a batch is tried again with the next one (less and less often,
- * up to every 5 s). Rows are lost when the process dies without stopping or
- * stops while the database is away, when the database stays away so long that
- * AIC_BATCH_MAX_BYTES fill up, or when it rejects a batch (an SQL error); each
- * loss is logged with its count. */
+ * share pages, the audit rows of requests without a user, abandoned turns).
+ * Requests add rows; each process has a writer thread that hands them to one
+ * statement as a JSON array a few times a second, and once more when the
+ * process stops. While the database cannot be reached, the rows are tried
+ * again with the next ones (less and less often, up to every 5 s). When the
+ * database refuses a batch (an SQL error), its rows are written one by one,
+ * so that a row it cannot take loses no other. Rows are lost when the process
+ * dies without stopping or stops while the database is away, when the
+ * database stays away so long that AIC_BATCH_MAX_BYTES fill up, or when it
+ * refuses the row itself; each loss is logged with its count. */
 #ifndef AIC_BATCH_H
 #define AIC_BATCH_H
 

@@ -1,5 +1,4 @@
 #include "aic_db.h"
-#include "aic_config.h"
 #include "aic_dbd_pg.h"
 #include "aic_http.h"
 #include "aic_memo.h"
@@ -9,6 +8,7 @@
 
 #include <http_log.h>
 #include <http_config.h>
+#include <http_request.h>
 #include <apr_dbd.h>
 #include <apr_atomic.h>
 #include <apr_optional.h>
@@ -401,18 +401,17 @@ apr_status_t aic_db_ping(aic_db *db)
 
 int aic_db_header_parser(request_rec *r)
 {
-    const char *base = aic_config_get(r->server)->base_uri;
-    const char *handler = aic_location_handler(r);
     aic_db *db = NULL;
 
     /* Touch (and repair) a pooled connection and give it straight back: the
-     * pool hands out the most recently returned one first, so
-     * mod_authn_dbd's password check gets a repaired connection. Share pages
-     * check no password; their handler repairs its own connection. */
+     * pool hands out the most recently returned one first, so the password
+     * check (mod_authn_dbd) gets a repaired connection. Only where a password
+     * will be checked: the request needs a user and brings credentials (HTTP
+     * auth or a session cookie). Static files, sign-in pages, public share
+     * links and requests without credentials touch no connection. */
     if (!r->main &&
-        ((aic_location_is_ours(r) && strcmp(handler, "aichat-share")) ||
-         !strncmp(r->uri, base, strlen(base))) &&
-        aic_db_acquire(&db, r) == APR_SUCCESS) {
+        (apr_table_get(r->headers_in, "Authorization") || apr_table_get(r->headers_in, "Cookie")) &&
+        ap_some_authn_required(r) && aic_db_acquire(&db, r) == APR_SUCCESS) {
         aic_db_release(db);
     }
     return DECLINED;

@@ -60,9 +60,9 @@ apr_status_t aic_db_acquire(aic_db **db, request_rec *r);
 
 /**
  * header_parser hook: before authentication, take the request's pooled
- * connection on the module's locations (and under AIChatBaseURI, where
- * mod_authn_dbd checks passwords), so a connection PostgreSQL dropped is
- * repaired before anything uses it.
+ * connection where a password will be checked (authentication required and
+ * credentials sent), so a connection PostgreSQL dropped is repaired before
+ * mod_authn_dbd uses it.
  */
 int aic_db_header_parser(request_rec *r);
 

@@ -77,8 +77,10 @@ static int error_document(request_rec *r)
     aic_db *db = NULL;
     apr_status_t rv;
 
-    /* mod_authn_dbd answers 401 or 500 when PostgreSQL went away: say so. */
-    if (status == HTTP_UNAUTHORIZED || status == HTTP_FORBIDDEN ||
+    /* mod_authn_dbd answers 401 or 500 when PostgreSQL went away: say so. A
+     * 401 without a user name checked no password, so the database is not
+     * asked then. */
+    if ((status == HTTP_UNAUTHORIZED && orig->user) || status == HTTP_FORBIDDEN ||
         status == HTTP_INTERNAL_SERVER_ERROR) {
         if ((rv = db_answers(r, &db)) != APR_SUCCESS) {
             return aic_send_db_error(r, rv);

@@ -13,12 +13,11 @@ typedef struct aic_db aic_db;
 /** What the module knows about one request (kept on the original request). */
 typedef struct {
     const char *request_id;
-    aic_user *user;        /**< loaded by the handler or the authz provider */
-    aic_db *db;            /**< acquired at most once per request */
-    int audited;           /**< its audit row was written with a change */
-    int db_down;           /**< the database was unreachable */
-    const char *notes;     /**< JSON metadata for the audit row, or NULL */
-    const char *audit_uri; /**< the URI as audited, when it differs (aic_audit_redact) */
+    aic_user *user;    /**< loaded by the handler or the authz provider */
+    aic_db *db;        /**< acquired at most once per request */
+    int audited;       /**< its audit row was written with a change */
+    int db_down;       /**< the database was unreachable */
+    const char *notes; /**< JSON metadata for the audit row, or NULL */
 } aic_req;
 
 /** The module's state for r (created on first use; shared with internal redirects). */

@@ -191,7 +191,9 @@ $$;
 -- reserve (the credits), regenerated (the answer regenerated, which the
 -- reservation then names), is_group, ntools (how many models answer), fixed
 -- (a group's fixed first responder, an index into them, or null for the
--- rotation's). Returns JSON: code 'insufficient_credits' when the balance is
+-- rotation's), audit (the request's audit row, as audit_insert takes it,
+-- written with the reservation; its entity is the user's message, else the
+-- regenerated answer). Returns JSON: code 'insufficient_credits' when the balance is
 -- too low (and nothing is written), else null; user_message_id and
 -- user_message (the message as the API shows it, so that the client's start
 -- event can go out before the provider is asked; null for a regeneration);
@@ -229,6 +231,8 @@ BEGIN
     END IF;
     INSERT INTO credit_ledger (user_id, delta, balance_after, reason, message_id)
     VALUES (a.viewer, -a.reserve, balance, 'reserve', coalesce(message_id, a.regenerated));
+    PERFORM audit_insert(((args->'audit')::jsonb
+                          || jsonb_build_object('entity_id', coalesce(message_id, a.regenerated)))::json);
     RETURN json_build_object(
         'code', NULL,
         'user_message_id', message_id,

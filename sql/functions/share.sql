@@ -104,33 +104,21 @@ CREATE OR REPLACE TRIGGER conversations_delete_revokes_share AFTER UPDATE OF del
     EXECUTE FUNCTION shared_chats_revoke_deleted();
 
 -- A batch of views, as each httpd process's writer thread hands them over a
--- few times a second in one statement: a JSON array of [share id, time of the
--- view in microseconds since the epoch, then the 16 values of its audit row in
--- AIC_AUDIT_INSERT_SQL's order]. Counts every view (one row update per share
--- and batch, so views never wait for each other on a hot share's row) and
--- writes its audit row (with the time of the view); returns how many views it
--- recorded.
+-- few times a second in one statement: a JSON array of objects, share_id and
+-- audit (the view's audit row, as audit_insert takes it, with at, the time of
+-- the view). Counts every view (one row update per share and batch, so views
+-- never wait for each other on a hot share's row) and writes its audit row;
+-- returns how many views it recorded.
 CREATE OR REPLACE FUNCTION share_views_record(batch json) RETURNS integer
 LANGUAGE plpgsql AS $$
-DECLARE
-    n integer;
 BEGIN
     UPDATE shared_chats s SET view_count = s.view_count + v.views,
            last_viewed_at = greatest(s.last_viewed_at, v.last)
-      FROM (SELECT (e->>0)::uuid AS share_id, count(*) AS views,
-                   max(to_timestamp((e->>1)::double precision / 1e6)) AS last
+      FROM (SELECT (e->>'share_id')::uuid AS share_id, count(*) AS views,
+                   max(to_timestamp((e->'audit'->>'at')::double precision / 1e6)) AS last
               FROM json_array_elements(batch) e GROUP BY 1) v
      WHERE s.id = v.share_id;
-    INSERT INTO audit_logs (created_at, user_id, username, method, uri, status, ip_address,
-                            user_agent, request_id, duration_ms, entity_type, entity_id, action,
-                            old_values, new_values, metadata)
-    SELECT to_timestamp((e->>1)::double precision / 1e6),
-           coalesce((e->>2)::uuid, (SELECT u.id FROM users u WHERE u.username = e->>3)),
-           e->>4, e->>5, e->>6, (e->>7)::integer, (e->>8)::inet, e->>9, e->>10,
-           (e->>11)::integer, e->>12, e->>13, e->>14, (e->>15)::jsonb, (e->>16)::jsonb,
-           (e->>17)::jsonb
-      FROM json_array_elements(batch) e;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    RETURN n;
+    RETURN audit_insert(coalesce((SELECT json_agg(e->'audit') FROM json_array_elements(batch) e),
+                                 '[]'::json));
 END
 $$;

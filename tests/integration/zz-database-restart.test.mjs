@@ -8,12 +8,14 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFile, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { api, request, sessionCookie } from '../lib/http.mjs';
 import { auditRow } from '../lib/audit.mjs';
 import { poll } from '../lib/poll.mjs';
 import { assertError, assertHtml, assertJson, assertStatus } from '../lib/assert.mjs';
 import { DEV } from '../lib/env.mjs';
+import { sqlJson } from '../lib/db.mjs';
 import { DEMO, createUser } from '../lib/users.mjs';
 import {
   ChatFixture, assertLedgerExplains, assertSse, credits, dbMessage, dbMessages, eventShape, ledgerMark, ledgerSince,
@@ -21,6 +23,7 @@ import {
 } from '../lib/chat.mjs';
 
 const run = promisify(execFile);
+const ERROR_LOG = `${process.env.AICHAT_STATE}/error.log`;
 let stopped = false;
 
 /** Run `scripts/dev db-stop` or `db-start` (they read AICHAT_STATE from the environment). */
@@ -74,6 +77,31 @@ test('with the database stopped, API calls answer 503 database_unavailable', asy
   assertRetryAfter(write);
 });
 
+let deniedWhileDown; // a request without credentials, answered while the database was away
+
+/** The "pid:tid" of an error-log line, or undefined. */
+const threadOf = (line) => /\[pid (\d+:tid \d+)\]/.exec(line)?.[1];
+
+test('with the database stopped, static files are served without asking it, and a request without credentials gets 401', async () => {
+  assert.ok(stopped, 'the database was not stopped by the first test');
+  const logFrom = (await stat(ERROR_LOG)).size;
+  for (const path of ['/chat/login.html', '/chat/assets/app.css', '/chat/assets/login.mjs', '/chat/assets/icon.svg']) {
+    assertStatus(await request('GET', path), 200);
+    assertStatus(await request('GET', path, { cookie: adminCookie }), 200);
+  }
+  // mod_dbd logs each connection it fails to make: none may come from a
+  // request's thread. (The writers of rows that wait for the database try
+  // too: their threads say so in their own lines.)
+  const log = (await readFile(ERROR_LOG, 'utf8')).split('\n');
+  const writers = new Set(log.filter((line) => / rows for \S+ not written yet/.test(line)).map(threadOf));
+  const fromRequests = (await readFile(ERROR_LOG)).subarray(logFrom).toString('utf8').split('\n')
+    .filter((line) => line.includes('[dbd:') && !writers.has(threadOf(line)));
+  assert.deepEqual(fromRequests, [], 'serving static files asked the database');
+
+  deniedWhileDown = await api('GET', '/me');
+  assertError(deniedWhileDown, 401, 'unauthenticated');
+});
+
 test('with the database stopped, /health answers 503 database down', async () => {
   assert.ok(stopped, 'the database was not stopped by the previous test');
   const res = await poll(() => api('GET', '/health'), (r) => r.status === 503, whileDown);
@@ -101,6 +129,16 @@ test('once the database is back, requests succeed again without restarting httpd
 
   const health = await poll(() => api('GET', '/health'), (res) => res.status === 200, { tries: 60, intervalMs: 500 });
   assert.equal(assertJson(health, 200).database, 'up');
+});
+
+test('the audit row of the request without credentials answered while the database was away is written once it is back', async () => {
+  assert.ok(deniedWhileDown?.requestId, 'no request was denied while the database was away');
+  const rows = await poll(
+    () => sqlJson(`SELECT status, user_id, uri FROM audit_logs WHERE request_id = :'p1'`, deniedWhileDown.requestId),
+    (r) => r.length > 0,
+    { tries: 60, intervalMs: 250 },
+  );
+  assert.deepEqual(rows, [{ status: 401, user_id: null, uri: '/chat/api/v1/me' }]);
 });
 
 test('an answer streaming as the database goes away ends in an error event; once it is back, the answer is marked failed and the credits given back', async () => {

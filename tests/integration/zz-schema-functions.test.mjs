@@ -73,7 +73,7 @@ test('a fresh database gets every migration, then the functions; a second run ap
   const first = await migrate({ PGDATABASE: SCRATCH_DB });
   const lines = applied(first);
   assert.equal(lines[0], 'aichat-migrate: applied 001_foundation', first);
-  assert.equal(lines.at(-1), 'aichat-migrate: applied the functions (catalog.sql chat.sql share.sql users.sql)', first);
+  assert.equal(lines.at(-1), 'aichat-migrate: applied the functions (audit.sql catalog.sql chat.sql share.sql users.sql)', first);
   const health = assertJson(await api('GET', '/health'), 200);
   assert.equal(lines.length, health.schema_required + 1, first);
   assert.match(first, new RegExp(`functions ${health.functions_required}: ${health.schema_required} migration\\(s\\) and the functions applied now`));
@@ -114,7 +114,7 @@ test('a database whose functions are not the module\'s is refused until aichat-m
   assert.ok(log.includes(expected), `error.log has no line with: ${expected}\n${log.slice(-2000)}`);
 
   const output = await migrate();
-  assert.deepEqual(applied(output), ['aichat-migrate: applied the functions (catalog.sql chat.sql share.sql users.sql)'], output);
+  assert.deepEqual(applied(output), ['aichat-migrate: applied the functions (audit.sql catalog.sql chat.sql share.sql users.sql)'], output);
   tampered = false;
   const back = await poll(healthOrNothing, (res) => res.status === 200, { tries: 60, intervalMs: 500 });
   assert.equal(assertJson(back, 200).functions, required);
@@ -135,7 +135,7 @@ test('a database migrated by an aichat-migrate without schema_functions is refus
   assert.match(log, new RegExp(`the database schema cannot be checked \\(.*schema_functions.*\\) but this module needs version \\d+ with functions ${required}: run aichat-migrate`));
 
   const output = await migrate();
-  assert.deepEqual(applied(output), ['aichat-migrate: applied the functions (catalog.sql chat.sql share.sql users.sql)'], output);
+  assert.deepEqual(applied(output), ['aichat-migrate: applied the functions (audit.sql catalog.sql chat.sql share.sql users.sql)'], output);
   tampered = false;
   const back = await poll(healthOrNothing, (res) => res.status === 200, { tries: 60, intervalMs: 500 });
   assert.equal(assertJson(back, 200).functions, required);

@@ -4,6 +4,7 @@
 #include "unit_helpers.h"
 
 #include <string.h>
+#include <apr_strings.h>
 
 #include "core/aic_digest.h"
 #include "core/aic_ids.h"
@@ -241,6 +242,50 @@ static void test_timestamps(void **state)
     assert_false(aic_valid_timestamp(NULL));
 }
 
+static void test_token_redact(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *t = aic_share_token(p, secret, strlen(secret), aic_share_nonce(p));
+    const char *uuid = "0b6a1c1e-2f4d-4c55-9a57-55d7b0c0f001";
+    const char *mine = "/chat/api/v1/shares";
+    struct {
+        const char *uri, *want;
+        int share_location;
+    } cases[] = {
+        {apr_pstrcat(p, "/share/", t, NULL), "/share/{token}", 0},
+        {apr_pstrcat(p, "/share/", t, "/", NULL), "/share/{token}/", 0},
+        {apr_pstrcat(p, "/share/", t, "?a=1&b=", t, NULL), "/share/{token}?a=1&b={token}", 0},
+        {apr_pstrcat(p, "/chat/shared/", t, NULL), "/chat/shared/{token}", 0},
+        {apr_pstrcat(p, "/chat/share/", t, NULL), "/chat/share/{token}", 0},
+        {apr_pstrcat(p, "/chat/api/v1/shares/", t, "/fork", NULL),
+         "/chat/api/v1/shares/{token}/fork", 0},
+        {apr_pstrcat(p, "/chat/api/v1/SHARES/", t, NULL), "/chat/api/v1/SHARES/{token}", 0},
+        /* Something stuck to a token (a pasted period, more characters). */
+        {apr_pstrcat(p, "/share/", t, ".", NULL), "/share/{token}.", 0},
+        {apr_pstrcat(p, "/share/x/", t, t, "abc", NULL), "/share/x/{token}", 0},
+        /* Wherever the share handler serves, the whole URI is looked at. */
+        {apr_pstrcat(p, "/s/", t, NULL), "/s/{token}", 1},
+        {apr_pstrcat(p, "/s/", t, NULL), apr_pstrcat(p, "/s/", t, NULL), 0},
+        /* UUIDs, short words and other paths stay. */
+        {apr_pstrcat(p, "/chat/api/v1/admin/shares/", uuid, NULL),
+         apr_pstrcat(p, "/chat/api/v1/admin/shares/", uuid, NULL), 0},
+        {apr_pstrcat(p, "/chat/api/v1/conversations/", uuid, "/share", NULL),
+         apr_pstrcat(p, "/chat/api/v1/conversations/", uuid, "/share", NULL), 0},
+        {mine, mine, 0},
+        {"/share/short-token", "/share/short-token", 0},
+        {apr_pstrcat(p, "/chat/api/v1/sharex/", t, NULL),
+         apr_pstrcat(p, "/chat/api/v1/sharex/", t, NULL), 0},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_string_equal(aic_share_token_redact(p, cases[i].uri, cases[i].share_location),
+                            cases[i].want);
+    }
+    /* Nothing replaced: the same string back. */
+    assert_ptr_equal(aic_share_token_redact(p, mine, 0), mine);
+    assert_null(aic_share_token_redact(p, NULL, 1));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +294,7 @@ int main(void)
         POOL_TEST(test_token_depends_on_secret_and_nonce),
         POOL_TEST(test_token_hash),
         POOL_TEST(test_token_valid),
+        POOL_TEST(test_token_redact),
         POOL_TEST(test_markdown_gfm),
         POOL_TEST(test_markdown_hostile),
         POOL_TEST(test_markdown_text),

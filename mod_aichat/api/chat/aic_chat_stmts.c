@@ -4,8 +4,6 @@
  * JSON with named keys (sql/functions/chat.sql). */
 #include "aic_chat.h"
 
-#include "httpd/aic_audit.h"
-
 const aic_stmt aic_chat_stmts[] = {
     /* A conversation its viewer may see (owned, or taken part in): its JSON,
      * whether the viewer owns it, its active leaf, settings, system prompt and
@@ -119,18 +117,9 @@ const aic_stmt aic_chat_stmts[] = {
      " content, status, is_first_responder)"
      " VALUES (%s::uuid, %s::uuid, 'ai', %s::uuid, '', 'streaming', false)"
      " RETURNING id::text"},
-    /* What a turn writes before the provider call (chat_turn_reserve, one JSON
-     * argument, one JSON result) and the request's audit row, in one
-     * statement: the audit status, new values and the regenerated answer's id
-     * (its entity when there is no user message), then the function's
-     * argument, then the audit row's (aic_audit_select). */
-    {"chat_turn_reserve",
-     "WITH x AS (SELECT %s::int AS status, %s::jsonb AS new_values, %s::text AS regenerated),"
-     " b AS (SELECT chat_turn_reserve(%s::json) AS j),"
-     " a AS (" AIC_AUDIT_INSERT_SELECT_SQL(
-         "x.status", "coalesce(b.j->>'user_message_id', x.regenerated)", "x.new_values",
-         "FROM b, x WHERE b.j->>'code' IS NULL") ")"
-                                                 " SELECT b.j::text FROM b"},
+    /* What a turn writes before the provider call, with the request's audit
+     * row (a key of the argument), in one statement. */
+    {"chat_turn_reserve", "SELECT chat_turn_reserve(%s::json)::text"},
     /* The rest of a turn's beginning, once its first text is out. */
     {"chat_turn_record", "SELECT 1 FROM chat_turn_record(%s::json)"},
     /* Turns the database failed, given back: one now, or a batch of them from

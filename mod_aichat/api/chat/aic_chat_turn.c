@@ -215,10 +215,11 @@ static apr_status_t reserve(apr_int64_t *total, aic_chat_turn *t)
                      ",\"reserved_credits\":%" APR_INT64_T_FMT "}",
                      t->conv->id, t->parent_id ? "\"" : "", t->parent_id ? t->parent_id : "null",
                      t->parent_id ? "\"" : "", t->content ? strlen(t->content) : 0, *total);
-    rv = aic_audit_select(&rows, ctx->db, r, "chat_turn_reserve",
-                          AIC_ARGS(apr_itoa(r->pool, t->stream ? HTTP_OK : HTTP_CREATED),
-                                   new_values, t->regenerated, aic_json_dump(args, r->pool)),
-                          t->content ? "create" : "regenerate", "message");
+    aic_json_set(args, "audit",
+                 aic_audit_json(r, t->stream ? HTTP_OK : HTTP_CREATED,
+                                t->content ? "create" : "regenerate", "message", NULL, NULL,
+                                new_values));
+    rv = aic_db_select(&rows, ctx->db, "chat_turn_reserve", AIC_ARGS(aic_json_dump(args, r->pool)));
     if (rv == APR_SUCCESS &&
         (rows.nrows != 1 ||
          aic_json_typeof(res = aic_json_from(r->pool, rows.cells[0])) != AIC_JSON_OBJECT)) {

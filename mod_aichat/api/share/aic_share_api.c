@@ -387,7 +387,6 @@ static int share_fork(aic_ctx *ctx)
     aic_rows rows;
     apr_status_t rv;
 
-    aic_audit_redact(r, token);
     if (r->remaining > 0 || apr_table_get(r->headers_in, "Content-Type")) {
         aic_json *body = NULL;
 

@@ -188,15 +188,13 @@ static apr_status_t find(aic_share *s, aic_db **db, request_rec *r, const char *
  * one, or when it has too many waiting) write them now. */
 static void record_view(request_rec *r, aic_db **db, const aic_share *s, int status)
 {
-    const char *values[16], *text, *written = NULL;
-    aic_json *row = aic_json_array(r->pool);
+    const char *text, *written = NULL;
+    aic_json *row = aic_json_object(r->pool);
+    aic_json *audit = aic_audit_json(r, status, "view", "share", s->id, NULL, NULL);
 
-    aic_audit_values(values, r, apr_itoa(r->pool, status), "view", "share", s->id, NULL, NULL);
-    aic_json_push_str(row, s->id);
-    aic_json_push_str(row, apr_psprintf(r->pool, "%" APR_TIME_T_FMT, apr_time_now()));
-    for (int i = 0; i < 16; i++) {
-        aic_json_push_str(row, values[i]);
-    }
+    aic_json_set_int(audit, "at", apr_time_now());
+    aic_json_set_str(row, "share_id", s->id);
+    aic_json_set(row, "audit", audit);
     text = aic_json_dump(row, r->pool);
     if (aic_batch_add(views, text) ||
         ((*db || aic_db_acquire(db, r) == APR_SUCCESS) &&
@@ -269,7 +267,6 @@ static int share_page(request_rec *r)
                               "Share links answer GET and HEAD only.", NULL);
     }
     token = token ? token + 1 : "";
-    aic_audit_redact(r, token);
     signed_in = r->user && !strncmp(r->uri, signed_in_prefix, strlen(signed_in_prefix));
     if (!aic_share_token_valid(token)) {
         return aic_share_gone(r, HTTP_NOT_FOUND, json);
@@ -330,7 +327,6 @@ int aic_share_api_content(aic_ctx *ctx)
     aic_share s;
     apr_status_t rv;
 
-    aic_audit_redact(r, token);
     rv = aic_share_token_valid(token) ? find(&s, &ctx->db, r, token) : APR_NOTFOUND;
 
     if (rv == APR_NOTFOUND) {
