@@ -521,11 +521,11 @@ export async function credits(userId) {
  */
 export async function setCredits(userId, amount) {
   await sql(
-    `WITH old AS (SELECT token_credits FROM users WHERE id = :'p1' FOR UPDATE),
-          u AS (UPDATE users SET token_credits = :'p2'::bigint WHERE id = :'p1' RETURNING token_credits)
+    `WITH u AS (UPDATE users n SET token_credits = :'p2'::bigint
+                  FROM (SELECT id, token_credits FROM users WHERE id = :'p1' FOR UPDATE) o
+                 WHERE n.id = o.id RETURNING n.token_credits AS credits, o.token_credits AS earlier)
      INSERT INTO credit_ledger (user_id, delta, balance_after, reason, note)
-     SELECT :'p1', u.token_credits - old.token_credits, u.token_credits, 'grant', 'integration test setup'
-       FROM u, old`,
+     SELECT :'p1', u.credits - u.earlier, u.credits, 'grant', 'integration test setup' FROM u`,
     userId, amount,
   );
 }
