@@ -341,6 +341,31 @@ export function estimateTokens(text) {
   return Math.ceil(codePoints(text) / 4);
 }
 
+/** What the module reserves per message sent besides its text, and for the answer's start. */
+export const MESSAGE_TOKENS = 8;
+
+/**
+ * The module's reservation for one model (no context window): the UTF-8 bytes of the system
+ * prompt and of every message sent, MESSAGE_TOKENS per message (the system prompt counts as
+ * one) and for the answer's start, plus max_tokens.
+ */
+export function reserveBound({ system = '', messages = [], maxTokens }) {
+  let bound = MESSAGE_TOKENS + maxTokens;
+  if (system) bound += Buffer.byteLength(system) + MESSAGE_TOKENS;
+  for (const text of messages) bound += Buffer.byteLength(text) + MESSAGE_TOKENS;
+  return bound;
+}
+
+/** reserveBound of what an upstream request body carried (a lower bound of the reservation:
+ *  Anthropic and Gemini join consecutive turns of one role). */
+export function sentBound(kind, body) {
+  return reserveBound({
+    system: upstreamSystem(kind, body),
+    messages: upstreamTurns(kind, body).map((t) => t.text),
+    maxTokens: upstreamMaxTokens(kind, body),
+  });
+}
+
 // ---- shapes ------------------------------------------------------------------------
 
 const CONVERSATION_FIELDS = [
