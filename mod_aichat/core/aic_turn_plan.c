@@ -89,6 +89,18 @@ const char *aic_turn_cut(apr_pool_t *p, const char *text, apr_int64_t limit)
     return text;
 }
 
+apr_size_t aic_turn_fit_bytes(const char *text, apr_size_t len, apr_size_t room)
+{
+    if (len <= room) {
+        return len;
+    }
+    /* Back off the continuation bytes of a code point that would be split. */
+    while (room > 0 && ((unsigned char)text[room] & 0xC0) == 0x80) {
+        room--;
+    }
+    return room;
+}
+
 const char *aic_turn_system(apr_pool_t *p, const char *system, int group, const char *display_name,
                             int index, apr_int64_t limit)
 {

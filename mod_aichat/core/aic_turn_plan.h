@@ -70,6 +70,10 @@ apr_int64_t aic_turn_char_limit(const apr_int64_t *configured, int group);
  * is short enough; a copy from p otherwise. */
 const char *aic_turn_cut(apr_pool_t *p, const char *text, apr_int64_t limit);
 
+/** The length of the longest start of text (len bytes of UTF-8) that is at
+ * most room bytes and ends between two code points. */
+apr_size_t aic_turn_fit_bytes(const char *text, apr_size_t len, apr_size_t room);
+
 /**
  * The system prompt of the index-th model to answer (display_name): the
  * conversation's (system, NULL for none), then in a group the group

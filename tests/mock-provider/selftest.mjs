@@ -485,6 +485,31 @@ test('usage=bytes counts UTF-8 bytes of every text and cuts the reply at max_tok
   assert.equal(JSON.parse(cut.text).choices[0].message.content, 'ab😀');
 });
 
+test('forever streams the first chunk again and again until the client leaves', async () => {
+  const before = await stats();
+  let seen = 0;
+  const r = await chat('openai', {
+    stream: true,
+    headers: { 'x-mock': 'forever=1' },
+    onChunk: (c, req) => {
+      seen += c.length;
+      if (seen > 256 * 1024) req.destroy();
+    },
+  });
+  assert.equal(r.complete, false);
+  const texts = deltas('openai', parseSse(r.text).events);
+  assert.ok(texts.length > 500, `only ${texts.length} chunks`);
+  assert.ok(texts.every((t) => t === REPLY_CHUNKS[0]));
+  let s;
+  const deadline = Date.now() + 3000;
+  do {
+    s = await stats();
+  } while (s.streams.aborted === before.streams.aborted && Date.now() < deadline);
+  assert.equal(s.streams.aborted, before.streams.aborted + 1);
+  const plain = await chat('openai', { headers: { 'x-mock': 'forever=1' } });
+  assert.equal(plain.status, 400);
+});
+
 // ---- inspection endpoints ------------------------------------------------------------------
 
 test('/_mock/last returns the last body per dialect; /_mock/reset clears it', async () => {

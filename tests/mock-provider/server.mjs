@@ -95,6 +95,7 @@ const SWITCHES = {
     if (s !== 'bytes') throw new SwitchError("expected 'bytes'");
     return s;
   },
+  forever: FLAG,
 };
 
 /** Parses `key=value;key=value` (values URL-encoded) into `into`; throws SwitchError. */
@@ -596,6 +597,9 @@ function handleChat(proto, req, res, route, query) {
       return later(res, sw.latency, () => sendError(res, e));
     }
 
+    if (sw.forever && !turn.stream) {
+      return sendError(res, proto.error(400, "mock-provider: switch 'forever' needs a streaming request"));
+    }
     const t = buildTurn(proto, turn, sw);
     if (!turn.stream) {
       const out = sw.malformed ? halve(proto.complete(t)) : proto.complete(t);
@@ -695,9 +699,35 @@ function startStream(proto, res, t, body, sw) {
 
   later(res, sw.latency, () => {
     res.writeHead(200, { 'content-type': proto.sseType, 'cache-control': 'no-cache' });
+    if (sw.forever) return endless(res, pieces, sw);
     if (!sw.rate && !sw.drip) return finish(pieces.map((p) => p.data).join(''));
     paced(res, pieces, sw).then((ok) => ok && finish(''));
   });
+}
+
+/**
+ * forever=1: the pieces before the first content event, then the first content event again and
+ * again (`rate` per second, else as fast as the client reads) until the client goes away.
+ */
+async function endless(res, pieces, sw) {
+  const first = pieces.findIndex((p) => p.content);
+  if (first < 0) return res.end(pieces.map((p) => p.data).join(''));
+  res.write(pieces.slice(0, first).map((p) => p.data).join(''));
+  const gap = sw.rate ? 1000 / sw.rate : 0;
+  const drained = () => new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+  while (!res.destroyed) {
+    if (gap) await sleep(gap);
+    if (res.destroyed) break;
+    if (!res.write(pieces[first].data)) await drained();
+  }
 }
 
 /** Writes pieces with `rate` content chunks per second and/or one byte every `drip` ms. */

@@ -1,6 +1,6 @@
 /* Unit tests for core/aic_turn_plan: context, the bound of what a model is
- * sent, reservation, character limit, system prompt and answering order of a
- * chat turn. */
+ * sent, reservation, character limit, cuts, system prompt and answering order
+ * of a chat turn. */
 #include "unit_helpers.h"
 
 #include <string.h>
@@ -210,6 +210,22 @@ static void test_cut_counts_code_points(void **state)
     assert_string_equal(aic_turn_cut(p, "", 3), "");
 }
 
+static void test_fit_bytes_keeps_code_points_whole(void **state)
+{
+    const char *text = "h\xc3\xa9llo"; /* héllo: 6 bytes */
+    const char *emoji = "a\xf0\x9f\x98\x80"
+                        "b";
+
+    assert_int_equal(aic_turn_fit_bytes(text, 6, 100), 6);
+    assert_int_equal(aic_turn_fit_bytes(text, 6, 6), 6);
+    assert_int_equal(aic_turn_fit_bytes(text, 6, 3), 3);
+    /* Room ends inside é: it is left out whole. */
+    assert_int_equal(aic_turn_fit_bytes(text, 6, 2), 1);
+    assert_int_equal(aic_turn_fit_bytes(emoji, 6, 4), 1);
+    assert_int_equal(aic_turn_fit_bytes(emoji, 6, 5), 5);
+    assert_int_equal(aic_turn_fit_bytes(emoji, 6, 0), 0);
+}
+
 static void test_system_prompt_alone(void **state)
 {
     apr_pool_t *p = *state;
@@ -283,6 +299,7 @@ int main(void)
         POOL_TEST(test_reserve_refuses_a_message_larger_than_the_window),
         POOL_TEST(test_char_limit),
         POOL_TEST(test_cut_counts_code_points),
+        POOL_TEST(test_fit_bytes_keeps_code_points_whole),
         POOL_TEST(test_system_prompt_alone),
         POOL_TEST(test_system_prompt_in_a_group),
         POOL_TEST(test_fixed_first),

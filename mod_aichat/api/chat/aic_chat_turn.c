@@ -6,7 +6,8 @@
  *            and its max_tokens (the window check)
  *   reserve  one statement: credits, the user message, a group's rotation, ledger and audit rows
  *   call     per model: its answer row (a later one with the credits the turn's earlier
- *            answers add to its context), the request, the provider's stream, step by step
+ *            answers add to its context), the request, the provider's stream, step by step,
+ *            stopped when its text reaches AIChatMaxAnswerBytes
  *   record   the conversation and the first answer's row, once the answer's first text is out
  *   finish   per model: the answer, its settlement and the conversation, in one statement
  *   abandon  what the database failed is given back, now or by the writer once it answers
@@ -48,6 +49,8 @@ typedef struct {
     aic_curl_call call;
     aic_curl_transfer *transfer; /* NULL when no call was made */
     int text_out;                /* a delta reached the client */
+    apr_size_t bytes, cap;       /* the answer's text so far, and AIChatMaxAnswerBytes */
+    int capped;                  /* the text reached the cap: the call was stopped there */
     const aic_chat_result *out;  /* the provider's answer, or NULL */
     const char *code, *message;  /* the failure, or NULL */
 } answer;
@@ -319,18 +322,26 @@ static apr_status_t record(aic_chat_turn *t, const answer *a)
 
 /* ---- call ---- */
 
-/* The stream parser's text: a delta event. Nothing but the client is
- * written here (it runs inside curl's write callback). */
+/* The stream parser's text: a delta event. Text past AIChatMaxAnswerBytes is
+ * dropped and stops the call (APR_EOF). Nothing but the client is written
+ * here (it runs inside curl's write callback). */
 static apr_status_t on_delta(void *arg, const char *text, apr_size_t len)
 {
     answer *a = arg;
-    apr_status_t rv;
+    apr_status_t rv = APR_SUCCESS;
 
-    if (!a->t->stream) {
-        return APR_SUCCESS;
+    if (len > a->cap - a->bytes) {
+        len = aic_turn_fit_bytes(text, len, a->cap - a->bytes);
+        a->capped = 1;
     }
-    rv = aic_chat_event_delta(&a->t->events, a->t->ctx->r, a->m, a->id, text, len);
-    a->text_out = a->text_out || rv == APR_SUCCESS;
+    a->bytes += len;
+    if (a->t->stream && len) {
+        rv = aic_chat_event_delta(&a->t->events, a->t->ctx->r, a->m, a->id, text, len);
+        a->text_out = a->text_out || rv == APR_SUCCESS;
+    }
+    if (rv == APR_SUCCESS && a->capped) {
+        rv = APR_EOF;
+    }
     return rv;
 }
 
@@ -401,6 +412,7 @@ static apr_status_t call_start(answer *a)
     apr_int64_t context_tokens = 0;
 
     a->limit = char_limit(t);
+    a->cap = (apr_size_t)ctx->conf->max_answer_bytes;
     memset(&req, 0, sizeof(req));
     req.kind = prov ? prov->kind : AIC_PROVIDER_OPENAI;
     req.base_url = prov ? prov->base_url : "";
@@ -486,6 +498,11 @@ static void call_end(answer *a)
         a->message = "The provider cannot be reached.";
     } else if (t->events.gone || r->connection->aborted) {
         t->events.gone = 1;
+    } else if (a->capped) {
+        a->message = apr_psprintf(r->pool,
+                                  "The answer was stopped at this server's limit of "
+                                  "%" APR_SIZE_T_FMT " bytes.",
+                                  a->cap);
     } else if (res.rv != APR_SUCCESS || !a->out->complete) {
         a->code = "provider_incomplete";
         a->message = "The provider's answer was cut off.";
@@ -513,6 +530,9 @@ static const char *finish(answer *a)
     apr_status_t rv;
 
     text = a->out && a->out->text ? a->out->text : "";
+    if (a->capped) {
+        text = apr_pstrmemdup(r->pool, text, a->bytes);
+    }
     if (a->limit > 0) {
         text = aic_turn_cut(r->pool, text, a->limit);
     }
@@ -523,9 +543,9 @@ static const char *finish(answer *a)
         prompt = prompt < 0 ? a->prompt_estimate : prompt;
         completion = completion < 0 ? aic_tokens_estimate(text) : completion;
     }
-    status = t->events.gone ? "incomplete" : a->code ? "error" : "complete";
+    status = t->events.gone || a->capped ? "incomplete" : a->code ? "error" : "complete";
     /* A failed call is not charged (its reservation is released); one the
-     * client interrupted is charged what it used. */
+     * client interrupted or the cap stopped is charged what it used. */
     if (!strcmp(status, "error")) {
         prompt = completion = 0;
     } else if (prompt + completion > t->reserved[a->index]) {
