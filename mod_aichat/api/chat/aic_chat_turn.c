@@ -7,7 +7,7 @@
  *   reserve  one statement: credits, the user message, a group's rotation, ledger and audit rows
  *   call     per model: its answer row (a later one with the credits the turn's earlier
  *            answers add to its context), the request, the provider's stream, step by step,
- *            stopped when its text reaches AIChatMaxAnswerBytes
+ *            stopped when its client leaves or its text reaches AIChatMaxAnswerBytes
  *   record   the conversation and the first answer's row, once the answer's first text is out
  *   finish   per model: the answer, its settlement and the conversation, in one statement
  *   abandon  what the database failed is given back, now or by the writer once it answers
@@ -34,6 +34,8 @@ APLOG_USE_MODULE(aichat);
 #define TITLE_CHARS 60
 /* How often the writer tries turns the database could not give back. */
 #define ABANDONED_EVERY apr_time_from_sec(1)
+/* How often a call looks whether its client is still there. */
+#define CLIENT_EVERY apr_time_from_sec(1)
 
 /* One model's answer while it is called and finished. */
 typedef struct {
@@ -352,13 +354,6 @@ static apr_status_t on_body(void *arg, const char *data, apr_size_t len)
     return aic_provider_stream_feed(a->parser, data, len);
 }
 
-static int client_gone(void *arg)
-{
-    answer *a = arg;
-
-    return a->t->events.gone || a->t->ctx->r->connection->aborted;
-}
-
 /* A later answer's row (chat_answer_begin), with the credits its request
  * (req) needs beyond what the turn reserved for it: the turn's earlier
  * answers are part of its context. Without them, a->code says so and the
@@ -456,7 +451,6 @@ static apr_status_t call_start(answer *a)
     a->call.connect_timeout = prov->connect_timeout;
     a->call.timeout = prov->timeout;
     a->call.on_body = on_body;
-    a->call.should_abort = client_gone;
     a->call.ctx = a;
     /* No database connection is held while the provider answers. */
     aic_db_release(ctx->db);
@@ -656,6 +650,7 @@ static const char *run_answer(aic_chat_turn *t, int index, const char *parent)
     answer a;
     const char *next;
     apr_status_t recorded = APR_SUCCESS;
+    apr_time_t checked = apr_time_now();
 
     memset(&a, 0, sizeof(a));
     a.t = t;
@@ -665,11 +660,19 @@ static const char *run_answer(aic_chat_turn *t, int index, const char *parent)
     if (call_start(&a) != APR_SUCCESS) {
         return NULL;
     }
-    /* After each step, the last one too: a first answer whose text is out is recorded then. */
+    /* After each step, the last one too: a first answer whose text is out is
+     * recorded then. Between steps, a client that left stops the call. */
     for (int more = a.transfer != NULL; more;) {
         more = aic_curl_step(a.transfer) == APR_INCOMPLETE;
         if (index == 0 && a.text_out && !t->recorded && (recorded = record(t, &a)) != APR_SUCCESS) {
             break;
+        }
+        if (more && apr_time_now() - checked >= CLIENT_EVERY) {
+            checked = apr_time_now();
+            if (aic_client_gone(t->ctx->r)) {
+                t->events.gone = 1;
+                break;
+            }
         }
     }
     call_end(&a);
