@@ -41,16 +41,31 @@ apr_array_header_t *aic_turn_context(apr_int64_t *tokens, apr_pool_t *p,
     return msgs;
 }
 
-int aic_turn_reserve(apr_int64_t *reserve, apr_int64_t context_tokens, apr_int64_t own_tokens,
+apr_int64_t aic_turn_input_bound(const char *system, const apr_array_header_t *messages)
+{
+    apr_int64_t bound = AIC_TURN_MESSAGE_TOKENS;
+
+    if (system && *system) {
+        bound += (apr_int64_t)strlen(system) + AIC_TURN_MESSAGE_TOKENS;
+    }
+    for (int i = 0; i < messages->nelts; i++) {
+        const aic_chat_msg *msg = &APR_ARRAY_IDX(messages, i, aic_chat_msg);
+
+        bound += (apr_int64_t)strlen(msg->content) + AIC_TURN_MESSAGE_TOKENS;
+    }
+    return bound;
+}
+
+int aic_turn_reserve(apr_int64_t *reserve, apr_int64_t input_bound, apr_int64_t own_tokens,
                      apr_int64_t max_out, apr_int64_t window)
 {
     if (window > 0 && own_tokens + max_out > window) {
         return -1;
     }
-    if (window > 0 && context_tokens + max_out > window) {
-        context_tokens = window - max_out; /* the provider sees no more than its window */
+    if (window > 0 && input_bound > window) {
+        input_bound = window; /* a provider takes no more than its window */
     }
-    *reserve = context_tokens + max_out;
+    *reserve = input_bound + max_out;
     return 0;
 }
 
@@ -72,6 +87,18 @@ const char *aic_turn_cut(apr_pool_t *p, const char *text, apr_int64_t limit)
         }
     }
     return text;
+}
+
+apr_size_t aic_turn_fit_bytes(const char *text, apr_size_t len, apr_size_t room)
+{
+    if (len <= room) {
+        return len;
+    }
+    /* Back off the continuation bytes of a code point that would be split. */
+    while (room > 0 && ((unsigned char)text[room] & 0xC0) == 0x80) {
+        room--;
+    }
+    return room;
 }
 
 const char *aic_turn_system(apr_pool_t *p, const char *system, int group, const char *display_name,

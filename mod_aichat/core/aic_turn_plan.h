@@ -1,6 +1,7 @@
 /* The turn planner: what a chat turn computes before and around its
  * provider calls, without I/O: the context a model is shown (trimmed, with
- * its token estimate), the credits reserved for it (the window check), the
+ * its token estimate), the credits reserved for it (an upper bound of what
+ * it may use, and the window check), the
  * character limit and the cut it makes, the system prompt with the group
  * instructions, and the order in which a group's models answer. The driver
  * (api/chat/aic_chat_turn.c) reads and writes; this file only computes. */
@@ -33,14 +34,29 @@ apr_array_header_t *aic_turn_context(apr_int64_t *tokens, apr_pool_t *p,
                                      const apr_array_header_t *thread, int max_messages,
                                      const char *model_id);
 
+/** Tokens a provider may add to each message of a request besides its text
+ * (role, separators; the system prompt counts as a message), and once more
+ * for the start of the answer. */
+#define AIC_TURN_MESSAGE_TOKENS 8
+
 /**
- * The credits to reserve for one model's answer into *reserve: its context
- * (context_tokens, the user's new message included) and its max_tokens
- * (max_out), the context capped so that both fit in the model's window
- * (window <= 0: no window known). Returns 0, or -1 when the new message
- * alone (own_tokens) and max_out do not fit in the window.
+ * An upper bound of the input tokens of a request with the system prompt
+ * system (NULL or "" for none) and messages (aic_chat_msg): the UTF-8 bytes
+ * of every text, since a byte-level BPE tokenizer never makes more tokens
+ * than the bytes it reads, plus AIC_TURN_MESSAGE_TOKENS per message and for
+ * the answer's start.
  */
-int aic_turn_reserve(apr_int64_t *reserve, apr_int64_t context_tokens, apr_int64_t own_tokens,
+apr_int64_t aic_turn_input_bound(const char *system, const apr_array_header_t *messages);
+
+/**
+ * The credits to reserve for one model's answer into *reserve: the bound of
+ * everything it is sent (input_bound, aic_turn_input_bound), at most its
+ * window (window <= 0: no window known; a provider refuses a larger input,
+ * and a refused call costs nothing), plus its max_tokens (max_out). Returns
+ * 0, or -1 when the new message alone (own_tokens, an estimate) and max_out
+ * do not fit in the window.
+ */
+int aic_turn_reserve(apr_int64_t *reserve, apr_int64_t input_bound, apr_int64_t own_tokens,
                      apr_int64_t max_out, apr_int64_t window);
 
 /**
@@ -53,6 +69,10 @@ apr_int64_t aic_turn_char_limit(const apr_int64_t *configured, int group);
 /** text cut to at most limit code points (UTF-8 safe); text itself when it
  * is short enough; a copy from p otherwise. */
 const char *aic_turn_cut(apr_pool_t *p, const char *text, apr_int64_t limit);
+
+/** The length of the longest start of text (len bytes of UTF-8) that is at
+ * most room bytes and ends between two code points. */
+apr_size_t aic_turn_fit_bytes(const char *text, apr_size_t len, apr_size_t room);
 
 /**
  * The system prompt of the index-th model to answer (display_name): the

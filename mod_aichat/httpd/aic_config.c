@@ -20,6 +20,7 @@ void *aic_config_create(apr_pool_t *p, server_rec *s)
     conf->base_uri = NULL;
     conf->max_message_chars = -1;
     conf->max_context_messages = -1;
+    conf->max_answer_bytes = -1;
     return conf;
 }
 
@@ -39,6 +40,8 @@ void *aic_config_merge(apr_pool_t *p, void *base_, void *add_)
         add->max_message_chars >= 0 ? add->max_message_chars : base->max_message_chars;
     conf->max_context_messages =
         add->max_context_messages >= 0 ? add->max_context_messages : base->max_context_messages;
+    conf->max_answer_bytes =
+        add->max_answer_bytes >= 0 ? add->max_answer_bytes : base->max_answer_bytes;
     if (add->share_secret_source != AIC_KEY_NONE) {
         conf->share_secret_source = add->share_secret_source;
         conf->share_secret_ref = add->share_secret_ref;
@@ -103,6 +106,21 @@ static const char *set_max_body(cmd_parms *cmd, void *dconf, const char *arg)
                             cmd->cmd->name, arg);
     }
     conf_of(cmd)->max_body = (apr_off_t)n;
+    return NULL;
+}
+
+static const char *set_max_answer(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    char *end = NULL;
+    apr_int64_t n = apr_strtoi64(arg, &end, 10);
+
+    if (!*arg || *end || n < 1024 || n > 1024 * 1024 * 1024) {
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' must be a number of bytes between 1024 and "
+                            "1073741824",
+                            cmd->cmd->name, arg);
+    }
+    conf_of(cmd)->max_answer_bytes = n;
     return NULL;
 }
 
@@ -214,6 +232,9 @@ const command_rec aic_directives[] = {
     AP_INIT_TAKE1("AIChatMaxContextMessages", set_count, (void *)2, RSRC_CONF,
                   "most messages sent to a model as context; older ones are left out "
                   "(default 40)"),
+    AP_INIT_TAKE1("AIChatMaxAnswerBytes", set_max_answer, NULL, RSRC_CONF,
+                  "longest answer text kept from a model, in bytes; a longer one is stopped "
+                  "there and stored as incomplete (default 4194304)"),
     AP_INIT_FLAG("AIChatAuditReads", set_audit_reads, NULL, RSRC_CONF,
                  "write audit rows for successful reads too (default On)"),
     AP_INIT_TAKE1("AIChatBaseURI", set_base_uri, NULL, RSRC_CONF,
@@ -260,6 +281,9 @@ int aic_config_post(apr_pool_t *pconf, server_rec *s)
         }
         if (conf->max_context_messages < 0) {
             conf->max_context_messages = 40;
+        }
+        if (conf->max_answer_bytes < 0) {
+            conf->max_answer_bytes = AIC_DEFAULT_MAX_ANSWER;
         }
         if (!conf->providers) {
             conf->providers = apr_array_make(pconf, 1, sizeof(aic_provider_cfg *));

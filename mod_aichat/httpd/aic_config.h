@@ -7,8 +7,9 @@
 
 #include "core/aic_provider_cfg.h"
 
-#define AIC_DEFAULT_MAX_BODY (1024 * 1024)
-#define AIC_DEFAULT_CREDITS  1000
+#define AIC_DEFAULT_MAX_BODY   (1024 * 1024)
+#define AIC_DEFAULT_CREDITS    1000
+#define AIC_DEFAULT_MAX_ANSWER (4 * 1024 * 1024)
 
 typedef struct {
     apr_array_header_t *providers;      /**< aic_provider_cfg *; NULL = unset */
@@ -19,6 +20,7 @@ typedef struct {
     const char *base_uri;               /**< NULL = unset; default "/chat" */
     int max_message_chars;              /**< -1 = unset; default 32000 */
     int max_context_messages;           /**< -1 = unset; default 40 */
+    apr_int64_t max_answer_bytes;       /**< -1 = unset; default AIC_DEFAULT_MAX_ANSWER */
     aic_key_source share_secret_source; /**< AIC_KEY_NONE = unset */
     const char *share_secret_ref;       /**< variable name or file path */
     /* Resolved at startup: the secret share-link tokens are derived with. */

@@ -142,7 +142,7 @@ int aic_curl_reachable(const char *url, int timeout_s)
 }
 
 #define ERROR_BODY_MAX (64 * 1024)
-/* How long a step waits for the provider before it asks should_abort again. */
+/* How long a step waits for the provider before it gives its caller control back. */
 #define POLL_MS 1000
 
 struct aic_curl_transfer {
@@ -152,7 +152,7 @@ struct aic_curl_transfer {
     handle h;
     struct curl_slist *headers;
     char *error_buf;
-    apr_status_t stopped; /* set when a callback stopped the transfer */
+    apr_status_t stopped; /* set when on_body stopped the transfer */
     int added;            /* the easy handle is in its multi handle */
     int delivered;        /* on_body had a piece of the body in this step */
     int ended;
@@ -211,18 +211,6 @@ static size_t on_data(char *data, size_t size, size_t n, void *arg)
     return len;
 }
 
-static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow)
-{
-    aic_curl_transfer *t = arg;
-
-    if (t->call->should_abort && t->call->should_abort(t->call->ctx)) {
-        t->stopped = APR_ECONNABORTED;
-        return 1;
-    }
-    return 0;
-}
-
 apr_status_t aic_curl_start(aic_curl_transfer **x, apr_pool_t *p, const aic_curl_call *call)
 {
     aic_curl_transfer *t = apr_pcalloc(p, sizeof(*t));
@@ -267,9 +255,6 @@ apr_status_t aic_curl_start(aic_curl_transfer **x, apr_pool_t *p, const aic_curl
     curl_easy_setopt(h, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
-    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, t);
     if (curl_multi_add_handle(t->h.multi, h) != CURLM_OK) {
         return APR_ENOMEM;
     }
@@ -295,7 +280,7 @@ static CURLcode done_code(aic_curl_transfer *t)
 
 apr_status_t aic_curl_step(aic_curl_transfer *t)
 {
-    int running = 0;
+    int running = 0, waited = 0;
 
     t->delivered = 0;
     while (!t->ended) {
@@ -305,11 +290,13 @@ apr_status_t aic_curl_step(aic_curl_transfer *t)
         } else if (!running) {
             t->rc = done_code(t);
             t->ended = 1;
-        } else if (t->delivered) {
+        } else if (t->delivered || waited) {
             return APR_INCOMPLETE;
         } else if (curl_multi_poll(t->h.multi, NULL, 0, POLL_MS, NULL) != CURLM_OK) {
             t->rc = CURLE_FAILED_INIT;
             t->ended = 1;
+        } else {
+            waited = 1;
         }
     }
     return APR_SUCCESS;
@@ -332,7 +319,6 @@ void aic_curl_end(aic_curl_result *out, aic_curl_transfer *t)
             t->out.rv = APR_ECONNREFUSED;
             break;
         case CURLE_WRITE_ERROR:
-        case CURLE_ABORTED_BY_CALLBACK:
             t->out.rv = t->stopped ? t->stopped : APR_EGENERAL;
             break;
         default:

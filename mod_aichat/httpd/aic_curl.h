@@ -19,9 +19,6 @@ int aic_curl_reachable(const char *url, int timeout_s);
 /** Receives the body of a successful (2xx) upstream response as it arrives;
  * anything but APR_SUCCESS stops the transfer. */
 typedef apr_status_t (*aic_curl_body_fn)(void *ctx, const char *data, apr_size_t len);
-/** Asked about once a second while waiting: non-zero stops the transfer
- * (the client went away). */
-typedef int (*aic_curl_abort_fn)(void *ctx);
 
 typedef struct {
     const char *url;
@@ -30,13 +27,13 @@ typedef struct {
     int connect_timeout;               /**< seconds */
     int timeout;                       /**< seconds for the whole call */
     aic_curl_body_fn on_body;
-    aic_curl_abort_fn should_abort;
     void *ctx;
 } aic_curl_call;
 
 typedef struct {
     apr_status_t rv;         /**< APR_SUCCESS, APR_TIMEUP, APR_ECONNREFUSED, APR_ECONNABORTED
-                                  (stopped by the callbacks) or APR_EGENERAL */
+                                  (stopped by its caller), on_body's status when it stopped
+                                  the transfer, or APR_EGENERAL */
     int status;              /**< HTTP status, 0 when none arrived */
     const char *retry_after; /**< the Retry-After header, or NULL */
     const char *error_body;  /**< the body of a non-2xx answer (at most 64 KB) */
@@ -52,8 +49,9 @@ typedef struct {
 void aic_curl_post(aic_curl_result *out, apr_pool_t *p, const aic_curl_call *call);
 
 /** A transfer run step by step, so that its caller gets control back
- * between the pieces of a body (to store something once the first text is
- * out, say) and never has to do it inside a callback. */
+ * between the pieces of a body and while it waits for one (to store
+ * something once the first text is out, or to see whether its own client
+ * is still there) and never has to do it inside a callback. */
 typedef struct aic_curl_transfer aic_curl_transfer;
 
 /**
@@ -65,8 +63,9 @@ apr_status_t aic_curl_start(aic_curl_transfer **x, apr_pool_t *p, const aic_curl
 
 /**
  * Move the transfer on until on_body has been given at least one piece of
- * the body, or the transfer ended. Returns APR_INCOMPLETE while it goes on,
- * APR_SUCCESS once it ended (for whatever reason: aic_curl_end tells).
+ * the body, about a second passed without one, or the transfer ended.
+ * Returns APR_INCOMPLETE while it goes on, APR_SUCCESS once it ended (for
+ * whatever reason: aic_curl_end tells).
  */
 apr_status_t aic_curl_step(aic_curl_transfer *x);
 

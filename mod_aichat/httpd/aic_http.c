@@ -6,12 +6,39 @@
 #include <http_protocol.h>
 #include <http_log.h>
 #include <http_config.h>
+#include <util_filter.h>
 #include <apr_strings.h>
 
 #include "core/aic_ids.h"
 
 APLOG_USE_MODULE(aichat);
 extern module AP_MODULE_DECLARE_DATA aichat_module;
+
+int aic_client_gone(request_rec *r)
+{
+    conn_rec *c = r->connection;
+    apr_bucket_brigade *bb;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (c->aborted) {
+        return 1;
+    }
+    if (c->master) {
+        return 0;
+    }
+    bb = apr_brigade_create(r->pool, c->bucket_alloc);
+    /* The core input filter reads a closed connection as nothing once, then
+     * as its end (APR_EOF); one that merely has nothing to read stays quiet. */
+    for (int i = 0; i < 2 && rv == APR_SUCCESS && APR_BRIGADE_EMPTY(bb); i++) {
+        rv = ap_get_brigade(c->input_filters, bb, AP_MODE_SPECULATIVE, APR_NONBLOCK_READ, 1);
+    }
+    apr_brigade_destroy(bb);
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_EAGAIN(rv)) {
+        c->aborted = 1;
+        return 1;
+    }
+    return 0;
+}
 
 request_rec *aic_original(request_rec *r)
 {

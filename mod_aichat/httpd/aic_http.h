@@ -66,6 +66,16 @@ apr_table_t *aic_query_args(request_rec *r);
 int aic_refuse_unknown_fields(request_rec *r, const aic_json *body, const char *const *allowed,
                               const char *what);
 
+/**
+ * 1 when r's client has gone: its connection was aborted, or (HTTP/1.x) a
+ * read that does not wait finds the connection closed or reset. Reads
+ * nothing away (data the client sent next stays for httpd) and marks the
+ * connection aborted when it finds it gone. An HTTP/2 stream is known gone
+ * only once httpd marked it aborted. A client that closed only its sending
+ * half counts as gone.
+ */
+int aic_client_gone(request_rec *r);
+
 /** The original request (before internal redirects). */
 request_rec *aic_original(request_rec *r);
 

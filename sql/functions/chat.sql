@@ -242,6 +242,42 @@ BEGIN
 END
 $$;
 
+-- Begin a group's later answer: its row, before its text, and the credits
+-- its request needs beyond what the turn reserved for it (the turn's earlier
+-- answers are part of its context). args (JSON): conv, parent, tool (its
+-- model), viewer, more (those credits, 0 for none). Returns JSON: answer,
+-- the row's id; code 'insufficient_credits' when the balance cannot cover
+-- more (nothing more is reserved and the model is not to be asked), else
+-- null. The users row lock is taken first, as by chat_turn_reserve.
+CREATE OR REPLACE FUNCTION chat_answer_begin(args json) RETURNS json
+LANGUAGE plpgsql AS $$
+DECLARE
+    a record;
+    balance bigint;
+    answer uuid;
+    refused boolean := false;
+BEGIN
+    SELECT * INTO a FROM json_to_record(args)
+        AS x(conv uuid, parent uuid, tool uuid, viewer uuid, more bigint);
+    IF a.more > 0 THEN
+        UPDATE users SET token_credits = token_credits - a.more
+         WHERE id = a.viewer AND token_credits >= a.more
+        RETURNING token_credits INTO balance;
+        refused := NOT FOUND;
+    END IF;
+    INSERT INTO messages (conversation_id, parent_message_id, sender_type, sender_tool_id,
+                          content, status, is_first_responder)
+    VALUES (a.conv, a.parent, 'ai', a.tool, '', 'streaming', false)
+    RETURNING id INTO answer;
+    IF a.more > 0 AND NOT refused THEN
+        INSERT INTO credit_ledger (user_id, delta, balance_after, reason, message_id)
+        VALUES (a.viewer, -a.more, balance, 'reserve', answer);
+    END IF;
+    RETURN json_build_object('answer', answer,
+                             'code', CASE WHEN refused THEN 'insufficient_credits' END);
+END
+$$;
+
 -- Record the rest of a turn that chat_turn_reserve began, once a streamed
 -- answer's first text has reached the client: the conversation (for a user's
 -- message: its count, activity, active leaf and, when it has none, the title)
@@ -288,9 +324,11 @@ BEGIN
 END
 $$;
 
--- Settle a reservation under the users row lock, never below zero: the
--- ledger records the change actually made ('release' for a failed call,
--- else 'settle') against the answer. Raises when the user is gone, so
+-- Settle a reservation under the users row lock: charged what was used, at
+-- most what was reserved (a reservation bounds what a call can use; a
+-- provider reporting more is charged the reservation), so a balance never
+-- goes below zero. The ledger records the change ('release' for a failed
+-- call, else 'settle') against the answer. Raises when the user is gone, so
 -- nothing is half-applied. The new balance.
 CREATE OR REPLACE FUNCTION chat_settle(viewer uuid, reserved bigint, used bigint, failed boolean,
                                        answer uuid) RETURNS bigint
@@ -303,7 +341,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'chat_settle: no user %', viewer;
     END IF;
-    balance := greatest(old_balance + reserved - used, 0);
+    balance := old_balance + reserved - least(used, reserved);
     UPDATE users SET token_credits = balance WHERE id = viewer;
     INSERT INTO credit_ledger (user_id, delta, balance_after, reason, message_id)
     VALUES (viewer, balance - old_balance, balance,

@@ -532,6 +532,47 @@ describe('the chat page', () => {
     }
   });
 
+  test('an answer the server stopped at its length limit is marked Stopped and says why, also after a reload', async () => {
+    const slug = unique('chat-endless');
+    const { context, page, errors } = await newPage(browser);
+    let tool = false;
+    const created = [];
+    try {
+      // The mock streams this answer forever; the test server keeps 262144 bytes of it.
+      await createTool({
+        slug, name: slug, display_name: 'Endless mock', model_id: 'gpt-4o-mini@forever=1', default_settings: { max_tokens: 20000 },
+      });
+      tool = true;
+      await signIn(page, 'demo', 'demo');
+      await page.goto(url(`/chat/#/chat?tool=${encodeURIComponent(slug)}`));
+      await page.getByTestId('model-option').first().waitFor();
+      await send(page, 'Never stop');
+      await trackConversation(page, created);
+      const stopped = async (what) => {
+        await waitUntil(
+          page,
+          (sel) => document.querySelector(sel)?.dataset.status === 'incomplete',
+          ANSWER,
+          async () => `expected the answer to be stopped${what}; the page shows:\n${(await threadText(page)).slice(0, 500)}`,
+        );
+        const answer = answers(page).last();
+        assert.equal((await answer.getByTestId('message-status').textContent()).trim(), 'Stopped');
+        const error = answer.getByTestId('message-error');
+        assert.ok(await error.isVisible(), `the reason is not shown${what}`);
+        assert.match(await error.textContent(), /limit of 262144 bytes/);
+      };
+      await stopped('');
+      await waitIdle(page);
+      await page.reload();
+      await stopped(' after a reload');
+      assertNoPageErrors(errors);
+    } finally {
+      await deleteConversations(created);
+      if (tool) await removeTool(slug);
+      await context.close();
+    }
+  });
+
   test('a provider error is shown in the thread; without enough credits the text stays in the composer', async () => {
     const failing = unique('chat-429');
     const costly = unique('chat-costly');

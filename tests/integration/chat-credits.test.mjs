@@ -1,7 +1,8 @@
-// Credits: before a call an estimate (context tokens + the model's
-// max_tokens, per model) is reserved atomically and never below zero; after
-// it the reservation is settled to the provider's usage, so an answer costs
-// exactly its prompt + completion tokens; without enough credits a send is
+// Credits: before a call an upper bound of its use (the UTF-8 bytes of all
+// it is sent with a few tokens per message, + the model's max_tokens, per
+// model) is reserved atomically and never below zero; after it the
+// reservation is settled to the provider's usage, so an answer costs exactly
+// its prompt + completion tokens; without enough credits a send is
 // 402 and nothing is stored or sent upstream; every change is in
 // credit_ledger; administrators grant credits, ledgered and audited.
 
@@ -14,9 +15,9 @@ import { auditRow } from '../lib/audit.mjs';
 import { assertError, assertJson, assertUserShape } from '../lib/assert.mjs';
 import { ADMIN, DEMO, uniq } from '../lib/users.mjs';
 import {
-  ChatFixture, assertLedgerExplains, assertSse, credits, dbConversation, dbMessages, estimateTokens,
-  ledgerMark, ledgerSince, ledgerSum, mockLastRaw, mockStats, say, sendMessage, setCredits,
-  streamMessage,
+  ChatFixture, assertLedgerExplains, assertSse, credits, dbConversation, dbMessages, ledgerMark,
+  ledgerSince, ledgerSum, mockLast, mockLastRaw, mockStats, reserveBound, say, sendMessage, sentBound,
+  setCredits, streamMessage,
 } from '../lib/chat.mjs';
 
 const fx = new ChatFixture('chcred');
@@ -54,7 +55,7 @@ test('an answer costs exactly its prompt + completion tokens, and the ledger sho
   assertLedgerExplains(ledger, 5000, balance);
   assert.deepEqual(ledger.map((r) => r.reason), ['reserve', 'settle']);
   const [reserve, settle] = ledger;
-  assert.equal(reserve.delta, -(estimateTokens(content) + 64), 'the reservation is not the message’s tokens + max_tokens');
+  assert.equal(reserve.delta, -reserveBound({ messages: [content], maxTokens: 64 }), 'the reservation is not the message’s bound + max_tokens');
   assert.equal(settle.delta, -reserve.delta - used(answer));
   assert.equal(settle.message_id, answer.id, 'the settlement does not name the answer');
   assert.ok([body.user_message.id, answer.id].includes(reserve.message_id), `the reservation names ${reserve.message_id}`);
@@ -70,9 +71,7 @@ test('the reservation covers the thread sent as context', async () => {
   const [reserve] = await ledgerSince(user.id, mark);
   assert.equal(reserve.reason, 'reserve');
   const texts = [first.user_message.content, first.answers[0].content, content];
-  const low = Math.ceil(texts.join('').length / 4) + 64;
-  const high = texts.reduce((sum, t) => sum + estimateTokens(t), 0) + 64;
-  assert.ok(-reserve.delta >= low && -reserve.delta <= high, `reserved ${-reserve.delta}, expected ${low}..${high}`);
+  assert.equal(-reserve.delta, reserveBound({ messages: texts, maxTokens: 64 }));
 });
 
 test('a model without max_tokens reserves 1024 for the answer', async () => {
@@ -83,7 +82,7 @@ test('a model without max_tokens reserves 1024 for the answer', async () => {
   const mark = await ledgerMark();
   await say(user, conv.id, content);
   const [reserve] = await ledgerSince(user.id, mark);
-  assert.equal(reserve.delta, -(estimateTokens(content) + 1024));
+  assert.equal(reserve.delta, -reserveBound({ messages: [content], maxTokens: 1024 }));
 });
 
 test('a streamed answer costs what its done event reports, and end shows the balance', async () => {
@@ -116,13 +115,10 @@ test('regenerating costs its own tokens', async () => {
   assertLedgerExplains(ledger, before, after);
 });
 
-test('a group chat reserves for each model with its own max_tokens and charges each answer', async () => {
+test('a group chat reserves for each model what it is sent with its own max_tokens and charges each answer', async () => {
   const small = await fx.model({ provider: 'anthropic', maxTokens: 32 });
-  const content = 'group cost';
-  const need = (estimateTokens(content) + 64) + (estimateTokens(content) + 32);
-  // The second model also reads the first one's answer, so it may use more
-  // than its estimate: the balance has room for that.
-  const start = need + 200;
+  const content = `group cost ${uniq()}`;
+  const start = 5000;
   const user = await fx.user({ credits: start });
   const conv = await fx.conversation(user, [model, small]);
   const mark = await ledgerMark();
@@ -133,8 +129,14 @@ test('a group chat reserves for each model with its own max_tokens and charges e
   assert.equal(after, start - used(body.answers[0]) - used(body.answers[1]));
   const ledger = await ledgerSince(user.id, mark);
   assertLedgerExplains(ledger, start, after);
-  assert.equal(ledger.filter((r) => r.reason === 'reserve').reduce((s, r) => s - r.delta, 0), need, 'reserved in total');
-  assert.equal(ledger.filter((r) => r.reason === 'settle').length, 2, 'one settlement per answer');
+  // Each model's request (the group instructions, the message, the other's answer) within its reservation.
+  const sent = sentBound('openai', (await mockLast('openai', content)).body) +
+    sentBound('anthropic', (await mockLast('anthropic', content)).body);
+  const reserved = ledger.filter((r) => r.reason === 'reserve').reduce((s, r) => s - r.delta, 0);
+  assert.ok(reserved >= sent, `reserved ${reserved}, the requests sent need ${sent}`);
+  const settles = ledger.filter((r) => r.reason === 'settle');
+  assert.equal(settles.length, 2, 'one settlement per answer');
+  for (const r of settles) assert.ok(r.delta >= 0, `an answer cost more than its reservation: ${JSON.stringify(ledger)}`);
 });
 
 // --- not enough credits -------------------------------------------------------
@@ -187,7 +189,7 @@ test('without enough credits a regeneration is 402 and stores nothing', async ()
 
 test('a balance of exactly the estimate is enough; one credit less is not', async () => {
   const content = 'exactly enough';
-  const need = estimateTokens(content) + 64;
+  const need = reserveBound({ messages: [content], maxTokens: 64 });
 
   const short = await fx.user({ credits: need - 1 });
   const c1 = await fx.conversation(short, [model]);

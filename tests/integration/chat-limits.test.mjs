@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { sqlValue } from '../lib/db.mjs';
 import { assertError } from '../lib/assert.mjs';
 import {
-  ChatFixture, assertLedgerExplains, credits, dbMessages, estimateTokens, ledgerMark, ledgerSince,
+  ChatFixture, assertLedgerExplains, credits, dbMessages, ledgerMark, ledgerSince, reserveBound,
   sendMessage,
 } from '../lib/chat.mjs';
 
@@ -34,7 +34,7 @@ test('a provider that does not answer in time gives 504 provider_timeout; the me
 test('fifty sends at once with credits for ten: exactly ten answered, forty 402, never below zero', async () => {
   const slow = await fx.model({ provider: 'openai', switches: 'latency=3000', maxTokens: 64 });
   const content = 'fifty at once';
-  const reserve = estimateTokens(content) + 64;
+  const reserve = reserveBound({ messages: [content], maxTokens: 64 });
   const user = await fx.user({ credits: reserve * 10 });
   const convs = [];
   for (let i = 0; i < 50; i++) convs.push(await fx.conversation(user, [slow]));

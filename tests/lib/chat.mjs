@@ -341,6 +341,31 @@ export function estimateTokens(text) {
   return Math.ceil(codePoints(text) / 4);
 }
 
+/** What the module reserves per message sent besides its text, and for the answer's start. */
+export const MESSAGE_TOKENS = 8;
+
+/**
+ * The module's reservation for one model (no context window): the UTF-8 bytes of the system
+ * prompt and of every message sent, MESSAGE_TOKENS per message (the system prompt counts as
+ * one) and for the answer's start, plus max_tokens.
+ */
+export function reserveBound({ system = '', messages = [], maxTokens }) {
+  let bound = MESSAGE_TOKENS + maxTokens;
+  if (system) bound += Buffer.byteLength(system) + MESSAGE_TOKENS;
+  for (const text of messages) bound += Buffer.byteLength(text) + MESSAGE_TOKENS;
+  return bound;
+}
+
+/** reserveBound of what an upstream request body carried (a lower bound of the reservation:
+ *  Anthropic and Gemini join consecutive turns of one role). */
+export function sentBound(kind, body) {
+  return reserveBound({
+    system: upstreamSystem(kind, body),
+    messages: upstreamTurns(kind, body).map((t) => t.text),
+    maxTokens: upstreamMaxTokens(kind, body),
+  });
+}
+
 // ---- shapes ------------------------------------------------------------------------
 
 const CONVERSATION_FIELDS = [
@@ -521,11 +546,11 @@ export async function credits(userId) {
  */
 export async function setCredits(userId, amount) {
   await sql(
-    `WITH old AS (SELECT token_credits FROM users WHERE id = :'p1' FOR UPDATE),
-          u AS (UPDATE users SET token_credits = :'p2'::bigint WHERE id = :'p1' RETURNING token_credits)
+    `WITH u AS (UPDATE users n SET token_credits = :'p2'::bigint
+                  FROM (SELECT id, token_credits FROM users WHERE id = :'p1' FOR UPDATE) o
+                 WHERE n.id = o.id RETURNING n.token_credits AS credits, o.token_credits AS earlier)
      INSERT INTO credit_ledger (user_id, delta, balance_after, reason, note)
-     SELECT :'p1', u.token_credits - old.token_credits, u.token_credits, 'grant', 'integration test setup'
-       FROM u, old`,
+     SELECT :'p1', u.credits - u.earlier, u.credits, 'grant', 'integration test setup' FROM u`,
     userId, amount,
   );
 }

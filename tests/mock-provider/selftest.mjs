@@ -459,6 +459,57 @@ test('reply and tokens replace the default text', async () => {
   assert.equal(tj.usageMetadata.candidatesTokenCount, 7);
 });
 
+test('usage=bytes counts UTF-8 bytes of every text and cuts the reply at max_tokens bytes', async () => {
+  // Be brief. (9) + Hi (2) + Hello! (6) + Help? (5) bytes, 4 per message, 3 for the answer.
+  const prompt = 9 + 2 + 6 + 5 + 4 * 4 + 3;
+  for (const kind of ['openai', 'anthropic', 'gemini']) {
+    const r = await chat(kind, { headers: { 'x-mock': 'usage=bytes' } });
+    const j = JSON.parse(r.text);
+    const usage = kind === 'openai' ? [j.usage.prompt_tokens, j.usage.completion_tokens]
+      : kind === 'anthropic' ? [j.usage.input_tokens, j.usage.output_tokens]
+        : [j.usageMetadata.promptTokenCount, j.usageMetadata.candidatesTokenCount];
+    assert.deepEqual(usage, [prompt, Buffer.byteLength(REPLY)], kind);
+  }
+  // 日本 is 6 bytes for 2 characters; the reply stops at max_tokens (10) bytes, whole characters.
+  const wide = await request('POST', '/v1/chat/completions', {
+    headers: { 'content-type': 'application/json', ...AUTH.openai, 'x-mock': 'usage=bytes;reply=ab%F0%9F%98%80%F0%9F%98%80' },
+    body: { model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: '日本' }] },
+  });
+  const wj = JSON.parse(wide.text);
+  assert.equal(wj.choices[0].message.content, 'ab😀😀');
+  assert.deepEqual([wj.usage.prompt_tokens, wj.usage.completion_tokens], [6 + 4 + 3, 10]);
+  const cut = await request('POST', '/v1/chat/completions', {
+    headers: { 'content-type': 'application/json', ...AUTH.openai, 'x-mock': 'usage=bytes;reply=ab%F0%9F%98%80%F0%9F%98%80' },
+    body: { model: 'gpt-4o-mini', max_tokens: 9, messages: [{ role: 'user', content: 'x' }] },
+  });
+  assert.equal(JSON.parse(cut.text).choices[0].message.content, 'ab😀');
+});
+
+test('forever streams the first chunk again and again until the client leaves', async () => {
+  const before = await stats();
+  let seen = 0;
+  const r = await chat('openai', {
+    stream: true,
+    headers: { 'x-mock': 'forever=1' },
+    onChunk: (c, req) => {
+      seen += c.length;
+      if (seen > 256 * 1024) req.destroy();
+    },
+  });
+  assert.equal(r.complete, false);
+  const texts = deltas('openai', parseSse(r.text).events);
+  assert.ok(texts.length > 500, `only ${texts.length} chunks`);
+  assert.ok(texts.every((t) => t === REPLY_CHUNKS[0]));
+  let s;
+  const deadline = Date.now() + 3000;
+  do {
+    s = await stats();
+  } while (s.streams.aborted === before.streams.aborted && Date.now() < deadline);
+  assert.equal(s.streams.aborted, before.streams.aborted + 1);
+  const plain = await chat('openai', { headers: { 'x-mock': 'forever=1' } });
+  assert.equal(plain.status, 400);
+});
+
 // ---- inspection endpoints ------------------------------------------------------------------
 
 test('/_mock/last returns the last body per dialect; /_mock/reset clears it', async () => {

@@ -91,6 +91,11 @@ const SWITCHES = {
   keepalive: FLAG,
   reply: (s) => s,
   tokens: COUNT,
+  usage: (s) => {
+    if (s !== 'bytes') throw new SwitchError("expected 'bytes'");
+    return s;
+  },
+  forever: FLAG,
 };
 
 /** Parses `key=value;key=value` (values URL-encoded) into `into`; throws SwitchError. */
@@ -140,8 +145,30 @@ function charCount(s) {
 
 const promptTokens = (chars) => Math.max(1, Math.ceil(chars / 4));
 
+// usage=bytes: what a byte-level tokenizer makes at most of a request: one token per UTF-8 byte
+// of every text, plus the role tokens OpenAI documents (up to 4 per message, 3 to start the
+// answer); an answer of at most max_tokens such tokens.
+const BYTES_PER_MESSAGE = 4;
+const BYTES_ANSWER_START = 3;
+const utf8Bytes = (s) => Buffer.byteLength(s, 'utf8');
+const bytesPromptTokens = (texts) =>
+  texts.reduce((sum, t) => sum + utf8Bytes(t) + BYTES_PER_MESSAGE, BYTES_ANSWER_START);
+
+/** The longest start of text with at most max UTF-8 bytes (whole code points). */
+function cutBytes(text, max) {
+  let bytes = 0;
+  let out = '';
+  for (const c of text) {
+    bytes += utf8Bytes(c);
+    if (bytes > max) break;
+    out += c;
+  }
+  return out;
+}
+
 // ---- protocols -----------------------------------------------------------------------------
-// Each protocol turns a parsed request into a neutral "turn" ({ model, stream, lastUser, chars })
+// Each protocol turns a parsed request into a neutral "turn" ({ model, stream, lastUser, chars,
+// texts: every input text, the system prompt included, maxTokens: the answer's limit or undefined})
 // or a rejection, and renders answers, errors and stream events in its own dialect.
 
 const SSE_LF = (data) => `data: ${data}\n\n`;
@@ -184,15 +211,18 @@ const openai = {
     }
     let chars = 0;
     let lastUser = '';
+    const texts = [];
     for (const m of body.messages) {
       if (!m || !['system', 'developer', 'user', 'assistant', 'tool', 'function'].includes(m.role)) {
         return `Invalid value: '${m?.role}'. Supported values are: 'system', 'developer', 'user', 'assistant', 'tool', and 'function'.`;
       }
       const text = textOf(m.content);
       chars += charCount(text);
+      texts.push(text);
       if (m.role === 'user') lastUser = text;
     }
-    return { model: body.model, stream: body.stream === true, lastUser, chars };
+    const maxTokens = body.max_completion_tokens ?? body.max_tokens;
+    return { model: body.model, stream: body.stream === true, lastUser, chars, texts, maxTokens };
   },
 
   usage(t) {
@@ -294,15 +324,17 @@ const anthropic = {
     if (!Array.isArray(body.messages)) return 'messages: Field required';
     let chars = charCount(textOf(body.system));
     let lastUser = '';
+    const texts = textOf(body.system) ? [textOf(body.system)] : [];
     for (const m of body.messages) {
       if (m?.role !== 'user' && m?.role !== 'assistant') {
         return `messages: Unexpected role "${m?.role}". The Messages API accepts a top-level \`system\` parameter, not "system" as an input message role.`;
       }
       const text = textOf(m.content);
       chars += charCount(text);
+      texts.push(text);
       if (m.role === 'user') lastUser = text;
     }
-    return { model: body.model, stream: body.stream === true, lastUser, chars };
+    return { model: body.model, stream: body.stream === true, lastUser, chars, texts, maxTokens: body.max_tokens };
   },
 
   complete(t) {
@@ -399,15 +431,18 @@ const gemini = {
     const system = body.systemInstruction ?? body.system_instruction;
     let chars = charCount(textOf(system?.parts));
     let lastUser = '';
+    const texts = textOf(system?.parts) ? [textOf(system?.parts)] : [];
     for (const c of body.contents) {
       if (c === null || typeof c !== 'object') return '* GenerateContentRequest.contents: invalid content';
       // a missing role means "user" in single-turn requests
       if (c.role !== undefined && c.role !== 'user' && c.role !== 'model') return 'Please use a valid role: user, model.';
       const text = textOf(c.parts);
       chars += charCount(text);
+      texts.push(text);
       if (c.role !== 'model') lastUser = text;
     }
-    return { model: route.model, stream: route.stream, lastUser, chars };
+    const maxTokens = (body.generationConfig ?? body.generation_config)?.maxOutputTokens;
+    return { model: route.model, stream: route.stream, lastUser, chars, texts, maxTokens };
   },
 
   response(t, text, last) {
@@ -562,6 +597,9 @@ function handleChat(proto, req, res, route, query) {
       return later(res, sw.latency, () => sendError(res, e));
     }
 
+    if (sw.forever && !turn.stream) {
+      return sendError(res, proto.error(400, "mock-provider: switch 'forever' needs a streaming request"));
+    }
     const t = buildTurn(proto, turn, sw);
     if (!turn.stream) {
       const out = sw.malformed ? halve(proto.complete(t)) : proto.complete(t);
@@ -594,6 +632,8 @@ function buildTurn(proto, turn, sw) {
   if (sw.reply !== undefined) reply = sw.reply;
   else if (sw.tokens !== undefined) reply = Array.from({ length: sw.tokens }, (_, i) => `word${i + 1}`).join(' ');
   else reply = `Mock reply to: ${turn.lastUser}`;
+  const bytes = sw.usage === 'bytes';
+  if (bytes && Number.isInteger(turn.maxTokens) && turn.maxTokens > 0) reply = cutBytes(reply, turn.maxTokens);
   // Word-sized chunks that keep all whitespace, so their concatenation is the reply.
   const chunks = reply.match(/\s*\S+\s*/g) ?? (reply ? [reply] : []);
   const n = ++seq;
@@ -603,8 +643,8 @@ function buildTurn(proto, turn, sw) {
     model: turn.model,
     reply,
     chunks,
-    promptTokens: promptTokens(turn.chars),
-    completionTokens: chunks.length,
+    promptTokens: bytes ? bytesPromptTokens(turn.texts) : promptTokens(turn.chars),
+    completionTokens: bytes ? utf8Bytes(reply) : chunks.length,
   };
 }
 
@@ -659,9 +699,35 @@ function startStream(proto, res, t, body, sw) {
 
   later(res, sw.latency, () => {
     res.writeHead(200, { 'content-type': proto.sseType, 'cache-control': 'no-cache' });
+    if (sw.forever) return endless(res, pieces, sw);
     if (!sw.rate && !sw.drip) return finish(pieces.map((p) => p.data).join(''));
     paced(res, pieces, sw).then((ok) => ok && finish(''));
   });
+}
+
+/**
+ * forever=1: the pieces before the first content event, then the first content event again and
+ * again (`rate` per second, else as fast as the client reads) until the client goes away.
+ */
+async function endless(res, pieces, sw) {
+  const first = pieces.findIndex((p) => p.content);
+  if (first < 0) return res.end(pieces.map((p) => p.data).join(''));
+  res.write(pieces.slice(0, first).map((p) => p.data).join(''));
+  const gap = sw.rate ? 1000 / sw.rate : 0;
+  const drained = () => new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+  while (!res.destroyed) {
+    if (gap) await sleep(gap);
+    if (res.destroyed) break;
+    if (!res.write(pieces[first].data)) await drained();
+  }
 }
 
 /** Writes pieces with `rate` content chunks per second and/or one byte every `drip` ms. */

@@ -1,5 +1,6 @@
-/* Unit tests for core/aic_turn_plan: context, reservation, character limit,
- * system prompt and answering order of a chat turn. */
+/* Unit tests for core/aic_turn_plan: context, the bound of what a model is
+ * sent, reservation, character limit, cuts, system prompt and answering order
+ * of a chat turn. */
 #include "unit_helpers.h"
 
 #include <string.h>
@@ -102,6 +103,54 @@ static void test_context_keeps_the_newest(void **state)
     assert_string_equal(msg_at(msgs, 0)->content, "2");
 }
 
+static apr_array_header_t *messages(apr_pool_t *p, int n, const char *const *texts)
+{
+    apr_array_header_t *msgs = apr_array_make(p, n + 1, sizeof(aic_chat_msg));
+
+    for (int i = 0; i < n; i++) {
+        aic_chat_msg *m = apr_array_push(msgs);
+
+        m->role = i % 2 ? "assistant" : "user";
+        m->content = texts[i];
+    }
+    return msgs;
+}
+
+static void test_input_bound_counts_bytes(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *const ascii[] = {"Hello", "Hi there"};
+    /* 日本語 (3 code points, 9 bytes), an emoji (1 code point, 4 bytes) */
+    const char *const wide[] = {"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", "\xf0\x9f\x98\x80"};
+
+    /* The answer's start alone. */
+    assert_int_equal(aic_turn_input_bound(NULL, messages(p, 0, NULL)), AIC_TURN_MESSAGE_TOKENS);
+    assert_int_equal(aic_turn_input_bound("", messages(p, 0, NULL)), AIC_TURN_MESSAGE_TOKENS);
+    assert_int_equal(aic_turn_input_bound(NULL, messages(p, 2, ascii)),
+                     5 + 8 + 3 * AIC_TURN_MESSAGE_TOKENS);
+    /* The system prompt counts as a message. */
+    assert_int_equal(aic_turn_input_bound("Be brief.", messages(p, 2, ascii)),
+                     9 + 5 + 8 + 4 * AIC_TURN_MESSAGE_TOKENS);
+    /* Bytes, not code points: text a quarter token per character would undercount. */
+    assert_int_equal(aic_turn_input_bound(NULL, messages(p, 2, wide)),
+                     9 + 4 + 3 * AIC_TURN_MESSAGE_TOKENS);
+    assert_true(aic_turn_input_bound(NULL, messages(p, 2, wide)) >
+                aic_tokens_estimate(wide[0]) + aic_tokens_estimate(wide[1]));
+}
+
+static void test_input_bound_of_a_long_system_prompt(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *const one[] = {"Hi"};
+    char *system = apr_palloc(p, 20001);
+
+    memset(system, 'x', 20000);
+    system[20000] = '\0';
+    /* A system prompt of 20,000 characters is reserved whole, whatever the thread. */
+    assert_int_equal(aic_turn_input_bound(system, messages(p, 1, one)),
+                     20000 + 2 + 3 * AIC_TURN_MESSAGE_TOKENS);
+}
+
 static void test_reserve_within_the_window(void **state)
 {
     apr_int64_t reserve = 0;
@@ -112,16 +161,17 @@ static void test_reserve_within_the_window(void **state)
     assert_int_equal(reserve, 1124);
 }
 
-static void test_reserve_caps_a_long_context(void **state)
+static void test_reserve_caps_a_long_input_at_the_window(void **state)
 {
     apr_int64_t reserve = 0;
 
-    /* The thread does not fit beside max_tokens: the provider sees the window. */
+    /* A provider takes no more input than its window: the bound stops there,
+     * and the answer's max_tokens comes on top. */
     assert_int_equal(aic_turn_reserve(&reserve, 5000, 10, 1024, 4096), 0);
-    assert_int_equal(reserve, 4096);
+    assert_int_equal(reserve, 4096 + 1024);
     /* Exactly the window still fits. */
-    assert_int_equal(aic_turn_reserve(&reserve, 3072, 3072, 1024, 4096), 0);
-    assert_int_equal(reserve, 4096);
+    assert_int_equal(aic_turn_reserve(&reserve, 4096, 3072, 1024, 4096), 0);
+    assert_int_equal(reserve, 4096 + 1024);
 }
 
 static void test_reserve_refuses_a_message_larger_than_the_window(void **state)
@@ -158,6 +208,22 @@ static void test_cut_counts_code_points(void **state)
     assert_string_equal(aic_turn_cut(p, emoji, 2), "\xf0\x9f\x98\x80\xf0\x9f\x98\x81");
     assert_string_equal(aic_turn_cut(p, text, 0), "");
     assert_string_equal(aic_turn_cut(p, "", 3), "");
+}
+
+static void test_fit_bytes_keeps_code_points_whole(void **state)
+{
+    const char *text = "h\xc3\xa9llo"; /* héllo: 6 bytes */
+    const char *emoji = "a\xf0\x9f\x98\x80"
+                        "b";
+
+    assert_int_equal(aic_turn_fit_bytes(text, 6, 100), 6);
+    assert_int_equal(aic_turn_fit_bytes(text, 6, 6), 6);
+    assert_int_equal(aic_turn_fit_bytes(text, 6, 3), 3);
+    /* Room ends inside é: it is left out whole. */
+    assert_int_equal(aic_turn_fit_bytes(text, 6, 2), 1);
+    assert_int_equal(aic_turn_fit_bytes(emoji, 6, 4), 1);
+    assert_int_equal(aic_turn_fit_bytes(emoji, 6, 5), 5);
+    assert_int_equal(aic_turn_fit_bytes(emoji, 6, 0), 0);
 }
 
 static void test_system_prompt_alone(void **state)
@@ -226,11 +292,14 @@ int main(void)
         POOL_TEST(test_context_roles_and_attribution),
         POOL_TEST(test_context_leaves_out_empty_and_failed),
         POOL_TEST(test_context_keeps_the_newest),
+        POOL_TEST(test_input_bound_counts_bytes),
+        POOL_TEST(test_input_bound_of_a_long_system_prompt),
         POOL_TEST(test_reserve_within_the_window),
-        POOL_TEST(test_reserve_caps_a_long_context),
+        POOL_TEST(test_reserve_caps_a_long_input_at_the_window),
         POOL_TEST(test_reserve_refuses_a_message_larger_than_the_window),
         POOL_TEST(test_char_limit),
         POOL_TEST(test_cut_counts_code_points),
+        POOL_TEST(test_fit_bytes_keeps_code_points_whole),
         POOL_TEST(test_system_prompt_alone),
         POOL_TEST(test_system_prompt_in_a_group),
         POOL_TEST(test_fixed_first),

@@ -71,7 +71,9 @@ typedef struct {
 
     /* What the phases learn. */
     apr_array_header_t *thread;   /**< aic_turn_item: what the next answer answers, root first */
-    apr_int64_t *reserved;        /**< credits reserved per model, in models' order */
+    apr_int64_t *reserved;        /**< credits reserved per model, in models' order; a later
+                                       model's grows by what the earlier answers add to its
+                                       context */
     const char *user_message_id;  /**< NULL for a regeneration */
     aic_json *user_message;       /**< its JSON, as the API shows it; idem */
     const char *title;            /**< from the user's message, for an untitled conversation */

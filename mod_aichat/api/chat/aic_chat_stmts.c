@@ -111,12 +111,9 @@ const aic_stmt aic_chat_stmts[] = {
     {"chat_message_in_conv", "SELECT sender_type, coalesce(sender_tool_id::text, ''),"
                              " coalesce(parent_message_id::text, '')"
                              " FROM messages WHERE id = %s::uuid AND conversation_id = %s::uuid"},
-    /* A later answer's row, before its text. */
-    {"chat_message_insert",
-     "INSERT INTO messages (conversation_id, parent_message_id, sender_type, sender_tool_id,"
-     " content, status, is_first_responder)"
-     " VALUES (%s::uuid, %s::uuid, 'ai', %s::uuid, '', 'streaming', false)"
-     " RETURNING id::text"},
+    /* A later answer's row, before its text, with the credits its context
+     * needs beyond the turn's reservation (one JSON argument and result). */
+    {"chat_answer_begin", "SELECT chat_answer_begin(%s::json)::text"},
     /* What a turn writes before the provider call, with the request's audit
      * row (a key of the argument), in one statement. */
     {"chat_turn_reserve", "SELECT chat_turn_reserve(%s::json)::text"},

@@ -2,9 +2,12 @@
  * conversation's models, as named phases over one state (aic_chat_turn) and
  * one answer's (answer):
  *
- *   load     the thread up to the parent; each model's reservation (the window check)
+ *   load     the thread up to the parent; each model's reservation: a bound of all it is sent
+ *            and its max_tokens (the window check)
  *   reserve  one statement: credits, the user message, a group's rotation, ledger and audit rows
- *   call     per model: its answer row, the request, the provider's stream, step by step
+ *   call     per model: its answer row (a later one with the credits the turn's earlier
+ *            answers add to its context), the request, the provider's stream, step by step,
+ *            stopped when its client leaves or its text reaches AIChatMaxAnswerBytes
  *   record   the conversation and the first answer's row, once the answer's first text is out
  *   finish   per model: the answer, its settlement and the conversation, in one statement
  *   abandon  what the database failed is given back, now or by the writer once it answers
@@ -31,6 +34,8 @@ APLOG_USE_MODULE(aichat);
 #define TITLE_CHARS 60
 /* How often the writer tries turns the database could not give back. */
 #define ABANDONED_EVERY apr_time_from_sec(1)
+/* How often a call looks whether its client is still there. */
+#define CLIENT_EVERY apr_time_from_sec(1)
 
 /* One model's answer while it is called and finished. */
 typedef struct {
@@ -40,12 +45,14 @@ typedef struct {
     const char *id;     /* the answer's row */
     const char *parent; /* what it answers */
     apr_pool_t *pool;   /* the call's: request, parser, upstream bytes */
-    apr_int64_t context_tokens, limit;
+    apr_int64_t prompt_estimate, limit;
     apr_time_t started;
     aic_provider_stream *parser;
     aic_curl_call call;
     aic_curl_transfer *transfer; /* NULL when no call was made */
     int text_out;                /* a delta reached the client */
+    apr_size_t bytes, cap;       /* the answer's text so far, and AIChatMaxAnswerBytes */
+    int capped;                  /* the text reached the cap: the call was stopped there */
     const aic_chat_result *out;  /* the provider's answer, or NULL */
     const char *code, *message;  /* the failure, or NULL */
 } answer;
@@ -67,9 +74,42 @@ static apr_int64_t char_limit(const aic_chat_turn *t)
     return aic_turn_char_limit(&set, group(t));
 }
 
-/* Map a provider failure to the client's status. */
+/* The max_tokens a model is asked with: always one, so that its answer is bounded. */
+static apr_int64_t max_tokens(const aic_chat_model *m)
+{
+    apr_int64_t n = aic_chat_json_int(m->defaults, "max_tokens", DEFAULT_MAX_TOKENS);
+
+    return n > 0 ? n : DEFAULT_MAX_TOKENS;
+}
+
+/* What the index-th model to answer (m) is sent: its system prompt into
+ * *system, and the thread as its context (returned; the estimate of its
+ * tokens into *tokens). */
+static apr_array_header_t *model_input(const char **system, apr_int64_t *tokens,
+                                       const aic_chat_turn *t, const aic_chat_model *m, int index)
+{
+    request_rec *r = t->ctx->r;
+
+    *system = aic_turn_system(r->pool, t->conv->system_prompt, group(t), m->display_name, index,
+                              char_limit(t));
+    return aic_turn_context(tokens, r->pool, t->thread, t->ctx->conf->max_context_messages, m->id);
+}
+
+/* The credits m's answer needs when it is sent system and messages (aic_turn_reserve). */
+static int model_reserve(apr_int64_t *reserve, const aic_chat_turn *t, const aic_chat_model *m,
+                         const char *system, const apr_array_header_t *messages)
+{
+    return aic_turn_reserve(reserve, aic_turn_input_bound(system, messages),
+                            t->content ? aic_tokens_estimate(t->content) : 0, max_tokens(m),
+                            aic_chat_json_int(m->capabilities, "context_window", 0));
+}
+
+/* Map a failure of an answer to the client's status. */
 static int error_status(const char *code)
 {
+    if (!strcmp(code, "insufficient_credits")) {
+        return HTTP_PAYMENT_REQUIRED;
+    }
     if (!strcmp(code, "provider_rate_limited")) {
         return HTTP_TOO_MANY_REQUESTS;
     }
@@ -113,15 +153,14 @@ static void database_failed(aic_chat_turn *t, int index, const aic_chat_model *m
 /* ---- load ---- */
 
 /* The thread up to the parent (chat_context's JSON, read with the
- * conversation; NULL without a parent), once per turn: the turn's own
- * messages are appended as they are stored, so that no model's context is
- * read from the database again. Then each model's reservation; a message
- * too long for a model's window names it in *too_long (APR_EINVAL). */
+ * conversation; NULL without a parent) and the user's new message, once per
+ * turn: the answers are appended as they are stored, so that no model's
+ * context is read from the database again. Then each model's reservation; a
+ * message too long for a model's window names it in *too_long (APR_EINVAL). */
 static apr_status_t load(const aic_chat_model **too_long, aic_chat_turn *t, const char *context)
 {
     request_rec *r = t->ctx->r;
     aic_json *path = NULL;
-    apr_int64_t own = t->content ? aic_tokens_estimate(t->content) : 0;
 
     t->thread = apr_array_make(r->pool, 16, sizeof(aic_turn_item));
     if (context && !(path = aic_json_from(r->pool, context))) {
@@ -137,15 +176,19 @@ static apr_status_t load(const aic_chat_model **too_long, aic_chat_turn *t, cons
         it->content = aic_json_str(aic_json_get(item, "content"), r->pool);
         it->status = aic_json_str(aic_json_get(item, "status"), r->pool);
     }
+    if (t->content) {
+        thread_add(t, "user", NULL, t->content, "complete");
+    }
     t->reserved = apr_pcalloc(r->pool, sizeof(apr_int64_t) * (apr_size_t)t->models->nelts);
     for (int i = 0; i < t->models->nelts; i++) {
         const aic_chat_model *m = &APR_ARRAY_IDX(t->models, i, aic_chat_model);
-        apr_int64_t tokens = 0;
+        const char *system;
+        apr_int64_t tokens;
+        /* The answering order is chosen as the turn is reserved: in a group,
+         * each model is reserved for the longer instructions of a later one. */
+        const apr_array_header_t *msgs = model_input(&system, &tokens, t, m, group(t) ? 1 : 0);
 
-        aic_turn_context(&tokens, r->pool, t->thread, t->ctx->conf->max_context_messages, m->id);
-        if (aic_turn_reserve(&t->reserved[i], tokens + own, own,
-                             aic_chat_json_int(m->defaults, "max_tokens", DEFAULT_MAX_TOKENS),
-                             aic_chat_json_int(m->capabilities, "context_window", 0)) != 0) {
+        if (model_reserve(&t->reserved[i], t, m, system, msgs) != 0) {
             *too_long = m;
             return APR_EINVAL;
         }
@@ -236,7 +279,6 @@ static apr_status_t reserve(apr_int64_t *total, aic_chat_turn *t)
         t->user_message_id = aic_json_str(aic_json_get(res, "user_message_id"), r->pool);
         t->user_message = aic_json_get(res, "user_message");
         t->title = aic_turn_cut(r->pool, t->content, TITLE_CHARS);
-        thread_add(t, "user", NULL, t->content, "complete");
     }
     t->first_answer_id = aic_json_str(aic_json_get(res, "answer_id"), r->pool);
     order_models(t, (int)aic_chat_json_int(res, "first_index", 0));
@@ -283,18 +325,26 @@ static apr_status_t record(aic_chat_turn *t, const answer *a)
 
 /* ---- call ---- */
 
-/* The stream parser's text: a delta event. Nothing but the client is
- * written here (it runs inside curl's write callback). */
+/* The stream parser's text: a delta event. Text past AIChatMaxAnswerBytes is
+ * dropped and stops the call (APR_EOF). Nothing but the client is written
+ * here (it runs inside curl's write callback). */
 static apr_status_t on_delta(void *arg, const char *text, apr_size_t len)
 {
     answer *a = arg;
-    apr_status_t rv;
+    apr_status_t rv = APR_SUCCESS;
 
-    if (!a->t->stream) {
-        return APR_SUCCESS;
+    if (len > a->cap - a->bytes) {
+        len = aic_turn_fit_bytes(text, len, a->cap - a->bytes);
+        a->capped = 1;
     }
-    rv = aic_chat_event_delta(&a->t->events, a->t->ctx->r, a->m, a->id, text, len);
-    a->text_out = a->text_out || rv == APR_SUCCESS;
+    a->bytes += len;
+    if (a->t->stream && len) {
+        rv = aic_chat_event_delta(&a->t->events, a->t->ctx->r, a->m, a->id, text, len);
+        a->text_out = a->text_out || rv == APR_SUCCESS;
+    }
+    if (rv == APR_SUCCESS && a->capped) {
+        rv = APR_EOF;
+    }
     return rv;
 }
 
@@ -305,17 +355,47 @@ static apr_status_t on_body(void *arg, const char *data, apr_size_t len)
     return aic_provider_stream_feed(a->parser, data, len);
 }
 
-static int client_gone(void *arg)
+/* A later answer's row (chat_answer_begin), with the credits its request
+ * (req) needs beyond what the turn reserved for it: the turn's earlier
+ * answers are part of its context. Without them, a->code says so and the
+ * model is not asked. APR_EGENERAL when the database failed. */
+static apr_status_t begin(answer *a, const aic_chat_request *req)
 {
-    answer *a = arg;
+    aic_chat_turn *t = a->t;
+    request_rec *r = t->ctx->r;
+    aic_json *args = aic_json_object(r->pool), *res;
+    apr_int64_t need = 0, more;
+    const char *result = NULL;
 
-    return a->t->events.gone || a->t->ctx->r->connection->aborted;
+    if (model_reserve(&need, t, a->m, req->system, req->messages) != 0) {
+        need = 0; /* the window check passed as the turn was loaded */
+    }
+    more = need > t->reserved[a->index] ? need - t->reserved[a->index] : 0;
+    aic_json_set_str(args, "conv", t->conv->id);
+    aic_json_set_str(args, "parent", a->parent);
+    aic_json_set_str(args, "tool", a->m->id);
+    aic_json_set_str(args, "viewer", t->ctx->user->id);
+    aic_json_set_int(args, "more", more);
+    if (aic_db_value(&result, t->ctx->db, "chat_answer_begin",
+                     AIC_ARGS(aic_json_dump(args, r->pool))) != APR_SUCCESS ||
+        !(res = aic_json_from(r->pool, result)) ||
+        !(a->id = aic_json_str(aic_json_get(res, "answer"), r->pool))) {
+        return APR_EGENERAL;
+    }
+    if (aic_json_str(aic_json_get(res, "code"), r->pool)) {
+        a->code = "insufficient_credits";
+        a->message = "There are not enough credits left for this model's answer.";
+    } else {
+        t->reserved[a->index] += more;
+    }
+    return APR_SUCCESS;
 }
 
-/* Begin a's call: its row (the first answer's id was chosen by reserve, its
- * row comes with record), its start event, the request (system prompt,
- * group instructions, the thread) and the transfer. A failure of the
- * database ends the turn (APR_EGENERAL); a provider that cannot be asked
+/* Begin a's call: the request (system prompt, group instructions, the
+ * thread), its row (the first answer's id was chosen by reserve, its row
+ * comes with record; a later one's is written now, with the credits it needs
+ * beyond its reservation), its start event and the transfer. A failure of
+ * the database ends the turn (APR_EGENERAL); a provider that cannot be asked
  * leaves a->code set and no transfer. */
 static apr_status_t call_start(answer *a)
 {
@@ -325,36 +405,36 @@ static apr_status_t call_start(answer *a)
     const aic_provider_cfg *prov = aic_config_provider(ctx->conf, a->m->provider);
     aic_chat_request req;
     aic_http_call http;
-    aic_rows rows;
+    apr_int64_t context_tokens = 0;
 
-    if (a->index == 0) {
-        a->id = t->first_answer_id;
-    } else if (aic_db_select(&rows, ctx->db, "chat_message_insert",
-                             AIC_ARGS(t->conv->id, a->parent, a->m->id)) != APR_SUCCESS) {
-        database_failed(t, a->index, a->m, NULL);
-        return APR_EGENERAL;
-    } else {
-        a->id = rows.cells[0];
-    }
-    if (t->stream) {
-        aic_chat_event_start(&t->events, r, a->m, a->id, a->parent, group(t) && a->index == 0,
-                             a->index == 0 ? t->user_message : NULL);
-    }
     a->limit = char_limit(t);
+    a->cap = (apr_size_t)ctx->conf->max_answer_bytes;
     memset(&req, 0, sizeof(req));
     req.kind = prov ? prov->kind : AIC_PROVIDER_OPENAI;
     req.base_url = prov ? prov->base_url : "";
     req.key = prov ? prov->key : NULL;
     req.model = a->m->model_id;
-    req.messages = aic_turn_context(&a->context_tokens, r->pool, t->thread,
-                                    ctx->conf->max_context_messages, a->m->id);
+    req.messages = model_input(&req.system, &context_tokens, t, a->m, a->index);
     req.temperature = -1;
-    req.max_tokens = (int)aic_chat_json_int(a->m->defaults, "max_tokens", DEFAULT_MAX_TOKENS);
+    req.max_tokens = (int)max_tokens(a->m);
     req.stream = 1;
-    req.system = aic_turn_system(r->pool, t->conv->system_prompt, group(t), a->m->display_name,
-                                 a->index, a->limit);
+    /* Charged when the provider gives no usage: what was sent, as estimated. */
+    a->prompt_estimate = aic_tokens_estimate(req.system) + context_tokens;
+    if (a->index == 0) {
+        a->id = t->first_answer_id;
+    } else if (begin(a, &req) != APR_SUCCESS) {
+        database_failed(t, a->index, a->m, NULL);
+        return APR_EGENERAL;
+    }
+    if (t->stream) {
+        aic_chat_event_start(&t->events, r, a->m, a->id, a->parent, group(t) && a->index == 0,
+                             a->index == 0 ? t->user_message : NULL);
+    }
     a->started = apr_time_now();
     apr_pool_create(&a->pool, r->pool);
+    if (a->code) {
+        return APR_SUCCESS;
+    }
     if (!prov) {
         a->code = "provider_unavailable";
         a->message = "The model's provider is not configured on this server.";
@@ -372,7 +452,6 @@ static apr_status_t call_start(answer *a)
     a->call.connect_timeout = prov->connect_timeout;
     a->call.timeout = prov->timeout;
     a->call.on_body = on_body;
-    a->call.should_abort = client_gone;
     a->call.ctx = a;
     /* No database connection is held while the provider answers. */
     aic_db_release(ctx->db);
@@ -414,6 +493,11 @@ static void call_end(answer *a)
         a->message = "The provider cannot be reached.";
     } else if (t->events.gone || r->connection->aborted) {
         t->events.gone = 1;
+    } else if (a->capped) {
+        a->message = apr_psprintf(r->pool,
+                                  "The answer was stopped at this server's limit of "
+                                  "%" APR_SIZE_T_FMT " bytes.",
+                                  a->cap);
     } else if (res.rv != APR_SUCCESS || !a->out->complete) {
         a->code = "provider_incomplete";
         a->message = "The provider's answer was cut off.";
@@ -422,12 +506,12 @@ static void call_end(answer *a)
 
 /* ---- finish ---- */
 
-/* The answer, its settlement (under the row lock, never below zero) and the
- * conversation, all or nothing (chat_answer_finish); a first answer not yet
- * recorded is recorded in the same statement (chat_answer_complete, whose
- * first arguments are finish's). Then its done or error event. Returns the
- * parent of the next answer: this one when it has text. A failure of the
- * database ends the turn (NULL). */
+/* The answer, its settlement (under the row lock: what was used, at most
+ * what was reserved) and the conversation, all or nothing
+ * (chat_answer_finish); a first answer not yet recorded is recorded in the
+ * same statement (chat_answer_complete, whose first arguments are finish's).
+ * Then its done or error event. Returns the parent of the next answer: this
+ * one when it has text. A failure of the database ends the turn (NULL). */
 static const char *finish(answer *a)
 {
     aic_chat_turn *t = a->t;
@@ -441,6 +525,9 @@ static const char *finish(answer *a)
     apr_status_t rv;
 
     text = a->out && a->out->text ? a->out->text : "";
+    if (a->capped) {
+        text = apr_pstrmemdup(r->pool, text, a->bytes);
+    }
     if (a->limit > 0) {
         text = aic_turn_cut(r->pool, text, a->limit);
     }
@@ -448,14 +535,19 @@ static const char *finish(answer *a)
     completion = a->out && a->out->completion_tokens >= 0 ? a->out->completion_tokens : -1;
     if (prompt < 0 || completion < 0) {
         estimated = 1;
-        prompt = prompt < 0 ? a->context_tokens : prompt;
+        prompt = prompt < 0 ? a->prompt_estimate : prompt;
         completion = completion < 0 ? aic_tokens_estimate(text) : completion;
     }
-    status = t->events.gone ? "incomplete" : a->code ? "error" : "complete";
+    status = t->events.gone || a->capped ? "incomplete" : a->code ? "error" : "complete";
     /* A failed call is not charged (its reservation is released); one the
-     * client interrupted is charged what it used. */
+     * client interrupted or the cap stopped is charged what it used. */
     if (!strcmp(status, "error")) {
         prompt = completion = 0;
+    } else if (prompt + completion > t->reserved[a->index]) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "mod_aichat: %s used %" APR_INT64_T_FMT " tokens for answer %s, more than "
+                      "the %" APR_INT64_T_FMT " reserved; charged what was reserved",
+                      a->m->slug, prompt + completion, a->id, t->reserved[a->index]);
     }
     args = aic_json_object(r->pool);
     aic_json_set_str(args, "answer", a->id);
@@ -559,6 +651,7 @@ static const char *run_answer(aic_chat_turn *t, int index, const char *parent)
     answer a;
     const char *next;
     apr_status_t recorded = APR_SUCCESS;
+    apr_time_t checked = apr_time_now();
 
     memset(&a, 0, sizeof(a));
     a.t = t;
@@ -568,11 +661,19 @@ static const char *run_answer(aic_chat_turn *t, int index, const char *parent)
     if (call_start(&a) != APR_SUCCESS) {
         return NULL;
     }
-    /* After each step, the last one too: a first answer whose text is out is recorded then. */
+    /* After each step, the last one too: a first answer whose text is out is
+     * recorded then. Between steps, a client that left stops the call. */
     for (int more = a.transfer != NULL; more;) {
         more = aic_curl_step(a.transfer) == APR_INCOMPLETE;
         if (index == 0 && a.text_out && !t->recorded && (recorded = record(t, &a)) != APR_SUCCESS) {
             break;
+        }
+        if (more && apr_time_now() - checked >= CLIENT_EVERY) {
+            checked = apr_time_now();
+            if (aic_client_gone(t->ctx->r)) {
+                t->events.gone = 1;
+                break;
+            }
         }
     }
     call_end(&a);

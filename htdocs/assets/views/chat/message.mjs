@@ -168,7 +168,8 @@ export function createMessageView(initial, { me, isGroup, isBusy, onEdit, onRege
     body.classList.toggle('is-streaming', msg.status === 'streaming');
     drawHead();
     drawBody(msg.content ?? '');
-    if (msg.status === 'error') {
+    // A failed answer says why; so does one stopped by the server (an answer too long).
+    if (msg.status === 'error' || (msg.status === 'incomplete' && str(msg.error))) {
       error.textContent = errorText(msg);
       error.hidden = false;
     } else {
