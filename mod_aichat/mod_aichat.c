@@ -80,6 +80,7 @@ static void aichat_register_hooks(apr_pool_t *p)
     ap_hook_handler(aic_share_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(aic_audit_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
     aic_auth_register(p);
+    aic_signin_register();
     aic_authn_cache_register(p);
 }
 
