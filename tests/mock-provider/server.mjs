@@ -91,6 +91,7 @@ const SWITCHES = {
   keepalive: FLAG,
   reply: (s) => s,
   tokens: COUNT,
+  echo_key: FLAG,
 };
 
 /** Parses `key=value;key=value` (values URL-encoded) into `into`; throws SwitchError. */
@@ -557,7 +558,9 @@ function handleChat(proto, req, res, route, query) {
     if (at >= 0) turn.model = turn.model.slice(0, at);
 
     if (sw.error !== undefined && errorDue(proto.kind, modelSpec, headerSpec, sw)) {
-      const message = proto.messages[sw.error] ?? `${reason(sw.error)} (mock-provider error=${sw.error})`;
+      let message = proto.messages[sw.error] ?? `${reason(sw.error)} (mock-provider error=${sw.error})`;
+      // Some real servers quote the key they were sent.
+      if (sw.echo_key) message += ` (you sent: ${KEY})`;
       const e = proto.error(sw.error, message);
       return later(res, sw.latency, () => sendError(res, e));
     }
