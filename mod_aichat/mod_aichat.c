@@ -46,7 +46,8 @@ static int aichat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
 
     if ((rc = aic_db_post_config(pconf, s)) != OK || (rc = aic_memo_post_config(pconf, s)) != OK ||
         (rc = aic_config_post(pconf, s)) != OK ||
-        (rc = aic_authn_cache_post_config(pconf, s)) != OK) {
+        (rc = aic_authn_cache_post_config(pconf, s)) != OK ||
+        (rc = aic_catalog_post_config(pconf, s)) != OK) {
         return rc;
     }
     /* Before any thread exists: libcurl's global init is not thread-safe. */

@@ -52,6 +52,7 @@ function resetState() {
   stats = {
     requests: { openai: 0, anthropic: 0, gemini: 0 },
     streams: { started: 0, completed: 0, aborted: 0, cut: 0 },
+    head: {},
   };
   lastRequest = {};
   errorTimes = new Map();
@@ -697,6 +698,12 @@ function handle(req, res) {
   const q = req.url.indexOf('?');
   const path = q < 0 ? req.url : req.url.slice(0, q);
   const query = q < 0 ? '' : req.url.slice(q + 1);
+
+  if (req.method === 'HEAD') {
+    // Reachability probes: counted by path, answered like a server with nothing there.
+    stats.head[path] = (stats.head[path] ?? 0) + 1;
+    return send(res, 404, '');
+  }
 
   if (req.method === 'POST') {
     if (path === '/v1/chat/completions') return handleChat(openai, req, res, { path }, query);
