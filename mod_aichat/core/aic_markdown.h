@@ -8,15 +8,28 @@
 void aic_markdown_init(void);
 
 /**
+ * The largest Markdown text rendered as Markdown. Debian 12's cmark-gfm
+ * (0.29.0.gfm.6) takes time growing with the square of the input, or worse,
+ * on the inputs published with the fixes of 0.29.0.gfm.7 to .13 (and one of
+ * them makes it abort the process at about 20 KB): below this size the worst
+ * of them renders in well under a second; above it, text is shown as it was
+ * written, escaped (bench/markdown measures them).
+ */
+#define AIC_MARKDOWN_MAX_BYTES (16 * 1024)
+
+/**
  * GitHub-flavoured Markdown (tables, strikethrough, autolinks) as HTML, in p.
  * Raw HTML in the input is never passed through and links or images with
  * unsafe schemes (javascript:, vbscript:, file:, data: other than images)
- * lose their URL. NULL only when cmark-gfm fails.
+ * lose their URL. Text over AIC_MARKDOWN_MAX_BYTES is not parsed: it comes
+ * back escaped, as written, in <pre class="plain">. NULL only when cmark-gfm
+ * fails.
  */
 const char *aic_markdown_html(apr_pool_t *p, const char *md);
 
 /**
- * The text a reader sees, whitespace collapsed to single spaces, cut at a
+ * The text a reader sees (for text over AIC_MARKDOWN_MAX_BYTES, the text as
+ * written), whitespace collapsed to single spaces, cut at a
  * character boundary to at most max_bytes bytes (with "…" when cut). For
  * previews and descriptions; not HTML-escaped.
  */
