@@ -46,10 +46,22 @@ static const char *take(apr_pool_t *p, char *text)
     return copy;
 }
 
-/* 1 when md is too long to be given to cmark-gfm (AIC_MARKDOWN_MAX_BYTES). */
+/* 1 when md is not to be given to cmark-gfm: too long, or a line with too
+ * many table cells (AIC_MARKDOWN_MAX_BYTES, AIC_MARKDOWN_MAX_PIPES). */
 static int too_long(const char *md)
 {
-    return md && strnlen(md, AIC_MARKDOWN_MAX_BYTES + 1) > AIC_MARKDOWN_MAX_BYTES;
+    int pipes = 0;
+
+    if (!md || strnlen(md, AIC_MARKDOWN_MAX_BYTES + 1) > AIC_MARKDOWN_MAX_BYTES) {
+        return md != NULL;
+    }
+    for (; *md; md++) {
+        pipes = *md == '\n' ? 0 : pipes + (*md == '|');
+        if (pipes > AIC_MARKDOWN_MAX_PIPES) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 const char *aic_markdown_html(apr_pool_t *p, const char *md)

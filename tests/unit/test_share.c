@@ -3,6 +3,8 @@
  * (aic_share_view) and RFC 3339 timestamps. */
 #include "unit_helpers.h"
 
+#include <apr_strings.h>
+
 #include <string.h>
 
 #include "core/aic_digest.h"
@@ -155,6 +157,16 @@ static void test_markdown_pathological_inputs(void **state)
         assert_null(strstr(html + 1, "<p"));
         assert_true(strlen(aic_markdown_text(p, md, 64)) <= 64);
     }
+    /* A table as wide as GHSA-w4qg-3vf7-m9x5's, under the size limit. */
+    {
+        const char *all = repeated(p, "|", "x|x|x|x|x|x|x|x|x|x|");
+        const char *wide = apr_pstrcat(p, all + strlen(all) - 401, "\n", NULL);
+        const char *html = aic_markdown_html(p, wide);
+
+        assert_true(strlen(wide) < AIC_MARKDOWN_MAX_BYTES);
+        assert_memory_equal(html, "<pre class=\"plain\">", 19);
+        assert_null(strstr(html, "<table"));
+    }
     /* Hostile HTML in long text stays escaped. */
     assert_null(
         strstr(aic_markdown_html(p, repeated(p, "<script>alert(1)</script>", "a ")), "<script"));
@@ -166,6 +178,14 @@ static void test_markdown_pathological_inputs(void **state)
         memcpy(at_limit, "**bold** ", 9);
         at_limit[AIC_MARKDOWN_MAX_BYTES] = '\0';
         assert_non_null(strstr(aic_markdown_html(p, at_limit), "<p><strong>bold</strong> aaa"));
+    }
+    /* A table of AIC_MARKDOWN_MAX_PIPES - 1 columns is still a table. */
+    {
+        const char *row = "|a|b|c|d|e|f|g|h|i|j|k|l|m|n|o|p|q|r|s|t|u|v|w|x|y|z|0|1|2|3|4|5";
+        const char *rule = "|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-";
+        const char *md = apr_pstrcat(p, row, row + 1, "|\n", rule, rule + 1, "|\n", NULL);
+
+        assert_non_null(strstr(aic_markdown_html(p, md), "<table>"));
     }
 }
 
