@@ -11,7 +11,7 @@ void aic_markdown_init(void);
  * The largest Markdown text rendered as Markdown. Debian 12's cmark-gfm
  * (0.29.0.gfm.6) takes time growing with the square of the input, or worse,
  * on the inputs published with the fixes of 0.29.0.gfm.7 to .13 (and one of
- * them makes it abort the process at about 20 KB): this size bounds that
+ * them makes it abort the process at 80 KB): this size bounds that
  * cost; above it, text is shown as it was written, escaped
  * (bench/markdown/pathological.c measures the inputs).
  */
