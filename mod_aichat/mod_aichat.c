@@ -46,7 +46,8 @@ static int aichat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
 
     if ((rc = aic_db_post_config(pconf, s)) != OK || (rc = aic_memo_post_config(pconf, s)) != OK ||
         (rc = aic_config_post(pconf, s)) != OK ||
-        (rc = aic_authn_cache_post_config(pconf, s)) != OK) {
+        (rc = aic_authn_cache_post_config(pconf, s)) != OK ||
+        (rc = aic_catalog_post_config(pconf, s)) != OK) {
         return rc;
     }
     /* Before any thread exists: libcurl's global init is not thread-safe. */
@@ -81,6 +82,7 @@ static void aichat_register_hooks(apr_pool_t *p)
     ap_hook_handler(aic_share_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(aic_audit_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
     aic_auth_register(p);
+    aic_signin_register();
     aic_authn_cache_register(p);
 }
 

@@ -34,8 +34,10 @@ extern const aic_route aic_catalog_routes[];
 extern const aic_route aic_catalog_page_routes[];
 extern const aic_stmt aic_catalog_stmts[];
 extern const aic_stmt aic_admin_catalog_stmts[];
-/** Per-child state of the catalog (provider probe cache, the model list in memory). */
+/** Per-child state of the catalog (the model list in memory). */
 void aic_catalog_child_init(apr_pool_t *pchild, server_rec *s);
+/** The catalog's state shared by the processes (provider probes), after aic_config_post. */
+int aic_catalog_post_config(apr_pool_t *pconf, server_rec *s);
 
 /* Conversations and messages. */
 extern const aic_route aic_chat_routes[];

@@ -33,26 +33,47 @@ static int same_authority(const char *url, const char *host)
     return n > 0 && host && strlen(host) == n && !strncasecmp(auth, host, n);
 }
 
+/* The length of the scheme of an absolute http(s) URL ("http" or "https"),
+ * 0 when url is not one. */
+static apr_size_t scheme(const char *url)
+{
+    return !strncasecmp(url, "http://", 7) ? 4 : !strncasecmp(url, "https://", 8) ? 5 : 0;
+}
+
+/* The authority of url without the default port of its scheme, into buf. */
+static const char *site_authority(char *buf, apr_size_t size, const char *url)
+{
+    const char *auth;
+    apr_size_t n = authority(&auth, url), s = scheme(url);
+    const char *port = s == 5 ? ":443" : ":80";
+
+    if (n == 0 || n >= size) {
+        return NULL;
+    }
+    if (n > strlen(port) && !strncmp(auth + n - strlen(port), port, strlen(port))) {
+        n -= strlen(port);
+    }
+    memcpy(buf, auth, n);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* url and the public URL name the same origin: scheme, host and port. */
+static int public_origin(const char *url, const char *public_url)
+{
+    char mine[256], theirs[256];
+    const char *a = site_authority(mine, sizeof(mine), public_url),
+               *b = site_authority(theirs, sizeof(theirs), url);
+
+    return a && b && scheme(url) == scheme(public_url) && !strcasecmp(a, b);
+}
+
 static int same_origin(const char *url, const char *host, const char *public_url)
 {
-    const char *pub_auth;
-    apr_size_t pub_n;
-
-    if (same_authority(url, host)) {
-        return 1;
+    if (public_url && *public_url) {
+        return public_origin(url, public_url);
     }
-    pub_n = public_url ? authority(&pub_auth, public_url) : 0;
-    if (pub_n > 0) {
-        char buf[256];
-
-        if (pub_n >= sizeof(buf)) {
-            return 0;
-        }
-        memcpy(buf, pub_auth, pub_n);
-        buf[pub_n] = '\0';
-        return same_authority(url, buf);
-    }
-    return 0;
+    return same_authority(url, host);
 }
 
 int aic_csrf_allowed(const char *origin, const char *referer, const char *host,
@@ -64,6 +85,19 @@ int aic_csrf_allowed(const char *origin, const char *referer, const char *host,
     }
     if (referer && *referer) {
         return same_origin(referer, host, public_url);
+    }
+    return 1;
+}
+
+int aic_csrf_same_site_path(const char *location)
+{
+    if (!location || location[0] != '/' || location[1] == '/' || location[1] == '\\') {
+        return 0;
+    }
+    for (const unsigned char *c = (const unsigned char *)location; *c; c++) {
+        if (*c < 0x20 || *c == 0x7F || *c == '\\') {
+            return 0;
+        }
     }
     return 1;
 }

@@ -1,4 +1,5 @@
 #include "aic_markdown.h"
+#include "aic_html.h"
 
 #include <apr_lib.h>
 #include <apr_strings.h>
@@ -45,11 +46,34 @@ static const char *take(apr_pool_t *p, char *text)
     return copy;
 }
 
+/* 1 when md is not to be given to cmark-gfm: too long, or a line with too
+ * many table cells (AIC_MARKDOWN_MAX_BYTES, AIC_MARKDOWN_MAX_PIPES). */
+static int too_long(const char *md)
+{
+    int pipes = 0;
+
+    if (!md || strnlen(md, AIC_MARKDOWN_MAX_BYTES + 1) > AIC_MARKDOWN_MAX_BYTES) {
+        return md != NULL;
+    }
+    for (; *md; md++) {
+        pipes = *md == '\n' ? 0 : pipes + (*md == '|');
+        if (pipes > AIC_MARKDOWN_MAX_PIPES) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 const char *aic_markdown_html(apr_pool_t *p, const char *md)
 {
     cmark_parser *parser = NULL;
-    cmark_node *doc = parse(&parser, md);
+    cmark_node *doc;
     const char *html = NULL;
+
+    if (too_long(md)) {
+        return apr_pstrcat(p, "<pre class=\"plain\">", aic_html_escape(p, md), "</pre>\n", NULL);
+    }
+    doc = parse(&parser, md);
 
     if (doc) {
         /* Without CMARK_OPT_UNSAFE, raw HTML and dangerous URLs are dropped. */
@@ -66,8 +90,8 @@ const char *aic_markdown_html(apr_pool_t *p, const char *md)
 const char *aic_markdown_text(apr_pool_t *p, const char *md, apr_size_t max_bytes)
 {
     cmark_parser *parser = NULL;
-    cmark_node *doc = parse(&parser, md);
-    const char *text = NULL;
+    cmark_node *doc = too_long(md) ? NULL : parse(&parser, md);
+    const char *text = too_long(md) ? md : NULL;
     char *out, *w;
     int space = 0;
 

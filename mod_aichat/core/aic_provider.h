@@ -50,7 +50,8 @@ typedef struct {
     /** NULL, or provider_auth, provider_rate_limited, provider_overloaded, provider_error,
      * provider_bad_request, provider_malformed, provider_stream_error */
     const char *error_code;
-    const char *error_message; /**< the provider's message, cut, with key-like words redacted */
+    const char *error_message; /**< the provider's message, cut, with the configured keys and
+                                  key-like words redacted */
 } aic_chat_result;
 
 /**
@@ -114,6 +115,14 @@ apr_status_t aic_provider_stream_feed(aic_provider_stream *s, const char *data, 
  * Valid as long as p; calling it again returns the same result.
  */
 const aic_chat_result *aic_provider_stream_result(aic_provider_stream *s);
+
+/**
+ * The configured keys, redacted byte for byte from every provider message
+ * (aic_chat_result.error_message), whatever their shape, before the
+ * key-like words are. Set once before any thread exists (post_config); keys
+ * (NULL-terminated) must live as long as the configuration; NULL for none.
+ */
+void aic_provider_redact_keys(const char *const *keys);
 
 /** Token estimate when a provider gives no usage: ceil(UTF-8 code points / 4),
  * at least 1 for non-empty text, 0 for NULL or "". */

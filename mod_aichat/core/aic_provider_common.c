@@ -89,13 +89,47 @@ static int looks_secret(const char *w, apr_size_t n)
     return (n >= 20 && upper && lower && digit) || (n >= 32 && (upper || lower) && digit);
 }
 
-/* The message for a result: key-like words redacted (some servers echo the
- * key they refused, and the key must never reach a log or a client), then cut
- * to AIC_PROVIDER_MAX_MESSAGE bytes at a character boundary. */
+/* The keys of the configured providers (aic_provider_redact_keys). */
+static const char *const *configured_keys;
+
+void aic_provider_redact_keys(const char *const *keys)
+{
+    configured_keys = keys;
+}
+
+/* msg with every configured key replaced by "[redacted]". */
+static const char *without_keys(apr_pool_t *p, const char *msg)
+{
+    for (const char *const *k = configured_keys; k && *k; k++) {
+        apr_size_t klen = strlen(*k);
+        text_buf out = {0};
+        const char *at, *from = msg;
+
+        if (klen == 0 || !strstr(msg, *k)) {
+            continue;
+        }
+        while ((at = strstr(from, *k))) {
+            aic_prov_text_append(&out, p, from, (apr_size_t)(at - from));
+            aic_prov_text_append(&out, p, "[redacted]", 10);
+            from = at + klen;
+        }
+        aic_prov_text_append(&out, p, from, strlen(from));
+        msg = aic_prov_text_str(&out);
+    }
+    return msg;
+}
+
+/* The message for a result: the configured keys and key-like words redacted
+ * (some servers echo the key they refused, and a key must never reach a log,
+ * a client or the database), then cut to AIC_PROVIDER_MAX_MESSAGE bytes at a
+ * character boundary. */
 static const char *clean_message(apr_pool_t *p, const char *msg)
 {
     text_buf out = {0};
-    apr_size_t i = 0, n = strlen(msg);
+    apr_size_t i = 0, n;
+
+    msg = without_keys(p, msg);
+    n = strlen(msg);
 
     /* Whole words are kept or redacted, so the cut below never leaves part of a key. */
     while (i < n && out.len <= AIC_PROVIDER_MAX_MESSAGE) {

@@ -26,6 +26,7 @@ const char aic_share_view_css[] =
     ".msg.user{background:var(--card)}.who{margin:0 0 .3rem;font-size:.8rem;color:var(--muted);"
     "text-transform:uppercase;letter-spacing:.04em}.body{overflow-wrap:anywhere}"
     ".body>:first-child{margin-top:0}.body>:last-child{margin-bottom:0}"
+    "pre.plain{white-space:pre-wrap;font:inherit}"
     "pre{overflow:auto;padding:.7rem;background:var(--card);border:1px solid var(--line);"
     "border-radius:.4rem}code{font:.9em ui-monospace,SFMono-Regular,Menlo,monospace}"
     "table{border-collapse:collapse;display:block;overflow:auto}th,td{border:1px solid "

@@ -5,6 +5,8 @@
 #include "aic_page.h"
 
 #include <http_log.h>
+#include <http_core.h>
+#include <http_protocol.h>
 #include <http_request.h>
 #include <mod_auth.h>
 #include <ap_provider.h>
@@ -265,4 +267,56 @@ int aic_csrf_check(request_rec *r, int html)
                        "Cross-site requests may not change data.", NULL);
     }
     return HTTP_FORBIDDEN;
+}
+
+/* ---- sign-in redirects ----
+ * mod_auth_form answers a sign-in (its handler, or a form posted to any page
+ * it guards) with a redirect to the posted location, through httpd's error
+ * path: the Location is only known as that answer goes out, so a filter
+ * checks it there. A location that is not a path of this site becomes the
+ * chat's start page, and the canned body naming the old one is dropped. */
+
+#define SIGNIN_FILTER "AICHAT_SIGNIN"
+
+static apr_status_t signin_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    request_rec *r = f->r;
+    const char *location = apr_table_get(r->headers_out, "Location");
+
+    if (!f->ctx) {
+        if (!ap_is_HTTP_REDIRECT(r->status) || !location || aic_csrf_same_site_path(location)) {
+            ap_remove_output_filter(f);
+            return ap_pass_brigade(f->next, bb);
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "mod_aichat: a sign-in asked to go to another site; sent to the start page");
+        apr_table_setn(r->headers_out, "Location",
+                       apr_pstrcat(r->pool, aic_config_get(r->server)->base_uri, "/", NULL));
+        apr_table_unset(r->headers_out, "Content-Length");
+        f->ctx = f;
+    }
+    for (apr_bucket *b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);) {
+        apr_bucket *next = APR_BUCKET_NEXT(b);
+
+        if (!APR_BUCKET_IS_METADATA(b)) {
+            apr_bucket_delete(b);
+        }
+        b = next;
+    }
+    return ap_pass_brigade(f->next, bb);
+}
+
+static void signin_insert(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+
+    if (type && !strcasecmp(type, "form")) {
+        ap_add_output_filter(SIGNIN_FILTER, NULL, r, r->connection);
+    }
+}
+
+void aic_signin_register(void)
+{
+    ap_register_output_filter(SIGNIN_FILTER, signin_filter, NULL, AP_FTYPE_CONTENT_SET);
+    ap_hook_insert_error_filter(signin_insert, NULL, NULL, APR_HOOK_MIDDLE);
 }

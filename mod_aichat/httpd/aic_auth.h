@@ -51,6 +51,14 @@ void aic_auth_child_init(apr_pool_t *pchild);
 /** Register the "aichat-role" authorization provider. */
 void aic_auth_register(apr_pool_t *p);
 
+/**
+ * Keep the redirects of mod_auth_form's sign-in on this site: it follows a
+ * posted httpd_location wherever it points (with a fresh session cookie).
+ * Registers an output filter and the hook that adds it to the redirects
+ * answered where AuthType form signs users in.
+ */
+void aic_signin_register(void);
+
 /** OK, or sends 403 csrf_rejected (JSON or HTML) and returns its status. */
 int aic_csrf_check(request_rec *r, int html);
 

@@ -5,6 +5,8 @@
 #include <apr_strings.h>
 #include <stdlib.h>
 
+#include "core/aic_provider.h"
+
 APLOG_USE_MODULE(aichat);
 extern module AP_MODULE_DECLARE_DATA aichat_module;
 
@@ -261,6 +263,8 @@ static void derive_provider_lists(aic_server_conf *conf, apr_pool_t *p)
 
 int aic_config_post(apr_pool_t *pconf, server_rec *s)
 {
+    apr_array_header_t *keys = apr_array_make(pconf, 8, sizeof(const char *));
+
     for (server_rec *sp = s; sp; sp = sp->next) {
         aic_server_conf *conf = ap_get_module_config(sp->module_config, &aichat_module);
 
@@ -325,6 +329,15 @@ int aic_config_post(apr_pool_t *pconf, server_rec *s)
         aic_server_conf *conf = ap_get_module_config(sp->module_config, &aichat_module);
 
         derive_provider_lists(conf, pconf);
+        for (int i = 0; i < conf->providers->nelts; i++) {
+            const aic_provider_cfg *prov = APR_ARRAY_IDX(conf->providers, i, aic_provider_cfg *);
+
+            if (prov->key && *prov->key) {
+                APR_ARRAY_PUSH(keys, const char *) = prov->key;
+            }
+        }
     }
+    APR_ARRAY_PUSH(keys, const char *) = NULL;
+    aic_provider_redact_keys((const char *const *)keys->elts);
     return OK;
 }

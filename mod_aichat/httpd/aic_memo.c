@@ -112,7 +112,9 @@ void aic_memo_put(aic_memo *m, const char *key, const aic_memo_stamp *stamp, apr
 {
     entry *e;
 
-    if (!m || (m->conf->max_bytes && len > m->conf->max_bytes / 16) ||
+    if (!m ||
+        (m->conf->max_bytes &&
+         len > (m->conf->max_entry ? m->conf->max_entry : m->conf->max_bytes / 16)) ||
         apr_thread_mutex_lock(m->lock) != APR_SUCCESS) {
         return;
     }

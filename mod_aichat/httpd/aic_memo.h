@@ -50,6 +50,7 @@ typedef struct {
     apr_interval_time_t ttl; /**< how long a stamped entry serves at most */
     unsigned max_entries;    /**< entries before it starts over */
     apr_size_t max_bytes;    /**< bytes (as put says) before it starts over */
+    apr_size_t max_entry;    /**< the largest entry kept; 0: max_bytes / 16 */
 } aic_memo_conf;
 
 typedef struct aic_memo aic_memo;
@@ -90,7 +91,7 @@ int aic_memo_get(aic_memo *m, const char *key, const aic_memo_stamp *now, aic_me
 /**
  * Keep in under key, copied by keep: stamped with stamp, or lasting when
  * stamp is NULL. len is what it adds to the memo's bytes; an entry larger
- * than max_bytes / 16 is not kept.
+ * than max_entry is not kept.
  */
 void aic_memo_put(aic_memo *m, const char *key, const aic_memo_stamp *stamp, apr_size_t len,
                   aic_memo_keep_fn keep, const void *in);

@@ -74,6 +74,55 @@ describe('form login', () => {
     assertStatus(page, 302);
     assert.match(locationPath(page), /^\/chat\/login\.html(\?.*)?$/);
   });
+
+  // mod_auth_form follows a posted httpd_location anywhere, with a fresh
+  // session cookie: only paths of this site are followed, anything else
+  // goes to the start page. A browser resolves Location against the page,
+  // so the test does too.
+  const FOREIGN = [
+    'https://evil.example/phish',
+    'HTTP://evil.example/',
+    '//evil.example/phish',
+    '/\\evil.example/phish',
+    '\\\\evil.example/phish',
+    '/\t/evil.example/',
+    'javascript:alert(1)',
+    'evil.example',
+  ];
+
+  for (const location of FOREIGN) {
+    test(`signing in with httpd_location ${JSON.stringify(location)} stays on the site`, async () => {
+      const { res, cookie } = await formLogin('demo', 'demo', location);
+      assert.ok([301, 302, 303].includes(res.status), `${res.label} answered ${res.status}`);
+      const to = new URL(res.headers.get('location'), `${ORIGIN}/chat/dologin`);
+      assert.equal(to.origin, ORIGIN, `sent to ${res.headers.get('location')}`);
+      assert.equal(to.pathname, '/chat/');
+      assert.ok(!res.text.includes('evil.example'), `the answer names the other site: ${res.text}`);
+      assert.notEqual(cookie, '', 'no session cookie');
+    });
+  }
+
+  test('a form posted to a guarded page with a foreign httpd_location stays on the site', async () => {
+    const res = await request('POST', '/chat/index.html', {
+      form: { httpd_username: 'demo', httpd_password: 'demo', httpd_location: '//evil.example/' },
+    });
+    const to = new URL(res.headers.get('location') ?? '/', `${ORIGIN}/chat/index.html`);
+    assert.equal(to.origin, ORIGIN, `sent to ${res.headers.get('location')}`);
+  });
+
+  test('percent-encoded locations are paths of this site and are followed', async () => {
+    for (const location of ['/%2F%2Fevil.example/', '/%5Cevil.example/', '/chat/?next=https://evil.example']) {
+      const { res } = await formLogin('demo', 'demo', location);
+      const to = new URL(res.headers.get('location'), `${ORIGIN}/chat/dologin`);
+      assert.equal(to.origin, ORIGIN, `${location} sent to ${res.headers.get('location')}`);
+      assert.equal(to.pathname + to.search, location);
+    }
+  });
+
+  test('a path of this site is followed', async () => {
+    const { res } = await formLogin('demo', 'demo', '/chat/#/catalog');
+    assert.equal(res.headers.get('location'), '/chat/#/catalog');
+  });
 });
 
 describe('provisioning', () => {

@@ -9,6 +9,7 @@ import { sql } from '../lib/db.mjs';
 import { assertError, assertJson } from '../lib/assert.mjs';
 import { DEMO, ADMIN } from '../lib/users.mjs';
 import { Catalog, assertToolShape, ids, listAllTools, listTools } from '../lib/catalog.mjs';
+import { mockStats } from '../lib/chat.mjs';
 
 // The test server's providers: all point at the mock provider; nokey has no key.
 const WITH_KEY = ['openai', 'anthropic', 'google', 'meta', 'deepseek', 'qwen'];
@@ -105,13 +106,15 @@ async function providers(auth = DEMO) {
   assert.ok(!res.text.includes(MOCK_KEY), `GET /providers shows the key: ${res.text.slice(0, 500)}`);
   for (const p of body.items) {
     const show = JSON.stringify(p);
-    for (const key of ['name', 'kind', 'host', 'key_present', 'reachable']) assert.ok(key in p, `no "${key}" in ${show}`);
+    for (const key of ['name', 'kind', 'key_present', 'reachable']) assert.ok(key in p, `no "${key}" in ${show}`);
+    // Where the upstreams live is shown to administrators only.
+    assert.equal('host' in p, auth === ADMIN, `host ${auth === ADMIN ? 'missing from' : 'shown in'} ${show}`);
     for (const key of Object.keys(p)) {
       assert.ok(key === 'key_present' || !/key|secret|token|auth/i.test(key), `a provider shows "${key}": ${show}`);
     }
     assert.equal(typeof p.name, 'string');
     assert.ok(['openai', 'anthropic', 'gemini'].includes(p.kind), `unknown kind in ${show}`);
-    assert.ok(typeof p.host === 'string' && p.host !== '', `host of ${show}`);
+    if (auth === ADMIN) assert.ok(typeof p.host === 'string' && p.host !== '', `host of ${show}`);
     assert.equal(typeof p.key_present, 'boolean', `key_present of ${show}`);
     assert.equal(typeof p.reachable, 'boolean', `reachable of ${show}`);
   }
@@ -138,7 +141,7 @@ test('providers backed by the running mock provider are reachable', async () => 
 });
 
 test('the host of a provider is the host of its configured URL, without credentials', async () => {
-  const by = Object.fromEntries((await providers()).map((p) => [p.name, p]));
+  const by = Object.fromEntries((await providers(ADMIN)).map((p) => [p.name, p]));
   for (const p of Object.values(by)) assert.ok(!p.host.includes('@'), `host of ${p.name} has credentials: ${p.host}`);
   // Every test provider points at the mock provider.
   const mockHost = new URL(process.env.AICHAT_MOCK_URL ?? 'http://127.0.0.1/').hostname;
@@ -149,6 +152,26 @@ test('administrators see the same providers, still without keys', async () => {
   const mine = (await providers(DEMO)).map((p) => p.name).sort();
   const theirs = (await providers(ADMIN)).map((p) => p.name).sort();
   assert.deepEqual(theirs, mine);
+});
+
+test('users see no upstream hosts; administrators do', async () => {
+  const res = await api('GET', '/providers', DEMO);
+  assert.ok(!res.text.includes('127.0.0.1'), `a user sees where the upstreams are: ${res.text.slice(0, 500)}`);
+  for (const p of await providers(ADMIN)) assert.ok(p.host, `no host for an administrator in ${JSON.stringify(p)}`);
+});
+
+// Probes go to the providers themselves: however many ask, from however many
+// server processes, each provider is probed at most once a minute. Every test
+// provider points at the mock, which counts the probes (HEAD /).
+test('many requests for the providers probe each provider at most once a minute', async () => {
+  const probes = async () => (await mockStats()).head?.['/'] ?? 0;
+  const before = await probes();
+  const listed = (await providers()).length;
+  // Separate connections, so that every server process gets some.
+  const burst = () => Promise.all(Array.from({ length: 24 }, () => api('GET', '/providers', { ...DEMO, headers: { Connection: 'close' } })));
+  for (const res of [...(await burst()), ...(await burst())]) assertJson(res, 200);
+  const made = (await probes()) - before;
+  assert.ok(made <= listed, `${made} probes for ${listed} providers`);
 });
 
 test('providers need a signed-in user', async () => {

@@ -10,7 +10,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { api } from '../lib/http.mjs';
-import { sql, withoutExecute } from '../lib/db.mjs';
+import { readFile } from 'node:fs/promises';
+import { sql, sqlValue, withoutExecute } from '../lib/db.mjs';
 import { auditRow } from '../lib/audit.mjs';
 import { assertError, assertJson } from '../lib/assert.mjs';
 import { ADMIN, uniq } from '../lib/users.mjs';
@@ -281,3 +282,37 @@ test('an answer the database cannot store answers 503 and gives the credits back
   assert.equal(await credits(user.id), before, 'a turn was given back twice');
   assert.deepEqual(await ledgerSince(user.id, mark2), [], 'a second release was written');
 });
+
+// Some servers quote the key they were sent in their error text. The test
+// providers' key ("mock-key") has no key-like shape, so only redacting the
+// configured key itself, byte for byte, keeps it out of everything the error
+// text reaches: the API error, the stream, the stored answer, the audit rows
+// and the error log.
+for (const provider of PROVIDERS) {
+  for (const streamed of [false, true]) {
+    test(`${provider}: an upstream error quoting the configured key${streamed ? ' while streaming' : ''} never shows it`, async () => {
+      const model = await fx.model({ provider, switches: 'error=500;echo_key=1' });
+      const conv = await fx.conversation(user, [model]);
+      const content = `echo key ${uniq()}`;
+      const logBefore = (await readFile(`${process.env.AICHAT_STATE}/error.log`, 'utf8')).length;
+      const auditMark = await sqlValue('SELECT coalesce(max(id), 0) FROM audit_logs');
+
+      const res = streamed ? await streamMessage(user, conv.id, { content }) : await sendMessage(user, conv.id, { content });
+      if (streamed) assertSse(res);
+      else assertError(res, 502, 'provider_error');
+      assert.ok(!res.text.includes('mock-key'), `the answer shows the key: ${res.text.slice(0, 500)}`);
+
+      const { answer } = await assertFailureStored(conv.id, content, `${provider} echo_key`);
+      assert.match(answer.error, /you sent: \[redacted\]/, `the stored reason: ${answer.error}`);
+      const rows = await sql(
+        `SELECT count(*) FROM audit_logs a WHERE a.id > :'p1'::bigint AND a::text LIKE '%mock-key%'`,
+        auditMark,
+      );
+      assert.equal(rows[0][0], '0', 'an audit row holds the key');
+      const stored = await sql(`SELECT count(*) FROM messages m WHERE m.conversation_id = :'p1'::uuid AND m::text LIKE '%mock-key%'`, conv.id);
+      assert.equal(stored[0][0], '0', 'a stored message holds the key');
+      const log = (await readFile(`${process.env.AICHAT_STATE}/error.log`, 'utf8')).slice(logBefore);
+      assert.ok(!log.includes('mock-key'), `the error log holds the key:\n${log.slice(-2000)}`);
+    });
+  }
+}

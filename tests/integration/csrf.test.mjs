@@ -5,6 +5,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { api, sessionCookie } from '../lib/http.mjs';
 import { sql, dbUser } from '../lib/db.mjs';
 import { assertError, assertJson } from '../lib/assert.mjs';
@@ -88,4 +89,46 @@ test('a cross-site admin change is refused and the user keeps their role', async
   });
   assertError(res, 403, 'csrf_rejected');
   assert.equal((await dbUser(target.user)).role, 'user');
+});
+
+/** PATCH /me as demo, renaming, with a Host header of our choice (fetch cannot set one). */
+function renameWithHost(host, origin) {
+  const url = new URL(BASE_URL);
+  const body = JSON.stringify({ display_name: `CSRF ${uniq()}` });
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method: 'PATCH',
+        path: '/chat/api/v1/me',
+        auth: `${DEMO.user}:${DEMO.password}`,
+        headers: { Host: host, Origin: origin, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode, text, json: JSON.parse(text || 'null') }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+// The test server runs with AIChatPublicURL set (to ORIGIN): that URL alone
+// names the site. A Host header is the client's to choose, so an Origin that
+// matches only a spoofed Host is another site.
+test('with a public URL, an Origin matching a spoofed Host is refused', async () => {
+  const stored = await dbUser('demo');
+  const res = await renameWithHost('evil.example', 'http://evil.example');
+  assert.equal(res.status, 403, res.text);
+  assert.equal(res.json?.error?.code, 'csrf_rejected');
+  assert.deepEqual(await dbUser('demo'), stored, 'a refused request changed the user');
+});
+
+test('with a public URL, its origin is accepted whatever the Host', async () => {
+  const res = await renameWithHost('evil.example', ORIGIN);
+  assert.equal(res.status, 200, res.text);
 });

@@ -52,6 +52,7 @@ function resetState() {
   stats = {
     requests: { openai: 0, anthropic: 0, gemini: 0 },
     streams: { started: 0, completed: 0, aborted: 0, cut: 0 },
+    head: {},
   };
   lastRequest = {};
   errorTimes = new Map();
@@ -96,6 +97,7 @@ const SWITCHES = {
     return s;
   },
   forever: FLAG,
+  echo_key: FLAG,
 };
 
 /** Parses `key=value;key=value` (values URL-encoded) into `into`; throws SwitchError. */
@@ -592,7 +594,9 @@ function handleChat(proto, req, res, route, query) {
     if (at >= 0) turn.model = turn.model.slice(0, at);
 
     if (sw.error !== undefined && errorDue(proto.kind, modelSpec, headerSpec, sw)) {
-      const message = proto.messages[sw.error] ?? `${reason(sw.error)} (mock-provider error=${sw.error})`;
+      let message = proto.messages[sw.error] ?? `${reason(sw.error)} (mock-provider error=${sw.error})`;
+      // Some real servers quote the key they were sent.
+      if (sw.echo_key) message += ` (you sent: ${KEY})`;
       const e = proto.error(sw.error, message);
       return later(res, sw.latency, () => sendError(res, e));
     }
@@ -760,6 +764,12 @@ function handle(req, res) {
   const q = req.url.indexOf('?');
   const path = q < 0 ? req.url : req.url.slice(0, q);
   const query = q < 0 ? '' : req.url.slice(q + 1);
+
+  if (req.method === 'HEAD') {
+    // Reachability probes: counted by path, answered like a server with nothing there.
+    stats.head[path] = (stats.head[path] ?? 0) + 1;
+    return send(res, 404, '');
+  }
 
   if (req.method === 'POST') {
     if (path === '/v1/chat/completions') return handleChat(openai, req, res, { path }, query);

@@ -121,13 +121,48 @@ static void test_public_url(void **state)
                                  "https://chat.example.com:8443"));
     assert_true(
         aic_csrf_allowed("https://chat.example.com", NULL, HOST, "https://chat.example.com?x#y"));
-    /* The Host is still accepted when a public URL is set. */
-    assert_true(aic_csrf_allowed("http://" HOST, NULL, HOST, PUB));
+    /* The scheme is part of the origin; a default port is the same as none. */
+    assert_false(aic_csrf_allowed("http://chat.example.com", NULL, HOST, PUB));
+    assert_true(aic_csrf_allowed("https://chat.example.com:443", NULL, HOST, PUB));
+    assert_true(
+        aic_csrf_allowed("http://chat.example.com", NULL, HOST, "http://chat.example.com:80/"));
     /* Without a public URL, the public origin is foreign. */
     assert_false(aic_csrf_allowed("https://chat.example.com", NULL, HOST, NULL));
     /* A malformed public URL accepts nothing extra. */
     assert_false(aic_csrf_allowed("https://chat.example.com", NULL, HOST, "chat.example.com"));
     assert_false(aic_csrf_allowed("https://chat.example.com", NULL, HOST, ""));
+}
+
+static void test_public_url_alone_names_the_site(void **state)
+{
+    /* The Host header is the client's to choose: with a public URL it names nothing. */
+    assert_false(aic_csrf_allowed("http://" HOST, NULL, HOST, PUB));
+    assert_false(aic_csrf_allowed("http://evil.example", NULL, "evil.example", PUB));
+    assert_false(aic_csrf_allowed(NULL, "http://evil.example/x", "evil.example", PUB));
+    assert_true(aic_csrf_allowed("https://chat.example.com", NULL, "evil.example", PUB));
+}
+
+static void test_same_site_path(void **state)
+{
+    assert_true(aic_csrf_same_site_path("/chat/"));
+    assert_true(aic_csrf_same_site_path("/"));
+    assert_true(aic_csrf_same_site_path("/chat/?next=https://evil.example"));
+    /* Percent-encoded slashes stay in the path: browsers do not decode them. */
+    assert_true(aic_csrf_same_site_path("/%2F%2Fevil.example"));
+    assert_true(aic_csrf_same_site_path("/%5Cevil.example"));
+    assert_false(aic_csrf_same_site_path(NULL));
+    assert_false(aic_csrf_same_site_path(""));
+    assert_false(aic_csrf_same_site_path("https://evil.example/"));
+    assert_false(aic_csrf_same_site_path("HTTP://evil.example/"));
+    assert_false(aic_csrf_same_site_path("javascript:alert(1)"));
+    assert_false(aic_csrf_same_site_path("//evil.example/"));
+    assert_false(aic_csrf_same_site_path("/\\evil.example/"));
+    assert_false(aic_csrf_same_site_path("\\\\evil.example/"));
+    assert_false(aic_csrf_same_site_path("chat/"));
+    /* Browsers drop tabs and newlines and read a backslash as a slash. */
+    assert_false(aic_csrf_same_site_path("/\t/evil.example/"));
+    assert_false(aic_csrf_same_site_path("/\n/evil.example/"));
+    assert_false(aic_csrf_same_site_path("/chat\\..\\/evil.example"));
 }
 
 static void test_no_host(void **state)
@@ -151,6 +186,8 @@ int main(void)
         POOL_TEST(test_referer_fallback),
         POOL_TEST(test_no_headers_allowed),
         POOL_TEST(test_public_url),
+        POOL_TEST(test_public_url_alone_names_the_site),
+        POOL_TEST(test_same_site_path),
         POOL_TEST(test_no_host),
     };
 

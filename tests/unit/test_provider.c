@@ -661,6 +661,30 @@ static void test_parse_error_redacts_keys(void **state)
     assert_null(strstr(r.error_message, "Xy7QpL"));
 }
 
+static void test_parse_error_redacts_configured_keys(void **state)
+{
+    apr_pool_t *p = *state;
+    /* Shapes the key-like rule lets through: short, and with punctuation. */
+    static const char *const keys[] = {"mock-key", "k.9:x/+=", NULL};
+    aic_chat_result r;
+
+    aic_provider_redact_keys(keys);
+    r = parse(p, AIC_PROVIDER_ANTHROPIC, 401,
+              "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\","
+              "\"message\":\"invalid x-api-key mock-key (mock-keymock-key) or k.9:x/+=\"}}",
+              APR_EGENERAL);
+    assert_string_equal(r.error_message,
+                        "invalid x-api-key [redacted] ([redacted][redacted]) or [redacted]");
+    /* A stream's error event too. */
+    r = parse(p, AIC_PROVIDER_OPENAI, 500, "{\"error\":{\"message\":\"bad key k.9:x/+=.\"}}",
+              APR_EGENERAL);
+    assert_string_equal(r.error_message, "bad key [redacted].");
+    aic_provider_redact_keys(NULL);
+    r = parse(p, AIC_PROVIDER_OPENAI, 500, "{\"error\":{\"message\":\"bad key mock-key\"}}",
+              APR_EGENERAL);
+    assert_string_equal(r.error_message, "bad key mock-key");
+}
+
 /* ---- streams ---- */
 
 typedef struct {
@@ -1101,6 +1125,7 @@ int main(void)
         POOL_TEST(test_parse_malformed),
         POOL_TEST(test_parse_errors),
         POOL_TEST(test_parse_error_redacts_keys),
+        POOL_TEST(test_parse_error_redacts_configured_keys),
         POOL_TEST(test_stream_samples),
         POOL_TEST(test_anthropic_input_tokens_saturate),
         POOL_TEST(test_stream_cut),

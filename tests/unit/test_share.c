@@ -3,6 +3,8 @@
  * (aic_share_view) and RFC 3339 timestamps. */
 #include "unit_helpers.h"
 
+#include <apr_strings.h>
+
 #include <string.h>
 #include <apr_strings.h>
 
@@ -95,6 +97,97 @@ static void test_markdown_gfm(void **state)
     assert_non_null(strstr(html, "<pre><code class=\"language-c\">int x;\n</code></pre>"));
     assert_non_null(strstr(html, "<del>old</del>"));
     assert_non_null(strstr(html, "<a href=\"https://example.org\">https://example.org</a>"));
+}
+
+/* head + unit repeated to just over AIC_MARKDOWN_MAX_BYTES. */
+static const char *repeated(apr_pool_t *p, const char *head, const char *unit)
+{
+    apr_size_t hl = strlen(head), ul = strlen(unit), n = (AIC_MARKDOWN_MAX_BYTES - hl) / ul + 1;
+    char *s = apr_palloc(p, hl + n * ul + 1), *w = s;
+
+    memcpy(w, head, hl);
+    w += hl;
+    for (apr_size_t i = 0; i < n; i++, w += ul) {
+        memcpy(w, unit, ul);
+    }
+    *w = '\0';
+    return s;
+}
+
+/* The inputs published with cmark-gfm's fixes of polynomial time (0.29.0.gfm.7
+ * to .13; bench/markdown measures them against the installed library). Over
+ * the size limit they are not parsed (one of them makes 0.29.0.gfm.6 abort
+ * the process): they come back escaped, as written. */
+static void test_markdown_pathological_inputs(void **state)
+{
+    apr_pool_t *p = *state;
+    static const char *const inputs[][3] = {
+        /* head, repeated unit, text the escaped output holds */
+        {"", "![[]()", "![[]()![[]()"},                 /* CVE-2023-22486 */
+        {"</", "<!--", "&lt;/&lt;!--&lt;!--"},          /* CVE-2023-22484 */
+        {"-1", "<?x", "-1&lt;?x&lt;?x"},                /* CVE-2023-22483 */
+        {"", "|-\nt>|-\n", "|-\nt&gt;|-\n|-"},          /* CVE-2023-22483, tables */
+        {"", "*t _t*_ ", "*t _t*_ *t"},                 /* CVE-2023-22483 */
+        {"x\n| - |\n", "|", "x\n| - |\n||"},            /* CVE-2023-22483, tables */
+        {"", "z_www.", "z_www.z_www."},                 /* CVE-2023-22483, autolink */
+        {"[f]:u\n\"\n", "[f]\n", "[f]:u\n&quot;\n[f]"}, /* CVE-2023-22483: aborts */
+        {"www.", ")", "www.))"},                        /* CVE-2023-22483, autolink */
+        {":-\n", ":\n", ":-\n:\n:"},                    /* CVE-2023-22483, tables */
+        {"", "<http://s", "&lt;http://s&lt;http://s"},  /* CVE-2023-22483, autolink */
+        {"~e", ",z~~", "~e,z~~,z~~"},                   /* CVE-2023-22483, strikethrough */
+        {"", ">", "&gt;&gt;&gt;"},                      /* CVE-2023-22483, CVE-2023-24824 */
+        {"", " -", " - -"},                             /* CVE-2023-24824 */
+        {"", "_", "___"},                               /* CVE-2023-26485 */
+        {"1.\n", " 2.\n", "1.\n 2.\n 2."},              /* CVE-2023-26485 */
+        {"", " -\n", " -\n -\n"},                       /* CVE-2023-26485 */
+        {"|", "x|", "|x|x|"},                           /* CVE-2023-37463, tables */
+    };
+
+    for (apr_size_t i = 0; i < sizeof(inputs) / sizeof(*inputs); i++) {
+        const char *md = repeated(p, inputs[i][0], inputs[i][1]);
+        const char *html = aic_markdown_html(p, md);
+
+        assert_true(strlen(md) > AIC_MARKDOWN_MAX_BYTES);
+        assert_non_null(html);
+        /* The guard fired: the text as written, escaped, and nothing parsed. */
+        assert_memory_equal(html, "<pre class=\"plain\">", 19);
+        assert_non_null(strstr(html, inputs[i][2]));
+        assert_null(strstr(html, "<a "));
+        assert_null(strstr(html, "<table"));
+        assert_null(strstr(html, "<blockquote"));
+        assert_null(strstr(html + 1, "<p"));
+        assert_true(strlen(aic_markdown_text(p, md, 64)) <= 64);
+    }
+    /* A table as wide as GHSA-w4qg-3vf7-m9x5's, under the size limit. */
+    {
+        const char *all = repeated(p, "|", "x|x|x|x|x|x|x|x|x|x|");
+        const char *wide = apr_pstrcat(p, all + strlen(all) - 401, "\n", NULL);
+        const char *html = aic_markdown_html(p, wide);
+
+        assert_true(strlen(wide) < AIC_MARKDOWN_MAX_BYTES);
+        assert_memory_equal(html, "<pre class=\"plain\">", 19);
+        assert_null(strstr(html, "<table"));
+    }
+    /* Hostile HTML in long text stays escaped. */
+    assert_null(
+        strstr(aic_markdown_html(p, repeated(p, "<script>alert(1)</script>", "a ")), "<script"));
+    /* At the limit, Markdown is still Markdown. */
+    {
+        char *at_limit = apr_palloc(p, AIC_MARKDOWN_MAX_BYTES + 1);
+
+        memset(at_limit, 'a', AIC_MARKDOWN_MAX_BYTES);
+        memcpy(at_limit, "**bold** ", 9);
+        at_limit[AIC_MARKDOWN_MAX_BYTES] = '\0';
+        assert_non_null(strstr(aic_markdown_html(p, at_limit), "<p><strong>bold</strong> aaa"));
+    }
+    /* A table of AIC_MARKDOWN_MAX_PIPES - 1 columns is still a table. */
+    {
+        const char *row = "|a|b|c|d|e|f|g|h|i|j|k|l|m|n|o|p|q|r|s|t|u|v|w|x|y|z|0|1|2|3|4|5";
+        const char *rule = "|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-|-";
+        const char *md = apr_pstrcat(p, row, row + 1, "|\n", rule, rule + 1, "|\n", NULL);
+
+        assert_non_null(strstr(aic_markdown_html(p, md), "<table>"));
+    }
 }
 
 static void test_markdown_hostile(void **state)
@@ -297,6 +390,7 @@ int main(void)
         POOL_TEST(test_token_redact),
         POOL_TEST(test_markdown_gfm),
         POOL_TEST(test_markdown_hostile),
+        POOL_TEST(test_markdown_pathological_inputs),
         POOL_TEST(test_markdown_text),
         POOL_TEST(test_share_view_html_escapes),
         POOL_TEST(test_share_view_html_plain),

@@ -227,6 +227,7 @@ static int providers(aic_ctx *ctx)
 {
     request_rec *r = ctx->r;
     aic_json *body = aic_json_object(r->pool), *items = aic_json_array(r->pool);
+    int admin = aic_user_has_role(ctx->user, "admin");
 
     for (int i = 0; i < ctx->conf->providers->nelts; i++) {
         const aic_provider_cfg *prov = APR_ARRAY_IDX(ctx->conf->providers, i, aic_provider_cfg *);
@@ -235,7 +236,10 @@ static int providers(aic_ctx *ctx)
 
         aic_json_set_str(item, "name", prov->name);
         aic_json_set_str(item, "kind", aic_provider_kind_name(prov->kind));
-        aic_json_set_str(item, "host", apr_pstrmemdup(r->pool, host, strcspn(host, "/")));
+        /* Where the upstreams live is the administrators' business. */
+        if (admin) {
+            aic_json_set_str(item, "host", apr_pstrmemdup(r->pool, host, strcspn(host, "/")));
+        }
         aic_json_set_bool(item, "key_present", prov->key != NULL);
         aic_json_set_bool(item, "reachable", aic_catalog_reachable(prov));
         aic_json_push(items, item);
@@ -337,6 +341,10 @@ const aic_route aic_catalog_routes[] = {
 
 void aic_catalog_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    aic_catalog_probe_child_init(pchild);
     aic_catalog_snapshot_child_init(pchild, s);
+}
+
+int aic_catalog_post_config(apr_pool_t *pconf, server_rec *s)
+{
+    return aic_catalog_probe_post_config(pconf, s);
 }

@@ -47,10 +47,11 @@ apr_status_t aic_catalog_snapshot_page(const char **json, aic_ctx *ctx, aic_cata
 
 /* ---- aic_catalog_probe.c ---- */
 
-/** Per child: the table of probe results. */
-void aic_catalog_probe_child_init(apr_pool_t *pchild);
+/** The probe slots in shared memory, one per provider name (post_config). */
+int aic_catalog_probe_post_config(apr_pool_t *pconf, server_rec *s);
 
-/** Whether the provider's base URL answers; each result is kept for a while. */
+/** Whether the provider's base URL answers: probed at most once a minute per
+ * provider by all the processes of this httpd; the last result otherwise. */
 int aic_catalog_reachable(const aic_provider_cfg *prov);
 
 #endif

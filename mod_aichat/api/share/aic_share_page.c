@@ -22,7 +22,10 @@
 APLOG_USE_MODULE(aichat);
 
 #define CACHE_ENTRIES 1024
-#define CACHE_BYTES   (16 * 1024 * 1024)
+/* A page is kept up to PAGE_BYTES, in at most CACHE_BYTES per process: a long
+ * thread is read and rendered once, not on every view. */
+#define CACHE_BYTES   (64 * 1024 * 1024)
+#define PAGE_BYTES    (8 * 1024 * 1024)
 #define SHARE_RECHECK apr_time_from_sec(1) /* for changes made outside this httpd */
 #define VIEWS_EVERY   apr_time_from_msec(100)
 #define VIEWS_BATCH   1000 /* views that wake the writer early */
@@ -42,7 +45,8 @@ static const aic_memo_conf memo_conf = {.tag = "aichat_shares",
                                         .kind = AIC_CHANGES_ANY,
                                         .ttl = SHARE_RECHECK,
                                         .max_entries = CACHE_ENTRIES,
-                                        .max_bytes = CACHE_BYTES};
+                                        .max_bytes = CACHE_BYTES,
+                                        .max_entry = PAGE_BYTES};
 static aic_memo *memo;
 
 /* This process's views, on their way to the database. */
