@@ -1,7 +1,9 @@
 // Who may do what: Apache authenticates (Basic against the database and an
 // htpasswd file, or the login form), the module provisions users it has not
 // seen, refuses disabled users and lets only administrators into admin
-// routes.
+// routes. A test that changes an account and uses it at once runs on one
+// node (onOneNode): a change shows at once in every process of the httpd
+// that made it, and on other nodes within a second (nodes.test.mjs).
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +12,7 @@ import { sql, sqlValue, dbUser } from '../lib/db.mjs';
 import { assertError, assertHtml, assertJson, assertRequestId, assertStatus, assertUserShape, locationPath } from '../lib/assert.mjs';
 import { DEFAULT_CREDITS, ORIGIN } from '../lib/env.mjs';
 import { DEMO, ADMIN, EXTUSER, createUser } from '../lib/users.mjs';
+import { onOneNode } from '../lib/nodes.mjs';
 
 describe('Basic authentication', () => {
   test('no credentials: 401 unauthenticated', async () => {
@@ -160,7 +163,7 @@ describe('provisioning', () => {
 });
 
 describe('disabled users', () => {
-  test('a disabled user is refused on every API call until re-enabled', async () => {
+  test('a disabled user is refused on every API call until re-enabled', () => onOneNode(async () => {
     const user = await createUser({ prefix: 'disabled' });
     assertJson(await api('GET', '/me', user), 200);
 
@@ -175,15 +178,15 @@ describe('disabled users', () => {
     const enabled = assertJson(await api('PATCH', `/admin/users/${user.id}`, { ...ADMIN, body: { is_active: true } }), 200);
     assert.equal(enabled.is_active, true);
     assert.equal(assertJson(await api('GET', '/me', user), 200).username, user.user);
-  });
+  }));
 
-  test('a disabled administrator loses the admin API too', async () => {
+  test('a disabled administrator loses the admin API too', () => onOneNode(async () => {
     const boss = await createUser({ prefix: 'disadmin', role: 'admin' });
     assertJson(await api('GET', '/admin/users', boss), 200);
     assertJson(await api('PATCH', `/admin/users/${boss.id}`, { ...ADMIN, body: { is_active: false } }), 200);
     assertError(await api('GET', '/admin/users', boss), 403, 'user_disabled');
     assertJson(await api('PATCH', `/admin/users/${boss.id}`, { ...ADMIN, body: { is_active: true } }), 200);
-  });
+  }));
 });
 
 describe('users the server remembers', () => {
@@ -192,7 +195,7 @@ describe('users the server remembers', () => {
   const everywhere = async (user, path) => Promise.all(Array.from({ length: 24 }, () => api('GET', path, user)));
   const statuses = (responses) => [...new Set(responses.map((res) => res.status))].join(',');
 
-  test('an account changed through the admin API applies at once in every process', async () => {
+  test('an account changed through the admin API applies at once in every process', () => onOneNode(async () => {
     const user = await createUser({ prefix: 'remembered' });
     assert.equal(statuses(await everywhere(user, '/conversations')), '200');
 
@@ -206,7 +209,7 @@ describe('users the server remembers', () => {
     assert.equal(statuses(await everywhere(boss, '/admin/users')), '200');
     assertJson(await api('PATCH', `/admin/users/${boss.id}`, { ...ADMIN, body: { role: 'user' } }), 200);
     for (const res of await everywhere(boss, '/admin/users')) assertError(res, 403, 'forbidden');
-  });
+  }));
 
   test('an account changed outside the server applies within seconds', async () => {
     const user = await createUser({ prefix: 'remembered_sql' });
@@ -279,7 +282,7 @@ describe('admin authorization', () => {
     }
   });
 
-  test('the role is read on each request: promoting and demoting take effect at once', async () => {
+  test('the role is read on each request: promoting and demoting take effect at once', () => onOneNode(async () => {
     const user = await createUser({ prefix: 'promote' });
     assertError(await api('GET', '/admin/users', user), 403, 'forbidden');
 
@@ -288,5 +291,5 @@ describe('admin authorization', () => {
 
     assertJson(await api('PATCH', `/admin/users/${user.id}`, { ...ADMIN, body: { role: 'user' } }), 200);
     assertError(await api('GET', '/admin/users', user), 403, 'forbidden');
-  });
+  }));
 });

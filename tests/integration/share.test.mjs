@@ -6,6 +6,9 @@
 // ones are the same 404; the database never holds a token; every view counts
 // and is audited; any signed-in user continues a share in a copy of their
 // own; administrators list and revoke every live share.
+// A test that changes a share and opens its link at once runs on one node
+// (onOneNode): a change shows at once in every process of the httpd that
+// made it, and on other nodes within a second (nodes.test.mjs).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +20,7 @@ import { poll } from '../lib/poll.mjs';
 import { allowedMethods, assertError, assertHtml, assertJson, assertStatus, locationPath } from '../lib/assert.mjs';
 import { ORIGIN } from '../lib/env.mjs';
 import { ADMIN, uniq } from '../lib/users.mjs';
+import { onOneNode } from '../lib/nodes.mjs';
 import { ChatFixture, assertConversationShape, dbMessages, mockReply, say, sendMessage, thread } from '../lib/chat.mjs';
 import {
   TOKEN_RE, assertShareShape, dbShare, dbSharesOf, getShare, linkFor, metaContent, myShares, oneCharOff,
@@ -141,7 +145,7 @@ test('PUT again updates the same share (200, same id, token and link): visibilit
   assert.deepEqual(stable(await getShare(owner, conv.id)), stable(share));
 });
 
-test('the snapshot moves to the latest message only when update_snapshot is true', async () => {
+test('the snapshot moves to the latest message only when update_snapshot is true', () => onOneNode(async () => {
   const { conv, first, share } = await sharedChat();
   assert.equal(share.message_count, 2);
   const later = `said after sharing ${uniq()}`;
@@ -171,9 +175,9 @@ test('the snapshot moves to the latest message only when update_snapshot is true
   assert.ok(html.includes(later), 'the new snapshot is not on the page');
   assert.ok(html.includes(mockReply(later)), 'the new answer is not on the page');
   assert.ok(html.indexOf(first.user_message.content) < html.indexOf(later), 'messages out of order');
-});
+}));
 
-test('DELETE revokes (204): GET share and the link answer 404; sharing again makes a new link and the old one stays dead', async () => {
+test('DELETE revokes (204): GET share and the link answer 404; sharing again makes a new link and the old one stays dead', () => onOneNode(async () => {
   const { conv, first, share } = await sharedChat();
   await page(share);
 
@@ -197,7 +201,7 @@ test('DELETE revokes (204): GET share and the link answer 404; sharing again mak
   assertHtml(old, 404);
   assert.ok(!old.text.includes(first.user_message.content), 'the old link shows the conversation');
   assert.equal((await getShare(owner, conv.id)).id, again.id);
-});
+}));
 
 test('GET /shares lists my live shares, newest first, with link and view count, and nobody else’s', async () => {
   const me = await fx.user({ prefix: 'shlist' });
@@ -342,7 +346,7 @@ test('the share routes need credentials', async () => {
 
 // --- expiry -----------------------------------------------------------------------
 
-test('an expired link answers 410 (page, JSON and fork) and the owner sees it as expired; a new expiry revives it', async () => {
+test('an expired link answers 410 (page, JSON and fork) and the owner sees it as expired; a new expiry revives it', () => onOneNode(async () => {
   const { conv, first, share } = await sharedChat({ expires_in: 1 });
   assert.equal(share.expired, false);
   const gone = await poll(() => publicPage(share.token), (res) => res.status !== 200, { tries: 100, intervalMs: 100 });
@@ -367,7 +371,7 @@ test('an expired link answers 410 (page, JSON and fork) and the owner sees it as
   assert.equal(revived.expired, false);
   assert.equal(revived.token, share.token);
   await page(share);
-});
+}));
 
 // --- unknown, revoked, malformed ------------------------------------------------
 
@@ -496,7 +500,7 @@ test('no audit row holds a token: views, forks and reads of a link record it wit
 
 // --- conditional GET --------------------------------------------------------------
 
-test('the page has an ETag and Last-Modified; If-None-Match gives 304 until the title changes', async () => {
+test('the page has an ETag and Last-Modified; If-None-Match gives 304 until the title changes', () => onOneNode(async () => {
   const { conv, share } = await sharedChat();
   const { res } = await page(share);
   const etag = res.headers.get('etag');
@@ -523,7 +527,7 @@ test('the page has an ETag and Last-Modified; If-None-Match gives 304 until the 
   assert.ok(json.headers.get('etag') && json.headers.get('etag') !== fresh.headers.get('etag'), 'the JSON and HTML variants share an ETag');
   assert.match(json.headers.get('vary') ?? '', /accept/i, 'no Vary: Accept');
   assertStatus(await publicPage(share.token, { headers: { Accept: 'application/json', 'If-None-Match': json.headers.get('etag') } }), 304);
-});
+}));
 
 // --- JSON variant -------------------------------------------------------------------
 
@@ -601,7 +605,7 @@ test('the page escapes the title, renders Markdown and drops raw HTML from messa
   assert.match(html, /Continue this conversation/);
 });
 
-test('the page is served with a strict CSP, nosniff, no referrer and noindex by default', async () => {
+test('the page is served with a strict CSP, nosniff, no referrer and noindex by default', () => onOneNode(async () => {
   const { conv, share } = await sharedChat();
   const { res, html } = await page(share);
   const csp = res.headers.get('content-security-policy') ?? '';
@@ -629,7 +633,7 @@ test('the page is served with a strict CSP, nosniff, no referrer and noindex by 
   const missing = await publicPage(unissuedToken());
   assert.match(missing.headers.get('content-security-policy') ?? '', /default-src 'none'/, 'the 404 page has no CSP');
   assert.equal(missing.headers.get('x-content-type-options'), 'nosniff');
-});
+}));
 
 test('Open Graph and Twitter tags carry the title and a plain-text description of the first message', async () => {
   const marker = uniq();
@@ -842,7 +846,7 @@ test('create, update and revoke are audited with old and new values', async () =
 
 // --- deleting the conversation --------------------------------------------------------
 
-test('deleting the conversation kills its share for good; restoring it does not bring the link back', async () => {
+test('deleting the conversation kills its share for good; restoring it does not bring the link back', () => onOneNode(async () => {
   const { conv, first, share } = await sharedChat();
   await page(share);
   assertStatus(await api('DELETE', `/conversations/${conv.id}`, owner), 204);
@@ -862,9 +866,9 @@ test('deleting the conversation kills its share for good; restoring it does not 
   assert.ok(!(await myShares(owner)).some((s) => s.id === share.id), 'restoring brought the share back');
   const again = await shareConv(owner, conv.id, {}, 201);
   assert.notEqual(again.token, share.token);
-});
+}));
 
-test('a link the server has in memory stops at once when revoked, made private or its conversation deleted, and within seconds when changed outside the server', async () => {
+test('a link the server has in memory stops at once when revoked, made private or its conversation deleted, and within seconds when changed outside the server', () => onOneNode(async () => {
   const views = (share) => Promise.all(Array.from({ length: 24 }, () => publicPage(share.token)));
   const warm = async (share) => { for (const res of await views(share)) assertHtml(res, 200); };
   const changes = [
@@ -886,11 +890,11 @@ test('a link the server has in memory stops at once when revoked, made private o
   await sql(`UPDATE shared_chats SET revoked_at = now() WHERE id = :'p1'`, share.id);
   const later = await poll(() => views(share), (list) => list.every((res) => res.status === 404), { tries: 50, intervalMs: 100 });
   assert.deepEqual([...new Set(later.map((res) => res.status))], [404], 'a link revoked in the database still opens after 5 s');
-});
+}));
 
 // --- administration -------------------------------------------------------------------
 
-test('administrators list every live share (without tokens) and revoke any; plain users get 403', async () => {
+test('administrators list every live share (without tokens) and revoke any; plain users get 403', () => onOneNode(async () => {
   const { conv, share } = await sharedChat({}, { title: `Admin list ${uniq()}` });
   const list = await api('GET', '/admin/shares', ADMIN);
   const body = assertJson(list, 200);
@@ -918,9 +922,9 @@ test('administrators list every live share (without tokens) and revoke any; plai
   assert.ok(!assertJson(await api('GET', '/admin/shares', ADMIN), 200).items.some((s) => s.id === share.id));
   assertError(await api('DELETE', `/admin/shares/${share.id}`, ADMIN), 404, 'not_found');
   assertError(await api('DELETE', `/admin/shares/${randomUUID()}`, ADMIN), 404, 'not_found');
-});
+}));
 
-test('the admin page lists shares with escaped titles and its Revoke form revokes', async () => {
+test('the admin page lists shares with escaped titles and its Revoke form revokes', () => onOneNode(async () => {
   const evil = `<img src=x onerror=alert(7)> ${uniq()}`;
   const { share } = await sharedChat({}, { title: evil });
   const cookie = await sessionCookie('admin', 'admin');
@@ -949,4 +953,4 @@ test('the admin page lists shares with escaped titles and its Revoke form revoke
   const after = assertHtml(await request('GET', '/chat/admin/shares', { cookie }), 200);
   assert.ok(!after.includes(action), 'the revoked share is still listed');
   assertStatus(await request('POST', action, { cookie, form: {}, headers: { Origin: ORIGIN } }), 404);
-});
+}));

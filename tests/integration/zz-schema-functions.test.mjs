@@ -5,12 +5,12 @@
 // (503 schema_outdated, a log line naming both digests and aichat-migrate),
 // as is one migrated before schema_functions existed; aichat-migrate mends
 // both, and a second aichat-migrate applies nothing.
-// Named zz-… so it runs last: it restarts the test httpd (gracefully).
+// Named zz-… so it runs last: it restarts the test httpd (every node of it,
+// gracefully).
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { api } from '../lib/http.mjs';
@@ -19,9 +19,9 @@ import { poll } from '../lib/poll.mjs';
 import { assertError, assertJson } from '../lib/assert.mjs';
 import { ROOT } from '../lib/env.mjs';
 import { DEMO } from '../lib/users.mjs';
+import { NODES, errorLogsMark, errorLogsSince, restartGracefully } from '../lib/nodes.mjs';
 
 const run = promisify(execFile);
-const STATE = process.env.AICHAT_STATE;
 const MIGRATE = `${ROOT}/scripts/aichat-migrate`;
 const SCRATCH_DB = 'aichat_migrate_test';
 
@@ -45,9 +45,18 @@ async function superuser(statement) {
   });
 }
 
-/** GET /health; a connection the restart closed counts as no answer yet. */
-function healthOrNothing() {
-  return api('GET', '/health').catch(() => ({ status: 0 }));
+/** GET /health (of one node); a connection the restart closed counts as no answer yet. */
+function healthOrNothing(node) {
+  return api('GET', '/health', { base: node.url }).catch(() => ({ status: 0 }));
+}
+
+/** Each node's /health once it says `database` (each node's last answer). */
+async function healthOfEachNode(database) {
+  const answers = [];
+  for (const node of NODES) {
+    answers.push(await poll(() => healthOrNothing(node), (res) => res.json?.database === database, { tries: 60, intervalMs: 500 }));
+  }
+  return answers;
 }
 
 function applied(output) {
@@ -92,32 +101,35 @@ test('health names the functions the database has and those the module needs', a
 
 // A graceful restart makes new children, which check the schema again.
 // Under valgrind httpd runs as one process (-X), which cannot restart so.
-const oneProcess = existsSync(`${STATE}/valgrind.pid`);
+const oneProcess = NODES.some((node) => existsSync(`${node.state}/valgrind.pid`));
 
 test('a database whose functions are not the module\'s is refused until aichat-migrate runs', { skip: oneProcess && 'httpd runs as one process under valgrind' }, async () => {
   const required = assertJson(await api('GET', '/health'), 200).functions_required;
   const other = '0'.repeat(64);
   tampered = true;
   await sqlValue("UPDATE schema_functions SET digest = :'p1' RETURNING digest", other);
-  const logBefore = (await readFile(`${STATE}/error.log`, 'utf8')).length;
-  process.kill(Number((await readFile(`${STATE}/httpd.pid`, 'utf8')).trim()), 'SIGUSR1');
+  const mark = await errorLogsMark();
+  await restartGracefully();
 
   // Until the old children are gone, one may still answer.
-  const health = await poll(healthOrNothing, (res) => res.json?.database === 'outdated', { tries: 60, intervalMs: 500 });
-  const body = assertJson(health, 503);
-  assert.equal(body.database, 'outdated');
-  assert.equal(body.functions_required, required);
+  const answers = await healthOfEachNode('outdated');
+  for (const health of answers) {
+    const body = assertJson(health, 503);
+    assert.equal(body.database, 'outdated');
+    assert.equal(body.functions_required, required);
+  }
   assertError(await api('GET', '/me', DEMO), 503, 'schema_outdated');
 
-  const log = (await readFile(`${STATE}/error.log`, 'utf8')).slice(logBefore);
-  const expected = `the database schema is at version ${body.schema_required} with functions ${other} but this module needs version ${body.schema_required} with functions ${required}: run aichat-migrate`;
-  assert.ok(log.includes(expected), `error.log has no line with: ${expected}\n${log.slice(-2000)}`);
+  const schema = answers[0].json.schema_required;
+  const expected = `the database schema is at version ${schema} with functions ${other} but this module needs version ${schema} with functions ${required}: run aichat-migrate`;
+  (await errorLogsSince(mark)).forEach((log, i) => {
+    assert.ok(log.includes(expected), `the error log of ${NODES[i].name} has no line with: ${expected}\n${log.slice(-2000)}`);
+  });
 
   const output = await migrate();
   assert.deepEqual(applied(output), ['aichat-migrate: applied the functions (audit.sql catalog.sql chat.sql share.sql users.sql)'], output);
   tampered = false;
-  const back = await poll(healthOrNothing, (res) => res.status === 200, { tries: 60, intervalMs: 500 });
-  assert.equal(assertJson(back, 200).functions, required);
+  for (const back of await healthOfEachNode('up')) assert.equal(assertJson(back, 200).functions, required);
   assertJson(await api('GET', '/me', DEMO), 200);
 });
 
@@ -125,18 +137,17 @@ test('a database migrated by an aichat-migrate without schema_functions is refus
   const required = assertJson(await api('GET', '/health'), 200).functions_required;
   tampered = true;
   await sqlValue('DROP TABLE schema_functions');
-  const logBefore = (await readFile(`${STATE}/error.log`, 'utf8')).length;
-  process.kill(Number((await readFile(`${STATE}/httpd.pid`, 'utf8')).trim()), 'SIGUSR1');
+  const mark = await errorLogsMark();
+  await restartGracefully();
 
   // Until the old children are gone, one may still answer (or fail on the dropped table).
-  const health = await poll(healthOrNothing, (res) => res.json?.database === 'outdated', { tries: 60, intervalMs: 500 });
-  assert.equal(assertJson(health, 503).database, 'outdated');
-  const log = (await readFile(`${STATE}/error.log`, 'utf8')).slice(logBefore);
-  assert.match(log, new RegExp(`the database schema cannot be checked \\(.*schema_functions.*\\) but this module needs version \\d+ with functions ${required}: run aichat-migrate`));
+  for (const health of await healthOfEachNode('outdated')) assert.equal(assertJson(health, 503).database, 'outdated');
+  (await errorLogsSince(mark)).forEach((log, i) => {
+    assert.match(log, new RegExp(`the database schema cannot be checked \\(.*schema_functions.*\\) but this module needs version \\d+ with functions ${required}: run aichat-migrate`), `the error log of ${NODES[i].name}`);
+  });
 
   const output = await migrate();
   assert.deepEqual(applied(output), ['aichat-migrate: applied the functions (audit.sql catalog.sql chat.sql share.sql users.sql)'], output);
   tampered = false;
-  const back = await poll(healthOrNothing, (res) => res.status === 200, { tries: 60, intervalMs: 500 });
-  assert.equal(assertJson(back, 200).functions, required);
+  for (const back of await healthOfEachNode('up')) assert.equal(assertJson(back, 200).functions, required);
 });

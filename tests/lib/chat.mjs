@@ -7,8 +7,8 @@
 // conversations and removes the models and conversations again.
 
 import assert from 'node:assert/strict';
-import { api, API_BASE } from './http.mjs';
-import { BASE_URL, mockUrl } from './env.mjs';
+import { api, API_BASE, currentServer } from './http.mjs';
+import { mockUrl } from './env.mjs';
 import { sql, sqlJson, sqlValue } from './db.mjs';
 import { assertJson, UUID_RE } from './assert.mjs';
 import { Catalog } from './catalog.mjs';
@@ -129,7 +129,7 @@ export async function streamApi(method, path, options = {}) {
 
   const label = `${method} ${API_BASE}${path}`;
   const started = Date.now();
-  const res = await fetch(BASE_URL + API_BASE + path, init);
+  const res = await fetch(currentServer() + API_BASE + path, init);
   const contentType = res.headers.get('content-type') ?? '';
   const isSse = /^text\/event-stream/i.test(contentType);
   const parser = new SseParser();

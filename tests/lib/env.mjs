@@ -6,6 +6,8 @@ const REQUIRED = {
   AICHAT_URL: 'base URL of the test httpd, e.g. http://127.0.0.1:18080',
   AICHAT_ROOT: 'absolute path of the repository root',
   AICHAT_DEV: 'absolute path of scripts/dev (db-stop / db-start)',
+  AICHAT_NODE_URLS: 'base URL of each httpd node, space-separated (the test httpd itself when there is one)',
+  AICHAT_NODE_STATES: "each node's state folder (its httpd.pid, error.log), in the same order",
   PGHOST: 'PostgreSQL host or socket directory for psql',
   PGPORT: 'PostgreSQL port for psql',
   PGDATABASE: 'the test database',

@@ -6,6 +6,29 @@ import { BASE_URL } from './env.mjs';
 
 export const API_BASE = '/chat/api/v1';
 
+let server = BASE_URL;
+
+/** The base URL a request without a `base` of its own goes to (the test URL unless withServer says otherwise). */
+export function currentServer() {
+  return server;
+}
+
+/**
+ * Run fn with every request that names no `base` sent to this base URL
+ * instead of the test URL (one node of several: see nodes.mjs); returns
+ * fn's result. Tests in a file run one after another, so this holds for
+ * fn's requests only.
+ */
+export async function withServer(base, fn) {
+  const saved = server;
+  server = base;
+  try {
+    return await fn();
+  } finally {
+    server = saved;
+  }
+}
+
 /**
  * Send one request to the test server.
  *
@@ -19,13 +42,15 @@ export const API_BASE = '/chat/api/v1';
  *                   (no Content-Type unless `headers` sets one)
  *   headers         extra headers; they override the defaults above
  *   redirect        fetch's redirect mode, 'manual' by default
+ *   base            another server's base URL (one node: see nodes.mjs);
+ *                   currentServer() by default
  *
  * Returns { status, headers, text, json, requestId, setCookies, label }:
  * json is the parsed body or undefined when the body is not JSON;
  * label ("PATCH /chat/api/v1/me") is for assertion messages.
  */
 export async function request(method, path, options = {}) {
-  const { user, password, cookie, headers = {}, redirect = 'manual' } = options;
+  const { user, password, cookie, headers = {}, redirect = 'manual', base = server } = options;
   const sent = new Headers();
   const init = { method, headers: sent, redirect };
 
@@ -48,7 +73,7 @@ export async function request(method, path, options = {}) {
   }
   for (const [name, value] of Object.entries(headers)) sent.set(name, value);
 
-  const res = await fetch(BASE_URL + path, init);
+  const res = await fetch(base + path, init);
   const text = await res.text();
   let json;
   try {
@@ -63,7 +88,7 @@ export async function request(method, path, options = {}) {
     json,
     requestId: res.headers.get('x-request-id'),
     setCookies: res.headers.getSetCookie(),
-    label: `${method} ${path}`,
+    label: base === BASE_URL ? `${method} ${path}` : `${method} ${base}${path}`,
   };
 }
 
