@@ -87,5 +87,4 @@ export default async function leave() {
   figure(NAME, `mock: ${mockAfter.started - mockBefore.started} upstream streams, ` +
     `${mockAfter.aborted - mockBefore.aborted} stopped early by the module, ` +
     `${mockAfter.completed - mockBefore.completed} ran to their end, ${mockAfter.active} still running`);
-  await ctx.fx.cleanup();
 }

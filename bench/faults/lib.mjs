@@ -427,6 +427,15 @@ export function crashLines(lines) {
   return lines.filter((l) => /exit signal|seg fault|Segmentation fault|Aborted/.test(l));
 }
 
+/** Core files the children left (bench/faults/run turns core dumps on). */
+export function coreFiles() {
+  try {
+    return readdirSync(`${STATE}/cores`).map((name) => `${STATE}/cores/${name}`);
+  } catch {
+    return [];
+  }
+}
+
 /** The mock provider's stream counters. */
 export async function mockStats() {
   const res = await fetch(`${process.env.AICHAT_MOCK_URL}/_mock/stats`);

@@ -102,5 +102,4 @@ export default async function provider() {
     `answers still streaming: ${left}, users whose ledger does not explain the balance: ${unexplained.length} ` +
     `(target 100%, 0, 0)${open.length ? ` e.g. ${JSON.stringify(open.slice(0, 3))}` : ''}`,
   open.length === 0 && left === 0 && unexplained.length === 0 && turns > 0);
-  await ctx.fx.cleanup();
 }

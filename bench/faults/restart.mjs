@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
 import { sqlValue } from '../../tests/lib/db.mjs';
 import {
-  Tally, checkCommitted, count, crashLines, errorLines, errorLogMark, failureKind, figure, httpdParent, mixedLoad,
+  Tally, checkCommitted, coreFiles, count, crashLines, errorLines, errorLogMark, failureKind, figure, httpdParent, mixedLoad,
   pct, seconds, settled, setup, streamError, succeeded, verdict,
 } from './lib.mjs';
 
@@ -76,7 +76,8 @@ export default async function restart() {
   // When each unexpected failure came, against the nearest restart.
   const near = (rec) => {
     const [a, b] = windows.reduce((w, x) => (Math.abs(x[1] - rec.t0) < Math.abs(w[1] - rec.t0) ? x : w));
-    return `${rec.method} ${rec.path.replace(/[0-9a-f-]{36}/, '{id}')} ${failureKind(rec)} sent ` +
+    const message = rec.json?.error?.message ? ` ("${rec.json.error.message}")` : '';
+    return `${rec.method} ${rec.path.replace(/[0-9a-f-]{36}/, '{id}')} ${failureKind(rec)}${message} sent ` +
       `${((rec.t0 - a) / 1000).toFixed(2)} s after the stop, ${((rec.t0 - b) / 1000).toFixed(2)} s after the ` +
       `start returned, answered in ${((rec.t1 - rec.t0) / 1000).toFixed(2)} s`;
   };
@@ -100,7 +101,8 @@ export default async function restart() {
     `checked and every conversation and user message stored) (target 0)` +
     `${unaudited.length ? ` e.g. ${unaudited.slice(0, 5).join('; ')}` : ''}`, unaudited.length === 0);
   verdict(NAME, `httpd restarts: ${sameParent ? 0 : 1} (parent ${parent} ${sameParent ? 'unchanged' : 'replaced'}), ` +
-    `child crashes in the error log: ${crashes.length} (target 0)${crashes.length ? ` e.g. ${crashes[0]}` : ''}`,
+    `child crashes in the error log: ${crashes.length} (target 0)${crashes.length ? ` e.g. ${crashes[0]}` : ''}` +
+    `${coreFiles().length ? `; core files: ${coreFiles().join(' ')}` : ''}`,
   sameParent && crashes.length === 0);
   verdict(NAME, `failures other than 503 with Retry-After while the database was down: ${bad.total()} of ` +
     `${records.length - ok} failures (${pct(bad.total(), records.length)} of requests) (target 0)` +
@@ -108,5 +110,4 @@ export default async function restart() {
   for (const rec of badOnes.slice(0, 5)) figure(NAME, `unexpected failure: ${near(rec)}`);
   figure(NAME, `share views answered 200: ${viewsServed}, counted in the database: ${viewsCounted}; ` +
     `error log lines during the run: ${lines.length}`);
-  await ctx.fx.cleanup();
 }
