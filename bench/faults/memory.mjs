@@ -21,13 +21,18 @@ export default async function memory() {
   const ctx = await setup(NAME, 8);
   const first = new Map(httpdChildren().map((pid) => [pid, rssKb(pid)]));
   let base = null;
+  const minutes = []; // all children's RSS at the end of each minute
   const started = Date.now();
   let done = false;
   const sampler = (async () => {
     while (!done) {
       await delay(5000);
-      if (base === null && Date.now() - started >= warmup * 1000) {
+      const now = Date.now() - started;
+      if (base === null && now >= warmup * 1000) {
         base = new Map(httpdChildren().map((pid) => [pid, rssKb(pid)]));
+      }
+      if (now >= (minutes.length + 1) * 60_000) {
+        minutes.push(httpdChildren().reduce((s, pid) => s + (rssKb(pid) ?? 0), 0));
       }
     }
   })();
@@ -55,11 +60,11 @@ export default async function memory() {
   figure(NAME, `${end.size} children; all children's RSS ${mb(sum(first))} MB ` +
     `at the start, ${mb(sum(base))} MB after ${warmup} s, ${mb(sum(end))} MB at the end` +
     `${gone.length ? `; gone since the warm-up: ${gone.join(', ')}` : ''}${born.length ? `; new: ${born.join(', ')}` : ''}`);
+  figure(NAME, `all children's RSS at the end of each minute: ${minutes.map((kb) => mb(kb)).join(', ')} MB`);
   figure(NAME, `per child after ${warmup} s -> end: ${growth.map((c) => `${c.pid} ${mb(c.from)}->${mb(c.to)} MB ` +
     `(${(100 * c.g).toFixed(1)}%)`).join(', ')}`);
   const worst = growth[0];
   verdict(NAME, `largest growth of a child's memory after the first ${warmup} s: ` +
     `${worst ? `${(100 * worst.g).toFixed(1)}% (pid ${worst.pid}, ${mb(worst.from)} -> ${mb(worst.to)} MB)` : 'no child lived through'} ` +
     `(target <= ${100 * TARGET}%)`, Boolean(worst) && worst.g <= TARGET && gone.length === 0);
-  await ctx.fx.cleanup();
 }
