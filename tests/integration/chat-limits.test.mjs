@@ -31,7 +31,7 @@ test('a provider that does not answer in time gives 504 provider_timeout; the me
   assert.equal(await credits(user.id), 5000, 'a timed-out call must cost nothing');
 });
 
-test('fifty sends at once with credits for ten: exactly ten answered, forty 402, never below zero', async () => {
+test('fifty sends at once with credits for ten: ten answered, more only as answers give credits back, the rest 402, never below zero', async () => {
   const slow = await fx.model({ provider: 'openai', switches: 'latency=3000', maxTokens: 64 });
   const content = 'fifty at once';
   const reserve = reserveBound({ messages: [content], maxTokens: 64 });
@@ -41,16 +41,28 @@ test('fifty sends at once with credits for ten: exactly ten answered, forty 402,
   const mark = await ledgerMark();
 
   const results = await Promise.all(convs.map((c) => sendMessage(user, c.id, { content })));
+  const statuses = `statuses: ${results.map((r) => r.status).join(',')}`;
   const ok = results.filter((r) => r.status === 201);
   const refused = results.filter((r) => r.status === 402);
-  assert.equal(ok.length, 10, `statuses: ${results.map((r) => r.status).join(',')}`);
-  assert.equal(refused.length, 40);
+  assert.equal(ok.length + refused.length, 50, statuses);
   for (const r of refused) assertError(r, 402, 'insufficient_credits');
 
   const after = await credits(user.id);
   const spent = ok.reduce((s, r) => s + r.json.answers[0].prompt_tokens + r.json.answers[0].completion_tokens, 0);
   assert.equal(after, reserve * 10 - spent);
-  assertLedgerExplains(await ledgerSince(user.id, mark), reserve * 10, after);
+  const ledger = await ledgerSince(user.id, mark);
+  assertLedgerExplains(ledger, reserve * 10, after);
+  // Each answered send reserved once, and each costs at most its reservation,
+  // so the first ten always fit. Until an answer settles and gives back what
+  // it did not use, no eleventh fits; a send that reserves after that (on a
+  // loaded machine) may use what came back.
+  const reserves = ledger.filter((r) => r.reason === 'reserve');
+  assert.equal(reserves.length, ok.length, statuses);
+  assert.ok(ok.length >= 10, statuses);
+  const firstBack = ledger.findIndex((r) => r.delta > 0);
+  if (firstBack < 0 || ledger.slice(firstBack).every((r) => r.reason !== 'reserve')) {
+    assert.equal(ok.length, 10, statuses);
+  }
   const minBalance = Number(await sqlValue(`SELECT min(balance_after) FROM credit_ledger WHERE user_id = :'p1'`, user.id));
   assert.ok(minBalance >= 0, `a balance of ${minBalance}`);
 });
