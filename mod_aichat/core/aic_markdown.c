@@ -3,6 +3,7 @@
 
 #include <apr_lib.h>
 #include <apr_strings.h>
+#include <apr_tables.h>
 #include <string.h>
 
 #include <cmark-gfm.h>
@@ -64,7 +65,8 @@ static int too_long(const char *md)
     return 0;
 }
 
-const char *aic_markdown_html(apr_pool_t *p, const char *md)
+/* md (within the limits) as HTML, or md escaped, as written, when not. */
+static const char *render(apr_pool_t *p, const char *md)
 {
     cmark_parser *parser = NULL;
     cmark_node *doc;
@@ -74,7 +76,6 @@ const char *aic_markdown_html(apr_pool_t *p, const char *md)
         return apr_pstrcat(p, "<pre class=\"plain\">", aic_html_escape(p, md), "</pre>\n", NULL);
     }
     doc = parse(&parser, md);
-
     if (doc) {
         /* Without CMARK_OPT_UNSAFE, raw HTML and dangerous URLs are dropped. */
         html = take(p, cmark_render_html(doc, CMARK_OPT_DEFAULT,
@@ -85,6 +86,75 @@ const char *aic_markdown_html(apr_pool_t *p, const char *md)
         cmark_parser_free(parser);
     }
     return html;
+}
+
+/* The fence character when line opens or closes a fenced code block (up to
+ * three spaces, then three or more ` or ~), else 0. */
+static char fence(const char *line)
+{
+    int indent = 0, n = 0;
+
+    while (*line == ' ' && indent < 4) {
+        line++, indent++;
+    }
+    while (indent < 4 && (*line == '`' || *line == '~') && line[n] == *line) {
+        n++;
+    }
+    return n >= 3 ? *line : 0;
+}
+
+/* 1 when the line at line (up to its newline) holds only spaces and tabs. */
+static int blank(const char *line)
+{
+    line += strspn(line, " \t");
+    return *line == '\n' || *line == '\0';
+}
+
+const char *aic_markdown_html(apr_pool_t *p, const char *md)
+{
+    apr_array_header_t *out;
+    const char *piece, *block, *line;
+    char open = 0;
+
+    if (!md || strnlen(md, AIC_MARKDOWN_MAX_BYTES + 1) <= AIC_MARKDOWN_MAX_BYTES) {
+        return render(p, md);
+    }
+    /* Longer text is rendered in pieces of whole blocks (split at blank lines
+     * outside fenced code), each within the limit, so that the cost grows
+     * with the length rather than its square. A block longer than the limit
+     * is shown escaped, as written. */
+    out = apr_array_make(p, 8, sizeof(const char *));
+    piece = block = line = md;
+    while (*line) {
+        const char *next = strchr(line, '\n');
+        char f = fence(line);
+
+        next = next ? next + 1 : line + strlen(line);
+        if (open ? f == open : f != 0) {
+            open = open ? 0 : f;
+        }
+        if (!open && blank(line)) {
+            if (next - piece > AIC_MARKDOWN_MAX_BYTES && block > piece) {
+                APR_ARRAY_PUSH(out, const char *) =
+                    render(p, apr_pstrmemdup(p, piece, (apr_size_t)(block - piece)));
+                piece = block;
+            }
+            block = next;
+        }
+        line = next;
+    }
+    if (line - piece > AIC_MARKDOWN_MAX_BYTES && block > piece) {
+        APR_ARRAY_PUSH(out, const char *) =
+            render(p, apr_pstrmemdup(p, piece, (apr_size_t)(block - piece)));
+        piece = block;
+    }
+    APR_ARRAY_PUSH(out, const char *) = render(p, piece);
+    for (int i = 0; i < out->nelts; i++) {
+        if (!APR_ARRAY_IDX(out, i, const char *)) {
+            return NULL;
+        }
+    }
+    return apr_array_pstrcat(p, out, 0);
 }
 
 const char *aic_markdown_text(apr_pool_t *p, const char *md, apr_size_t max_bytes)

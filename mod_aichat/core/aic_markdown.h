@@ -12,7 +12,8 @@ void aic_markdown_init(void);
  * (0.29.0.gfm.6) takes time growing with the square of the input, or worse,
  * on the inputs published with the fixes of 0.29.0.gfm.7 to .13 (and one of
  * them makes it abort the process at 80 KB): this size bounds that
- * cost; above it, text is shown as it was written, escaped
+ * cost. Longer text is rendered in pieces of whole blocks, each within it;
+ * a single block longer than it is shown as it was written, escaped
  * (bench/markdown/pathological.c measures the inputs).
  */
 #define AIC_MARKDOWN_MAX_BYTES (8 * 1024)
@@ -29,10 +30,12 @@ void aic_markdown_init(void);
  * GitHub-flavoured Markdown (tables, strikethrough, autolinks) as HTML, in p.
  * Raw HTML in the input is never passed through and links or images with
  * unsafe schemes (javascript:, vbscript:, file:, data: other than images)
- * lose their URL. Text over AIC_MARKDOWN_MAX_BYTES, or with a line of more
- * than AIC_MARKDOWN_MAX_PIPES '|', is not parsed: it comes
- * back escaped, as written, in <pre class="plain">. NULL only when cmark-gfm
- * fails.
+ * lose their URL. Text over AIC_MARKDOWN_MAX_BYTES is split at blank lines
+ * outside fenced code into pieces within it, each rendered on its own (a
+ * link reference is then found only in its own piece). A piece over the
+ * limit (one block), or with a line of more than AIC_MARKDOWN_MAX_PIPES
+ * '|', is not parsed: it comes back escaped, as written, in
+ * <pre class="plain">. NULL only when cmark-gfm fails.
  */
 const char *aic_markdown_html(apr_pool_t *p, const char *md);
 

@@ -180,6 +180,36 @@ static void test_markdown_pathological_inputs(void **state)
         at_limit[AIC_MARKDOWN_MAX_BYTES] = '\0';
         assert_non_null(strstr(aic_markdown_html(p, at_limit), "<p><strong>bold</strong> aaa"));
     }
+    /* A long answer made of ordinary blocks is Markdown throughout, in pieces
+     * split between blocks: a fenced code block with blank lines inside stays
+     * one block; only a single block over the limit is shown escaped. */
+    {
+        const char *para = "Some **bold** text and `code` in a paragraph of a long answer.\n\n";
+        const char *code = "```c\nint a;\n\nint b;\n```\n\n";
+        const char *md = "", *html;
+        char *huge = apr_palloc(p, AIC_MARKDOWN_MAX_BYTES + 2);
+        int paras = 0, codes = 0;
+
+        while (strlen(md) < 5 * AIC_MARKDOWN_MAX_BYTES) {
+            md = apr_pstrcat(p, md, para, para, para, code, NULL);
+        }
+        html = aic_markdown_html(p, md);
+        assert_null(strstr(html, "<pre class=\"plain\">"));
+        for (const char *at = html; (at = strstr(at, "<p>Some <strong>bold</strong>")); at++) {
+            paras++;
+        }
+        for (const char *at = html; (at = strstr(at, "int a;\n\nint b;\n</code></pre>")); at++) {
+            codes++;
+        }
+        assert_int_equal(paras, 3 * codes);
+        assert_true(codes * (3 * strlen(para) + strlen(code)) == strlen(md));
+
+        memset(huge, 'a', AIC_MARKDOWN_MAX_BYTES + 1);
+        huge[AIC_MARKDOWN_MAX_BYTES + 1] = '\0';
+        html = aic_markdown_html(p, apr_pstrcat(p, para, huge, "\n\n", para, NULL));
+        assert_non_null(strstr(html, "<pre class=\"plain\">aaa"));
+        assert_non_null(strstr(html, "<p>Some <strong>bold</strong>"));
+    }
     /* A table of AIC_MARKDOWN_MAX_PIPES - 1 columns is still a table. */
     {
         const char *row = "|a|b|c|d|e|f|g|h|i|j|k|l|m|n|o|p|q|r|s|t|u|v|w|x|y|z|0|1|2|3|4|5";
