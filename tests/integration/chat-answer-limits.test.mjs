@@ -12,6 +12,7 @@ import {
   ChatFixture, assertLedgerExplains, assertSse, credits, dbMessages, ledgerMark, ledgerSince, mockLastRaw,
   mockStats, say, streamApi, streamMessage, thread,
 } from '../lib/chat.mjs';
+import { onOneNode } from '../lib/nodes.mjs';
 
 const CAP = 262144;
 
@@ -95,7 +96,10 @@ test('a streamed answer that never stops ends at the cap: the deltas are the sto
 });
 
 for (const stream of [false, true]) {
-  test(`a client that leaves a ${stream ? 'streamed send before any text' : 'non-streamed send'} is noticed while the provider works: the answer is stored incomplete and charged, the upstream call stops`, async () => {
+  // Sent to one node: behind a balancer the node's client is the balancer,
+  // and mod_proxy_http passes a client's leaving on only when it next writes
+  // to it, which a provider still thinking never makes it do.
+  test(`a client that leaves a ${stream ? 'streamed send before any text' : 'non-streamed send'} is noticed while the provider works: the answer is stored incomplete and charged, the upstream call stops`, () => onOneNode(async () => {
     // The mock would answer after 30 s (the provider's timeout): the answer
     // must be settled well before that.
     const slow = await fx.model({ provider: 'openai', switches: 'latency=30000', maxTokens: 64 });
@@ -131,5 +135,5 @@ for (const stream of [false, true]) {
     const other = await fx.conversation(user, [fast]);
     const next = await say(user, other.id, 'still there?');
     assert.equal(next.answers[0].status, 'complete');
-  });
+  }));
 }
