@@ -79,9 +79,15 @@ static int error_document(request_rec *r)
 
     /* mod_authn_dbd answers 401 or 500 when PostgreSQL went away: say so. A
      * 401 without a user name checked no password, so the database is not
-     * asked then. */
+     * asked then. When this request already found the database unreachable
+     * (the header parser's connection failed), that is what the refusal
+     * comes from, even if the database answers again by now (it was
+     * starting up). */
     if ((status == HTTP_UNAUTHORIZED && orig->user) || status == HTTP_FORBIDDEN ||
         status == HTTP_INTERNAL_SERVER_ERROR) {
+        if (aic_req_get(orig)->db_down) {
+            return aic_send_db_error(r, AIC_DB_EDOWN);
+        }
         if ((rv = db_answers(r, &db)) != APR_SUCCESS) {
             return aic_send_db_error(r, rv);
         }

@@ -57,10 +57,12 @@ function assertRetryAfter(res) {
 const whileDown = { tries: 10, intervalMs: 200 };
 
 let adminCookie;
+let unchecked; // a user whose password no httpd process has checked yet
 
 test('with the database stopped, API calls answer 503 database_unavailable', async () => {
   assertJson(await api('GET', '/me', DEMO), 200);
   adminCookie = await sessionCookie('admin', 'admin');
+  unchecked = await createUser({ prefix: 'dbunchecked' });
   stopped = true; // even a failed db-stop may have left it down: after() starts it
   await dev('db-stop');
 
@@ -100,6 +102,15 @@ test('with the database stopped, static files are served without asking it, and 
 
   deniedWhileDown = await api('GET', '/me');
   assertError(deniedWhileDown, 401, 'unauthenticated');
+});
+
+test('with the database stopped, a user whose password was not checked yet is told 503 database_unavailable, not 500', async () => {
+  assert.ok(stopped, 'the database was not stopped by the first test');
+  // mod_authn_dbd cannot check the password and answers 500; the request had
+  // found the database unreachable before, so the error document says that.
+  const res = await poll(() => api('GET', '/me', unchecked), (r) => r.status === 503, whileDown);
+  assertError(res, 503, 'database_unavailable');
+  assertRetryAfter(res);
 });
 
 test('with the database stopped, /health answers 503 database down', async () => {
