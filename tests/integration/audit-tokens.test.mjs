@@ -8,7 +8,6 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, stat } from 'node:fs/promises';
 import { request } from '../lib/http.mjs';
 import { sqlJson, sqlValue } from '../lib/db.mjs';
 import { poll } from '../lib/poll.mjs';
@@ -16,8 +15,8 @@ import { ORIGIN } from '../lib/env.mjs';
 import { uniq } from '../lib/users.mjs';
 import { ChatFixture, say } from '../lib/chat.mjs';
 import { shareConv } from '../lib/share.mjs';
+import { errorLogsMark, errorLogsSince } from '../lib/nodes.mjs';
 
-const ERROR_LOG = `${process.env.AICHAT_STATE}/error.log`;
 const fx = new ChatFixture('audtok');
 let owner;
 let reader; // another signed-in user of the site
@@ -25,7 +24,7 @@ let token;
 let logFrom;
 
 before(async () => {
-  logFrom = (await stat(ERROR_LOG)).size;
+  logFrom = await errorLogsMark();
   const model = await fx.model({ provider: 'openai' });
   owner = await fx.user({ prefix: 'atowner' });
   reader = await fx.user({ prefix: 'atreader' });
@@ -99,7 +98,7 @@ test('a path under /chat/ that carries a token but is no module location answers
 });
 
 test('no line of the error log holds the token', async () => {
-  const log = (await readFile(ERROR_LOG)).subarray(logFrom).toString('latin1');
+  const log = (await errorLogsSince(logFrom)).join('\n');
   const lines = log.split('\n').filter((line) => line.includes(token));
   assert.deepEqual(lines, [], 'error-log lines with the live token');
 });

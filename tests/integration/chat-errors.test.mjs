@@ -10,7 +10,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { api } from '../lib/http.mjs';
-import { readFile } from 'node:fs/promises';
 import { sql, sqlValue, withoutExecute } from '../lib/db.mjs';
 import { auditRow } from '../lib/audit.mjs';
 import { assertError, assertJson } from '../lib/assert.mjs';
@@ -19,6 +18,7 @@ import {
   ChatFixture, assertLedgerExplains, assertMessageShape, assertSse, credits, dbMessages, eventShape,
   ledgerMark, ledgerSince, mockLast, mockReply, say, sendMessage, streamMessage, thread,
 } from '../lib/chat.mjs';
+import { errorLogsMark, errorLogsSince } from '../lib/nodes.mjs';
 
 const fx = new ChatFixture('cherr');
 let user;
@@ -294,7 +294,7 @@ for (const provider of PROVIDERS) {
       const model = await fx.model({ provider, switches: 'error=500;echo_key=1' });
       const conv = await fx.conversation(user, [model]);
       const content = `echo key ${uniq()}`;
-      const logBefore = (await readFile(`${process.env.AICHAT_STATE}/error.log`, 'utf8')).length;
+      const logBefore = await errorLogsMark();
       const auditMark = await sqlValue('SELECT coalesce(max(id), 0) FROM audit_logs');
 
       const res = streamed ? await streamMessage(user, conv.id, { content }) : await sendMessage(user, conv.id, { content });
@@ -311,7 +311,7 @@ for (const provider of PROVIDERS) {
       assert.equal(rows[0][0], '0', 'an audit row holds the key');
       const stored = await sql(`SELECT count(*) FROM messages m WHERE m.conversation_id = :'p1'::uuid AND m::text LIKE '%mock-key%'`, conv.id);
       assert.equal(stored[0][0], '0', 'a stored message holds the key');
-      const log = (await readFile(`${process.env.AICHAT_STATE}/error.log`, 'utf8')).slice(logBefore);
+      const log = (await errorLogsSince(logBefore)).join('\n');
       assert.ok(!log.includes('mock-key'), `the error log holds the key:\n${log.slice(-2000)}`);
     });
   }
