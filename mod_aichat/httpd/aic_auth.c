@@ -97,11 +97,12 @@ static int seen_copy(void *out, apr_pool_t *p, const void *value)
     return 1;
 }
 
-static void *seen_keep(apr_pool_t *pool, void *old, const void *in)
+static void *seen_keep(apr_pool_t *pool, void *old, const void *in, apr_size_t *added)
 {
     const struct aic_user *u = in;
     seen_user *e = old ? old : apr_palloc(pool, sizeof(*e));
 
+    *added = old ? 0 : sizeof(*e);
     apr_cpystrn(e->id, u->id, sizeof(e->id));
     apr_cpystrn(e->role, u->role, sizeof(e->role));
     e->is_active = u->is_active;

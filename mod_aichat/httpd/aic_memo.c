@@ -111,6 +111,7 @@ void aic_memo_put(aic_memo *m, const char *key, const aic_memo_stamp *stamp, apr
                   aic_memo_keep_fn keep, const void *in)
 {
     entry *e;
+    apr_size_t added = 0, kept = 0;
 
     if (!m ||
         (m->conf->max_bytes &&
@@ -126,13 +127,14 @@ void aic_memo_put(aic_memo *m, const char *key, const aic_memo_stamp *stamp, apr
     if (!e) {
         e = apr_pcalloc(m->pool, sizeof(*e));
         apr_hash_set(m->entries, apr_pstrdup(m->pool, key), APR_HASH_KEY_STRING, e);
+        added = sizeof(*e) + strlen(key) + 1;
     }
-    /* A replaced value stays in the pool until the next start-over. */
-    e->value = keep(m->pool, e->value, in);
+    /* What keep allocates stays in the pool until the next start-over. */
+    e->value = keep(m->pool, e->value, in, &kept);
     e->stamped = stamp != NULL;
     if (stamp) {
         e->stamp = *stamp;
     }
-    m->bytes += len;
+    m->bytes += added + kept;
     apr_thread_mutex_unlock(m->lock);
 }

@@ -65,9 +65,11 @@ typedef int (*aic_memo_copy_fn)(void *out, apr_pool_t *p, const void *value);
 /**
  * Copy in into the memo's pool, under its lock: old is the value kept under
  * the same key so far (NULL when none), which may be updated in place and
- * returned. Returns the value to keep.
+ * returned. The pool gives nothing back before the memo starts over, so an
+ * update allocates only what changed, and *added says how many bytes it
+ * allocated (counted against max_bytes). Returns the value to keep.
  */
-typedef void *(*aic_memo_keep_fn)(apr_pool_t *pool, void *old, const void *in);
+typedef void *(*aic_memo_keep_fn)(apr_pool_t *pool, void *old, const void *in, apr_size_t *added);
 
 /** A memo for this child (child_init), or NULL when it cannot have one: every
  * function below takes NULL and then remembers nothing. conf must outlive it. */
@@ -90,8 +92,8 @@ int aic_memo_get(aic_memo *m, const char *key, const aic_memo_stamp *now, aic_me
 
 /**
  * Keep in under key, copied by keep: stamped with stamp, or lasting when
- * stamp is NULL. len is what it adds to the memo's bytes; an entry larger
- * than max_entry is not kept.
+ * stamp is NULL. len is the most keep may add to the memo's bytes; an entry
+ * larger than max_entry is not kept.
  */
 void aic_memo_put(aic_memo *m, const char *key, const aic_memo_stamp *stamp, apr_size_t len,
                   aic_memo_keep_fn keep, const void *in);

@@ -73,7 +73,7 @@ static int body_copy(void *out, apr_pool_t *p, const void *value)
     return 1;
 }
 
-static void *body_keep(apr_pool_t *pool, void *old, const void *in)
+static void *body_keep(apr_pool_t *pool, void *old, const void *in, apr_size_t *added)
 {
     const cached *from = in;
     cached *c = old ? old : apr_palloc(pool, sizeof(*c));
@@ -81,6 +81,7 @@ static void *body_keep(apr_pool_t *pool, void *old, const void *in)
     c->version = apr_pstrdup(pool, from->version);
     c->body = apr_pstrmemdup(pool, from->body, from->len);
     c->len = from->len;
+    *added = (old ? 0 : sizeof(*c)) + strlen(from->version) + 1 + from->len + 1;
     return c;
 }
 
@@ -124,11 +125,44 @@ static int share_out(void *out, apr_pool_t *p, const void *value)
     return 1;
 }
 
-static void *share_keep(apr_pool_t *pool, void *old, const void *in)
+/* The most keeping s may allocate. */
+static apr_size_t share_size(const aic_share *s)
 {
-    aic_share *k = old ? old : apr_palloc(pool, sizeof(*k));
+    return sizeof(*s) + strlen(s->id) + strlen(s->snapshot) + strlen(s->title) + strlen(s->tools) +
+           strlen(s->version) + strlen(s->shared_on) + strlen(s->expires_on) +
+           strlen(s->created_at) + strlen(s->expires_at) + 9;
+}
 
-    share_copy(k, in, pool);
+/* old when it says the same as from, else a copy in pool (counted in *added). */
+static const char *same_or_copy(apr_pool_t *pool, const char *old, const char *from,
+                                apr_size_t *added)
+{
+    if (old && !strcmp(old, from)) {
+        return old;
+    }
+    *added += strlen(from) + 1;
+    return apr_pstrdup(pool, from);
+}
+
+/* A share read again (every view after a change anywhere in this httpd) is
+ * mostly the same: its unchanged strings are kept, not copied again, or the
+ * memo's pool would grow with every view. */
+static void *share_keep(apr_pool_t *pool, void *old, const void *in, apr_size_t *added)
+{
+    const aic_share *from = in;
+    aic_share *k = old ? old : apr_pcalloc(pool, sizeof(*k)), was = *k;
+
+    *added = old ? 0 : sizeof(*k);
+    *k = *from;
+    k->id = same_or_copy(pool, was.id, from->id, added);
+    k->snapshot = same_or_copy(pool, was.snapshot, from->snapshot, added);
+    k->title = same_or_copy(pool, was.title, from->title, added);
+    k->tools = same_or_copy(pool, was.tools, from->tools, added);
+    k->version = same_or_copy(pool, was.version, from->version, added);
+    k->shared_on = same_or_copy(pool, was.shared_on, from->shared_on, added);
+    k->expires_on = same_or_copy(pool, was.expires_on, from->expires_on, added);
+    k->created_at = same_or_copy(pool, was.created_at, from->created_at, added);
+    k->expires_at = same_or_copy(pool, was.expires_at, from->expires_at, added);
     return k;
 }
 
@@ -183,7 +217,7 @@ static apr_status_t find(aic_share *s, aic_db **db, request_rec *r, const char *
     }
     share_from_row(s, rows.cells);
     if (remember) {
-        aic_memo_put(memo, hash, &stamp, 0, share_keep, s);
+        aic_memo_put(memo, hash, &stamp, share_size(s), share_keep, s);
     }
     return APR_SUCCESS;
 }
