@@ -95,6 +95,13 @@ apr_status_t aic_audit_change(aic_db *db, request_rec *r, int status, const char
     return rv;
 }
 
+/* Hand row to the writer, stamped with the time now. 0 when it cannot take it. */
+static int queue_row(request_rec *r, aic_json *row)
+{
+    aic_json_set_int(row, "at", apr_time_now());
+    return aic_batch_add(rows, aic_json_dump(row, r->pool));
+}
+
 int aic_audit_log_transaction(request_rec *r)
 {
     request_rec *orig = aic_original(r);
@@ -120,27 +127,25 @@ int aic_audit_log_transaction(request_rec *r)
     /* A request without a user (a 401, a health check, a share link's 404)
      * need not take a connection for its row: the writer writes many rows in
      * one statement, with the time they were queued. */
-    if (!req->user) {
-        aic_json_set_int(row, "at", apr_time_now());
-        if (aic_batch_add(rows, aic_json_dump(row, orig->pool))) {
-            return DECLINED;
-        }
-    }
-    if (req->db_down) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, orig,
-                      "mod_aichat: audit row for request %s not written: database unavailable",
-                      aic_request_id(orig));
+    if (!req->user && queue_row(orig, row)) {
         return DECLINED;
     }
     /* A transaction left open by a failed handler must not swallow the row. */
-    if ((rv = aic_db_acquire(&db, orig)) == APR_SUCCESS) {
+    rv = req->db_down ? AIC_DB_EDOWN : aic_db_acquire(&db, orig);
+    if (rv == APR_SUCCESS) {
         aic_db_rollback(db);
         rv = write_row(db, orig, row);
     }
+    /* The database away (or a connection found dead after it came back):
+     * the writer tries again until it answers. */
+    if (rv == AIC_DB_EDOWN && queue_row(orig, row)) {
+        return DECLINED;
+    }
     if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv, orig,
-                      "mod_aichat: audit row for request %s (status %d) not written",
-                      aic_request_id(orig), status);
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv == AIC_DB_EDOWN ? 0 : rv, orig,
+                      "mod_aichat: audit row for request %s (status %d) not written%s",
+                      aic_request_id(orig), status,
+                      rv == AIC_DB_EDOWN ? ": database unavailable" : "");
     }
     return DECLINED;
 }

@@ -1,5 +1,6 @@
 /* Batches: rows a request wants written but need not wait for (the views of
- * share pages, the audit rows of requests without a user, abandoned turns).
+ * share pages, the audit rows of requests without a user or that found the
+ * database away, abandoned turns).
  * Requests add rows; each process has a writer thread that hands them to one
  * statement as a JSON array a few times a second, and once more when the
  * process stops. While the database cannot be reached, the rows are tried
