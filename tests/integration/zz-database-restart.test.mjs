@@ -8,13 +8,13 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { api, request, sessionCookie } from '../lib/http.mjs';
 import { auditRow } from '../lib/audit.mjs';
 import { poll } from '../lib/poll.mjs';
 import { assertError, assertHtml, assertJson, assertStatus } from '../lib/assert.mjs';
 import { DEV } from '../lib/env.mjs';
+import { NODES, errorLogsMark, errorLogsSince } from '../lib/nodes.mjs';
 import { sqlJson } from '../lib/db.mjs';
 import { DEMO, createUser } from '../lib/users.mjs';
 import {
@@ -23,7 +23,6 @@ import {
 } from '../lib/chat.mjs';
 
 const run = promisify(execFile);
-const ERROR_LOG = `${process.env.AICHAT_STATE}/error.log`;
 let stopped = false;
 
 /** Run `scripts/dev db-stop` or `db-start` (they read AICHAT_STATE from the environment). */
@@ -57,6 +56,7 @@ function assertRetryAfter(res) {
 const whileDown = { tries: 10, intervalMs: 200 };
 
 let adminCookie;
+let readWhileDown; // a signed-in user's request, answered 503 while the database was away
 let unchecked; // a user whose password no httpd process has checked yet
 
 test('with the database stopped, API calls answer 503 database_unavailable', async () => {
@@ -69,6 +69,7 @@ test('with the database stopped, API calls answer 503 database_unavailable', asy
   const read = await poll(() => api('GET', '/me', DEMO), (res) => res.status === 503, whileDown);
   assertError(read, 503, 'database_unavailable');
   assertRetryAfter(read);
+  readWhileDown = read;
 
   const write = await poll(
     () => api('PATCH', '/me', { ...DEMO, body: { display_name: 'Demo User' } }),
@@ -86,18 +87,21 @@ const threadOf = (line) => /\[pid (\d+:tid \d+)\]/.exec(line)?.[1];
 
 test('with the database stopped, static files are served without asking it, and a request without credentials gets 401', async () => {
   assert.ok(stopped, 'the database was not stopped by the first test');
-  const logFrom = (await stat(ERROR_LOG)).size;
+  const mark = await errorLogsMark();
   for (const path of ['/chat/login.html', '/chat/assets/app.css', '/chat/assets/login.mjs', '/chat/assets/icon.svg']) {
     assertStatus(await request('GET', path), 200);
     assertStatus(await request('GET', path, { cookie: adminCookie }), 200);
   }
   // mod_dbd logs each connection it fails to make: none may come from a
-  // request's thread. (The writers of rows that wait for the database try
-  // too: their threads say so in their own lines.)
-  const log = (await readFile(ERROR_LOG, 'utf8')).split('\n');
-  const writers = new Set(log.filter((line) => / rows for \S+ not written yet/.test(line)).map(threadOf));
-  const fromRequests = (await readFile(ERROR_LOG)).subarray(logFrom).toString('utf8').split('\n')
-    .filter((line) => line.includes('[dbd:') && !writers.has(threadOf(line)));
+  // request's thread, on any node. (The writers of rows that wait for the
+  // database try too: their threads say so in their own lines.)
+  const whole = await errorLogsSince(NODES.map(() => 0));
+  const since = await errorLogsSince(mark);
+  const fromRequests = since.flatMap((log, i) => {
+    const writers = new Set(whole[i].split('\n').filter((line) => / rows for \S+ not written yet/.test(line)).map(threadOf));
+    return log.split('\n').filter((line) => line.includes('[dbd:') && !writers.has(threadOf(line)))
+      .map((line) => `${NODES[i].name}: ${line}`);
+  });
   assert.deepEqual(fromRequests, [], 'serving static files asked the database');
 
   deniedWhileDown = await api('GET', '/me');
@@ -142,14 +146,20 @@ test('once the database is back, requests succeed again without restarting httpd
   assert.equal(assertJson(health, 200).database, 'up');
 });
 
-test('the audit row of the request without credentials answered while the database was away is written once it is back', async () => {
+test('the audit rows of requests answered while the database was away are written once it is back', async () => {
   assert.ok(deniedWhileDown?.requestId, 'no request was denied while the database was away');
-  const rows = await poll(
-    () => sqlJson(`SELECT status, user_id, uri FROM audit_logs WHERE request_id = :'p1'`, deniedWhileDown.requestId),
-    (r) => r.length > 0,
-    { tries: 60, intervalMs: 250 },
-  );
-  assert.deepEqual(rows, [{ status: 401, user_id: null, uri: '/chat/api/v1/me' }]);
+  assert.ok(readWhileDown?.requestId, 'no signed-in request was answered while the database was away');
+  for (const [res, expected] of [
+    [deniedWhileDown, { status: 401, username: null, uri: '/chat/api/v1/me' }],
+    [readWhileDown, { status: 503, username: 'demo', uri: '/chat/api/v1/me' }],
+  ]) {
+    const rows = await poll(
+      () => sqlJson(`SELECT status, username, uri FROM audit_logs WHERE request_id = :'p1'`, res.requestId),
+      (r) => r.length > 0,
+      { tries: 60, intervalMs: 250 },
+    );
+    assert.deepEqual(rows, [expected], `${res.label} answered ${res.status}`);
+  }
 });
 
 test('an answer streaming as the database goes away ends in an error event; once it is back, the answer is marked failed and the credits given back', async () => {
