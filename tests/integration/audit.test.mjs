@@ -4,11 +4,12 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { api } from '../lib/http.mjs';
 import { sql, dbUser } from '../lib/db.mjs';
 import { auditRow } from '../lib/audit.mjs';
 import { assertError, assertJson } from '../lib/assert.mjs';
-import { HOSTNAME } from '../lib/env.mjs';
+import { BASE_URL, HOSTNAME } from '../lib/env.mjs';
 import { DEMO, ADMIN, createUser, uniq } from '../lib/users.mjs';
 
 after(async () => {
@@ -152,4 +153,25 @@ test('the application role cannot change or delete audit rows', async () => {
   await assert.rejects(sql('SET ROLE aichat_app; TRUNCATE audit_logs'), /ERROR/, 'TRUNCATE of audit_logs as aichat_app succeeded');
 
   assert.deepEqual(await auditRow(res), before, 'the audit row changed');
+});
+
+/** GET url from the loopback address `from` (node's fetch cannot choose it); resolves { status, requestId }. */
+function getFrom(from, url, headers = {}) {
+  return new Promise((resolve, reject) => {
+    http.get(url, { localAddress: from, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode, requestId: res.headers['x-request-id'] }));
+    }).on('error', reject);
+  });
+}
+
+test('the audit row holds the address of the client, also through a balancer, and not one the client claims', async (t) => {
+  if (HOSTNAME !== '127.0.0.1') return t.skip('needs the test httpd on 127.0.0.1');
+  // With two nodes the balancer is the nodes' peer; they read the client's
+  // address from the X-Forwarded-For it adds (mod_remoteip), and believe
+  // nothing the client put there itself.
+  const res = await getFrom('127.0.0.5', `${BASE_URL}/chat/api/v1/me`, { 'X-Forwarded-For': '203.0.113.9' });
+  assert.equal(res.status, 401);
+  const row = await auditRow({ ...res, label: 'GET /me from 127.0.0.5' });
+  assert.equal(row.ip_address, '127.0.0.5');
 });
