@@ -535,11 +535,9 @@ apr_status_t aic_db_begin(aic_db *db)
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    rc = apr_dbd_transaction_start(db->dbd->driver, db->pool, db->dbd->handle, &db->trans);
-
+    rc = aic_dbd_pg_begin(db->dbd, db->pool, &db->trans);
     db->trans_error = APR_SUCCESS;
     if (rc != 0) {
-        db->trans = NULL;
         return failure(db, rc, "BEGIN");
     }
     return APR_SUCCESS;

@@ -18,6 +18,13 @@ typedef struct {
     dbd_cfg_t *cfg;
 } dbd_server_view;
 
+/* apr_dbd_pgsql's transaction record (struct apr_dbd_transaction_t). */
+typedef struct {
+    int mode;
+    int errnum;
+    apr_dbd_t *handle;
+} pg_transaction;
+
 static module *dbd_module_rec;
 
 int aic_dbd_pg_init(void)
@@ -82,4 +89,20 @@ int aic_dbd_pg_reset_seen(int *was, int *now, ap_dbd_t *dbd, server_rec *s, apr_
     *was = *known;
     *now = *known = pid;
     return 1;
+}
+
+int aic_dbd_pg_begin(ap_dbd_t *dbd, apr_pool_t *p, apr_dbd_transaction_t **trans)
+{
+    int rc;
+
+    *trans = apr_pcalloc(p, sizeof(pg_transaction));
+    rc = apr_dbd_transaction_start(dbd->driver, p, dbd->handle, trans);
+    if (rc != 0) {
+        /* The driver made the record the connection's transaction even so:
+         * end it, or the connection would carry it to its next request. */
+        apr_dbd_transaction_mode_set(dbd->driver, *trans, APR_DBD_TRANSACTION_ROLLBACK);
+        apr_dbd_transaction_end(dbd->driver, p, *trans);
+        *trans = NULL;
+    }
+    return rc;
 }

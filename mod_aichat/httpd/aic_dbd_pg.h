@@ -7,13 +7,16 @@
  * one could starve the pool) nor for "the statements other modules
  * registered" (ap_dbd_prepare), and apr_dbd_pgsql's connection check repairs
  * a broken connection with PQreset, which silently loses every prepared
- * statement. These functions read mod_dbd's records through views of their
- * first members and ask libpq directly.
+ * statement; and its BEGIN writes through a NULL transaction record when it
+ * fails. These functions read mod_dbd's records through views of their
+ * first members, give the driver a record of its own shape, and ask libpq
+ * directly.
  *
  * Checked against httpd 2.4.71 (apache2-dev 2.4.71-1~deb12u1: mod_dbd.c's
  * dbd_acquire_t and svr_cfg, under APR_HAS_THREADS), apr-util 1.6.3
  * (libaprutil1-dbd-pgsql 1.6.3-1+deb12u1: apr_dbd_native_handle gives the
- * PGconn, the check calls PQreset) and libpq 15. Check again when either
+ * PGconn, the check calls PQreset, dbd_pgsql_start_transaction sets
+ * (*trans)->handle whatever BEGIN answered) and libpq 15. Check again when either
  * changes: a different layout reads garbage, not an error. */
 #ifndef AIC_DBD_PG_H
 #define AIC_DBD_PG_H
@@ -47,5 +50,14 @@ int aic_dbd_pg_poll(ap_dbd_t *dbd);
  * allocations go to p.
  */
 int aic_dbd_pg_reset_seen(int *was, int *now, ap_dbd_t *dbd, server_rec *s, apr_pool_t *p);
+
+/**
+ * apr_dbd_transaction_start with a record of the driver's own shape made in
+ * p first: when BEGIN fails with a result (a connection the server just
+ * closed), apr_dbd_pgsql writes to the record it was given, and it makes one
+ * only on success, so a NULL one crashed the process. On failure the record
+ * is ended and *trans is NULL. Returns the driver's code (0 on success).
+ */
+int aic_dbd_pg_begin(ap_dbd_t *dbd, apr_pool_t *p, apr_dbd_transaction_t **trans);
 
 #endif
