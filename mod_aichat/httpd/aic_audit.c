@@ -95,6 +95,18 @@ apr_status_t aic_audit_change(aic_db *db, request_rec *r, int status, const char
     return rv;
 }
 
+/* The status the client got: an ErrorDocument (the module's JSON errors)
+ * answers in an internal redirect, after the request's own status was set. */
+static int answered_status(request_rec *orig)
+{
+    request_rec *last = orig;
+
+    while (last->next) {
+        last = last->next;
+    }
+    return last->status;
+}
+
 /* Hand row to the writer, stamped with the time now. 0 when it cannot take it. */
 static int queue_row(request_rec *r, aic_json *row)
 {
@@ -119,7 +131,7 @@ int aic_audit_log_transaction(request_rec *r)
     if (req->audited) {
         return DECLINED;
     }
-    status = orig->status;
+    status = answered_status(orig);
     if (!conf->audit_reads && status < 400 && (orig->method_number == M_GET || orig->header_only)) {
         return DECLINED;
     }
