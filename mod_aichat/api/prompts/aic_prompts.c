@@ -12,7 +12,12 @@
 
 int aic_prompts_invalid(request_rec *r, const char *field, const char *message)
 {
-    aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field", message, field);
+    return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field", message, field);
+}
+
+int aic_prompts_refused(request_rec *r, const char *field, const char *message)
+{
+    aic_prompts_invalid(r, field, message);
     return HTTP_UNPROCESSABLE_ENTITY;
 }
 
@@ -26,10 +31,10 @@ int aic_prompts_text(const char **out, request_rec *r, const aic_json *body, con
         return OK;
     }
     if (aic_json_typeof(v) != AIC_JSON_STRING) {
-        return aic_prompts_invalid(r, key, apr_pstrcat(r->pool, key, " must be text.", NULL));
+        return aic_prompts_refused(r, key, apr_pstrcat(r->pool, key, " must be text.", NULL));
     }
     if ((problem = aic_valid_text(out, r->pool, aic_json_str(v, r->pool), min, max, multiline))) {
-        return aic_prompts_invalid(r, key, apr_pstrcat(r->pool, key, " ", problem, ".", NULL));
+        return aic_prompts_refused(r, key, apr_pstrcat(r->pool, key, " ", problem, ".", NULL));
     }
     return OK;
 }

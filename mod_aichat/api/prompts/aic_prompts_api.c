@@ -26,11 +26,11 @@ static int read_tools(aic_json **tools, request_rec *r, const aic_json *body)
         return OK;
     }
     if (aic_json_typeof(v) != AIC_JSON_ARRAY || aic_json_len(v) > TOOLS_MAX) {
-        return aic_prompts_invalid(r, "tools", "tools must be a list of at most 50 model slugs.");
+        return aic_prompts_refused(r, "tools", "tools must be a list of at most 50 model slugs.");
     }
     for (apr_size_t i = 0; i < aic_json_len(v); i++) {
         if (!aic_valid_slug(aic_json_str(aic_json_at(v, i), r->pool))) {
-            return aic_prompts_invalid(
+            return aic_prompts_refused(
                 r, "tools", apr_psprintf(r->pool, "tools[%d] must be a model's slug.", (int)i));
         }
     }

@@ -58,10 +58,10 @@ static int read_template(aic_json *args, request_rec *r, const aic_json *body, c
         return HTTP_UNPROCESSABLE_ENTITY;
     }
     if (!base && !aic_json_has(body, "name")) {
-        return aic_prompts_invalid(r, "name", "name is required.");
+        return aic_prompts_refused(r, "name", "name is required.");
     }
     if (!base && !aic_json_has(body, "content")) {
-        return aic_prompts_invalid(r, "content", "content is required.");
+        return aic_prompts_refused(r, "content", "content is required.");
     }
     if (aic_prompts_text(&name, r, body, "name", 1, TEMPLATE_NAME_MAX, 0, 0) != OK ||
         aic_prompts_text(&description, r, body, "description", 0, DESCRIPTION_MAX, 1, 0) != OK ||
@@ -81,13 +81,13 @@ static int read_template(aic_json *args, request_rec *r, const aic_json *body, c
         v = aic_json_get(body, "model");
         model = aic_json_str(v, r->pool);
         if (aic_json_typeof(v) != AIC_JSON_NULL && !aic_valid_slug(model)) {
-            return aic_prompts_invalid(r, "model", "model must be a model's slug, or null.");
+            return aic_prompts_refused(r, "model", "model must be a model's slug, or null.");
         }
     }
     if (aic_json_has(body, "is_public")) {
         v = aic_json_get(body, "is_public");
         if (aic_json_typeof(v) != AIC_JSON_BOOL) {
-            return aic_prompts_invalid(r, "is_public", "is_public must be true or false.");
+            return aic_prompts_refused(r, "is_public", "is_public must be true or false.");
         }
         is_public = aic_json_bool(v);
     }
@@ -148,21 +148,27 @@ static int save(aic_ctx *ctx, aic_json *args, int status, const char *action)
 }
 
 /* Lock the caller's live template id in a new transaction: OK with its JSON
- * in *base, or the 404 sent. */
+ * in *base, or the error sent and its status (never OK) returned. */
 static int lock_own(aic_json **base, aic_ctx *ctx, const char *id)
 {
     const char *json = NULL;
     apr_status_t rv;
 
     if (!aic_valid_uuid(id)) {
-        return not_found(ctx->r);
+        not_found(ctx->r);
+        return HTTP_NOT_FOUND;
     }
     if ((rv = aic_db_begin(ctx->db)) == APR_SUCCESS) {
         rv = aic_db_value(&json, ctx->db, "template_lock", AIC_ARGS(id, ctx->user->id));
     }
     if (rv != APR_SUCCESS) {
         aic_db_rollback(ctx->db);
-        return rv == APR_NOTFOUND ? not_found(ctx->r) : aic_send_failure(ctx->r, rv);
+        if (rv == APR_NOTFOUND) {
+            not_found(ctx->r);
+            return HTTP_NOT_FOUND;
+        }
+        aic_send_failure(ctx->r, rv);
+        return HTTP_SERVICE_UNAVAILABLE;
     }
     *base = aic_json_from(ctx->r->pool, json);
     return OK;

@@ -20,24 +20,24 @@ typedef struct {
     aic_template *compiled;
 } usable;
 
-/* OK with u filled, or the error sent. */
+/* OK with u filled, or the error sent and its status (never OK) returned. */
 static int load(usable *u, aic_ctx *ctx)
 {
     request_rec *r = ctx->r;
     const char *id = apr_table_get(ctx->params, "id"), *me = ctx->user->id;
     aic_template_error err;
     aic_rows rows;
-    apr_status_t rv;
+    apr_status_t rv = APR_SUCCESS;
 
-    if (!aic_valid_uuid(id)) {
-        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such template.", NULL);
+    if (!aic_valid_uuid(id) || ((rv = aic_db_select(&rows, ctx->db, "template_use_load",
+                                                    AIC_ARGS(me, id, me))) == APR_SUCCESS &&
+                                rows.nrows == 0)) {
+        aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such template.", NULL);
+        return HTTP_NOT_FOUND;
     }
-    if ((rv = aic_db_select(&rows, ctx->db, "template_use_load", AIC_ARGS(me, id, me))) !=
-        APR_SUCCESS) {
-        return aic_send_failure(r, rv);
-    }
-    if (rows.nrows == 0) {
-        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such template.", NULL);
+    if (rv != APR_SUCCESS) {
+        aic_send_failure(r, rv);
+        return HTTP_SERVICE_UNAVAILABLE;
     }
     u->json = aic_json_from(r->pool, rows.cells[0]);
     u->version_id = rows.cells[1];
@@ -45,7 +45,8 @@ static int load(usable *u, aic_ctx *ctx)
     if (aic_template_compile(&u->compiled, &err, r->pool,
                              aic_json_str(aic_json_get(u->json, "content"), r->pool),
                              aic_json_get(u->json, "variables")) != APR_SUCCESS) {
-        return aic_send_failure(r, APR_EGENERAL);
+        aic_send_failure(r, APR_EGENERAL);
+        return HTTP_INTERNAL_SERVER_ERROR;
     }
     return OK;
 }

@@ -17,8 +17,10 @@
 #define AIC_PROMPTS_MAX   500
 #define AIC_TEMPLATES_MAX 500
 
-/** Send a 422 invalid_field naming field; returns its status (never OK). */
+/** Send a 422 invalid_field naming field; returns OK, for an endpoint to return. */
 int aic_prompts_invalid(request_rec *r, const char *field, const char *message);
+/** The same for a helper whose caller must stop: returns 422 (never OK). */
+int aic_prompts_refused(request_rec *r, const char *field, const char *message);
 
 /**
  * The text of body[key] checked as aic_valid_text does (min..max characters,
