@@ -235,13 +235,25 @@ BEGIN
 END
 $$;
 
+-- Whether a live public template t is in the gallery for a search: its
+-- owner was not deleted, and pattern (an ILIKE pattern, or null for all)
+-- matches its name or description.
+CREATE OR REPLACE FUNCTION template_gallery_match(t templates, pattern text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT (pattern IS NULL OR t.name ILIKE pattern OR t.description ILIKE pattern)
+       AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = t.owner_id AND u.deleted_at IS NOT NULL)
+$$;
+
 -- A page of the gallery: live public templates of users not deleted, as
 -- JSON with the items and the cursor of the next page (core/aic_cursor:
 -- kind 'gu' by use, 'gn' newest; fields id and usage count, or id and
--- creation time in microseconds since the epoch). Each order is its own
--- query, so that each reads its own index. args (JSON): viewer, pattern (an
--- ILIKE pattern for name and description, or null), category (or null), sort
--- ('u' or 'n'), after_id and after_value (the cursor, or null), limit.
+-- creation time in microseconds since the epoch). Each order, in all
+-- categories or one, is its own query, so that each walks its own index and
+-- stops after a page (the first page starts after the greatest possible
+-- key, so that the cursor's comparison is always the index's). args (JSON):
+-- viewer, pattern (an ILIKE pattern for name and description, or null),
+-- category (or null), sort ('u' or 'n'), after_id and after_value (the
+-- cursor, or null), limit.
 CREATE OR REPLACE FUNCTION template_gallery(args json) RETURNS json
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -249,32 +261,41 @@ DECLARE
     pattern text := args->>'pattern';
     cat text := args->>'category';
     sort text := args->>'sort';
-    after_id uuid := (args->>'after_id')::uuid;
-    after_value bigint := (args->>'after_value')::bigint;
+    after_id uuid := coalesce((args->>'after_id')::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff');
+    after_uses bigint := coalesce((args->>'after_value')::bigint, 9223372036854775807);
+    after_at timestamptz := coalesce(timestamptz 'epoch' + (args->>'after_value')::bigint
+                                     * interval '1 microsecond', 'infinity');
     lim int := (args->>'limit')::int;
     page templates[];
     last templates;
 BEGIN
-    IF sort = 'u' THEN
+    IF sort = 'u' AND cat IS NULL THEN
         page := ARRAY(
             SELECT t FROM templates t
              WHERE t.is_public AND t.deleted_at IS NULL
-               AND (cat IS NULL OR t.category = cat)
-               AND (pattern IS NULL OR t.name ILIKE pattern OR t.description ILIKE pattern)
-               AND (after_id IS NULL OR (t.usage_count, t.id) < (after_value, after_id))
-               AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = t.owner_id
-                                                       AND u.deleted_at IS NOT NULL)
+               AND (t.usage_count, t.id) < (after_uses, after_id)
+               AND template_gallery_match(t, pattern)
              ORDER BY t.usage_count DESC, t.id DESC LIMIT lim);
+    ELSIF sort = 'u' THEN
+        page := ARRAY(
+            SELECT t FROM templates t
+             WHERE t.is_public AND t.deleted_at IS NULL AND t.category = cat
+               AND (t.usage_count, t.id) < (after_uses, after_id)
+               AND template_gallery_match(t, pattern)
+             ORDER BY t.usage_count DESC, t.id DESC LIMIT lim);
+    ELSIF cat IS NULL THEN
+        page := ARRAY(
+            SELECT t FROM templates t
+             WHERE t.is_public AND t.deleted_at IS NULL
+               AND (t.created_at, t.id) < (after_at, after_id)
+               AND template_gallery_match(t, pattern)
+             ORDER BY t.created_at DESC, t.id DESC LIMIT lim);
     ELSE
         page := ARRAY(
             SELECT t FROM templates t
-             WHERE t.is_public AND t.deleted_at IS NULL
-               AND (cat IS NULL OR t.category = cat)
-               AND (pattern IS NULL OR t.name ILIKE pattern OR t.description ILIKE pattern)
-               AND (after_id IS NULL OR (t.created_at, t.id)
-                    < (timestamptz 'epoch' + after_value * interval '1 microsecond', after_id))
-               AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = t.owner_id
-                                                       AND u.deleted_at IS NOT NULL)
+             WHERE t.is_public AND t.deleted_at IS NULL AND t.category = cat
+               AND (t.created_at, t.id) < (after_at, after_id)
+               AND template_gallery_match(t, pattern)
              ORDER BY t.created_at DESC, t.id DESC LIMIT lim);
     END IF;
     IF coalesce(array_length(page, 1), 0) = lim THEN

@@ -54,6 +54,8 @@ CREATE INDEX templates_gallery_new ON templates (created_at DESC, id DESC)
     WHERE is_public AND deleted_at IS NULL;
 CREATE INDEX templates_gallery_category ON templates (category, usage_count DESC, id DESC)
     WHERE is_public AND deleted_at IS NULL;
+CREATE INDEX templates_gallery_category_new ON templates (category, created_at DESC, id DESC)
+    WHERE is_public AND deleted_at IS NULL;
 -- Gallery search: substring matches (ILIKE '%q%') on name and description.
 CREATE INDEX templates_name_trgm ON templates USING gin (name gin_trgm_ops)
     WHERE is_public AND deleted_at IS NULL;

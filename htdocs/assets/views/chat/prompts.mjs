@@ -5,7 +5,8 @@
 //   models come first (GET /prompts?conversation_id=…); ↑/↓ move, Enter or
 //   Tab or a click inserts the prompt's text, Escape closes.
 // - "Save as prompt" under your own messages: a title, the text and the
-//   chat's models (POST /prompts).
+//   chat's models (POST /prompts); Edit and Delete in the list (PATCH,
+//   DELETE /prompts/{id}).
 // - The template form (the Templates button, or #/chat?template=<id>): a
 //   field per variable, the filled prompt shown as you type (POST
 //   /templates/{id}/preview, which counts nothing), then Send (POST
@@ -15,7 +16,7 @@
 //
 // Everything from the server goes in as text (h()).
 
-import { del, get, post, isAbort } from '../../api.mjs';
+import { del, get, patch, post, isAbort } from '../../api.mjs';
 import { h, replaceChildren, setMessage } from '../../dom.mjs';
 import { hrefFor } from '../../router.mjs';
 
@@ -111,6 +112,21 @@ export function createPromptTools({ input, composer, signal, conversation, pickM
           h('span', { class: 'prompt-option-title' }, p.title),
           p.for_conversation ? h('span', { class: 'badge', 'data-testid': 'prompt-for-chat' }, 'For this chat') : null,
           h('span', { class: 'prompt-option-text muted' }, str(p.text).slice(0, 120)),
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'message-action',
+              'aria-label': `Edit the prompt ${p.title}`,
+              'data-testid': 'prompt-edit',
+              onclick: (event) => {
+                event.stopPropagation();
+                closeMenu();
+                openSave({ content: p.text }, p);
+              },
+            },
+            'Edit',
+          ),
           h(
             'button',
             {
@@ -212,6 +228,7 @@ export function createPromptTools({ input, composer, signal, conversation, pickM
   const saveTitle = h('input', { id: 'save-prompt-title', type: 'text', maxlength: '200', required: true, 'data-testid': 'save-prompt-title' });
   const saveText = h('textarea', { id: 'save-prompt-text', rows: '5', class: 'chat-input', required: true, 'data-testid': 'save-prompt-text' });
   const saveModels = h('fieldset', { class: 'choices', 'data-testid': 'save-prompt-models' });
+  const saveHeading = h('h2', { id: 'save-prompt-heading' }, 'Save as prompt');
   const saveError = h('p', { class: 'form-error', role: 'alert', hidden: true, 'data-testid': 'save-prompt-error' });
   const saveForm = h(
     'form',
@@ -230,17 +247,25 @@ export function createPromptTools({ input, composer, signal, conversation, pickM
   const saveDialog = h(
     'dialog',
     { class: 'dialog', 'aria-labelledby': 'save-prompt-heading', 'data-testid': 'save-prompt-dialog' },
-    h('header', { class: 'dialog-head' }, h('h2', { id: 'save-prompt-heading' }, 'Save as prompt')),
+    h('header', { class: 'dialog-head' }, saveHeading),
     saveForm,
   );
   composer.after(saveDialog);
 
-  function openSave(msg) {
+  let savingId = null; // the prompt being edited, or null for a new one
+
+  /** Save msg's text as a new prompt, or edit the prompt `existing`. */
+  function openSave(msg, existing = null) {
     const text = str(msg.content).trim();
-    saveTitle.value = text.split('\n')[0].slice(0, TITLE_CHARS);
+    savingId = existing?.id ?? null;
+    saveHeading.textContent = existing ? 'Edit prompt' : 'Save as prompt';
+    saveTitle.value = existing ? existing.title : text.split('\n')[0].slice(0, TITLE_CHARS);
     saveText.value = text;
     setMessage(saveError, '');
-    const tools = conversation()?.tools ?? [];
+    const chosen = new Set((existing?.tools ?? conversation()?.tools ?? []).map((t) => t.slug));
+    const tools = [...(existing?.tools ?? []), ...(conversation()?.tools ?? [])].filter(
+      (t, i, all) => all.findIndex((x) => x.slug === t.slug) === i,
+    );
     replaceChildren(
       saveModels,
       h('legend', {}, 'For the models'),
@@ -249,7 +274,7 @@ export function createPromptTools({ input, composer, signal, conversation, pickM
             h(
               'label',
               { class: 'choice' },
-              h('input', { type: 'checkbox', value: t.slug, checked: true, id: `save-prompt-model-${i}` }),
+              h('input', { type: 'checkbox', value: t.slug, checked: chosen.has(t.slug), id: `save-prompt-model-${i}` }),
               ` ${t.display_name || t.slug}`,
             ),
           )
@@ -263,7 +288,9 @@ export function createPromptTools({ input, composer, signal, conversation, pickM
     event.preventDefault();
     const tools = [...saveModels.querySelectorAll('input:checked')].map((b) => b.value);
     try {
-      await post('prompts', { title: saveTitle.value, text: saveText.value, tools }, { signal });
+      const body = { title: saveTitle.value, text: saveText.value, tools };
+      if (savingId) await patch(`prompts/${encodeURIComponent(savingId)}`, body, { signal });
+      else await post('prompts', body, { signal });
       saveDialog.close();
       prompts = [];
     } catch (err) {
