@@ -45,6 +45,22 @@ extern const aic_stmt aic_chat_stmts[];
 /** Per process: the writer of the turns the database failed (aic_batch). */
 void aic_chat_child_init(apr_pool_t *pchild, server_rec *s);
 
+/** A message another capability sends (a template's use). */
+typedef struct {
+    const char *content;          /**< checked as a typed message is; NULL: not text */
+    int stream;                   /**< answer as Server-Sent Events; -1: as Accept asks */
+    const char *template_version; /**< recorded on the message, its use counted; or NULL */
+    const char *system_prompt;    /**< this turn's instead of the conversation's, or NULL */
+} aic_chat_message;
+
+/** Send m after the active leaf of the conversation id and answer as
+ * POST /conversations/{id}/messages does (404, 422, 402, the turn). */
+int aic_chat_send(aic_ctx *ctx, const char *id, const aic_chat_message *m);
+
+/* Prompts and templates: favourite prompts, templates, versions, the gallery. */
+extern const aic_route aic_prompts_routes[];
+extern const aic_stmt aic_prompts_stmts[];
+
 /* Sharing: share links (API and admin page) and the page behind a link. */
 extern const aic_route aic_share_routes[];
 extern const aic_route aic_share_page_routes[];

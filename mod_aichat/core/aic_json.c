@@ -163,6 +163,11 @@ apr_int64_t aic_json_int(const aic_json *v)
     return json_object_get_int64(v);
 }
 
+double aic_json_double(const aic_json *v)
+{
+    return json_object_get_double(v);
+}
+
 int aic_json_bool(const aic_json *v)
 {
     return json_object_get_boolean(v);
@@ -220,6 +225,11 @@ void aic_json_set_str(aic_json *obj, const char *key, const char *s)
 void aic_json_set_int(aic_json *obj, const char *key, apr_int64_t n)
 {
     json_object_object_add(obj, key, json_object_new_int64(n));
+}
+
+void aic_json_set_double(aic_json *obj, const char *key, double d)
+{
+    json_object_object_add(obj, key, json_object_new_double(d));
 }
 
 void aic_json_set_bool(aic_json *obj, const char *key, int b)

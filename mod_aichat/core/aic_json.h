@@ -43,6 +43,8 @@ int aic_json_has(const aic_json *obj, const char *key);
 const char *aic_json_str(const aic_json *v, apr_pool_t *p);
 /** Integer value of an int v. */
 apr_int64_t aic_json_int(const aic_json *v);
+/** Numeric value of an int or double v, as a double. */
+double aic_json_double(const aic_json *v);
 /** Boolean value of a bool v. */
 int aic_json_bool(const aic_json *v);
 /** The keys of an object, copied into p. */
@@ -59,6 +61,8 @@ aic_json *aic_json_at(const aic_json *arr, apr_size_t i);
 void aic_json_set_str(aic_json *obj, const char *key, const char *s);
 /** Set obj[key] to an integer. */
 void aic_json_set_int(aic_json *obj, const char *key, apr_int64_t n);
+/** Set obj[key] to a (finite) double. */
+void aic_json_set_double(aic_json *obj, const char *key, double d);
 /** Set obj[key] to a boolean. */
 void aic_json_set_bool(aic_json *obj, const char *key, int b);
 /** Set obj[key] to null. */

@@ -18,12 +18,13 @@ struct aic_user {
 };
 
 /**
- * What every statement that loads the user returns first, from `users u`,
+ * What every statement that loads the user returns first (an account an
+ * administrator deleted counts as not active), from `users u`,
  * with the user name as its one parameter:
  * SELECT AIC_USER_COLUMNS [, more] FROM users u [...] WHERE u.username = %s
  */
 #define AIC_USER_COLUMNS                                                                           \
-    "u.id, u.role, u.is_active::int,"                                                              \
+    "u.id, u.role, (u.is_active AND u.deleted_at IS NULL)::int,"                                   \
     " (u.last_login_at IS NULL OR u.last_login_at < now() - interval '1 hour')::int"
 
 /**

@@ -47,7 +47,8 @@ END
 $$;
 
 -- A message, with the ids of its siblings (same parent) for branch arrows and
--- its position among them. A root message's siblings (no parent) are found
+-- its position among them, and the template (id, version, name) it was sent
+-- from. A root message's siblings (no parent) are found
 -- through the partial index messages_roots, since `IS NOT DISTINCT FROM` can
 -- use no index.
 CREATE OR REPLACE FUNCTION message_json(m messages) RETURNS jsonb
@@ -56,6 +57,7 @@ DECLARE
     sender jsonb;
     siblings jsonb;
     earlier bigint;
+    template jsonb;
 BEGIN
     IF m.sender_type = 'ai' THEN
         SELECT jsonb_build_object('slug', t.slug, 'display_name', t.display_name,
@@ -65,6 +67,10 @@ BEGIN
         SELECT jsonb_build_object('username', u.username,
                                   'display_name', coalesce(u.display_name, u.username))
             INTO sender FROM users u WHERE u.id = m.sender_user_id;
+    END IF;
+    IF m.template_version_id IS NOT NULL THEN
+        SELECT jsonb_build_object('id', v.template_id, 'version', v.version, 'name', v.name)
+            INTO template FROM template_versions v WHERE v.id = m.template_version_id;
     END IF;
     IF m.parent_message_id IS NULL THEN
         SELECT jsonb_agg(s.id ORDER BY s.created_at, s.id),
@@ -87,7 +93,8 @@ BEGIN
         'error', m.error, 'prompt_tokens', m.prompt_tokens,
         'completion_tokens', m.completion_tokens, 'tokens_estimated', m.tokens_estimated,
         'response_time_ms', m.response_time_ms, 'is_first_responder', m.is_first_responder,
-        'created_at', m.created_at, 'sibling_ids', siblings, 'sibling_index', earlier);
+        'created_at', m.created_at, 'sibling_ids', siblings, 'sibling_index', earlier,
+        'template', template);
 END
 $$;
 
@@ -193,7 +200,8 @@ $$;
 -- (a group's fixed first responder, an index into them, or null for the
 -- rotation's), audit (the request's audit row, as audit_insert takes it,
 -- written with the reservation; its entity is the user's message, else the
--- regenerated answer). Returns JSON: code 'insufficient_credits' when the balance is
+-- regenerated answer), template_version (the template version the message
+-- was filled from, whose use is counted with it, or null). Returns JSON: code 'insufficient_credits' when the balance is
 -- too low (and nothing is written), else null; user_message_id and
 -- user_message (the message as the API shows it, so that the client's start
 -- event can go out before the provider is asked; null for a regeneration);
@@ -209,7 +217,8 @@ DECLARE
 BEGIN
     SELECT * INTO a FROM json_to_record(args)
         AS x(viewer uuid, conv uuid, parent uuid, content text, reserve bigint,
-             regenerated uuid, is_group boolean, ntools integer, fixed integer);
+             regenerated uuid, is_group boolean, ntools integer, fixed integer,
+             template_version uuid);
     -- The reservation first: without the credits nothing is written. The
     -- users row lock is then taken before the conversation's, as when the
     -- answer is finished (chat_answer_finish).
@@ -221,9 +230,12 @@ BEGIN
     END IF;
     IF a.content IS NOT NULL THEN
         INSERT INTO messages (conversation_id, parent_message_id, sender_type, sender_user_id,
-                              content, status)
-        VALUES (a.conv, a.parent, 'user', a.viewer, a.content, 'complete')
+                              content, status, template_version_id)
+        VALUES (a.conv, a.parent, 'user', a.viewer, a.content, 'complete', a.template_version)
         RETURNING id INTO message_id;
+    END IF;
+    IF a.template_version IS NOT NULL THEN
+        PERFORM template_used(a.template_version);
     END IF;
     IF a.is_group THEN
         UPDATE conversations c SET first_responder = c.first_responder + 1 WHERE c.id = a.conv

@@ -11,5 +11,5 @@ LANGUAGE sql STABLE AS $$
         'display_name', coalesce(u.display_name, u.username),
         'email', u.email, 'role', u.role, 'token_credits', u.token_credits,
         'is_active', u.is_active, 'created_at', u.created_at,
-        'last_login_at', u.last_login_at)
+        'last_login_at', u.last_login_at, 'deleted_at', u.deleted_at)
 $$;

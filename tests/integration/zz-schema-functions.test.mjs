@@ -11,7 +11,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { api } from '../lib/http.mjs';
 import { sqlValue } from '../lib/db.mjs';
@@ -76,13 +76,19 @@ test('aichat-migrate on the migrated test database applies nothing and says so',
   assert.match(output, /^aichat-migrate: schema at version \d+, functions [0-9a-f]{64}: nothing new, nothing applied$/m);
 });
 
+/** What aichat-migrate says when it applies the functions: every file of sql/functions/, in name order. */
+const FUNCTIONS_APPLIED = `aichat-migrate: applied the functions (${readdirSync(`${ROOT}/sql/functions`)
+  .filter((f) => f.endsWith('.sql'))
+  .sort()
+  .join(' ')})`;
+
 test('a fresh database gets every migration, then the functions; a second run applies nothing', async () => {
   await superuser(`DROP DATABASE IF EXISTS ${SCRATCH_DB}`);
   await superuser(`CREATE DATABASE ${SCRATCH_DB} OWNER ${process.env.PGUSER}`);
   const first = await migrate({ PGDATABASE: SCRATCH_DB });
   const lines = applied(first);
   assert.equal(lines[0], 'aichat-migrate: applied 001_foundation', first);
-  assert.equal(lines.at(-1), 'aichat-migrate: applied the functions (audit.sql catalog.sql chat.sql share.sql users.sql)', first);
+  assert.equal(lines.at(-1), FUNCTIONS_APPLIED, first);
   const health = assertJson(await api('GET', '/health'), 200);
   assert.equal(lines.length, health.schema_required + 1, first);
   assert.match(first, new RegExp(`functions ${health.functions_required}: ${health.schema_required} migration\\(s\\) and the functions applied now`));
@@ -127,7 +133,7 @@ test('a database whose functions are not the module\'s is refused until aichat-m
   });
 
   const output = await migrate();
-  assert.deepEqual(applied(output), ['aichat-migrate: applied the functions (audit.sql catalog.sql chat.sql share.sql users.sql)'], output);
+  assert.deepEqual(applied(output), [FUNCTIONS_APPLIED], output);
   tampered = false;
   for (const back of await healthOfEachNode('up')) assert.equal(assertJson(back, 200).functions, required);
   assertJson(await api('GET', '/me', DEMO), 200);
@@ -147,7 +153,7 @@ test('a database migrated by an aichat-migrate without schema_functions is refus
   });
 
   const output = await migrate();
-  assert.deepEqual(applied(output), ['aichat-migrate: applied the functions (audit.sql catalog.sql chat.sql share.sql users.sql)'], output);
+  assert.deepEqual(applied(output), [FUNCTIONS_APPLIED], output);
   tampered = false;
   for (const back of await healthOfEachNode('up')) assert.equal(assertJson(back, 200).functions, required);
 });

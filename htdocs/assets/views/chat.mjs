@@ -19,6 +19,9 @@
 //   with parent_id = the edited message's parent) and Regenerate for answers.
 // - Share (the owner only) opens the Share dialog (chat/share.mjs): a link
 //   to a snapshot of the chat, public or for signed-in users, with an expiry.
+// - Prompts and templates (chat/prompts.mjs): the composer's prompt list
+//   (Prompts, or "/" and a title), "Save as prompt" under your messages, the
+//   template form (Templates, or #/chat?template=<id>) sent through the turn.
 // - The header's credit balance follows the `end` event's credits (or GET
 //   /me when a stream ended without it).
 //
@@ -31,6 +34,7 @@ import { hrefFor } from '../router.mjs';
 import { session } from '../session.mjs';
 import { loadCodeTheme } from './chat/markdown.mjs';
 import { createMessageView, senderName } from './chat/message.mjs';
+import { createPromptTools } from './chat/prompts.mjs';
 import { createShareDialog } from './chat/share.mjs';
 import { createSidebar, conversationTitle } from './chat/sidebar.mjs';
 import { streamPost } from './chat/stream.mjs';
@@ -231,6 +235,21 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
 
   replaceChildren(outlet, h('div', { class: 'chat-page', 'data-testid': 'chat-page' }, sidebar.el, main));
 
+  const promptTools = createPromptTools({
+    input,
+    composer,
+    signal,
+    conversation: () => conv,
+    pickModel: (slug) => {
+      const boxes = [...modelList.querySelectorAll('input[type="checkbox"]')];
+      for (const box of boxes) box.checked = box.value === slug;
+      return boxes.some((box) => box.checked);
+    },
+    sendTemplate: (turnArgs) => submitTurn(turnArgs),
+    showNotice,
+  });
+  composer.querySelector('.chat-composer-buttons').prepend(...promptTools.buttons);
+
   // ---- Helpers ------------------------------------------------------------
 
   const isGroup = () => (conv ? conv.is_group === true : selectedTools().length > 1);
@@ -298,6 +317,7 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
       onSibling: (m, delta) => showSibling(m, delta),
     });
     views.set(msg.id, view);
+    promptTools.decorate(view);
     threadEl.append(view.el);
     threadEmpty.hidden = true;
     return view;
@@ -322,6 +342,7 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
       views.delete(oldId);
       views.set(msg.id, view);
       view.update(msg);
+      promptTools.decorate(view);
     }
   }
 
@@ -513,8 +534,9 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
    * replaceFrom: id of the message this one replaces on screen (edit,
    * regenerate): it and everything after it leave the visible thread.
    * restore(): called when nothing was stored, to give the text back.
+   * via(conv): { path, body } of another endpoint that runs the turn (a template's use).
    */
-  async function submitTurn({ content, parentId, regenerateId, replaceFrom, restore }) {
+  async function submitTurn({ content, parentId, regenerateId, replaceFrom, restore, via }) {
     if (turn) return;
     clearTimeout(syncTimer);
     showNotice('');
@@ -639,10 +661,13 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
       }
     };
 
-    const path = regenerateId
-      ? `messages/${encodeURIComponent(regenerateId)}/regenerate`
-      : `conversations/${encodeURIComponent(conv.id)}/messages`;
-    const body = regenerateId ? {} : { content, ...(parentId !== undefined ? { parent_id: parentId } : {}) };
+    const sent = via?.(conv); // another endpoint that runs the turn (a template's use)
+    const path = sent
+      ? sent.path
+      : regenerateId
+        ? `messages/${encodeURIComponent(regenerateId)}/regenerate`
+        : `conversations/${encodeURIComponent(conv.id)}/messages`;
+    const body = sent ? sent.body : regenerateId ? {} : { content, ...(parentId !== undefined ? { parent_id: parentId } : {}) };
 
     let failure = null;
     let ended = false;
@@ -873,5 +898,6 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
     drawHead();
     loadTools();
   }
+  if (query.get('template')) promptTools.openTemplate(query.get('template'));
   return cleanup;
 }

@@ -21,6 +21,10 @@ const char *aic_admin_base(aic_ctx *ctx);
 int aic_admin_api_users(aic_ctx *ctx);
 /** PATCH /v1/admin/users/{id} */
 int aic_admin_api_user_patch(aic_ctx *ctx);
+/** DELETE /v1/admin/users/{id}: a soft delete */
+int aic_admin_api_user_delete(aic_ctx *ctx);
+/** POST /v1/admin/users/{id}/restore */
+int aic_admin_api_user_restore(aic_ctx *ctx);
 /** POST /v1/admin/users/{id}/credits */
 int aic_admin_api_user_credits(aic_ctx *ctx);
 /** The users page. */

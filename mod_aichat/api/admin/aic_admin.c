@@ -51,6 +51,8 @@ static int page_overview(aic_ctx *ctx)
 
 static const aic_endpoint ep_api_users = {aic_admin_api_users, AIC_EP_ADMIN};
 static const aic_endpoint ep_api_user_patch = {aic_admin_api_user_patch, AIC_EP_ADMIN};
+static const aic_endpoint ep_api_user_delete = {aic_admin_api_user_delete, AIC_EP_ADMIN};
+static const aic_endpoint ep_api_user_restore = {aic_admin_api_user_restore, AIC_EP_ADMIN};
 static const aic_endpoint ep_api_audit = {aic_admin_api_audit, AIC_EP_ADMIN};
 static const aic_endpoint ep_api_user_credits = {aic_admin_api_user_credits, AIC_EP_ADMIN};
 static const aic_endpoint ep_overview = {page_overview, AIC_EP_ADMIN};
@@ -61,6 +63,8 @@ static const aic_endpoint ep_audit = {aic_admin_page_audit, AIC_EP_ADMIN};
 const aic_route aic_admin_api_routes[] = {
     {"GET", "/v1/admin/users", &ep_api_users},
     {"PATCH", "/v1/admin/users/{id}", &ep_api_user_patch},
+    {"DELETE", "/v1/admin/users/{id}", &ep_api_user_delete},
+    {"POST", "/v1/admin/users/{id}/restore", &ep_api_user_restore},
     {"GET", "/v1/admin/audit", &ep_api_audit},
     {"POST", "/v1/admin/users/{id}/credits", &ep_api_user_credits},
     {NULL, NULL, NULL}};

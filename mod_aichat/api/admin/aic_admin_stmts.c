@@ -28,13 +28,20 @@ const aic_stmt aic_admin_stmts[] = {
      " AND (f.j->>'to' IS NULL OR l.created_at < (f.j->>'to')::date + 1)"
      " AND (f.j->>'before' IS NULL OR l.id < (f.j->>'before')::bigint)"
      " ORDER BY l.id DESC LIMIT %s::int) a"},
+    /* An administrator's soft delete of an account, and its restoration. */
+    {"admin_user_delete",
+     "UPDATE users SET deleted_at = coalesce(deleted_at, now()), updated_at = now()"
+     " WHERE id = %s::uuid RETURNING user_json(users)::text"},
+    {"admin_user_restore", "UPDATE users SET deleted_at = NULL, updated_at = now()"
+                           " WHERE id = %s::uuid RETURNING user_json(users)::text"},
     {"admin_user_credit",
      "WITH u AS (UPDATE users SET token_credits = token_credits + %s::bigint, updated_at = now()"
      " WHERE id = %s::uuid RETURNING *), l AS (INSERT INTO credit_ledger (user_id, delta,"
      " balance_after, reason, granted_by, note) SELECT id, %s::bigint, token_credits, 'grant',"
      " %s::uuid, %s FROM u) SELECT user_json(ROW(u.*)::users)::text FROM u"},
     {"admin_overview",
-     "SELECT json_build_object('users', count(*), 'active', count(*) FILTER (WHERE is_active),"
+     "SELECT json_build_object('users', count(*), 'active', count(*) FILTER (WHERE is_active"
+     " AND deleted_at IS NULL),"
      " 'admins', count(*) FILTER (WHERE role = 'admin'), 'audit_24h', (SELECT count(*) FROM"
      " audit_logs WHERE created_at > now() - interval '1 day'))::text FROM users"},
     {NULL, NULL}};

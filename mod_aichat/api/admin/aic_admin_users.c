@@ -109,6 +109,52 @@ static apr_status_t change_user(const char **user_json, const char **problem, ai
                            fields);
 }
 
+/* Delete an account softly (it cannot sign in; what it made is kept and
+ * hidden from others) or restore it; never one's own. */
+static apr_status_t set_deleted(const char **user_json, const char **problem, aic_ctx *ctx,
+                                const char *id, int deleted)
+{
+    apr_array_header_t *fields = apr_array_make(ctx->r->pool, 1, sizeof(const char *));
+
+    *problem = NULL;
+    if (!aic_valid_uuid(id)) {
+        return APR_NOTFOUND;
+    }
+    if (!strcasecmp(id, ctx->user->id)) {
+        *problem = "You cannot delete or restore your own account.";
+        return APR_EINVAL;
+    }
+    APR_ARRAY_PUSH(fields, const char *) = "deleted_at";
+    return aic_user_update(user_json, ctx, id, deleted ? "admin_user_delete" : "admin_user_restore",
+                           AIC_ARGS(id), fields);
+}
+
+/* DELETE /v1/admin/users/{id} and POST /v1/admin/users/{id}/restore. */
+static int api_set_deleted(aic_ctx *ctx, int deleted)
+{
+    const char *updated = NULL, *problem = NULL;
+    apr_status_t rv =
+        set_deleted(&updated, &problem, ctx, apr_table_get(ctx->params, "id"), deleted);
+
+    if (problem) {
+        return aic_send_error(ctx->r, HTTP_CONFLICT, "cannot_change_self", problem, NULL);
+    }
+    if (rv != APR_SUCCESS) {
+        return aic_user_update_failed(ctx->r, rv);
+    }
+    return aic_send_json_text(ctx->r, HTTP_OK, updated);
+}
+
+int aic_admin_api_user_delete(aic_ctx *ctx)
+{
+    return api_set_deleted(ctx, 1);
+}
+
+int aic_admin_api_user_restore(aic_ctx *ctx)
+{
+    return api_set_deleted(ctx, 0);
+}
+
 int aic_admin_api_user_patch(aic_ctx *ctx)
 {
     request_rec *r = ctx->r;
@@ -224,6 +270,7 @@ int aic_admin_page_users(aic_ctx *ctx)
         const char *id = aic_json_str(aic_json_get(u, "id"), r->pool);
         const char *role = aic_json_str(aic_json_get(u, "role"), r->pool);
         int active = aic_json_bool(aic_json_get(u, "is_active"));
+        int deleted = aic_json_typeof(aic_json_get(u, "deleted_at")) != AIC_JSON_NULL;
         const char *action = apr_psprintf(r->pool, "%s/users/%s", aic_e(r, base), aic_e(r, id));
 
         ap_rprintf(r,
@@ -232,12 +279,19 @@ int aic_admin_page_users(aic_ctx *ctx)
                    aic_e(r, aic_json_str(aic_json_get(u, "username"), r->pool)),
                    aic_e(r, aic_json_str(aic_json_get(u, "display_name"), r->pool)),
                    aic_e(r, aic_json_str(aic_json_get(u, "email"), r->pool)), aic_e(r, role),
-                   active ? "active" : "disabled", aic_json_int(aic_json_get(u, "token_credits")),
+                   deleted  ? "deleted"
+                   : active ? "active"
+                            : "disabled",
+                   aic_json_int(aic_json_get(u, "token_credits")),
                    aic_e(r, aic_json_str(aic_json_get(u, "created_at"), r->pool)));
         ap_rprintf(r,
                    "<form method=\"post\" action=\"%s\"><input type=\"hidden\" name=\"action\" "
                    "value=\"%s\"><button type=\"submit\">%s</button></form>",
                    action, active ? "disable" : "enable", active ? "Disable" : "Enable");
+        ap_rprintf(r,
+                   "<form method=\"post\" action=\"%s\"><input type=\"hidden\" name=\"action\" "
+                   "value=\"%s\"><button type=\"submit\">%s</button></form>",
+                   action, deleted ? "restore" : "delete", deleted ? "Restore" : "Delete");
         ap_rprintf(r,
                    "<form method=\"post\" action=\"%s\"><input type=\"hidden\" name=\"action\" "
                    "value=\"role\"><select name=\"role\" aria-label=\"Role\">"
@@ -255,7 +309,24 @@ int aic_admin_page_users(aic_ctx *ctx)
     return aic_page_end(r);
 }
 
-/* POST action=enable|disable|role (+ role=...) from the users page. */
+/* The users page's answer to a change: back to the list, or what went wrong. */
+static int page_changed(aic_ctx *ctx, apr_status_t rv, const char *problem)
+{
+    request_rec *r = ctx->r;
+
+    if (problem) {
+        return aic_page_error(r, HTTP_CONFLICT, problem);
+    }
+    if (rv == APR_NOTFOUND) {
+        return aic_page_error(r, HTTP_NOT_FOUND, "No such user.");
+    }
+    if (rv != APR_SUCCESS) {
+        return aic_page_error(r, HTTP_SERVICE_UNAVAILABLE, "The change could not be saved.");
+    }
+    return aic_page_redirect(r, apr_pstrcat(r->pool, aic_admin_base(ctx), "/users", NULL));
+}
+
+/* POST action=enable|disable|role|delete|restore (+ role=...) from the users page. */
 int aic_admin_page_user_post(aic_ctx *ctx)
 {
     request_rec *r = ctx->r;
@@ -274,18 +345,13 @@ int aic_admin_page_user_post(aic_ctx *ctx)
     } else if (action && !strcmp(action, "disable")) {
         is_active = "false";
         role = NULL;
+    } else if (action && (!strcmp(action, "delete") || !strcmp(action, "restore"))) {
+        rv = set_deleted(&updated, &problem, ctx, apr_table_get(ctx->params, "id"),
+                         !strcmp(action, "delete"));
+        return page_changed(ctx, rv, problem);
     } else if (!action || strcmp(action, "role") || aic_valid_role(role)) {
         return aic_page_error(r, HTTP_UNPROCESSABLE_ENTITY, "Unknown action or role.");
     }
     rv = change_user(&updated, &problem, ctx, apr_table_get(ctx->params, "id"), is_active, role);
-    if (problem) {
-        return aic_page_error(r, HTTP_CONFLICT, problem);
-    }
-    if (rv == APR_NOTFOUND) {
-        return aic_page_error(r, HTTP_NOT_FOUND, "No such user.");
-    }
-    if (rv != APR_SUCCESS) {
-        return aic_page_error(r, HTTP_SERVICE_UNAVAILABLE, "The change could not be saved.");
-    }
-    return aic_page_redirect(r, apr_pstrcat(r->pool, aic_admin_base(ctx), "/users", NULL));
+    return page_changed(ctx, rv, problem);
 }

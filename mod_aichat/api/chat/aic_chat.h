@@ -68,6 +68,8 @@ typedef struct {
     const char *content;        /**< the user's message; NULL for a regeneration */
     const char *regenerated;    /**< the answer regenerated; NULL for a message */
     const char *parent_id;      /**< what the first answer answers, NULL for a root */
+    /** The template version the message was filled from (recorded on it), or NULL. */
+    const char *template_version;
 
     /* What the phases learn. */
     apr_array_header_t *thread;   /**< aic_turn_item: what the next answer answers, root first */

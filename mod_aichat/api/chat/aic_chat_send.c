@@ -57,17 +57,87 @@ static int load_models(aic_chat_turn *t, const char *text)
     return OK;
 }
 
+/* Where a message goes, and what its body got wrong that is told only
+ * once the conversation is found. */
+typedef struct {
+    int use_leaf;          /* after the active leaf, else after parent_id */
+    const char *parent_id; /* NULL for a root */
+    int bad_parent, bad_stream;
+} send_target;
+
+/* Load the conversation (checking the parent), check the message, run the turn. */
+static int send_message(aic_ctx *ctx, const char *id, const aic_chat_message *m,
+                        const send_target *to)
+{
+    request_rec *r = ctx->r;
+    const char *me = ctx->user->id, *content = NULL, *err;
+    const char *use_leaf = to->use_leaf ? "true" : "false";
+    aic_chat_conv c;
+    aic_chat_turn t;
+    aic_rows rows;
+    apr_status_t rv;
+
+    if (!aic_valid_uuid(id)) {
+        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
+    }
+    rv = aic_db_select(
+        &rows, ctx->db, "chat_send_load",
+        AIC_ARGS(use_leaf, to->bad_parent ? NULL : to->parent_id, id, me, me, me, use_leaf));
+    if (rv != APR_SUCCESS) {
+        return aic_send_failure(r, rv);
+    }
+    if (rows.nrows == 0) {
+        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
+    }
+    aic_chat_conv_from_row(&c, r, id, rows.cells, 0);
+    if (m->system_prompt) {
+        c.system_prompt = m->system_prompt;
+    }
+    if (!m->content) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              "content must be a string.", "content");
+    }
+    if ((err = aic_valid_text(&content, r->pool, m->content, 1,
+                              (apr_size_t)ctx->conf->max_message_chars, 1))) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY,
+                              strstr(err, "at most") ? "message_too_long" : "invalid_field",
+                              apr_pstrcat(r->pool, "content ", err, ".", NULL), "content");
+    }
+    if (to->bad_stream) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              "stream must be true or false.", "stream");
+    }
+    if (to->bad_parent || rows.cells[6][0] != '1') {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              "parent_id must be a message of this conversation or null.",
+                              "parent_id");
+    }
+    memset(&t, 0, sizeof(t));
+    t.ctx = ctx;
+    t.conv = &c;
+    t.stream = m->stream >= 0 ? m->stream : wants_stream(r, NULL);
+    t.content = content;
+    t.parent_id = to->use_leaf ? c.active_leaf : to->parent_id;
+    t.template_version = m->template_version;
+    if (load_models(&t, rows.cells[7]) != OK) {
+        return OK;
+    }
+    return aic_chat_turn_run(&t, rows.cells[8]);
+}
+
+int aic_chat_send(aic_ctx *ctx, const char *id, const aic_chat_message *m)
+{
+    send_target to = {1, NULL, 0, 0};
+
+    return send_message(ctx, id, m, &to);
+}
+
 int aic_chat_message_send(aic_ctx *ctx)
 {
     request_rec *r = ctx->r;
-    const char *id = apr_table_get(ctx->params, "id"), *me = ctx->user->id;
-    aic_chat_conv c;
-    aic_chat_turn t;
     aic_json *body = NULL, *v;
-    const char *content = NULL, *parent_id = NULL, *err;
-    int use_leaf = 1, bad_parent = 0;
-    aic_rows rows;
-    apr_status_t rv;
+    aic_chat_message m = {NULL, 0, NULL, NULL};
+    send_target to = {1, NULL, 0, 0};
 
     if (aic_read_json_object(&body, r) != OK) {
         return OK;
@@ -80,57 +150,19 @@ int aic_chat_message_send(aic_ctx *ctx)
     /* The parent: the active leaf, none (null) or a message of the
      * conversation (checked as the conversation is read). */
     if (aic_json_has(body, "parent_id")) {
-        use_leaf = 0;
+        to.use_leaf = 0;
         v = aic_json_get(body, "parent_id");
         if (aic_json_typeof(v) != AIC_JSON_NULL) {
-            parent_id = aic_json_str(v, r->pool);
-            bad_parent = !aic_valid_uuid(parent_id);
+            to.parent_id = aic_json_str(v, r->pool);
+            to.bad_parent = !aic_valid_uuid(to.parent_id);
         }
     }
-    if (!aic_valid_uuid(id)) {
-        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
-    }
-    rv = aic_db_select(&rows, ctx->db, "chat_send_load",
-                       AIC_ARGS(use_leaf ? "true" : "false", bad_parent ? NULL : parent_id, id, me,
-                                me, me, use_leaf ? "true" : "false"));
-    if (rv != APR_SUCCESS) {
-        return aic_send_failure(r, rv);
-    }
-    if (rows.nrows == 0) {
-        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
-    }
-    aic_chat_conv_from_row(&c, r, id, rows.cells, 0);
     v = aic_json_get(body, "content");
-    if (aic_json_typeof(v) != AIC_JSON_STRING) {
-        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                              "content must be a string.", "content");
-    }
-    if ((err = aic_valid_text(&content, r->pool, aic_json_str(v, r->pool), 1,
-                              (apr_size_t)ctx->conf->max_message_chars, 1))) {
-        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY,
-                              strstr(err, "at most") ? "message_too_long" : "invalid_field",
-                              apr_pstrcat(r->pool, "content ", err, ".", NULL), "content");
-    }
-    if (aic_json_has(body, "stream") &&
-        aic_json_typeof(aic_json_get(body, "stream")) != AIC_JSON_BOOL) {
-        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                              "stream must be true or false.", "stream");
-    }
-    if (bad_parent || rows.cells[6][0] != '1') {
-        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                              "parent_id must be a message of this conversation or null.",
-                              "parent_id");
-    }
-    memset(&t, 0, sizeof(t));
-    t.ctx = ctx;
-    t.conv = &c;
-    t.stream = wants_stream(r, body);
-    t.content = content;
-    t.parent_id = use_leaf ? c.active_leaf : parent_id;
-    if (load_models(&t, rows.cells[7]) != OK) {
-        return OK;
-    }
-    return aic_chat_turn_run(&t, rows.cells[8]);
+    m.content = aic_json_typeof(v) == AIC_JSON_STRING ? aic_json_str(v, r->pool) : NULL;
+    to.bad_stream = aic_json_has(body, "stream") &&
+                    aic_json_typeof(aic_json_get(body, "stream")) != AIC_JSON_BOOL;
+    m.stream = wants_stream(r, body);
+    return send_message(ctx, apr_table_get(ctx->params, "id"), &m, &to);
 }
 
 int aic_chat_message_regenerate(aic_ctx *ctx)

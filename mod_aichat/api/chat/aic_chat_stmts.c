@@ -92,7 +92,8 @@ const aic_stmt aic_chat_stmts[] = {
     {"chat_participant_remove",
      "DELETE FROM conversation_participants WHERE conversation_id = %s::uuid"
      " AND user_id = (SELECT id FROM users WHERE username = %s) AND role <> 'admin'"},
-    {"chat_user_by_name", "SELECT id::text FROM users WHERE username = %s AND is_active"},
+    {"chat_user_by_name", "SELECT id::text FROM users WHERE username = %s AND is_active"
+                          " AND deleted_at IS NULL"},
     {"chat_conv_json", "SELECT conversation_json(c, %s::uuid)::text FROM conversations c"
                        " WHERE c.id = %s::uuid"},
     /* A page of the list (chat_conversation_list: one JSON argument). */

@@ -245,6 +245,7 @@ static apr_status_t reserve(apr_int64_t *total, aic_chat_turn *t)
     aic_json_set_str(args, "content", t->content);
     aic_json_set_int(args, "reserve", *total);
     aic_json_set_str(args, "regenerated", t->regenerated);
+    aic_json_set_str(args, "template_version", t->template_version);
     aic_json_set_bool(args, "is_group", group(t));
     aic_json_set_int(args, "ntools", t->models->nelts);
     if (first >= 0) {

@@ -43,7 +43,9 @@ const aic_stmt aic_share_stmts[] = {
     {"share_by_token",
      "SELECT s.id::text, (s.expires_at IS NOT NULL AND s.expires_at <= now())::int"
      " FROM shared_chats s JOIN conversations c ON c.id = s.conversation_id"
-     " WHERE s.token_hash = %s AND s.revoked_at IS NULL AND c.deleted_at IS NULL FOR SHARE OF s"},
+     " WHERE s.token_hash = %s AND s.revoked_at IS NULL AND c.deleted_at IS NULL"
+     " AND NOT EXISTS (SELECT 1 FROM users o WHERE o.id = c.owner_id"
+     " AND o.deleted_at IS NOT NULL) FOR SHARE OF s"},
     {"share_fork", "SELECT share_fork(%s::uuid, %s::uuid)::text"},
     {"share_admin_list", "SELECT share_json(s)::text FROM shared_chats s WHERE s.revoked_at IS NULL"
                          " ORDER BY s.created_at DESC, s.id DESC LIMIT 100"},
@@ -69,7 +71,9 @@ const aic_stmt aic_share_page_stmts[] = {
      " 'display_name', t.display_name) ORDER BY m.position), '[]'::json)::text"
      " FROM conversation_ai_models m JOIN ai_tools t ON t.id = m.tool_id"
      " WHERE m.conversation_id = c.id) AS tools) x"
-     " WHERE s.token_hash = %s AND s.revoked_at IS NULL AND c.deleted_at IS NULL"},
+     " WHERE s.token_hash = %s AND s.revoked_at IS NULL AND c.deleted_at IS NULL"
+     " AND NOT EXISTS (SELECT 1 FROM users o WHERE o.id = c.owner_id"
+     " AND o.deleted_at IS NOT NULL)"},
     {"share_messages",
      "SELECT (t.msg).sender_type, CASE (t.msg).sender_type WHEN 'ai' THEN coalesce((SELECT"
      " a.display_name FROM ai_tools a WHERE a.id = (t.msg).sender_tool_id), 'Assistant') END,"
