@@ -174,7 +174,8 @@ BEGIN
                'id', (p.msg).id, 'sender_type', (p.msg).sender_type,
                'sender', CASE WHEN (p.msg).sender_type = 'ai'
                               THEN (SELECT jsonb_build_object('slug', t.slug,
-                                               'display_name', t.display_name)
+                                               'display_name', t.display_name,
+                                               'model_id', t.model_id)
                                       FROM ai_tools t WHERE t.id = (p.msg).sender_tool_id)
                               ELSE (SELECT jsonb_build_object('username', u.username,
                                                'display_name', coalesce(u.display_name, u.username))
