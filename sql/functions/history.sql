@@ -521,3 +521,45 @@ BEGIN
     RETURN json_build_object('code', NULL, 'body', body);
 END
 $$;
+
+-- ---- what a share shows of the history ------------------------------------
+
+-- args: share, conv, version_id (a version of conv; JSON null: the
+-- conversation itself; absent: unchanged), show_annotations (absent:
+-- unchanged). Run by the share API in the transaction that creates or
+-- changes the share; returns the share (share_json) or refuses a version
+-- that is not the conversation's.
+CREATE OR REPLACE FUNCTION share_history_set(args json) RETURNS json
+LANGUAGE plpgsql AS $$
+DECLARE
+    s shared_chats;
+    version uuid := (args->>'version_id')::uuid;
+BEGIN
+    IF version IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM conversation_versions v
+         WHERE v.id = version AND v.conversation_id = (args->>'conv')::uuid) THEN
+        RETURN history_refused('invalid_field', 'version_id must be a version of this conversation.',
+                               'version_id');
+    END IF;
+    UPDATE shared_chats x
+       SET version_id = CASE WHEN (args::jsonb) ? 'version_id' THEN version ELSE x.version_id END,
+           show_annotations = coalesce((args->>'show_annotations')::boolean, x.show_annotations),
+           updated_at = now()
+     WHERE x.id = (args->>'share')::uuid
+    RETURNING * INTO s;
+    RETURN json_build_object('code', NULL, 'body', share_json(s));
+END
+$$;
+
+-- The notes on a message as a share shows them (quote, note, author), or
+-- NULL when it has none.
+CREATE OR REPLACE FUNCTION share_annotations(message uuid) RETURNS json
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT json_agg(json_build_object('quote', a.position->>'quote', 'note', a.note,
+                                              'author', coalesce(u.display_name, u.username))
+                            ORDER BY (a.position->>'start')::int, a.created_at, a.id)
+              FROM annotations a JOIN users u ON u.id = a.author_id
+             WHERE a.message_id = message);
+END
+$$;

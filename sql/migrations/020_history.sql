@@ -40,5 +40,11 @@ CREATE INDEX conversation_versions_conversation
 ALTER TABLE conversations ADD COLUMN summary_model text CHECK (char_length(summary_model) <= 64),
                           ADD COLUMN summarized_at timestamptz;
 
+-- A share may show a version, exactly as it was, instead of the conversation
+-- up to its snapshot message; and its owner chooses whether it shows notes.
+ALTER TABLE shared_chats
+    ADD COLUMN version_id uuid REFERENCES conversation_versions (id) ON DELETE CASCADE,
+    ADD COLUMN show_annotations boolean NOT NULL DEFAULT false;
+
 GRANT SELECT, INSERT, UPDATE, DELETE ON annotations TO :"app_role";
 GRANT SELECT, INSERT ON conversation_versions TO :"app_role";
