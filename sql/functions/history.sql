@@ -394,8 +394,9 @@ $$;
 -- args: viewer, id (a message), audit. The owner deletes a message and
 -- everything below it; a version of the path through that branch (down to
 -- its newest leaf) is taken first. When the visible thread ran through it,
--- the thread shows the newest branch left at its parent. Answers the
--- version and the conversation.
+-- the thread shows the newest branch left at its parent. Refused while an
+-- answer is being written, or while a live share ends in the branch.
+-- Answers the version and the conversation.
 CREATE OR REPLACE FUNCTION branch_delete(args json) RETURNS json
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -403,6 +404,7 @@ DECLARE
     m messages;
     c conversations;
     v conversation_versions;
+    branch uuid[];
     removed integer;
     leaf uuid;
     body jsonb;
@@ -418,13 +420,21 @@ BEGIN
     IF EXISTS (SELECT 1 FROM messages x WHERE x.conversation_id = c.id AND x.status = 'streaming') THEN
         RETURN history_refused('conflict', 'An answer is being written; try again when it is done.');
     END IF;
-    v := version_take(c.id, message_newest_leaf(m.id), viewer,
-                      'Before deleting a branch', 'before_branch_delete');
     WITH RECURSIVE below(id) AS (
         SELECT m.id
         UNION ALL
         SELECT x.id FROM messages x JOIN below ON x.parent_message_id = below.id)
-    SELECT count(*) INTO removed FROM below;
+    SELECT array_agg(id) INTO branch FROM below;
+    removed := cardinality(branch);
+    -- A live share ending in the branch would go with it, unseen by its owner.
+    IF EXISTS (SELECT 1 FROM shared_chats s WHERE s.conversation_id = c.id
+                                              AND s.revoked_at IS NULL
+                                              AND s.snapshot_message_id = ANY (branch)) THEN
+        RETURN history_refused('conflict', 'The shared link shows this branch: update the share '
+                               'or stop sharing first.');
+    END IF;
+    v := version_take(c.id, message_newest_leaf(m.id), viewer,
+                      'Before deleting a branch', 'before_branch_delete');
     -- Where the visible thread goes when it ran through the branch.
     IF EXISTS (SELECT 1 FROM message_path(c.active_leaf_id) p WHERE (p.msg).id = m.id) THEN
         leaf := CASE WHEN m.parent_message_id IS NOT NULL THEN

@@ -158,6 +158,13 @@ test('deleting a branch first takes a version of it, then removes it and shows t
   assertError(await api('DELETE', `/messages/${gone.user_message.id}`, member), 403, 'forbidden');
   assertError(await api('DELETE', `/messages/${gone.user_message.id}`, stranger), 404, 'not_found');
 
+  // Not while a share shows the branch.
+  const share = assertJson(await api('PUT', `/conversations/${conv.id}/share`, { ...owner, body: {} }), 201);
+  assertError(await api('DELETE', `/messages/${gone.user_message.id}`, owner), 409, 'conflict');
+  assert.equal(Number(await sqlValue(`SELECT count(*) FROM conversation_versions WHERE conversation_id = :'p1'`, conv.id)), 0);
+  assert.equal((await api('DELETE', `/conversations/${conv.id}/share`, owner)).status, 204);
+  assert.ok(share.id);
+
   const res = await api('DELETE', `/messages/${gone.user_message.id}`, owner);
   const body = assertJson(res, 200);
   assert.equal(body.deleted_messages, 4);
