@@ -92,6 +92,39 @@ test('a note made by selecting text in an answer is marked there and listed, and
   }
 });
 
+test('Summarise shows the summary by the summary model on the conversation, and it stays after a reload', async () => {
+  // The summary model scripts/dev configures (AIChatSummaryModel summariser), on the mock.
+  await apiAs('admin', 'admin', 'DELETE', '/admin/tools/summariser');
+  const tool = await apiAs('admin', 'admin', 'POST', '/admin/tools', {
+    slug: 'summariser', name: 'Summariser', provider: 'openai', model_id: 'gpt-4o-mini', default_settings: { max_tokens: 200 },
+  });
+  assert.equal(tool.status, 201, tool.text);
+  const marker = unique('topic');
+  const conv = await conversationWith(`Summarise ${marker}`);
+  const { context, page, errors } = await newPage(browser);
+  try {
+    await signIn(page, 'demo', 'demo');
+    await page.goto(url(`/chat/#/chat/${conv.id}`));
+    await page.locator(ANSWER_BODY).first().waitFor();
+    assert.equal((await page.getByTestId('chat-summary').textContent()).trim(), 'No summary yet.');
+    await page.getByTestId('summarise').click();
+    await waitUntil(page, (m) => document.querySelector('[data-testid="chat-summary"]').textContent.includes(m), marker, 'no summary shown');
+    const shown = (await page.getByTestId('chat-summary').textContent()).trim();
+    assert.ok(shown.startsWith('Mock reply to: '), shown);
+    assert.ok((await page.getByTestId('chat-summary-meta').textContent()).includes('summariser'));
+    await page.reload();
+    await page.locator(ANSWER_BODY).first().waitFor();
+    assert.equal((await page.getByTestId('chat-summary').textContent()).trim(), shown);
+    assertNoPageErrors(errors);
+  } finally {
+    await context.close();
+    await apiAs('demo', 'demo', 'DELETE', `/conversations/${conv.id}`);
+    made.splice(made.indexOf(conv.id), 1);
+    const gone = await apiAs('admin', 'admin', 'DELETE', '/admin/tools/summariser');
+    assert.equal(gone.status, 204, gone.text);
+  }
+});
+
 test('two versions saved and compared show the messages added; a version restores as a new chat', async () => {
   const conv = await conversationWith('first question');
   const { context, page, errors } = await newPage(browser);
