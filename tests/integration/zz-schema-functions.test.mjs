@@ -11,13 +11,20 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { api } from '../lib/http.mjs';
 import { sqlValue } from '../lib/db.mjs';
 import { poll } from '../lib/poll.mjs';
 import { assertError, assertJson } from '../lib/assert.mjs';
 import { ROOT } from '../lib/env.mjs';
+
+// What the migrator says once it applied every file of sql/functions/, in name order.
+const APPLIED_FUNCTIONS = `aichat-migrate: applied the functions (${readdirSync(join(ROOT, 'sql', 'functions'))
+  .filter((f) => f.endsWith('.sql'))
+  .sort()
+  .join(' ')})`;
 import { DEMO } from '../lib/users.mjs';
 import { NODES, errorLogsMark, errorLogsSince, restartGracefully } from '../lib/nodes.mjs';
 
@@ -82,10 +89,15 @@ test('a fresh database gets every migration, then the functions; a second run ap
   const first = await migrate({ PGDATABASE: SCRATCH_DB });
   const lines = applied(first);
   assert.equal(lines[0], 'aichat-migrate: applied 001_foundation', first);
-  assert.equal(lines.at(-1), 'aichat-migrate: applied the functions (audit.sql catalog.sql chat.sql share.sql users.sql)', first);
+  assert.equal(lines.at(-1), APPLIED_FUNCTIONS, first);
   const health = assertJson(await api('GET', '/health'), 200);
-  assert.equal(lines.length, health.schema_required + 1, first);
-  assert.match(first, new RegExp(`functions ${health.functions_required}: ${health.schema_required} migration\\(s\\) and the functions applied now`));
+  // Every migration file once (numbers may leave gaps), the highest the one the module requires.
+  const migrations = readdirSync(join(ROOT, 'sql', 'migrations')).filter((f) => f.endsWith('.sql'));
+  assert.equal(lines.length, migrations.length + 1, first);
+  const last = migrations.sort().at(-1).slice(0, -'.sql'.length);
+  assert.equal(lines.at(-2), `aichat-migrate: applied ${last}`, first);
+  assert.equal(Number(last.slice(0, 3)), health.schema_required, `the module requires ${health.schema_required}, the newest migration is ${last}`);
+  assert.match(first, new RegExp(`functions ${health.functions_required}: ${migrations.length} migration\\(s\\) and the functions applied now`));
 
   const second = await migrate({ PGDATABASE: SCRATCH_DB });
   assert.deepEqual(applied(second), [], second);
@@ -127,7 +139,7 @@ test('a database whose functions are not the module\'s is refused until aichat-m
   });
 
   const output = await migrate();
-  assert.deepEqual(applied(output), ['aichat-migrate: applied the functions (audit.sql catalog.sql chat.sql share.sql users.sql)'], output);
+  assert.deepEqual(applied(output), [APPLIED_FUNCTIONS], output);
   tampered = false;
   for (const back of await healthOfEachNode('up')) assert.equal(assertJson(back, 200).functions, required);
   assertJson(await api('GET', '/me', DEMO), 200);
@@ -147,7 +159,7 @@ test('a database migrated by an aichat-migrate without schema_functions is refus
   });
 
   const output = await migrate();
-  assert.deepEqual(applied(output), ['aichat-migrate: applied the functions (audit.sql catalog.sql chat.sql share.sql users.sql)'], output);
+  assert.deepEqual(applied(output), [APPLIED_FUNCTIONS], output);
   tampered = false;
   for (const back of await healthOfEachNode('up')) assert.equal(assertJson(back, 200).functions, required);
 });
