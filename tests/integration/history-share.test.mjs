@@ -1,12 +1,15 @@
 // What a share shows of a conversation's history: its notes only when the
 // owner chooses so for that share (escaped, as everything on the page), and
 // a version exactly as it was instead of the conversation.
+// Each test changes a share and opens its link at once, so it runs on one
+// node (onOneNode): a change shows on other nodes within a second.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { api } from '../lib/http.mjs';
 import { assertError, assertJson } from '../lib/assert.mjs';
 import { ChatFixture, say } from '../lib/chat.mjs';
+import { onOneNode } from '../lib/nodes.mjs';
 import { getShare, publicPage, putShare, shareConv } from '../lib/share.mjs';
 
 const fx = new ChatFixture('hshr');
@@ -27,7 +30,7 @@ const pageJson = async (token) => {
   return res.json;
 };
 
-test('a share shows the notes only when its owner chooses so, escaped, and follows their changes', async () => {
+test('a share shows the notes only when its owner chooses so, escaped, and follows their changes', () => onOneNode(async () => {
   const conv = await fx.conversation(owner, [model]);
   const { answers: [answer] } = await say(owner, conv.id, 'notes on the page');
   const note = assertJson(await api('POST', `/conversations/${conv.id}/annotations`, {
@@ -55,9 +58,9 @@ test('a share shows the notes only when its owner chooses so, escaped, and follo
   assertJson(await putShare(owner, conv.id, { show_annotations: false }), 200);
   assert.ok(!(await publicPage(share.token)).text.includes('class="notes"'));
   assertError(await putShare(owner, conv.id, { show_annotations: 'yes' }), 422, 'invalid_field', 'show_annotations');
-});
+}));
 
-test('a share can show a version exactly as it was, and the conversation again', async () => {
+test('a share can show a version exactly as it was, and the conversation again', () => onOneNode(async () => {
   const conv = await fx.conversation(owner, [model], { title: 'Before' });
   await say(owner, conv.id, 'the first exchange');
   const version = assertJson(await api('POST', `/conversations/${conv.id}/versions`, { ...owner, body: { comment: 'first' } }), 201);
@@ -84,4 +87,4 @@ test('a share can show a version exactly as it was, and the conversation again',
   assertError(await putShare(owner, conv.id, { version_id: 'v1' }), 422, 'invalid_field', 'version_id');
   assert.equal((await getShare(owner, conv.id)).version_id, null, 'a refused version was applied');
   assert.equal((await pageJson(share.token)).messages.length, 4);
-});
+}));
