@@ -61,6 +61,39 @@ int aic_chat_send(aic_ctx *ctx, const char *id, const aic_chat_message *m);
 extern const aic_route aic_prompts_routes[];
 extern const aic_stmt aic_prompts_stmts[];
 
+/** One call of a catalog model outside a conversation's turn (a summary),
+ * charged as a turn's answer is (api/chat/aic_chat_call.c). */
+typedef struct {
+    /* What the caller gives. */
+    const char *model_json;             /**< the model as the chat statements build it: id, slug,
+                                             display_name, provider, model_id, capabilities, defaults */
+    const char *system;                 /**< the system prompt, or NULL */
+    const apr_array_header_t *messages; /**< aic_chat_msg (core/aic_provider.h), oldest first */
+    const char *note;                   /**< what the ledger says the credits are for */
+    /* What the call gives. */
+    apr_int64_t reserved; /**< the credits reserved */
+    const char *text;     /**< the answer */
+    apr_int64_t used;     /**< tokens used (estimated when the provider gives none) */
+    int status;           /**< after a failure: the client's status, code and message */
+    const char *code, *message, *retry_after;
+} aic_chat_call;
+
+/**
+ * Reserve the credits c's call can use (chat_call_reserve: the bound of what
+ * it is sent and its max_tokens, as for a turn's answer), call the model
+ * with no database connection held, and give the reservation back when the
+ * call fails. APR_SUCCESS: c->text and c->used are the answer and the
+ * reservation is the caller's to settle in the statement that stores what
+ * it made (chat_settle(viewer, reserved, used, false, NULL)), or to give
+ * back with aic_chat_call_release. Otherwise c->status, code and message say
+ * why (402 insufficient_credits, 422 context_too_long, 503 for the
+ * database, a provider's failure), and nothing stays reserved.
+ */
+apr_status_t aic_chat_call_run(aic_chat_call *c, aic_ctx *ctx);
+
+/** Give back what c reserved (the caller could not store its answer). */
+apr_status_t aic_chat_call_release(aic_chat_call *c, aic_ctx *ctx);
+
 /* Sharing: share links (API and admin page) and the page behind a link. */
 extern const aic_route aic_share_routes[];
 extern const aic_route aic_share_page_routes[];
@@ -72,5 +105,9 @@ int aic_share_handler(request_rec *r);
 void aic_share_post_config(apr_pool_t *pconf);
 /** Per-child state: the cache of shares and pages, the writer of views. */
 void aic_share_child_init(apr_pool_t *pchild, server_rec *s);
+
+/* A conversation's history: annotations, versions (and deleting a branch), summaries. */
+extern const aic_route aic_history_routes[];
+extern const aic_stmt aic_history_stmts[];
 
 #endif

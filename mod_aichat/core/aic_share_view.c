@@ -35,7 +35,11 @@ const char aic_share_view_css[] =
     "footer{padding:1rem 1rem 3rem;border-top:1px solid var(--line);color:var(--muted);"
     "font-size:.9rem}.continue{display:inline-block;padding:.5rem .9rem;border-radius:.4rem;"
     "background:var(--accent);color:var(--bg);text-decoration:none;font-weight:600}"
-    ".gone{text-align:center;padding:4rem 1rem}";
+    ".gone{text-align:center;padding:4rem 1rem}"
+    ".notes{margin-top:.6rem;padding-top:.4rem;border-top:1px dashed var(--line);font-size:.9rem}"
+    ".notes h3{margin:0;font-size:.8rem;color:var(--muted);text-transform:uppercase}"
+    ".notes ul{margin:.3rem 0 0;padding-left:1.2rem}.notes p{margin:.2rem 0}"
+    ".note-by{color:var(--muted)}";
 
 static const char *title_of(const aic_share_view *v)
 {
@@ -57,12 +61,37 @@ aic_json *aic_share_view_json(apr_pool_t *p, const aic_share_view *v)
         aic_json_set_str(m, "sender", msg->sender);
         aic_json_set_str(m, "content", msg->content);
         aic_json_set_str(m, "created_at", msg->created_at);
+        if (msg->notes) {
+            aic_json_set(m, "annotations", aic_json_from(p, msg->notes));
+        }
         aic_json_push(list, m);
     }
     aic_json_set(out, "messages", list);
     aic_json_set_str(out, "created_at", v->created_at);
     aic_json_set_str(out, "expires_at", *v->expires_at ? v->expires_at : NULL);
     return out;
+}
+
+/* A message's notes (JSON [{quote, note, author}], or NULL) as an aside, or "". */
+static const char *notes_html(apr_pool_t *p, const char *notes)
+{
+    aic_json *list = notes ? aic_json_from(p, notes) : NULL;
+    const char *out = "";
+
+    for (apr_size_t i = 0; i < aic_json_len(list); i++) {
+        aic_json *n = aic_json_at(list, i);
+
+        out = apr_pstrcat(p, out, "<li><blockquote>",
+                          aic_html_escape(p, aic_json_str(aic_json_get(n, "quote"), p)),
+                          "</blockquote><p>",
+                          aic_html_escape(p, aic_json_str(aic_json_get(n, "note"), p)),
+                          " <span class=\"note-by\">— ",
+                          aic_html_escape(p, aic_json_str(aic_json_get(n, "author"), p)),
+                          "</span></p></li>", NULL);
+    }
+    return *out ? apr_pstrcat(p, "<aside class=\"notes\"><h3>Notes</h3><ul>", out, "</ul></aside>",
+                              NULL)
+                : "";
 }
 
 /* The models' names joined for people. */
@@ -129,7 +158,8 @@ const char *aic_share_view_html(apr_pool_t *p, const aic_share_view *v, const ch
         APR_ARRAY_PUSH(out, const char *) =
             apr_pstrcat(p, "<article class=\"msg ", ai ? "ai" : "user", "\"><h2 class=\"who\">",
                         ai ? aic_html_escape(p, msg->sender) : "User", "</h2><div class=\"body\">",
-                        html ? html : aic_html_escape(p, msg->content), "</div></article>\n", NULL);
+                        html ? html : aic_html_escape(p, msg->content), "</div>",
+                        notes_html(p, msg->notes), "</article>\n", NULL);
     }
     APR_ARRAY_PUSH(out, const char *) =
         apr_pstrcat(p, "</main>\n<footer><p><a class=\"continue\" href=\"",

@@ -15,6 +15,7 @@ typedef struct {
     const char *sender;      /**< the model's display name (for "ai") */
     const char *content;     /**< Markdown */
     const char *created_at;  /**< ISO 8601 */
+    const char *notes;       /**< its notes shown, JSON [{quote, note, author}], or NULL */
 } aic_share_message;
 
 /** What a share shows. */
@@ -43,7 +44,8 @@ const char *aic_share_view_head(apr_pool_t *p, const char *title, int noindex);
 const char *aic_share_view_html(apr_pool_t *p, const aic_share_view *v, const char *base_uri,
                                 const char *token);
 
-/** {title, models, messages: [{role, sender, content, created_at}], created_at, expires_at}. */
+/** {title, models, messages: [{role, sender, content, created_at, annotations?}],
+ * created_at, expires_at}; annotations: [{quote, note, author}] when shown. */
 aic_json *aic_share_view_json(apr_pool_t *p, const aic_share_view *v);
 
 #endif

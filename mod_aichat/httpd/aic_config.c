@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "core/aic_provider.h"
+#include "core/aic_valid.h"
 
 APLOG_USE_MODULE(aichat);
 extern module AP_MODULE_DECLARE_DATA aichat_module;
@@ -44,6 +45,7 @@ void *aic_config_merge(apr_pool_t *p, void *base_, void *add_)
         add->max_context_messages >= 0 ? add->max_context_messages : base->max_context_messages;
     conf->max_answer_bytes =
         add->max_answer_bytes >= 0 ? add->max_answer_bytes : base->max_answer_bytes;
+    conf->summary_model = add->summary_model ? add->summary_model : base->summary_model;
     if (add->share_secret_source != AIC_KEY_NONE) {
         conf->share_secret_source = add->share_secret_source;
         conf->share_secret_ref = add->share_secret_ref;
@@ -213,6 +215,15 @@ static const char *set_base_uri(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+static const char *set_summary_model(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    if (!aic_valid_slug(arg)) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a catalog slug", cmd->cmd->name, arg);
+    }
+    conf_of(cmd)->summary_model = arg;
+    return NULL;
+}
+
 const command_rec aic_directives[] = {
     AP_INIT_TAKE12("AIChatAuthnCache", aic_authn_cache_directive, NULL, RSRC_CONF,
                    "PROVIDER [SECONDS]: remember for SECONDS (default 300) that PROVIDER "
@@ -241,6 +252,9 @@ const command_rec aic_directives[] = {
                  "write audit rows for successful reads too (default On)"),
     AP_INIT_TAKE1("AIChatBaseURI", set_base_uri, NULL, RSRC_CONF,
                   "where the chat lives: API at BASE/api, admin at BASE/admin (default /chat)"),
+    AP_INIT_TAKE1("AIChatSummaryModel", set_summary_model, NULL, RSRC_CONF,
+                  "the catalog slug of the model that writes conversation summaries "
+                  "(default: none, no summaries)"),
     {NULL}};
 
 /* Provider names are [A-Za-z0-9._-] (checked by the directive), so they

@@ -23,6 +23,7 @@ typedef struct {
     apr_int64_t max_answer_bytes;       /**< -1 = unset; default AIC_DEFAULT_MAX_ANSWER */
     aic_key_source share_secret_source; /**< AIC_KEY_NONE = unset */
     const char *share_secret_ref;       /**< variable name or file path */
+    const char *summary_model;          /**< a catalog slug; NULL = unset: no summaries */
     /* Resolved at startup: the secret share-link tokens are derived with. */
     const char *share_secret; /**< NULL: sharing cannot create or show links */
     /* Derived at startup: provider names as PostgreSQL array literals. */

@@ -42,7 +42,9 @@ BEGIN
         'pinned', c.pinned, 'archived', c.archived, 'created_at', c.created_at,
         'updated_at', c.updated_at, 'deleted_at', c.deleted_at,
         'owner', owner, 'is_owner', c.owner_id = viewer,
-        'tools', tools, 'participants', participants, 'is_group', ntools > 1);
+        'tools', tools, 'participants', participants, 'is_group', ntools > 1,
+        'summary', c.summary, 'summary_model', c.summary_model,
+        'summarized_at', c.summarized_at);
 END
 $$;
 
@@ -333,6 +335,26 @@ BEGIN
         INSERT INTO credit_ledger (user_id, delta, balance_after, reason, message_id)
         VALUES (viewer, reserved, balance, 'release', message);
     END IF;
+END
+$$;
+
+-- Reserve credits for a call outside a turn (a summary; aic_chat_call_run):
+-- never below zero, with its ledger row (note says what for). The new
+-- balance, or NULL when it is too low (and nothing is written). Settled or
+-- given back by chat_settle.
+CREATE OR REPLACE FUNCTION chat_call_reserve(viewer uuid, amount bigint, note text) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    balance bigint;
+BEGIN
+    UPDATE users SET token_credits = token_credits - amount
+     WHERE id = viewer AND token_credits >= amount
+    RETURNING token_credits INTO balance;
+    IF FOUND THEN
+        INSERT INTO credit_ledger (user_id, delta, balance_after, reason, note)
+        VALUES (viewer, -amount, balance, 'reserve', note);
+    END IF;
+    RETURN balance;
 END
 $$;
 

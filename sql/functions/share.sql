@@ -44,7 +44,8 @@ BEGIN
         'snapshot_message_id', s.snapshot_message_id,
         'message_count', messages,
         'view_count', s.view_count,
-        'last_viewed_at', s.last_viewed_at);
+        'last_viewed_at', s.last_viewed_at,
+        'version_id', s.version_id, 'show_annotations', s.show_annotations);
 END
 $$;
 

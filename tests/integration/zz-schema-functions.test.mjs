@@ -12,6 +12,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { api } from '../lib/http.mjs';
 import { sqlValue } from '../lib/db.mjs';
@@ -24,6 +25,12 @@ import { NODES, errorLogsMark, errorLogsSince, restartGracefully } from '../lib/
 const run = promisify(execFile);
 const MIGRATE = `${ROOT}/scripts/aichat-migrate`;
 const SCRATCH_DB = 'aichat_migrate_test';
+
+// What the migrator says once it applied every file of sql/functions/, in name order.
+const APPLIED_FUNCTIONS = `aichat-migrate: applied the functions (${readdirSync(join(ROOT, 'sql', 'functions'))
+  .filter((f) => f.endsWith('.sql'))
+  .sort()
+  .join(' ')})`;
 
 /** Run aichat-migrate on the tree's sql/ (on another database with env). */
 async function migrate(env = {}) {
@@ -76,22 +83,21 @@ test('aichat-migrate on the migrated test database applies nothing and says so',
   assert.match(output, /^aichat-migrate: schema at version \d+, functions [0-9a-f]{64}: nothing new, nothing applied$/m);
 });
 
-/** What aichat-migrate says when it applies the functions: every file of sql/functions/, in name order. */
-const FUNCTIONS_APPLIED = `aichat-migrate: applied the functions (${readdirSync(`${ROOT}/sql/functions`)
-  .filter((f) => f.endsWith('.sql'))
-  .sort()
-  .join(' ')})`;
-
 test('a fresh database gets every migration, then the functions; a second run applies nothing', async () => {
   await superuser(`DROP DATABASE IF EXISTS ${SCRATCH_DB}`);
   await superuser(`CREATE DATABASE ${SCRATCH_DB} OWNER ${process.env.PGUSER}`);
   const first = await migrate({ PGDATABASE: SCRATCH_DB });
   const lines = applied(first);
   assert.equal(lines[0], 'aichat-migrate: applied 001_foundation', first);
-  assert.equal(lines.at(-1), FUNCTIONS_APPLIED, first);
+  assert.equal(lines.at(-1), APPLIED_FUNCTIONS, first);
   const health = assertJson(await api('GET', '/health'), 200);
-  assert.equal(lines.length, health.schema_required + 1, first);
-  assert.match(first, new RegExp(`functions ${health.functions_required}: ${health.schema_required} migration\\(s\\) and the functions applied now`));
+  // Every migration file once (numbers may leave gaps), the highest the one the module requires.
+  const migrations = readdirSync(join(ROOT, 'sql', 'migrations')).filter((f) => f.endsWith('.sql'));
+  assert.equal(lines.length, migrations.length + 1, first);
+  const last = migrations.sort().at(-1).slice(0, -'.sql'.length);
+  assert.equal(lines.at(-2), `aichat-migrate: applied ${last}`, first);
+  assert.equal(Number(last.slice(0, 3)), health.schema_required, `the module requires ${health.schema_required}, the newest migration is ${last}`);
+  assert.match(first, new RegExp(`functions ${health.functions_required}: ${migrations.length} migration\\(s\\) and the functions applied now`));
 
   const second = await migrate({ PGDATABASE: SCRATCH_DB });
   assert.deepEqual(applied(second), [], second);
@@ -133,7 +139,7 @@ test('a database whose functions are not the module\'s is refused until aichat-m
   });
 
   const output = await migrate();
-  assert.deepEqual(applied(output), [FUNCTIONS_APPLIED], output);
+  assert.deepEqual(applied(output), [APPLIED_FUNCTIONS], output);
   tampered = false;
   for (const back of await healthOfEachNode('up')) assert.equal(assertJson(back, 200).functions, required);
   assertJson(await api('GET', '/me', DEMO), 200);
@@ -153,7 +159,7 @@ test('a database migrated by an aichat-migrate without schema_functions is refus
   });
 
   const output = await migrate();
-  assert.deepEqual(applied(output), [FUNCTIONS_APPLIED], output);
+  assert.deepEqual(applied(output), [APPLIED_FUNCTIONS], output);
   tampered = false;
   for (const back of await healthOfEachNode('up')) assert.equal(assertJson(back, 200).functions, required);
 });

@@ -274,8 +274,8 @@ static void test_markdown_text(void **state)
 }
 
 static const aic_share_message hostile_messages[] = {
-    {"user", NULL, "Is <script>alert(1)</script> **safe**?", "2026-12-01T10:00:00Z"},
-    {"ai", "Bot <img src=x onerror=alert(1)>", "Yes: `<b>`", "2026-12-01T10:00:01Z"},
+    {"user", NULL, "Is <script>alert(1)</script> **safe**?", "2026-12-01T10:00:00Z", NULL},
+    {"ai", "Bot <img src=x onerror=alert(1)>", "Yes: `<b>`", "2026-12-01T10:00:01Z", NULL},
 };
 
 static const aic_share_view hostile_view = {"Plans <script>x</script> & \"quotes\"",
@@ -305,6 +305,28 @@ static void test_share_view_html_escapes(void **state)
     assert_non_null(strstr(html, "<meta name=\"robots\" content=\"noindex, nofollow\">"));
     /* No expiry: the header says nothing about one. */
     assert_null(strstr(html, "Expires"));
+}
+
+static void test_share_view_notes_escaped(void **state)
+{
+    apr_pool_t *p = *state;
+    aic_share_message msgs[] = {
+        {"ai", "Bot", "Plain answer", "2026-12-01T10:00:01Z",
+         "[{\"quote\":\"<b>q</b>\",\"note\":\"<script>n</script>\",\"author\":\"A&B\"}]"},
+        {"user", NULL, "no notes", "2026-12-01T10:00:02Z", NULL}};
+    aic_share_view v = {"T", "[]", "2026-12-01", "", "2026-12-01T10:00:00Z", "", 1, msgs, 2};
+    const char *html = aic_share_view_html(p, &v, "/chat", "T");
+    const char *json = aic_json_dump(aic_share_view_json(p, &v), p);
+
+    assert_null(strstr(html, "<script>n"));
+    assert_null(strstr(html, "<b>q"));
+    assert_non_null(strstr(html,
+                           "<aside class=\"notes\"><h3>Notes</h3><ul><li><blockquote>"
+                           "&lt;b&gt;q&lt;/b&gt;</blockquote><p>&lt;script&gt;n&lt;/script&gt;"
+                           " <span class=\"note-by\">— A&amp;B</span></p></li></ul></aside>"));
+    /* One aside: the message without notes has none. */
+    assert_null(strstr(strstr(html, "</aside>"), "<aside"));
+    assert_non_null(strstr(json, "\"annotations\":[{\"quote\":\"<b>q</b>\""));
 }
 
 static void test_share_view_html_plain(void **state)
@@ -424,6 +446,7 @@ int main(void)
         POOL_TEST(test_markdown_text),
         POOL_TEST(test_share_view_html_escapes),
         POOL_TEST(test_share_view_html_plain),
+        POOL_TEST(test_share_view_notes_escaped),
         POOL_TEST(test_share_view_json),
         POOL_TEST(test_timestamps),
     };

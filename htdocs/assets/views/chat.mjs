@@ -33,6 +33,7 @@ import { h, replaceChildren, setMessage } from '../dom.mjs';
 import { hrefFor } from '../router.mjs';
 import { session } from '../session.mjs';
 import { loadCodeTheme } from './chat/markdown.mjs';
+import { createHistory } from './chat/history.mjs';
 import { createMessageView, senderName } from './chat/message.mjs';
 import { createPromptTools } from './chat/prompts.mjs';
 import { createShareDialog } from './chat/share.mjs';
@@ -191,6 +192,7 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
   const threadEmpty = h('p', { class: 'chat-thread-empty muted', hidden: true }, 'No messages yet. Say hello below.');
   const notice = h('div', { class: 'chat-notice form-error', role: 'alert', 'data-testid': 'chat-error', hidden: true });
   const announcer = h('p', { class: 'visually-hidden', role: 'status', 'data-testid': 'chat-status' });
+  const historyPanel = createHistory({ signal, threadEl, navigate, onError: (text) => showNotice(text) });
 
   const input = h('textarea', {
     id: 'chat-input',
@@ -224,6 +226,7 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
     'section',
     { class: 'chat-main', 'aria-labelledby': 'chat-title' },
     head,
+    historyPanel.el,
     setup,
     threadEl,
     threadEmpty,
@@ -331,6 +334,7 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
       addMessage(stopped.has(msg.id) && msg.status === 'streaming' ? { ...msg, status: 'incomplete' } : msg);
     }
     threadEmpty.hidden = thread.length > 0 || conv === null;
+    historyPanel.highlight();
   }
 
   /** Replace a message in the thread (and its view), e.g. the pending user message by the stored one. */
@@ -493,6 +497,7 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
     }
     drawHead();
     renderThread();
+    historyPanel.show(conv);
     announce('');
     scrollToBottom();
   }

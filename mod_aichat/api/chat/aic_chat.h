@@ -4,6 +4,7 @@
  *   aic_chat_conversations.c conversations, participants, the thread, the active branch
  *   aic_chat_send.c          sending and regenerating: read and check the request, run a turn
  *   aic_chat_turn.c          the turn's phases and the driver that runs them
+ *   aic_chat_call.c          one model call outside a turn (aic_api.h), reserved like one
  *   aic_chat_events.c        the turn's Server-Sent Events
  * and core/aic_turn_plan.h computes what a turn needs without I/O. */
 #ifndef AIC_CHAT_H
@@ -92,6 +93,9 @@ typedef struct {
         const char *code, *message, *retry_after;
     } error;
 } aic_chat_turn;
+
+/** The client's status for a failed answer's code (provider_*, insufficient_credits). */
+int aic_chat_error_status(const char *code);
 
 /** Run the turn t (its first block filled): every phase, then the response.
  * context is the thread up to the parent as chat_context gives it (NULL

@@ -127,6 +127,10 @@ const aic_stmt aic_chat_stmts[] = {
      * first one recorded at the same time (complete). */
     {"chat_answer_finish", "SELECT chat_answer_finish(%s::json)::text"},
     {"chat_answer_complete", "SELECT chat_answer_complete(%s::json)::text"},
+    /* A call outside a turn (aic_chat_call.c): its reservation (NULL when the
+     * balance is too low), and the reservation given back after a failure. */
+    {"chat_call_reserve", "SELECT chat_call_reserve(%s::uuid, %s::bigint, %s)::text"},
+    {"chat_call_release", "SELECT chat_settle(%s::uuid, %s::bigint, 0, true, NULL)::text"},
     /* The visible thread: the path from the root to the active leaf. */
     {"chat_thread",
      "SELECT json_build_object('items', coalesce(json_agg(message_json(msg)"

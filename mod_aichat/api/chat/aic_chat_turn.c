@@ -104,8 +104,7 @@ static int model_reserve(apr_int64_t *reserve, const aic_chat_turn *t, const aic
                             aic_chat_json_int(m->capabilities, "context_window", 0));
 }
 
-/* Map a failure of an answer to the client's status. */
-static int error_status(const char *code)
+int aic_chat_error_status(const char *code)
 {
     if (!strcmp(code, "insufficient_credits")) {
         return HTTP_PAYMENT_REQUIRED;
@@ -575,7 +574,7 @@ static const char *finish(answer *a)
     if (a->code && !t->error.code) {
         t->error.code = a->code;
         t->error.message = apr_pstrdup(r->pool, message);
-        t->error.status = error_status(a->code);
+        t->error.status = aic_chat_error_status(a->code);
     }
     if (t->stream && !t->events.gone && a->code) {
         aic_chat_event_error(&t->events, r, a->m, a->id, a->code, message, stored);

@@ -219,6 +219,59 @@ static int commit_and_send(aic_ctx *ctx, int status, const char *action, const c
     return aic_send_json(r, status, reply);
 }
 
+/* The version the share shows and whether it shows notes, when the PUT body
+ * gives them (share_history_set, in the share's transaction): *json becomes
+ * the share as it is then. OK, or the status of the error sent (after a
+ * rollback). */
+static int apply_history(const char **json, aic_ctx *ctx, const char *share_id, const char *conv,
+                         const aic_json *body)
+{
+    request_rec *r = ctx->r;
+    aic_json *args = aic_json_object(r->pool), *v = aic_json_get(body, "version_id"), *res;
+    const char *text = NULL, *code;
+    int show = -1;
+    apr_status_t rv;
+
+    if (!aic_json_has(body, "version_id") && !aic_json_has(body, "show_annotations")) {
+        return OK;
+    }
+    if (aic_json_has(body, "version_id") && aic_json_typeof(v) != AIC_JSON_NULL &&
+        !aic_valid_uuid(aic_json_str(v, r->pool))) {
+        aic_db_rollback(ctx->db);
+        return refuse(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                      "version_id must be a version of this conversation, or null.", "version_id");
+    }
+    if (read_bool(&show, r, body, "show_annotations") != OK) {
+        aic_db_rollback(ctx->db);
+        return HTTP_UNPROCESSABLE_ENTITY;
+    }
+    aic_json_set_str(args, "share", share_id);
+    aic_json_set_str(args, "conv", conv);
+    if (aic_json_has(body, "version_id")) {
+        aic_json_set_str(args, "version_id", aic_json_str(v, r->pool));
+    }
+    if (show >= 0) {
+        aic_json_set_bool(args, "show_annotations", show);
+    }
+    rv = aic_db_value(&text, ctx->db, "share_history_set", AIC_ARGS(aic_json_dump(args, r->pool)));
+    if (rv == APR_SUCCESS &&
+        aic_json_typeof(res = aic_json_from(r->pool, text)) != AIC_JSON_OBJECT) {
+        rv = APR_EGENERAL;
+    }
+    if (rv != APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        aic_send_failure(r, rv);
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    if ((code = aic_json_str(aic_json_get(res, "code"), r->pool))) {
+        aic_db_rollback(ctx->db);
+        return refuse(r, HTTP_UNPROCESSABLE_ENTITY, code,
+                      aic_json_str(aic_json_get(res, "message"), r->pool), "version_id");
+    }
+    *json = aic_json_dump(aic_json_get(res, "body"), r->pool);
+    return OK;
+}
+
 /* PUT /conversations/{id}/share: create the live share, or change it. */
 static int share_put(aic_ctx *ctx)
 {
@@ -235,7 +288,8 @@ static int share_put(aic_ctx *ctx)
     }
     if (aic_refuse_unknown_fields(r, body,
                                   (const char *const[]){"is_public", "indexable", "expires_in",
-                                                        "expires_at", "update_snapshot", NULL},
+                                                        "expires_at", "update_snapshot",
+                                                        "version_id", "show_annotations", NULL},
                                   "share") != OK) {
         return OK;
     }
@@ -284,6 +338,9 @@ static int share_put(aic_ctx *ctx)
             }
             json = rows.cells[0];
             share_id = rows.cells[1];
+            if (apply_history(&json, ctx, share_id, id, body) != OK) {
+                return OK;
+            }
             return commit_and_send(ctx, HTTP_CREATED, "create", share_id, NULL, json,
                                    with_link(r, ctx->conf, json, nonce, req.is_public != 0));
         }
@@ -299,6 +356,9 @@ static int share_put(aic_ctx *ctx)
                                    req.expires_mode, req.expires_in, req.expires_at, snapshot,
                                    old.id));
         if (rv == APR_SUCCESS) {
+            if (apply_history(&json, ctx, old.id, id, body) != OK) {
+                return OK;
+            }
             return commit_and_send(ctx, HTTP_OK, "update", old.id, old.json, json,
                                    with_link(r, ctx->conf, json, old.nonce, is_public));
         }

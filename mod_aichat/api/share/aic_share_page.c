@@ -117,6 +117,7 @@ static void share_copy(aic_share *to, const aic_share *from, apr_pool_t *p)
     to->expires_on = apr_pstrdup(p, from->expires_on);
     to->created_at = apr_pstrdup(p, from->created_at);
     to->expires_at = apr_pstrdup(p, from->expires_at);
+    to->version_id = apr_pstrdup(p, from->version_id);
 }
 
 static int share_out(void *out, apr_pool_t *p, const void *value)
@@ -183,6 +184,8 @@ static void share_from_row(aic_share *s, const char **c)
     s->expires_on = c[10];
     s->created_at = c[11];
     s->expires_at = c[12];
+    s->version_id = c[13];
+    s->show_annotations = c[14][0] == '1';
 }
 
 static int expired(const aic_share *s)
@@ -262,7 +265,10 @@ static apr_status_t body_of(const char **body, apr_size_t *len, request_rec *r, 
         return APR_SUCCESS;
     }
     if ((!*db && (rv = aic_db_acquire(db, r)) != APR_SUCCESS) ||
-        (rv = aic_db_select(&msgs, *db, "share_messages", AIC_ARGS(s->snapshot))) != APR_SUCCESS) {
+        (rv = aic_db_select(
+             &msgs, *db, *s->version_id ? "share_version_messages" : "share_messages",
+             AIC_ARGS(s->show_annotations ? "true" : "false",
+                      *s->version_id ? s->version_id : s->snapshot))) != APR_SUCCESS) {
         return rv;
     }
     *body = aic_share_body(r, s, &msgs, json, token);

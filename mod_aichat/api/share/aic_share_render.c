@@ -55,6 +55,7 @@ static aic_share_view view_of(request_rec *r, const aic_share *s, const aic_rows
         list[i].sender = c[1];
         list[i].content = c[2];
         list[i].created_at = c[3];
+        list[i].notes = c[4];
     }
     return v;
 }

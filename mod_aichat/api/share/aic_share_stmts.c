@@ -14,6 +14,8 @@ const aic_stmt aic_share_stmts[] = {
                    " FROM shared_chats s WHERE s.conversation_id = %s::uuid"
                    " AND s.revoked_at IS NULL FOR UPDATE"},
     {"share_snapshot", "SELECT share_snapshot(%s::uuid)::text"},
+    /* The version it shows and whether it shows notes (share_history_set: one JSON argument). */
+    {"share_history_set", "SELECT share_history_set(%s::json)::text"},
     {"share_future", "SELECT (%s::timestamptz > now())::int"},
     /* One JSON argument: conversation_id, token_hash, token_nonce, is_public,
      * indexable, created_by, expires_mode ('in', 'at' or 'never'), expires_in
@@ -60,25 +62,40 @@ const aic_stmt aic_share_page_stmts[] = {
     {"share_open",
      "SELECT s.id::text, s.is_public::int, s.indexable::int,"
      " coalesce((extract(epoch FROM s.expires_at) * 1000000)::bigint, 0)::text,"
-     " s.snapshot_message_id::text, c.title, x.tools,"
-     " md5(concat_ws('|', s.id, s.updated_at, c.title, x.tools)),"
+     " s.snapshot_message_id::text, coalesce(x.version_title, c.title), x.tools,"
+     " md5(concat_ws('|', s.id, s.updated_at, c.title, x.tools, x.notes)),"
      " extract(epoch FROM greatest(s.updated_at, c.updated_at))::bigint::text,"
      " to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
      " coalesce(to_char(s.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"'), ''),"
-     " to_json(s.created_at)#>>'{}', coalesce(to_json(s.expires_at)#>>'{}', '')"
+     " to_json(s.created_at)#>>'{}', coalesce(to_json(s.expires_at)#>>'{}', ''),"
+     " coalesce(s.version_id::text, ''), s.show_annotations::int"
      " FROM shared_chats s JOIN conversations c ON c.id = s.conversation_id"
      " CROSS JOIN LATERAL (SELECT (SELECT coalesce(json_agg(json_build_object('slug', t.slug,"
      " 'display_name', t.display_name) ORDER BY m.position), '[]'::json)::text"
      " FROM conversation_ai_models m JOIN ai_tools t ON t.id = m.tool_id"
-     " WHERE m.conversation_id = c.id) AS tools) x"
+     " WHERE m.conversation_id = c.id) AS tools,"
+     /* A version's title; the notes shown, so that a changed note makes a new page. */
+     " (SELECT v.snapshot->>'title' FROM conversation_versions v WHERE v.id = s.version_id)"
+     " AS version_title, CASE WHEN s.show_annotations THEN (SELECT count(*) || '/'"
+     " || max(a.updated_at) FROM annotations a WHERE a.conversation_id = c.id) END AS notes) x"
      " WHERE s.token_hash = %s AND s.revoked_at IS NULL AND c.deleted_at IS NULL"
      " AND NOT EXISTS (SELECT 1 FROM users o WHERE o.id = c.owner_id"
      " AND o.deleted_at IS NOT NULL)"},
+    /* The messages shown, with their notes (JSON, NULL when none) when the
+     * second argument is true: up to the snapshot message, or a version's. */
     {"share_messages",
      "SELECT (t.msg).sender_type, CASE (t.msg).sender_type WHEN 'ai' THEN coalesce((SELECT"
      " a.display_name FROM ai_tools a WHERE a.id = (t.msg).sender_tool_id), 'Assistant') END,"
-     " (t.msg).content, to_json((t.msg).created_at)#>>'{}'"
+     " (t.msg).content, to_json((t.msg).created_at)#>>'{}',"
+     " CASE WHEN %s::boolean THEN share_annotations((t.msg).id)::text END"
      " FROM share_thread(%s::uuid) t ORDER BY t.depth DESC"},
+    {"share_version_messages",
+     "SELECT e.m->>'sender_type', CASE e.m->>'sender_type' WHEN 'ai' THEN"
+     " coalesce(e.m->'sender'->>'display_name', 'Assistant') END, e.m->>'content',"
+     " e.m->>'created_at', CASE WHEN %s::boolean THEN share_annotations((e.m->>'id')::uuid)::text"
+     " END FROM conversation_versions v CROSS JOIN LATERAL jsonb_array_elements(v.snapshot->"
+     "'messages') WITH ORDINALITY e(m, i) WHERE v.id = %s::uuid"
+     " AND e.m->>'status' IN ('complete', 'incomplete') ORDER BY e.i"},
     /* A batch of views (aic_batch): counted and audited in one statement. */
     {"share_views_record", "SELECT share_views_record(%s::json)::text"},
     {NULL, NULL}};

@@ -13,6 +13,8 @@ typedef struct {
     apr_time_t expires, mtime;           /* expires 0: never */
     const char *shared_on, *expires_on;  /* dates for people; expires_on "" = never */
     const char *created_at, *expires_at; /* ISO for JSON; expires_at "" = never */
+    const char *version_id;              /* "": the conversation up to snapshot */
+    int show_annotations;                /* the page shows the messages' notes */
 } aic_share;
 
 /* ---- aic_share_render.c ---- */
