@@ -57,4 +57,12 @@ void aic_share_post_config(apr_pool_t *pconf);
 /** Per-child state: the cache of shares and pages, the writer of views. */
 void aic_share_child_init(apr_pool_t *pchild, server_rec *s);
 
+/* Organise: tags with colours, tagging, bulk actions, saved searches (api/tags/). */
+extern const aic_route aic_organise_routes[];
+extern const aic_stmt aic_organise_stmts[];
+
+/* Search: ranked full-text search over messages, titles and summaries (api/search/). */
+extern const aic_route aic_search_routes[];
+extern const aic_stmt aic_search_stmts[];
+
 #endif

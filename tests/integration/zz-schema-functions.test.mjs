@@ -11,7 +11,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { api } from '../lib/http.mjs';
 import { sqlValue } from '../lib/db.mjs';
@@ -24,6 +24,10 @@ import { NODES, errorLogsMark, errorLogsSince, restartGracefully } from '../lib/
 const run = promisify(execFile);
 const MIGRATE = `${ROOT}/scripts/aichat-migrate`;
 const SCRATCH_DB = 'aichat_migrate_test';
+// What aichat-migrate applies: every migration, then every function file in name order.
+const MIGRATIONS = readdirSync(`${ROOT}/sql/migrations`).filter((f) => f.endsWith('.sql'));
+const FUNCTIONS_APPLIED = `aichat-migrate: applied the functions (${readdirSync(`${ROOT}/sql/functions`)
+  .filter((f) => f.endsWith('.sql')).sort().join(' ')})`;
 
 /** Run aichat-migrate on the tree's sql/ (on another database with env). */
 async function migrate(env = {}) {
@@ -82,10 +86,10 @@ test('a fresh database gets every migration, then the functions; a second run ap
   const first = await migrate({ PGDATABASE: SCRATCH_DB });
   const lines = applied(first);
   assert.equal(lines[0], 'aichat-migrate: applied 001_foundation', first);
-  assert.equal(lines.at(-1), 'aichat-migrate: applied the functions (audit.sql catalog.sql chat.sql share.sql users.sql)', first);
+  assert.equal(lines.at(-1), FUNCTIONS_APPLIED, first);
   const health = assertJson(await api('GET', '/health'), 200);
-  assert.equal(lines.length, health.schema_required + 1, first);
-  assert.match(first, new RegExp(`functions ${health.functions_required}: ${health.schema_required} migration\\(s\\) and the functions applied now`));
+  assert.equal(lines.length, MIGRATIONS.length + 1, first);
+  assert.match(first, new RegExp(`version ${health.schema_required}, functions ${health.functions_required}: ${MIGRATIONS.length} migration\\(s\\) and the functions applied now`));
 
   const second = await migrate({ PGDATABASE: SCRATCH_DB });
   assert.deepEqual(applied(second), [], second);
@@ -127,7 +131,7 @@ test('a database whose functions are not the module\'s is refused until aichat-m
   });
 
   const output = await migrate();
-  assert.deepEqual(applied(output), ['aichat-migrate: applied the functions (audit.sql catalog.sql chat.sql share.sql users.sql)'], output);
+  assert.deepEqual(applied(output), [FUNCTIONS_APPLIED], output);
   tampered = false;
   for (const back of await healthOfEachNode('up')) assert.equal(assertJson(back, 200).functions, required);
   assertJson(await api('GET', '/me', DEMO), 200);
@@ -147,7 +151,7 @@ test('a database migrated by an aichat-migrate without schema_functions is refus
   });
 
   const output = await migrate();
-  assert.deepEqual(applied(output), ['aichat-migrate: applied the functions (audit.sql catalog.sql chat.sql share.sql users.sql)'], output);
+  assert.deepEqual(applied(output), [FUNCTIONS_APPLIED], output);
   tampered = false;
   for (const back of await healthOfEachNode('up')) assert.equal(assertJson(back, 200).functions, required);
 });
