@@ -5,6 +5,18 @@
 -- mixed languages), the one the stored vectors messages.search and
 -- conversations.search are made with.
 
+-- A message carries its conversation's owner (messages_owner_search indexes
+-- its words per owner: 019_organise.sql).
+CREATE OR REPLACE FUNCTION messages_set_owner() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.owner_id := (SELECT c.owner_id FROM conversations c WHERE c.id = NEW.conversation_id);
+    RETURN NEW;
+END
+$$;
+CREATE OR REPLACE TRIGGER messages_owner BEFORE INSERT ON messages
+    FOR EACH ROW EXECUTE FUNCTION messages_set_owner();
+
 -- Text as HTML text: & < > " ' escaped.
 CREATE OR REPLACE FUNCTION search_html_escape(s text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -65,13 +77,15 @@ DECLARE
 BEGIN
     RETURN (
         WITH convs AS MATERIALIZED (
-            SELECT c.id, c.title, c.summary, c.search, c.last_message_at
+            SELECT c.id, c.title, c.summary, c.search, c.last_message_at,
+                   c.owner_id = viewer AS own
               FROM conversations c
              WHERE c.deleted_at IS NULL
-               AND (c.owner_id = viewer OR c.id IN (SELECT p.conversation_id
-                                                       FROM conversation_participants p
-                                                      WHERE p.user_id = viewer
-                                                        AND p.role = 'member'))
+               AND c.id IN (SELECT o.id FROM conversations o
+                             WHERE o.owner_id = viewer AND o.deleted_at IS NULL
+                            UNION ALL
+                            SELECT p.conversation_id FROM conversation_participants p
+                             WHERE p.user_id = viewer AND p.role = 'member')
                AND (arch IS NULL OR c.archived = arch)
                AND (src IS NULL OR c.source = src)
                AND (model IS NULL OR EXISTS (
@@ -85,7 +99,15 @@ BEGIN
                    ts_rank(m.search, tsq) AS rank,
                    search_score(ts_rank(m.search, tsq), m.created_at) AS score
               FROM messages m JOIN convs c ON c.id = m.conversation_id
-             WHERE has_words AND m.search @@ tsq
+             WHERE has_words AND m.owner_id = viewer AND m.search @@ tsq
+               AND (from_at IS NULL OR m.created_at >= from_at)
+               AND (to_at IS NULL OR m.created_at < to_at)
+            UNION ALL
+            -- The conversations the viewer takes part in (few): each one's messages.
+            SELECT m.conversation_id, m.id, m.id, m.created_at, ts_rank(m.search, tsq),
+                   search_score(ts_rank(m.search, tsq), m.created_at)
+              FROM convs c JOIN messages m ON m.conversation_id = c.id
+             WHERE has_words AND NOT c.own AND m.search @@ tsq
                AND (from_at IS NULL OR m.created_at >= from_at)
                AND (to_at IS NULL OR m.created_at < to_at)
             UNION ALL
