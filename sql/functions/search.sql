@@ -103,13 +103,20 @@ BEGIN
                AND (from_at IS NULL OR m.created_at >= from_at)
                AND (to_at IS NULL OR m.created_at < to_at)
             UNION ALL
-            -- The conversations the viewer takes part in (few): each one's messages.
-            SELECT m.conversation_id, m.id, m.id, m.created_at, ts_rank(m.search, tsq),
-                   search_score(ts_rank(m.search, tsq), m.created_at)
-              FROM convs c JOIN messages m ON m.conversation_id = c.id
-             WHERE has_words AND NOT c.own AND m.search @@ tsq
-               AND (from_at IS NULL OR m.created_at >= from_at)
-               AND (to_at IS NULL OR m.created_at < to_at)
+            -- The conversations the viewer takes part in (few): each one's own
+            -- messages (OFFSET 0 keeps the planner from turning this into a
+            -- search of every user's words).
+            SELECT m.conversation_id, m.id, m.id, m.created_at, m.rank,
+                   search_score(m.rank, m.created_at)
+              FROM convs c
+             CROSS JOIN LATERAL (SELECT x.id, x.conversation_id, x.created_at,
+                                        ts_rank(x.search, tsq) AS rank
+                                   FROM messages x
+                                  WHERE x.conversation_id = c.id AND x.search @@ tsq
+                                    AND (from_at IS NULL OR x.created_at >= from_at)
+                                    AND (to_at IS NULL OR x.created_at < to_at)
+                                 OFFSET 0) m
+             WHERE has_words AND NOT c.own
             UNION ALL
             SELECT c.id, NULL, c.id, c.last_message_at, r.rank,
                    search_score(r.rank, c.last_message_at)

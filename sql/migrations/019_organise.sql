@@ -52,11 +52,12 @@ CREATE INDEX conversations_search ON conversations USING gin (search);
 -- index to keep up to date per message. btree_gin (a trusted contrib
 -- extension) lets GIN index the uuid. The UPDATE rewrites messages once: on
 -- a large site, run this migration in a quiet hour.
+-- The old index goes first, so the UPDATE does not maintain it.
 CREATE EXTENSION IF NOT EXISTS btree_gin;
+DROP INDEX messages_search;
 ALTER TABLE messages ADD COLUMN owner_id uuid;
 UPDATE messages m SET owner_id = c.owner_id FROM conversations c WHERE c.id = m.conversation_id;
 ALTER TABLE messages ALTER COLUMN owner_id SET NOT NULL;
-DROP INDEX messages_search;
 CREATE INDEX messages_owner_search ON messages USING gin (owner_id, search);
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON tags, conversation_tags, saved_searches TO :"app_role";
