@@ -45,6 +45,23 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT ln(rank::double precision + 1e-6) + extract(epoch FROM at) * ln(2) / 2592000
 $$;
 
+-- Whether conversation c passes a search's filters: archived (or null for
+-- both), source, model (a slug), the viewer's tags (ntags asked for, any of
+-- them or all).
+CREATE OR REPLACE FUNCTION search_filter(c conversations, arch boolean, src text, model text,
+                                         tag_ids uuid[], ntags int, tags_all boolean)
+RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT (arch IS NULL OR c.archived = arch)
+       AND (src IS NULL OR c.source = src)
+       AND (model IS NULL OR EXISTS (
+                SELECT 1 FROM conversation_ai_models m JOIN ai_tools t ON t.id = m.tool_id
+                 WHERE m.conversation_id = c.id AND t.slug = model))
+       AND (ntags = 0 OR (SELECT count(*) FROM conversation_tags ct
+                           WHERE ct.conversation_id = c.id AND ct.tag_id = ANY (tag_ids))
+                         >= CASE WHEN tags_all THEN ntags ELSE 1 END)
+$$;
+
 -- A page of results. args (JSON): viewer, q (websearch_to_tsquery syntax:
 -- "a phrase", -word, or), tags (a JSON array of tag ids; only the viewer's
 -- count) with tags_all (all of them, else any), source, model (a model's
@@ -76,39 +93,30 @@ DECLARE
     has_words boolean := numnode(websearch_to_tsquery('simple', args->>'q')) > 0;
 BEGIN
     RETURN (
-        WITH convs AS MATERIALIZED (
-            SELECT c.id, c.title, c.summary, c.search, c.last_message_at,
-                   c.owner_id = viewer AS own
-              FROM conversations c
-             WHERE c.deleted_at IS NULL
-               AND c.id IN (SELECT o.id FROM conversations o
-                             WHERE o.owner_id = viewer AND o.deleted_at IS NULL
-                            UNION ALL
-                            SELECT p.conversation_id FROM conversation_participants p
-                             WHERE p.user_id = viewer AND p.role = 'member')
-               AND (arch IS NULL OR c.archived = arch)
-               AND (src IS NULL OR c.source = src)
-               AND (model IS NULL OR EXISTS (
-                        SELECT 1 FROM conversation_ai_models m JOIN ai_tools t ON t.id = m.tool_id
-                         WHERE m.conversation_id = c.id AND t.slug = model))
-               AND (ntags = 0 OR (SELECT count(*) FROM conversation_tags ct
-                                   WHERE ct.conversation_id = c.id AND ct.tag_id = ANY (tag_ids))
-                                 >= CASE WHEN tags_all THEN ntags ELSE 1 END)),
+        WITH member AS MATERIALIZED (
+            -- The conversations the viewer takes part in without owning them (few).
+            SELECT c.* FROM conversation_participants p
+              JOIN conversations c ON c.id = p.conversation_id
+             WHERE p.user_id = viewer AND p.role = 'member' AND c.owner_id <> viewer
+               AND c.deleted_at IS NULL
+               AND search_filter(c, arch, src, model, tag_ids, ntags, tags_all)),
         hits AS (
+            -- The viewer's own messages, found through (owner, words).
             SELECT m.conversation_id, m.id AS message_id, m.id AS key, m.created_at AS at,
                    ts_rank(m.search, tsq) AS rank,
                    search_score(ts_rank(m.search, tsq), m.created_at) AS score
-              FROM messages m JOIN convs c ON c.id = m.conversation_id
+              FROM messages m JOIN conversations c ON c.id = m.conversation_id
              WHERE has_words AND m.owner_id = viewer AND m.search @@ tsq
+               AND c.deleted_at IS NULL
+               AND search_filter(c, arch, src, model, tag_ids, ntags, tags_all)
                AND (from_at IS NULL OR m.created_at >= from_at)
                AND (to_at IS NULL OR m.created_at < to_at)
             UNION ALL
-            -- The conversations the viewer takes part in (few): each one's own
-            -- messages (OFFSET 0 keeps the planner from turning this into a
-            -- search of every user's words).
+            -- Each conversation taken part in, through its own messages (OFFSET 0
+            -- keeps the planner from searching every user's words instead).
             SELECT m.conversation_id, m.id, m.id, m.created_at, m.rank,
                    search_score(m.rank, m.created_at)
-              FROM convs c
+              FROM member c
              CROSS JOIN LATERAL (SELECT x.id, x.conversation_id, x.created_at,
                                         ts_rank(x.search, tsq) AS rank
                                    FROM messages x
@@ -116,16 +124,22 @@ BEGIN
                                     AND (from_at IS NULL OR x.created_at >= from_at)
                                     AND (to_at IS NULL OR x.created_at < to_at)
                                  OFFSET 0) m
-             WHERE has_words AND NOT c.own
+             WHERE has_words
             UNION ALL
+            -- Titles and summaries: by their words, or the title fuzzily.
             SELECT c.id, NULL, c.id, c.last_message_at, r.rank,
                    search_score(r.rank, c.last_message_at)
-              FROM convs c
+              FROM (SELECT o.* FROM conversations o
+                     WHERE o.owner_id = viewer AND o.deleted_at IS NULL
+                       AND ((has_words AND o.search @@ tsq) OR o.title % q)
+                       AND search_filter(o, arch, src, model, tag_ids, ntags, tags_all)
+                    UNION ALL
+                    SELECT * FROM member o
+                     WHERE (has_words AND o.search @@ tsq) OR o.title % q) c
              CROSS JOIN LATERAL (SELECT greatest(CASE WHEN has_words THEN ts_rank(c.search, tsq)
                                                  ELSE 0 END,
                                                  similarity(c.title, q))::real AS rank) r
-             WHERE ((has_words AND c.search @@ tsq) OR c.title % q)
-               AND (from_at IS NULL OR c.last_message_at >= from_at)
+             WHERE (from_at IS NULL OR c.last_message_at >= from_at)
                AND (to_at IS NULL OR c.last_message_at < to_at)),
         page AS (
             SELECT * FROM hits
@@ -146,7 +160,7 @@ BEGIN
             'next', CASE WHEN count(*) = lim THEN (
                 SELECT encode(convert_to('s|' || l.score::text || '|' || l.key, 'UTF8'), 'hex')
                   FROM page l ORDER BY l.score, l.key LIMIT 1) END)
-          FROM page p JOIN convs c ON c.id = p.conversation_id
+          FROM page p JOIN conversations c ON c.id = p.conversation_id
           LEFT JOIN messages m ON m.id = p.message_id);
 END
 $$;
