@@ -31,6 +31,8 @@ static int aichat_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     aic_db_register(aic_share_page_stmts);
     aic_db_register(aic_prompts_stmts);
     aic_db_register(aic_history_stmts);
+    aic_db_register(aic_organise_stmts);
+    aic_db_register(aic_search_stmts);
     aic_handler_routes(AIC_ROUTER_API, aic_me_routes);
     aic_handler_routes(AIC_ROUTER_API, aic_admin_api_routes);
     aic_handler_routes(AIC_ROUTER_API, aic_catalog_routes);
@@ -38,6 +40,8 @@ static int aichat_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     aic_handler_routes(AIC_ROUTER_API, aic_share_routes);
     aic_handler_routes(AIC_ROUTER_API, aic_prompts_routes);
     aic_handler_routes(AIC_ROUTER_API, aic_history_routes);
+    aic_handler_routes(AIC_ROUTER_API, aic_organise_routes);
+    aic_handler_routes(AIC_ROUTER_API, aic_search_routes);
     aic_handler_routes(AIC_ROUTER_ADMIN, aic_admin_page_routes);
     aic_handler_routes(AIC_ROUTER_ADMIN, aic_catalog_page_routes);
     aic_handler_routes(AIC_ROUTER_ADMIN, aic_share_page_routes);

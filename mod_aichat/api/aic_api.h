@@ -110,4 +110,12 @@ void aic_share_child_init(apr_pool_t *pchild, server_rec *s);
 extern const aic_route aic_history_routes[];
 extern const aic_stmt aic_history_stmts[];
 
+/* Organise: tags with colours, tagging, bulk actions, saved searches (api/tags/). */
+extern const aic_route aic_organise_routes[];
+extern const aic_stmt aic_organise_stmts[];
+
+/* Search: ranked full-text search over messages, titles and summaries (api/search/). */
+extern const aic_route aic_search_routes[];
+extern const aic_stmt aic_search_stmts[];
+
 #endif

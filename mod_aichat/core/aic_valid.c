@@ -190,6 +190,55 @@ int aic_valid_uuid(const char *s)
     return *s == '\0';
 }
 
+const char *aic_valid_uuid_list(apr_array_header_t **out, apr_pool_t *p, const char *in, int max)
+{
+    char *list, *state, *item;
+
+    *out = apr_array_make(p, 4, sizeof(const char *));
+    if (!in || !*in) {
+        return "must list at least one id";
+    }
+    list = apr_pstrdup(p, in);
+    for (item = apr_strtok(list, ",", &state); item; item = apr_strtok(NULL, ",", &state)) {
+        int seen = 0;
+
+        if (!aic_valid_uuid(item)) {
+            return "must be ids separated by commas";
+        }
+        for (char *c = item; *c; c++) {
+            *c = (char)apr_tolower(*c);
+        }
+        for (int i = 0; i < (*out)->nelts; i++) {
+            seen |= !strcmp(APR_ARRAY_IDX(*out, i, const char *), item);
+        }
+        if (!seen) {
+            if ((*out)->nelts == max) {
+                return apr_psprintf(p, "may list at most %d ids", max);
+            }
+            APR_ARRAY_PUSH(*out, const char *) = item;
+        }
+    }
+    return (*out)->nelts ? NULL : "must list at least one id";
+}
+
+const char *aic_valid_color(const char **out, apr_pool_t *p, const char *in)
+{
+    char *c;
+
+    if (!in || strlen(in) != 7 || in[0] != '#') {
+        return "must be a colour #rrggbb";
+    }
+    c = apr_pstrdup(p, in);
+    for (int i = 1; i < 7; i++) {
+        if (!apr_isxdigit(c[i])) {
+            return "must be a colour #rrggbb";
+        }
+        c[i] = (char)apr_tolower(c[i]);
+    }
+    *out = c;
+    return NULL;
+}
+
 int aic_valid_date(const char *s)
 {
     static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};

@@ -5,6 +5,7 @@
 #define AIC_VALID_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 
 #define AIC_DISPLAY_NAME_MAX 100
 #define AIC_EMAIL_MAX        254
@@ -36,6 +37,14 @@ int aic_valid_limit(const char *s, int def, int max);
 int aic_valid_id_cursor(const char *s);
 /** 1 when s is a canonical UUID (8-4-4-4-12 hex digits). */
 int aic_valid_uuid(const char *s);
+/**
+ * A comma-separated list of 1..max canonical UUIDs ("a,b"): each into *out
+ * (const char *, lower-cased, duplicates dropped). NULL when acceptable, else
+ * what is wrong.
+ */
+const char *aic_valid_uuid_list(apr_array_header_t **out, apr_pool_t *p, const char *in, int max);
+/** A colour #rrggbb (hex digits of either case), lower-cased into *out. NULL when acceptable. */
+const char *aic_valid_color(const char **out, apr_pool_t *p, const char *in);
 /** 1 when s is valid UTF-8 of at most max_bytes bytes. */
 int aic_valid_utf8(const char *s, apr_size_t max_bytes);
 /** Number of code points in valid UTF-8 s. */

@@ -44,7 +44,12 @@ BEGIN
         'owner', owner, 'is_owner', c.owner_id = viewer,
         'tools', tools, 'participants', participants, 'is_group', ntools > 1,
         'summary', c.summary, 'summary_model', c.summary_model,
-        'summarized_at', c.summarized_at);
+        'summarized_at', c.summarized_at,
+        'tags', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', t.id, 'name', t.name,
+                                                              'color', t.color)
+                                           ORDER BY lower(t.name), t.id), '[]')
+                   FROM conversation_tags ct JOIN tags t ON t.id = ct.tag_id
+                  WHERE ct.conversation_id = c.id AND t.user_id = viewer));
 END
 $$;
 
@@ -129,8 +134,9 @@ $$;
 -- JSON with the cursor of the next page (core/aic_cursor: "v", id, last
 -- activity in microseconds since the epoch). args (JSON): viewer, archived,
 -- pinned (or null for both), tool (a model's slug, or null), pattern (an
--- ILIKE pattern for the title, or null), after_ts and after_id (the cursor,
--- or null), limit.
+-- ILIKE pattern for the title, or null), tags (a JSON array of tag ids, or
+-- null: a tag not the viewer's matches nothing) with tags_all (all of them,
+-- else any), after_ts and after_id (the cursor, or null), limit.
 CREATE OR REPLACE FUNCTION chat_conversation_list(args json) RETURNS json
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -142,6 +148,13 @@ DECLARE
     after_at timestamptz := timestamptz 'epoch' + (args->>'after_ts')::bigint * interval '1 microsecond';
     after_id uuid := (args->>'after_id')::uuid;
     lim int := (args->>'limit')::int;
+    -- Tags (the viewer's only): any of them, or all when tags_all.
+    tags_arg json := CASE json_typeof(args->'tags') WHEN 'array' THEN args->'tags' ELSE '[]' END;
+    tag_ids uuid[] := ARRAY(SELECT t.id FROM tags t
+                             WHERE t.user_id = viewer
+                               AND t.id::text IN (SELECT json_array_elements_text(tags_arg)));
+    ntags int := (SELECT count(DISTINCT e) FROM json_array_elements_text(tags_arg) e);
+    tags_all boolean := coalesce((args->>'tags_all')::boolean, false);
 BEGIN
     RETURN (
         WITH page AS (
@@ -153,6 +166,10 @@ BEGIN
                                 SELECT 1 FROM conversation_ai_models m JOIN ai_tools t ON t.id = m.tool_id
                                  WHERE m.conversation_id = c.id AND t.slug = tool))
                         AND (pattern IS NULL OR c.title ILIKE pattern)
+                        AND (ntags = 0 OR (SELECT count(*) FROM conversation_tags ct
+                                            WHERE ct.conversation_id = c.id
+                                              AND ct.tag_id = ANY (tag_ids))
+                                           >= CASE WHEN tags_all THEN ntags ELSE 1 END)
                         AND (after_id IS NULL OR (c.last_message_at, c.id) < (after_at, after_id))
                       ORDER BY c.last_message_at DESC, c.id DESC LIMIT lim)
                     UNION ALL
@@ -165,6 +182,10 @@ BEGIN
                                 SELECT 1 FROM conversation_ai_models m JOIN ai_tools t ON t.id = m.tool_id
                                  WHERE m.conversation_id = c.id AND t.slug = tool))
                         AND (pattern IS NULL OR c.title ILIKE pattern)
+                        AND (ntags = 0 OR (SELECT count(*) FROM conversation_tags ct
+                                            WHERE ct.conversation_id = c.id
+                                              AND ct.tag_id = ANY (tag_ids))
+                                           >= CASE WHEN tags_all THEN ntags ELSE 1 END)
                         AND (after_id IS NULL OR (c.last_message_at, c.id) < (after_at, after_id))
                       ORDER BY c.last_message_at DESC, c.id DESC LIMIT lim)) u
              ORDER BY u.last_message_at DESC, u.id DESC LIMIT lim)

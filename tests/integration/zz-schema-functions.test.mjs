@@ -25,6 +25,10 @@ import { NODES, errorLogsMark, errorLogsSince, restartGracefully } from '../lib/
 const run = promisify(execFile);
 const MIGRATE = `${ROOT}/scripts/aichat-migrate`;
 const SCRATCH_DB = 'aichat_migrate_test';
+// What aichat-migrate applies: every migration, then every function file in name order.
+const MIGRATIONS = readdirSync(`${ROOT}/sql/migrations`).filter((f) => f.endsWith('.sql'));
+const FUNCTIONS_APPLIED = `aichat-migrate: applied the functions (${readdirSync(`${ROOT}/sql/functions`)
+  .filter((f) => f.endsWith('.sql')).sort().join(' ')})`;
 
 // What the migrator says once it applied every file of sql/functions/, in name order.
 const APPLIED_FUNCTIONS = `aichat-migrate: applied the functions (${readdirSync(join(ROOT, 'sql', 'functions'))

@@ -326,6 +326,42 @@ static void test_uuid(void **state)
     assert_false(aic_valid_uuid(NULL));
 }
 
+/* ---- uuid lists and colours -------------------------------------------- */
+
+static void test_uuid_list(void **state)
+{
+    apr_pool_t *p = *state;
+    apr_array_header_t *ids;
+    const char *a = "550e8400-e29b-41d4-a716-446655440000";
+    const char *b = "00000000-0000-0000-0000-00000000000A";
+
+    assert_null(aic_valid_uuid_list(&ids, p, apr_pstrcat(p, a, ",", b, ",", a, NULL), 5));
+    assert_int_equal(ids->nelts, 2); /* the repeated one once */
+    assert_string_equal(APR_ARRAY_IDX(ids, 0, const char *), a);
+    assert_string_equal(APR_ARRAY_IDX(ids, 1, const char *),
+                        "00000000-0000-0000-0000-00000000000a");
+    assert_non_null(aic_valid_uuid_list(&ids, p, apr_pstrcat(p, a, ",", b, NULL), 1));
+    assert_non_null(aic_valid_uuid_list(&ids, p, apr_pstrcat(p, a, ",x", NULL), 5));
+    assert_non_null(aic_valid_uuid_list(&ids, p, "", 5));
+    assert_non_null(aic_valid_uuid_list(&ids, p, ",", 5));
+    assert_non_null(aic_valid_uuid_list(&ids, p, NULL, 5));
+}
+
+static void test_color(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *out = NULL;
+
+    assert_null(aic_valid_color(&out, p, "#A0b1C2"));
+    assert_string_equal(out, "#a0b1c2");
+    assert_non_null(aic_valid_color(&out, p, "a0b1c2"));
+    assert_non_null(aic_valid_color(&out, p, "#a0b1c"));
+    assert_non_null(aic_valid_color(&out, p, "#a0b1c2d"));
+    assert_non_null(aic_valid_color(&out, p, "#g0b1c2"));
+    assert_non_null(aic_valid_color(&out, p, "red"));
+    assert_non_null(aic_valid_color(&out, p, NULL));
+}
+
 /* ---- date ----------------------------------------------------------- */
 
 static void test_date_valid(void **state)
@@ -459,6 +495,8 @@ int main(void)
         POOL_TEST(test_email_local_part_length),
         POOL_TEST(test_role),
         POOL_TEST(test_uuid),
+        POOL_TEST(test_uuid_list),
+        POOL_TEST(test_color),
         POOL_TEST(test_date_valid),
         POOL_TEST(test_date_leap_years),
         POOL_TEST(test_date_out_of_range),

@@ -38,6 +38,7 @@ import { createMessageView, senderName } from './chat/message.mjs';
 import { createPromptTools } from './chat/prompts.mjs';
 import { createShareDialog } from './chat/share.mjs';
 import { createSidebar, conversationTitle } from './chat/sidebar.mjs';
+import { createOrganise, highlightMessage, openAt } from './chat/organise.mjs';
 import { streamPost } from './chat/stream.mjs';
 
 const TOOLS_LIMIT = 100;
@@ -116,7 +117,15 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
 
   // ---- Elements -----------------------------------------------------------
 
-  const sidebar = createSidebar({ signal, currentId: params.id ?? null, onNewChat: () => navigate('/chat') });
+  const organise = createOrganise({ signal });
+  const sidebar = createSidebar({
+    signal,
+    currentId: params.id ?? null,
+    onNewChat: () => navigate('/chat'),
+    listParams: organise.listParams,
+    decorate: organise.decorate,
+  });
+  organise.attach(sidebar);
 
   const title = h('h1', { id: 'chat-title', class: 'chat-title', 'data-testid': 'chat-title' }, 'New chat');
   const subtitle = h('p', { class: 'chat-subtitle muted', 'data-testid': 'chat-subtitle' });
@@ -477,6 +486,10 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
       ]);
       conv = c;
       thread = Array.isArray(m?.items) ? m.items : [];
+      // A search result opens the chat at its message, on its branch.
+      if (query.get('message') && !thread.some((x) => x.id === query.get('message'))) {
+        thread = (await openAt(id, query.get('message'), signal)) ?? thread;
+      }
     } catch (err) {
       if (isAbort(err) || err?.code === 'unauthenticated') return;
       conv = null;
@@ -499,7 +512,7 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
     renderThread();
     historyPanel.show(conv);
     announce('');
-    scrollToBottom();
+    if (!query.get('message') || !highlightMessage(threadEl, query.get('message'))) scrollToBottom();
   }
 
   /** Re-read the active path from the server (after a stop, a cut stream or a surprise). */

@@ -174,8 +174,9 @@ int aic_chat_conversation_list(aic_ctx *ctx)
     const char *archived = apr_table_get(args, "archived"), *pinned = apr_table_get(args, "pinned");
     const char *tool = apr_table_get(args, "tool"), *q = apr_table_get(args, "q");
     const char *after = apr_table_get(args, "after"), *cursor_id = NULL, *cursor_ts = NULL;
-    const char *pattern = NULL, *text = NULL;
-    aic_json *list;
+    const char *tags = apr_table_get(args, "tags"), *tags_mode = apr_table_get(args, "tags_mode");
+    const char *pattern = NULL, *text = NULL, *err;
+    aic_json *list, *tag_list = NULL;
     int limit = aic_valid_limit(apr_table_get(args, "limit"), CONV_PAGE, CONV_PAGE_MAX);
     apr_status_t rv;
 
@@ -196,6 +197,23 @@ int aic_chat_conversation_list(aic_ctx *ctx)
 
         return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
                               apr_psprintf(r->pool, "%s is not valid.", field), field);
+    }
+    /* Tags: the user's tag ids, any of them (or all with tags_mode=all). */
+    if (tags && *tags) {
+        apr_array_header_t *ids;
+
+        if ((err = aic_valid_uuid_list(&ids, r->pool, tags, 20))) {
+            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                                  apr_pstrcat(r->pool, "tags ", err, ".", NULL), "tags");
+        }
+        tag_list = aic_json_array(r->pool);
+        for (int i = 0; i < ids->nelts; i++) {
+            aic_json_push_str(tag_list, APR_ARRAY_IDX(ids, i, const char *));
+        }
+    }
+    if (tags_mode && strcmp(tags_mode, "any") && strcmp(tags_mode, "all")) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              "tags_mode must be any or all.", "tags_mode");
     }
     /* The cursor (core/aic_cursor) the statement issues: "v", the last row's
      * id and its last activity in microseconds since the epoch. */
@@ -219,6 +237,8 @@ int aic_chat_conversation_list(aic_ctx *ctx)
     aic_json_set_str(list, "pinned", pinned);
     aic_json_set_str(list, "tool", tool);
     aic_json_set_str(list, "pattern", pattern);
+    aic_json_set(list, "tags", tag_list);
+    aic_json_set_bool(list, "tags_all", tags_mode && !strcmp(tags_mode, "all"));
     aic_json_set_str(list, "after_ts", cursor_ts);
     aic_json_set_str(list, "after_id", cursor_id);
     aic_json_set_int(list, "limit", limit);

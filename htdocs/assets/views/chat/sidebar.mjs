@@ -41,8 +41,8 @@ export function conversationTitle(conv) {
   return title || 'Untitled chat';
 }
 
-function listPath(params, q) {
-  const p = new URLSearchParams(params);
+function listPath(params, q, extra = {}) {
+  const p = new URLSearchParams({ ...params, ...extra });
   if (q) p.set('q', q);
   // Spaces as %20, not "+" (see catalog.mjs).
   return `conversations?${p.toString().replace(/\+/g, '%20')}`;
@@ -53,8 +53,10 @@ function listPath(params, q) {
  * @param {AbortSignal} options.signal  the view's signal
  * @param {string|null} options.currentId  the conversation shown
  * @param {() => void} options.onNewChat
+ * @param {() => object} [options.listParams]  more list parameters (the tag filter: chat/organise.mjs)
+ * @param {(li: HTMLElement, conv: object) => void} [options.decorate]  adds to each item (selection)
  */
-export function createSidebar({ signal, currentId, onNewChat }) {
+export function createSidebar({ signal, currentId, onNewChat, listParams = () => ({}), decorate }) {
   let current = currentId;
   let q = cache?.q ?? '';
   let pinned = cache?.pinned ?? [];
@@ -124,6 +126,12 @@ export function createSidebar({ signal, currentId, onNewChat }) {
   );
 
   function item(conv) {
+    const li = plainItem(conv);
+    decorate?.(li, conv);
+    return li;
+  }
+
+  function plainItem(conv) {
     const id = String(conv.id);
     const tools = Array.isArray(conv.tools) ? conv.tools.map((t) => t.display_name || t.slug).filter(Boolean) : [];
     const when = shortDate(conv.last_message_at || conv.updated_at || conv.created_at);
@@ -180,15 +188,15 @@ export function createSidebar({ signal, currentId, onNewChat }) {
     }
     try {
       if (loadMore) {
-        const body = await get(listPath({ pinned: 'false', limit: PAGE_SIZE, after: next }, q), options);
+        const body = await get(listPath({ pinned: 'false', limit: PAGE_SIZE, after: next }, q, listParams()), options);
         if (gen !== generation) return;
         const seen = new Set(recent.map((c) => c.id));
         recent = recent.concat((body?.items ?? []).filter((c) => !seen.has(c.id)));
         next = body?.next || null;
       } else {
         const [p, r] = await Promise.all([
-          get(listPath({ pinned: 'true', limit: PINNED_LIMIT }, q), options),
-          get(listPath({ pinned: 'false', limit: PAGE_SIZE }, q), options),
+          get(listPath({ pinned: 'true', limit: PINNED_LIMIT }, q, listParams()), options),
+          get(listPath({ pinned: 'false', limit: PAGE_SIZE }, q, listParams()), options),
         ]);
         if (gen !== generation) return;
         pinned = Array.isArray(p?.items) ? p.items : [];
@@ -243,6 +251,10 @@ export function createSidebar({ signal, currentId, onNewChat }) {
     el,
     /** Reload the list (same search). */
     refresh: () => load(),
+    /** The conversations listed, in their order on screen. */
+    conversations: () => [...pinned, ...recent],
+    /** The title search typed (the list's q). */
+    query: () => q,
     /** Mark the conversation shown. */
     setCurrent(id) {
       current = id;

@@ -1,0 +1,166 @@
+-- Search: PostgreSQL full-text search over the messages (every branch) and
+-- the titles and summaries of the conversations a user owns or takes part
+-- in, never deleted ones; titles also match fuzzily (pg_trgm). The text
+-- search configuration is 'simple' (no stemming, no stopwords: right for
+-- mixed languages), the one the stored vectors messages.search and
+-- conversations.search are made with.
+
+-- A message carries its conversation's owner (messages_owner_search indexes
+-- its words per owner: 019_organise.sql).
+CREATE OR REPLACE FUNCTION messages_set_owner() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.owner_id := (SELECT c.owner_id FROM conversations c WHERE c.id = NEW.conversation_id);
+    RETURN NEW;
+END
+$$;
+CREATE OR REPLACE TRIGGER messages_owner BEFORE INSERT ON messages
+    FOR EACH ROW EXECUTE FUNCTION messages_set_owner();
+
+-- Text as HTML text: & < > " ' escaped.
+CREATE OR REPLACE FUNCTION search_html_escape(s text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT replace(replace(replace(replace(replace(s, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'),
+                           '"', '&quot;'), '''', '&#39;')
+$$;
+
+-- A snippet of doc around the matches of query, escaped as HTML, each match
+-- in <mark>…</mark>. ts_headline marks the matches with two private-use
+-- characters (taken out of the text first), the text is escaped, then they
+-- become the tags: no markup of the text ever reaches the snippet.
+CREATE OR REPLACE FUNCTION search_snippet(doc text, query tsquery) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT replace(replace(search_html_escape(ts_headline(
+               'simple', translate(left(doc, 100000), chr(57344) || chr(57345), ''), query,
+               'StartSel=' || chr(57344) || ', StopSel=' || chr(57345)
+               || ', MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "')),
+               chr(57344), '<mark>'), chr(57345), '</mark>')
+$$;
+
+-- Relevance with recency, as one number that does not change with time: the
+-- logarithm of the text's rank plus its age's worth, a month newer counting
+-- as twice the rank. A page's cursor is the last item's score and key.
+CREATE OR REPLACE FUNCTION search_score(rank real, at timestamptz) RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT ln(rank::double precision + 1e-6) + extract(epoch FROM at) * ln(2) / 2592000
+$$;
+
+-- Whether conversation c passes a search's filters: archived (or null for
+-- both), source, model (a slug), the viewer's tags (ntags asked for, any of
+-- them or all).
+CREATE OR REPLACE FUNCTION search_filter(c conversations, arch boolean, src text, model text,
+                                         tag_ids uuid[], ntags int, tags_all boolean)
+RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT (arch IS NULL OR c.archived = arch)
+       AND (src IS NULL OR c.source = src)
+       AND (model IS NULL OR EXISTS (
+                SELECT 1 FROM conversation_ai_models m JOIN ai_tools t ON t.id = m.tool_id
+                 WHERE m.conversation_id = c.id AND t.slug = model))
+       AND (ntags = 0 OR (SELECT count(*) FROM conversation_tags ct
+                           WHERE ct.conversation_id = c.id AND ct.tag_id = ANY (tag_ids))
+                         >= CASE WHEN tags_all THEN ntags ELSE 1 END)
+$$;
+
+-- A page of results. args (JSON): viewer, q (websearch_to_tsquery syntax:
+-- "a phrase", -word, or), tags (a JSON array of tag ids; only the viewer's
+-- count) with tags_all (all of them, else any), source, model (a model's
+-- slug), from and to (timestamps: from <= the item's time < to), archived
+-- (true, false, or null for both), limit, after_score and after_key (the
+-- cursor, or null). Items: a message that matches (kind "message") or a
+-- conversation whose title or summary does (kind "conversation"), best
+-- first; next is the cursor of the next page ("s", score, key) or null.
+CREATE OR REPLACE FUNCTION search_run(args json) RETURNS json
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    viewer    uuid := (args->>'viewer')::uuid;
+    q         text := args->>'q';
+    tsq       tsquery := websearch_to_tsquery('simple', args->>'q');
+    tags_arg  json := CASE json_typeof(args->'tags') WHEN 'array' THEN args->'tags' ELSE '[]' END;
+    tag_ids   uuid[] := ARRAY(SELECT t.id FROM tags t
+                               WHERE t.user_id = viewer
+                                 AND t.id::text IN (SELECT json_array_elements_text(tags_arg)));
+    ntags     int := (SELECT count(DISTINCT e) FROM json_array_elements_text(tags_arg) e);
+    tags_all  boolean := coalesce((args->>'tags_all')::boolean, false);
+    src       text := args->>'source';
+    model     text := args->>'model';
+    from_at   timestamptz := (args->>'from')::timestamptz;
+    to_at     timestamptz := (args->>'to')::timestamptz;
+    arch      boolean := (args->>'archived')::boolean;
+    lim       int := (args->>'limit')::int;
+    aft_score double precision := (args->>'after_score')::double precision;
+    aft_key   uuid := (args->>'after_key')::uuid;
+    has_words boolean := numnode(websearch_to_tsquery('simple', args->>'q')) > 0;
+BEGIN
+    RETURN (
+        WITH member AS MATERIALIZED (
+            -- The conversations the viewer takes part in without owning them (few).
+            SELECT c.* FROM conversation_participants p
+              JOIN conversations c ON c.id = p.conversation_id
+             WHERE p.user_id = viewer AND p.role = 'member' AND c.owner_id <> viewer
+               AND c.deleted_at IS NULL
+               AND search_filter(c, arch, src, model, tag_ids, ntags, tags_all)),
+        hits AS (
+            -- The viewer's own messages, found through (owner, words).
+            SELECT m.conversation_id, m.id AS message_id, m.id AS key, m.created_at AS at,
+                   ts_rank(m.search, tsq) AS rank,
+                   search_score(ts_rank(m.search, tsq), m.created_at) AS score
+              FROM messages m JOIN conversations c ON c.id = m.conversation_id
+             WHERE has_words AND m.owner_id = viewer AND m.search @@ tsq
+               AND c.deleted_at IS NULL
+               AND search_filter(c, arch, src, model, tag_ids, ntags, tags_all)
+               AND (from_at IS NULL OR m.created_at >= from_at)
+               AND (to_at IS NULL OR m.created_at < to_at)
+            UNION ALL
+            -- Each conversation taken part in, through its own messages (OFFSET 0
+            -- keeps the planner from searching every user's words instead).
+            SELECT m.conversation_id, m.id, m.id, m.created_at, m.rank,
+                   search_score(m.rank, m.created_at)
+              FROM member c
+             CROSS JOIN LATERAL (SELECT x.id, x.conversation_id, x.created_at,
+                                        ts_rank(x.search, tsq) AS rank
+                                   FROM messages x
+                                  WHERE x.conversation_id = c.id AND x.search @@ tsq
+                                    AND (from_at IS NULL OR x.created_at >= from_at)
+                                    AND (to_at IS NULL OR x.created_at < to_at)
+                                 OFFSET 0) m
+             WHERE has_words
+            UNION ALL
+            -- Titles and summaries: by their words, or the title fuzzily.
+            SELECT c.id, NULL, c.id, c.last_message_at, r.rank,
+                   search_score(r.rank, c.last_message_at)
+              FROM (SELECT o.* FROM conversations o
+                     WHERE o.owner_id = viewer AND o.deleted_at IS NULL
+                       AND ((has_words AND o.search @@ tsq) OR o.title % q)
+                       AND search_filter(o, arch, src, model, tag_ids, ntags, tags_all)
+                    UNION ALL
+                    SELECT * FROM member o
+                     WHERE (has_words AND o.search @@ tsq) OR o.title % q) c
+             CROSS JOIN LATERAL (SELECT greatest(CASE WHEN has_words THEN ts_rank(c.search, tsq)
+                                                 ELSE 0 END,
+                                                 similarity(c.title, q))::real AS rank) r
+             WHERE (from_at IS NULL OR c.last_message_at >= from_at)
+               AND (to_at IS NULL OR c.last_message_at < to_at)),
+        page AS (
+            SELECT * FROM hits
+             WHERE aft_key IS NULL OR (hits.score, hits.key) < (aft_score, aft_key)
+             ORDER BY hits.score DESC, hits.key DESC LIMIT lim)
+        SELECT json_build_object(
+            'items', coalesce(json_agg(json_build_object(
+                'kind', CASE WHEN p.message_id IS NULL THEN 'conversation' ELSE 'message' END,
+                'conversation_id', p.conversation_id, 'message_id', p.message_id,
+                'title', c.title, 'at', p.at, 'rank', p.rank, 'score', p.score,
+                'sender_type', m.sender_type,
+                'snippet', CASE WHEN p.message_id IS NOT NULL THEN search_snippet(m.content, tsq)
+                                WHEN has_words AND c.summary IS NOT NULL
+                                     AND to_tsvector('simple', c.summary) @@ tsq
+                                     THEN search_snippet(c.summary, tsq)
+                                ELSE search_snippet(c.title, tsq) END)
+                ORDER BY p.score DESC, p.key DESC), '[]'::json),
+            'next', CASE WHEN count(*) = lim THEN (
+                SELECT encode(convert_to('s|' || l.score::text || '|' || l.key, 'UTF8'), 'hex')
+                  FROM page l ORDER BY l.score, l.key LIMIT 1) END)
+          FROM page p JOIN conversations c ON c.id = p.conversation_id
+          LEFT JOIN messages m ON m.id = p.message_id);
+END
+$$;
