@@ -37,9 +37,11 @@ static int aichat_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     aic_handler_routes(AIC_ROUTER_API, aic_chat_routes);
     aic_handler_routes(AIC_ROUTER_API, aic_share_routes);
     aic_handler_routes(AIC_ROUTER_API, aic_keys_routes);
+    aic_handler_routes(AIC_ROUTER_API, aic_keys_usage_routes);
     aic_handler_routes(AIC_ROUTER_ADMIN, aic_admin_page_routes);
     aic_handler_routes(AIC_ROUTER_ADMIN, aic_catalog_page_routes);
     aic_handler_routes(AIC_ROUTER_ADMIN, aic_share_page_routes);
+    aic_handler_routes(AIC_ROUTER_ADMIN, aic_keys_page_routes);
     return OK;
 }
 

@@ -60,6 +60,7 @@ void aic_share_child_init(apr_pool_t *pchild, server_rec *s);
 /* Personal API keys: AuthType aichat-key (Authorization: Bearer), the keys'
  * API and usage, their rate limits (api/keys/keys.h). */
 extern const aic_route aic_keys_routes[];
+extern const aic_route aic_keys_usage_routes[];
 extern const aic_route aic_keys_page_routes[];
 extern const aic_stmt aic_keys_stmts[];
 /** The key a request was authenticated with. */

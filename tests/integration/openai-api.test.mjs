@@ -375,4 +375,32 @@ test('the usage API sums a user\'s calls by day, model and key', async () => {
   const site = assertJson(await api('GET', '/admin/usage?days=2', ADMIN), 200);
   assert.ok(site.users.some((u) => u.id === user.id));
   assert.ok(site.providers.some((p) => p.provider === 'openai'));
+  assertError(await api('GET', '/admin/usage', user), 403, 'forbidden');
+
+  // The chart, drawn on the server, with its text alternative.
+  const total = res.json.usage.total_tokens;
+  const svg = await api('GET', '/usage/chart.svg?days=7', user);
+  assert.equal(svg.status, 200);
+  assert.match(svg.headers.get('content-type'), /^image\/svg\+xml/);
+  assert.match(svg.text, /^<svg [^>]*role="img"/);
+  assert.match(svg.text, /<title id="usage-tokens-title">Tokens per day, last 7 days<\/title>/);
+  assert.ok(svg.text.includes(`total ${total} tokens`), svg.text.slice(0, 600));
+  assert.equal((svg.text.match(/<rect /g) ?? []).length, 7);
+
+  const csv = await api('GET', '/usage.csv?days=3', user);
+  assert.equal(csv.status, 200);
+  assert.match(csv.headers.get('content-type'), /^text\/csv/);
+  const lines = csv.text.trim().split('\r\n');
+  assert.equal(lines[0], 'day,calls,prompt_tokens,completion_tokens,credits');
+  assert.equal(lines.length, 4);
+  const [, calls, p, c, cr] = lines[3].split(',').map(Number);
+  assert.deepEqual([calls, p + c, cr], [1, total, total]);
+
+  const page = await request('GET', '/chat/admin/usage', ADMIN);
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type'), /^text\/html/);
+  assert.ok(page.text.includes(user.user), 'the admin page does not name the user');
+  assert.ok(page.text.includes('<svg ') && page.text.includes('Tokens per day, last 30 days'));
+  assert.ok(page.text.includes(key.prefix), 'the admin page does not show the key prefix');
+  assert.equal((await request('GET', '/chat/admin/usage', user)).status, 403);
 });

@@ -1,7 +1,7 @@
-/* The keys' API: GET|POST /v1/keys, DELETE /v1/keys/{id}, GET /v1/usage;
- * for administrators GET /v1/admin/keys, DELETE /v1/admin/keys/{id}, GET
- * /v1/admin/usage. A key is made here from 256 random bits, answered once,
- * and only its SHA-256 and its prefix are stored. */
+/* The keys' API: GET|POST /v1/keys, DELETE /v1/keys/{id}; for
+ * administrators GET /v1/admin/keys, DELETE /v1/admin/keys/{id}. A key is
+ * made here from 256 random bits, answered once, and only its SHA-256 and
+ * its prefix are stored. The usage these keys make is aic_keys_pages.c's. */
 #include "keys.h"
 #include "httpd/aic_audit.h"
 
@@ -13,7 +13,6 @@
 
 #define LIST_MAX       500
 #define NAME_MAX_CHARS 100
-#define USAGE_DAYS     30
 
 /* A fresh key, or NULL when APR has no randomness. */
 static const char *new_key(apr_pool_t *p)
@@ -192,43 +191,10 @@ static int key_revoke(aic_ctx *ctx, const char *owner)
     return aic_send_json_text(r, HTTP_OK, json);
 }
 
-const char *aic_keys_usage_json(aic_ctx *ctx, const char *viewer, int days)
+apr_status_t aic_keys_usage(const char **json, aic_ctx *ctx, const char *viewer, int days)
 {
-    const char *json = NULL;
-    apr_status_t rv =
-        aic_db_value(&json, ctx->db, "keys_usage", AIC_ARGS(viewer, apr_itoa(ctx->r->pool, days)));
-
-    if (rv != APR_SUCCESS) {
-        aic_send_failure(ctx->r, rv);
-        return NULL;
-    }
-    return json;
-}
-
-/* ?days=N (1 to 366, default 30), or -1 after having answered 422. */
-static int usage_days(request_rec *r)
-{
-    const char *v = apr_table_get(aic_query_args(r), "days");
-    int days = aic_valid_limit(v, USAGE_DAYS, 366);
-
-    if (days < 1) {
-        aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                       "days must be a whole number from 1 to 366.", "days");
-        return -1;
-    }
-    return days;
-}
-
-static int usage(aic_ctx *ctx, const char *viewer)
-{
-    int days = usage_days(ctx->r);
-    const char *json;
-
-    if (days < 0) {
-        return OK;
-    }
-    json = aic_keys_usage_json(ctx, viewer, days);
-    return json ? aic_send_json_text(ctx->r, HTTP_OK, json) : OK;
+    return aic_db_value(json, ctx->db, "keys_usage",
+                        AIC_ARGS(viewer, apr_itoa(ctx->r->pool, days)));
 }
 
 static int mine_list(aic_ctx *ctx)
@@ -241,11 +207,6 @@ static int mine_revoke(aic_ctx *ctx)
     return key_revoke(ctx, ctx->user->id);
 }
 
-static int mine_usage(aic_ctx *ctx)
-{
-    return usage(ctx, ctx->user->id);
-}
-
 static int admin_list(aic_ctx *ctx)
 {
     return list(ctx, NULL);
@@ -256,24 +217,15 @@ static int admin_revoke(aic_ctx *ctx)
     return key_revoke(ctx, NULL);
 }
 
-static int admin_usage(aic_ctx *ctx)
-{
-    return usage(ctx, NULL);
-}
-
 static const aic_endpoint ep_create = {keys_create, 0};
 static const aic_endpoint ep_list = {mine_list, 0};
 static const aic_endpoint ep_revoke = {mine_revoke, 0};
-static const aic_endpoint ep_usage = {mine_usage, 0};
 static const aic_endpoint ep_admin_list = {admin_list, AIC_EP_ADMIN};
 static const aic_endpoint ep_admin_revoke = {admin_revoke, AIC_EP_ADMIN};
-static const aic_endpoint ep_admin_usage = {admin_usage, AIC_EP_ADMIN};
 
 const aic_route aic_keys_routes[] = {{"GET", "/v1/keys", &ep_list},
                                      {"POST", "/v1/keys", &ep_create},
                                      {"DELETE", "/v1/keys/{id}", &ep_revoke},
-                                     {"GET", "/v1/usage", &ep_usage},
                                      {"GET", "/v1/admin/keys", &ep_admin_list},
                                      {"DELETE", "/v1/admin/keys/{id}", &ep_admin_revoke},
-                                     {"GET", "/v1/admin/usage", &ep_admin_usage},
                                      {NULL, NULL, NULL}};
