@@ -71,6 +71,8 @@ typedef struct {
 } aic_api_key;
 /** The key that authenticated r (AuthType aichat-key), or NULL. */
 const aic_api_key *aic_keys_current(request_rec *r);
+/** Per child: the memory of keys looked up lately. */
+void aic_keys_child_init(apr_pool_t *pchild);
 /** Register AuthType aichat-key's check_authn hook. */
 void aic_keys_register(apr_pool_t *p);
 /** The rate limits' shared memory (post_config, before the children). */
@@ -84,15 +86,22 @@ typedef struct {
     aic_rate_window requests, tokens;
     int retry_after; /**< seconds; 0 when the call was let through */
 } aic_rate;
+/** A user's share of the limits: AIChatAPIUserLimit (0: none). */
+typedef struct {
+    const char *id;
+    int rpm, tpm;
+    apr_pool_t *pool; /**< the request's */
+} aic_rate_user;
 /**
  * Take a request and `tokens` tokens from the key's buckets (its rpm and
- * tpm), shared by the processes of this httpd. Returns 1 when taken; 0 when
- * a bucket is short (nothing is taken, and out->retry_after says when it
- * will not be).
+ * tpm) and the user's, shared by the processes of this httpd. Returns 1 when
+ * taken; 0 when a bucket is short (nothing is taken, and out says which
+ * limit and when to come back).
  */
-int aic_keys_rate_take(aic_rate *out, const aic_api_key *key, apr_int64_t tokens);
+int aic_keys_rate_take(aic_rate *out, const aic_rate_user *user, const aic_api_key *key,
+                       apr_int64_t tokens);
 /** Give back tokens taken and not used (a call used less than it reserved). */
-void aic_keys_rate_give(const aic_api_key *key, apr_int64_t tokens);
+void aic_keys_rate_give(const aic_rate_user *user, const aic_api_key *key, apr_int64_t tokens);
 /** The x-ratelimit-* headers of out on r (and Retry-After when refused). */
 void aic_keys_rate_headers(request_rec *r, const aic_rate *out);
 

@@ -13,6 +13,9 @@ import { sql, sqlJson, sqlValue } from '../lib/db.mjs';
 import { auditRows } from '../lib/audit.mjs';
 import { assertError, assertJson, UUID_RE } from '../lib/assert.mjs';
 import { ADMIN, uniq } from '../lib/users.mjs';
+import { NODES } from '../lib/nodes.mjs';
+import { readFile } from 'node:fs/promises';
+import { poll } from '../lib/poll.mjs';
 import { ChatFixture, credits, ledgerMark, ledgerSince, mockLast, mockReply, wordsReply } from '../lib/chat.mjs';
 
 const fx = new ChatFixture('oai');
@@ -47,6 +50,17 @@ function complete(key, body, headers = {}) {
   return request('POST', `${V1}/chat/completions`, {
     body, headers: { Authorization: `Bearer ${key}`, ...headers },
   });
+}
+
+/**
+ * A key revoked or expired is refused within a second: a node that looked
+ * it up in the last second (another node, or a change made in SQL) may
+ * still take it until then.
+ */
+async function refusedSoon(key, code) {
+  const body = { model: models.openai.slug, messages: [{ role: 'user', content: 'refused?' }] };
+  const res = await poll(() => complete(key, body), (r) => r.status === 401, { tries: 30, intervalMs: 100 });
+  assertOpenAiError(res, 401, code);
 }
 
 function assertOpenAiError(res, status, code, param) {
@@ -208,13 +222,13 @@ test('missing, malformed, unknown, revoked and expired keys are 401 in OpenAI\'s
   assert.equal((await complete(key.key, body)).status, 200);
   const revoked = assertJson(await api('DELETE', `/keys/${key.id}`, user), 200);
   assert.equal(revoked.status, 'revoked');
-  assertOpenAiError(await complete(key.key, body), 401, 'revoked_api_key');
+  await refusedSoon(key.key, 'revoked_api_key');
   await assert.rejects(client(key).models.list(), (err) => err.status === 401);
 
   const soon = await makeKey(user, { expires_at: new Date(Date.now() + 60_000).toISOString() });
   assert.equal((await complete(soon.key, body)).status, 200);
   await sql(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = :'p1'`, soon.id);
-  assertOpenAiError(await complete(soon.key, body), 401, 'expired_api_key');
+  await refusedSoon(soon.key, 'expired_api_key');
 });
 
 test('malformed bodies are 400 naming the param; an oversized one is 413', async () => {
@@ -262,7 +276,33 @@ test('each call has an audit row with the key\'s id and prefix, and no key text 
   const created = await sqlValue(
     `SELECT count(*) FROM audit_logs WHERE entity_type = 'api_key' AND entity_id = :'p1' AND action = 'create'`, key.id);
   assert.equal(Number(created), 1, 'making the key has no audit row');
+
+  // A wrong key of the same shape (logged as refused), then the logs and
+  // every table of the database: the key text is nowhere.
+  assert.equal((await complete(`${key.key.slice(0, -1)}x`, { model: models.openai.slug, messages: [] })).status, 401);
+  await revokeAndUse(user, key);
+  for (const node of NODES) {
+    for (const log of ['error.log', 'access.log']) {
+      const text = await readFile(`${node.state}/${log}`, 'utf8').catch(() => '');
+      assert.ok(!text.includes(secret), `${node.name}'s ${log} holds the key`);
+      assert.ok(!text.includes(secret.slice(0, 20)), `${node.name}'s ${log} holds part of the key past its prefix`);
+    }
+  }
+  const tables = await sqlJson(
+    `SELECT table_name AS t,
+            (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I x WHERE x::text LIKE %L',
+                                                         table_name, '%' || :'p1' || '%'), false, true, '')))[1]::text::int AS n
+       FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`,
+    secret);
+  assert.ok(tables.length > 10, `only ${tables.length} tables looked at`);
+  assert.deepEqual(tables.filter((t) => t.n > 0), [], 'a table holds the key');
 });
+
+/** Revoke a key and be refused with it (so that the refusal is logged too). */
+async function revokeAndUse(user, key) {
+  assertJson(await api('DELETE', `/keys/${key.id}`, user), 200);
+  await refusedSoon(key.key, 'revoked_api_key');
+}
 
 // --- budgets and rate limits ---------------------------------------------------------
 
@@ -323,6 +363,32 @@ test('over its rpm a key is 429 with Retry-After and x-ratelimit-* headers', asy
   assert.equal((await complete(other.key, body)).status, 200);
 });
 
+test('over AIChatAPIUserLimit (60 a minute here) a user is 429 whichever key it uses', async () => {
+  const user = await fx.user();
+  const [a, b] = [await makeKey(user), await makeKey(user)];
+  const body = { model: models.openai.slug, messages: [{ role: 'user', content: 'per user' }] };
+  let refused = null;
+  let answered = 0;
+  const start = Date.now();
+  for (let i = 0; i < 70 && !refused; i++) {
+    const res = await complete((i % 2 ? a : b).key, body);
+    if (res.status === 429) refused = res;
+    else if (res.status === 200) answered++;
+    else assert.fail(`${res.status} ${res.text}`);
+  }
+  assert.ok(refused, 'never refused after 70 calls');
+  // The bucket holds 60 and refills by one a second meanwhile.
+  const refill = Math.ceil((Date.now() - start) / 1000);
+  assert.ok(answered >= 60 && answered <= 60 + refill, `${answered} calls answered before the first refusal`);
+  assertOpenAiError(refused, 429, 'rate_limit_exceeded');
+  assert.equal(refused.headers.get('x-ratelimit-limit-requests'), '60');
+  assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+  for (const k of [a, b]) assertOpenAiError(await complete(k.key, body), 429, 'rate_limit_exceeded');
+  // Another user is not held back.
+  const other = await fx.user();
+  assert.equal((await complete((await makeKey(other)).key, body)).status, 200);
+});
+
 test('over its tpm a key is 429 with the tokens headers', async () => {
   const user = await fx.user();
   const key = await makeKey(user, { tpm: 200 });
@@ -353,8 +419,7 @@ test('administrators list and revoke any key; users may not', async () => {
   assert.ok(!JSON.stringify(list).includes(key.key));
   const revoked = assertJson(await api('DELETE', `/admin/keys/${key.id}`, ADMIN), 200);
   assert.equal(revoked.status, 'revoked');
-  assertOpenAiError(await complete(key.key, { model: models.openai.slug, messages: [{ role: 'user', content: 'x' }] }),
-    401, 'revoked_api_key');
+  await refusedSoon(key.key, 'revoked_api_key');
   assertError(await api('DELETE', `/admin/keys/${crypto.randomUUID()}`, ADMIN), 404, 'not_found');
 });
 

@@ -4,6 +4,7 @@
  * its prefix are stored. The usage these keys make is aic_keys_pages.c's. */
 #include "keys.h"
 #include "httpd/aic_audit.h"
+#include "httpd/aic_memo.h"
 
 #include <http_protocol.h>
 #include <apr_encode.h>
@@ -188,6 +189,8 @@ static int key_revoke(aic_ctx *ctx, const char *owner)
         return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such key.", NULL);
     }
     aic_req_get(r)->audited = 1;
+    /* Every process of this httpd forgets the keys it remembers. */
+    aic_memo_note_change(AIC_CHANGES_KEYS);
     return aic_send_json_text(r, HTTP_OK, json);
 }
 

@@ -6,6 +6,7 @@
  * itself goes nowhere but into the hash. A refusal is 401 with the reason in
  * r->notes (aichat-key-error), which the API's error document reads. */
 #include "keys.h"
+#include "httpd/aic_memo.h"
 
 #include <http_core.h>
 #include <http_log.h>
@@ -52,6 +53,88 @@ const char *aic_keys_hash(apr_pool_t *p, const char *key)
     return hex;
 }
 
+/* ---- keys looked up lately, per process ----
+ * A key found in the last second serves from memory, unless a key was
+ * revoked in this httpd since (AIC_CHANGES_KEYS): a revocation here applies
+ * at once, one made elsewhere (another node, SQL) within a second; an expiry
+ * within a second too. Only keys found are kept, by their hash. */
+typedef struct {
+    const char *id, *prefix, *user, *state, *models;
+    int rpm, tpm;
+} found_key;
+
+static const aic_memo_conf seen_conf = {.tag = "aichat_seen_keys",
+                                        .kind = AIC_CHANGES_KEYS,
+                                        .ttl = apr_time_from_sec(1),
+                                        .max_entries = 4096,
+                                        .max_bytes = 4 * 1024 * 1024};
+static aic_memo *seen;
+
+void aic_keys_child_init(apr_pool_t *pchild)
+{
+    seen = aic_memo_make(pchild, &seen_conf);
+}
+
+static int seen_copy(void *out, apr_pool_t *p, const void *value)
+{
+    found_key *k = out;
+    const found_key *e = value;
+
+    k->id = apr_pstrdup(p, e->id);
+    k->prefix = apr_pstrdup(p, e->prefix);
+    k->user = apr_pstrdup(p, e->user);
+    k->state = apr_pstrdup(p, e->state);
+    k->models = e->models ? apr_pstrdup(p, e->models) : NULL;
+    k->rpm = e->rpm;
+    k->tpm = e->tpm;
+    return 1;
+}
+
+static void *seen_keep(apr_pool_t *pool, void *old, const void *in)
+{
+    found_key *e = apr_palloc(pool, sizeof(*e));
+
+    (void)old;
+    seen_copy(e, pool, in);
+    return e;
+}
+
+/* The key whose hash is hash into *k: from memory, else one statement.
+ * APR_NOTFOUND for no such key. */
+static apr_status_t find(found_key *k, request_rec *r, const char *hash)
+{
+    aic_memo_stamp stamp;
+    int remember = aic_memo_now(&stamp, seen);
+    aic_db *db = NULL;
+    aic_rows rows;
+    apr_status_t rv;
+
+    if (remember && aic_memo_get(seen, hash, &stamp, seen_copy, k, r->pool)) {
+        return APR_SUCCESS;
+    }
+    if ((rv = aic_db_acquire(&db, r)) != APR_SUCCESS ||
+        (rv = aic_db_select(&rows, db, "keys_authenticate", AIC_ARGS(hash))) != APR_SUCCESS) {
+        return rv;
+    }
+    if (rows.nrows != 1) {
+        return APR_NOTFOUND;
+    }
+    k->id = rows.cells[0];
+    k->prefix = rows.cells[1];
+    k->user = rows.cells[2];
+    k->state = rows.cells[3];
+    k->models = rows.cells[4];
+    k->rpm = atoi(rows.cells[5]);
+    k->tpm = atoi(rows.cells[6]);
+    if (remember) {
+        aic_memo_put(seen, hash, &stamp,
+                     sizeof(*k) + strlen(k->id) + strlen(k->prefix) + strlen(k->user) +
+                         strlen(k->state) + (k->models ? strlen(k->models) : 0) + 5,
+                     seen_keep, k);
+    }
+    return APR_SUCCESS;
+}
+
 const aic_api_key *aic_keys_current(request_rec *r)
 {
     void *key = NULL;
@@ -76,8 +159,7 @@ static int check_key(request_rec *r)
 {
     const char *type = ap_auth_type(r), *header, *key, *hash;
     aic_api_key *k;
-    aic_db *db = NULL;
-    aic_rows rows;
+    found_key f;
     apr_status_t rv;
 
     if (!type || strcasecmp(type, AUTH_TYPE)) {
@@ -97,29 +179,28 @@ static int check_key(request_rec *r)
     if (!(hash = aic_keys_hash(r->pool, key))) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if ((rv = aic_db_acquire(&db, r)) != APR_SUCCESS ||
-        (rv = aic_db_select(&rows, db, "keys_authenticate", AIC_ARGS(hash))) != APR_SUCCESS) {
-        aic_req_mark_db_down(r);
-        return HTTP_SERVICE_UNAVAILABLE;
-    }
-    if (rows.nrows != 1) {
+    if ((rv = find(&f, r, hash)) == APR_NOTFOUND) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "mod_aichat: an unknown API key (%.*s...)",
                       AIC_KEY_PREFIX_CHARS, key);
         return refuse(r, "invalid_api_key");
     }
-    if (strcmp(rows.cells[3], "active")) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "mod_aichat: API key %s is %s", rows.cells[1],
-                      rows.cells[3]);
-        return refuse(r, !strcmp(rows.cells[3], "revoked") ? "revoked_api_key" : "expired_api_key");
+    if (rv != APR_SUCCESS) {
+        aic_req_mark_db_down(r);
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    if (strcmp(f.state, "active")) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "mod_aichat: API key %s is %s", f.prefix,
+                      f.state);
+        return refuse(r, !strcmp(f.state, "revoked") ? "revoked_api_key" : "expired_api_key");
     }
     k = apr_pcalloc(r->pool, sizeof(*k));
-    k->id = rows.cells[0];
-    k->prefix = rows.cells[1];
-    k->models = rows.cells[4] ? aic_json_from(r->pool, rows.cells[4]) : NULL;
-    k->rpm = atoi(rows.cells[5]);
-    k->tpm = atoi(rows.cells[6]);
+    k->id = f.id;
+    k->prefix = f.prefix;
+    k->models = f.models ? aic_json_from(r->pool, f.models) : NULL;
+    k->rpm = f.rpm;
+    k->tpm = f.tpm;
     apr_pool_userdata_setn(k, USERDATA, NULL, aic_original(r)->pool);
-    r->user = apr_pstrdup(r->pool, rows.cells[2]);
+    r->user = apr_pstrdup(r->pool, f.user);
     /* The audit row names the key by id and prefix, never by its text. */
     aic_req_get(r)->notes = apr_psprintf(
         r->pool, "{\"api_key_id\":\"%s\",\"api_key_prefix\":\"%s\"}", k->id, k->prefix);

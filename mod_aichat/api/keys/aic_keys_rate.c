@@ -1,9 +1,9 @@
-/* Rate limits per key: two token buckets (requests and tokens per minute),
- * each full at its per-minute limit and refilled continuously, in shared
- * memory made at post_config and inherited by the children, so that every
- * process of an httpd draws from the same buckets. A slot is found by the
- * key's id (open addressing over a few places; a full neighbourhood gives its
- * least recently used slot to the new key, which starts with full buckets).
+/* Rate limits per key and per user (AIChatAPIUserLimit): two token buckets (requests and tokens per
+ * minute), each full at its per-minute limit and refilled continuously, in shared memory made at
+ * post_config and inherited by the children, so that every process of an httpd draws from the same
+ * buckets. A call takes from its key's buckets, then from its user's (and gives the key's back when
+ * the user's are short). A slot is found by the key's id (open addressing over a few places; a full
+ * neighbourhood gives its least recently used slot to the new key, which starts with full buckets).
  * Each slot has a spin lock taken for a few instructions. Another node has
  * its own buckets: behind a balancer of N nodes a key may get N times its
  * rate. */
@@ -20,7 +20,7 @@ APLOG_USE_MODULE(aichat);
 
 #define SLOTS  4096
 #define PROBE  8
-#define ID_LEN 36
+#define ID_LEN 37 /* a UUID, or u and a UUID */
 
 typedef struct {
     volatile apr_uint32_t lock;
@@ -117,51 +117,92 @@ static void window(aic_rate_window *w, int per_minute, double have)
     w->reset = per_minute ? wait_for(have, per_minute, per_minute) : 0;
 }
 
-int aic_keys_rate_take(aic_rate *out, const aic_api_key *key, apr_int64_t tokens)
+/* Take a request and tokens from the buckets of id (limits rpm and tpm, 0:
+ * none) into out's windows. Returns 1 when taken. */
+static int take(aic_rate *out, const char *id, int rpm, int tpm, apr_int64_t tokens)
 {
     apr_time_t now = apr_time_now(), wait = 0;
     double need;
     slot *sl;
 
     memset(out, 0, sizeof(*out));
-    if (!slots || (!key->rpm && !key->tpm) || strlen(key->id) > ID_LEN) {
+    if (!slots || (!rpm && !tpm) || strlen(id) > ID_LEN) {
         return 1;
     }
-    sl = find(key->id, key->rpm, key->tpm, now);
+    sl = find(id, rpm, tpm, now);
     if (now > sl->updated) {
-        sl->requests = refill(sl->requests, key->rpm, now - sl->updated);
-        sl->tokens = refill(sl->tokens, key->tpm, now - sl->updated);
+        sl->requests = refill(sl->requests, rpm, now - sl->updated);
+        sl->tokens = refill(sl->tokens, tpm, now - sl->updated);
         sl->updated = now;
     }
     /* A call larger than a minute's tokens waits for a full bucket and takes it. */
-    need = key->tpm && tokens > key->tpm ? key->tpm : (double)tokens;
-    if (key->rpm) {
-        wait = wait_for(sl->requests, 1, key->rpm);
+    need = tpm && tokens > tpm ? tpm : (double)tokens;
+    if (rpm) {
+        wait = wait_for(sl->requests, 1, rpm);
     }
-    if (key->tpm && wait_for(sl->tokens, need, key->tpm) > wait) {
-        wait = wait_for(sl->tokens, need, key->tpm);
+    if (tpm && wait_for(sl->tokens, need, tpm) > wait) {
+        wait = wait_for(sl->tokens, need, tpm);
     }
     if (!wait) {
-        sl->requests -= key->rpm ? 1 : 0;
-        sl->tokens -= key->tpm ? need : 0;
+        sl->requests -= rpm ? 1 : 0;
+        sl->tokens -= tpm ? need : 0;
     }
-    window(&out->requests, key->rpm, sl->requests);
-    window(&out->tokens, key->tpm, sl->tokens);
+    window(&out->requests, rpm, sl->requests);
+    window(&out->tokens, tpm, sl->tokens);
     unlock(sl);
     out->retry_after = wait ? (int)((wait + apr_time_from_sec(1) - 1) / apr_time_from_sec(1)) : 0;
     return wait == 0;
 }
 
-void aic_keys_rate_give(const aic_api_key *key, apr_int64_t tokens)
+/* Give back requests and tokens to the buckets of id. */
+static void give(const char *id, int rpm, int tpm, int requests, apr_int64_t tokens)
 {
     slot *sl;
 
-    if (!slots || !key->tpm || tokens <= 0 || strlen(key->id) > ID_LEN) {
+    if (!slots || (!rpm && !tpm) || strlen(id) > ID_LEN) {
         return;
     }
-    sl = find(key->id, key->rpm, key->tpm, apr_time_now());
-    sl->tokens = sl->tokens + (double)tokens > key->tpm ? key->tpm : sl->tokens + (double)tokens;
+    sl = find(id, rpm, tpm, apr_time_now());
+    if (rpm) {
+        sl->requests = sl->requests + requests > rpm ? rpm : sl->requests + requests;
+    }
+    if (tpm) {
+        sl->tokens = sl->tokens + (double)tokens > tpm ? tpm : sl->tokens + (double)tokens;
+    }
     unlock(sl);
+}
+
+/* The user's buckets live beside the keys', under the user's id. */
+static const char *user_slot(apr_pool_t *p, const char *user_id)
+{
+    return apr_pstrcat(p, "u", user_id, NULL);
+}
+
+int aic_keys_rate_take(aic_rate *out, const aic_rate_user *user, const aic_api_key *key,
+                       apr_int64_t tokens)
+{
+    aic_rate mine;
+
+    if (!take(out, key->id, key->rpm, key->tpm, tokens)) {
+        return 0;
+    }
+    if (!take(&mine, user_slot(user->pool, user->id), user->rpm, user->tpm, tokens)) {
+        give(key->id, key->rpm, key->tpm, 1, tokens);
+        *out = mine;
+        return 0;
+    }
+    if (!key->rpm && !key->tpm) {
+        *out = mine;
+    }
+    return 1;
+}
+
+void aic_keys_rate_give(const aic_rate_user *user, const aic_api_key *key, apr_int64_t tokens)
+{
+    if (tokens > 0) {
+        give(key->id, 0, key->tpm, 0, tokens);
+        give(user_slot(user->pool, user->id), 0, user->tpm, 0, tokens);
+    }
 }
 
 /* A duration as OpenAI writes it: 1s, 6m0s, 250ms. */

@@ -35,6 +35,7 @@ APLOG_USE_MODULE(aichat);
 typedef struct {
     aic_ctx *ctx;
     const aic_api_key *key;
+    aic_rate_user user;
     /* the request */
     const char *slug, *provider, *model_id, *system;
     apr_array_header_t *messages; /* aic_chat_msg */
@@ -511,7 +512,7 @@ static void settle(call *c, apr_int64_t prompt, apr_int64_t completion, const ch
                       c->call_id, c->reserved);
     }
     if (used < c->reserved) {
-        aic_keys_rate_give(c->key, c->reserved - (used < c->reserved ? used : c->reserved));
+        aic_keys_rate_give(&c->user, c->key, c->reserved - used);
     }
 }
 
@@ -554,7 +555,11 @@ int aic_openai_completions(aic_ctx *ctx, const aic_api_key *key)
                                            c.slug, window),
                               "messages");
     }
-    if (!aic_keys_rate_take(&rate, key, c.reserved)) {
+    c.user.id = ctx->user->id;
+    c.user.rpm = ctx->conf->api_user_rpm;
+    c.user.tpm = ctx->conf->api_user_tpm;
+    c.user.pool = r->pool;
+    if (!aic_keys_rate_take(&rate, &c.user, key, c.reserved)) {
         aic_keys_rate_headers(r, &rate);
         return aic_send_error(r, HTTP_TOO_MANY_REQUESTS, "rate_limit_exceeded",
                               apr_psprintf(r->pool,
@@ -564,7 +569,7 @@ int aic_openai_completions(aic_ctx *ctx, const aic_api_key *key)
     }
     aic_keys_rate_headers(r, &rate);
     if ((rv = reserve(&code, &c)) != APR_SUCCESS) {
-        aic_keys_rate_give(key, c.reserved);
+        aic_keys_rate_give(&c.user, key, c.reserved);
         if (rv != APR_ENOSPC) {
             return aic_send_failure(r, rv);
         }
