@@ -73,7 +73,6 @@ static void aichat_child_init(apr_pool_t *pchild, server_rec *s)
     aic_audit_child_init(pchild, s);
     aic_share_child_init(pchild, s);
     aic_chat_child_init(pchild, s);
-    aic_keys_child_init(pchild);
     aic_curl_child_init(pchild);
 }
 

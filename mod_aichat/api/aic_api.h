@@ -68,11 +68,10 @@ typedef struct {
     const char *id, *prefix;
     aic_json *models; /**< the catalog slugs it may use; NULL: every model */
     int rpm, tpm;     /**< its rate limits; 0: none */
+    int keep;         /**< its calls are kept as conversations */
 } aic_api_key;
 /** The key that authenticated r (AuthType aichat-key), or NULL. */
 const aic_api_key *aic_keys_current(request_rec *r);
-/** Per child: the memory of keys looked up lately. */
-void aic_keys_child_init(apr_pool_t *pchild);
 /** Register AuthType aichat-key's check_authn hook. */
 void aic_keys_register(apr_pool_t *p);
 /** The rate limits' shared memory (post_config, before the children). */

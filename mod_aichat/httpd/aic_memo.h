@@ -27,8 +27,6 @@ typedef enum {
     /** Changes to an account (role, is_active, profile): raised by whoever
      * commits one (aic_memo_note_change). */
     AIC_CHANGES_USERS,
-    /** Revoked API keys: raised by whoever revokes one. */
-    AIC_CHANGES_KEYS,
     AIC_CHANGES_KINDS
 } aic_changes;
 

@@ -15,6 +15,7 @@ BEGIN
         'budget_used', CASE WHEN k.budget_month = date_trunc('month', now())::date
                             THEN k.budget_used ELSE 0 END,
         'rpm', k.rpm, 'tpm', k.tpm, 'expires_at', k.expires_at,
+        'keep_conversations', k.keep_conversations,
         'last_used_at', k.last_used_at, 'created_at', k.created_at, 'revoked_at', k.revoked_at,
         'status', CASE WHEN k.revoked_at IS NOT NULL THEN 'revoked'
                        WHEN k.expires_at IS NOT NULL AND k.expires_at <= now() THEN 'expired'
@@ -30,7 +31,8 @@ $$;
 
 -- Make a key. args (JSON): user_id, name, prefix, hash (hex SHA-256 of the
 -- key), models (slugs, or null for every model), monthly_budget, rpm, tpm,
--- expires_at (each may be null) and audit (the request's audit row). Returns
+-- expires_at (each may be null), keep_conversations and audit (the
+-- request's audit row). Returns
 -- JSON: the key (key_json), or code 'unknown_model' with the slug that names
 -- no model of the catalog (and nothing is written).
 CREATE OR REPLACE FUNCTION keys_create(args json) RETURNS json
@@ -42,16 +44,17 @@ DECLARE
 BEGIN
     SELECT * INTO a FROM json_to_record(args)
         AS x(user_id uuid, name text, prefix text, hash text, models text[],
-             monthly_budget bigint, rpm integer, tpm integer, expires_at timestamptz);
+             monthly_budget bigint, rpm integer, tpm integer, expires_at timestamptz,
+             keep_conversations boolean);
     SELECT s INTO missing FROM unnest(a.models) s
      WHERE NOT EXISTS (SELECT 1 FROM ai_tools t WHERE t.slug = s) LIMIT 1;
     IF missing IS NOT NULL THEN
         RETURN json_build_object('code', 'unknown_model', 'model', missing);
     END IF;
     INSERT INTO api_keys (user_id, name, prefix, key_hash, models, monthly_budget, rpm, tpm,
-                          expires_at)
+                          expires_at, keep_conversations)
     VALUES (a.user_id, a.name, a.prefix, decode(a.hash, 'hex'), a.models, a.monthly_budget,
-            a.rpm, a.tpm, a.expires_at)
+            a.rpm, a.tpm, a.expires_at, coalesce(a.keep_conversations, false))
     RETURNING * INTO k;
     PERFORM audit_insert(((args->'audit')::jsonb
                           || jsonb_build_object('entity_id', k.id,
@@ -98,11 +101,12 @@ $$;
 
 -- What the authentication provider needs of the key whose SHA-256 is hash
 -- (hex): its id, prefix, user name, state ('active', 'revoked', 'expired'),
--- models (JSON array or null), rpm and tpm (0: none). No row for an unknown
--- key. Records the key's use, to the minute.
+-- models (JSON array or null), rpm and tpm (0: none), keep (its calls kept
+-- as conversations). No row for an unknown key. Records the key's use, to
+-- the minute.
 CREATE OR REPLACE FUNCTION keys_authenticate(hash text)
     RETURNS TABLE (id uuid, prefix text, username text, state text, models text, rpm integer,
-                   tpm integer)
+                   tpm integer, keep boolean)
 LANGUAGE plpgsql AS $$
 DECLARE
     k api_keys;
@@ -120,7 +124,8 @@ BEGIN
                CASE WHEN k.revoked_at IS NOT NULL THEN 'revoked'
                     WHEN k.expires_at IS NOT NULL AND k.expires_at <= now() THEN 'expired'
                     ELSE 'active' END,
-               array_to_json(k.models)::text, coalesce(k.rpm, 0), coalesce(k.tpm, 0)
+               array_to_json(k.models)::text, coalesce(k.rpm, 0), coalesce(k.tpm, 0),
+               k.keep_conversations
           FROM users u WHERE u.id = k.user_id;
 END
 $$;
@@ -175,8 +180,11 @@ $$;
 -- most what was reserved; a failed call is charged nothing), give the key's
 -- budget back what was not used, and finish the call's row. args (JSON):
 -- call, viewer, reserved, prompt_tokens, completion_tokens, status
--- ('complete', 'incomplete' or 'error'), error. Returns JSON: balance and
--- credits (what the call cost).
+-- ('complete', 'incomplete' or 'error'), error, and keep when the key keeps
+-- its calls: {system, messages: [{role, content}], answer, title}, stored
+-- as a conversation of source 'api' (a failed call is not kept). Returns
+-- JSON: balance, credits (what the call cost) and conversation (its id, or
+-- null).
 CREATE OR REPLACE FUNCTION api_call_settle(args json) RETURNS json
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -184,10 +192,15 @@ DECLARE
     c api_calls;
     used bigint;
     balance bigint;
+    conv uuid;
+    tool uuid;
+    parent uuid;
+    m record;
+    n integer := 0;
 BEGIN
     SELECT * INTO a FROM json_to_record(args)
         AS x(call uuid, viewer uuid, reserved bigint, prompt_tokens integer,
-             completion_tokens integer, status text, error text);
+             completion_tokens integer, status text, error text, keep json);
     used := CASE WHEN a.status = 'error' THEN 0
                  ELSE least(a.prompt_tokens::bigint + a.completion_tokens, a.reserved) END;
     balance := chat_settle(a.viewer, a.reserved, used, a.status = 'error', NULL);
@@ -201,7 +214,36 @@ BEGIN
     END IF;
     UPDATE api_keys k SET budget_used = greatest(k.budget_used - (a.reserved - used), 0)
      WHERE k.id = c.key_id AND k.budget_month = date_trunc('month', c.created_at)::date;
-    RETURN json_build_object('balance', balance, 'credits', used);
+    SELECT t.id INTO tool FROM ai_tools t WHERE t.slug = c.model;
+    IF a.keep IS NOT NULL AND a.status <> 'error' AND tool IS NOT NULL THEN
+        INSERT INTO conversations (owner_id, title, source, system_prompt)
+        VALUES (a.viewer, left(coalesce(a.keep->>'title', ''), 200), 'api',
+                nullif(left(a.keep->>'system', 20000), ''))
+        RETURNING id INTO conv;
+        INSERT INTO conversation_ai_models (conversation_id, tool_id, position)
+        VALUES (conv, tool, 0);
+        FOR m IN SELECT * FROM json_to_recordset(a.keep->'messages') AS x(role text, content text)
+        LOOP
+            INSERT INTO messages (conversation_id, parent_message_id, sender_type, sender_user_id,
+                                  sender_tool_id, content, status, created_at)
+            VALUES (conv, parent, CASE WHEN m.role = 'user' THEN 'user' ELSE 'ai' END,
+                    CASE WHEN m.role = 'user' THEN a.viewer END,
+                    CASE WHEN m.role = 'user' THEN NULL ELSE tool END, m.content, 'complete',
+                    clock_timestamp())
+            RETURNING id INTO parent;
+            n := n + 1;
+        END LOOP;
+        INSERT INTO messages (conversation_id, parent_message_id, sender_type, sender_tool_id,
+                              content, status, prompt_tokens, completion_tokens, created_at)
+        VALUES (conv, parent, 'ai', tool, coalesce(a.keep->>'answer', ''), a.status,
+                a.prompt_tokens, a.completion_tokens, clock_timestamp())
+        RETURNING id INTO parent;
+        UPDATE conversations x SET total_messages = n + 1, active_leaf_id = parent,
+                                   last_message_at = now()
+         WHERE x.id = conv;
+        UPDATE api_calls x SET conversation_id = conv WHERE x.id = a.call;
+    END IF;
+    RETURN json_build_object('balance', balance, 'credits', used, 'conversation', conv);
 END
 $$;
 

@@ -17,6 +17,7 @@ CREATE TABLE api_keys (
     rpm            integer CHECK (rpm IS NULL OR rpm > 0),
     tpm            integer CHECK (tpm IS NULL OR tpm > 0),
     expires_at     timestamptz,
+    keep_conversations boolean NOT NULL DEFAULT false, -- its calls kept as conversations (source api)
     budget_month   date NOT NULL DEFAULT date_trunc('month', now())::date,
     budget_used    bigint NOT NULL DEFAULT 0 CHECK (budget_used >= 0),
     last_used_at   timestamptz,
@@ -41,6 +42,7 @@ CREATE TABLE api_calls (
     status            text NOT NULL DEFAULT 'pending'
                       CHECK (status IN ('pending', 'complete', 'incomplete', 'error')),
     error             text,
+    conversation_id   uuid REFERENCES conversations (id) ON DELETE SET NULL, -- when kept
     created_at        timestamptz NOT NULL DEFAULT now(),
     finished_at       timestamptz
 );

@@ -29,6 +29,7 @@ export async function render({ outlet, signal }) {
   const budget = h('input', { id: 'key-budget', name: 'budget', type: 'number', min: 0, step: 1 });
   const rpm = h('input', { id: 'key-rpm', name: 'rpm', type: 'number', min: 1, step: 1 });
   const tpm = h('input', { id: 'key-tpm', name: 'tpm', type: 'number', min: 1, step: 1 });
+  const keep = h('input', { id: 'key-keep', name: 'keep', type: 'checkbox' });
   const formError = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'key-form-error', hidden: true });
   const made = h('div', { class: 'key-made', 'data-testid': 'key-made', hidden: true });
   const form = h(
@@ -41,6 +42,7 @@ export async function render({ outlet, signal }) {
     field('key-budget', 'Monthly budget in credits (optional)', budget),
     field('key-rpm', 'Requests per minute (optional)', rpm),
     field('key-tpm', 'Tokens per minute (optional)', tpm),
+    h('div', { class: 'field' }, keep, ' ', h('label', { for: 'key-keep' }, 'Keep its calls as chats')),
     formError,
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button', 'data-testid': 'key-create' }, 'Make key')),
   );
@@ -136,6 +138,7 @@ export async function render({ outlet, signal }) {
           h('dt', {}, 'Key'), h('dd', { 'data-testid': 'key-prefix' }, `${key.prefix}…`),
           h('dt', {}, 'Models'), h('dd', {}, key.models ? key.models.join(', ') : 'all'),
           h('dt', {}, 'Limits'), h('dd', {}, limits(key)),
+          h('dt', {}, 'Calls kept as chats'), h('dd', {}, key.keep_conversations ? 'yes' : 'no'),
           h('dt', {}, 'Created'), h('dd', {}, formatDate(key.created_at)),
           h('dt', {}, 'Expires'), h('dd', {}, key.expires_at ? formatDate(key.expires_at) : 'never'),
           h('dt', {}, 'Last used'), h('dd', { 'data-testid': 'key-last-used' }, key.last_used_at ? formatDate(key.last_used_at) : 'never'),
@@ -174,6 +177,7 @@ export async function render({ outlet, signal }) {
     if (expires.value) body.expires_at = new Date(`${expires.value}T23:59:59`).toISOString();
     const slugs = models.value.split(',').map((s) => s.trim()).filter(Boolean);
     if (slugs.length) body.models = slugs;
+    if (keep.checked) body.keep_conversations = true;
     for (const [key, input] of [['monthly_budget', budget], ['rpm', rpm], ['tpm', tpm]]) {
       const n = optionalInt(input.value);
       if (n !== undefined) body[key] = n;

@@ -4,7 +4,6 @@
  * its prefix are stored. The usage these keys make is aic_keys_pages.c's. */
 #include "keys.h"
 #include "httpd/aic_audit.h"
-#include "httpd/aic_memo.h"
 
 #include <http_protocol.h>
 #include <apr_encode.h>
@@ -65,7 +64,8 @@ static int keys_create(aic_ctx *ctx)
     if (aic_read_json_object(&body, r) != OK ||
         aic_refuse_unknown_fields(r, body,
                                   (const char *const[]){"name", "expires_at", "models",
-                                                        "monthly_budget", "rpm", "tpm", NULL},
+                                                        "monthly_budget", "rpm", "tpm",
+                                                        "keep_conversations", NULL},
                                   "key") != OK) {
         return OK;
     }
@@ -112,6 +112,11 @@ static int keys_create(aic_ctx *ctx)
                                   "expires_at must be in the future.", "expires_at");
         }
     }
+    v = aic_json_get(body, "keep_conversations");
+    if (v && aic_json_typeof(v) != AIC_JSON_BOOL) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              "keep_conversations must be true or false.", "keep_conversations");
+    }
     if (!(key = new_key(r->pool))) {
         return aic_send_error(r, HTTP_INTERNAL_SERVER_ERROR, "internal_error",
                               "No key could be made.", NULL);
@@ -134,6 +139,7 @@ static int keys_create(aic_ctx *ctx)
         aic_json_set_int(args, "tpm", apr_atoi64(tpm));
     }
     aic_json_set_str(args, "expires_at", when);
+    aic_json_set_bool(args, "keep_conversations", v && aic_json_bool(v));
     aic_json_set(args, "audit",
                  aic_audit_json(r, HTTP_CREATED, "create", "api_key", NULL, NULL, NULL));
     rv = aic_db_value(&result, ctx->db, "keys_create", AIC_ARGS(aic_json_dump(args, r->pool)));
@@ -189,8 +195,6 @@ static int key_revoke(aic_ctx *ctx, const char *owner)
         return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such key.", NULL);
     }
     aic_req_get(r)->audited = 1;
-    /* Every process of this httpd forgets the keys it remembers. */
-    aic_memo_note_change(AIC_CHANGES_KEYS);
     return aic_send_json_text(r, HTTP_OK, json);
 }
 

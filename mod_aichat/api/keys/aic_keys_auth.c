@@ -6,7 +6,6 @@
  * itself goes nowhere but into the hash. A refusal is 401 with the reason in
  * r->notes (aichat-key-error), which the API's error document reads. */
 #include "keys.h"
-#include "httpd/aic_memo.h"
 
 #include <http_core.h>
 #include <http_log.h>
@@ -53,71 +52,29 @@ const char *aic_keys_hash(apr_pool_t *p, const char *key)
     return hex;
 }
 
-/* ---- keys looked up lately, per process ----
- * A key found in the last second serves from memory, unless a key was
- * revoked in this httpd since (AIC_CHANGES_KEYS): a revocation here applies
- * at once, one made elsewhere (another node, SQL) within a second; an expiry
- * within a second too. Only keys found are kept, by their hash. */
+/* What the authentication needs of a key. */
 typedef struct {
     const char *id, *prefix, *user, *state, *models;
-    int rpm, tpm;
+    int rpm, tpm, keep;
 } found_key;
 
-static const aic_memo_conf seen_conf = {.tag = "aichat_seen_keys",
-                                        .kind = AIC_CHANGES_KEYS,
-                                        .ttl = apr_time_from_sec(1),
-                                        .max_entries = 4096,
-                                        .max_bytes = 4 * 1024 * 1024};
-static aic_memo *seen;
-
-void aic_keys_child_init(apr_pool_t *pchild)
-{
-    seen = aic_memo_make(pchild, &seen_conf);
-}
-
-static int seen_copy(void *out, apr_pool_t *p, const void *value)
-{
-    found_key *k = out;
-    const found_key *e = value;
-
-    k->id = apr_pstrdup(p, e->id);
-    k->prefix = apr_pstrdup(p, e->prefix);
-    k->user = apr_pstrdup(p, e->user);
-    k->state = apr_pstrdup(p, e->state);
-    k->models = e->models ? apr_pstrdup(p, e->models) : NULL;
-    k->rpm = e->rpm;
-    k->tpm = e->tpm;
-    return 1;
-}
-
-static void *seen_keep(apr_pool_t *pool, void *old, const void *in)
-{
-    found_key *e = apr_palloc(pool, sizeof(*e));
-
-    (void)old;
-    seen_copy(e, pool, in);
-    return e;
-}
-
-/* The key whose hash is hash into *k: from memory, else one statement.
- * APR_NOTFOUND for no such key. */
+/* The key whose hash is hash into *k, in one statement. APR_NOTFOUND for
+ * no such key. */
 static apr_status_t find(found_key *k, request_rec *r, const char *hash)
 {
-    aic_memo_stamp stamp;
-    int remember = aic_memo_now(&stamp, seen);
     aic_db *db = NULL;
     aic_rows rows;
     apr_status_t rv;
 
-    if (remember && aic_memo_get(seen, hash, &stamp, seen_copy, k, r->pool)) {
-        return APR_SUCCESS;
-    }
     if ((rv = aic_db_acquire(&db, r)) != APR_SUCCESS ||
         (rv = aic_db_select(&rows, db, "keys_authenticate", AIC_ARGS(hash))) != APR_SUCCESS) {
         return rv;
     }
     if (rows.nrows != 1) {
         return APR_NOTFOUND;
+    }
+    if (rows.ncols != 8) {
+        return APR_EGENERAL;
     }
     k->id = rows.cells[0];
     k->prefix = rows.cells[1];
@@ -126,12 +83,7 @@ static apr_status_t find(found_key *k, request_rec *r, const char *hash)
     k->models = rows.cells[4];
     k->rpm = atoi(rows.cells[5]);
     k->tpm = atoi(rows.cells[6]);
-    if (remember) {
-        aic_memo_put(seen, hash, &stamp,
-                     sizeof(*k) + strlen(k->id) + strlen(k->prefix) + strlen(k->user) +
-                         strlen(k->state) + (k->models ? strlen(k->models) : 0) + 5,
-                     seen_keep, k);
-    }
+    k->keep = rows.cells[7][0] == '1';
     return APR_SUCCESS;
 }
 
@@ -199,6 +151,7 @@ static int check_key(request_rec *r)
     k->models = f.models ? aic_json_from(r->pool, f.models) : NULL;
     k->rpm = f.rpm;
     k->tpm = f.tpm;
+    k->keep = f.keep;
     apr_pool_userdata_setn(k, USERDATA, NULL, aic_original(r)->pool);
     r->user = apr_pstrdup(r->pool, f.user);
     /* The audit row names the key by id and prefix, never by its text. */

@@ -13,7 +13,8 @@
  *   settle   api_call_settle: chat_settle, as an answer of a turn is
  *            settled; the key's budget gets back what was not used
  *
- * A call's prompt and answer are not stored. */
+ * A call's prompt and answer are stored only for a key that keeps its calls
+ * (as a conversation of source api, in the settlement's transaction). */
 #include "openai.h"
 #include "httpd/aic_audit.h"
 #include "httpd/aic_curl.h"
@@ -31,6 +32,8 @@ APLOG_USE_MODULE(aichat);
 #define DEFAULT_MAX_TOKENS 1024
 #define MAX_MESSAGES       1000
 #define CLIENT_EVERY       apr_time_from_sec(1)
+/* The title a kept call's conversation takes from its last user message (code points). */
+#define TITLE_CHARS 60
 
 typedef struct {
     aic_ctx *ctx;
@@ -487,9 +490,34 @@ static apr_status_t reserve(const char **code, call *c)
     return APR_SUCCESS;
 }
 
-/* Settle the call; the tokens it did not use go back to the key's bucket. */
+/* What a key that keeps its calls stores: the request's messages and the
+ * answer, titled by the last user message. */
+static aic_json *keep_json(call *c, const char *answer)
+{
+    request_rec *r = c->ctx->r;
+    aic_json *keep = aic_json_object(r->pool), *list = aic_json_array(r->pool);
+    const char *title = "";
+
+    for (int i = 0; i < c->messages->nelts; i++) {
+        const aic_chat_msg *m = &APR_ARRAY_IDX(c->messages, i, aic_chat_msg);
+        aic_json *o = aic_json_object(r->pool);
+
+        aic_json_set_str(o, "role", m->role);
+        aic_json_set_str(o, "content", m->content);
+        aic_json_push(list, o);
+        title = strcmp(m->role, "user") ? title : m->content;
+    }
+    aic_json_set_str(keep, "system", c->system);
+    aic_json_set(keep, "messages", list);
+    aic_json_set_str(keep, "answer", answer);
+    aic_json_set_str(keep, "title", aic_turn_cut(r->pool, title, TITLE_CHARS));
+    return keep;
+}
+
+/* Settle the call (and keep it, for a key that keeps its calls); the
+ * tokens it did not use go back to the buckets. */
 static void settle(call *c, apr_int64_t prompt, apr_int64_t completion, const char *status,
-                   const char *error)
+                   const char *error, const char *answer)
 {
     request_rec *r = c->ctx->r;
     aic_json *args = aic_json_object(r->pool);
@@ -503,6 +531,9 @@ static void settle(call *c, apr_int64_t prompt, apr_int64_t completion, const ch
     aic_json_set_int(args, "completion_tokens", completion);
     aic_json_set_str(args, "status", status);
     aic_json_set_str(args, "error", error);
+    if (c->key->keep) {
+        aic_json_set(args, "keep", keep_json(c, answer));
+    }
     if (aic_db_value(&result, c->ctx->db, "openai_settle",
                      AIC_ARGS(aic_json_dump(args, r->pool))) != APR_SUCCESS) {
         /* The reservation stays: the user is charged at most what it bounded. */
@@ -611,7 +642,7 @@ int aic_openai_completions(aic_ctx *ctx, const aic_api_key *key)
     if (code) {
         prompt = completion = 0;
     }
-    settle(&c, prompt, completion, status, code ? (message ? message : code) : NULL);
+    settle(&c, prompt, completion, status, code ? (message ? message : code) : NULL, text);
     if (c.stream) {
         if (code) {
             aic_json *o = aic_json_object(c.chunk_pool), *e = aic_json_object(c.chunk_pool);
