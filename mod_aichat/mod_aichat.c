@@ -33,6 +33,8 @@ static int aichat_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     aic_db_register(aic_history_stmts);
     aic_db_register(aic_organise_stmts);
     aic_db_register(aic_search_stmts);
+    aic_db_register(aic_keys_stmts);
+    aic_db_register(aic_openai_stmts);
     aic_handler_routes(AIC_ROUTER_API, aic_me_routes);
     aic_handler_routes(AIC_ROUTER_API, aic_admin_api_routes);
     aic_handler_routes(AIC_ROUTER_API, aic_catalog_routes);
@@ -42,9 +44,12 @@ static int aichat_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     aic_handler_routes(AIC_ROUTER_API, aic_history_routes);
     aic_handler_routes(AIC_ROUTER_API, aic_organise_routes);
     aic_handler_routes(AIC_ROUTER_API, aic_search_routes);
+    aic_handler_routes(AIC_ROUTER_API, aic_keys_routes);
+    aic_handler_routes(AIC_ROUTER_API, aic_keys_usage_routes);
     aic_handler_routes(AIC_ROUTER_ADMIN, aic_admin_page_routes);
     aic_handler_routes(AIC_ROUTER_ADMIN, aic_catalog_page_routes);
     aic_handler_routes(AIC_ROUTER_ADMIN, aic_share_page_routes);
+    aic_handler_routes(AIC_ROUTER_ADMIN, aic_keys_page_routes);
     return OK;
 }
 
@@ -55,7 +60,8 @@ static int aichat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     if ((rc = aic_db_post_config(pconf, s)) != OK || (rc = aic_memo_post_config(pconf, s)) != OK ||
         (rc = aic_config_post(pconf, s)) != OK ||
         (rc = aic_authn_cache_post_config(pconf, s)) != OK ||
-        (rc = aic_catalog_post_config(pconf, s)) != OK) {
+        (rc = aic_catalog_post_config(pconf, s)) != OK ||
+        (rc = aic_keys_post_config(pconf, s)) != OK) {
         return rc;
     }
     /* Before any thread exists: libcurl's global init is not thread-safe. */
@@ -88,10 +94,12 @@ static void aichat_register_hooks(apr_pool_t *p)
     ap_hook_header_parser(aic_db_header_parser, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(aic_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(aic_share_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(aic_openai_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(aic_audit_log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
     aic_auth_register(p);
     aic_signin_register();
     aic_authn_cache_register(p);
+    aic_keys_register(p);
 }
 
 AP_DECLARE_MODULE(aichat) = {STANDARD20_MODULE_STUFF,

@@ -31,6 +31,8 @@ export const routes = [
   { path: '/shares', title: 'Shared links', nav: 'Shared links', view: () => import('./views/shares.mjs') },
   { path: '/fork/:token', title: 'Shared chat', section: '/chat', view: () => import('./views/fork.mjs') },
   { path: '/profile', title: 'Profile', nav: 'Profile', view: () => import('./views/profile.mjs') },
+  { path: '/keys', title: 'API keys', nav: 'API keys', view: () => import('./views/keys.mjs') },
+  { path: '/usage', title: 'API usage', nav: 'Usage', view: () => import('./views/usage.mjs') },
 ];
 
 export const links = [

@@ -24,6 +24,7 @@ void *aic_config_create(apr_pool_t *p, server_rec *s)
     conf->max_message_chars = -1;
     conf->max_context_messages = -1;
     conf->max_answer_bytes = -1;
+    conf->api_user_rpm = conf->api_user_tpm = -1;
     return conf;
 }
 
@@ -46,6 +47,8 @@ void *aic_config_merge(apr_pool_t *p, void *base_, void *add_)
     conf->max_answer_bytes =
         add->max_answer_bytes >= 0 ? add->max_answer_bytes : base->max_answer_bytes;
     conf->summary_model = add->summary_model ? add->summary_model : base->summary_model;
+    conf->api_user_rpm = add->api_user_rpm >= 0 ? add->api_user_rpm : base->api_user_rpm;
+    conf->api_user_tpm = add->api_user_tpm >= 0 ? add->api_user_tpm : base->api_user_tpm;
     if (add->share_secret_source != AIC_KEY_NONE) {
         conf->share_secret_source = add->share_secret_source;
         conf->share_secret_ref = add->share_secret_ref;
@@ -125,6 +128,23 @@ static const char *set_max_answer(cmd_parms *cmd, void *dconf, const char *arg)
                             cmd->cmd->name, arg);
     }
     conf_of(cmd)->max_answer_bytes = n;
+    return NULL;
+}
+
+static const char *set_api_user_limit(cmd_parms *cmd, void *dconf, const char *rpm, const char *tpm)
+{
+    char *end = NULL;
+    apr_int64_t r = apr_strtoi64(rpm, &end, 10), t = 0;
+
+    if (!*rpm || *end || r < 0 || r > 1000000000 ||
+        (tpm && ((t = apr_strtoi64(tpm, &end, 10)) < 0 || !*tpm || *end || t > 1000000000))) {
+        return apr_psprintf(cmd->pool,
+                            "%s: requests and tokens per minute must be whole numbers from 0 "
+                            "(no limit) to 1000000000",
+                            cmd->cmd->name);
+    }
+    conf_of(cmd)->api_user_rpm = (int)r;
+    conf_of(cmd)->api_user_tpm = (int)t;
     return NULL;
 }
 
@@ -248,6 +268,9 @@ const command_rec aic_directives[] = {
     AP_INIT_TAKE1("AIChatMaxAnswerBytes", set_max_answer, NULL, RSRC_CONF,
                   "longest answer text kept from a model, in bytes; a longer one is stopped "
                   "there and stored as incomplete (default 4194304)"),
+    AP_INIT_TAKE12("AIChatAPIUserLimit", set_api_user_limit, NULL, RSRC_CONF,
+                   "requests [and tokens] per minute each user may make through the "
+                   "OpenAI-compatible API, all their keys together (default 0: no limit)"),
     AP_INIT_FLAG("AIChatAuditReads", set_audit_reads, NULL, RSRC_CONF,
                  "write audit rows for successful reads too (default On)"),
     AP_INIT_TAKE1("AIChatBaseURI", set_base_uri, NULL, RSRC_CONF,
@@ -302,6 +325,9 @@ int aic_config_post(apr_pool_t *pconf, server_rec *s)
         }
         if (conf->max_answer_bytes < 0) {
             conf->max_answer_bytes = AIC_DEFAULT_MAX_ANSWER;
+        }
+        if (conf->api_user_rpm < 0) {
+            conf->api_user_rpm = conf->api_user_tpm = 0;
         }
         if (!conf->providers) {
             conf->providers = apr_array_make(pconf, 1, sizeof(aic_provider_cfg *));

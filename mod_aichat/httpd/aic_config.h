@@ -21,6 +21,7 @@ typedef struct {
     int max_message_chars;              /**< -1 = unset; default 32000 */
     int max_context_messages;           /**< -1 = unset; default 40 */
     apr_int64_t max_answer_bytes;       /**< -1 = unset; default AIC_DEFAULT_MAX_ANSWER */
+    int api_user_rpm, api_user_tpm;     /**< -1 = unset; default 0: no per-user API limit */
     aic_key_source share_secret_source; /**< AIC_KEY_NONE = unset */
     const char *share_secret_ref;       /**< variable name or file path */
     const char *summary_model;          /**< a catalog slug; NULL = unset: no summaries */

@@ -138,10 +138,39 @@ int aic_send_json(request_rec *r, int status, const aic_json *body)
     return aic_send_json_text(r, status, aic_json_dump(body, r->pool));
 }
 
+/* OpenAI's error type for a status. */
+static const char *openai_type(int status)
+{
+    switch (status) {
+    case HTTP_UNAUTHORIZED:
+        return "authentication_error";
+    case HTTP_PAYMENT_REQUIRED:
+        return "insufficient_quota";
+    case HTTP_FORBIDDEN:
+        return "permission_error";
+    case HTTP_TOO_MANY_REQUESTS:
+        return "rate_limit_error";
+    default:
+        return status >= 500 ? "api_error" : "invalid_request_error";
+    }
+}
+
 int aic_send_error(request_rec *r, int status, const char *code, const char *message,
                    const char *field)
 {
-    return aic_send_json_text(r, status, aic_json_error_body(r->pool, code, message, field));
+    aic_json *body, *err;
+
+    if (!aic_req_get(r)->openai) {
+        return aic_send_json_text(r, status, aic_json_error_body(r->pool, code, message, field));
+    }
+    body = aic_json_object(r->pool);
+    err = aic_json_object(r->pool);
+    aic_json_set_str(err, "message", message);
+    aic_json_set_str(err, "type", openai_type(status));
+    aic_json_set_str(err, "param", field);
+    aic_json_set_str(err, "code", code);
+    aic_json_set(body, "error", err);
+    return aic_send_json(r, status, body);
 }
 
 int aic_send_db_error(request_rec *r, apr_status_t rv)

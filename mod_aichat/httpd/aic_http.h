@@ -18,6 +18,7 @@ typedef struct {
     int audited;       /**< its audit row was written with a change */
     int db_down;       /**< the database was unreachable */
     const char *notes; /**< JSON metadata for the audit row, or NULL */
+    int openai;        /**< errors in OpenAI's format (the OpenAI-compatible API) */
 } aic_req;
 
 /** The module's state for r (created on first use; shared with internal redirects). */
@@ -34,7 +35,9 @@ int aic_send_json_text(request_rec *r, int status, const char *json);
 /** Before a response with status: a 503 says when to come back (Retry-After:
  * 5, unless one is set already). Every JSON answer and page goes through it. */
 void aic_retry_later(request_rec *r, int status);
-/** Send the error envelope; field may be NULL. */
+/** Send the error envelope; field may be NULL. A request marked openai gets
+ * OpenAI's instead: {"error":{"message","type","param","code"}}, the type
+ * following the status. */
 int aic_send_error(request_rec *r, int status, const char *code, const char *message,
                    const char *field);
 /** The error a client gets when the database cannot answer (503). */

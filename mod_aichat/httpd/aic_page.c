@@ -13,11 +13,8 @@
 static const struct {
     const char *key;
     const char *label;
-} nav[] = {{"", "Overview"},
-           {"users", "Users"},
-           {"catalog", "Catalog"},
-           {"shares", "Shared links"},
-           {"audit", "Audit log"}};
+} nav[] = {{"", "Overview"},           {"users", "Users"},     {"catalog", "Catalog"},
+           {"shares", "Shared links"}, {"usage", "API usage"}, {"audit", "Audit log"}};
 
 const char *aic_e(request_rec *r, const char *s)
 {

@@ -1,0 +1,705 @@
+/* POST /chat/completions: one call of a catalog model (its slug is the
+ * model), streamed as OpenAI's chunks or answered whole, whatever protocol
+ * the model's provider speaks upstream. In phases, as a chat turn:
+ *
+ *   read     the request, checked (400 naming the param), the model (404 when
+ *            the key may not use it), the reservation's bound as a turn
+ *            computes it (core/aic_turn_plan)
+ *   limit    the key's requests and tokens per minute (429)
+ *   reserve  api_call_reserve: the user's credits and the key's monthly
+ *            budget (402), the call's row, ledger and audit rows, committed
+ *   call     the provider through the provider layer and aic_curl, with no
+ *            database connection held, step by step (a client gone stops it)
+ *   settle   api_call_settle: chat_settle, as an answer of a turn is
+ *            settled; the key's budget gets back what was not used
+ *
+ * A call's prompt and answer are stored only for a key that keeps its calls
+ * (as a conversation of source api, in the settlement's transaction). */
+#include "openai.h"
+#include "httpd/aic_audit.h"
+#include "httpd/aic_curl.h"
+
+#include <http_log.h>
+#include <http_protocol.h>
+#include <apr_strings.h>
+
+#include "core/aic_provider.h"
+#include "core/aic_turn_plan.h"
+#include "core/aic_valid.h"
+
+APLOG_USE_MODULE(aichat);
+
+#define DEFAULT_MAX_TOKENS 1024
+#define MAX_MESSAGES       1000
+#define CLIENT_EVERY       apr_time_from_sec(1)
+/* The title a kept call's conversation takes from its last user message (code points). */
+#define TITLE_CHARS 60
+
+typedef struct {
+    aic_ctx *ctx;
+    const aic_api_key *key;
+    aic_rate_user user;
+    /* the request */
+    const char *slug, *provider, *model_id, *system;
+    apr_array_header_t *messages; /* aic_chat_msg */
+    aic_json *defaults, *capabilities;
+    int stream, include_usage, max_tokens;
+    double temperature;
+    /* the call */
+    apr_int64_t reserved;
+    const char *call_id, *completion_id;
+    apr_int64_t created;
+    aic_provider_stream *parser;
+    apr_bucket_brigade *out;
+    apr_pool_t *chunk_pool; /* one chunk's JSON, cleared once it is sent */
+    int gone, capped, began;
+    apr_size_t bytes, cap;
+} call;
+
+/* ---- read ---- */
+
+/* 400 naming the param; returns DONE (the answer is sent). */
+static int bad(request_rec *r, const char *param, const char *message)
+{
+    aic_send_error(r, HTTP_BAD_REQUEST, "invalid_request_error", message, param);
+    return DONE;
+}
+
+/* A message's content: a string, or a list of text parts (joined). */
+static const char *content_text(request_rec *r, const aic_json *v)
+{
+    const char *text = "";
+
+    if (aic_json_typeof(v) == AIC_JSON_STRING) {
+        return aic_json_str(v, r->pool);
+    }
+    if (aic_json_typeof(v) != AIC_JSON_ARRAY) {
+        return NULL;
+    }
+    for (apr_size_t i = 0; i < aic_json_len(v); i++) {
+        aic_json *part = aic_json_at(v, i);
+        const char *type = aic_json_str(aic_json_get(part, "type"), r->pool);
+
+        if (!type || strcmp(type, "text") ||
+            aic_json_typeof(aic_json_get(part, "text")) != AIC_JSON_STRING) {
+            return NULL;
+        }
+        text = apr_pstrcat(r->pool, text, aic_json_str(aic_json_get(part, "text"), r->pool), NULL);
+    }
+    return text;
+}
+
+static int read_messages(call *c, const aic_json *list)
+{
+    request_rec *r = c->ctx->r;
+    apr_size_t n = aic_json_len(list);
+
+    if (aic_json_typeof(list) != AIC_JSON_ARRAY || n < 1 || n > MAX_MESSAGES) {
+        return bad(r, "messages", "messages must be a list of 1 to 1000 messages.");
+    }
+    c->messages = apr_array_make(r->pool, (int)n, sizeof(aic_chat_msg));
+    for (apr_size_t i = 0; i < n; i++) {
+        aic_json *m = aic_json_at(list, i);
+        const char *role = aic_json_str(aic_json_get(m, "role"), r->pool);
+        const char *param = apr_psprintf(r->pool, "messages[%" APR_SIZE_T_FMT "]", i);
+        const char *text = content_text(r, aic_json_get(m, "content"));
+        aic_chat_msg *msg;
+
+        if (aic_json_typeof(m) != AIC_JSON_OBJECT || !role) {
+            return bad(r, param, "Each message must be an object with a role and content.");
+        }
+        if (!text || !aic_valid_utf8(text, (apr_size_t)-1)) {
+            return bad(r, apr_pstrcat(r->pool, param, ".content", NULL),
+                       "content must be text, or a list of text parts.");
+        }
+        if (!strcmp(role, "system") || !strcmp(role, "developer")) {
+            c->system = c->system ? apr_pstrcat(r->pool, c->system, "\n\n", text, NULL) : text;
+            continue;
+        }
+        if (strcmp(role, "user") && strcmp(role, "assistant")) {
+            return bad(r, apr_pstrcat(r->pool, param, ".role", NULL),
+                       "role must be system, developer, user or assistant.");
+        }
+        msg = apr_array_push(c->messages);
+        msg->role = role;
+        msg->content = text;
+    }
+    if (!c->messages->nelts) {
+        return bad(r, "messages", "messages must hold at least one user message.");
+    }
+    return OK;
+}
+
+/* An optional non-negative number field into *out; -1 when absent. */
+static int number_field(double *out, request_rec *r, const aic_json *body, const char *name,
+                        double max)
+{
+    aic_json *v = aic_json_get(body, name);
+    aic_json_type t = aic_json_typeof(v);
+
+    *out = -1;
+    if (!v || t == AIC_JSON_NULL) {
+        return OK;
+    }
+    if (t != AIC_JSON_INT && t != AIC_JSON_DOUBLE) {
+        return bad(r, name, apr_psprintf(r->pool, "%s must be a number.", name));
+    }
+    *out = t == AIC_JSON_INT ? (double)aic_json_int(v) : strtod(aic_json_dump(v, r->pool), NULL);
+    if (!(*out >= 0 && *out <= max)) {
+        return bad(r, name, apr_psprintf(r->pool, "%s must be between 0 and %g.", name, max));
+    }
+    return OK;
+}
+
+static int read_request(call *c)
+{
+    request_rec *r = c->ctx->r;
+    aic_json *body = NULL, *v;
+    double max_tokens = -1, other = -1;
+    int rc;
+
+    if (aic_read_json_object(&body, r) != OK) {
+        return DONE;
+    }
+    v = aic_json_get(body, "model");
+    if (aic_json_typeof(v) != AIC_JSON_STRING || !*(c->slug = aic_json_str(v, r->pool))) {
+        return bad(r, "model", "model must name a model (see GET /models).");
+    }
+    if ((rc = read_messages(c, aic_json_get(body, "messages"))) != OK) {
+        return rc;
+    }
+    v = aic_json_get(body, "stream");
+    if (v && aic_json_typeof(v) != AIC_JSON_NULL && aic_json_typeof(v) != AIC_JSON_BOOL) {
+        return bad(r, "stream", "stream must be true or false.");
+    }
+    c->stream = v && aic_json_typeof(v) == AIC_JSON_BOOL && aic_json_bool(v);
+    v = aic_json_get(body, "stream_options");
+    if (v && aic_json_typeof(v) != AIC_JSON_NULL) {
+        aic_json *u = aic_json_get(v, "include_usage");
+
+        if (aic_json_typeof(v) != AIC_JSON_OBJECT ||
+            (u && aic_json_typeof(u) != AIC_JSON_BOOL && aic_json_typeof(u) != AIC_JSON_NULL)) {
+            return bad(r, "stream_options", "stream_options must be {\"include_usage\": bool}.");
+        }
+        c->include_usage = u && aic_json_typeof(u) == AIC_JSON_BOOL && aic_json_bool(u);
+    }
+    if ((rc = number_field(&max_tokens, r, body, "max_completion_tokens", 1e9)) != OK ||
+        (max_tokens < 0 && (rc = number_field(&max_tokens, r, body, "max_tokens", 1e9)) != OK) ||
+        (rc = number_field(&c->temperature, r, body, "temperature", 2)) != OK ||
+        (rc = number_field(&other, r, body, "n", 1e9)) != OK) {
+        return rc;
+    }
+    if (max_tokens == 0 || max_tokens != (double)(int)max_tokens) {
+        return bad(r, "max_tokens", "max_tokens must be a whole number of at least 1.");
+    }
+    c->max_tokens = (int)max_tokens;
+    if (other >= 0 && other != 1) {
+        return bad(r, "n", "Only n = 1 is supported.");
+    }
+    if (aic_json_has(body, "tools") || aic_json_has(body, "functions")) {
+        return bad(r, aic_json_has(body, "tools") ? "tools" : "functions",
+                   "Tools and functions are not supported.");
+    }
+    return OK;
+}
+
+/* The model named by the request, if the key may use it. */
+static int read_model(call *c)
+{
+    request_rec *r = c->ctx->r;
+    const char *json = NULL;
+    aic_json *m;
+    apr_status_t rv = aic_db_value(&json, c->ctx->db, "openai_model", AIC_ARGS(c->slug));
+
+    if (rv == APR_NOTFOUND ||
+        (rv == APR_SUCCESS && !aic_openai_key_allows(c->key, c->slug, r->pool))) {
+        aic_send_error(r, HTTP_NOT_FOUND, "model_not_found",
+                       apr_psprintf(r->pool,
+                                    "The model `%s` does not exist or you do not have access "
+                                    "to it.",
+                                    c->slug),
+                       "model");
+        return DONE;
+    }
+    if (rv != APR_SUCCESS || !(m = aic_json_from(r->pool, json))) {
+        aic_send_failure(r, rv == APR_SUCCESS ? APR_EGENERAL : rv);
+        return DONE;
+    }
+    c->provider = aic_json_str(aic_json_get(m, "provider"), r->pool);
+    c->model_id = aic_json_str(aic_json_get(m, "model_id"), r->pool);
+    c->defaults = aic_json_get(m, "defaults");
+    c->capabilities = aic_json_get(m, "capabilities");
+    if (!aic_config_provider(c->ctx->conf, c->provider)) {
+        aic_send_error(r, HTTP_SERVICE_UNAVAILABLE, "provider_unavailable",
+                       "The model's provider is not configured on this server.", NULL);
+        return DONE;
+    }
+    return OK;
+}
+
+static apr_int64_t json_int(const aic_json *obj, const char *key, apr_int64_t def)
+{
+    aic_json *v = aic_json_get(obj, key);
+
+    return aic_json_typeof(v) == AIC_JSON_INT ? aic_json_int(v) : def;
+}
+
+/* ---- out: OpenAI's chunks ---- */
+
+static aic_json *chunk_base(call *c, apr_pool_t *p)
+{
+    aic_json *o = aic_json_object(p);
+
+    aic_json_set_str(o, "id", c->completion_id);
+    aic_json_set_str(o, "object", "chat.completion.chunk");
+    aic_json_set_int(o, "created", c->created);
+    aic_json_set_str(o, "model", c->slug);
+    aic_json_set_str(o, "system_fingerprint", NULL);
+    return o;
+}
+
+/* Write data: TEXT and flush; once the client is gone, nothing more. */
+static apr_status_t send_data(call *c, const char *text)
+{
+    request_rec *r = c->ctx->r;
+    apr_status_t rv;
+
+    if (c->gone) {
+        return APR_ECONNABORTED;
+    }
+    if (!c->out) {
+        c->out = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    }
+    rv = apr_brigade_printf(c->out, NULL, NULL, "data: %s\n\n", text);
+    APR_BRIGADE_INSERT_TAIL(c->out, apr_bucket_flush_create(r->connection->bucket_alloc));
+    if (rv == APR_SUCCESS) {
+        rv = ap_pass_brigade(r->output_filters, c->out);
+    }
+    apr_brigade_cleanup(c->out);
+    apr_pool_clear(c->chunk_pool);
+    if (rv != APR_SUCCESS || r->connection->aborted) {
+        c->gone = 1;
+        return APR_ECONNABORTED;
+    }
+    return APR_SUCCESS;
+}
+
+/* A chunk with one choice: delta (role and/or content) and finish_reason. */
+static apr_status_t send_chunk(call *c, const char *role, const char *text, apr_size_t len,
+                               const char *finish)
+{
+    apr_pool_t *p = c->chunk_pool;
+    aic_json *o = chunk_base(c, p), *choices = aic_json_array(p), *choice = aic_json_object(p),
+             *delta = aic_json_object(p);
+
+    if (role) {
+        aic_json_set_str(delta, "role", role);
+    }
+    if (text) {
+        aic_json_set_str(delta, "content", apr_pstrmemdup(p, text, len));
+    }
+    aic_json_set_int(choice, "index", 0);
+    aic_json_set(choice, "delta", delta);
+    aic_json_set(choice, "logprobs", NULL);
+    aic_json_set_str(choice, "finish_reason", finish);
+    aic_json_push(choices, choice);
+    aic_json_set(o, "choices", choices);
+    if (c->include_usage) {
+        aic_json_set(o, "usage", NULL);
+    }
+    return send_data(c, aic_json_dump(o, p));
+}
+
+static void stream_begin(call *c)
+{
+    request_rec *r = c->ctx->r;
+
+    r->status = HTTP_OK;
+    ap_set_content_type(r, "text/event-stream; charset=utf-8");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->headers_out, "X-Accel-Buffering", "no");
+    apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
+    c->began = 1;
+    send_chunk(c, "assistant", "", 0, NULL);
+}
+
+/* ---- call ---- */
+
+static apr_status_t on_delta(void *arg, const char *text, apr_size_t len)
+{
+    call *c = arg;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (len > c->cap - c->bytes) {
+        len = aic_turn_fit_bytes(text, len, c->cap - c->bytes);
+        c->capped = 1;
+    }
+    c->bytes += len;
+    if (c->stream && len) {
+        rv = send_chunk(c, NULL, text, len, NULL);
+    }
+    return rv == APR_SUCCESS && c->capped ? APR_EOF : rv;
+}
+
+static apr_status_t on_body(void *arg, const char *data, apr_size_t len)
+{
+    call *c = arg;
+
+    return aic_provider_stream_feed(c->parser, data, len);
+}
+
+/* The provider's answer into *res (from the call's pool p), and the failure
+ * code and message, or NULL. */
+static void run_call(const aic_chat_result **res, const char **code, const char **message,
+                     const char **retry_after, call *c, apr_pool_t *p)
+{
+    aic_ctx *ctx = c->ctx;
+    request_rec *r = ctx->r;
+    const aic_provider_cfg *prov = aic_config_provider(ctx->conf, c->provider);
+    aic_chat_request req;
+    aic_http_call http;
+    aic_curl_call cc;
+    aic_curl_transfer *x = NULL;
+    aic_curl_result out;
+    apr_time_t checked = apr_time_now();
+
+    *code = *message = *retry_after = NULL;
+    memset(&req, 0, sizeof(req));
+    req.kind = prov->kind;
+    req.base_url = prov->base_url;
+    req.key = prov->key;
+    req.model = c->model_id;
+    req.system = c->system;
+    req.messages = c->messages;
+    req.temperature = c->temperature;
+    req.max_tokens = c->max_tokens;
+    req.stream = 1;
+    *res = NULL;
+    if (aic_provider_build(&http, p, &req) != APR_SUCCESS) {
+        *code = "provider_bad_request";
+        *message = "The request for the provider could not be built.";
+        return;
+    }
+    c->parser = aic_provider_stream_create(p, prov->kind, on_delta, c);
+    memset(&cc, 0, sizeof(cc));
+    cc.url = http.url;
+    cc.headers = http.headers;
+    cc.body = http.body;
+    cc.connect_timeout = prov->connect_timeout;
+    cc.timeout = prov->timeout;
+    cc.on_body = on_body;
+    cc.ctx = c;
+    /* No database connection is held while the provider answers. */
+    aic_db_release(ctx->db);
+    aic_curl_start(&x, p, &cc);
+    while (aic_curl_step(x) == APR_INCOMPLETE) {
+        if (apr_time_now() - checked >= CLIENT_EVERY) {
+            checked = apr_time_now();
+            if (aic_client_gone(r)) {
+                c->gone = 1;
+                break;
+            }
+        }
+    }
+    aic_curl_end(&out, x);
+    *res = aic_provider_stream_result(c->parser);
+    if (out.status && (out.status < 200 || out.status > 299)) {
+        aic_chat_result *parsed = apr_palloc(p, sizeof(*parsed));
+
+        aic_provider_parse_response(parsed, p, prov->kind, out.status, out.error_body,
+                                    out.error_len);
+        *res = parsed;
+        *code = parsed->error_code ? parsed->error_code : "provider_error";
+        *message = parsed->error_message;
+        *retry_after = apr_pstrdup(r->pool, out.retry_after);
+    } else if ((*res)->error_code) {
+        *code = (*res)->error_code;
+        *message = (*res)->error_message;
+    } else if (out.rv == APR_TIMEUP) {
+        *code = "provider_timeout";
+        *message = "The provider did not answer in time.";
+    } else if (out.rv == APR_ECONNREFUSED) {
+        *code = "provider_unreachable";
+        *message = "The provider cannot be reached.";
+    } else if (c->gone || r->connection->aborted) {
+        c->gone = 1;
+    } else if (!c->capped && (out.rv != APR_SUCCESS || !(*res)->complete)) {
+        *code = "provider_incomplete";
+        *message = "The provider's answer was cut off.";
+    }
+}
+
+static int error_status(const char *code)
+{
+    if (!strcmp(code, "provider_rate_limited")) {
+        return HTTP_TOO_MANY_REQUESTS;
+    }
+    if (!strcmp(code, "provider_timeout")) {
+        return HTTP_GATEWAY_TIME_OUT;
+    }
+    return HTTP_BAD_GATEWAY;
+}
+
+/* OpenAI's finish_reason for the provider's. */
+static const char *finish_reason(const aic_chat_result *res, int capped)
+{
+    const char *f = res ? res->finish_reason : NULL;
+
+    if (capped || (f && (strstr(f, "length") || strstr(f, "max") || strstr(f, "MAX")))) {
+        return "length";
+    }
+    return "stop";
+}
+
+/* ---- reserve, settle ---- */
+
+static apr_status_t reserve(const char **code, call *c)
+{
+    request_rec *r = c->ctx->r;
+    aic_json *args = aic_json_object(r->pool), *res;
+    const char *result = NULL, *new_values;
+    apr_status_t rv;
+
+    *code = NULL;
+    aic_json_set_str(args, "viewer", c->ctx->user->id);
+    aic_json_set_str(args, "key", c->key->id);
+    aic_json_set_int(args, "reserve", c->reserved);
+    aic_json_set_str(args, "model", c->slug);
+    aic_json_set_str(args, "provider", c->provider);
+    aic_json_set_bool(args, "stream", c->stream);
+    new_values = apr_psprintf(
+        r->pool,
+        "{\"model\":\"%s\",\"stream\":%s,\"reserved_credits\":%" APR_INT64_T_FMT
+        ",\"api_key_id\":\"%s\",\"api_key_prefix\":\"%s\"}",
+        c->slug, c->stream ? "true" : "false", c->reserved, c->key->id, c->key->prefix);
+    aic_json_set(args, "audit",
+                 aic_audit_json(r, HTTP_OK, "create", "api_call", NULL, NULL, new_values));
+    rv =
+        aic_db_value(&result, c->ctx->db, "openai_reserve", AIC_ARGS(aic_json_dump(args, r->pool)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (!(res = aic_json_from(r->pool, result))) {
+        return APR_EGENERAL;
+    }
+    if ((*code = aic_json_str(aic_json_get(res, "code"), r->pool))) {
+        return APR_ENOSPC;
+    }
+    aic_req_get(r)->audited = 1;
+    c->call_id = aic_json_str(aic_json_get(res, "call"), r->pool);
+    return APR_SUCCESS;
+}
+
+/* What a key that keeps its calls stores: the request's messages and the
+ * answer, titled by the last user message. */
+static aic_json *keep_json(call *c, const char *answer)
+{
+    request_rec *r = c->ctx->r;
+    aic_json *keep = aic_json_object(r->pool), *list = aic_json_array(r->pool);
+    const char *title = "";
+
+    for (int i = 0; i < c->messages->nelts; i++) {
+        const aic_chat_msg *m = &APR_ARRAY_IDX(c->messages, i, aic_chat_msg);
+        aic_json *o = aic_json_object(r->pool);
+
+        aic_json_set_str(o, "role", m->role);
+        aic_json_set_str(o, "content", m->content);
+        aic_json_push(list, o);
+        title = strcmp(m->role, "user") ? title : m->content;
+    }
+    aic_json_set_str(keep, "system", c->system);
+    aic_json_set(keep, "messages", list);
+    aic_json_set_str(keep, "answer", answer);
+    aic_json_set_str(keep, "title", aic_turn_cut(r->pool, title, TITLE_CHARS));
+    return keep;
+}
+
+/* Settle the call (and keep it, for a key that keeps its calls); the
+ * tokens it did not use go back to the buckets. */
+static void settle(call *c, apr_int64_t prompt, apr_int64_t completion, const char *status,
+                   const char *error, const char *answer)
+{
+    request_rec *r = c->ctx->r;
+    aic_json *args = aic_json_object(r->pool);
+    const char *result = NULL;
+    apr_int64_t used = !strcmp(status, "error") ? 0 : prompt + completion;
+
+    aic_json_set_str(args, "call", c->call_id);
+    aic_json_set_str(args, "viewer", c->ctx->user->id);
+    aic_json_set_int(args, "reserved", c->reserved);
+    aic_json_set_int(args, "prompt_tokens", prompt);
+    aic_json_set_int(args, "completion_tokens", completion);
+    aic_json_set_str(args, "status", status);
+    aic_json_set_str(args, "error", error);
+    if (c->key->keep) {
+        aic_json_set(args, "keep", keep_json(c, answer));
+    }
+    if (aic_db_value(&result, c->ctx->db, "openai_settle",
+                     AIC_ARGS(aic_json_dump(args, r->pool))) != APR_SUCCESS) {
+        /* The reservation stays: the user is charged at most what it bounded. */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "mod_aichat: API call %s could not be settled; %" APR_INT64_T_FMT
+                      " credits stay reserved",
+                      c->call_id, c->reserved);
+    }
+    if (used < c->reserved) {
+        aic_keys_rate_give(&c->user, c->key, c->reserved - used);
+    }
+}
+
+/* ---- the endpoint ---- */
+
+int aic_openai_completions(aic_ctx *ctx, const aic_api_key *key)
+{
+    request_rec *r = ctx->r;
+    call c;
+    aic_rate rate;
+    const aic_chat_result *res = NULL;
+    const char *code, *message, *retry_after, *text, *status;
+    apr_int64_t prompt, completion, window, input_tokens = 0;
+    apr_pool_t *p;
+    apr_status_t rv;
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    c.ctx = ctx;
+    c.key = key;
+    c.temperature = -1;
+    if ((rc = read_request(&c)) != OK || (rc = read_model(&c)) != OK) {
+        return OK;
+    }
+    if (c.max_tokens <= 0) {
+        c.max_tokens = (int)json_int(c.defaults, "max_tokens", DEFAULT_MAX_TOKENS);
+        c.max_tokens = c.max_tokens > 0 ? c.max_tokens : DEFAULT_MAX_TOKENS;
+    }
+    /* The reservation, as a turn computes it: a bound of all that is sent and max_tokens. */
+    for (int i = 0; i < c.messages->nelts; i++) {
+        input_tokens += aic_tokens_estimate(APR_ARRAY_IDX(c.messages, i, aic_chat_msg).content);
+    }
+    window = json_int(c.capabilities, "context_window", 0);
+    if (aic_turn_reserve(&c.reserved, aic_turn_input_bound(c.system, c.messages),
+                         input_tokens + aic_tokens_estimate(c.system), c.max_tokens, window)) {
+        return aic_send_error(r, HTTP_BAD_REQUEST, "context_length_exceeded",
+                              apr_psprintf(r->pool,
+                                           "The messages and max_tokens do not fit in %s's "
+                                           "context window of %" APR_INT64_T_FMT " tokens.",
+                                           c.slug, window),
+                              "messages");
+    }
+    c.user.id = ctx->user->id;
+    c.user.rpm = ctx->conf->api_user_rpm;
+    c.user.tpm = ctx->conf->api_user_tpm;
+    c.user.pool = r->pool;
+    if (!aic_keys_rate_take(&rate, &c.user, key, c.reserved)) {
+        aic_keys_rate_headers(r, &rate);
+        return aic_send_error(r, HTTP_TOO_MANY_REQUESTS, "rate_limit_exceeded",
+                              apr_psprintf(r->pool,
+                                           "Rate limit reached for this key; try again in %d s.",
+                                           rate.retry_after),
+                              NULL);
+    }
+    aic_keys_rate_headers(r, &rate);
+    if ((rv = reserve(&code, &c)) != APR_SUCCESS) {
+        aic_keys_rate_give(&c.user, key, c.reserved);
+        if (rv != APR_ENOSPC) {
+            return aic_send_failure(r, rv);
+        }
+        return aic_send_error(
+            r, HTTP_PAYMENT_REQUIRED, code,
+            !strcmp(code, "budget_exceeded")
+                ? apr_psprintf(r->pool,
+                               "This call needs about %" APR_INT64_T_FMT
+                               " credits, more than is left of this key's monthly budget.",
+                               c.reserved)
+                : apr_psprintf(r->pool,
+                               "This call needs about %" APR_INT64_T_FMT
+                               " credits; your balance is lower.",
+                               c.reserved),
+            NULL);
+    }
+    c.completion_id = apr_pstrcat(r->pool, "chatcmpl-", c.call_id, NULL);
+    c.created = apr_time_sec(r->request_time);
+    c.cap = (apr_size_t)ctx->conf->max_answer_bytes;
+    apr_pool_create(&c.chunk_pool, r->pool);
+    apr_pool_create(&p, r->pool);
+    if (c.stream) {
+        stream_begin(&c);
+    }
+    run_call(&res, &code, &message, &retry_after, &c, p);
+    text = res && res->text ? res->text : "";
+    if (c.capped) {
+        text = apr_pstrmemdup(r->pool, text, c.bytes);
+    } else {
+        text = apr_pstrdup(r->pool, text);
+    }
+    prompt = res && res->prompt_tokens >= 0 ? res->prompt_tokens : -1;
+    completion = res && res->completion_tokens >= 0 ? res->completion_tokens : -1;
+    if (prompt < 0 || completion < 0) {
+        prompt = prompt < 0 ? aic_tokens_estimate(c.system) + input_tokens : prompt;
+        completion = completion < 0 ? aic_tokens_estimate(text) : completion;
+    }
+    status = code ? "error" : c.gone || c.capped ? "incomplete" : "complete";
+    if (code) {
+        prompt = completion = 0;
+    }
+    settle(&c, prompt, completion, status, code ? (message ? message : code) : NULL, text);
+    if (c.stream) {
+        if (code) {
+            aic_json *o = aic_json_object(c.chunk_pool), *e = aic_json_object(c.chunk_pool);
+
+            aic_json_set_str(e, "message", message ? message : code);
+            aic_json_set_str(e, "type", "api_error");
+            aic_json_set_str(e, "param", NULL);
+            aic_json_set_str(e, "code", code);
+            aic_json_set(o, "error", e);
+            send_data(&c, aic_json_dump(o, c.chunk_pool));
+        } else {
+            send_chunk(&c, NULL, NULL, 0, finish_reason(res, c.capped));
+            if (c.include_usage) {
+                aic_json *o = chunk_base(&c, c.chunk_pool), *u = aic_json_object(c.chunk_pool);
+
+                aic_json_set(o, "choices", aic_json_array(c.chunk_pool));
+                aic_json_set_int(u, "prompt_tokens", prompt);
+                aic_json_set_int(u, "completion_tokens", completion);
+                aic_json_set_int(u, "total_tokens", prompt + completion);
+                aic_json_set(o, "usage", u);
+                send_data(&c, aic_json_dump(o, c.chunk_pool));
+            }
+        }
+        send_data(&c, "[DONE]");
+        apr_pool_destroy(p);
+        return OK;
+    }
+    if (code) {
+        if (retry_after) {
+            apr_table_setn(r->err_headers_out, "Retry-After", retry_after);
+        }
+        rc = aic_send_error(r, error_status(code), code, message ? message : code, NULL);
+    } else {
+        aic_json *o = aic_json_object(r->pool), *choices = aic_json_array(r->pool),
+                 *choice = aic_json_object(r->pool), *msg = aic_json_object(r->pool),
+                 *u = aic_json_object(r->pool);
+
+        aic_json_set_str(o, "id", c.completion_id);
+        aic_json_set_str(o, "object", "chat.completion");
+        aic_json_set_int(o, "created", c.created);
+        aic_json_set_str(o, "model", c.slug);
+        aic_json_set_str(msg, "role", "assistant");
+        aic_json_set_str(msg, "content", text);
+        aic_json_set_str(msg, "refusal", NULL);
+        aic_json_set_int(choice, "index", 0);
+        aic_json_set(choice, "message", msg);
+        aic_json_set(choice, "logprobs", NULL);
+        aic_json_set_str(choice, "finish_reason", finish_reason(res, c.capped));
+        aic_json_push(choices, choice);
+        aic_json_set(o, "choices", choices);
+        aic_json_set_int(u, "prompt_tokens", prompt);
+        aic_json_set_int(u, "completion_tokens", completion);
+        aic_json_set_int(u, "total_tokens", prompt + completion);
+        aic_json_set(o, "usage", u);
+        aic_json_set_str(o, "system_fingerprint", NULL);
+        rc = aic_send_json(r, HTTP_OK, o);
+    }
+    apr_pool_destroy(p);
+    return rc;
+}

@@ -1,0 +1,503 @@
+// The OpenAI-compatible API (/chat/v1) with personal API keys: the official
+// `openai` npm SDK, unchanged, is the client, streamed and not, against
+// models of the three protocols; keys are made, listed, scoped and revoked
+// through the product's API; a key is shown once and stored only as a hash;
+// each call reserves and settles credits as a chat turn does.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+import { api, currentServer, request } from '../lib/http.mjs';
+import { sql, sqlJson, sqlValue } from '../lib/db.mjs';
+import { auditRows } from '../lib/audit.mjs';
+import { assertError, assertJson, UUID_RE } from '../lib/assert.mjs';
+import { ADMIN, uniq } from '../lib/users.mjs';
+import { NODES, onOneNode } from '../lib/nodes.mjs';
+import { readFile } from 'node:fs/promises';
+import {
+  ChatFixture, assertPath, credits, ledgerMark, ledgerSince, mockLast, mockReply, thread,
+} from '../lib/chat.mjs';
+
+const fx = new ChatFixture('oai');
+const V1 = '/chat/v1';
+let models;  // { openai, anthropic, google }
+
+before(async () => {
+  models = {
+    openai: await fx.model({ provider: 'openai', maxTokens: 64 }),
+    anthropic: await fx.model({ provider: 'anthropic', maxTokens: 64 }),
+    google: await fx.model({ provider: 'google', maxTokens: 64 }),
+  };
+});
+
+after(async () => {
+  await sql(`DELETE FROM api_keys WHERE name LIKE 'oai-test-%'`);
+  await fx.cleanup();
+});
+
+async function makeKey(user, body = {}) {
+  const res = await api('POST', '/keys', { ...user, body: { name: `oai-test-${uniq()}`, ...body } });
+  const key = assertJson(res, 201);
+  return key;
+}
+
+function client(key) {
+  return new OpenAI({ apiKey: key.key ?? key, baseURL: currentServer() + V1, maxRetries: 0 });
+}
+
+/** POST /chat/v1/chat/completions with a bearer key, through fetch. */
+function complete(key, body, headers = {}) {
+  return request('POST', `${V1}/chat/completions`, {
+    body, headers: { Authorization: `Bearer ${key}`, ...headers },
+  });
+}
+
+/** A call with a revoked or expired key is refused with this code. */
+async function refused(key, code) {
+  const body = { model: models.openai.slug, messages: [{ role: 'user', content: 'refused?' }] };
+  assertOpenAiError(await complete(key, body), 401, code);
+}
+
+function assertOpenAiError(res, status, code, param) {
+  assert.equal(res.status, status, `${res.label}: expected ${status}, got ${res.status}: ${res.text.slice(0, 300)}`);
+  const err = res.json?.error;
+  assert.ok(err && typeof err === 'object', `${res.label}: no error object: ${res.text.slice(0, 300)}`);
+  assert.equal(err.code, code, `${res.label}: code ${err.code}`);
+  assert.ok(typeof err.message === 'string' && err.message.length > 0, 'no message');
+  assert.ok(typeof err.type === 'string' && err.type.length > 0, 'no type');
+  assert.ok('param' in err, 'no param member');
+  if (param !== undefined) assert.equal(err.param, param);
+}
+
+// --- keys -------------------------------------------------------------------
+
+test('a key is shown once, stored only as its SHA-256 and prefix, and listed without its text', async () => {
+  const user = await fx.user({ credits: 100000 });
+  const key = await makeKey(user, { monthly_budget: 5000, rpm: 30, models: [models.openai.slug] });
+  assert.match(key.key, /^sk-aic-[A-Za-z0-9_-]{43}$/);
+  assert.match(key.id, UUID_RE);
+  assert.equal(key.prefix, key.key.slice(0, 14));
+  assert.equal(key.status, 'active');
+  assert.deepEqual(key.models, [models.openai.slug]);
+  assert.equal(key.monthly_budget, 5000);
+
+  const list = assertJson(await api('GET', '/keys', user), 200);
+  const listed = list.items.find((k) => k.id === key.id);
+  assert.ok(listed, 'the new key is not listed');
+  assert.equal(listed.key, undefined, 'the list shows the key text');
+  assert.ok(!JSON.stringify(list).includes(key.key), 'the key text is in the list');
+
+  const row = (await sqlJson(`SELECT encode(key_hash, 'hex') AS hash, prefix FROM api_keys WHERE id = :'p1'`, key.id))[0];
+  const { createHash } = await import('node:crypto');
+  assert.equal(row.hash, createHash('sha256').update(key.key).digest('hex'));
+  const found = await sqlValue(
+    `SELECT count(*) FROM api_keys k WHERE row_to_json(k)::text LIKE '%' || :'p1' || '%'`, key.key.slice(14));
+  assert.equal(Number(found), 0, 'the key text (past its prefix) is in the api_keys table');
+});
+
+test('bad key requests are 422 naming the field; another user\'s key is 404', async () => {
+  const user = await fx.user();
+  const other = await fx.user();
+  assertError(await api('POST', '/keys', { ...user, body: {} }), 422, 'invalid_field', 'name');
+  assertError(await api('POST', '/keys', { ...user, body: { name: 'x', rpm: 0 } }), 422, 'invalid_field', 'rpm');
+  assertError(await api('POST', '/keys', { ...user, body: { name: 'x', models: ['no-such-model-' + uniq()] } }), 422, 'unknown_model', 'models');
+  assertError(await api('POST', '/keys', { ...user, body: { name: 'x', expires_at: '2001-01-01T00:00:00Z' } }), 422, 'invalid_field', 'expires_at');
+  assertError(await api('POST', '/keys', { ...user, body: { name: 'x', colour: 'red' } }), 422, 'unknown_field');
+  const key = await makeKey(user);
+  assertError(await api('DELETE', `/keys/${key.id}`, other), 404, 'not_found');
+  const list = assertJson(await api('GET', '/keys', other), 200);
+  assert.ok(!list.items.some((k) => k.id === key.id), 'another user sees the key');
+  // Still usable: the other user's DELETE changed nothing.
+  const res = await complete(key.key, { model: models.openai.slug, messages: [{ role: 'user', content: 'still?' }] });
+  assert.equal(res.status, 200, res.text);
+});
+
+// --- the SDK --------------------------------------------------------------------
+
+for (const provider of ['openai', 'anthropic', 'google']) {
+  test(`the openai SDK gets a completion from a ${provider}-protocol model, charged as its usage`, async () => {
+    const user = await fx.user({ credits: 100000 });
+    const key = await makeKey(user);
+    const content = `Hello from the SDK ${uniq()}`;
+    const before = await credits(user.id);
+    const mark = await ledgerMark();
+    const out = await client(key).chat.completions.create({
+      model: models[provider].slug,
+      messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content }],
+    });
+    assert.equal(out.object, 'chat.completion');
+    assert.equal(out.model, models[provider].slug);
+    assert.match(out.id, /^chatcmpl-/);
+    assert.equal(out.choices.length, 1);
+    assert.equal(out.choices[0].message.role, 'assistant');
+    assert.equal(out.choices[0].message.content, mockReply(content));
+    assert.equal(out.choices[0].finish_reason, 'stop');
+    const { prompt_tokens: p, completion_tokens: c, total_tokens: t } = out.usage;
+    assert.ok(p > 0 && c > 0 && t === p + c, JSON.stringify(out.usage));
+    assert.equal(await credits(user.id), before - t, 'charged other than the call\'s tokens');
+    const ledger = await ledgerSince(user.id, mark);
+    assert.deepEqual(ledger.map((l) => l.reason), ['reserve', 'settle']);
+    const call = (await sqlJson(`SELECT * FROM api_calls WHERE key_id = :'p1'`, key.id))[0];
+    assert.equal(call.status, 'complete');
+    assert.equal(Number(call.credits), t);
+    assert.equal(call.model, models[provider].slug);
+    // The system message went upstream as the protocol's system prompt.
+    const kind = models[provider].kind;
+    const last = await mockLast(kind, content);
+    assert.ok(last.raw.includes('Be brief.'), 'the system prompt did not reach the provider');
+  });
+
+  test(`the openai SDK streams a ${provider}-protocol model's answer, with the usage chunk`, async () => {
+    const user = await fx.user({ credits: 100000 });
+    const key = await makeKey(user);
+    const content = `Stream it ${uniq()}`;
+    const before = await credits(user.id);
+    const stream = await client(key).chat.completions.create({
+      model: models[provider].slug,
+      messages: [{ role: 'user', content }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = '';
+    let usage = null;
+    let finish = null;
+    let chunks = 0;
+    for await (const chunk of stream) {
+      chunks++;
+      assert.equal(chunk.object, 'chat.completion.chunk');
+      if (chunk.choices.length) {
+        text += chunk.choices[0].delta.content ?? '';
+        finish = chunk.choices[0].finish_reason ?? finish;
+      }
+      if (chunk.usage) usage = chunk.usage;
+    }
+    assert.equal(text, mockReply(content));
+    assert.equal(finish, 'stop');
+    assert.ok(chunks > 3, `only ${chunks} chunks`);
+    assert.ok(usage && usage.total_tokens === usage.prompt_tokens + usage.completion_tokens && usage.total_tokens > 0);
+    assert.equal(await credits(user.id), before - usage.total_tokens);
+  });
+}
+
+test('GET /models lists what the key may use as OpenAI model objects; another model is 404 model_not_found', async () => {
+  const user = await fx.user();
+  const all = await makeKey(user);
+  const one = await makeKey(user, { models: [models.anthropic.slug] });
+  const listAll = await client(all).models.list();
+  const ids = listAll.data.map((m) => m.id);
+  for (const m of Object.values(models)) assert.ok(ids.includes(m.slug), `${m.slug} not listed`);
+  assert.ok(listAll.data.every((m) => m.object === 'model' && typeof m.created === 'number' && m.owned_by));
+  const listOne = await client(one).models.list();
+  assert.deepEqual(listOne.data.map((m) => m.id), [models.anthropic.slug]);
+  const got = await client(one).models.retrieve(models.anthropic.slug);
+  assert.equal(got.id, models.anthropic.slug);
+
+  const res = await complete(one.key, { model: models.openai.slug, messages: [{ role: 'user', content: 'hi' }] });
+  assertOpenAiError(res, 404, 'model_not_found', 'model');
+  await assert.rejects(client(one).models.retrieve(models.openai.slug), (err) => err.status === 404);
+  assertOpenAiError(await complete(all.key, { model: 'no-such-' + uniq(), messages: [{ role: 'user', content: 'x' }] }),
+    404, 'model_not_found', 'model');
+});
+
+// --- authentication ---------------------------------------------------------------
+
+test('missing, malformed, unknown, revoked and expired keys are 401 in OpenAI\'s format', async () => {
+  const user = await fx.user();
+  const body = { model: models.openai.slug, messages: [{ role: 'user', content: 'hi' }] };
+  const none = await request('POST', `${V1}/chat/completions`, { body });
+  assertOpenAiError(none, 401, 'missing_api_key');
+  assert.match(none.headers.get('www-authenticate') ?? '', /^Bearer/);
+  assertOpenAiError(await complete('nonsense', body), 401, 'invalid_api_key');
+  assertOpenAiError(await complete('sk-aic-' + 'A'.repeat(43), body), 401, 'invalid_api_key');
+  // Basic credentials do not open this API.
+  const basic = await request('POST', `${V1}/chat/completions`, { ...user, body });
+  assert.equal(basic.status, 401);
+
+  const key = await makeKey(user);
+  assert.equal((await complete(key.key, body)).status, 200);
+  const revoked = assertJson(await api('DELETE', `/keys/${key.id}`, user), 200);
+  assert.equal(revoked.status, 'revoked');
+  await refused(key.key, 'revoked_api_key');
+  await assert.rejects(client(key).models.list(), (err) => err.status === 401);
+
+  const soon = await makeKey(user, { expires_at: new Date(Date.now() + 60_000).toISOString() });
+  assert.equal((await complete(soon.key, body)).status, 200);
+  await sql(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = :'p1'`, soon.id);
+  await refused(soon.key, 'expired_api_key');
+});
+
+test('malformed bodies are 400 naming the param; an oversized one is 413', async () => {
+  const user = await fx.user();
+  const key = await makeKey(user);
+  const m = models.openai.slug;
+  assertOpenAiError(await complete(key.key, { messages: [{ role: 'user', content: 'x' }] }), 400, 'invalid_request_error', 'model');
+  assertOpenAiError(await complete(key.key, { model: m }), 400, 'invalid_request_error', 'messages');
+  assertOpenAiError(await complete(key.key, { model: m, messages: [] }), 400, 'invalid_request_error', 'messages');
+  assertOpenAiError(await complete(key.key, { model: m, messages: [{ role: 'tool', content: 'x' }] }), 400, 'invalid_request_error', 'messages[0].role');
+  assertOpenAiError(await complete(key.key, { model: m, messages: [{ role: 'user', content: 5 }] }), 400, 'invalid_request_error', 'messages[0].content');
+  assertOpenAiError(await complete(key.key, { model: m, messages: [{ role: 'user', content: 'x' }], temperature: 9 }), 400, 'invalid_request_error', 'temperature');
+  assertOpenAiError(await complete(key.key, { model: m, messages: [{ role: 'user', content: 'x' }], max_tokens: 0 }), 400, 'invalid_request_error', 'max_tokens');
+  assertOpenAiError(await complete(key.key, { model: m, messages: [{ role: 'user', content: 'x' }], stream: 'yes' }), 400, 'invalid_request_error', 'stream');
+  assertOpenAiError(await complete(key.key, { model: m, messages: [{ role: 'user', content: 'x' }], n: 2 }), 400, 'invalid_request_error', 'n');
+  const broken = await request('POST', `${V1}/chat/completions`, {
+    raw: '{"model":', headers: { Authorization: `Bearer ${key.key}`, 'Content-Type': 'application/json' },
+  });
+  assertOpenAiError(broken, 400, 'malformed_json');
+  const big = await complete(key.key, { model: m, messages: [{ role: 'user', content: 'x'.repeat(70000) }] });
+  assertOpenAiError(big, 413, 'body_too_large');
+  const calls = await sqlValue(`SELECT count(*) FROM api_calls WHERE key_id = :'p1'`, key.id);
+  assert.equal(Number(calls), 0, 'a refused request made a call');
+});
+
+test('a key may keep its calls as conversations (source api); by default none is kept', async () => {
+  const user = await fx.user();
+  const keeper = await makeKey(user, { keep_conversations: true });
+  assert.equal(keeper.keep_conversations, true);
+  const plain = await makeKey(user);
+  assert.equal(plain.keep_conversations, false);
+  assertError(await api('POST', '/keys', { ...user, body: { name: 'x', keep_conversations: 'yes' } }), 422, 'invalid_field', 'keep_conversations');
+  const content = `Keep this ${uniq()}`;
+  const messages = [
+    { role: 'system', content: 'Be kind.' },
+    { role: 'user', content: 'First question' },
+    { role: 'assistant', content: 'First answer' },
+    { role: 'user', content },
+  ];
+  const out = await client(keeper).chat.completions.create({ model: models.openai.slug, messages });
+  const call = (await sqlJson(`SELECT conversation_id FROM api_calls WHERE key_id = :'p1'`, keeper.id))[0];
+  assert.ok(call.conversation_id, 'the call was not kept');
+  fx.track({ id: call.conversation_id });
+  const conv = assertJson(await api('GET', `/conversations/${call.conversation_id}`, user), 200);
+  assert.equal(conv.source, 'api');
+  assert.equal(conv.title, content);
+  const items = await thread(user, call.conversation_id);
+  assertPath(items);
+  assert.deepEqual(items.map((m) => [m.sender_type, m.content]), [
+    ['user', 'First question'], ['ai', 'First answer'], ['user', content], ['ai', out.choices[0].message.content],
+  ]);
+  // Another user cannot see it.
+  const other = await fx.user();
+  assertError(await api('GET', `/conversations/${call.conversation_id}`, other), 404, 'not_found');
+
+  await client(plain).chat.completions.create({ model: models.openai.slug, messages });
+  const kept = await sqlValue(`SELECT count(*) FROM api_calls WHERE key_id = :'p1' AND conversation_id IS NOT NULL`, plain.id);
+  assert.equal(Number(kept), 0, 'a key that does not keep its calls kept one');
+});
+
+// --- audit --------------------------------------------------------------------------
+
+test('each call has an audit row with the key\'s id and prefix, and no key text anywhere', async () => {
+  const user = await fx.user();
+  const key = await makeKey(user);
+  const res = await complete(key.key, { model: models.openai.slug, messages: [{ role: 'user', content: `audit ${uniq()}` }] });
+  assert.equal(res.status, 200, res.text);
+  const rows = await auditRows(res.requestId);
+  assert.equal(rows.length, 1);
+  const row = rows[0];
+  assert.equal(row.entity_type, 'api_call');
+  assert.equal(row.user_id, user.id);
+  assert.equal(row.username, user.user);
+  assert.equal(row.metadata.api_key_id, key.id);
+  assert.equal(row.metadata.api_key_prefix, key.prefix);
+  const secret = key.key.slice(14);
+  const leaks = await sqlValue(
+    `SELECT count(*) FROM audit_logs a WHERE row_to_json(a)::text LIKE '%' || :'p1' || '%'`, secret);
+  assert.equal(Number(leaks), 0, 'the key text is in an audit row');
+  const created = await sqlValue(
+    `SELECT count(*) FROM audit_logs WHERE entity_type = 'api_key' AND entity_id = :'p1' AND action = 'create'`, key.id);
+  assert.equal(Number(created), 1, 'making the key has no audit row');
+
+  // A wrong key of the same shape (logged as refused), then the logs and
+  // every table of the database: the key text is nowhere.
+  assert.equal((await complete(`${key.key.slice(0, -1)}x`, { model: models.openai.slug, messages: [] })).status, 401);
+  await revokeAndUse(user, key);
+  for (const node of NODES) {
+    for (const log of ['error.log', 'access.log']) {
+      const text = await readFile(`${node.state}/${log}`, 'utf8').catch(() => '');
+      assert.ok(!text.includes(secret), `${node.name}'s ${log} holds the key`);
+      assert.ok(!text.includes(secret.slice(0, 20)), `${node.name}'s ${log} holds part of the key past its prefix`);
+    }
+  }
+  const tables = await sqlJson(
+    `SELECT table_name AS t,
+            (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I x WHERE x::text LIKE %L',
+                                                         table_name, '%' || :'p1' || '%'), false, true, '')))[1]::text::int AS n
+       FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`,
+    secret);
+  assert.ok(tables.length > 10, `only ${tables.length} tables looked at`);
+  assert.deepEqual(tables.filter((t) => t.n > 0), [], 'a table holds the key');
+});
+
+/** Revoke a key and be refused with it (so that the refusal is logged too). */
+async function revokeAndUse(user, key) {
+  assertJson(await api('DELETE', `/keys/${key.id}`, user), 200);
+  await refused(key.key, 'revoked_api_key');
+}
+
+// --- budgets and rate limits ---
+// Rate limits are counted per httpd (its shared memory): their tests talk to
+// one node.------------------------------------------------------
+
+test('a key over its monthly budget, or a user without credits, is 402 in OpenAI\'s format', async () => {
+  const user = await fx.user({ credits: 100000 });
+  // The reservation of one call is well over 50 credits (max_tokens 64 + the message bound).
+  const key = await makeKey(user, { monthly_budget: 50 });
+  const res = await complete(key.key, { model: models.openai.slug, messages: [{ role: 'user', content: 'hi' }] });
+  assertOpenAiError(res, 402, 'budget_exceeded');
+  assert.equal(res.json.error.type, 'insufficient_quota');
+  assert.equal(await credits(user.id), 100000, 'a refused call changed the balance');
+
+  const poor = await fx.user({ credits: 10 });
+  const k2 = await makeKey(poor);
+  assertOpenAiError(await complete(k2.key, { model: models.openai.slug, messages: [{ role: 'user', content: 'hi' }] }),
+    402, 'insufficient_credits');
+  assert.equal(await credits(poor.id), 10);
+});
+
+test('50 concurrent calls on one key never spend more than its budget', async () => {
+  const user = await fx.user({ credits: 1_000_000 });
+  // Each call reserves about 90 credits and uses about 20; the mock waits
+  // 300 ms, so that the calls are in flight together.
+  const slow = await fx.model({ provider: 'openai', switches: 'latency=300' });
+  const key = await makeKey(user, { monthly_budget: 600 });
+  const body = { model: slow.slug, messages: [{ role: 'user', content: 'many' }] };
+  const results = await Promise.all(Array.from({ length: 50 }, () => complete(key.key, body)));
+  const ok = results.filter((r) => r.status === 200);
+  const refused = results.filter((r) => r.status === 402);
+  assert.equal(ok.length + refused.length, 50, results.map((r) => r.status).join(','));
+  assert.ok(ok.length >= 1 && refused.length >= 1, `${ok.length} answered, ${refused.length} refused`);
+  const spent = ok.reduce((n, r) => n + r.json.usage.total_tokens, 0);
+  assert.ok(spent <= 600, `spent ${spent} of a budget of 600`);
+  const used = await sqlValue(`SELECT budget_used FROM api_keys WHERE id = :'p1'`, key.id);
+  assert.equal(Number(used), spent, 'the key\'s budget_used is not what its calls cost');
+  assert.equal(await credits(user.id), 1_000_000 - spent);
+});
+
+test('over its rpm a key is 429 with Retry-After and x-ratelimit-* headers', () => onOneNode(async () => {
+  const user = await fx.user();
+  const key = await makeKey(user, { rpm: 2 });
+  const body = { model: models.openai.slug, messages: [{ role: 'user', content: 'rate' }] };
+  const first = await complete(key.key, body);
+  assert.equal(first.status, 200, first.text);
+  assert.equal(first.headers.get('x-ratelimit-limit-requests'), '2');
+  assert.equal(first.headers.get('x-ratelimit-remaining-requests'), '1');
+  assert.equal((await complete(key.key, body)).status, 200);
+  const third = await complete(key.key, body);
+  assertOpenAiError(third, 429, 'rate_limit_exceeded');
+  assert.equal(third.json.error.type, 'rate_limit_error');
+  const retry = Number(third.headers.get('retry-after'));
+  assert.ok(retry >= 1 && retry <= 60, `Retry-After ${third.headers.get('retry-after')}`);
+  assert.equal(third.headers.get('x-ratelimit-remaining-requests'), '0');
+  assert.match(third.headers.get('x-ratelimit-reset-requests') ?? '', /^\d+(ms|s|m\d+s)$/);
+  await assert.rejects(client(key).chat.completions.create(body), (err) => err.status === 429);
+  // Another key of the same user has its own bucket.
+  const other = await makeKey(user, { rpm: 2 });
+  assert.equal((await complete(other.key, body)).status, 200);
+}));
+
+test('over AIChatAPIUserLimit (60 a minute here) a user is 429 whichever key it uses', () => onOneNode(async () => {
+  const user = await fx.user();
+  const [a, b] = [await makeKey(user), await makeKey(user)];
+  const body = { model: models.openai.slug, messages: [{ role: 'user', content: 'per user' }] };
+  let refused = null;
+  let answered = 0;
+  const start = Date.now();
+  for (let i = 0; i < 70 && !refused; i++) {
+    const res = await complete((i % 2 ? a : b).key, body);
+    if (res.status === 429) refused = res;
+    else if (res.status === 200) answered++;
+    else assert.fail(`${res.status} ${res.text}`);
+  }
+  assert.ok(refused, 'never refused after 70 calls');
+  // The bucket holds 60 and refills by one a second meanwhile.
+  const refill = Math.ceil((Date.now() - start) / 1000);
+  assert.ok(answered >= 60 && answered <= 60 + refill, `${answered} calls answered before the first refusal`);
+  assertOpenAiError(refused, 429, 'rate_limit_exceeded');
+  assert.equal(refused.headers.get('x-ratelimit-limit-requests'), '60');
+  assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+  for (const k of [a, b]) assertOpenAiError(await complete(k.key, body), 429, 'rate_limit_exceeded');
+  // Another user is not held back.
+  const other = await fx.user();
+  assert.equal((await complete((await makeKey(other)).key, body)).status, 200);
+}));
+
+test('over its tpm a key is 429 with the tokens headers', () => onOneNode(async () => {
+  const user = await fx.user();
+  const key = await makeKey(user, { tpm: 200 });
+  const body = { model: models.openai.slug, messages: [{ role: 'user', content: 'tokens' }] };
+  const first = await complete(key.key, body);
+  assert.equal(first.status, 200, first.text);
+  assert.equal(first.headers.get('x-ratelimit-limit-tokens'), '200');
+  let refused = null;
+  for (let i = 0; i < 10 && !refused; i++) {
+    const res = await complete(key.key, { ...body, max_tokens: 150 });
+    if (res.status === 429) refused = res;
+  }
+  assert.ok(refused, 'never refused over 200 tokens a minute');
+  assertOpenAiError(refused, 429, 'rate_limit_exceeded');
+  assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+}));
+
+// --- administrators -----------------------------------------------------------------
+
+test('administrators list and revoke any key; users may not', async () => {
+  const user = await fx.user();
+  const key = await makeKey(user);
+  assertError(await api('GET', '/admin/keys', user), 403, 'forbidden');
+  const list = assertJson(await api('GET', '/admin/keys', ADMIN), 200);
+  const row = list.items.find((k) => k.id === key.id);
+  assert.ok(row, 'the admin list lacks the key');
+  assert.equal(row.user.username, user.user);
+  assert.ok(!JSON.stringify(list).includes(key.key));
+  const revoked = assertJson(await api('DELETE', `/admin/keys/${key.id}`, ADMIN), 200);
+  assert.equal(revoked.status, 'revoked');
+  await refused(key.key, 'revoked_api_key');
+  assertError(await api('DELETE', `/admin/keys/${crypto.randomUUID()}`, ADMIN), 404, 'not_found');
+});
+
+test('the usage API sums a user\'s calls by day, model and key', async () => {
+  const user = await fx.user();
+  const key = await makeKey(user);
+  const res = await complete(key.key, { model: models.openai.slug, messages: [{ role: 'user', content: `usage ${uniq()}` }] });
+  assert.equal(res.status, 200);
+  const usage = assertJson(await api('GET', '/usage?days=7', user), 200);
+  assert.equal(usage.days.length, 7);
+  const today = usage.days[6];
+  assert.equal(today.calls, 1);
+  assert.equal(today.prompt_tokens + today.completion_tokens, res.json.usage.total_tokens);
+  assert.deepEqual(usage.models.map((m) => m.model), [models.openai.slug]);
+  assert.equal(usage.keys[0].id, key.id);
+  assert.equal(usage.keys[0].credits, res.json.usage.total_tokens);
+  assertError(await api('GET', '/usage?days=0', user), 422, 'invalid_field', 'days');
+  const site = assertJson(await api('GET', '/admin/usage?days=2', ADMIN), 200);
+  assert.ok(site.users.some((u) => u.id === user.id));
+  assert.ok(site.providers.some((p) => p.provider === 'openai'));
+  assertError(await api('GET', '/admin/usage', user), 403, 'forbidden');
+
+  // The chart, drawn on the server, with its text alternative.
+  const total = res.json.usage.total_tokens;
+  const svg = await api('GET', '/usage/chart.svg?days=7', user);
+  assert.equal(svg.status, 200);
+  assert.match(svg.headers.get('content-type'), /^image\/svg\+xml/);
+  assert.match(svg.text, /^<svg [^>]*role="img"/);
+  assert.match(svg.text, /<title id="usage-tokens-title">Tokens per day, last 7 days<\/title>/);
+  assert.ok(svg.text.includes(`total ${total} tokens`), svg.text.slice(0, 600));
+  assert.equal((svg.text.match(/<rect /g) ?? []).length, 7);
+
+  const csv = await api('GET', '/usage.csv?days=3', user);
+  assert.equal(csv.status, 200);
+  assert.match(csv.headers.get('content-type'), /^text\/csv/);
+  const lines = csv.text.trim().split('\r\n');
+  assert.equal(lines[0], 'day,calls,prompt_tokens,completion_tokens,credits');
+  assert.equal(lines.length, 4);
+  const [, calls, p, c, cr] = lines[3].split(',').map(Number);
+  assert.deepEqual([calls, p + c, cr], [1, total, total]);
+
+  const page = await request('GET', '/chat/admin/usage', ADMIN);
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type'), /^text\/html/);
+  assert.ok(page.text.includes(user.user), 'the admin page does not name the user');
+  assert.ok(page.text.includes('<svg ') && page.text.includes('Tokens per day, last 30 days'));
+  assert.ok(page.text.includes(key.prefix), 'the admin page does not show the key prefix');
+  assert.equal((await request('GET', '/chat/admin/usage', user)).status, 403);
+});
