@@ -57,4 +57,10 @@ void aic_share_post_config(apr_pool_t *pconf);
 /** Per-child state: the cache of shares and pages, the writer of views. */
 void aic_share_child_init(apr_pool_t *pchild, server_rec *s);
 
+/* Imports and exports: chat exports of other services in, the library out. */
+extern const aic_route aic_imports_routes[];
+extern const aic_stmt aic_imports_stmts[];
+/** Per process: the worker thread that runs import jobs. */
+void aic_imports_child_init(apr_pool_t *pchild, server_rec *s);
+
 #endif

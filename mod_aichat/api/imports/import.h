@@ -153,3 +153,43 @@ const char *aic_import_gemini_entry(aic_import_gemini *g, const aic_json *entry,
 apr_status_t aic_import_gemini_finish(aic_import_gemini *g, aic_import_conv_fn conv, void *baton);
 
 #endif
+
+/* ---- a whole upload: one JSON file or a ZIP (aic_import_file.c) ---- */
+
+/** One JSON document of an upload: the file itself, or a ZIP member. */
+typedef struct {
+    const char *name;
+    int entry; /* its place in the ZIP (-1: the upload is this JSON) */
+    aic_import_format format;
+    int count;                  /* conversations, as far as the first pass can tell */
+    const char *code, *message; /* why it cannot be imported, or NULL */
+} aic_import_member;
+
+/**
+ * The first pass: every candidate document validated whole (JSON, UTF-8,
+ * limits) and recognised. *members lists them (recognised or not, with
+ * their errors). Returns APR_SUCCESS, or an error of the upload itself
+ * (*code: invalid_zip, unsafe_path, encrypted_zip, limit_exceeded,
+ * invalid_json, invalid_utf8, unknown_format, unsupported_format) with
+ * *message for a person. upload_name names a bare JSON upload (a Mistral
+ * chat file's id comes from it).
+ */
+apr_status_t aic_import_file_scan(apr_array_header_t **members, const char **code,
+                                  const char **message, apr_pool_t *p, const char *path,
+                                  const char *upload_name);
+
+/** Called between conversations with the bytes read so far; not APR_SUCCESS stops the reading. */
+typedef apr_status_t (*aic_import_progress_fn)(void *baton, apr_off_t bytes);
+
+/**
+ * The second pass: each recognised member of members read with its format,
+ * conv called for each conversation (its status other than APR_SUCCESS
+ * stops the reading and is returned), reject for each refused one;
+ * document-level skips added to skipped.
+ */
+apr_status_t aic_import_file_read(apr_pool_t *p, const char *path,
+                                  const apr_array_header_t *members, aic_import_conv_fn conv,
+                                  aic_import_reject_fn reject, void *baton, aic_json *skipped);
+
+/** The JSON import_conversation takes (sql/functions/imports.sql). */
+const char *aic_import_conv_json(const aic_import_conv *c, apr_pool_t *p);
