@@ -28,6 +28,7 @@ export const routes = [
   { path: '/catalog', title: 'Catalog', nav: 'Catalog', view: () => import('./views/catalog.mjs') },
   { path: '/shares', title: 'Shared links', nav: 'Shared links', view: () => import('./views/shares.mjs') },
   { path: '/fork/:token', title: 'Shared chat', section: '/chat', view: () => import('./views/fork.mjs') },
+  { path: '/library', title: 'Import & export', nav: 'Import & export', view: () => import('./views/library.mjs') },
   { path: '/profile', title: 'Profile', nav: 'Profile', view: () => import('./views/profile.mjs') },
 ];
 

