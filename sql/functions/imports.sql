@@ -57,9 +57,11 @@ BEGIN
                 WHERE import_jobs.id = j.id;
             CONTINUE;
         END IF;
+        -- A job taken again reads its upload from the start: what was
+        -- written is found again (nothing twice) and counted done anew.
         UPDATE import_jobs SET status = 'running', worker = import_job_take.worker,
             heartbeat_at = now(), started_at = coalesce(started_at, now()),
-            attempts = attempts + 1
+            attempts = attempts + 1, conversations_done = 0
             WHERE import_jobs.id = j.id;
         RETURN QUERY SELECT j.id, j.owner_id, j.file_path, j.file_name;
         RETURN;

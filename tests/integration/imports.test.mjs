@@ -17,6 +17,8 @@ import { sqlJson, sqlValue } from '../lib/db.mjs';
 import { assertError } from '../lib/assert.mjs';
 import { auditRow } from '../lib/audit.mjs';
 import { createUser } from '../lib/users.mjs';
+import { poll } from '../lib/poll.mjs';
+import { restartGracefully } from '../lib/nodes.mjs';
 import { bombZip, finished, imported, sample, trees, upload, zipOf } from '../lib/imports.mjs';
 
 let alice; // imports
@@ -249,6 +251,31 @@ test('cancel stops a job after the conversation it is writing; the conversations
   assert.equal(
     await sqlValue(`SELECT count(*) FROM conversations c WHERE c.owner_id = :'p1' AND c.total_messages <> (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)`, user.id),
     '0',
+  );
+});
+
+test('a graceful restart in the middle of a job: the job is taken up again and completes, nothing written twice', async () => {
+  const user = await createUser({ prefix: 'imprestart' });
+  const big = JSON.parse(sample('chatgpt-conversations.json').toString('utf8'));
+  const many = [];
+  for (let i = 0; i < 3000; i++) many.push({ ...big[i % 2], conversation_id: `restart-${i}`, id: `restart-${i}` });
+  const res = await upload(user, Buffer.from(JSON.stringify(many)), 'many.json');
+  assert.equal(res.status, 202, res.text);
+  const running = await poll(
+    () => api('GET', `/imports/${res.json.id}`, user),
+    (r) => r.json.conversations_done >= 20 || r.json.status !== 'queued' && r.json.status !== 'running',
+    { tries: 600, intervalMs: 50 },
+  );
+  assert.equal(running.json.status, 'running', 'the job was still running when httpd restarted');
+  await restartGracefully();
+  const job = await finished(user, res.json.id);
+  assert.equal(job.status, 'done', JSON.stringify({ ...job, conversations: undefined }));
+  assert.equal(job.conversations_created, 3000);
+  assert.equal(job.conversations_done, 3000);
+  assert.equal(await sqlValue(`SELECT count(*) FROM conversations WHERE owner_id = :'p1'`, user.id), '3000');
+  assert.equal(
+    await sqlValue(`SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.owner_id = :'p1'`, user.id),
+    String(1500 * 4 + 1500 * 5),
   );
 });
 

@@ -63,7 +63,7 @@ export async function finished(auth, id) {
   const res = await poll(
     () => api('GET', `/imports/${id}`, auth),
     (r) => r.status !== 200 || FINAL.includes(r.json.status),
-    { tries: 600, intervalMs: 100 },
+    { tries: 1200, intervalMs: 100 },
   );
   return res.json;
 }
