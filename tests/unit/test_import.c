@@ -10,6 +10,9 @@
 #include <apr_strings.h>
 
 #include "api/imports/import.h"
+#include "core/aic_zip.h"
+
+#include <apr_file_io.h>
 
 #define DIR SAMPLES_DIR "/imports/"
 
@@ -72,6 +75,7 @@ static char *slurp(apr_pool_t *p, const char *path, apr_size_t *len)
     buf = apr_palloc(p, (apr_size_t)n + 1);
     assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
     fclose(f);
+    buf[n] = '\0';
     *len = (apr_size_t)n;
     return buf;
 }
@@ -319,6 +323,75 @@ static void test_title_and_times(void **state)
     assert_true(m->truncated);
 }
 
+static apr_status_t to_file(void *baton, const void *buf, apr_size_t len)
+{
+    return apr_file_write_full(baton, buf, len, NULL);
+}
+
+/* A ZIP written by the door's writer: name, content pairs ending with NULL. */
+static const char *make_zip(apr_pool_t *p, const char *const *files)
+{
+    char *path = apr_pstrdup(p, "/tmp/aichat-unit-XXXXXX");
+    apr_file_t *f;
+    aic_zip_out *z;
+
+    assert_int_equal(
+        apr_file_mktemp(&f, path,
+                        APR_FOPEN_CREATE | APR_FOPEN_WRITE | APR_FOPEN_EXCL | APR_FOPEN_BINARY, p),
+        APR_SUCCESS);
+    assert_int_equal(aic_zip_out_open(&z, p, to_file, f), APR_SUCCESS);
+    for (; *files; files += 2) {
+        assert_int_equal(aic_zip_out_member(z, files[0], apr_time_now()), APR_SUCCESS);
+        assert_int_equal(aic_zip_out_write(z, files[1], strlen(files[1])), APR_SUCCESS);
+    }
+    assert_int_equal(aic_zip_out_close(z), APR_SUCCESS);
+    apr_file_close(f);
+    return path;
+}
+
+static void test_zip_uploads(void **state)
+{
+    apr_pool_t *p = *state;
+    apr_size_t len;
+    const char *claude = slurp(p, DIR "claude-conversations.json", &len), *code, *msg;
+    const char *ok[] = {
+        "data/conversations.json", claude, "users.json", "[]", "notes.txt", "x", NULL};
+    const char *evil[] = {"../conversations.json", claude, NULL};
+    const char *nothing[] = {"Takeout/My Activity/Search/MyActivity.json",
+                             "[{\"header\":\"Search\"}]", NULL};
+    char *bomb = apr_palloc(p, 8 * 1024 * 1024 + 3);
+    const char *bombs[] = {"conversations.json", bomb, NULL};
+    apr_array_header_t *members;
+    const char *path;
+
+    path = make_zip(p, ok);
+    assert_int_equal(aic_import_file_scan(&members, &code, &msg, p, path, NULL), APR_SUCCESS);
+    assert_int_equal(members->nelts, 1); /* users.json and notes.txt are no candidates */
+    assert_int_equal(APR_ARRAY_IDX(members, 0, aic_import_member).format, AIC_IMPORT_CLAUDE);
+    assert_int_equal(APR_ARRAY_IDX(members, 0, aic_import_member).count, 1);
+    apr_file_remove(path, p);
+
+    path = make_zip(p, evil);
+    assert_int_not_equal(aic_import_file_scan(&members, &code, &msg, p, path, NULL), APR_SUCCESS);
+    assert_string_equal(code, "unsafe_path");
+    apr_file_remove(path, p);
+
+    path = make_zip(p, nothing);
+    assert_int_not_equal(aic_import_file_scan(&members, &code, &msg, p, path, NULL), APR_SUCCESS);
+    assert_string_equal(code, "unknown_format");
+    apr_file_remove(path, p);
+
+    /* 8 MiB of spaces deflate about 1000 : 1: refused once past 1 MiB at over 200 : 1. */
+    memset(bomb, ' ', 8 * 1024 * 1024 + 2);
+    bomb[0] = '[';
+    bomb[8 * 1024 * 1024 + 1] = ']';
+    bomb[8 * 1024 * 1024 + 2] = '\0';
+    path = make_zip(p, bombs);
+    assert_int_not_equal(aic_import_file_scan(&members, &code, &msg, p, path, NULL), APR_SUCCESS);
+    assert_string_equal(code, "limit_exceeded");
+    apr_file_remove(path, p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +404,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_broken_files, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_limits, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_title_and_times, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_zip_uploads, pool_setup, pool_teardown),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
