@@ -128,6 +128,31 @@ static int on_double(void *ctx, double v)
     return scalar_done(js, aic_json_builder_double(js->b, v), where);
 }
 
+/* YAJL decodes an escaped lone surrogate ("\udc00") to its three bytes,
+ * which are not UTF-8, and "\u0000" to a NUL, which no C string or
+ * PostgreSQL text holds: each becomes U+FFFD (a copy in the item's pool). */
+static const unsigned char *clean(aic_jstream *js, const unsigned char *s, size_t *len)
+{
+    size_t n = *len, o = 0;
+    unsigned char *out;
+
+    if (!memchr(s, 0, n) && !memchr(s, 0xED, n)) {
+        return s;
+    }
+    out = apr_palloc(js->item_pool, 3 * n + 1); /* a NUL (1 byte) becomes 3 */
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == 0 || (s[i] == 0xED && i + 2 < n && s[i + 1] >= 0xA0)) {
+            memcpy(out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i += s[i] ? 2 : 0;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    *len = o;
+    return out;
+}
+
 static int on_string(void *ctx, const unsigned char *s, size_t len)
 {
     aic_jstream *js = ctx;
@@ -136,6 +161,7 @@ static int on_string(void *ctx, const unsigned char *s, size_t len)
     if (len > js->max_string) {
         return fail(js, "limit_exceeded", "a JSON string is longer than the limit");
     }
+    s = clean(js, s, &len);
     if (!scalar_begin(js, &where)) {
         return 1;
     }
@@ -149,6 +175,7 @@ static int on_key(void *ctx, const unsigned char *s, size_t len)
     if (len > js->max_string) {
         return fail(js, "limit_exceeded", "a JSON key is longer than the limit");
     }
+    s = clean(js, s, &len);
     if (js->building) {
         return aic_json_builder_key(js->b, (const char *)s, len) == APR_SUCCESS
                    ? 1

@@ -296,6 +296,33 @@ static void test_limits(void **state)
     assert_string_equal(code, "limit_exceeded");
 }
 
+typedef struct {
+    apr_pool_t *p;
+    const char *text;
+} first_seen;
+
+static apr_status_t first_text(void *baton, const aic_import_conv *c, apr_pool_t *p)
+{
+    first_seen *f = baton;
+
+    f->text = apr_pstrdup(f->p, APR_ARRAY_IDX(c->msgs, 0, aic_import_msg).text);
+    return APR_SUCCESS;
+}
+
+static void test_escapes_postgresql_refuses(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *doc = "[{\"uuid\":\"x\",\"chat_messages\":[{\"uuid\":\"m\",\"sender\":\"human\","
+                      "\"text\":\"b \\udc00 \\u0000 z\"}]}]";
+    first_seen f = {p, NULL};
+    aic_import_doc *d =
+        aic_import_doc_create(p, "x.json", AIC_IMPORT_CLAUDE, first_text, on_reject, &f);
+
+    assert_int_equal(aic_import_doc_feed(d, doc, strlen(doc)), APR_SUCCESS);
+    assert_int_equal(aic_import_doc_finish(d), APR_SUCCESS);
+    assert_string_equal(f.text, "b \xEF\xBF\xBD \xEF\xBF\xBD z");
+}
+
 static void test_title_and_times(void **state)
 {
     apr_pool_t *p = *state;
@@ -405,6 +432,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_limits, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_title_and_times, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_zip_uploads, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_escapes_postgresql_refuses, pool_setup, pool_teardown),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
