@@ -136,6 +136,11 @@ DECLARE
     leaf_tool uuid;
     pos integer;
 BEGIN
+    -- The commit does not wait for the WAL to reach the disk: a database
+    -- crash can lose the last conversations written, together with their
+    -- counts in the job (one transaction), and the job taken again writes
+    -- them again. Waiting for each commit's flush was most of an import's time.
+    PERFORM set_config('synchronous_commit', 'off', true);
     SELECT * INTO j FROM import_jobs WHERE id = job FOR UPDATE;
     IF NOT FOUND OR j.status <> 'running' OR j.worker IS DISTINCT FROM import_conversation.worker
        OR j.cancel_requested THEN
@@ -217,12 +222,14 @@ END
 $$;
 
 -- Exports. A conversation's messages, parents before children (depth, then
--- time), with the model each answer names.
+-- time), with the model each answer names. PL/pgSQL, here and below: an
+-- export calls them once per conversation, and their plans are kept.
 CREATE OR REPLACE FUNCTION import_export_messages(cid uuid) RETURNS TABLE (
     id uuid, parent_id uuid, role text, content text, content_type text, model text,
     created_at timestamptz, metadata jsonb, depth integer)
-LANGUAGE sql STABLE AS $$
-    WITH RECURSIVE t AS (
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN QUERY WITH RECURSIVE t AS (
         SELECT m.*, 0 AS depth FROM messages m
             WHERE m.conversation_id = cid AND m.parent_message_id IS NULL
         UNION ALL
@@ -234,13 +241,15 @@ LANGUAGE sql STABLE AS $$
            coalesce((SELECT a.model_id FROM ai_tools a WHERE a.id = t.sender_tool_id),
                     t.metadata->>'model'),
            t.created_at, t.metadata, t.depth
-    FROM t ORDER BY t.depth, t.created_at, t.id
+    FROM t ORDER BY t.depth, t.created_at, t.id;
+END
 $$;
 
 -- The product's own format: the whole tree and the active leaf.
 CREATE OR REPLACE FUNCTION import_export_json(cid uuid) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT jsonb_build_object(
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT jsonb_build_object(
         'format', 'mod_aichat.conversation', 'version', 1,
         'id', c.id, 'title', c.title, 'source', c.source, 'external_id', c.external_id,
         'created_at', c.created_at, 'updated_at', c.updated_at,
@@ -250,14 +259,16 @@ LANGUAGE sql STABLE AS $$
                 'content_type', m.content_type, 'model', m.model, 'created_at', m.created_at,
                 'metadata', m.metadata)), '[]')
             FROM import_export_messages(c.id) m))
-    FROM conversations c WHERE c.id = cid
+    FROM conversations c WHERE c.id = cid);
+END
 $$;
 
 -- ChatGPT's format (providers.md §5.1), which ChatGPT-format importers read:
 -- a mapping of nodes under client-created-root, current_node the active leaf.
 CREATE OR REPLACE FUNCTION import_export_chatgpt(cid uuid) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    WITH m AS (SELECT * FROM import_export_messages(cid)),
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (WITH m AS (SELECT * FROM import_export_messages(cid)),
     nodes AS (
         SELECT m.id::text AS key, jsonb_build_object(
             'id', m.id,
@@ -292,14 +303,16 @@ LANGUAGE sql STABLE AS $$
         'default_model_slug', (SELECT m.model FROM m WHERE m.model IS NOT NULL
                                ORDER BY m.created_at DESC LIMIT 1),
         'is_archived', c.archived)
-    FROM conversations c WHERE c.id = cid
+    FROM conversations c WHERE c.id = cid);
+END
 $$;
 
 -- Markdown: the title, then the active path, each message under its author
 -- (the model for an answer) and time.
 CREATE OR REPLACE FUNCTION import_export_markdown(cid uuid) RETURNS text
-LANGUAGE sql STABLE AS $$
-    WITH RECURSIVE path AS (
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (WITH RECURSIVE path AS (
         SELECT m.id, m.parent_message_id, 0 AS n FROM messages m
             JOIN conversations c ON c.active_leaf_id = m.id WHERE c.id = cid
         UNION ALL
@@ -316,5 +329,6 @@ LANGUAGE sql STABLE AS $$
     LEFT JOIN path p ON true
     LEFT JOIN import_export_messages(cid) e ON e.id = p.id
     WHERE c.id = cid
-    GROUP BY c.title
+    GROUP BY c.title);
+END
 $$;
