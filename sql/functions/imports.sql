@@ -139,7 +139,7 @@ BEGIN
     -- The commit does not wait for the WAL to reach the disk: a database
     -- crash can lose the last conversations written, together with their
     -- counts in the job (one transaction), and the job taken again writes
-    -- them again. Waiting for each commit's flush was most of an import's time.
+    -- them again. One commit per conversation then costs no disk flush.
     PERFORM set_config('synchronous_commit', 'off', true);
     SELECT * INTO j FROM import_jobs WHERE id = job FOR UPDATE;
     IF NOT FOUND OR j.status <> 'running' OR j.worker IS DISTINCT FROM import_conversation.worker
