@@ -59,4 +59,21 @@ describe('import and export', () => {
       await context.close();
     }
   });
+
+  test('an imported Gemini answer (sanitised HTML) shows as a table, not as markup', async () => {
+    const { context, page, errors } = await newPage(browser);
+    try {
+      await signIn(page, user.user, user.password);
+      await page.goto('/chat/#/library');
+      await page.locator('[data-testid="import-file"]').setInputFiles(join(SAMPLES, 'gemini-takeout/MyActivity-a.json'));
+      await page.locator('[data-testid="import-job"][data-status="done"]').waitFor({ timeout: WAIT_MS });
+      await page.getByRole('link', { name: 'Compare TCP and UDP in a table' }).click();
+      const answer = page.locator('[data-testid="message-body"]').nth(1);
+      await answer.locator('table').waitFor({ timeout: WAIT_MS });
+      assert.doesNotMatch(await answer.innerText(), /<table|<td/);
+      assertNoPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
 });
