@@ -50,19 +50,33 @@ export function bombZip() {
   }
 }
 
-/** POST /imports with the bytes as the body. */
-export function upload(auth, bytes, name, type = 'application/octet-stream') {
+/**
+ * POST /imports with the bytes as the body. Sent again once when the
+ * connection failed before any answer (a kept-alive connection the server
+ * closed meanwhile, as behind the two-node balancer): a browser does the same.
+ */
+export async function upload(auth, bytes, name, type = 'application/octet-stream') {
   const q = name ? `?name=${encodeURIComponent(name)}` : '';
-  return api('POST', `/imports${q}`, { ...auth, raw: bytes, headers: { 'Content-Type': type } });
+  const send = () => api('POST', `/imports${q}`, { ...auth, raw: bytes, headers: { 'Content-Type': type } });
+  try {
+    return await send();
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    return send();
+  }
 }
 
 const FINAL = ['done', 'failed', 'cancelled'];
 
-/** The job once it has ended (or its last state after ~60 s). */
+/**
+ * The job once it has ended (or its last state after ~120 s). A read that
+ * fails while httpd restarts (a dropped connection, the balancer's 502) is
+ * read again.
+ */
 export async function finished(auth, id) {
   const res = await poll(
-    () => api('GET', `/imports/${id}`, auth),
-    (r) => r.status !== 200 || FINAL.includes(r.json.status),
+    () => api('GET', `/imports/${id}`, auth).catch(() => ({ status: 0 })),
+    (r) => (r.status !== 200 && r.status !== 0 && r.status !== 502 && r.status !== 503) || FINAL.includes(r.json?.status),
     { tries: 1200, intervalMs: 100 },
   );
   return res.json;
