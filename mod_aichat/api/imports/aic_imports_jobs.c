@@ -105,7 +105,7 @@ int aic_imports_events(aic_ctx *ctx)
     request_rec *r = ctx->r;
     const char *id = apr_table_get(ctx->params, "id"), *last = "";
     apr_bucket_brigade *bb;
-    apr_pool_t *poll;
+    apr_pool_t *now, *kept, *was;
     aic_db *db = ctx->db;
     aic_rows rows;
     apr_status_t rv;
@@ -126,7 +126,10 @@ int aic_imports_events(aic_ctx *ctx)
     apr_table_setn(r->headers_out, "X-Accel-Buffering", "no");
     apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    apr_pool_create(&poll, r->pool);
+    /* Each poll's rows in one pool, the last job sent in another: a stream
+     * of any length holds two answers, not every one. */
+    apr_pool_create(&now, r->pool);
+    apr_pool_create(&kept, r->pool);
     for (int i = 0; i < EVENTS_MAX_POLLS; i++) {
         const char *json = rows.cells[0], *status = rows.cells[1];
 
@@ -134,7 +137,8 @@ int aic_imports_events(aic_ctx *ctx)
             if (send_event(r, bb, "progress", json) != APR_SUCCESS || r->connection->aborted) {
                 return OK;
             }
-            last = apr_pstrdup(r->pool, json);
+            apr_pool_clear(kept);
+            last = apr_pstrdup(kept, json);
         }
         if (finished(status)) {
             send_event(r, bb, "end", json);
@@ -145,10 +149,15 @@ int aic_imports_events(aic_ctx *ctx)
         if (aic_client_gone(r)) {
             return OK;
         }
-        apr_pool_clear(poll);
-        if (aic_db_acquire(&db, r) != APR_SUCCESS ||
-            aic_db_select(&rows, db, "imports_get", AIC_ARGS(id, ctx->user->id)) != APR_SUCCESS ||
-            rows.nrows == 0) {
+        apr_pool_clear(now);
+        if (aic_db_acquire(&db, r) == APR_SUCCESS) {
+            was = aic_db_pool_swap(db, now);
+            rv = aic_db_select(&rows, db, "imports_get", AIC_ARGS(id, ctx->user->id));
+            aic_db_pool_swap(db, was);
+        } else {
+            rv = AIC_DB_EDOWN;
+        }
+        if (rv != APR_SUCCESS || rows.nrows == 0) {
             send_event(
                 r, bb, "error",
                 "{\"code\":\"database_unavailable\",\"message\":\"" AIC_DB_UNAVAILABLE_MESSAGE
