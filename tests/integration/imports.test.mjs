@@ -254,6 +254,28 @@ test('cancel stops a job after the conversation it is writing; the conversations
   );
 });
 
+test('the progress stream follows a running job to its end', async () => {
+  const user = await createUser({ prefix: 'impevents' });
+  const big = JSON.parse(sample('chatgpt-conversations.json').toString('utf8'));
+  const many = [];
+  for (let i = 0; i < 600; i++) many.push({ ...big[i % 2], conversation_id: `events-${i}`, id: `events-${i}` });
+  const res = await upload(user, Buffer.from(JSON.stringify(many)), 'events.json');
+  assert.equal(res.status, 202, res.text);
+  const events = await api('GET', `/imports/${res.json.id}/events`, user);
+  assert.equal(events.status, 200);
+  const parsed = events.text.trim().split('\n\n').map((block) => {
+    const [name, data] = block.split('\n');
+    return { name: name.replace(/^event: /, ''), job: JSON.parse(data.replace(/^data: /, '')) };
+  });
+  assert.equal(parsed.at(-1).name, 'end');
+  assert.equal(parsed.at(-1).job.status, 'done');
+  assert.equal(parsed.at(-1).job.conversations_done, 600);
+  const progress = parsed.filter((e) => e.name === 'progress');
+  assert.ok(progress.length >= 2, `${progress.length} progress events`);
+  const done = progress.map((e) => e.job.conversations_done);
+  assert.deepEqual(done, [...done].sort((a, b) => a - b), 'the counts only grow');
+});
+
 test('a graceful restart in the middle of a job: the job is taken up again and completes, nothing written twice', async () => {
   const user = await createUser({ prefix: 'imprestart' });
   const big = JSON.parse(sample('chatgpt-conversations.json').toString('utf8'));
