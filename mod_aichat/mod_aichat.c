@@ -35,6 +35,7 @@ static int aichat_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     aic_db_register(aic_search_stmts);
     aic_db_register(aic_keys_stmts);
     aic_db_register(aic_openai_stmts);
+    aic_db_register(aic_imports_stmts);
     aic_handler_routes(AIC_ROUTER_API, aic_me_routes);
     aic_handler_routes(AIC_ROUTER_API, aic_admin_api_routes);
     aic_handler_routes(AIC_ROUTER_API, aic_catalog_routes);
@@ -46,6 +47,7 @@ static int aichat_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     aic_handler_routes(AIC_ROUTER_API, aic_search_routes);
     aic_handler_routes(AIC_ROUTER_API, aic_keys_routes);
     aic_handler_routes(AIC_ROUTER_API, aic_keys_usage_routes);
+    aic_handler_routes(AIC_ROUTER_API, aic_imports_routes);
     aic_handler_routes(AIC_ROUTER_ADMIN, aic_admin_page_routes);
     aic_handler_routes(AIC_ROUTER_ADMIN, aic_catalog_page_routes);
     aic_handler_routes(AIC_ROUTER_ADMIN, aic_share_page_routes);
@@ -81,6 +83,7 @@ static void aichat_child_init(apr_pool_t *pchild, server_rec *s)
     aic_audit_child_init(pchild, s);
     aic_share_child_init(pchild, s);
     aic_chat_child_init(pchild, s);
+    aic_imports_child_init(pchild, s);
     aic_curl_child_init(pchild);
 }
 

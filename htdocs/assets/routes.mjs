@@ -30,6 +30,7 @@ export const routes = [
   { path: '/templates/gallery', title: 'Template gallery', section: '/templates', view: () => import('./views/gallery.mjs') },
   { path: '/shares', title: 'Shared links', nav: 'Shared links', view: () => import('./views/shares.mjs') },
   { path: '/fork/:token', title: 'Shared chat', section: '/chat', view: () => import('./views/fork.mjs') },
+  { path: '/library', title: 'Import & export', nav: 'Import & export', view: () => import('./views/library.mjs') },
   { path: '/profile', title: 'Profile', nav: 'Profile', view: () => import('./views/profile.mjs') },
   { path: '/keys', title: 'API keys', nav: 'API keys', view: () => import('./views/keys.mjs') },
   { path: '/usage', title: 'API usage', nav: 'Usage', view: () => import('./views/usage.mjs') },

@@ -170,4 +170,10 @@ extern const aic_stmt aic_openai_stmts[];
 /** The aichat-openai handler. */
 int aic_openai_handler(request_rec *r);
 
+/* Imports and exports: chat exports of other services in, the library out. */
+extern const aic_route aic_imports_routes[];
+extern const aic_stmt aic_imports_stmts[];
+/** Per process: the worker thread that runs import jobs. */
+void aic_imports_child_init(apr_pool_t *pchild, server_rec *s);
+
 #endif

@@ -3,6 +3,7 @@
 #include <apr_strings.h>
 #include <json-c/json.h>
 #include <string.h>
+#include <stdlib.h>
 #include <math.h>
 
 static apr_status_t json_release(void *data)
@@ -288,4 +289,182 @@ const char *aic_json_error_body(apr_pool_t *p, const char *code, const char *mes
     }
     json_object_object_add(body, "error", err);
     return aic_json_dump(body, p);
+}
+
+double aic_json_num(const aic_json *v)
+{
+    return json_object_get_double(v);
+}
+
+void aic_json_set_num(aic_json *obj, const char *key, double n)
+{
+    json_object_object_add(obj, key, json_object_new_double(n));
+}
+
+void aic_json_set_strn(aic_json *obj, const char *key, const char *s, apr_size_t len)
+{
+    json_object_object_add(obj, key, json_object_new_string_len(s, (int)len));
+}
+
+/* ---- the builder: one value from a streaming parser's events ---- */
+
+#define BUILDER_DEPTH 128
+
+struct aic_json_builder {
+    json_object *stack[BUILDER_DEPTH]; /* open containers; stack[0] is the root */
+    int depth;
+    json_object *done; /* a finished root not yet taken */
+    char *key;         /* the pending key of the innermost object */
+    apr_size_t key_cap;
+};
+
+static apr_status_t builder_release(void *data)
+{
+    aic_json_builder *b = data;
+
+    aic_json_builder_reset(b);
+    free(b->key);
+    b->key = NULL;
+    return APR_SUCCESS;
+}
+
+aic_json_builder *aic_json_builder_create(apr_pool_t *p)
+{
+    aic_json_builder *b = apr_pcalloc(p, sizeof(*b));
+
+    apr_pool_cleanup_register(p, b, builder_release, apr_pool_cleanup_null);
+    return b;
+}
+
+void aic_json_builder_reset(aic_json_builder *b)
+{
+    if (b->depth > 0) {
+        json_object_put(b->stack[0]);
+    }
+    if (b->done) {
+        json_object_put(b->done);
+    }
+    b->depth = 0;
+    b->done = NULL;
+}
+
+/* Place v (a new reference) in the open container, or make it the root. */
+static apr_status_t place(aic_json_builder *b, json_object *v)
+{
+    json_object *top;
+
+    if (b->depth == 0) {
+        if (b->done) {
+            json_object_put(b->done);
+        }
+        b->done = v;
+        return APR_SUCCESS;
+    }
+    top = b->stack[b->depth - 1];
+    if (json_object_is_type(top, json_type_array)) {
+        json_object_array_add(top, v);
+    } else {
+        json_object_object_add(top, b->key ? b->key : "", v);
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t open_container(aic_json_builder *b, json_object *c)
+{
+    if (!c) {
+        return APR_ENOMEM;
+    }
+    if (b->depth >= BUILDER_DEPTH) {
+        json_object_put(c);
+        return APR_EINVAL;
+    }
+    if (b->depth > 0) {
+        place(b, c); /* the parent holds the reference; the stack borrows it */
+    }
+    b->stack[b->depth++] = c;
+    return APR_SUCCESS;
+}
+
+apr_status_t aic_json_builder_begin(aic_json_builder *b, int array)
+{
+    return open_container(b, array ? json_object_new_array() : json_object_new_object());
+}
+
+apr_status_t aic_json_builder_end(aic_json_builder *b)
+{
+    if (b->depth == 0) {
+        return APR_EINVAL;
+    }
+    if (--b->depth == 0) {
+        json_object *root = b->stack[0];
+
+        b->depth = 0;
+        return place(b, root);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t aic_json_builder_key(aic_json_builder *b, const char *key, apr_size_t len)
+{
+    if (len + 1 > b->key_cap) {
+        char *k = realloc(b->key, len + 1);
+
+        if (!k) {
+            return APR_ENOMEM;
+        }
+        b->key = k;
+        b->key_cap = len + 1;
+    }
+    memcpy(b->key, key, len);
+    b->key[len] = '\0';
+    return APR_SUCCESS;
+}
+
+apr_status_t aic_json_builder_string(aic_json_builder *b, const char *s, apr_size_t len)
+{
+    return place(b, json_object_new_string_len(s, (int)len));
+}
+
+apr_status_t aic_json_builder_int(aic_json_builder *b, apr_int64_t n)
+{
+    return place(b, json_object_new_int64(n));
+}
+
+apr_status_t aic_json_builder_double(aic_json_builder *b, double d)
+{
+    return place(b, json_object_new_double(d));
+}
+
+apr_status_t aic_json_builder_bool(aic_json_builder *b, int v)
+{
+    return place(b, json_object_new_boolean(v));
+}
+
+apr_status_t aic_json_builder_null(aic_json_builder *b)
+{
+    return place(b, NULL);
+}
+
+int aic_json_builder_depth(const aic_json_builder *b)
+{
+    return b->depth;
+}
+
+aic_json *aic_json_builder_take(aic_json_builder *b, apr_pool_t *p)
+{
+    json_object *v = b->done;
+
+    b->done = NULL;
+    return v ? owned(p, v) : NULL;
+}
+
+const char *aic_json_cstr(const aic_json *v)
+{
+    return json_object_is_type(v, json_type_string) ? json_object_get_string((json_object *)v)
+                                                    : NULL;
+}
+
+apr_size_t aic_json_strlen(const aic_json *v)
+{
+    return json_object_is_type(v, json_type_string) ? (apr_size_t)json_object_get_string_len(v) : 0;
 }

@@ -41,6 +41,10 @@ aic_json *aic_json_get(const aic_json *obj, const char *key);
 int aic_json_has(const aic_json *obj, const char *key);
 /** String value copied into p, or NULL when v is not a string or holds a NUL. */
 const char *aic_json_str(const aic_json *v, apr_pool_t *p);
+/** Borrowed string value (valid while v lives), NULL when v is not a string. */
+const char *aic_json_cstr(const aic_json *v);
+/** Length in bytes of a string v (0 when not a string). */
+apr_size_t aic_json_strlen(const aic_json *v);
 /** Integer value of an int v. */
 apr_int64_t aic_json_int(const aic_json *v);
 /** Numeric value of an int or double v, as a double. */
@@ -73,6 +77,39 @@ void aic_json_set(aic_json *obj, const char *key, aic_json *v);
 void aic_json_push(aic_json *arr, aic_json *v);
 /** Append a string (NULL: null) to an array. */
 void aic_json_push_str(aic_json *arr, const char *s);
+
+/** The value of a number (int or double) as a double. */
+double aic_json_num(const aic_json *v);
+/** Set obj[key] to a number. */
+void aic_json_set_num(aic_json *obj, const char *key, double n);
+/** Set obj[key] to a string of len bytes (may hold NUL). */
+void aic_json_set_strn(aic_json *obj, const char *key, const char *s, apr_size_t len);
+
+/**
+ * A builder of one value from the events of a streaming parser (the YAJL
+ * door, core/aic_jstream.c, drives it): begin/end containers, a key before
+ * each object member, scalars. The finished value is taken with
+ * aic_json_builder_take, which ties it to a pool; what is not taken is
+ * released with the builder's pool or by aic_json_builder_reset. Each call
+ * returns APR_SUCCESS, APR_ENOMEM, or APR_EINVAL (nesting past 128, an end
+ * without a begin). Duplicate keys: the last wins.
+ */
+typedef struct aic_json_builder aic_json_builder;
+aic_json_builder *aic_json_builder_create(apr_pool_t *p);
+apr_status_t aic_json_builder_begin(aic_json_builder *b, int array);
+apr_status_t aic_json_builder_end(aic_json_builder *b);
+apr_status_t aic_json_builder_key(aic_json_builder *b, const char *key, apr_size_t len);
+apr_status_t aic_json_builder_string(aic_json_builder *b, const char *s, apr_size_t len);
+apr_status_t aic_json_builder_int(aic_json_builder *b, apr_int64_t n);
+apr_status_t aic_json_builder_double(aic_json_builder *b, double d);
+apr_status_t aic_json_builder_bool(aic_json_builder *b, int v);
+apr_status_t aic_json_builder_null(aic_json_builder *b);
+/** Open containers (0: between values). */
+int aic_json_builder_depth(const aic_json_builder *b);
+/** The finished value tied to p (NULL when none); the builder starts afresh. */
+aic_json *aic_json_builder_take(aic_json_builder *b, apr_pool_t *p);
+/** Drop whatever is being built. */
+void aic_json_builder_reset(aic_json_builder *b);
 
 /** Compact serialisation of v, copied into p. */
 const char *aic_json_dump(const aic_json *v, apr_pool_t *p);

@@ -2,6 +2,7 @@
 #include "aic_authn_cache.h"
 
 #include <http_log.h>
+#include <apr_file_io.h>
 #include <apr_strings.h>
 #include <stdlib.h>
 
@@ -25,6 +26,7 @@ void *aic_config_create(apr_pool_t *p, server_rec *s)
     conf->max_context_messages = -1;
     conf->max_answer_bytes = -1;
     conf->api_user_rpm = conf->api_user_tpm = -1;
+    conf->import_max_size = -1;
     return conf;
 }
 
@@ -49,6 +51,9 @@ void *aic_config_merge(apr_pool_t *p, void *base_, void *add_)
     conf->summary_model = add->summary_model ? add->summary_model : base->summary_model;
     conf->api_user_rpm = add->api_user_rpm >= 0 ? add->api_user_rpm : base->api_user_rpm;
     conf->api_user_tpm = add->api_user_tpm >= 0 ? add->api_user_tpm : base->api_user_tpm;
+    conf->import_max_size =
+        add->import_max_size >= 0 ? add->import_max_size : base->import_max_size;
+    conf->import_dir = add->import_dir ? add->import_dir : base->import_dir;
     if (add->share_secret_source != AIC_KEY_NONE) {
         conf->share_secret_source = add->share_secret_source;
         conf->share_secret_ref = add->share_secret_ref;
@@ -113,6 +118,28 @@ static const char *set_max_body(cmd_parms *cmd, void *dconf, const char *arg)
                             cmd->cmd->name, arg);
     }
     conf_of(cmd)->max_body = (apr_off_t)n;
+    return NULL;
+}
+
+static const char *set_import_max(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    char *end = NULL;
+    apr_int64_t n = apr_strtoi64(arg, &end, 10);
+
+    if (!*arg || *end || n < 1024) {
+        return apr_psprintf(cmd->pool, "%s: '%s' must be a number of bytes, at least 1024",
+                            cmd->cmd->name, arg);
+    }
+    conf_of(cmd)->import_max_size = (apr_off_t)n;
+    return NULL;
+}
+
+static const char *set_import_dir(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    if (arg[0] != '/') {
+        return apr_psprintf(cmd->pool, "%s: '%s' must be an absolute path", cmd->cmd->name, arg);
+    }
+    conf_of(cmd)->import_dir = arg;
     return NULL;
 }
 
@@ -278,6 +305,12 @@ const command_rec aic_directives[] = {
     AP_INIT_TAKE1("AIChatSummaryModel", set_summary_model, NULL, RSRC_CONF,
                   "the catalog slug of the model that writes conversation summaries "
                   "(default: none, no summaries)"),
+    AP_INIT_TAKE1("AIChatImportMaxSize", set_import_max, NULL, RSRC_CONF,
+                  "largest accepted import upload in bytes (default 2147483648); "
+                  "LimitRequestBody bounds it too"),
+    AP_INIT_TAKE1("AIChatImportDir", set_import_dir, NULL, RSRC_CONF,
+                  "folder where uploads wait for their import job, writable by httpd's User and "
+                  "shared by every node (default the system's temporary folder)"),
     {NULL}};
 
 /* Provider names are [A-Za-z0-9._-] (checked by the directive), so they
@@ -328,6 +361,12 @@ int aic_config_post(apr_pool_t *pconf, server_rec *s)
         }
         if (conf->api_user_rpm < 0) {
             conf->api_user_rpm = conf->api_user_tpm = 0;
+        }
+        if (conf->import_max_size < 0) {
+            conf->import_max_size = AIC_DEFAULT_IMPORT_MAX;
+        }
+        if (!conf->import_dir && apr_temp_dir_get(&conf->import_dir, pconf) != APR_SUCCESS) {
+            conf->import_dir = "/tmp";
         }
         if (!conf->providers) {
             conf->providers = apr_array_make(pconf, 1, sizeof(aic_provider_cfg *));

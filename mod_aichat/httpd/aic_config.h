@@ -10,6 +10,7 @@
 #define AIC_DEFAULT_MAX_BODY   (1024 * 1024)
 #define AIC_DEFAULT_CREDITS    1000
 #define AIC_DEFAULT_MAX_ANSWER (4 * 1024 * 1024)
+#define AIC_DEFAULT_IMPORT_MAX ((apr_off_t)2 * 1024 * 1024 * 1024)
 
 typedef struct {
     apr_array_header_t *providers;      /**< aic_provider_cfg *; NULL = unset */
@@ -30,6 +31,8 @@ typedef struct {
     /* Derived at startup: provider names as PostgreSQL array literals. */
     const char *providers_sql; /**< every configured provider, e.g. {openai,google} */
     const char *keyed_sql;     /**< those whose key is present */
+    apr_off_t import_max_size; /**< -1 = unset; default AIC_DEFAULT_IMPORT_MAX */
+    const char *import_dir;    /**< NULL = unset; default the system's temporary folder */
 } aic_server_conf;
 
 extern const command_rec aic_directives[];

@@ -353,6 +353,14 @@ int aic_db_repaired(request_rec *r)
     return aic_db_acquire(&db, r) == APR_SUCCESS && db->repaired;
 }
 
+apr_pool_t *aic_db_pool_swap(aic_db *db, apr_pool_t *p)
+{
+    apr_pool_t *was = db->pool;
+
+    db->pool = p;
+    return was;
+}
+
 apr_status_t aic_db_open(aic_db **out, apr_pool_t *p, server_rec *s)
 {
     aic_db *db = apr_pcalloc(p, sizeof(*db));

@@ -85,6 +85,14 @@ void aic_db_release(aic_db *db);
  */
 int aic_db_repaired(request_rec *r);
 
+/**
+ * Results and scratch of the statements that follow go to p (outside a
+ * transaction); returns the pool they went to before, to be put back
+ * before p is cleared. A loop over many statements clears p each round
+ * and holds one round's results, not all of them.
+ */
+apr_pool_t *aic_db_pool_swap(aic_db *db, apr_pool_t *p);
+
 /** A round trip: AIC_DB_EDOWN when the connection is dead. */
 apr_status_t aic_db_ping(aic_db *db);
 

@@ -39,6 +39,7 @@ import { createPromptTools } from './chat/prompts.mjs';
 import { createShareDialog } from './chat/share.mjs';
 import { createSidebar, conversationTitle } from './chat/sidebar.mjs';
 import { createOrganise, highlightMessage, openAt } from './chat/organise.mjs';
+import { createExportLinks, sourceName } from './chat/export.mjs';
 import { streamPost } from './chat/stream.mjs';
 
 const TOOLS_LIMIT = 100;
@@ -136,6 +137,7 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
     'Share',
   );
   const pinButton = h('button', { type: 'button', class: 'button small', 'data-testid': 'pin-chat', hidden: true }, 'Pin');
+  const exportLinks = createExportLinks();
   const deleteButton = h(
     'button',
     { type: 'button', class: 'button small danger', 'data-testid': 'delete-chat', hidden: true },
@@ -145,7 +147,7 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
     'header',
     { class: 'chat-head' },
     h('div', { class: 'chat-head-text' }, title, subtitle),
-    h('div', { class: 'chat-head-actions' }, shareButton, pinButton, deleteButton),
+    h('div', { class: 'chat-head-actions' }, exportLinks.el, shareButton, pinButton, deleteButton),
   );
 
   // New chat: model picker and invitations.
@@ -285,6 +287,7 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
       subtitle.textContent = '';
       subtitle.hidden = true;
       shareButton.hidden = true;
+      exportLinks.set(null);
       pinButton.hidden = true;
       deleteButton.hidden = true;
       setTitle('New chat');
@@ -301,6 +304,8 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
     if (others.length) parts.push(`People: ${others.join(', ')}`);
     if (!conv.is_owner && conv.owner) parts.push(`Owned by ${conv.owner}`);
     if (conv.source === 'share') parts.push('Continued from a shared link');
+    if (sourceName(conv)) parts.push(`Imported from ${sourceName(conv)}`);
+    exportLinks.set(conv);
     subtitle.textContent = parts.join(' · ');
     subtitle.hidden = parts.length === 0;
     shareButton.hidden = !conv.is_owner;

@@ -201,6 +201,14 @@ export function renderMarkdown(text) {
   return decorate(purify.sanitize(html, PURIFY_CONFIG));
 }
 
+/**
+ * Sanitised HTML (an imported Gemini answer, content_type text/html) to a
+ * DocumentFragment, through the same sanitiser and decoration as Markdown.
+ */
+export function renderHtml(html) {
+  return decorate(purify.sanitize(String(html ?? ''), PURIFY_CONFIG));
+}
+
 let themeLoaded = false;
 
 /** Add the highlight.js themes (light and dark) to the page once. */

@@ -5,7 +5,7 @@
 // fragment); everything else is text through h().
 
 import { h, replaceChildren, formatNumber } from '../../dom.mjs';
-import { renderMarkdown } from './markdown.mjs';
+import { renderHtml, renderMarkdown } from './markdown.mjs';
 
 /** Friendlier words for the error codes of a failed answer (the server's message follows). */
 const ERROR_LEAD = {
@@ -88,7 +88,7 @@ export function createMessageView(initial, { me, isGroup, isBusy, onEdit, onRege
   function drawBody(text) {
     if (text === renderedText) return;
     renderedText = text;
-    replaceChildren(body, renderMarkdown(text));
+    replaceChildren(body, msg.content_type === 'text/html' ? renderHtml(text) : renderMarkdown(text));
   }
 
   function drawFoot() {

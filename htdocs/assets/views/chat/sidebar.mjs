@@ -10,6 +10,7 @@
 //   moving between chats repaints the sidebar at once and refreshes it
 //   quietly.
 
+import { sourceBadge } from './export.mjs';
 import { get, isAbort } from '../../api.mjs';
 import { h, replaceChildren, setMessage } from '../../dom.mjs';
 import { hrefFor } from '../../router.mjs';
@@ -147,7 +148,7 @@ export function createSidebar({ signal, currentId, onNewChat, listParams = () =>
           'data-id': id,
           'aria-current': id === current ? 'page' : null,
         },
-        h('span', { class: 'conv-title', 'data-testid': 'conversation-title' }, conversationTitle(conv)),
+        h('span', { class: 'conv-title', 'data-testid': 'conversation-title' }, conversationTitle(conv), ' ', sourceBadge(conv)),
         h(
           'span',
           { class: 'conv-meta' },

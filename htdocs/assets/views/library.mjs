@@ -1,0 +1,224 @@
+// Import & export: drop an export of ChatGPT, Claude, Gemini or Mistral
+// (POST /imports with the file as the body), follow its job (the event
+// stream of GET /imports/{id}/events) with a progress bar and counts, the
+// errors listed and links to the imported chats; earlier imports
+// (GET /imports); the whole library as a ZIP (POST /exports).
+
+import { API_BASE, get, del, isAbort, ApiError } from '../api.mjs';
+import { h, replaceChildren, setMessage, formatDate, formatNumber } from '../dom.mjs';
+import { hrefFor } from '../router.mjs';
+
+const SOURCES = { chatgpt: 'ChatGPT', claude: 'Claude', gemini: 'Gemini', mistral: 'Mistral' };
+const FINAL = ['done', 'failed', 'cancelled'];
+
+/** POST /imports with the file itself as the body. */
+async function uploadFile(file, signal) {
+  const url = new URL(`imports?name=${encodeURIComponent(file.name)}`, API_BASE);
+  const res = await fetch(url, {
+    method: 'POST',
+    body: file,
+    credentials: 'same-origin',
+    signal,
+    headers: { Accept: 'application/json', 'Content-Type': file.type || 'application/octet-stream' },
+  });
+  const body = await res.json().catch(() => null);
+  if (!res.ok) {
+    const e = body?.error ?? {};
+    throw new ApiError(res.status, e.code ?? 'error', e.message ?? `The upload failed (${res.status}).`, e.field);
+  }
+  return body;
+}
+
+function statusText(job) {
+  switch (job.status) {
+    case 'queued':
+      return 'Waiting to start…';
+    case 'running':
+      return 'Importing…';
+    case 'done':
+      return 'Done';
+    case 'cancelled':
+      return 'Cancelled';
+    default:
+      return `Failed${job.reason ? `: ${job.reason}` : ''}`;
+  }
+}
+
+function countsText(job) {
+  const total = job.conversations_total;
+  const done = formatNumber(job.conversations_done);
+  const parts = [total == null ? `${done} conversations` : `${done} of ${formatNumber(total)} conversations`];
+  parts.push(`${formatNumber(job.messages_added)} messages added`);
+  if (job.conversations_created !== job.conversations_done) {
+    parts.push(`${formatNumber(job.conversations_done - job.conversations_created)} already here`);
+  }
+  return parts.join(' · ');
+}
+
+export async function render({ outlet, signal }) {
+  const input = h('input', { type: 'file', id: 'import-file', accept: '.json,.zip,application/json,application/zip', 'data-testid': 'import-file' });
+  const drop = h(
+    'label',
+    { class: 'import-drop', for: 'import-file', 'data-testid': 'import-drop' },
+    h('strong', {}, 'Drop an export here'),
+    h('span', { class: 'hint' }, ' or choose a file: a ChatGPT, Claude or Mistral export ZIP, its conversations.json, or Google Takeout’s Gemini Apps activity (JSON).'),
+    input,
+  );
+  const error = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'import-error', hidden: true });
+  const job = h('div', { class: 'import-job', 'data-testid': 'import-job', hidden: true });
+  const history = h('ul', { class: 'import-history', 'data-testid': 'import-history' });
+  const exportButton = h('button', { type: 'button', class: 'button', 'data-testid': 'export-all' }, 'Export all chats (ZIP)');
+  const exportStatus = h('p', { class: 'muted', role: 'status', 'data-testid': 'export-status', hidden: true });
+
+  replaceChildren(
+    outlet,
+    h(
+      'section',
+      { class: 'library', 'aria-labelledby': 'library-title' },
+      h('h1', { id: 'library-title', tabindex: '-1' }, 'Import & export'),
+      h('h2', {}, 'Import chats'),
+      h('p', { class: 'lead' }, 'Bring your chats from ChatGPT, Claude, Gemini or Mistral Le Chat, every branch and time kept. Importing the same export again adds only what is new.'),
+      drop,
+      error,
+      job,
+      h('h2', {}, 'Earlier imports'),
+      history,
+      h('h2', {}, 'Export'),
+      h('p', { class: 'lead' }, 'All your chats as a ZIP: the full trees as JSON, one Markdown file per chat, and a ChatGPT-format conversations.json.'),
+      exportButton,
+      exportStatus,
+    ),
+  );
+
+  let stream = null;
+  signal.addEventListener('abort', () => stream?.close());
+
+  function drawJob(j) {
+    const bar = h('progress', {
+      'data-testid': 'import-progress',
+      max: String(Math.max(j.conversations_total ?? 0, 1)),
+      value: String(FINAL.includes(j.status) && j.status === 'done' ? Math.max(j.conversations_total ?? 0, 1) : j.conversations_done),
+      'aria-label': 'Import progress',
+    });
+    const errors = (j.errors ?? []).map((e) =>
+      h('li', { 'data-testid': 'import-job-error' }, [e.title || e.conversation || e.member, e.message || e.code].filter(Boolean).join(': ')),
+    );
+    const links = (j.conversations ?? []).map((c) =>
+      h('li', {}, h('a', { href: hrefFor(`/chat/${encodeURIComponent(c.id)}`), 'data-testid': 'import-chat-link' }, c.title || 'Untitled')),
+    );
+    const cancel = FINAL.includes(j.status)
+      ? null
+      : h('button', { type: 'button', class: 'button small danger', 'data-testid': 'import-cancel', onclick: () => cancelJob(j.id) }, 'Cancel');
+    replaceChildren(
+      job,
+      h('p', { 'data-testid': 'import-status' }, `${j.file_name ?? 'Upload'} — ${SOURCES[j.format] ?? 'recognising…'} — ${statusText(j)}`),
+      bar,
+      h('p', { class: 'muted', 'data-testid': 'import-counts' }, countsText(j)),
+      errors.length ? h('ul', { class: 'import-errors', 'data-testid': 'import-errors' }, errors) : null,
+      links.length ? h('ul', { class: 'import-links', 'data-testid': 'import-links' }, links) : null,
+      cancel,
+    );
+    job.hidden = false;
+    job.dataset.status = j.status;
+  }
+
+  function follow(j) {
+    drawJob(j);
+    stream?.close();
+    if (FINAL.includes(j.status)) return;
+    stream = new EventSource(new URL(`imports/${encodeURIComponent(j.id)}/events`, API_BASE), { withCredentials: true });
+    const onData = (ev) => drawJob(JSON.parse(ev.data));
+    stream.addEventListener('progress', onData);
+    stream.addEventListener('end', (ev) => {
+      onData(ev);
+      stream.close();
+      loadHistory();
+    });
+    stream.addEventListener('error', () => {
+      // The stream ended or broke: read the job once more.
+      stream.close();
+      get(`imports/${encodeURIComponent(j.id)}`, { signal }).then(drawJob, () => {});
+    });
+  }
+
+  async function cancelJob(id) {
+    try {
+      drawJob(await del(`imports/${encodeURIComponent(id)}`, { signal }));
+    } catch (err) {
+      if (!isAbort(err)) setMessage(error, err.message);
+    }
+  }
+
+  async function start(file) {
+    setMessage(error, '');
+    if (!file) return;
+    drop.classList.add('is-busy');
+    try {
+      follow(await uploadFile(file, signal));
+      loadHistory();
+    } catch (err) {
+      if (!isAbort(err)) setMessage(error, err.message);
+    } finally {
+      drop.classList.remove('is-busy');
+      input.value = '';
+    }
+  }
+
+  async function loadHistory() {
+    try {
+      const { imports } = await get('imports', { signal });
+      replaceChildren(
+        history,
+        imports.map((j) =>
+          h(
+            'li',
+            { 'data-testid': 'import-history-item' },
+            `${formatDate(j.created_at)} · ${j.file_name ?? 'Upload'} · ${SOURCES[j.format] ?? '—'} · ${statusText(j)} · ${countsText(j)}`,
+          ),
+        ),
+      );
+    } catch (err) {
+      if (!isAbort(err)) setMessage(error, err.message);
+    }
+  }
+
+  async function exportAll() {
+    exportButton.disabled = true;
+    setMessage(exportStatus, 'Preparing the ZIP…');
+    try {
+      const res = await fetch(new URL('exports', API_BASE), {
+        method: 'POST',
+        credentials: 'same-origin',
+        signal,
+        headers: { 'Content-Type': 'application/json' },
+        body: '{}',
+      });
+      if (!res.ok) throw new Error(`The export failed (${res.status}).`);
+      const url = URL.createObjectURL(await res.blob());
+      const a = h('a', { href: url, download: 'aichat-export.zip', hidden: true });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      setMessage(exportStatus, 'Downloaded.');
+    } catch (err) {
+      if (!isAbort(err)) setMessage(exportStatus, err.message);
+    } finally {
+      exportButton.disabled = false;
+    }
+  }
+
+  input.addEventListener('change', () => start(input.files[0]));
+  drop.addEventListener('dragover', (ev) => {
+    ev.preventDefault();
+    drop.classList.add('is-over');
+  });
+  drop.addEventListener('dragleave', () => drop.classList.remove('is-over'));
+  drop.addEventListener('drop', (ev) => {
+    ev.preventDefault();
+    drop.classList.remove('is-over');
+    start(ev.dataTransfer.files[0]);
+  });
+  exportButton.addEventListener('click', exportAll);
+  loadHistory();
+}

@@ -1,0 +1,334 @@
+-- Imports: the job a worker takes, each conversation written in its own
+-- transaction with the job's counts, and the job as the API shows it.
+
+-- a + b, key by key, of two {code: count} objects.
+CREATE OR REPLACE FUNCTION import_counts_add(a jsonb, b jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(jsonb_object_agg(k, n), '{}'::jsonb)
+    FROM (SELECT key AS k, sum(value::bigint) AS n
+          FROM (SELECT * FROM jsonb_each_text(coalesce(a, '{}'))
+                UNION ALL SELECT * FROM jsonb_each_text(coalesce(b, '{}'))) e
+          GROUP BY key ORDER BY key) s
+$$;
+
+CREATE OR REPLACE FUNCTION import_job_json(j import_jobs) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'id', j.id, 'status', j.status, 'file_name', j.file_name, 'file_size', j.file_size,
+        'format', j.format, 'bytes_read', j.bytes_read,
+        'conversations_total', j.conversations_total,
+        'conversations_done', j.conversations_done,
+        'conversations_created', j.conversations_created,
+        'messages_added', j.messages_added, 'skipped', j.skipped, 'warnings', j.warnings,
+        'errors', j.errors, 'reason', j.reason, 'cancel_requested', j.cancel_requested,
+        'created_at', j.created_at, 'started_at', j.started_at, 'finished_at', j.finished_at,
+        'conversations', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                'id', c.id, 'title', c.title, 'source', c.source, 'created', i.created,
+                'messages_added', i.messages_added) ORDER BY i.position), '[]')
+            FROM (SELECT * FROM import_job_conversations
+                  WHERE job_id = j.id ORDER BY position LIMIT 200) i
+            JOIN conversations c ON c.id = i.conversation_id AND c.deleted_at IS NULL))
+$$;
+
+-- The oldest job waiting, or one whose worker stopped beating (its process
+-- went away): taken by this worker. A job taken three times fails.
+CREATE OR REPLACE FUNCTION import_job_take(worker text) RETURNS TABLE (
+    id uuid, owner_id uuid, file_path text, file_name text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    j import_jobs;
+BEGIN
+    LOOP
+        SELECT * INTO j FROM import_jobs q
+            WHERE q.status = 'queued'
+               OR (q.status = 'running' AND q.heartbeat_at < now() - interval '30 seconds')
+            ORDER BY q.created_at FOR UPDATE SKIP LOCKED LIMIT 1;
+        IF NOT FOUND THEN
+            RETURN;
+        END IF;
+        IF j.attempts >= 3 THEN
+            UPDATE import_jobs SET status = 'failed', finished_at = now(),
+                reason = 'the import stopped three times before it ended'
+                WHERE import_jobs.id = j.id;
+            CONTINUE;
+        END IF;
+        IF j.cancel_requested THEN
+            UPDATE import_jobs SET status = 'cancelled', finished_at = now()
+                WHERE import_jobs.id = j.id;
+            CONTINUE;
+        END IF;
+        -- A job taken again reads its upload from the start: what was
+        -- written is found again (nothing twice) and counted done anew.
+        UPDATE import_jobs SET status = 'running', worker = import_job_take.worker,
+            heartbeat_at = now(), started_at = coalesce(started_at, now()),
+            attempts = attempts + 1, conversations_done = 0
+            WHERE import_jobs.id = j.id;
+        RETURN QUERY SELECT j.id, j.owner_id, j.file_path, j.file_name;
+        RETURN;
+    END LOOP;
+END
+$$;
+
+-- What the worker learnt of the upload (args: format, conversations_total,
+-- bytes_read, skipped, errors to append), its heartbeat; whether to go on
+-- (false: cancelled, or taken by another worker).
+CREATE OR REPLACE FUNCTION import_job_progress(job uuid, worker text, args jsonb) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    go_on boolean;
+BEGIN
+    UPDATE import_jobs j SET
+        format = coalesce(args->>'format', j.format),
+        conversations_total = coalesce((args->>'conversations_total')::int, j.conversations_total),
+        bytes_read = greatest(j.bytes_read, coalesce((args->>'bytes_read')::bigint, 0)),
+        skipped = import_counts_add(j.skipped, args->'skipped'),
+        errors = CASE WHEN jsonb_array_length(j.errors) < 1000
+                      THEN j.errors || coalesce(args->'errors', '[]') ELSE j.errors END,
+        heartbeat_at = now()
+    WHERE j.id = job AND j.status = 'running' AND j.worker = import_job_progress.worker
+    RETURNING NOT j.cancel_requested INTO go_on;
+    RETURN coalesce(go_on, false);
+END
+$$;
+
+-- The end of a job: done (or failed with a reason when nothing imported
+-- and something went wrong), cancelled, or back in the queue (requeue) when
+-- the process stops gracefully.
+CREATE OR REPLACE FUNCTION import_job_end(job uuid, worker text, args jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    j import_jobs;
+BEGIN
+    UPDATE import_jobs SET
+        status = CASE WHEN args->>'status' = 'requeue' THEN 'queued'
+                      WHEN cancel_requested THEN 'cancelled'
+                      ELSE args->>'status' END,
+        reason = coalesce(args->>'reason', reason),
+        errors = CASE WHEN args ? 'error' THEN errors || jsonb_build_array(args->'error')
+                      ELSE errors END,
+        heartbeat_at = now(),
+        worker = CASE WHEN args->>'status' = 'requeue' THEN NULL ELSE import_jobs.worker END,
+        attempts = CASE WHEN args->>'status' = 'requeue' THEN attempts - 1 ELSE attempts END,
+        finished_at = CASE WHEN args->>'status' = 'requeue' THEN NULL ELSE now() END
+    WHERE id = job AND status = 'running' AND import_jobs.worker = import_job_end.worker
+    RETURNING * INTO j;
+    RETURN import_job_json(j);
+END
+$$;
+
+-- One conversation of a running job, in its own transaction: created the
+-- first time (owner, source, external id), its new messages added (by their
+-- external id) under their parents, the job's counts moved on. Answers
+-- {"stop": true} without writing when the job was cancelled or taken over.
+-- conv: {source, external_id, title, created, updated (µs), active (index),
+-- skipped, warnings, bytes_read, messages: [{ext, parent (index or -1),
+-- role, text, time (µs), model, html, meta}]}.
+CREATE OR REPLACE FUNCTION import_conversation(job uuid, worker text, conv jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    j import_jobs;
+    cid uuid;
+    is_new boolean := false;
+    ids uuid[];
+    fresh boolean[];
+    added integer;
+    leaf uuid;
+    leaf_tool uuid;
+    pos integer;
+BEGIN
+    -- The commit does not wait for the WAL to reach the disk: a database
+    -- crash can lose the last conversations written, together with their
+    -- counts in the job (one transaction), and the job taken again writes
+    -- them again. One commit per conversation then costs no disk flush.
+    PERFORM set_config('synchronous_commit', 'off', true);
+    SELECT * INTO j FROM import_jobs WHERE id = job FOR UPDATE;
+    IF NOT FOUND OR j.status <> 'running' OR j.worker IS DISTINCT FROM import_conversation.worker
+       OR j.cancel_requested THEN
+        RETURN jsonb_build_object('stop', true);
+    END IF;
+    SELECT c.id INTO cid FROM conversations c
+        WHERE c.owner_id = j.owner_id AND c.source = conv->>'source'
+          AND c.external_id = conv->>'external_id';
+    IF cid IS NULL THEN
+        INSERT INTO conversations (owner_id, title, source, external_id, created_at, updated_at,
+                                   last_message_at)
+        VALUES (j.owner_id, conv->>'title', conv->>'source', conv->>'external_id',
+                to_timestamp(0) + ((conv->>'created')::bigint * interval '1 microsecond'),
+                to_timestamp(0) + ((conv->>'updated')::bigint * interval '1 microsecond'),
+                to_timestamp(0) + ((conv->>'updated')::bigint * interval '1 microsecond'))
+        RETURNING id INTO cid;
+        is_new := true;
+    END IF;
+    -- Each message's row id: the stored one, or a new one.
+    SELECT array_agg(coalesce(m.id, gen_random_uuid()) ORDER BY s.n),
+           array_agg(m.id IS NULL ORDER BY s.n)
+        INTO ids, fresh
+        FROM jsonb_array_elements(conv->'messages') WITH ORDINALITY s(v, n)
+        LEFT JOIN messages m ON m.conversation_id = cid AND m.external_id = s.v->>'ext';
+    INSERT INTO messages (id, conversation_id, parent_message_id, sender_type, sender_user_id,
+                          sender_tool_id, content, content_type, metadata, created_at,
+                          external_id)
+    SELECT ids[s.n], cid,
+           CASE WHEN (s.v->>'parent')::int >= 0 THEN ids[(s.v->>'parent')::int + 1] END,
+           CASE WHEN s.v->>'role' = 'assistant' THEN 'ai' ELSE 'user' END,
+           CASE WHEN s.v->>'role' = 'assistant' THEN NULL ELSE j.owner_id END,
+           CASE WHEN s.v->>'role' = 'assistant' THEN
+               (SELECT t.id FROM ai_tools t WHERE t.model_id = s.v->>'model'
+                ORDER BY t.is_active DESC, t.created_at LIMIT 1) END,
+           s.v->>'text',
+           CASE WHEN (s.v->>'html')::boolean THEN 'text/html' ELSE 'text/markdown' END,
+           coalesce(s.v->'meta', '{}'),
+           to_timestamp(0) + ((s.v->>'time')::bigint * interval '1 microsecond'),
+           s.v->>'ext'
+    FROM jsonb_array_elements(conv->'messages') WITH ORDINALITY s(v, n)
+    WHERE fresh[s.n]
+    ORDER BY s.n;
+    GET DIAGNOSTICS added = ROW_COUNT;
+    leaf := ids[(conv->>'active')::int + 1];
+    IF is_new THEN
+        SELECT m.sender_tool_id INTO leaf_tool FROM messages m
+            WHERE m.conversation_id = cid AND m.sender_tool_id IS NOT NULL
+            ORDER BY m.created_at DESC LIMIT 1;
+        IF leaf_tool IS NOT NULL THEN
+            INSERT INTO conversation_ai_models (conversation_id, tool_id, position)
+                VALUES (cid, leaf_tool, 0);
+        END IF;
+        UPDATE conversations SET active_leaf_id = leaf, total_messages = added
+            WHERE id = cid;
+    ELSIF added > 0 THEN
+        UPDATE conversations SET total_messages = total_messages + added,
+            active_leaf_id = coalesce(active_leaf_id, leaf),
+            last_message_at = greatest(last_message_at, to_timestamp(0)
+                + ((conv->>'updated')::bigint * interval '1 microsecond'))
+            WHERE id = cid;
+    END IF;
+    pos := j.conversations_done + 1;
+    INSERT INTO import_job_conversations (job_id, conversation_id, created, messages_added,
+                                          position)
+        VALUES (job, cid, is_new, added, pos)
+        ON CONFLICT (job_id, conversation_id) DO UPDATE
+        SET messages_added = import_job_conversations.messages_added + EXCLUDED.messages_added;
+    UPDATE import_jobs SET
+        conversations_done = conversations_done + 1,
+        conversations_created = conversations_created + is_new::int,
+        messages_added = messages_added + added,
+        skipped = import_counts_add(skipped, conv->'skipped'),
+        warnings = import_counts_add(warnings, conv->'warnings'),
+        bytes_read = greatest(bytes_read, coalesce((conv->>'bytes_read')::bigint, 0)),
+        heartbeat_at = now()
+    WHERE id = job;
+    RETURN jsonb_build_object('conversation_id', cid, 'created', is_new, 'added', added);
+END
+$$;
+
+-- Exports. A conversation's messages, parents before children (depth, then
+-- time), with the model each answer names. PL/pgSQL, here and below: an
+-- export calls them once per conversation, and their plans are kept.
+CREATE OR REPLACE FUNCTION import_export_messages(cid uuid) RETURNS TABLE (
+    id uuid, parent_id uuid, role text, content text, content_type text, model text,
+    created_at timestamptz, metadata jsonb, depth integer)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN QUERY WITH RECURSIVE t AS (
+        SELECT m.*, 0 AS depth FROM messages m
+            WHERE m.conversation_id = cid AND m.parent_message_id IS NULL
+        UNION ALL
+        SELECT m.*, t.depth + 1 FROM messages m JOIN t ON m.parent_message_id = t.id
+            WHERE m.conversation_id = cid)
+    SELECT t.id, t.parent_message_id,
+           CASE t.sender_type WHEN 'ai' THEN 'assistant' ELSE t.sender_type::text END,
+           t.content, t.content_type,
+           coalesce((SELECT a.model_id FROM ai_tools a WHERE a.id = t.sender_tool_id),
+                    t.metadata->>'model'),
+           t.created_at, t.metadata, t.depth
+    FROM t ORDER BY t.depth, t.created_at, t.id;
+END
+$$;
+
+-- The product's own format: the whole tree and the active leaf.
+CREATE OR REPLACE FUNCTION import_export_json(cid uuid) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT jsonb_build_object(
+        'format', 'mod_aichat.conversation', 'version', 1,
+        'id', c.id, 'title', c.title, 'source', c.source, 'external_id', c.external_id,
+        'created_at', c.created_at, 'updated_at', c.updated_at,
+        'active_leaf_id', c.active_leaf_id,
+        'messages', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                'id', m.id, 'parent_id', m.parent_id, 'role', m.role, 'content', m.content,
+                'content_type', m.content_type, 'model', m.model, 'created_at', m.created_at,
+                'metadata', m.metadata)), '[]')
+            FROM import_export_messages(c.id) m))
+    FROM conversations c WHERE c.id = cid);
+END
+$$;
+
+-- ChatGPT's format (providers.md §5.1), which ChatGPT-format importers read:
+-- a mapping of nodes under client-created-root, current_node the active leaf.
+CREATE OR REPLACE FUNCTION import_export_chatgpt(cid uuid) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (WITH m AS (SELECT * FROM import_export_messages(cid)),
+    nodes AS (
+        SELECT m.id::text AS key, jsonb_build_object(
+            'id', m.id,
+            'parent', coalesce(m.parent_id::text, 'client-created-root'),
+            'children', (SELECT coalesce(jsonb_agg(k.id ORDER BY k.created_at, k.id), '[]')
+                         FROM m k WHERE k.parent_id = m.id),
+            'message', jsonb_build_object(
+                'id', m.id, 'author', jsonb_build_object('role', m.role, 'name', NULL,
+                                                         'metadata', '{}'::jsonb),
+                'create_time', extract(epoch FROM m.created_at),
+                'update_time', NULL,
+                'content', jsonb_build_object('content_type', 'text',
+                                              'parts', jsonb_build_array(m.content)),
+                'status', 'finished_successfully', 'end_turn', m.role = 'assistant',
+                'weight', 1.0,
+                'metadata', CASE WHEN m.model IS NOT NULL
+                                 THEN jsonb_build_object('model_slug', m.model)
+                                 ELSE '{}'::jsonb END,
+                'recipient', 'all', 'channel', NULL)) AS node
+        FROM m)
+    SELECT jsonb_build_object(
+        'title', c.title,
+        'create_time', extract(epoch FROM c.created_at),
+        'update_time', extract(epoch FROM c.updated_at),
+        'mapping', jsonb_build_object('client-created-root', jsonb_build_object(
+                'id', 'client-created-root', 'message', NULL, 'parent', NULL,
+                'children', (SELECT coalesce(jsonb_agg(r.id ORDER BY r.created_at, r.id), '[]')
+                             FROM m r WHERE r.parent_id IS NULL)))
+            || coalesce((SELECT jsonb_object_agg(n.key, n.node) FROM nodes n), '{}'),
+        'current_node', c.active_leaf_id,
+        'conversation_id', c.id, 'id', c.id,
+        'default_model_slug', (SELECT m.model FROM m WHERE m.model IS NOT NULL
+                               ORDER BY m.created_at DESC LIMIT 1),
+        'is_archived', c.archived)
+    FROM conversations c WHERE c.id = cid);
+END
+$$;
+
+-- Markdown: the title, then the active path, each message under its author
+-- (the model for an answer) and time.
+CREATE OR REPLACE FUNCTION import_export_markdown(cid uuid) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (WITH RECURSIVE path AS (
+        SELECT m.id, m.parent_message_id, 0 AS n FROM messages m
+            JOIN conversations c ON c.active_leaf_id = m.id WHERE c.id = cid
+        UNION ALL
+        SELECT m.id, m.parent_message_id, path.n + 1 FROM messages m
+            JOIN path ON m.id = path.parent_message_id)
+    SELECT '# ' || c.title || E'\n\n'
+        || coalesce(string_agg(
+            '### ' || CASE WHEN e.role = 'assistant' THEN coalesce(e.model, 'Assistant')
+                           ELSE 'You' END
+            || ' · ' || to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')
+            || E' UTC\n\n' || e.content || E'\n',
+            E'\n' ORDER BY p.n DESC), '')
+    FROM conversations c
+    LEFT JOIN path p ON true
+    LEFT JOIN import_export_messages(cid) e ON e.id = p.id
+    WHERE c.id = cid
+    GROUP BY c.title);
+END
+$$;

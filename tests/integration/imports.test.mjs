@@ -1,0 +1,352 @@
+// Imports of ChatGPT, Claude, Gemini and Mistral exports (providers.md §5,
+// expected results §8.2): each sample uploaded bare or zipped becomes the
+// user's conversations with their whole trees, active paths, models and
+// times; a second upload adds nothing; hostile files are refused with a
+// stable code and nothing written; jobs and imported chats are the owner's
+// alone; exports (JSON, Markdown, a ZIP with a ChatGPT-format
+// conversations.json) import again into another account as the same trees.
+
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { api, request } from '../lib/http.mjs';
+import { sqlJson, sqlValue } from '../lib/db.mjs';
+import { assertError } from '../lib/assert.mjs';
+import { auditRow } from '../lib/audit.mjs';
+import { createUser } from '../lib/users.mjs';
+import { poll } from '../lib/poll.mjs';
+import { restartGracefully } from '../lib/nodes.mjs';
+import { bombZip, finished, imported, sample, trees, upload, zipOf } from '../lib/imports.mjs';
+
+let alice; // imports
+let bob;   // another user
+
+before(async () => {
+  alice = await createUser({ prefix: 'impa' });
+  bob = await createUser({ prefix: 'impb' });
+});
+
+const CHATGPT_SINGLE = {
+  '666835e0-4a1f-800c-9d3e-5b7a8c9d0e1f': {
+    title: 'Sourdough starter feeding schedule', stored: 4, total: 4, active: 4, bp: 0, models: ['gpt-4o', 'gpt-4o'],
+  },
+  '6891b0a9-77c4-8331-a2e5-3f9d0c1b2a34': {
+    title: 'SSE line endings', stored: 5, total: 5, active: 4, bp: 1, models: ['gpt-4o', 'gpt-4o'],
+  },
+};
+
+test('a bare ChatGPT conversations.json imports whole trees with their active paths, and again adds nothing', async () => {
+  const user = await createUser({ prefix: 'impgpt' });
+  const { res, job } = await imported(user, sample('chatgpt-conversations.json'), 'conversations.json');
+  assert.equal(res.status, 202, res.text);
+  assert.match(res.headers.get('location'), new RegExp(`/chat/api/v1/imports/${res.json.id}$`));
+  assert.equal(job.status, 'done', JSON.stringify(job));
+  assert.equal(job.format, 'chatgpt');
+  assert.equal(job.conversations_total, 2);
+  assert.equal(job.conversations_done, 2);
+  assert.equal(job.conversations_created, 2);
+  assert.equal(job.messages_added, 9);
+  assert.deepEqual(job.skipped, { system: 2, hidden: 1, empty: 1 });
+  assert.deepEqual(await trees(user.id, 'chatgpt'), CHATGPT_SINGLE);
+
+  // Times as exported, to the microsecond; the visible thread through the API.
+  const first = await sqlValue(
+    `SELECT to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') FROM messages m
+       JOIN conversations c ON c.id = m.conversation_id
+      WHERE c.owner_id = :'p1' AND m.external_id = 'aaa2f1e0-5b6c-4d7e-8f90-a1b2c3d4e5f6'`,
+    user.id,
+  );
+  assert.equal(first, '2024-06-10 10:00:00.412000');
+  const conv = job.conversations.find((c) => c.title === 'SSE line endings');
+  const thread = await api('GET', `/conversations/${conv.id}/messages`, user);
+  assert.equal(thread.status, 200, thread.text);
+
+  const again = await imported(user, sample('chatgpt-conversations.json'), 'conversations.json');
+  assert.equal(again.job.status, 'done');
+  assert.equal(again.job.conversations_created, 0);
+  assert.equal(again.job.messages_added, 0);
+  assert.deepEqual(await trees(user.id, 'chatgpt'), CHATGPT_SINGLE);
+  assert.equal(await sqlValue(`SELECT count(*) FROM conversations WHERE owner_id = :'p1'`, user.id), '2');
+});
+
+test('the 2026 split ChatGPT export as a ZIP: five conversations, the project entry skipped, the edited and regenerated branches kept', async () => {
+  const user = await createUser({ prefix: 'impzip' });
+  const zip = zipOf({
+    'conversations-000.json': 'chatgpt-export/conversations-000.json',
+    'conversations-001.json': 'chatgpt-export/conversations-001.json',
+    'message_feedback.json': 'chatgpt-export/message_feedback.json',
+  });
+  const { res, job } = await imported(user, zip, 'chatgpt-export.zip');
+  assert.equal(res.status, 202, res.text);
+  assert.equal(job.status, 'done', JSON.stringify(job));
+  assert.equal(job.conversations_created, 5);
+  assert.equal(job.skipped.not_a_conversation, 1);
+  const got = await trees(user.id, 'chatgpt');
+  assert.deepEqual(
+    Object.fromEntries(Object.entries(got).map(([k, v]) => [k, [v.stored, v.active, v.bp, v.models.join(', ')]])),
+    {
+      '67224c01-5d1c-800a-9f6e-2b7c4d1e8a30': [6, 4, 1, 'gpt-4o, gpt-4o'],
+      '67d3ff41-0b8e-8003-a41c-6e2f9d7b5c18': [5, 4, 1, 'gpt-4o, gpt-4o'],
+      '6851a2c7-3e9f-8001-b7d4-0c5e8a2f6b91': [4, 4, 0, 'gpt-4o, gpt-4o'],
+      '68c1b9e5-7a2d-8004-9f3b-1d6e0a8c4b27': [2, 2, 0, 'o3'],
+      '697f1a20-4c3b-8002-8e5d-7a9c1e3b5d60': [4, 4, 0, 'gpt-5, gpt-5-t-mini'],
+    },
+  );
+  // The off-path answer without a create_time takes its prompt's time.
+  const t = await sqlValue(
+    `SELECT extract(epoch FROM m.created_at)::text FROM messages m JOIN conversations c ON c.id = m.conversation_id
+      WHERE c.owner_id = :'p1' AND m.external_id LIKE '1e8b5c3f-%'`,
+    user.id,
+  );
+  assert.equal(t, '1730371342.110374');
+});
+
+test('Claude, Gemini (both shapes, bare and in a Takeout ZIP) and Mistral (ZIP of chat files and the combined variant)', async () => {
+  const user = await createUser({ prefix: 'impmix' });
+  let r = await imported(user, sample('claude-export/conversations.json'), 'conversations.json');
+  assert.equal(r.job.status, 'done', JSON.stringify(r.job));
+  const claude = await trees(user.id, 'claude');
+  assert.deepEqual(
+    Object.values(claude).map((v) => [v.title, v.stored, v.active, v.bp]),
+    [
+      ['Loop over files with spaces in bash', 4, 4, 0],
+      ['Kündigungsschreiben fürs Fitnessstudio', 8, 6, 1],
+      ["Here's my nginx config. Why does /api return 404?", 4, 4, 0],
+    ],
+  );
+
+  r = await imported(user, zipOf({ 'Takeout/My Activity/Gemini Apps/MyActivity.json': 'gemini-takeout/MyActivity-a.json' }), 'takeout-20260306T000000Z-001.zip');
+  assert.equal(r.job.status, 'done', JSON.stringify(r.job));
+  assert.equal(r.job.conversations_created, 5);
+  assert.equal(r.job.skipped.not_a_prompt, 3);
+  r = await imported(user, sample('gemini-takeout/MyActivity-b.json'), 'MyActivity.json');
+  assert.equal(r.job.conversations_created, 2);
+  const gemini = await trees(user.id, 'gemini');
+  assert.deepEqual([gemini['2026-03-03T21:07:33.950Z'].stored, gemini['2026-03-03T21:07:33.950Z'].bp], [3, 1]);
+  assert.deepEqual([gemini['5f2e9a7b31d04c68'].stored, gemini['5f2e9a7b31d04c68'].active], [7, 6]);
+  assert.equal(
+    gemini['2026-02-11T16:20:00.500Z'].title,
+    'I need a polite but firm message to my landlord explaining that the heating in…',
+  );
+  const html = await sqlValue(
+    `SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id
+      WHERE c.owner_id = :'p1' AND c.source = 'gemini' AND m.content_type = 'text/html'`,
+    user.id,
+  );
+  assert.ok(Number(html) >= 5);
+
+  r = await imported(user, zipOf({
+    'chat-6f0a1c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b.json': 'mistral-export/chat-6f0a1c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b.json',
+    'chat-9c8b7a6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d.json': 'mistral-export/chat-9c8b7a6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d.json',
+    'variant-combined.json': 'mistral-export/variant-combined.json',
+  }), 'lechat.zip');
+  assert.equal(r.job.status, 'done', JSON.stringify(r.job));
+  assert.equal(r.job.conversations_created, 4);
+  assert.equal(r.job.skipped.not_a_conversation, 3);
+  const mistral = await trees(user.id, 'mistral');
+  assert.deepEqual(mistral['f5a7c9e1-b3d5-4f7a-9c1e-3b5d7f9a1c3e'].models, ['mistral-small-2503', 'mistral-small-2503']);
+  const sources = await sqlValue(
+    `SELECT sum(jsonb_array_length(m.metadata->'sources')) FROM messages m JOIN conversations c ON c.id = m.conversation_id
+      WHERE c.owner_id = :'p1' AND c.external_id = '9c8b7a6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d'`,
+    user.id,
+  );
+  assert.equal(sources, '3');
+});
+
+test('hostile and foreign files are refused with a stable code and nothing is written', async () => {
+  const user = await createUser({ prefix: 'impbad' });
+  assertError(await upload(user, sample('broken/truncated.json'), 'x.json'), 422, 'invalid_json');
+  const utf8 = await upload(user, sample('broken/invalid-utf8.json'), 'x.json');
+  assertError(utf8, 422, 'invalid_utf8');
+  const unknown = await upload(user, sample('broken/not-a-format.json'), 'x.json');
+  assertError(unknown, 422, 'unknown_format');
+  assert.match(unknown.json.error.message, /ChatGPT.*Claude.*Gemini.*Mistral/);
+  assertError(await upload(user, Buffer.from('PK\x03\x04 not really a zip'), 'x.zip'), 422, 'invalid_zip');
+  assertError(await upload(user, Buffer.alloc(0), 'x.json'), 422, 'empty_upload');
+  const bomb = bombZip();
+  assert.ok(bomb.length < 200 * 1024, `the bomb is ${bomb.length} bytes`);
+  assertError(await upload(user, bomb, 'bomb.zip'), 413, 'limit_exceeded');
+  assertError(await upload(user, zipOf({ 'a.json': Buffer.from('[' + '['.repeat(100) + ']'.repeat(100) + ']') }), 'deep.zip'), 413, 'limit_exceeded');
+  assert.equal(await sqlValue(`SELECT count(*) FROM conversations WHERE owner_id = :'p1'`, user.id), '0');
+  assert.equal(await sqlValue(`SELECT count(*) FROM import_jobs WHERE owner_id = :'p1'`, user.id), '0');
+
+  // A cycle rejects its conversation only; a missing parent keeps the orphan at the root.
+  let r = await imported(user, sample('broken/chatgpt-cycle.json'), 'c.json');
+  assert.equal(r.job.status, 'done');
+  assert.equal(r.job.conversations_created, 1);
+  assert.deepEqual(r.job.errors.map((e) => [e.conversation, e.code]), [['68e1b2c3-d4e5-8006-af70-8b9c0d1e2f30', 'tree_cycle']]);
+  r = await imported(user, sample('broken/chatgpt-missing-parent.json'), 'm.json');
+  assert.deepEqual(r.job.warnings, { orphan_node: 1 });
+  const t = (await trees(user.id, 'chatgpt'))['68e2c3d4-e5f6-8007-b081-9c0d1e2f3a41'];
+  assert.deepEqual([t.stored, t.active, t.bp], [4, 2, 1]);
+});
+
+test('a message over 1 MiB is cut at a character boundary and flagged', async () => {
+  const user = await createUser({ prefix: 'imphuge' });
+  const dir = mkdtempSync(join(tmpdir(), 'aichat-huge-'));
+  try {
+    execFileSync('sh', [join(process.env.AICHAT_ROOT, 'tests/unit/samples/imports/broken/make-huge.sh'), join(dir, 'huge-message.json')]);
+    const r = await imported(user, readFileSync(join(dir, 'huge-message.json')), 'huge.json');
+    assert.equal(r.job.status, 'done', JSON.stringify(r.job));
+    assert.deepEqual(r.job.warnings, { message_truncated: 1 });
+    const [row] = await sqlJson(
+      `SELECT octet_length(m.content) AS bytes, char_length(m.content) AS chars, m.metadata->'truncated' AS truncated
+         FROM messages m JOIN conversations c ON c.id = m.conversation_id
+        WHERE c.owner_id = :'p1' AND m.sender_type = 'user'`,
+      user.id,
+    );
+    assert.deepEqual(row, { bytes: 1048575, chars: 643863, truncated: true });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("another user's job and imported chats are 404; the import and the export are audited", async () => {
+  const { res, job } = await imported(alice, sample('claude-conversations.json'), 'conversations.json');
+  assert.equal(job.status, 'done');
+  assertError(await api('GET', `/imports/${job.id}`, bob), 404, 'not_found');
+  assertError(await api('GET', `/imports/${job.id}/events`, bob), 404, 'not_found');
+  assertError(await api('DELETE', `/imports/${job.id}`, bob), 404, 'not_found');
+  const conv = job.conversations[0];
+  assertError(await api('GET', `/conversations/${conv.id}`, bob), 404, 'not_found');
+  assertError(await api('GET', `/conversations/${conv.id}/export?format=markdown`, bob), 404, 'not_found');
+  const mine = await api('GET', '/imports', alice);
+  assert.ok(mine.json.imports.some((j) => j.id === job.id));
+  assert.ok(!(await api('GET', '/imports', bob)).json.imports.some((j) => j.id === job.id));
+
+  const row = await auditRow(res);
+  assert.equal(row.action, 'import.create');
+  assert.equal(row.entity_id, job.id);
+  const exp = await api('POST', '/exports', { ...alice, body: {} });
+  assert.equal(exp.status, 200);
+  assert.equal((await auditRow(exp)).action, 'export.create');
+
+  // The progress stream ends with the finished job.
+  const events = await api('GET', `/imports/${job.id}/events`, alice);
+  assert.equal(events.status, 200);
+  assert.match(events.headers.get('content-type'), /^text\/event-stream/);
+  assert.match(events.text, /event: progress\ndata: .*"status": ?"done"/);
+  assert.match(events.text, /event: end\n/);
+});
+
+test('cancel stops a job after the conversation it is writing; the conversations written stay', async () => {
+  const user = await createUser({ prefix: 'impcancel' });
+  const big = JSON.parse(sample('chatgpt-conversations.json').toString('utf8'));
+  const many = [];
+  for (let i = 0; i < 4000; i++) many.push({ ...big[i % 2], conversation_id: `gen-${i}`, id: `gen-${i}` });
+  const res = await upload(user, Buffer.from(JSON.stringify(many)), 'many.json');
+  assert.equal(res.status, 202, res.text);
+  const cancel = await api('DELETE', `/imports/${res.json.id}`, user);
+  assert.equal(cancel.status, 200, cancel.text);
+  assert.equal(cancel.json.cancel_requested, true);
+  const job = await finished(user, res.json.id);
+  assert.equal(job.status, 'cancelled');
+  assert.ok(job.conversations_done < 4000);
+  const n = await sqlValue(`SELECT count(*) FROM conversations WHERE owner_id = :'p1'`, user.id);
+  assert.equal(Number(n), job.conversations_created);
+  // Every conversation written is whole.
+  assert.equal(
+    await sqlValue(`SELECT count(*) FROM conversations c WHERE c.owner_id = :'p1' AND c.total_messages <> (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)`, user.id),
+    '0',
+  );
+});
+
+test('the progress stream follows a running job to its end', async () => {
+  const user = await createUser({ prefix: 'impevents' });
+  const big = JSON.parse(sample('chatgpt-conversations.json').toString('utf8'));
+  const many = [];
+  for (let i = 0; i < 600; i++) many.push({ ...big[i % 2], conversation_id: `events-${i}`, id: `events-${i}` });
+  const res = await upload(user, Buffer.from(JSON.stringify(many)), 'events.json');
+  assert.equal(res.status, 202, res.text);
+  const events = await api('GET', `/imports/${res.json.id}/events`, user);
+  assert.equal(events.status, 200);
+  const parsed = events.text.trim().split('\n\n').map((block) => {
+    const [name, data] = block.split('\n');
+    return { name: name.replace(/^event: /, ''), job: JSON.parse(data.replace(/^data: /, '')) };
+  });
+  assert.equal(parsed.at(-1).name, 'end');
+  assert.equal(parsed.at(-1).job.status, 'done');
+  assert.equal(parsed.at(-1).job.conversations_done, 600);
+  const progress = parsed.filter((e) => e.name === 'progress');
+  assert.ok(progress.length >= 2, `${progress.length} progress events`);
+  const done = progress.map((e) => e.job.conversations_done);
+  assert.deepEqual(done, [...done].sort((a, b) => a - b), 'the counts only grow');
+});
+
+test('a graceful restart in the middle of a job: the job is taken up again and completes, nothing written twice', async () => {
+  const user = await createUser({ prefix: 'imprestart' });
+  const big = JSON.parse(sample('chatgpt-conversations.json').toString('utf8'));
+  const many = [];
+  for (let i = 0; i < 3000; i++) many.push({ ...big[i % 2], conversation_id: `restart-${i}`, id: `restart-${i}` });
+  const res = await upload(user, Buffer.from(JSON.stringify(many)), 'many.json');
+  assert.equal(res.status, 202, res.text);
+  const running = await poll(
+    () => api('GET', `/imports/${res.json.id}`, user),
+    (r) => r.json.conversations_done >= 20 || r.json.status !== 'queued' && r.json.status !== 'running',
+    { tries: 600, intervalMs: 50 },
+  );
+  assert.equal(running.json.status, 'running', 'the job was still running when httpd restarted');
+  await restartGracefully();
+  const job = await finished(user, res.json.id);
+  assert.equal(job.status, 'done', JSON.stringify({ ...job, conversations: undefined }));
+  assert.equal(job.conversations_created, 3000);
+  assert.equal(job.conversations_done, 3000);
+  assert.equal(await sqlValue(`SELECT count(*) FROM conversations WHERE owner_id = :'p1'`, user.id), '3000');
+  assert.equal(
+    await sqlValue(`SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.owner_id = :'p1'`, user.id),
+    String(1500 * 4 + 1500 * 5),
+  );
+});
+
+test('exports: Markdown and JSON of one chat; the library as a ZIP whose conversations.json imports into another account as the same trees', async () => {
+  const from = await createUser({ prefix: 'impexp' });
+  const to = await createUser({ prefix: 'impimp' });
+  const { job } = await imported(from, sample('chatgpt-export/conversations-000.json'), 'c.json');
+  assert.equal(job.status, 'done');
+  const kyoto = job.conversations.find((c) => c.title === 'Kyoto in 3 days: itinerary');
+
+  const md = await api('GET', `/conversations/${kyoto.id}/export?format=markdown`, from);
+  assert.equal(md.status, 200);
+  assert.match(md.headers.get('content-type'), /^text\/markdown/);
+  assert.match(md.headers.get('content-disposition'), /^attachment; filename="Kyoto-in-3-days-itinerary-[0-9a-f]{8}\.md"$/);
+  assert.match(md.text, /^# Kyoto in 3 days: itinerary\n/);
+  assert.match(md.text, /### gpt-4o · 2024-10-31 \d\d:\d\d:\d\d UTC/);
+  const js = await api('GET', `/conversations/${kyoto.id}/export?format=json`, from);
+  assert.equal(js.json.messages.length, 6);
+  assertError(await api('GET', `/conversations/${kyoto.id}/export?format=pdf`, from), 422, 'invalid_field');
+
+  const zip = await request('POST', '/chat/api/v1/exports', { user: from.user, password: from.password, body: {} });
+  assert.equal(zip.status, 200);
+  assert.equal(zip.headers.get('content-disposition'), 'attachment; filename="aichat-export.zip"');
+  const dir = mkdtempSync(join(tmpdir(), 'aichat-exp-'));
+  let conversations;
+  try {
+    const bytes = Buffer.from(await (await fetch(process.env.AICHAT_URL + '/chat/api/v1/exports', {
+      method: 'POST',
+      headers: { Authorization: 'Basic ' + Buffer.from(`${from.user}:${from.password}`).toString('base64'), 'Content-Type': 'application/json' },
+      body: '{}',
+    })).arrayBuffer());
+    writeFileSync(join(dir, 'x.zip'), bytes);
+    const list = execFileSync('unzip', ['-Z1', join(dir, 'x.zip')]).toString().trim().split('\n').sort();
+    assert.equal(list.length, 2 * 2 + 1);
+    assert.ok(list.includes('conversations.json'));
+    conversations = execFileSync('unzip', ['-p', join(dir, 'x.zip'), 'conversations.json']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const again = await imported(to, conversations, 'conversations.json');
+  assert.equal(again.job.status, 'done', JSON.stringify(again.job));
+  assert.equal(again.job.conversations_created, 2);
+  const shape = async (owner) =>
+    sqlJson(
+      `SELECT c.title, m.content, m.sender_type, m.created_at, (m.id = c.active_leaf_id) AS leaf,
+              (SELECT p.content FROM messages p WHERE p.id = m.parent_message_id) AS parent
+         FROM conversations c JOIN messages m ON m.conversation_id = c.id
+        WHERE c.owner_id = :'p1' ORDER BY c.title, m.created_at, m.content`,
+      owner.id,
+    );
+  assert.deepEqual(await shape(to), await shape(from));
+});
