@@ -105,19 +105,27 @@ static void cache_put(const char *key, const char *version, const char *body, ap
     aic_memo_put(memo, key, NULL, len, body_keep, &c);
 }
 
+/* The strings of an aic_share, each copied by share_copy and share_keep:
+ * a field missing here would point into the request that read it. */
+static const apr_size_t share_strings[] = {
+    APR_OFFSETOF(aic_share, id),         APR_OFFSETOF(aic_share, snapshot),
+    APR_OFFSETOF(aic_share, title),      APR_OFFSETOF(aic_share, tools),
+    APR_OFFSETOF(aic_share, version),    APR_OFFSETOF(aic_share, shared_on),
+    APR_OFFSETOF(aic_share, expires_on), APR_OFFSETOF(aic_share, created_at),
+    APR_OFFSETOF(aic_share, expires_at), APR_OFFSETOF(aic_share, version_id)};
+#define SHARE_STRINGS (sizeof(share_strings) / sizeof(share_strings[0]))
+
+static const char **share_string(const aic_share *s, apr_size_t i)
+{
+    return (const char **)((char *)s + share_strings[i]);
+}
+
 static void share_copy(aic_share *to, const aic_share *from, apr_pool_t *p)
 {
     *to = *from;
-    to->id = apr_pstrdup(p, from->id);
-    to->snapshot = apr_pstrdup(p, from->snapshot);
-    to->title = apr_pstrdup(p, from->title);
-    to->tools = apr_pstrdup(p, from->tools);
-    to->version = apr_pstrdup(p, from->version);
-    to->shared_on = apr_pstrdup(p, from->shared_on);
-    to->expires_on = apr_pstrdup(p, from->expires_on);
-    to->created_at = apr_pstrdup(p, from->created_at);
-    to->expires_at = apr_pstrdup(p, from->expires_at);
-    to->version_id = apr_pstrdup(p, from->version_id);
+    for (apr_size_t i = 0; i < SHARE_STRINGS; i++) {
+        *share_string(to, i) = apr_pstrdup(p, *share_string(from, i));
+    }
 }
 
 static int share_out(void *out, apr_pool_t *p, const void *value)
@@ -129,20 +137,12 @@ static int share_out(void *out, apr_pool_t *p, const void *value)
 /* The most keeping s may allocate. */
 static apr_size_t share_size(const aic_share *s)
 {
-    return sizeof(*s) + strlen(s->id) + strlen(s->snapshot) + strlen(s->title) + strlen(s->tools) +
-           strlen(s->version) + strlen(s->shared_on) + strlen(s->expires_on) +
-           strlen(s->created_at) + strlen(s->expires_at) + 9;
-}
+    apr_size_t n = sizeof(*s);
 
-/* old when it says the same as from, else a copy in pool (counted in *added). */
-static const char *same_or_copy(apr_pool_t *pool, const char *old, const char *from,
-                                apr_size_t *added)
-{
-    if (old && !strcmp(old, from)) {
-        return old;
+    for (apr_size_t i = 0; i < SHARE_STRINGS; i++) {
+        n += strlen(*share_string(s, i)) + 1;
     }
-    *added += strlen(from) + 1;
-    return apr_pstrdup(pool, from);
+    return n;
 }
 
 /* A share read again (every view after a change anywhere in this httpd) is
@@ -155,15 +155,16 @@ static void *share_keep(apr_pool_t *pool, void *old, const void *in, apr_size_t 
 
     *added = old ? 0 : sizeof(*k);
     *k = *from;
-    k->id = same_or_copy(pool, was.id, from->id, added);
-    k->snapshot = same_or_copy(pool, was.snapshot, from->snapshot, added);
-    k->title = same_or_copy(pool, was.title, from->title, added);
-    k->tools = same_or_copy(pool, was.tools, from->tools, added);
-    k->version = same_or_copy(pool, was.version, from->version, added);
-    k->shared_on = same_or_copy(pool, was.shared_on, from->shared_on, added);
-    k->expires_on = same_or_copy(pool, was.expires_on, from->expires_on, added);
-    k->created_at = same_or_copy(pool, was.created_at, from->created_at, added);
-    k->expires_at = same_or_copy(pool, was.expires_at, from->expires_at, added);
+    for (apr_size_t i = 0; i < SHARE_STRINGS; i++) {
+        const char *kept = *share_string(&was, i), *now = *share_string(from, i);
+
+        if (kept && !strcmp(kept, now)) {
+            *share_string(k, i) = kept;
+        } else {
+            *share_string(k, i) = apr_pstrdup(pool, now);
+            *added += strlen(now) + 1;
+        }
+    }
     return k;
 }
 
