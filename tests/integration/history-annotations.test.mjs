@@ -118,7 +118,10 @@ test('bad input is a 422 naming the field, and nothing is written', async () => 
     [{ message_id: randomUUID(), position: good, note: 'n' }, 'message_id'],
   ];
   for (const [body, field] of cases) {
-    assertError(await annotate(owner, body), 422, 'invalid_field', field);
+    const res = await annotate(owner, body);
+    assertError(res, 422, 'invalid_field', field);
+    // Refused once: nothing went on to the database after the answer.
+    assert.equal((await auditRow(res)).status, 422, `${JSON.stringify(body)}: the audit row's status`);
   }
   assertError(await annotate(owner, { message_id: answer.id, position: good, note: 'n', colour: 'red' }), 422, 'unknown_field');
   const res = await api('POST', `/conversations/${conv.id}/annotations`, { ...owner, raw: '{"message_id":', headers: { 'Content-Type': 'application/json' } });

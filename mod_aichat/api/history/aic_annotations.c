@@ -43,7 +43,7 @@ static const char *valid_position(aic_json **out, apr_pool_t *p, const aic_json 
 }
 
 /* Read note and position from body into args (each only when present,
- * unless required). OK, or the status of the error sent. */
+ * unless required). OK, or DONE once the error is sent. */
 static int read_fields(aic_json *args, aic_ctx *ctx, const aic_json *body, int required)
 {
     request_rec *r = ctx->r;
@@ -53,15 +53,17 @@ static int read_fields(aic_json *args, aic_ctx *ctx, const aic_json *body, int r
     if (required || aic_json_has(body, "note")) {
         if ((err = aic_valid_text(&note, r->pool, aic_json_str(aic_json_get(body, "note"), r->pool),
                                   1, NOTE_MAX, 1))) {
-            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                                  apr_pstrcat(r->pool, "note ", err, ".", NULL), "note");
+            aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                           apr_pstrcat(r->pool, "note ", err, ".", NULL), "note");
+            return DONE;
         }
         aic_json_set_str(args, "note", note);
     }
     if (required || aic_json_has(body, "position")) {
         if ((err = valid_position(&position, r->pool, aic_json_get(body, "position")))) {
-            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                                  apr_pstrcat(r->pool, err, ".", NULL), "position");
+            aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                           apr_pstrcat(r->pool, err, ".", NULL), "position");
+            return DONE;
         }
         aic_json_set(args, "position", position);
     }
