@@ -9,6 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { api } from '../lib/http.mjs';
+import { sql } from '../lib/db.mjs';
 import { auditRow } from '../lib/audit.mjs';
 import { assertError, assertJson } from '../lib/assert.mjs';
 import { uniq } from '../lib/users.mjs';
@@ -458,4 +459,14 @@ test('PUT active with a message of another conversation, or none, is refused and
     assert.ok(res.json?.error?.code, `no error envelope: ${res.text.slice(0, 200)}`);
   }
   assert.deepEqual(await dbConversation(t.conv.id), before);
+});
+
+test('a conversation without an active model refuses a message with 422 no_models, once, and stores nothing', async () => {
+  const conv = await fx.conversation(user, [models.openai.slug]);
+  await sql(`UPDATE conversation_ai_models SET is_active = false WHERE conversation_id = :'p1'`, conv.id);
+  const res = await sendMessage(user, conv.id, { content: 'Anyone there?' });
+  assertError(res, 422, 'no_models');
+  // Refused once: the turn did not go on after the answer.
+  assert.equal((await auditRow(res)).status, 422, "the audit row's status");
+  assert.deepEqual(await dbMessages(conv.id), [], 'messages stored');
 });

@@ -36,7 +36,8 @@ static int wants_stream(request_rec *r, const aic_json *body)
     return accept && ap_strstr_c(accept, "text/event-stream") != NULL;
 }
 
-/* The conversation's active models from their JSON (chat_send_load). */
+/* The conversation's active models from their JSON (chat_send_load). OK, or
+ * DONE once the error is sent. */
 static int load_models(aic_chat_turn *t, const char *text)
 {
     request_rec *r = t->ctx->r;
@@ -44,15 +45,17 @@ static int load_models(aic_chat_turn *t, const char *text)
     apr_size_t n = aic_json_len(list);
 
     if (text && aic_json_typeof(list) != AIC_JSON_ARRAY) {
-        return aic_send_failure(r, APR_EGENERAL);
+        aic_send_failure(r, APR_EGENERAL);
+        return DONE;
     }
     t->models = apr_array_make(r->pool, (int)n + 1, sizeof(aic_chat_model));
     for (apr_size_t i = 0; i < n; i++) {
         aic_chat_model_from_json(apr_array_push(t->models), r, aic_json_at(list, i));
     }
     if (!n) {
-        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "no_models",
-                              "This conversation has no active model.", NULL);
+        aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "no_models",
+                       "This conversation has no active model.", NULL);
+        return DONE;
     }
     return OK;
 }
