@@ -114,6 +114,26 @@ static int queue_row(request_rec *r, aic_json *row)
     return aic_batch_add(rows, aic_json_dump(row, r->pool));
 }
 
+int aic_audit_commit_send(aic_db *db, request_rec *r, int status, const char *action,
+                          const char *entity_type, const char *entity_id, const char *old_values,
+                          const char *new_values, const char *reply)
+{
+    apr_status_t rv =
+        aic_audit_change(db, r, status, action, entity_type, entity_id, old_values, new_values);
+
+    if (rv != APR_SUCCESS || (rv = aic_db_commit(db)) != APR_SUCCESS) {
+        aic_db_rollback(db);
+        aic_req_get(r)->audited = 0;
+        return aic_send_failure(r, rv);
+    }
+    if (!reply) {
+        r->status = HTTP_NO_CONTENT;
+        apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
+        return OK;
+    }
+    return aic_send_json_text(r, status, reply);
+}
+
 int aic_audit_log_transaction(request_rec *r)
 {
     request_rec *orig = aic_original(r);

@@ -54,4 +54,14 @@ int aic_audit_log_transaction(request_rec *r);
 
 extern const aic_stmt aic_audit_stmts[];
 
+/**
+ * Write a change's audit row (as aic_audit_change), commit, and answer
+ * status with the JSON text reply (204 without a body when reply is NULL).
+ * On failure the change is rolled back and the failure answered. Returns
+ * what the endpoint returns.
+ */
+int aic_audit_commit_send(aic_db *db, request_rec *r, int status, const char *action,
+                          const char *entity_type, const char *entity_id, const char *old_values,
+                          const char *new_values, const char *reply);
+
 #endif

@@ -3,7 +3,6 @@
  * gallery. This file holds the route table and what the others share; the
  * files are listed in prompts.h. */
 #include "prompts.h"
-#include "httpd/aic_audit.h"
 
 #include <http_protocol.h>
 #include <apr_strings.h>
@@ -51,26 +50,6 @@ apr_status_t aic_prompts_call(aic_json **res, aic_ctx *ctx, const char *label, c
     }
     *res = aic_json_from(ctx->r->pool, text);
     return aic_json_typeof(*res) == AIC_JSON_OBJECT ? APR_SUCCESS : APR_EGENERAL;
-}
-
-int aic_prompts_commit(aic_ctx *ctx, int status, const char *action, const char *entity,
-                       const char *id, const char *old_json, const char *new_json,
-                       const char *reply)
-{
-    request_rec *r = ctx->r;
-    apr_status_t rv = aic_audit_change(ctx->db, r, status, action, entity, id, old_json, new_json);
-
-    if (rv != APR_SUCCESS || (rv = aic_db_commit(ctx->db)) != APR_SUCCESS) {
-        aic_db_rollback(ctx->db);
-        aic_req_get(r)->audited = 0;
-        return aic_send_failure(r, rv);
-    }
-    if (!reply) {
-        r->status = HTTP_NO_CONTENT;
-        apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
-        return OK;
-    }
-    return aic_send_json_text(r, status, reply);
 }
 
 static const aic_endpoint ep_prompt_list = {aic_prompt_list, 0};

@@ -93,8 +93,8 @@ static int save(aic_ctx *ctx, const char *id, const aic_json *body)
     }
     prompt = aic_json_dump(aic_json_get(res, "prompt"), r->pool);
     old = id ? aic_json_dump(aic_json_get(res, "old"), r->pool) : NULL;
-    return aic_prompts_commit(
-        ctx, id ? HTTP_OK : HTTP_CREATED, id ? "update" : "create", "prompt",
+    return aic_audit_commit_send(
+        ctx->db, r, id ? HTTP_OK : HTTP_CREATED, id ? "update" : "create", "prompt",
         id ? id : aic_json_str(aic_json_get(aic_json_get(res, "prompt"), "id"), r->pool), old,
         prompt, prompt);
 }
@@ -182,5 +182,6 @@ int aic_prompt_delete(aic_ctx *ctx)
         aic_db_rollback(ctx->db);
         return rv == APR_NOTFOUND ? not_found(ctx->r) : aic_send_failure(ctx->r, rv);
     }
-    return aic_prompts_commit(ctx, HTTP_NO_CONTENT, "delete", "prompt", id, json, NULL, NULL);
+    return aic_audit_commit_send(ctx->db, ctx->r, HTTP_NO_CONTENT, "delete", "prompt", id, json,
+                                 NULL, NULL);
 }

@@ -140,11 +140,11 @@ static int save(aic_ctx *ctx, aic_json *args, int status, const char *action)
     }
     saved = aic_json_get(res, "template");
     id = aic_json_str(aic_json_get(saved, "id"), r->pool);
-    return aic_prompts_commit(ctx, status, action, "template", id,
-                              aic_json_typeof(aic_json_get(res, "old")) == AIC_JSON_NULL
-                                  ? NULL
-                                  : aic_json_dump(aic_json_get(res, "old"), r->pool),
-                              aic_json_dump(saved, r->pool), aic_json_dump(saved, r->pool));
+    return aic_audit_commit_send(ctx->db, ctx->r, status, action, "template", id,
+                                 aic_json_typeof(aic_json_get(res, "old")) == AIC_JSON_NULL
+                                     ? NULL
+                                     : aic_json_dump(aic_json_get(res, "old"), r->pool),
+                                 aic_json_dump(saved, r->pool), aic_json_dump(saved, r->pool));
 }
 
 /* Lock the caller's live template id in a new transaction: OK with its JSON
@@ -259,8 +259,8 @@ static int set_deleted(aic_ctx *ctx, const char *label, const char *action)
         aic_db_rollback(ctx->db);
         return rv == APR_NOTFOUND ? not_found(ctx->r) : aic_send_failure(ctx->r, rv);
     }
-    return aic_prompts_commit(ctx, deleting ? HTTP_NO_CONTENT : HTTP_OK, action, "template", id,
-                              NULL, json, deleting ? NULL : json);
+    return aic_audit_commit_send(ctx->db, ctx->r, deleting ? HTTP_NO_CONTENT : HTTP_OK, action,
+                                 "template", id, NULL, json, deleting ? NULL : json);
 }
 
 int aic_template_delete(aic_ctx *ctx)
@@ -440,6 +440,6 @@ int aic_template_unpublish(aic_ctx *ctx)
                                                    "No public template with this id.", NULL)
                                   : aic_send_failure(ctx->r, rv);
     }
-    return aic_prompts_commit(ctx, HTTP_OK, "unpublish", "template", id, "{\"is_public\":true}",
-                              "{\"is_public\":false}", json);
+    return aic_audit_commit_send(ctx->db, ctx->r, HTTP_OK, "unpublish", "template", id,
+                                 "{\"is_public\":true}", "{\"is_public\":false}", json);
 }

@@ -12,6 +12,7 @@
 #define AIC_API_PROMPTS_H
 
 #include "api/aic_api.h"
+#include "httpd/aic_audit.h"
 
 /** How many prompts, and templates, one user may keep. */
 #define AIC_PROMPTS_MAX   500
@@ -38,15 +39,6 @@ int aic_prompts_text(const char **out, request_rec *r, const aic_json *body, con
  */
 apr_status_t aic_prompts_call(aic_json **res, aic_ctx *ctx, const char *label,
                               const aic_json *args);
-
-/**
- * Write the change's audit row, commit, and answer status with the JSON
- * text reply (204 without a body when reply is NULL). On failure the change
- * is rolled back and the failure answered. Returns what the endpoint returns.
- */
-int aic_prompts_commit(aic_ctx *ctx, int status, const char *action, const char *entity,
-                       const char *id, const char *old_json, const char *new_json,
-                       const char *reply);
 
 /* ---- aic_prompts_api.c ---- */
 

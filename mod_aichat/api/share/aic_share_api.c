@@ -203,20 +203,8 @@ static int read_share_request(share_request *req, aic_ctx *ctx, const aic_json *
 static int commit_and_send(aic_ctx *ctx, int status, const char *action, const char *id,
                            const char *old_json, const char *new_json, const aic_json *reply)
 {
-    request_rec *r = ctx->r;
-    apr_status_t rv = aic_audit_change(ctx->db, r, status, action, "share", id, old_json, new_json);
-
-    if (rv != APR_SUCCESS || (rv = aic_db_commit(ctx->db)) != APR_SUCCESS) {
-        aic_db_rollback(ctx->db);
-        aic_req_get(r)->audited = 0;
-        return aic_send_failure(r, rv);
-    }
-    if (!reply) {
-        r->status = HTTP_NO_CONTENT;
-        apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
-        return OK;
-    }
-    return aic_send_json(r, status, reply);
+    return aic_audit_commit_send(ctx->db, ctx->r, status, action, "share", id, old_json, new_json,
+                                 reply ? aic_json_dump(reply, ctx->r->pool) : NULL);
 }
 
 /* The version the share shows and whether it shows notes, when the PUT body
