@@ -191,6 +191,27 @@ export function del(path, options = {}) {
   return api(path, { ...options, method: 'DELETE' });
 }
 
+/**
+ * POST a JSON body and take the answer as a file (a ZIP, say): its Blob, or
+ * an ApiError for an error answer. Not retried: the server may have acted.
+ */
+export async function postForBlob(path, body, { signal } = {}) {
+  const response = await fetch(new URL(path.replace(/^\/+/, ''), API_BASE), {
+    method: 'POST',
+    credentials: 'same-origin',
+    signal,
+    cache: 'no-store',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (response.status === 401 || landedOnLogin(response)) {
+    redirectToLogin();
+    throw new ApiError(401, 'unauthenticated', 'Not signed in');
+  }
+  if (!response.ok) throw await toApiError(response);
+  return response.blob();
+}
+
 /** True for the error thrown when a request's AbortSignal fired. */
 export function isAbort(err) {
   return err?.name === 'AbortError';

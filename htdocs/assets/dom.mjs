@@ -67,3 +67,13 @@ export function formatDate(iso) {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? '—' : dateFormat.format(d);
 }
+
+/** Save a Blob (a ZIP the API answered, say) as a download named name. */
+export function saveBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = h('a', { href: url, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}

@@ -307,6 +307,17 @@ int aic_valid_timestamp(const char *s)
            digits_in(t + 4, 2, 0, 59) && !t[6];
 }
 
+int aic_valid_flag(const char *s)
+{
+    if (s && (!strcmp(s, "true") || !strcmp(s, "1"))) {
+        return 1;
+    }
+    if (s && (!strcmp(s, "false") || !strcmp(s, "0"))) {
+        return 0;
+    }
+    return -1;
+}
+
 int aic_valid_limit(const char *s, int def, int max)
 {
     int n = 0;

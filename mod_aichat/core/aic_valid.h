@@ -33,6 +33,8 @@ int aic_valid_date(const char *s);
 int aic_valid_timestamp(const char *s);
 /** Parse a page size: NULL/"" gives def; returns -1 unless 1 <= n <= max. */
 int aic_valid_limit(const char *s, int def, int max);
+/** A yes/no query parameter: 1 for "true" or "1", 0 for "false" or "0", -1 otherwise. */
+int aic_valid_flag(const char *s);
 /** 1 when s is a positive decimal integer of at most 18 digits (a keyset cursor id). */
 int aic_valid_id_cursor(const char *s);
 /** 1 when s is a canonical UUID (8-4-4-4-12 hex digits). */

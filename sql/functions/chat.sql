@@ -136,7 +136,8 @@ $$;
 -- pinned (or null for both), tool (a model's slug, or null), pattern (an
 -- ILIKE pattern for the title, or null), tags (a JSON array of tag ids, or
 -- null: a tag not the viewer's matches nothing) with tags_all (all of them,
--- else any), after_ts and after_id (the cursor, or null), limit.
+-- else any), has_notes (with notes, without, or null for both), after_ts and
+-- after_id (the cursor, or null), limit.
 CREATE OR REPLACE FUNCTION chat_conversation_list(args json) RETURNS json
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -155,6 +156,7 @@ DECLARE
                                AND t.id::text IN (SELECT json_array_elements_text(tags_arg)));
     ntags int := (SELECT count(DISTINCT e) FROM json_array_elements_text(tags_arg) e);
     tags_all boolean := coalesce((args->>'tags_all')::boolean, false);
+    notes boolean := (args->>'has_notes')::boolean;
 BEGIN
     RETURN (
         WITH page AS (
@@ -170,6 +172,7 @@ BEGIN
                                             WHERE ct.conversation_id = c.id
                                               AND ct.tag_id = ANY (tag_ids))
                                            >= CASE WHEN tags_all THEN ntags ELSE 1 END)
+                        AND (notes IS NULL OR conversation_has_notes(c.id) = notes)
                         AND (after_id IS NULL OR (c.last_message_at, c.id) < (after_at, after_id))
                       ORDER BY c.last_message_at DESC, c.id DESC LIMIT lim)
                     UNION ALL
@@ -186,6 +189,7 @@ BEGIN
                                             WHERE ct.conversation_id = c.id
                                               AND ct.tag_id = ANY (tag_ids))
                                            >= CASE WHEN tags_all THEN ntags ELSE 1 END)
+                        AND (notes IS NULL OR conversation_has_notes(c.id) = notes)
                         AND (after_id IS NULL OR (c.last_message_at, c.id) < (after_at, after_id))
                       ORDER BY c.last_message_at DESC, c.id DESC LIMIT lim)) u
              ORDER BY u.last_message_at DESC, u.id DESC LIMIT lim)

@@ -135,10 +135,11 @@ $$;
 
 -- One action on many conversations, all or nothing. args: viewer, ids (a
 -- JSON array of conversation ids), action (tag, untag, archive, unarchive,
--- delete, restore), tag (for tag and untag), audit (the request's row: each
--- conversation gets one, with its id and what changed). Tag and untag apply
--- to conversations the viewer may see, the others to the viewer's own
--- (restore to their deleted ones). The conversations are locked, checked,
+-- delete, restore, export), tag (for tag and untag), audit (the request's
+-- row: each conversation gets one, with its id and what changed). Tag and
+-- untag apply to conversations the viewer may see, the others to the
+-- viewer's own (restore to their deleted ones); export changes nothing (the
+-- module then sends the ZIP of them). The conversations are locked, checked,
 -- then changed by one statement that also writes the audit rows. Returns
 -- {"action", "count", "ids"}, or {"error": "not_found", "ids": the ids the
 -- viewer may not act on} having changed nothing.
@@ -223,6 +224,9 @@ BEGIN
                    'old_values', jsonb_build_object('status', 'deleted'),
                    'new_values', jsonb_build_object('status', 'active'))))
           INTO n FROM upd u;
+    ELSIF act = 'export' THEN
+        SELECT audit_insert(json_agg(audit || jsonb_build_object('entity_id', i)))
+          INTO n FROM unnest(ids) i;
     ELSE
         RAISE EXCEPTION 'organise_bulk: unknown action %', act;
     END IF;

@@ -1,9 +1,10 @@
--- Search: PostgreSQL full-text search over the messages (every branch) and
--- the titles and summaries of the conversations a user owns or takes part
--- in, never deleted ones; titles also match fuzzily (pg_trgm). The text
--- search configuration is 'simple' (no stemming, no stopwords: right for
--- mixed languages), the one the stored vectors messages.search and
--- conversations.search are made with.
+-- Search: PostgreSQL full-text search over the messages (every branch), the
+-- notes on them (annotations) and the titles and summaries of the
+-- conversations a user owns or takes part in, never deleted ones; titles
+-- also match fuzzily (pg_trgm). The text search configuration is 'simple'
+-- (no stemming, no stopwords: right for mixed languages), the one the stored
+-- vectors messages.search, annotations.search and conversations.search are
+-- made with.
 
 -- A message carries its conversation's owner (messages_owner_search indexes
 -- its words per owner: 019_organise.sql).
@@ -45,14 +46,22 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT ln(rank::double precision + 1e-6) + extract(epoch FROM at) * ln(2) / 2592000
 $$;
 
+-- Whether conversation c has a note (an annotation) on one of its messages.
+CREATE OR REPLACE FUNCTION conversation_has_notes(conv uuid) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM annotations a WHERE a.conversation_id = conv)
+$$;
+
 -- Whether conversation c passes a search's filters: archived (or null for
 -- both), source, model (a slug), the viewer's tags (ntags asked for, any of
--- them or all).
+-- them or all), notes (with notes, without, or null for both).
 CREATE OR REPLACE FUNCTION search_filter(c conversations, arch boolean, src text, model text,
-                                         tag_ids uuid[], ntags int, tags_all boolean)
+                                         tag_ids uuid[], ntags int, tags_all boolean,
+                                         notes boolean)
 RETURNS boolean
 LANGUAGE sql STABLE AS $$
     SELECT (arch IS NULL OR c.archived = arch)
+       AND (notes IS NULL OR conversation_has_notes(c.id) = notes)
        AND (src IS NULL OR c.source = src)
        AND (model IS NULL OR EXISTS (
                 SELECT 1 FROM conversation_ai_models m JOIN ai_tools t ON t.id = m.tool_id
@@ -66,10 +75,12 @@ $$;
 -- "a phrase", -word, or), tags (a JSON array of tag ids; only the viewer's
 -- count) with tags_all (all of them, else any), source, model (a model's
 -- slug), from and to (timestamps: from <= the item's time < to), archived
--- (true, false, or null for both), limit, after_score and after_key (the
--- cursor, or null). Items: a message that matches (kind "message") or a
--- conversation whose title or summary does (kind "conversation"), best
--- first; next is the cursor of the next page ("s", score, key) or null.
+-- (true, false, or null for both), has_notes (the same), limit, after_score
+-- and after_key (the cursor, or null). Items: a message that matches (kind
+-- "message"), a note that does (kind "annotation", at its message, with
+-- annotation_id), or a conversation whose title or summary does (kind
+-- "conversation"), best first; next is the cursor of the next page ("s",
+-- score, key) or null.
 CREATE OR REPLACE FUNCTION search_run(args json) RETURNS json
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -87,6 +98,7 @@ DECLARE
     from_at   timestamptz := (args->>'from')::timestamptz;
     to_at     timestamptz := (args->>'to')::timestamptz;
     arch      boolean := (args->>'archived')::boolean;
+    notes     boolean := (args->>'has_notes')::boolean;
     lim       int := (args->>'limit')::int;
     aft_score double precision := (args->>'after_score')::double precision;
     aft_key   uuid := (args->>'after_key')::uuid;
@@ -99,22 +111,23 @@ BEGIN
               JOIN conversations c ON c.id = p.conversation_id
              WHERE p.user_id = viewer AND p.role = 'member' AND c.owner_id <> viewer
                AND c.deleted_at IS NULL
-               AND search_filter(c, arch, src, model, tag_ids, ntags, tags_all)),
+               AND search_filter(c, arch, src, model, tag_ids, ntags, tags_all, notes)),
         hits AS (
             -- The viewer's own messages, found through (owner, words).
-            SELECT m.conversation_id, m.id AS message_id, m.id AS key, m.created_at AS at,
+            SELECT 'message' AS kind, m.conversation_id, m.id AS message_id, m.id AS key,
+                   m.created_at AS at,
                    ts_rank(m.search, tsq) AS rank,
                    search_score(ts_rank(m.search, tsq), m.created_at) AS score
               FROM messages m JOIN conversations c ON c.id = m.conversation_id
              WHERE has_words AND m.owner_id = viewer AND m.search @@ tsq
                AND c.deleted_at IS NULL
-               AND search_filter(c, arch, src, model, tag_ids, ntags, tags_all)
+               AND search_filter(c, arch, src, model, tag_ids, ntags, tags_all, notes)
                AND (from_at IS NULL OR m.created_at >= from_at)
                AND (to_at IS NULL OR m.created_at < to_at)
             UNION ALL
             -- Each conversation taken part in, through its own messages (OFFSET 0
             -- keeps the planner from searching every user's words instead).
-            SELECT m.conversation_id, m.id, m.id, m.created_at, m.rank,
+            SELECT 'message', m.conversation_id, m.id, m.id, m.created_at, m.rank,
                    search_score(m.rank, m.created_at)
               FROM member c
              CROSS JOIN LATERAL (SELECT x.id, x.conversation_id, x.created_at,
@@ -126,13 +139,25 @@ BEGIN
                                  OFFSET 0) m
              WHERE has_words
             UNION ALL
+            -- Notes, by their own index (they are few), in the conversations
+            -- the viewer owns or takes part in: the note is the key.
+            SELECT 'annotation', a.conversation_id, a.message_id, a.id, a.created_at,
+                   ts_rank(a.search, tsq), search_score(ts_rank(a.search, tsq), a.created_at)
+              FROM annotations a JOIN conversations c ON c.id = a.conversation_id
+             WHERE has_words AND a.search @@ tsq
+               AND ((c.owner_id = viewer AND c.deleted_at IS NULL
+                     AND search_filter(c, arch, src, model, tag_ids, ntags, tags_all, notes))
+                    OR c.id IN (SELECT member.id FROM member))
+               AND (from_at IS NULL OR a.created_at >= from_at)
+               AND (to_at IS NULL OR a.created_at < to_at)
+            UNION ALL
             -- Titles and summaries: by their words, or the title fuzzily.
-            SELECT c.id, NULL, c.id, c.last_message_at, r.rank,
+            SELECT 'conversation', c.id, NULL, c.id, c.last_message_at, r.rank,
                    search_score(r.rank, c.last_message_at)
               FROM (SELECT o.* FROM conversations o
                      WHERE o.owner_id = viewer AND o.deleted_at IS NULL
                        AND ((has_words AND o.search @@ tsq) OR o.title % q)
-                       AND search_filter(o, arch, src, model, tag_ids, ntags, tags_all)
+                       AND search_filter(o, arch, src, model, tag_ids, ntags, tags_all, notes)
                     UNION ALL
                     SELECT * FROM member o
                      WHERE (has_words AND o.search @@ tsq) OR o.title % q) c
@@ -147,11 +172,12 @@ BEGIN
              ORDER BY hits.score DESC, hits.key DESC LIMIT lim)
         SELECT json_build_object(
             'items', coalesce(json_agg(json_build_object(
-                'kind', CASE WHEN p.message_id IS NULL THEN 'conversation' ELSE 'message' END,
-                'conversation_id', p.conversation_id, 'message_id', p.message_id,
+                'kind', p.kind, 'conversation_id', p.conversation_id, 'message_id', p.message_id,
+                'annotation_id', a.id,
                 'title', c.title, 'at', p.at, 'rank', p.rank, 'score', p.score,
                 'sender_type', m.sender_type,
-                'snippet', CASE WHEN p.message_id IS NOT NULL THEN search_snippet(m.content, tsq)
+                'snippet', CASE WHEN a.id IS NOT NULL THEN search_snippet(a.note, tsq)
+                                WHEN p.message_id IS NOT NULL THEN search_snippet(m.content, tsq)
                                 WHEN has_words AND c.summary IS NOT NULL
                                      AND to_tsvector('simple', c.summary) @@ tsq
                                      THEN search_snippet(c.summary, tsq)
@@ -161,6 +187,7 @@ BEGIN
                 SELECT encode(convert_to('s|' || l.score::text || '|' || l.key, 'UTF8'), 'hex')
                   FROM page l ORDER BY l.score, l.key LIMIT 1) END)
           FROM page p JOIN conversations c ON c.id = p.conversation_id
-          LEFT JOIN messages m ON m.id = p.message_id);
+          LEFT JOIN messages m ON m.id = p.message_id
+          LEFT JOIN annotations a ON p.kind = 'annotation' AND a.id = p.key);
 END
 $$;

@@ -92,7 +92,7 @@ test('a note made by selecting text in an answer is marked there and listed, and
   }
 });
 
-test('Summarise shows the summary by the summary model on the conversation, and it stays after a reload', async () => {
+test('Summarise shows the summary by the summary model on the conversation, and it stays after a reload, in the list too', async () => {
   // The summary model scripts/dev configures (AIChatSummaryModel summariser), on the mock.
   await apiAs('admin', 'admin', 'DELETE', '/admin/tools/summariser');
   const tool = await apiAs('admin', 'admin', 'POST', '/admin/tools', {
@@ -101,6 +101,9 @@ test('Summarise shows the summary by the summary model on the conversation, and 
   assert.equal(tool.status, 201, tool.text);
   const marker = unique('topic');
   const conv = await conversationWith(`Summarise ${marker}`);
+  // Markup in the title reaches the summary's first line: the list shows it as text.
+  const titled = await apiAs('demo', 'demo', 'PATCH', `/conversations/${conv.id}`, { title: `<i>${marker}</i> chat` });
+  assert.equal(titled.status, 200, titled.text);
   const { context, page, errors } = await newPage(browser);
   try {
     await signIn(page, 'demo', 'demo');
@@ -112,9 +115,19 @@ test('Summarise shows the summary by the summary model on the conversation, and 
     const shown = (await page.getByTestId('chat-summary').textContent()).trim();
     assert.ok(shown.startsWith('Mock reply to: '), shown);
     assert.ok((await page.getByTestId('chat-summary-meta').textContent()).includes('summariser'));
+    // The list shows it at once, not only after a reload.
+    await page.locator(`[data-testid="conversation-link"][data-id="${conv.id}"] [data-testid="conv-summary"]`).waitFor();
     await page.reload();
     await page.locator(ANSWER_BODY).first().waitFor();
     assert.equal((await page.getByTestId('chat-summary').textContent()).trim(), shown);
+    // The list: the summary's first line under the title, all of it as the link's tooltip.
+    const summary = (await apiAs('demo', 'demo', 'GET', `/conversations/${conv.id}`)).json.summary.trim();
+    assert.ok(summary.split('\n')[0].includes(`<i>${marker}</i>`), summary);
+    const link = page.locator(`[data-testid="conversation-link"][data-id="${conv.id}"]`);
+    await link.getByTestId('conv-summary').waitFor();
+    assert.equal(await link.getByTestId('conv-summary').textContent(), summary.split('\n')[0]);
+    assert.equal(await link.getAttribute('title'), summary);
+    assert.equal(await link.locator('i').count(), 0, 'markup of the summary became HTML');
     assertNoPageErrors(errors);
   } finally {
     await context.close();
@@ -164,6 +177,45 @@ test('two versions saved and compared show the messages added; a version restore
     await waitUntil(page, () => document.querySelectorAll('[data-testid="message"]').length === 2, null, 'the restored chat does not show one exchange');
     const texts = await page.locator('[data-testid="message"] [data-testid="message-body"]').allInnerTexts();
     assert.equal(texts[0].trim(), 'first question');
+    assertNoPageErrors(errors);
+  } finally {
+    await context.close();
+  }
+});
+
+test('Delete branch on a message with another version: refused while a share shows it, then gone with a version kept', async () => {
+  const marker = unique('branch');
+  const conv = await conversationWith(`kept version ${marker}`);
+  const second = await apiAs('demo', 'demo', 'POST', `/conversations/${conv.id}/messages`, { content: `doomed version ${marker}`, parent_id: null });
+  assert.equal(second.status, 201, second.text);
+  const doomed = second.json.user_message.id;
+  const { context, page, errors } = await newPage(browser);
+  page.on('dialog', (dialog) => dialog.accept());
+  try {
+    await signIn(page, 'demo', 'demo');
+    await page.goto(url(`/chat/#/chat/${conv.id}`));
+    const message = page.locator(`article[data-message-id="${doomed}"]`);
+    await message.waitFor();
+    // Only a message with another version offers it; the answer below has none.
+    assert.equal(await page.getByTestId('delete-branch').count(), 1);
+
+    const share = await apiAs('demo', 'demo', 'PUT', `/conversations/${conv.id}/share`, {});
+    assert.equal(share.status, 201, share.text);
+    await message.getByTestId('delete-branch').click();
+    await waitUntil(page, () => /shared link/.test(document.querySelector('[data-testid="chat-error"]')?.textContent ?? ''), null,
+      async () => `notice: ${await page.getByTestId('chat-error').textContent()}`);
+    assert.equal(await message.count(), 1, 'the refused branch left the thread');
+    assert.equal((await apiAs('demo', 'demo', 'DELETE', `/conversations/${conv.id}/share`)).status, 204);
+
+    await message.getByTestId('delete-branch').click();
+    await page.getByText(`kept version ${marker}`).first().waitFor();
+    await waitUntil(page, (id) => !document.querySelector(`article[data-message-id="${id}"]`), doomed, 'the branch is still shown');
+    assert.equal(await page.getByTestId('delete-branch').count(), 0, 'a message without other versions offers to delete it');
+    const messages = await apiAs('demo', 'demo', 'GET', `/conversations/${conv.id}/messages`);
+    assert.ok(!messages.json.items.some((m) => m.id === doomed), 'the branch is still there');
+    await page.getByTestId('versions-panel').locator('summary').click();
+    await waitUntil(page, () => document.querySelector('[data-testid="versions-panel"]').textContent.includes('Before deleting a branch'), null,
+      async () => `versions: ${await page.getByTestId('versions-panel').textContent()}`);
     assertNoPageErrors(errors);
   } finally {
     await context.close();

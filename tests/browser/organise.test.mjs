@@ -5,6 +5,10 @@
 // seeded user demo; everything made is deleted after.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { apiAs, assertNoPageErrors, ensureCredits, launch, newPage, signIn, unique, url, waitUntil } from './lib.mjs';
 
@@ -75,6 +79,61 @@ describe('organise and find', () => {
       assert.deepEqual(new Set(res.json.items.map((c) => c.id)), new Set(shown));
       assertNoPageErrors(errors);
     } finally {
+      await context.close();
+    }
+  });
+
+  test('"With notes" keeps the chats with a note in the list', async () => {
+    const name = unique('notes');
+    const noted = await conversation(`${name} noted`);
+    const plain = await conversation(`${name} plain`);
+    const answer = (await send(noted.id, { content: 'something to annotate' })).answers[0];
+    const quote = answer.content.slice(0, 4);
+    const note = await apiAs('demo', 'demo', 'POST', `/conversations/${noted.id}/annotations`, {
+      message_id: answer.id, position: { start: 0, end: quote.length, quote }, note: 'a note',
+    });
+    assert.equal(note.status, 201, note.text);
+    const { context, page, errors } = await newPage(browser);
+    try {
+      await signIn(page, 'demo', 'demo');
+      await page.goto(url('/chat/#/chat'));
+      const shown = (id) => page.locator(`[data-testid="conversation-link"][data-id="${id}"]`);
+      await shown(plain.id).waitFor();
+      await page.getByTestId('notes-filter').click();
+      await shown(plain.id).waitFor({ state: 'detached' });
+      await shown(noted.id).waitFor();
+      assert.equal(await page.getByTestId('notes-filter').getAttribute('aria-pressed'), 'true');
+      await page.getByTestId('notes-filter').click();
+      await shown(plain.id).waitFor();
+      assertNoPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('export two selected chats: the ZIP downloaded holds them and no other', async () => {
+    const name = unique('export');
+    const convs = [];
+    for (let i = 0; i < 3; i++) convs.push(await conversation(`${name} chat ${i}`));
+    const { context, page, errors } = await newPage(browser);
+    const dir = mkdtempSync(join(tmpdir(), 'aichat-bexp-'));
+    try {
+      await signIn(page, 'demo', 'demo');
+      await page.goto(url('/chat/#/chat'));
+      const box = (i) => page.locator(`input[data-testid="conv-select"][value="${convs[i].id}"]`);
+      await box(2).click();
+      await box(0).click();
+      await waitUntil(page, () => document.querySelector('[data-testid="bulk-count"]')?.textContent === '2 selected', null,
+        async () => `bulk count: ${await page.getByTestId('bulk-count').textContent()}`);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('bulk-export').click()]);
+      assert.equal(download.suggestedFilename(), 'aichat-export.zip');
+      const file = join(dir, 'x.zip');
+      await download.saveAs(file);
+      const titles = JSON.parse(execFileSync('unzip', ['-p', file, 'conversations.json']).toString()).map((c) => c.title).sort();
+      assert.deepEqual(titles, [`${name} chat 0`, `${name} chat 2`]);
+      assertNoPageErrors(errors);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
       await context.close();
     }
   });

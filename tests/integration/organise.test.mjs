@@ -5,7 +5,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { api } from '../lib/http.mjs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { api, currentServer } from '../lib/http.mjs';
 import { sql, sqlJson, sqlValue } from '../lib/db.mjs';
 import { auditRow, auditRows } from '../lib/audit.mjs';
 import { assertError, assertJson, assertStatus, UUID_RE } from '../lib/assert.mjs';
@@ -287,6 +291,51 @@ test('a bulk request naming one conversation the user may not act on changes not
   assertError(await api('POST', '/conversations/bulk', { ...guest, body: { ids: [shared.id], action: 'archive' } }), 404, 'not_found');
   // Another user's tag.
   assertError(await api('POST', '/conversations/bulk', { ...user, body: { ids, action: 'tag', tag_id: tag.id } }), 404, 'not_found', 'tag_id');
+  await sql(`DELETE FROM conversations WHERE id = ANY (:'p1'::uuid[])`, `{${[...ids, ...theirs].join(',')}}`);
+});
+
+/** POST /conversations/bulk as user, the answer's bytes kept. */
+async function bulkRaw(user, body) {
+  const res = await fetch(`${currentServer()}/chat/api/v1/conversations/bulk`, {
+    method: 'POST',
+    headers: { Authorization: 'Basic ' + Buffer.from(`${user.user}:${user.password}`).toString('base64'), 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, headers: res.headers, requestId: res.headers.get('x-request-id'), bytes: Buffer.from(await res.arrayBuffer()) };
+}
+
+test('bulk export: the selected chats as the export ZIP, one audit row per chat; another user\'s chat refuses it all', async () => {
+  const user = await fx.user();
+  const ids = await manyConversations(user, 3);
+  await sql(`UPDATE conversations SET title = 'export ' || id WHERE id = ANY (:'p1'::uuid[])`, `{${ids.join(',')}}`);
+  const chosen = ids.slice(0, 2);
+  const res = await bulkRaw(user, { ids: chosen, action: 'export' });
+  assert.equal(res.status, 200, res.bytes.toString());
+  assert.equal(res.headers.get('content-type'), 'application/zip');
+  assert.equal(res.headers.get('content-disposition'), 'attachment; filename="aichat-export.zip"');
+  const dir = mkdtempSync(join(tmpdir(), 'aichat-bulk-'));
+  try {
+    writeFileSync(join(dir, 'x.zip'), res.bytes);
+    const names = execFileSync('unzip', ['-Z1', join(dir, 'x.zip')]).toString().trim().split('\n').sort();
+    // json/ and markdown/ hold a file per chosen chat (its title, then its id's first 8), and conversations.json.
+    assert.equal(names.length, 2 * 2 + 1, names.join(' '));
+    for (const id of chosen) assert.equal(names.filter((n) => n.includes(id.slice(0, 8))).length, 2, `${id} in ${names}`);
+    assert.ok(!names.some((n) => n.includes(ids[2].slice(0, 8))), names.join(' '));
+    const conversations = JSON.parse(execFileSync('unzip', ['-p', join(dir, 'x.zip'), 'conversations.json']).toString());
+    assert.deepEqual(conversations.map((c) => c.title).sort(), chosen.map((id) => `export ${id}`).sort());
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const rows = await auditRows(res.requestId);
+  assert.deepEqual(rows.map((r) => r.entity_id).sort(), [...chosen].sort());
+  assert.ok(rows.every((r) => r.action === 'export' && r.entity_type === 'conversation' && r.status === 200), JSON.stringify(rows));
+
+  // Another user's chat, or a deleted one: 404 naming it, no ZIP.
+  const theirs = await manyConversations(stranger, 1);
+  const refused = await api('POST', '/conversations/bulk', { ...user, body: { ids: [...chosen, theirs[0]], action: 'export' } });
+  assertError(refused, 404, 'not_found', 'ids');
+  assert.ok(refused.json.error.message.includes(theirs[0]), refused.text);
+  assertError(await api('POST', '/conversations/bulk', { ...user, body: { ids: chosen, action: 'export', tag_id: chosen[0] } }), 422, 'invalid_field', 'tag_id');
   await sql(`DELETE FROM conversations WHERE id = ANY (:'p1'::uuid[])`, `{${[...ids, ...theirs].join(',')}}`);
 });
 

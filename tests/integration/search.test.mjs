@@ -49,8 +49,9 @@ async function search(auth, params) {
   assert.ok(Array.isArray(body.items), res.text);
   for (const item of body.items) {
     assert.match(item.conversation_id, UUID_RE, res.text);
-    assert.ok(['message', 'conversation'].includes(item.kind), res.text);
-    assert.equal(item.kind === 'message', item.message_id !== null, res.text);
+    assert.ok(['message', 'annotation', 'conversation'].includes(item.kind), res.text);
+    assert.equal(item.kind !== 'conversation', item.message_id !== null, res.text);
+    assert.equal(item.kind === 'annotation', item.annotation_id != null, res.text);
     assert.equal(typeof item.snippet, 'string', res.text);
     assert.equal(typeof item.rank, 'number', res.text);
   }
@@ -141,6 +142,62 @@ test('filters: tags, archived, model, source, date range', async () => {
   assert.deepEqual(await convs({ from: '2020-06-16' }), [other2.id]);
   assert.deepEqual(await convs({ to: '2020-06-14' }), []);
   assert.deepEqual(await convs({ from: '2020-06-15T11:00:00Z', to: '2020-06-15T13:00:00+00:00' }), [conv.id]);
+});
+
+test("a note's words find it at its message, for every participant; has_notes keeps the chats with notes", async () => {
+  const annotate = (auth, convId, message, quote, note) => {
+    const start = message.content.indexOf(quote);
+    assert.ok(start >= 0, `"${quote}" is not in "${message.content}"`);
+    return api('POST', `/conversations/${convId}/annotations`, { ...auth, body: { message_id: message.id, position: { start, end: start + quote.length, quote }, note } });
+  };
+  const conv = await fx.conversation(owner, [model], { title: `Notes ${fx.tag}` });
+  const answer = (await say(owner, conv.id, 'an answer to annotate')).answers[0];
+  const note = assertJson(await annotate(owner, conv.id, answer, 'Mock', `check this <b>${word}noted</b> later`), 201);
+  const plain = await fx.conversation(owner, [model], { title: `No notes ${fx.tag}` });
+  await say(owner, plain.id, `nothing noted here ${word}plainnote`);
+
+  // Found items only: titles with the test's tag are also found fuzzily.
+  const found = async (who, q) => (await search(who, { q })).items.filter((i) => i.kind !== 'conversation');
+  const hits = await found(owner, `${word}noted`);
+  assert.deepEqual(hits.map((i) => [i.kind, i.conversation_id, i.message_id, i.annotation_id]),
+    [['annotation', conv.id, answer.id, note.id]]);
+  // The note's snippet, as a message's: its markup left out, only the match marked.
+  assert.ok(hits[0].snippet.includes(`<mark>${word}noted</mark>`), hits[0].snippet);
+  assert.ok(!/<(?!\/?mark>)/.test(hits[0].snippet), hits[0].snippet);
+  assert.equal(hits[0].title, conv.title);
+  assert.deepEqual(await found(stranger, `${word}noted`), []);
+
+  // A participant's note in the group: the owner and the guest find it.
+  const groupAnswer = (await say(owner, group.id, 'group answer')).answers[0];
+  const guestNote = assertJson(await annotate(guest, group.id, groupAnswer, 'Mock', `the guest's ${word}guestnote`), 201);
+  for (const who of [owner, guest]) {
+    assert.deepEqual((await found(who, `${word}guestnote`)).map((i) => i.annotation_id), [guestNote.id]);
+  }
+  assert.deepEqual(await found(stranger, `${word}guestnote`), []);
+
+  // has_notes: only the chats with a note (or, false, without one).
+  const convs = async (params) => [...new Set((await search(owner, { q: `${word}noted or ${word}plainnote`, ...params })).items
+    .filter((i) => i.kind !== 'conversation').map((i) => i.conversation_id))].sort();
+  assert.deepEqual(await convs({}), [conv.id, plain.id].sort());
+  assert.deepEqual(await convs({ has_notes: '1' }), [conv.id]);
+  assert.deepEqual(await convs({ has_notes: 'true' }), [conv.id]);
+  assert.deepEqual(await convs({ has_notes: 'false' }), [plain.id]);
+  assertError(await api('GET', `/search?q=x&has_notes=maybe`, owner), 422, 'invalid_field', 'has_notes');
+  // The list filters the same way.
+  const listed = async (params) => assertJson(await api('GET', `/conversations?${new URLSearchParams({ q: fx.tag, limit: '100', ...params })}`, owner), 200)
+    .items.map((c) => c.id).filter((id) => [conv.id, plain.id, main.id].includes(id)).sort();
+  assert.deepEqual(await listed({ has_notes: '1' }), [conv.id]);
+  assert.deepEqual(await listed({ has_notes: 'false' }), [main.id, plain.id].sort());
+  assertError(await api('GET', '/conversations?has_notes=maybe', owner), 422, 'invalid_field', 'has_notes');
+  // A saved search keeps it.
+  const saved = assertJson(await api('POST', '/saved-searches', { ...owner, body: { name: `notes ${fx.tag}`, query: { q: word, has_notes: '1' } } }), 201);
+  assert.equal(saved.query.has_notes, '1');
+
+  // A deleted note is found no more; nor a note in a deleted chat.
+  assert.equal((await api('DELETE', `/annotations/${note.id}`, owner)).status, 204);
+  assert.deepEqual(await found(owner, `${word}noted`), []);
+  assert.equal((await api('DELETE', `/conversations/${group.id}`, owner)).status, 204);
+  assert.deepEqual(await found(guest, `${word}guestnote`), []);
 });
 
 test('pages: every match once, best first, with a cursor that ends', async () => {

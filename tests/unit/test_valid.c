@@ -415,6 +415,21 @@ static void test_date_bad_format(void **state)
     assert_false(aic_valid_date(NULL));
 }
 
+/* ---- flag ---------------------------------------------------------- */
+
+static void test_flag(void **state)
+{
+    assert_int_equal(aic_valid_flag("true"), 1);
+    assert_int_equal(aic_valid_flag("1"), 1);
+    assert_int_equal(aic_valid_flag("false"), 0);
+    assert_int_equal(aic_valid_flag("0"), 0);
+    assert_int_equal(aic_valid_flag("yes"), -1);
+    assert_int_equal(aic_valid_flag("TRUE"), -1);
+    assert_int_equal(aic_valid_flag("10"), -1);
+    assert_int_equal(aic_valid_flag(""), -1);
+    assert_int_equal(aic_valid_flag(NULL), -1);
+}
+
 /* ---- limit, id cursor ----------------------------------------------- */
 
 static void test_limit(void **state)
@@ -501,6 +516,7 @@ int main(void)
         POOL_TEST(test_date_leap_years),
         POOL_TEST(test_date_out_of_range),
         POOL_TEST(test_date_bad_format),
+        POOL_TEST(test_flag),
         POOL_TEST(test_limit),
         POOL_TEST(test_id_cursor),
     };

@@ -203,7 +203,7 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
   const threadEmpty = h('p', { class: 'chat-thread-empty muted', hidden: true }, 'No messages yet. Say hello below.');
   const notice = h('div', { class: 'chat-notice form-error', role: 'alert', 'data-testid': 'chat-error', hidden: true });
   const announcer = h('p', { class: 'visually-hidden', role: 'status', 'data-testid': 'chat-status' });
-  const historyPanel = createHistory({ signal, threadEl, navigate, onError: (text) => showNotice(text) });
+  const historyPanel = createHistory({ signal, threadEl, navigate, onError: (text) => showNotice(text), onSummary: () => sidebar.refresh() });
 
   const input = h('textarea', {
     id: 'chat-input',
@@ -332,6 +332,7 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
       onEdit: (m) => startEdit(m),
       onRegenerate: (m) => regenerate(m),
       onSibling: (m, delta) => showSibling(m, delta),
+      onDeleteBranch: conv?.is_owner ? async (m) => (await historyPanel.deleteBranch(m)) && loadConversation(conv.id) : null,
     });
     views.set(msg.id, view);
     promptTools.decorate(view);

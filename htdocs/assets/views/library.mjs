@@ -5,7 +5,7 @@
 // (GET /imports); the whole library as a ZIP (POST /exports).
 
 import { API_BASE, get, del, isAbort, ApiError } from '../api.mjs';
-import { h, replaceChildren, setMessage, formatDate, formatNumber } from '../dom.mjs';
+import { h, replaceChildren, saveBlob, setMessage, formatDate, formatNumber } from '../dom.mjs';
 import { hrefFor } from '../router.mjs';
 
 const SOURCES = { chatgpt: 'ChatGPT', claude: 'Claude', gemini: 'Gemini', mistral: 'Mistral' };
@@ -194,12 +194,7 @@ export async function render({ outlet, signal }) {
         body: '{}',
       });
       if (!res.ok) throw new Error(`The export failed (${res.status}).`);
-      const url = URL.createObjectURL(await res.blob());
-      const a = h('a', { href: url, download: 'aichat-export.zip', hidden: true });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      saveBlob(await res.blob(), 'aichat-export.zip');
       setMessage(exportStatus, 'Downloaded.');
     } catch (err) {
       if (!isAbort(err)) setMessage(exportStatus, err.message);

@@ -175,6 +175,7 @@ int aic_chat_conversation_list(aic_ctx *ctx)
     const char *tool = apr_table_get(args, "tool"), *q = apr_table_get(args, "q");
     const char *after = apr_table_get(args, "after"), *cursor_id = NULL, *cursor_ts = NULL;
     const char *tags = apr_table_get(args, "tags"), *tags_mode = apr_table_get(args, "tags_mode");
+    const char *has_notes = apr_table_get(args, "has_notes");
     const char *pattern = NULL, *text = NULL, *err;
     aic_json *list, *tag_list = NULL;
     int limit = aic_valid_limit(apr_table_get(args, "limit"), CONV_PAGE, CONV_PAGE_MAX);
@@ -215,6 +216,10 @@ int aic_chat_conversation_list(aic_ctx *ctx)
         return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
                               "tags_mode must be any or all.", "tags_mode");
     }
+    if (has_notes && *has_notes && aic_valid_flag(has_notes) < 0) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              "has_notes must be true or false (1 or 0).", "has_notes");
+    }
     /* The cursor (core/aic_cursor) the statement issues: "v", the last row's
      * id and its last activity in microseconds since the epoch. */
     if (after && *after) {
@@ -239,6 +244,9 @@ int aic_chat_conversation_list(aic_ctx *ctx)
     aic_json_set_str(list, "pattern", pattern);
     aic_json_set(list, "tags", tag_list);
     aic_json_set_bool(list, "tags_all", tags_mode && !strcmp(tags_mode, "all"));
+    if (has_notes && *has_notes) {
+        aic_json_set_bool(list, "has_notes", aic_valid_flag(has_notes));
+    }
     aic_json_set_str(list, "after_ts", cursor_ts);
     aic_json_set_str(list, "after_id", cursor_id);
     aic_json_set_int(list, "limit", limit);

@@ -27,6 +27,15 @@ int aic_imports_cancel(aic_ctx *ctx);
 int aic_imports_export_one(aic_ctx *ctx);
 /** POST /v1/exports */
 int aic_imports_export_zip(aic_ctx *ctx);
+/**
+ * Answer the ZIP of the user's live conversations among list (a uuid[]
+ * literal, "{a,b}"; "" for all of them), streamed: json/, markdown/ and a
+ * ChatGPT-format conversations.json. Writes the request's audit row
+ * (export.create) unless the caller wrote it already (aic_req_get(r)->audited,
+ * as the bulk export does: a row per conversation). Returns what the
+ * endpoint returns.
+ */
+int aic_imports_export_send(aic_ctx *ctx, const char *list);
 
 /** Wake this process's worker: a job is waiting. */
 void aic_imports_wake(void);

@@ -98,6 +98,13 @@ const char *aic_search_query(aic_json **out, const char **field, apr_pool_t *p, 
         }
         aic_json_set_bool(args, "archived", !strcmp(v, "true"));
     }
+    if ((v = apr_table_get(params, "has_notes")) && *v) {
+        *field = "has_notes";
+        if (aic_valid_flag(v) < 0) {
+            return "has_notes must be true or false (1 or 0)";
+        }
+        aic_json_set_bool(args, "has_notes", aic_valid_flag(v));
+    }
     *field = NULL;
     *out = args;
     return NULL;

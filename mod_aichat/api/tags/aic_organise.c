@@ -49,10 +49,29 @@ int aic_organise_change(aic_ctx *ctx, const char *label, aic_json *args, int sta
                         const char *what)
 {
     request_rec *r = ctx->r;
+    aic_json *res;
+    int rc = aic_organise_run(&res, ctx, label, args, status, action, entity_type, what);
+
+    if (!res) {
+        return rc;
+    }
+    if (status == HTTP_NO_CONTENT) {
+        r->status = HTTP_NO_CONTENT;
+        apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
+        return OK;
+    }
+    return key ? aic_send_json(r, status, aic_json_get(res, key)) : aic_send_json(r, status, res);
+}
+
+int aic_organise_run(aic_json **out, aic_ctx *ctx, const char *label, aic_json *args, int status,
+                     const char *action, const char *entity_type, const char *what)
+{
+    request_rec *r = ctx->r;
     const char *text = NULL, *code;
     aic_json *res;
     apr_status_t rv;
 
+    *out = NULL;
     aic_json_set_str(args, "viewer", ctx->user->id);
     aic_json_set(args, "audit", aic_audit_json(r, status, action, entity_type, NULL, NULL, NULL));
     rv = aic_db_value(&text, ctx->db, label, AIC_ARGS(aic_json_dump(args, r->pool)));
@@ -91,10 +110,6 @@ int aic_organise_change(aic_ctx *ctx, const char *label, aic_json *args, int sta
                               apr_psprintf(r->pool, "No such %s.", what), NULL);
     }
     aic_req_get(r)->audited = 1;
-    if (status == HTTP_NO_CONTENT) {
-        r->status = HTTP_NO_CONTENT;
-        apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
-        return OK;
-    }
-    return key ? aic_send_json(r, status, aic_json_get(res, key)) : aic_send_json(r, status, res);
+    *out = res;
+    return OK;
 }

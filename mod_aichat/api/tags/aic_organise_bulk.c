@@ -2,24 +2,28 @@
  * on up to AIC_ORGANISE_BULK_MAX conversations, all or nothing, in one
  * statement that also writes one audit row per conversation
  * (organise_bulk). Tag and untag apply to what the user may see; archive,
- * unarchive, delete and restore to their own conversations (restore to
- * their deleted ones). An id the user may not act on makes the whole
- * request 404, naming it. */
+ * unarchive, delete, restore and export to their own conversations (restore
+ * to their deleted ones). An id the user may not act on makes the whole
+ * request 404, naming it. Export changes nothing: once the statement has
+ * checked the ids and written their audit rows, the answer is the imports
+ * capability's ZIP of them (aic_imports_export_send). */
 #include "organise.h"
+#include "api/imports/imports.h"
 
 #include <apr_strings.h>
 
 #include "core/aic_valid.h"
 
 static const char *const actions[] = {"tag",    "untag",   "archive", "unarchive",
-                                      "delete", "restore", NULL};
+                                      "delete", "restore", "export",  NULL};
 
 int aic_organise_bulk(aic_ctx *ctx)
 {
     request_rec *r = ctx->r;
-    aic_json *body = NULL, *ids, *list, *args;
+    aic_json *body = NULL, *ids, *list, *args, *res;
     const char *action, *tag = NULL;
-    int known = 0;
+    apr_array_header_t *chosen;
+    int known = 0, rc;
 
     if (aic_read_json_object(&body, r) != OK ||
         aic_refuse_unknown_fields(r, body, (const char *const[]){"ids", "action", "tag_id", NULL},
@@ -31,9 +35,9 @@ int aic_organise_bulk(aic_ctx *ctx)
         known |= !strcmp(action, actions[i]);
     }
     if (!known) {
-        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                              "action must be tag, untag, archive, unarchive, delete or restore.",
-                              "action");
+        return aic_send_error(
+            r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+            "action must be tag, untag, archive, unarchive, delete, restore or export.", "action");
     }
     ids = aic_json_get(body, "ids");
     if (aic_json_typeof(ids) != AIC_JSON_ARRAY || aic_json_len(ids) < 1 ||
@@ -45,6 +49,7 @@ int aic_organise_bulk(aic_ctx *ctx)
                               "ids");
     }
     list = aic_json_array(r->pool);
+    chosen = apr_array_make(r->pool, (int)aic_json_len(ids), sizeof(const char *));
     for (apr_size_t i = 0; i < aic_json_len(ids); i++) {
         const char *id = aic_json_str(aic_json_at(ids, i), r->pool);
 
@@ -53,6 +58,7 @@ int aic_organise_bulk(aic_ctx *ctx)
                                   "ids must be a list of conversation ids.", "ids");
         }
         aic_json_push_str(list, id);
+        APR_ARRAY_PUSH(chosen, const char *) = id;
     }
     if (!strcmp(action, "tag") || !strcmp(action, "untag")) {
         tag = aic_json_str(aic_json_get(body, "tag_id"), r->pool);
@@ -68,6 +74,15 @@ int aic_organise_bulk(aic_ctx *ctx)
     aic_json_set(args, "ids", list);
     aic_json_set_str(args, "action", action);
     aic_json_set_str(args, "tag", tag);
-    return aic_organise_change(ctx, "organise_bulk", args, HTTP_OK, action, "conversation", NULL,
-                               "conversation");
+    if (strcmp(action, "export") != 0) {
+        return aic_organise_change(ctx, "organise_bulk", args, HTTP_OK, action, "conversation",
+                                   NULL, "conversation");
+    }
+    rc = aic_organise_run(&res, ctx, "organise_bulk", args, HTTP_OK, action, "conversation",
+                          "conversation");
+    if (!res) {
+        return rc;
+    }
+    return aic_imports_export_send(
+        ctx, apr_pstrcat(r->pool, "{", apr_array_pstrcat(r->pool, chosen, ','), "}", NULL));
 }

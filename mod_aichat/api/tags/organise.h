@@ -3,6 +3,7 @@
  *                         its changes run (aic_organise_change)
  *   aic_organise_tags.c   tags (name, colour, count) and tagging a conversation
  *   aic_organise_bulk.c   one action on many conversations, in one statement
+ *                         (export: the imports capability's ZIP of them)
  *   aic_organise_saved.c  saved searches (the sidebar's smart folders)
  * The SQL is sql/functions/organise.sql; the conversation list's tag filter
  * is the chat capability's (chat_conversation_list). */
@@ -30,6 +31,15 @@
 int aic_organise_change(aic_ctx *ctx, const char *label, aic_json *args, int status,
                         const char *action, const char *entity_type, const char *key,
                         const char *what);
+
+/**
+ * aic_organise_change without the answer: *out receives the function's
+ * result when it succeeded (its audit rows written, the request marked
+ * audited), else NULL, the error answered. Returns what the endpoint
+ * returns when *out is NULL.
+ */
+int aic_organise_run(aic_json **out, aic_ctx *ctx, const char *label, aic_json *args, int status,
+                     const char *action, const char *entity_type, const char *what);
 
 /* ---- endpoints ---- */
 

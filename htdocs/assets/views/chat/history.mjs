@@ -11,6 +11,9 @@
 //   Their author edits or deletes them.
 // - Versions: save one with a comment, pick two and Compare (GET
 //   /versions/{id}/diff), or Restore one as a new chat.
+// - deleteBranch(msg), for the thread's "Delete branch" (a message with
+//   other versions, the owner only): confirmed, then DELETE /messages/{id},
+//   which keeps a version first; refused (409) while a share shows it.
 //
 // Everything from the server goes in as text (h() and textContent).
 
@@ -75,10 +78,11 @@ function locate(text, position) {
 
 /**
  * The history panel. options: signal, threadEl (the thread's element, where
- * text is selected and notes are marked), navigate, onError(text).
- * Returns { el, show(conv), highlight() }.
+ * text is selected and notes are marked), navigate, onError(text), onSummary()
+ * (a new summary was stored: the list shows it).
+ * Returns { el, show(conv), highlight(), deleteBranch(msg) }.
  */
-export function createHistory({ signal, threadEl, navigate, onError }) {
+export function createHistory({ signal, threadEl, navigate, onError, onSummary }) {
   let conv = null;
   let notes = [];
   let versions = [];
@@ -152,6 +156,7 @@ export function createHistory({ signal, threadEl, navigate, onError }) {
       conv = { ...conv, summary: body.summary, summary_model: body.summary_model, summarized_at: body.summarized_at };
       if (Number.isInteger(body.credits)) session.set({ ...session.user, token_credits: body.credits });
       drawSummary();
+      onSummary?.();
     } catch (err) {
       fail('The summary could not be made', err);
     } finally {
@@ -355,5 +360,18 @@ export function createHistory({ signal, threadEl, navigate, onError }) {
     }
   }
 
-  return { el, show, highlight };
+  /** Delete msg and everything below it, once confirmed; true when it is gone. */
+  async function deleteBranch(msg) {
+    const what = msg.sender_type === 'ai' ? 'answer' : 'message';
+    if (!window.confirm(`Delete this version of the ${what} and everything after it? A version of the chat is saved first.`)) return false;
+    try {
+      await del(`messages/${encodeURIComponent(msg.id)}`, { signal });
+      return true;
+    } catch (err) {
+      fail('The branch could not be deleted', err);
+      return false;
+    }
+  }
+
+  return { el, show, highlight, deleteBranch };
 }

@@ -54,10 +54,12 @@ function errorText(msg) {
  *   isGroup       () => boolean: label answers with their model, mark the first responder
  *   isBusy        () => boolean: actions are disabled while an answer streams
  *   onEdit(msg), onRegenerate(msg), onSibling(msg, delta)
+ *   onDeleteBranch(msg)  given to the conversation's owner: a message with
+ *                 other versions offers to delete this one and all below it
  *
  * Returns { el, msg, update(msg), setStreamingText(text), showEditor(node), hideEditor(), setBusy(b) }.
  */
-export function createMessageView(initial, { me, isGroup, isBusy, onEdit, onRegenerate, onSibling }) {
+export function createMessageView(initial, { me, isGroup, isBusy, onEdit, onRegenerate, onSibling, onDeleteBranch }) {
   let msg = initial;
   const body = h('div', { class: 'message-body markdown', 'data-testid': 'message-body' });
   const head = h('header', { class: 'message-head' });
@@ -145,6 +147,14 @@ export function createMessageView(initial, { me, isGroup, isBusy, onEdit, onRege
       );
     }
     const stored = status !== 'sending' && status !== 'streaming' && !String(msg.id).startsWith('pending-');
+    if (stored && ids.length > 1 && onDeleteBranch) {
+      actions.push(
+        actionButton('Delete branch', 'delete-branch', () => onDeleteBranch(msg), {
+          disabled: busy,
+          title: 'Delete this version and everything after it',
+        }),
+      );
+    }
     if (stored && msg.sender_type === 'user' && msg.sender?.username === me?.username) {
       actions.push(actionButton('Edit', 'edit-message', () => onEdit(msg), { disabled: busy }));
     }

@@ -2,21 +2,26 @@
 //
 // - Search messages: GET /search as you type (300 ms after the last key, the
 //   request before cancelled); each result shows its chat's title and a
-//   snippet with the matches marked and opens the chat at the message, on its
-//   branch (?message=…, see openAt below). "Save" keeps the search as a
-//   smart folder (POST /saved-searches), listed under "Saved searches".
+//   snippet with the matches marked (a note's labelled "Note") and opens the
+//   chat at the message, on its branch (?message=…, see openAt below).
+//   "Save" keeps the search as a smart folder (POST /saved-searches), listed
+//   under "Saved searches".
 // - Tags: the user's tags with colour and count (GET /tags); clicking one
-//   filters the list by it (again: no filter); "New tag" makes one.
+//   filters the list by it (again: no filter); "New tag" makes one. "With
+//   notes" keeps the chats that have notes (has_notes=1), with the tag too.
 // - Selection: a checkbox on each chat of the list, shift-click selects the
 //   range from the last one clicked; "Select all" selects every chat that
 //   matches the list (all pages); the bar acts on the selection with one
-//   POST /conversations/bulk: tag, untag, archive, delete.
+//   POST /conversations/bulk: tag, untag, archive, delete, and export (the
+//   answer is the export ZIP of the selection, saved as a download).
+// - Each chat of the list shows its AI summary's first line under the
+//   title, and the whole summary as the link's tooltip (as text: never HTML).
 //
 // Snippets come escaped from the server with <mark> around the matches; they
 // are turned into text nodes and <mark> elements here, never parsed as HTML.
 
-import { api, get, post, del, isAbort } from '../../api.mjs';
-import { h, replaceChildren, setMessage } from '../../dom.mjs';
+import { api, get, post, del, isAbort, postForBlob } from '../../api.mjs';
+import { h, replaceChildren, saveBlob, setMessage } from '../../dom.mjs';
 import { hrefFor } from '../../router.mjs';
 
 const SEARCH_DELAY_MS = 300;
@@ -76,6 +81,7 @@ export function createOrganise({ signal }) {
   let sidebar = null;
   let tags = [];
   let filter = null; // a tag id
+  let notesOnly = false;
   let selected = new Set();
   let lastClicked = null;
   let searchRequest = null;
@@ -124,9 +130,25 @@ export function createOrganise({ signal }) {
     action('Untag', 'bulk-untag-apply', () => bulk('untag', bulkTag.value)),
     action('Archive', 'bulk-archive', () => bulk('archive')),
     action('Delete', 'bulk-delete', () => bulk('delete')),
+    action('Export', 'bulk-export', () => exportSelected()),
     action('Clear', 'bulk-clear', () => select(new Set())),
   );
   const selectAll = action('Select all', 'select-all', () => selectAllMatching());
+  const notesFilter = h(
+    'button',
+    {
+      type: 'button',
+      class: 'tag-filter',
+      'data-testid': 'notes-filter',
+      'aria-pressed': 'false',
+      onclick: () => {
+        notesOnly = !notesOnly;
+        notesFilter.setAttribute('aria-pressed', String(notesOnly));
+        sidebar?.refresh();
+      },
+    },
+    'With notes',
+  );
 
   const el = h(
     'div',
@@ -143,6 +165,7 @@ export function createOrganise({ signal }) {
     savedList,
     h('h2', { class: 'conv-section-title' }, 'Tags'),
     tagList,
+    notesFilter,
     tagForm,
     selectAll,
     bar,
@@ -181,7 +204,13 @@ export function createOrganise({ signal }) {
                   'a',
                   { class: 'search-result', href: hrefFor(path), 'data-testid': 'search-result', 'data-message-id': item.message_id ?? '' },
                   h('span', { class: 'conv-title' }, item.title || 'Untitled chat'),
-                  h('span', { class: 'search-snippet', 'data-testid': 'search-snippet' }, snippetNodes(item.snippet)),
+                  h(
+                    'span',
+                    { class: 'search-snippet', 'data-testid': 'search-snippet' },
+                    item.kind === 'annotation' ? h('span', { class: 'badge', 'data-testid': 'search-note' }, 'Note') : null,
+                    item.kind === 'annotation' ? ' ' : null,
+                    snippetNodes(item.snippet),
+                  ),
                 ),
               );
             })
@@ -349,6 +378,12 @@ export function createOrganise({ signal }) {
       h('span', { class: 'tag-chip', 'data-testid': 'conv-tag', title: t.name, style: `border-color:${/^#[0-9a-f]{6}$/.test(t.color) ? t.color : '#888888'}` }, t.name),
     );
     if (tagsEl.length) li.querySelector('.conv-meta')?.append(' ', ...tagsEl);
+    const summary = typeof conv.summary === 'string' ? conv.summary.trim() : '';
+    const link = li.querySelector('.conv-link');
+    if (summary && link) {
+      link.title = summary;
+      link.querySelector('.conv-title')?.after(h('span', { class: 'conv-summary', 'data-testid': 'conv-summary' }, summary.split('\n')[0]));
+    }
   }
 
   /** Every chat the list shows with its filter, all pages. */
@@ -358,7 +393,7 @@ export function createOrganise({ signal }) {
       for (const pinned of ['true', 'false']) {
         let after = null;
         do {
-          const p = new URLSearchParams({ pinned, limit: 100, ...(filter ? { tags: filter } : {}) });
+          const p = new URLSearchParams({ pinned, limit: 100, ...listParams() });
           const q = sidebar?.query();
           if (q) p.set('q', q);
           if (after) p.set('after', after);
@@ -388,6 +423,22 @@ export function createOrganise({ signal }) {
     }
   }
 
+  /** The selection as the export ZIP, downloaded (the selection stays). */
+  async function exportSelected() {
+    if (selected.size === 0) return;
+    try {
+      saveBlob(await postForBlob('conversations/bulk', { ids: [...selected], action: 'export' }, { signal }), 'aichat-export.zip');
+      setMessage(error, '');
+    } catch (err) {
+      fail('The chats could not be exported', err);
+    }
+  }
+
+  /** The list's filters: the tag chosen, with notes. */
+  function listParams() {
+    return { ...(filter ? { tags: filter } : {}), ...(notesOnly ? { has_notes: '1' } : {}) };
+  }
+
   signal.addEventListener('abort', () => {
     clearTimeout(timer);
     searchRequest?.abort();
@@ -395,7 +446,7 @@ export function createOrganise({ signal }) {
 
   return {
     el,
-    listParams: () => (filter ? { tags: filter } : {}),
+    listParams,
     decorate,
     /** Put the panel in the sidebar (above its list) and load it. */
     attach(sb) {
