@@ -9,7 +9,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, request } from '../lib/http.mjs';
@@ -182,6 +182,51 @@ test('hostile and foreign files are refused with a stable code and nothing is wr
   assert.deepEqual(r.job.warnings, { orphan_node: 1 });
   const t = (await trees(user.id, 'chatgpt'))['68e2c3d4-e5f6-8007-b081-9c0d1e2f3a41'];
   assert.deepEqual([t.stored, t.active, t.bp], [4, 2, 1]);
+});
+
+test('multipart/form-data: curl -F file=@export.zip imports like the bare body; bad forms are refused with a stable code', async () => {
+  const user = await createUser({ prefix: 'impform' });
+  const dir = mkdtempSync(join(tmpdir(), 'aichat-form-'));
+  try {
+    writeFileSync(join(dir, 'claude export.zip'), zipOf({ 'conversations.json': 'claude-export/conversations.json' }));
+    const out = execFileSync('curl', [
+      '-sS', '-u', `${user.user}:${user.password}`,
+      '-F', 'note=keep me out', '-F', `file=@${join(dir, 'claude export.zip')};type=application/zip`,
+      '-w', '\n%{http_code}', `${process.env.AICHAT_URL}/chat/api/v1/imports`,
+    ]).toString();
+    const [body, status] = [out.slice(0, out.lastIndexOf('\n')), out.slice(out.lastIndexOf('\n') + 1)];
+    assert.equal(status, '202', body);
+    const job = await finished(user, JSON.parse(body).id);
+    assert.equal(job.status, 'done', JSON.stringify(job));
+    assert.equal(job.file_name, 'claude export.zip');
+    assert.equal(job.format, 'claude');
+    assert.equal(job.conversations_created, 3);
+    assert.equal(job.file_size, statSync(join(dir, 'claude export.zip')).size);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const form = (boundary, parts, end = `--${boundary}--\r\n`) => Buffer.from(
+    parts.map(([head, body]) => `--${boundary}\r\n${head}\r\n\r\n${body}\r\n`).join('') + end,
+  );
+  const send = (type, bytes) => upload(user, bytes, null, type);
+  const file = sample('claude-conversations.json').toString('utf8');
+  const disp = 'Content-Disposition: form-data; name="file"; filename="c.json"';
+  assertError(await send('multipart/form-data', form('xyz', [[disp, file]])), 400, 'invalid_multipart');
+  assertError(await send('multipart/form-data; boundary=xyz', form('xyz', [['Content-Disposition: form-data; name="other"', 'x']])), 422, 'missing_file');
+  assertError(await send('multipart/form-data; boundary=xyz', form('xyz', [[disp, file]], '')), 400, 'invalid_multipart');
+  assertError(await send('multipart/form-data; boundary=xyz', form('xyz', [[disp, file.slice(0, 100)]], '').subarray(0, 150)), 400, 'invalid_multipart');
+  assertError(await send('multipart/form-data; boundary=xyz', form('xyz', [[disp, '']])), 422, 'empty_upload');
+  assertError(await send('multipart/mixed; boundary=xyz', form('xyz', [[disp, file]])), 415, 'unsupported_media_type');
+  assert.equal(await sqlValue(`SELECT count(*) FROM import_jobs WHERE owner_id = :'p1'`, user.id), '1');
+
+  // A quoted boundary, the file part after another part, no ?name=: the part's file name is kept.
+  const ok = await send('multipart/form-data; boundary="a b"', form('a b', [['Content-Disposition: form-data; name="x"', 'y'], [disp, file]]));
+  assert.equal(ok.status, 202, ok.text);
+  const job = await finished(user, ok.json.id);
+  assert.equal(job.status, 'done', JSON.stringify(job));
+  assert.equal(job.file_name, 'c.json');
+  assert.equal(job.file_size, Buffer.byteLength(file));
 });
 
 test('a message over 1 MiB is cut at a character boundary and flagged', async () => {

@@ -419,6 +419,117 @@ static void test_zip_uploads(void **state)
     apr_file_remove(path, p);
 }
 
+/* What the multipart reader handed on. */
+typedef struct {
+    char *buf;
+    apr_size_t len;
+} got;
+
+static apr_status_t on_data(void *baton, const char *buf, apr_size_t len)
+{
+    got *g = baton;
+
+    memcpy(g->buf + g->len, buf, len);
+    g->len += len;
+    return APR_SUCCESS;
+}
+
+/* Read body with content type ctype in pieces of 1..split bytes (0: whole);
+ * APR_SUCCESS and the file part in g, or an error and *code. */
+static apr_status_t read_form(apr_pool_t *p, const char *ctype, const char *body, unsigned split,
+                              got *g, const char **code, const char **name)
+{
+    aic_multipart *m = aic_multipart_create(p, ctype, "file", on_data, g);
+    apr_size_t len = strlen(body), at = 0;
+    apr_status_t rv = APR_SUCCESS;
+    const char *msg;
+
+    *code = "no_reader";
+    if (!m) {
+        return APR_EINVAL;
+    }
+    g->buf = apr_palloc(p, len + 1);
+    g->len = 0;
+    while (at < len && rv == APR_SUCCESS) {
+        apr_size_t n = split ? 1 + (apr_size_t)rand() % split : len;
+
+        n = n > len - at ? len - at : n;
+        rv = aic_multipart_feed(m, body + at, n);
+        at += n;
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_multipart_finish(m);
+    }
+    aic_multipart_error(m, code, &msg);
+    *name = aic_multipart_filename(m);
+    return rv;
+}
+
+static void test_multipart(void **state)
+{
+    apr_pool_t *p = *state;
+    /* The file holds near-delimiters: CRLF, "--", "-bound", "\r\n--boun" and "\r\n--bounc". */
+    const char *file = "[\r\n--\r\n-bound\r\n--boun\r\n--bounc\r\n]\r\n";
+    const char *body = apr_pstrcat(
+        p, "preamble\r\n--bound\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhi\r\n",
+        "--bound  \r\nContent-Disposition: form-data; name=\"file\"; filename=\"C:\\\\x\\\\a.zip\"",
+        "\r\nContent-Type: application/zip\r\n\r\n", file,
+        "\r\n--bound\r\nContent-Disposition: form-data; name=\"file\"; filename=\"b\"\r\n\r\n",
+        "second\r\n--bound--\r\nepilogue", NULL);
+    const char *code, *name;
+    got g;
+
+    for (unsigned split = 0; split <= 40; split += 5) {
+        assert_int_equal(
+            read_form(p, "multipart/form-data; boundary=bound", body, split, &g, &code, &name),
+            APR_SUCCESS);
+        assert_int_equal(g.len, strlen(file));
+        assert_memory_equal(g.buf, file, g.len);
+        assert_string_equal(name, "C:\\x\\a.zip");
+    }
+    /* A quoted boundary; the first boundary line at the very start; an empty file. */
+    assert_int_equal(read_form(p, "Multipart/Form-Data; charset=utf-8; boundary=\"a b\"",
+                               "--a b\r\nContent-Disposition: form-data; name=file\r\n\r\n"
+                               "\r\n--a b--",
+                               3, &g, &code, &name),
+                     APR_SUCCESS);
+    assert_int_equal(g.len, 0);
+    assert_null(name);
+    /* No boundary, or not form-data: no reader. */
+    assert_int_not_equal(read_form(p, "multipart/form-data", "x", 0, &g, &code, &name),
+                         APR_SUCCESS);
+    assert_string_equal(code, "no_reader");
+    assert_int_not_equal(read_form(p, "application/zip", "x", 0, &g, &code, &name), APR_SUCCESS);
+    /* No file part; truncated; a malformed boundary line; endless headers. */
+    assert_int_not_equal(read_form(p, "multipart/form-data; boundary=b",
+                                   "--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n"
+                                   "--b--\r\n",
+                                   7, &g, &code, &name),
+                         APR_SUCCESS);
+    assert_string_equal(code, "missing_file");
+    assert_int_not_equal(
+        read_form(p, "multipart/form-data; boundary=b",
+                  "--b\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n[1,", 7, &g, &code,
+                  &name),
+        APR_SUCCESS);
+    assert_string_equal(code, "invalid_multipart");
+    assert_int_not_equal(read_form(p, "multipart/form-data; boundary=b", "--bxyz\r\n\r\n1\r\n--b--",
+                                   0, &g, &code, &name),
+                         APR_SUCCESS);
+    assert_string_equal(code, "invalid_multipart");
+    {
+        char *endless = apr_palloc(p, 40000);
+
+        memset(endless, 'h', 39999);
+        memcpy(endless, "--b\r\n", 5);
+        endless[39999] = '\0';
+        assert_int_not_equal(
+            read_form(p, "multipart/form-data; boundary=b", endless, 0, &g, &code, &name),
+            APR_SUCCESS);
+        assert_string_equal(code, "invalid_multipart");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -432,6 +543,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_limits, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_title_and_times, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_zip_uploads, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_multipart, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_escapes_postgresql_refuses, pool_setup, pool_teardown),
     };
 

@@ -193,3 +193,25 @@ apr_status_t aic_import_file_read(apr_pool_t *p, const char *path,
 
 /** The JSON import_conversation takes (sql/functions/imports.sql). */
 const char *aic_import_conv_json(const aic_import_conv *c, apr_pool_t *p);
+
+/* ---- a multipart/form-data upload read as a stream (aic_import_multipart.c) ---- */
+
+typedef struct aic_multipart aic_multipart;
+/** Bytes of the file part; not APR_SUCCESS stops the reading. */
+typedef apr_status_t (*aic_multipart_data_fn)(void *baton, const char *buf, apr_size_t len);
+
+/**
+ * A reader of a multipart/form-data body whose part named field is handed to
+ * data as it arrives; NULL when content_type is not multipart/form-data with
+ * a usable boundary.
+ */
+aic_multipart *aic_multipart_create(apr_pool_t *p, const char *content_type, const char *field,
+                                    aic_multipart_data_fn data, void *baton);
+/** Feed bytes of the body: APR_SUCCESS, the data function's error, or APR_EINVAL. */
+apr_status_t aic_multipart_feed(aic_multipart *m, const char *buf, apr_size_t len);
+/** The end of the body: APR_EINVAL when it was truncated or had no file part. */
+apr_status_t aic_multipart_finish(aic_multipart *m);
+/** Why the body was refused: invalid_multipart or missing_file, and a message. */
+void aic_multipart_error(const aic_multipart *m, const char **code, const char **message);
+/** The file name the file part gave, or NULL. */
+const char *aic_multipart_filename(const aic_multipart *m);
