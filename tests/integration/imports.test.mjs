@@ -102,6 +102,23 @@ test('the 2026 split ChatGPT export as a ZIP: five conversations, the project en
     user.id,
   );
   assert.equal(t, '1730371342.110374');
+
+  // Non-text parts: a visible note where the part has no text of its own,
+  // the transcription as the voice turns' text (§8.2), the parts as exported
+  // in the metadata.
+  const parts = await sqlJson(
+    `SELECT m.external_id, m.content, m.metadata->'parts' AS parts FROM messages m
+       JOIN conversations c ON c.id = m.conversation_id
+      WHERE c.owner_id = :'p1' AND c.external_id = '6851a2c7-3e9f-8001-b7d4-0c5e8a2f6b91'
+        AND m.metadata ? 'parts' ORDER BY m.created_at`,
+    user.id,
+  );
+  assert.deepEqual(parts.map((m) => [m.content, m.parts.map((x) => x.content_type)]), [
+    ["[image]\nVoici une photo de la mie de mon pain au levain. Est-ce qu'elle est sous-fermentée ?", ['image_asset_pointer']],
+    ['Et si je la mets au frigo pour la nuit, ça change quoi ?', ['audio_transcription', 'real_time_user_audio_video_asset_pointer']],
+    ['Une fermentation lente au frigo, entre 4 et 6 °C, donne une mie plus aérée et un goût plus acidulé. Sortez la pâte une heure avant de cuire.', ['audio_transcription', 'audio_asset_pointer']],
+  ]);
+  assert.equal(parts[0].parts[0].asset_pointer, 'sediment://file_00000000a1b2c3d4e5f60718293a4b5c');
 });
 
 test('Claude, Gemini (both shapes, bare and in a Takeout ZIP) and Mistral (ZIP of chat files and the combined variant)', async () => {

@@ -530,6 +530,57 @@ static void test_multipart(void **state)
     }
 }
 
+/* The texts of the messages that carry non-text parts, "text|n parts" each. */
+static apr_status_t part_texts(void *baton, const aic_import_conv *c, apr_pool_t *p)
+{
+    seen *s = baton;
+
+    for (int i = 0; i < c->msgs->nelts; i++) {
+        const aic_import_msg *m = &APR_ARRAY_IDX(c->msgs, i, aic_import_msg);
+
+        if (m->parts) {
+            APR_ARRAY_PUSH(s->convs, const char *) =
+                apr_psprintf(s->p, "%s|%d", m->text, (int)aic_json_len(m->parts));
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static void test_non_text_parts(void **state)
+{
+    apr_pool_t *p = *state;
+    seen *s = fresh(p);
+    apr_size_t len;
+    const char *buf = slurp(p, DIR "chatgpt-export/conversations-001.json", &len);
+    const char *only =
+        "[{\"id\":\"x\",\"mapping\":{\"a\":{\"id\":\"a\",\"parent\":null,\"message\":"
+        "{\"author\":{\"role\":\"user\"},\"content\":{\"content_type\":"
+        "\"multimodal_text\",\"parts\":[{\"content_type\":\"image_asset_pointer\","
+        "\"asset_pointer\":\"file-service://file-1\"},{\"content_type\":"
+        "\"audio_asset_pointer\",\"asset_pointer\":\"sediment://file_2\"}]}}}}}]";
+    aic_import_doc *d =
+        aic_import_doc_create(p, "c.json", AIC_IMPORT_CHATGPT, part_texts, on_reject, s);
+
+    assert_int_equal(feed(d, buf, len, 0), APR_SUCCESS);
+    /* §8.2: the voice turns' text is their transcription; the photo gets its note. */
+    assert_int_equal(s->convs->nelts, 3);
+    assert_string_equal(APR_ARRAY_IDX(s->convs, 0, const char *),
+                        "[image]\nVoici une photo de la mie de mon pain au levain. "
+                        "Est-ce qu'elle est sous-fermentée ?|1");
+    assert_string_equal(APR_ARRAY_IDX(s->convs, 1, const char *),
+                        "Et si je la mets au frigo pour la nuit, ça change quoi ?|2");
+    assert_string_equal(
+        APR_ARRAY_IDX(s->convs, 2, const char *),
+        "Une fermentation lente au frigo, entre 4 et 6 °C, donne une mie plus "
+        "aérée et un goût plus acidulé. Sortez la pâte une heure avant de cuire.|2");
+    /* Parts without text of their own: one note each. */
+    s = fresh(p);
+    d = aic_import_doc_create(p, "c.json", AIC_IMPORT_CHATGPT, part_texts, on_reject, s);
+    assert_int_equal(feed(d, only, strlen(only), 0), APR_SUCCESS);
+    assert_int_equal(s->convs->nelts, 1);
+    assert_string_equal(APR_ARRAY_IDX(s->convs, 0, const char *), "[image]\n[audio]|2");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -544,6 +595,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_title_and_times, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_zip_uploads, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_multipart, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_non_text_parts, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_escapes_postgresql_refuses, pool_setup, pool_teardown),
     };
 

@@ -316,6 +316,9 @@ const char *aic_import_conv_json(const aic_import_conv *c, apr_pool_t *p)
         if (m->sources) {
             aic_json_set(meta, "sources", m->sources);
         }
+        if (m->parts) {
+            aic_json_set(meta, "parts", m->parts);
+        }
         if (m->truncated) {
             aic_json_set_bool(meta, "truncated", 1);
         }

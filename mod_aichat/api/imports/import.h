@@ -50,6 +50,7 @@ typedef struct {
     const char *model;     /* NULL when the export does not say */
     aic_json *attachments; /* array of {id?, name?, mime_type?, size?, ...} or NULL */
     aic_json *sources;     /* array of URLs or NULL */
+    aic_json *parts;       /* the non-text parts as exported (kept in metadata), or NULL */
     int truncated;
     int html; /* the text is sanitised HTML (Gemini answers), not Markdown */
     /* for the tree builder */
