@@ -70,6 +70,48 @@ test('a bare ChatGPT conversations.json imports whole trees with their active pa
   assert.equal(again.job.messages_added, 0);
   assert.deepEqual(await trees(user.id, 'chatgpt'), CHATGPT_SINGLE);
   assert.equal(await sqlValue(`SELECT count(*) FROM conversations WHERE owner_id = :'p1'`, user.id), '2');
+  assert.equal(await sqlValue(
+    `SELECT count(*) FROM conversation_versions v JOIN conversations c ON c.id = v.conversation_id
+      WHERE c.owner_id = :'p1'`, user.id), '0');
+});
+
+test('a later export with new messages: the conversation keeps a version of its state before them', async () => {
+  const user = await createUser({ prefix: 'impver' });
+  const first = await imported(user, sample('chatgpt-conversations.json'), 'conversations.json');
+  assert.equal(first.job.status, 'done', JSON.stringify(first.job));
+  const convs = JSON.parse(sample('chatgpt-conversations.json').toString('utf8'));
+  const later = convs[0];
+  const leaf = later.current_node;
+  later.mapping['later-q'] = {
+    id: 'later-q', parent: leaf, children: ['later-a'],
+    message: { id: 'later-q', author: { role: 'user' }, create_time: 1718100000, content: { content_type: 'text', parts: ['And in winter?'] } },
+  };
+  later.mapping['later-a'] = {
+    id: 'later-a', parent: 'later-q', children: [],
+    message: { id: 'later-a', author: { role: 'assistant' }, create_time: 1718100005, recipient: 'all', metadata: { model_slug: 'gpt-4o' }, content: { content_type: 'text', parts: ['Feed it less often.'] } },
+  };
+  later.current_node = 'later-a';
+  const again = await imported(user, Buffer.from(JSON.stringify(convs)), 'conversations.json');
+  assert.equal(again.job.status, 'done', JSON.stringify(again.job));
+  assert.equal(again.job.messages_added, 2);
+  const versions = await sqlJson(
+    `SELECT c.external_id, v.reason, v.message_count, v.created_by = c.owner_id AS mine,
+            (SELECT json_agg(x->>'content') FROM jsonb_array_elements(v.snapshot->'messages') x) AS texts
+       FROM conversation_versions v JOIN conversations c ON c.id = v.conversation_id
+      WHERE c.owner_id = :'p1'`,
+    user.id,
+  );
+  assert.equal(versions.length, 1, JSON.stringify(versions));
+  assert.equal(versions[0].external_id, later.conversation_id);
+  assert.equal(versions[0].reason, 'before_import');
+  assert.equal(versions[0].mine, true);
+  assert.equal(versions[0].message_count, 4);
+  assert.ok(!versions[0].texts.includes('And in winter?'));
+  // Through the history API too, as the owner sees it.
+  const conv = again.job.conversations.find((c) => c.title === 'Sourdough starter feeding schedule');
+  const list = await api('GET', `/conversations/${conv.id}/versions`, user);
+  assert.equal(list.status, 200, list.text);
+  assert.deepEqual(list.json.items.map((v) => v.reason), ['before_import']);
 });
 
 test('the 2026 split ChatGPT export as a ZIP: five conversations, the project entry skipped, the edited and regenerated branches kept', async () => {
@@ -119,6 +161,36 @@ test('the 2026 split ChatGPT export as a ZIP: five conversations, the project en
     ['Une fermentation lente au frigo, entre 4 et 6 °C, donne une mie plus aérée et un goût plus acidulé. Sortez la pâte une heure avant de cuire.', ['audio_transcription', 'audio_asset_pointer']],
   ]);
   assert.equal(parts[0].parts[0].asset_pointer, 'sediment://file_00000000a1b2c3d4e5f60718293a4b5c');
+
+  // message_feedback.json: the thumbs-up and its comment on the regenerated answer.
+  assert.equal(job.feedback_linked, 1);
+  assert.equal(job.skipped.feedback_unlinked, undefined);
+  const fb = await sqlJson(
+    `SELECT m.metadata->'feedback' AS f FROM messages m JOIN conversations c ON c.id = m.conversation_id
+      WHERE c.owner_id = :'p1' AND m.metadata ? 'feedback'`,
+    user.id,
+  );
+  assert.deepEqual(fb.map((r) => [r.f.rating, r.f.comment, new Date(r.f.created_at).toISOString()]), [
+    [1, 'Exactly what I needed.', '2025-03-14T09:28:41.226Z'],
+  ]);
+  const linkedTo = await sqlValue(
+    `SELECT m.external_id FROM messages m JOIN conversations c ON c.id = m.conversation_id
+      WHERE c.owner_id = :'p1' AND m.metadata ? 'feedback'`,
+    user.id,
+  );
+  assert.equal(linkedTo, '3d5f7b9e-2c4a-4b6d-a8e0-1f3b5d7c9e62');
+
+  // Feedback on a message that was not stored is counted, never an error.
+  const other = await createUser({ prefix: 'impfb' });
+  const feedback = JSON.parse(sample('chatgpt-export/message_feedback.json').toString('utf8'));
+  const lonely = zipOf({
+    'conversations.json': 'chatgpt-conversations.json',
+    'message_feedback.json': Buffer.from(JSON.stringify([...feedback, { ...feedback[0], message_id: 'nowhere' }])),
+  });
+  const r2 = await imported(other, lonely, 'x.zip');
+  assert.equal(r2.job.status, 'done', JSON.stringify(r2.job));
+  assert.equal(r2.job.feedback_linked, 0);
+  assert.equal(r2.job.skipped.feedback_unlinked, 2);
 });
 
 test('Claude, Gemini (both shapes, bare and in a Takeout ZIP) and Mistral (ZIP of chat files and the combined variant)', async () => {
@@ -313,6 +385,41 @@ test('cancel stops a job after the conversation it is writing; the conversations
   assert.equal(
     await sqlValue(`SELECT count(*) FROM conversations c WHERE c.owner_id = :'p1' AND c.total_messages <> (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)`, user.id),
     '0',
+  );
+});
+
+test('an import past its conversation or time limit ends failed with the reason; what it wrote stays whole', async () => {
+  const user = await createUser({ prefix: 'implimit' });
+  const small = await imported(user, sample('claude-conversations.json'), 'c.json');
+  assert.deepEqual(small.job.limits, { conversations: 1000000, seconds: 1800 }); // the defaults
+  const big = JSON.parse(sample('chatgpt-conversations.json').toString('utf8'));
+  const many = [];
+  for (let i = 0; i < 4000; i++) many.push({ ...big[i % 2], conversation_id: `lim-${i}`, id: `lim-${i}` });
+  const bytes = Buffer.from(JSON.stringify(many));
+  const whole = `SELECT count(*) FROM conversations c WHERE c.owner_id = :'p1' AND c.source = 'chatgpt'
+                   AND c.total_messages = (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)`;
+
+  // The limits are the job's own (taken from the directives when it was created).
+  let res = await upload(user, bytes, 'many.json');
+  assert.equal(res.status, 202, res.text);
+  await sqlValue(`UPDATE import_jobs SET limit_conversations = 10 WHERE id = :'p1' RETURNING 1`, res.json.id);
+  let job = await finished(user, res.json.id);
+  assert.equal(job.status, 'failed', JSON.stringify(job));
+  assert.match(job.reason, /more conversations than the limit \(10, AIChatImportMaxConversations\)/);
+  assert.deepEqual(job.errors.map((e) => e.code), ['limit_exceeded']);
+  assert.ok(job.conversations_done >= 10 && job.conversations_done < 4000, String(job.conversations_done));
+  assert.equal(Number(await sqlValue(whole, user.id)), job.conversations_created);
+
+  res = await upload(user, bytes, 'many.json');
+  assert.equal(res.status, 202, res.text);
+  await sqlValue(`UPDATE import_jobs SET limit_seconds = 1, started_at = now() - interval '1 minute' WHERE id = :'p1' RETURNING 1`, res.json.id);
+  job = await finished(user, res.json.id);
+  assert.equal(job.status, 'failed', JSON.stringify(job));
+  assert.match(job.reason, /longer than its time limit \(1 s, AIChatImportTimeLimit\)/);
+  assert.ok(job.conversations_done < 4000);
+  assert.equal(
+    await sqlValue(`SELECT count(*) FROM conversations c WHERE c.owner_id = :'p1' AND c.source = 'chatgpt'`, user.id),
+    await sqlValue(whole, user.id),
   );
 });
 

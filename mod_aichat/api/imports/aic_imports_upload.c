@@ -189,12 +189,14 @@ int aic_imports_upload(aic_ctx *ctx)
 {
     request_rec *r = ctx->r;
     const char *path = NULL, *name = upload_name(r), *format = "", *total = "";
-    const char *code, *message;
+    const char *code, *message, *limits;
     apr_off_t size;
     aic_rows rows;
     apr_status_t rv;
     int rc;
 
+    limits = apr_psprintf(r->pool, "{\"conversations\": %d, \"seconds\": %d}",
+                          ctx->conf->import_max_conversations, ctx->conf->import_time_limit);
     if ((rc = spool(&path, &name, &size, ctx)) != OK) {
         return rc;
     }
@@ -220,7 +222,7 @@ int aic_imports_upload(aic_ctx *ctx)
     if (rv == APR_SUCCESS) {
         rv = aic_db_select(&rows, ctx->db, "imports_create",
                            AIC_ARGS(ctx->user->id, name ? name : "", path,
-                                    apr_off_t_toa(r->pool, size), format, total));
+                                    apr_off_t_toa(r->pool, size), format, total, limits));
     }
     if (rv == APR_SUCCESS && rows.nrows == 1) {
         rv = aic_audit_change(ctx->db, r, HTTP_ACCEPTED, "import.create", "import_job",

@@ -34,7 +34,8 @@ typedef enum {
     AIC_IMPORT_GEMINI,
     AIC_IMPORT_MISTRAL_CHAT,    /* an array of messages: one conversation */
     AIC_IMPORT_MISTRAL_VARIANT, /* {conversations:[{messages}], memories, projects} */
-    AIC_IMPORT_GROK             /* recognised, not importable */
+    AIC_IMPORT_GROK,            /* recognised, not importable */
+    AIC_IMPORT_CHATGPT_FEEDBACK /* ChatGPT's message_feedback.json (read after the rest) */
 } aic_import_format;
 
 /** The source name a format stores ("chatgpt", ...), NULL for none. */
@@ -89,6 +90,14 @@ aic_import_doc *aic_import_doc_create(apr_pool_t *p, const char *name, aic_impor
 apr_status_t aic_import_doc_feed(aic_import_doc *d, const char *buf, apr_size_t len);
 /** The end of the document. */
 apr_status_t aic_import_doc_finish(aic_import_doc *d);
+/**
+ * ChatGPT's message feedback: records
+ * [{conversation, message, rating (1 or -1), comment?, time (µs)?}], handed
+ * on in batches by a document of format AIC_IMPORT_CHATGPT_FEEDBACK.
+ */
+typedef apr_status_t (*aic_import_feedback_fn)(void *baton, aic_json *records, apr_pool_t *p);
+/** Where d hands on feedback records (a document of format AIC_IMPORT_CHATGPT_FEEDBACK). */
+void aic_import_doc_on_feedback(aic_import_doc *d, aic_import_feedback_fn feedback);
 /** The error code (invalid_json, invalid_utf8, limit_exceeded) and message. */
 void aic_import_doc_error(const aic_import_doc *d, const char **code, const char **message);
 /** The format recognised (after a first pass). */
@@ -186,11 +195,14 @@ typedef apr_status_t (*aic_import_progress_fn)(void *baton, apr_off_t bytes);
  * The second pass: each recognised member of members read with its format,
  * conv called for each conversation (its status other than APR_SUCCESS
  * stops the reading and is returned), reject for each refused one;
- * document-level skips added to skipped.
+ * document-level skips added to skipped. Then ChatGPT's message feedback,
+ * when the upload has it, goes to feedback (the conversations it names are
+ * written by then).
  */
 apr_status_t aic_import_file_read(apr_pool_t *p, const char *path,
                                   const apr_array_header_t *members, aic_import_conv_fn conv,
-                                  aic_import_reject_fn reject, void *baton, aic_json *skipped);
+                                  aic_import_reject_fn reject, aic_import_feedback_fn feedback,
+                                  void *baton, aic_json *skipped);
 
 /** The JSON import_conversation takes (sql/functions/imports.sql). */
 const char *aic_import_conv_json(const aic_import_conv *c, apr_pool_t *p);
