@@ -27,6 +27,7 @@ void *aic_config_create(apr_pool_t *p, server_rec *s)
     conf->max_answer_bytes = -1;
     conf->api_user_rpm = conf->api_user_tpm = -1;
     conf->import_max_size = -1;
+    conf->import_max_conversations = conf->import_time_limit = -1;
     return conf;
 }
 
@@ -54,6 +55,11 @@ void *aic_config_merge(apr_pool_t *p, void *base_, void *add_)
     conf->import_max_size =
         add->import_max_size >= 0 ? add->import_max_size : base->import_max_size;
     conf->import_dir = add->import_dir ? add->import_dir : base->import_dir;
+    conf->import_max_conversations = add->import_max_conversations >= 0
+                                         ? add->import_max_conversations
+                                         : base->import_max_conversations;
+    conf->import_time_limit =
+        add->import_time_limit >= 0 ? add->import_time_limit : base->import_time_limit;
     if (add->share_secret_source != AIC_KEY_NONE) {
         conf->share_secret_source = add->share_secret_source;
         conf->share_secret_ref = add->share_secret_ref;
@@ -131,6 +137,25 @@ static const char *set_import_max(cmd_parms *cmd, void *dconf, const char *arg)
                             cmd->cmd->name, arg);
     }
     conf_of(cmd)->import_max_size = (apr_off_t)n;
+    return NULL;
+}
+
+/* AIChatImportMaxConversations (info 1) and AIChatImportTimeLimit (seconds). */
+static const char *set_import_limit(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    char *end = NULL;
+    long n = strtol(arg, &end, 10);
+    long most = cmd->info == (void *)1 ? 100000000 : 7 * 24 * 3600;
+
+    if (!*arg || *end || n < 1 || n > most) {
+        return apr_psprintf(cmd->pool, "%s: '%s' must be a whole number between 1 and %ld",
+                            cmd->cmd->name, arg, most);
+    }
+    if (cmd->info == (void *)1) {
+        conf_of(cmd)->import_max_conversations = (int)n;
+    } else {
+        conf_of(cmd)->import_time_limit = (int)n;
+    }
     return NULL;
 }
 
@@ -311,6 +336,12 @@ const command_rec aic_directives[] = {
     AP_INIT_TAKE1("AIChatImportDir", set_import_dir, NULL, RSRC_CONF,
                   "folder where uploads wait for their import job, writable by httpd's User and "
                   "shared by every node (default the system's temporary folder)"),
+    AP_INIT_TAKE1("AIChatImportMaxConversations", set_import_limit, (void *)1, RSRC_CONF,
+                  "most conversations one import upload may add; the job fails past them, what "
+                  "it wrote stays (default 1000000)"),
+    AP_INIT_TAKE1("AIChatImportTimeLimit", set_import_limit, (void *)2, RSRC_CONF,
+                  "seconds an import job may run; it fails then, what it wrote stays "
+                  "(default 1800)"),
     {NULL}};
 
 /* Provider names are [A-Za-z0-9._-] (checked by the directive), so they
@@ -364,6 +395,12 @@ int aic_config_post(apr_pool_t *pconf, server_rec *s)
         }
         if (conf->import_max_size < 0) {
             conf->import_max_size = AIC_DEFAULT_IMPORT_MAX;
+        }
+        if (conf->import_max_conversations < 0) {
+            conf->import_max_conversations = AIC_DEFAULT_IMPORT_CONVERSATIONS;
+        }
+        if (conf->import_time_limit < 0) {
+            conf->import_time_limit = AIC_DEFAULT_IMPORT_SECONDS;
         }
         if (!conf->import_dir && apr_temp_dir_get(&conf->import_dir, pconf) != APR_SUCCESS) {
             conf->import_dir = "/tmp";

@@ -7,10 +7,12 @@
 
 #include "core/aic_provider_cfg.h"
 
-#define AIC_DEFAULT_MAX_BODY   (1024 * 1024)
-#define AIC_DEFAULT_CREDITS    1000
-#define AIC_DEFAULT_MAX_ANSWER (4 * 1024 * 1024)
-#define AIC_DEFAULT_IMPORT_MAX ((apr_off_t)2 * 1024 * 1024 * 1024)
+#define AIC_DEFAULT_MAX_BODY             (1024 * 1024)
+#define AIC_DEFAULT_CREDITS              1000
+#define AIC_DEFAULT_MAX_ANSWER           (4 * 1024 * 1024)
+#define AIC_DEFAULT_IMPORT_MAX           ((apr_off_t)2 * 1024 * 1024 * 1024)
+#define AIC_DEFAULT_IMPORT_CONVERSATIONS 1000000
+#define AIC_DEFAULT_IMPORT_SECONDS       1800
 
 typedef struct {
     apr_array_header_t *providers;      /**< aic_provider_cfg *; NULL = unset */
@@ -29,10 +31,12 @@ typedef struct {
     /* Resolved at startup: the secret share-link tokens are derived with. */
     const char *share_secret; /**< NULL: sharing cannot create or show links */
     /* Derived at startup: provider names as PostgreSQL array literals. */
-    const char *providers_sql; /**< every configured provider, e.g. {openai,google} */
-    const char *keyed_sql;     /**< those whose key is present */
-    apr_off_t import_max_size; /**< -1 = unset; default AIC_DEFAULT_IMPORT_MAX */
-    const char *import_dir;    /**< NULL = unset; default the system's temporary folder */
+    const char *providers_sql;    /**< every configured provider, e.g. {openai,google} */
+    const char *keyed_sql;        /**< those whose key is present */
+    apr_off_t import_max_size;    /**< -1 = unset; default AIC_DEFAULT_IMPORT_MAX */
+    const char *import_dir;       /**< NULL = unset; default the system's temporary folder */
+    int import_max_conversations; /**< -1 = unset; default AIC_DEFAULT_IMPORT_CONVERSATIONS */
+    int import_time_limit;        /**< seconds; -1 = unset; default AIC_DEFAULT_IMPORT_SECONDS */
 } aic_server_conf;
 
 extern const command_rec aic_directives[];

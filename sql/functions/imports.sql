@@ -20,6 +20,9 @@ LANGUAGE sql STABLE AS $$
         'conversations_done', j.conversations_done,
         'conversations_created', j.conversations_created,
         'messages_added', j.messages_added, 'skipped', j.skipped, 'warnings', j.warnings,
+        'feedback_linked', j.feedback_linked,
+        'limits', jsonb_build_object('conversations', j.limit_conversations,
+                                     'seconds', j.limit_seconds),
         'errors', j.errors, 'reason', j.reason, 'cancel_requested', j.cancel_requested,
         'created_at', j.created_at, 'started_at', j.started_at, 'finished_at', j.finished_at,
         'conversations', (SELECT coalesce(jsonb_agg(jsonb_build_object(
@@ -61,7 +64,7 @@ BEGIN
         -- written is found again (nothing twice) and counted done anew.
         UPDATE import_jobs SET status = 'running', worker = import_job_take.worker,
             heartbeat_at = now(), started_at = coalesce(started_at, now()),
-            attempts = attempts + 1, conversations_done = 0
+            attempts = attempts + 1, conversations_done = 0, feedback_linked = 0
             WHERE import_jobs.id = j.id;
         RETURN QUERY SELECT j.id, j.owner_id, j.file_path, j.file_name;
         RETURN;
@@ -116,6 +119,64 @@ BEGIN
 END
 $$;
 
+-- A job that reached one of its limits: failed now, with its reason.
+CREATE OR REPLACE FUNCTION import_job_limit(j import_jobs, message text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE import_jobs SET status = 'failed', finished_at = now(), reason = message,
+        errors = errors || jsonb_build_array(jsonb_build_object('code', 'limit_exceeded',
+                                                                'message', message))
+    WHERE id = j.id;
+    RETURN jsonb_build_object('stop', true, 'code', 'limit_exceeded');
+END
+$$;
+
+-- ChatGPT's message feedback (providers.md §5.1), after the conversations:
+-- each record [{conversation, message, rating, comment?, time?}] kept in the
+-- metadata of the stored message it names (the owner's, from ChatGPT), the
+-- others counted feedback_unlinked. False: the job was cancelled or taken
+-- over.
+CREATE OR REPLACE FUNCTION import_feedback(job uuid, worker text, records jsonb) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    j import_jobs;
+    total integer;
+    linked integer;
+BEGIN
+    SELECT * INTO j FROM import_jobs WHERE id = job FOR UPDATE;
+    IF NOT FOUND OR j.status <> 'running' OR j.worker IS DISTINCT FROM import_feedback.worker
+       OR j.cancel_requested THEN
+        RETURN false;
+    END IF;
+    -- One record per message: the later one in the file.
+    WITH r AS (
+        SELECT DISTINCT ON (v->>'conversation', v->>'message') v
+        FROM jsonb_array_elements(records) WITH ORDINALITY e(v, n)
+        ORDER BY v->>'conversation', v->>'message', n DESC),
+    counted AS (SELECT count(*) AS n FROM r),
+    linked_rows AS (
+        UPDATE messages m SET metadata = m.metadata || jsonb_build_object('feedback',
+            jsonb_strip_nulls(jsonb_build_object(
+                'rating', (r.v->>'rating')::int, 'comment', r.v->>'comment',
+                'created_at', to_timestamp(0) + ((r.v->>'time')::bigint
+                                                 * interval '1 microsecond'))))
+        FROM r, conversations c
+        WHERE c.owner_id = j.owner_id AND c.source = 'chatgpt'
+          AND c.external_id = r.v->>'conversation' AND c.deleted_at IS NULL
+          AND m.conversation_id = c.id AND m.external_id = r.v->>'message'
+        RETURNING 1)
+    SELECT (SELECT n FROM counted), (SELECT count(*) FROM linked_rows) INTO total, linked;
+    UPDATE import_jobs SET feedback_linked = feedback_linked + linked,
+        skipped = CASE WHEN total > linked
+                       THEN import_counts_add(skipped,
+                                              jsonb_build_object('feedback_unlinked', total - linked))
+                       ELSE skipped END,
+        heartbeat_at = now()
+    WHERE id = job;
+    RETURN true;
+END
+$$;
+
 -- One conversation of a running job, in its own transaction: created the
 -- first time (owner, source, external id), its new messages added (by their
 -- external id) under their parents, the job's counts moved on. Answers
@@ -146,6 +207,20 @@ BEGIN
        OR j.cancel_requested THEN
         RETURN jsonb_build_object('stop', true);
     END IF;
+    -- The job's limits: it ends failed before a conversation past them,
+    -- what it wrote stays.
+    IF j.conversations_done >= j.limit_conversations THEN
+        RETURN import_job_limit(j, format(
+            'The upload holds more conversations than the limit (%s, AIChatImportMaxConversations): '
+            'the first %s were imported, the rest was not.', j.limit_conversations,
+            j.conversations_done));
+    END IF;
+    IF now() - j.started_at > j.limit_seconds * interval '1 second' THEN
+        RETURN import_job_limit(j, format(
+            'The import ran longer than its time limit (%s s, AIChatImportTimeLimit): it stopped '
+            'after %s conversations, which stay imported.', j.limit_seconds,
+            j.conversations_done));
+    END IF;
     SELECT c.id INTO cid FROM conversations c
         WHERE c.owner_id = j.owner_id AND c.source = conv->>'source'
           AND c.external_id = conv->>'external_id';
@@ -165,6 +240,11 @@ BEGIN
         INTO ids, fresh
         FROM jsonb_array_elements(conv->'messages') WITH ORDINALITY s(v, n)
         LEFT JOIN messages m ON m.conversation_id = cid AND m.external_id = s.v->>'ext';
+    -- New messages in a conversation already there: its state before them
+    -- is kept as a version first (the history capability's).
+    IF NOT is_new AND true = ANY (fresh) THEN
+        PERFORM version_take(cid, NULL, j.owner_id, '', 'before_import');
+    END IF;
     INSERT INTO messages (id, conversation_id, parent_message_id, sender_type, sender_user_id,
                           sender_tool_id, content, content_type, metadata, created_at,
                           external_id)

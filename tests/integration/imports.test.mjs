@@ -9,7 +9,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, request } from '../lib/http.mjs';
@@ -70,6 +70,48 @@ test('a bare ChatGPT conversations.json imports whole trees with their active pa
   assert.equal(again.job.messages_added, 0);
   assert.deepEqual(await trees(user.id, 'chatgpt'), CHATGPT_SINGLE);
   assert.equal(await sqlValue(`SELECT count(*) FROM conversations WHERE owner_id = :'p1'`, user.id), '2');
+  assert.equal(await sqlValue(
+    `SELECT count(*) FROM conversation_versions v JOIN conversations c ON c.id = v.conversation_id
+      WHERE c.owner_id = :'p1'`, user.id), '0');
+});
+
+test('a later export with new messages: the conversation keeps a version of its state before them', async () => {
+  const user = await createUser({ prefix: 'impver' });
+  const first = await imported(user, sample('chatgpt-conversations.json'), 'conversations.json');
+  assert.equal(first.job.status, 'done', JSON.stringify(first.job));
+  const convs = JSON.parse(sample('chatgpt-conversations.json').toString('utf8'));
+  const later = convs[0];
+  const leaf = later.current_node;
+  later.mapping['later-q'] = {
+    id: 'later-q', parent: leaf, children: ['later-a'],
+    message: { id: 'later-q', author: { role: 'user' }, create_time: 1718100000, content: { content_type: 'text', parts: ['And in winter?'] } },
+  };
+  later.mapping['later-a'] = {
+    id: 'later-a', parent: 'later-q', children: [],
+    message: { id: 'later-a', author: { role: 'assistant' }, create_time: 1718100005, recipient: 'all', metadata: { model_slug: 'gpt-4o' }, content: { content_type: 'text', parts: ['Feed it less often.'] } },
+  };
+  later.current_node = 'later-a';
+  const again = await imported(user, Buffer.from(JSON.stringify(convs)), 'conversations.json');
+  assert.equal(again.job.status, 'done', JSON.stringify(again.job));
+  assert.equal(again.job.messages_added, 2);
+  const versions = await sqlJson(
+    `SELECT c.external_id, v.reason, v.message_count, v.created_by = c.owner_id AS mine,
+            (SELECT json_agg(x->>'content') FROM jsonb_array_elements(v.snapshot->'messages') x) AS texts
+       FROM conversation_versions v JOIN conversations c ON c.id = v.conversation_id
+      WHERE c.owner_id = :'p1'`,
+    user.id,
+  );
+  assert.equal(versions.length, 1, JSON.stringify(versions));
+  assert.equal(versions[0].external_id, later.conversation_id);
+  assert.equal(versions[0].reason, 'before_import');
+  assert.equal(versions[0].mine, true);
+  assert.equal(versions[0].message_count, 4);
+  assert.ok(!versions[0].texts.includes('And in winter?'));
+  // Through the history API too, as the owner sees it.
+  const conv = again.job.conversations.find((c) => c.title === 'Sourdough starter feeding schedule');
+  const list = await api('GET', `/conversations/${conv.id}/versions`, user);
+  assert.equal(list.status, 200, list.text);
+  assert.deepEqual(list.json.items.map((v) => v.reason), ['before_import']);
 });
 
 test('the 2026 split ChatGPT export as a ZIP: five conversations, the project entry skipped, the edited and regenerated branches kept', async () => {
@@ -102,6 +144,53 @@ test('the 2026 split ChatGPT export as a ZIP: five conversations, the project en
     user.id,
   );
   assert.equal(t, '1730371342.110374');
+
+  // Non-text parts: a visible note where the part has no text of its own,
+  // the transcription as the voice turns' text (§8.2), the parts as exported
+  // in the metadata.
+  const parts = await sqlJson(
+    `SELECT m.external_id, m.content, m.metadata->'parts' AS parts FROM messages m
+       JOIN conversations c ON c.id = m.conversation_id
+      WHERE c.owner_id = :'p1' AND c.external_id = '6851a2c7-3e9f-8001-b7d4-0c5e8a2f6b91'
+        AND m.metadata ? 'parts' ORDER BY m.created_at`,
+    user.id,
+  );
+  assert.deepEqual(parts.map((m) => [m.content, m.parts.map((x) => x.content_type)]), [
+    ["[image]\nVoici une photo de la mie de mon pain au levain. Est-ce qu'elle est sous-fermentée ?", ['image_asset_pointer']],
+    ['Et si je la mets au frigo pour la nuit, ça change quoi ?', ['audio_transcription', 'real_time_user_audio_video_asset_pointer']],
+    ['Une fermentation lente au frigo, entre 4 et 6 °C, donne une mie plus aérée et un goût plus acidulé. Sortez la pâte une heure avant de cuire.', ['audio_transcription', 'audio_asset_pointer']],
+  ]);
+  assert.equal(parts[0].parts[0].asset_pointer, 'sediment://file_00000000a1b2c3d4e5f60718293a4b5c');
+
+  // message_feedback.json: the thumbs-up and its comment on the regenerated answer.
+  assert.equal(job.feedback_linked, 1);
+  assert.equal(job.skipped.feedback_unlinked, undefined);
+  const fb = await sqlJson(
+    `SELECT m.metadata->'feedback' AS f FROM messages m JOIN conversations c ON c.id = m.conversation_id
+      WHERE c.owner_id = :'p1' AND m.metadata ? 'feedback'`,
+    user.id,
+  );
+  assert.deepEqual(fb.map((r) => [r.f.rating, r.f.comment, new Date(r.f.created_at).toISOString()]), [
+    [1, 'Exactly what I needed.', '2025-03-14T09:28:41.226Z'],
+  ]);
+  const linkedTo = await sqlValue(
+    `SELECT m.external_id FROM messages m JOIN conversations c ON c.id = m.conversation_id
+      WHERE c.owner_id = :'p1' AND m.metadata ? 'feedback'`,
+    user.id,
+  );
+  assert.equal(linkedTo, '3d5f7b9e-2c4a-4b6d-a8e0-1f3b5d7c9e62');
+
+  // Feedback on a message that was not stored is counted, never an error.
+  const other = await createUser({ prefix: 'impfb' });
+  const feedback = JSON.parse(sample('chatgpt-export/message_feedback.json').toString('utf8'));
+  const lonely = zipOf({
+    'conversations.json': 'chatgpt-conversations.json',
+    'message_feedback.json': Buffer.from(JSON.stringify([...feedback, { ...feedback[0], message_id: 'nowhere' }])),
+  });
+  const r2 = await imported(other, lonely, 'x.zip');
+  assert.equal(r2.job.status, 'done', JSON.stringify(r2.job));
+  assert.equal(r2.job.feedback_linked, 0);
+  assert.equal(r2.job.skipped.feedback_unlinked, 2);
 });
 
 test('Claude, Gemini (both shapes, bare and in a Takeout ZIP) and Mistral (ZIP of chat files and the combined variant)', async () => {
@@ -184,6 +273,51 @@ test('hostile and foreign files are refused with a stable code and nothing is wr
   assert.deepEqual([t.stored, t.active, t.bp], [4, 2, 1]);
 });
 
+test('multipart/form-data: curl -F file=@export.zip imports like the bare body; bad forms are refused with a stable code', async () => {
+  const user = await createUser({ prefix: 'impform' });
+  const dir = mkdtempSync(join(tmpdir(), 'aichat-form-'));
+  try {
+    writeFileSync(join(dir, 'claude export.zip'), zipOf({ 'conversations.json': 'claude-export/conversations.json' }));
+    const out = execFileSync('curl', [
+      '-sS', '-u', `${user.user}:${user.password}`,
+      '-F', 'note=keep me out', '-F', `file=@${join(dir, 'claude export.zip')};type=application/zip`,
+      '-w', '\n%{http_code}', `${process.env.AICHAT_URL}/chat/api/v1/imports`,
+    ]).toString();
+    const [body, status] = [out.slice(0, out.lastIndexOf('\n')), out.slice(out.lastIndexOf('\n') + 1)];
+    assert.equal(status, '202', body);
+    const job = await finished(user, JSON.parse(body).id);
+    assert.equal(job.status, 'done', JSON.stringify(job));
+    assert.equal(job.file_name, 'claude export.zip');
+    assert.equal(job.format, 'claude');
+    assert.equal(job.conversations_created, 3);
+    assert.equal(job.file_size, statSync(join(dir, 'claude export.zip')).size);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const form = (boundary, parts, end = `--${boundary}--\r\n`) => Buffer.from(
+    parts.map(([head, body]) => `--${boundary}\r\n${head}\r\n\r\n${body}\r\n`).join('') + end,
+  );
+  const send = (type, bytes) => upload(user, bytes, null, type);
+  const file = sample('claude-conversations.json').toString('utf8');
+  const disp = 'Content-Disposition: form-data; name="file"; filename="c.json"';
+  assertError(await send('multipart/form-data', form('xyz', [[disp, file]])), 400, 'invalid_multipart');
+  assertError(await send('multipart/form-data; boundary=xyz', form('xyz', [['Content-Disposition: form-data; name="other"', 'x']])), 422, 'missing_file');
+  assertError(await send('multipart/form-data; boundary=xyz', form('xyz', [[disp, file]], '')), 400, 'invalid_multipart');
+  assertError(await send('multipart/form-data; boundary=xyz', form('xyz', [[disp, file.slice(0, 100)]], '').subarray(0, 150)), 400, 'invalid_multipart');
+  assertError(await send('multipart/form-data; boundary=xyz', form('xyz', [[disp, '']])), 422, 'empty_upload');
+  assertError(await send('multipart/mixed; boundary=xyz', form('xyz', [[disp, file]])), 415, 'unsupported_media_type');
+  assert.equal(await sqlValue(`SELECT count(*) FROM import_jobs WHERE owner_id = :'p1'`, user.id), '1');
+
+  // A quoted boundary, the file part after another part, no ?name=: the part's file name is kept.
+  const ok = await send('multipart/form-data; boundary="a b"', form('a b', [['Content-Disposition: form-data; name="x"', 'y'], [disp, file]]));
+  assert.equal(ok.status, 202, ok.text);
+  const job = await finished(user, ok.json.id);
+  assert.equal(job.status, 'done', JSON.stringify(job));
+  assert.equal(job.file_name, 'c.json');
+  assert.equal(job.file_size, Buffer.byteLength(file));
+});
+
 test('a message over 1 MiB is cut at a character boundary and flagged', async () => {
   const user = await createUser({ prefix: 'imphuge' });
   const dir = mkdtempSync(join(tmpdir(), 'aichat-huge-'));
@@ -251,6 +385,41 @@ test('cancel stops a job after the conversation it is writing; the conversations
   assert.equal(
     await sqlValue(`SELECT count(*) FROM conversations c WHERE c.owner_id = :'p1' AND c.total_messages <> (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)`, user.id),
     '0',
+  );
+});
+
+test('an import past its conversation or time limit ends failed with the reason; what it wrote stays whole', async () => {
+  const user = await createUser({ prefix: 'implimit' });
+  const small = await imported(user, sample('claude-conversations.json'), 'c.json');
+  assert.deepEqual(small.job.limits, { conversations: 1000000, seconds: 1800 }); // the defaults
+  const big = JSON.parse(sample('chatgpt-conversations.json').toString('utf8'));
+  const many = [];
+  for (let i = 0; i < 4000; i++) many.push({ ...big[i % 2], conversation_id: `lim-${i}`, id: `lim-${i}` });
+  const bytes = Buffer.from(JSON.stringify(many));
+  const whole = `SELECT count(*) FROM conversations c WHERE c.owner_id = :'p1' AND c.source = 'chatgpt'
+                   AND c.total_messages = (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)`;
+
+  // The limits are the job's own (taken from the directives when it was created).
+  let res = await upload(user, bytes, 'many.json');
+  assert.equal(res.status, 202, res.text);
+  await sqlValue(`UPDATE import_jobs SET limit_conversations = 10 WHERE id = :'p1' RETURNING 1`, res.json.id);
+  let job = await finished(user, res.json.id);
+  assert.equal(job.status, 'failed', JSON.stringify(job));
+  assert.match(job.reason, /more conversations than the limit \(10, AIChatImportMaxConversations\)/);
+  assert.deepEqual(job.errors.map((e) => e.code), ['limit_exceeded']);
+  assert.ok(job.conversations_done >= 10 && job.conversations_done < 4000, String(job.conversations_done));
+  assert.equal(Number(await sqlValue(whole, user.id)), job.conversations_created);
+
+  res = await upload(user, bytes, 'many.json');
+  assert.equal(res.status, 202, res.text);
+  await sqlValue(`UPDATE import_jobs SET limit_seconds = 1, started_at = now() - interval '1 minute' WHERE id = :'p1' RETURNING 1`, res.json.id);
+  job = await finished(user, res.json.id);
+  assert.equal(job.status, 'failed', JSON.stringify(job));
+  assert.match(job.reason, /longer than its time limit \(1 s, AIChatImportTimeLimit\)/);
+  assert.ok(job.conversations_done < 4000);
+  assert.equal(
+    await sqlValue(`SELECT count(*) FROM conversations c WHERE c.owner_id = :'p1' AND c.source = 'chatgpt'`, user.id),
+    await sqlValue(whole, user.id),
   );
 });
 

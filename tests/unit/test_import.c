@@ -419,6 +419,168 @@ static void test_zip_uploads(void **state)
     apr_file_remove(path, p);
 }
 
+/* What the multipart reader handed on. */
+typedef struct {
+    char *buf;
+    apr_size_t len;
+} got;
+
+static apr_status_t on_data(void *baton, const char *buf, apr_size_t len)
+{
+    got *g = baton;
+
+    memcpy(g->buf + g->len, buf, len);
+    g->len += len;
+    return APR_SUCCESS;
+}
+
+/* Read body with content type ctype in pieces of 1..split bytes (0: whole);
+ * APR_SUCCESS and the file part in g, or an error and *code. */
+static apr_status_t read_form(apr_pool_t *p, const char *ctype, const char *body, unsigned split,
+                              got *g, const char **code, const char **name)
+{
+    aic_multipart *m = aic_multipart_create(p, ctype, "file", on_data, g);
+    apr_size_t len = strlen(body), at = 0;
+    apr_status_t rv = APR_SUCCESS;
+    const char *msg;
+
+    *code = "no_reader";
+    if (!m) {
+        return APR_EINVAL;
+    }
+    g->buf = apr_palloc(p, len + 1);
+    g->len = 0;
+    while (at < len && rv == APR_SUCCESS) {
+        apr_size_t n = split ? 1 + (apr_size_t)rand() % split : len;
+
+        n = n > len - at ? len - at : n;
+        rv = aic_multipart_feed(m, body + at, n);
+        at += n;
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_multipart_finish(m);
+    }
+    aic_multipart_error(m, code, &msg);
+    *name = aic_multipart_filename(m);
+    return rv;
+}
+
+static void test_multipart(void **state)
+{
+    apr_pool_t *p = *state;
+    /* The file holds near-delimiters: CRLF, "--", "-bound", "\r\n--boun" and "\r\n--bounc". */
+    const char *file = "[\r\n--\r\n-bound\r\n--boun\r\n--bounc\r\n]\r\n";
+    const char *body = apr_pstrcat(
+        p, "preamble\r\n--bound\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhi\r\n",
+        "--bound  \r\nContent-Disposition: form-data; name=\"file\"; filename=\"C:\\\\x\\\\a.zip\"",
+        "\r\nContent-Type: application/zip\r\n\r\n", file,
+        "\r\n--bound\r\nContent-Disposition: form-data; name=\"file\"; filename=\"b\"\r\n\r\n",
+        "second\r\n--bound--\r\nepilogue", NULL);
+    const char *code, *name;
+    got g;
+
+    for (unsigned split = 0; split <= 40; split += 5) {
+        assert_int_equal(
+            read_form(p, "multipart/form-data; boundary=bound", body, split, &g, &code, &name),
+            APR_SUCCESS);
+        assert_int_equal(g.len, strlen(file));
+        assert_memory_equal(g.buf, file, g.len);
+        assert_string_equal(name, "C:\\x\\a.zip");
+    }
+    /* A quoted boundary; the first boundary line at the very start; an empty file. */
+    assert_int_equal(read_form(p, "Multipart/Form-Data; charset=utf-8; boundary=\"a b\"",
+                               "--a b\r\nContent-Disposition: form-data; name=file\r\n\r\n"
+                               "\r\n--a b--",
+                               3, &g, &code, &name),
+                     APR_SUCCESS);
+    assert_int_equal(g.len, 0);
+    assert_null(name);
+    /* No boundary, or not form-data: no reader. */
+    assert_int_not_equal(read_form(p, "multipart/form-data", "x", 0, &g, &code, &name),
+                         APR_SUCCESS);
+    assert_string_equal(code, "no_reader");
+    assert_int_not_equal(read_form(p, "application/zip", "x", 0, &g, &code, &name), APR_SUCCESS);
+    /* No file part; truncated; a malformed boundary line; endless headers. */
+    assert_int_not_equal(read_form(p, "multipart/form-data; boundary=b",
+                                   "--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n"
+                                   "--b--\r\n",
+                                   7, &g, &code, &name),
+                         APR_SUCCESS);
+    assert_string_equal(code, "missing_file");
+    assert_int_not_equal(
+        read_form(p, "multipart/form-data; boundary=b",
+                  "--b\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n[1,", 7, &g, &code,
+                  &name),
+        APR_SUCCESS);
+    assert_string_equal(code, "invalid_multipart");
+    assert_int_not_equal(read_form(p, "multipart/form-data; boundary=b", "--bxyz\r\n\r\n1\r\n--b--",
+                                   0, &g, &code, &name),
+                         APR_SUCCESS);
+    assert_string_equal(code, "invalid_multipart");
+    {
+        char *endless = apr_palloc(p, 40000);
+
+        memset(endless, 'h', 39999);
+        memcpy(endless, "--b\r\n", 5);
+        endless[39999] = '\0';
+        assert_int_not_equal(
+            read_form(p, "multipart/form-data; boundary=b", endless, 0, &g, &code, &name),
+            APR_SUCCESS);
+        assert_string_equal(code, "invalid_multipart");
+    }
+}
+
+/* The texts of the messages that carry non-text parts, "text|n parts" each. */
+static apr_status_t part_texts(void *baton, const aic_import_conv *c, apr_pool_t *p)
+{
+    seen *s = baton;
+
+    for (int i = 0; i < c->msgs->nelts; i++) {
+        const aic_import_msg *m = &APR_ARRAY_IDX(c->msgs, i, aic_import_msg);
+
+        if (m->parts) {
+            APR_ARRAY_PUSH(s->convs, const char *) =
+                apr_psprintf(s->p, "%s|%d", m->text, (int)aic_json_len(m->parts));
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static void test_non_text_parts(void **state)
+{
+    apr_pool_t *p = *state;
+    seen *s = fresh(p);
+    apr_size_t len;
+    const char *buf = slurp(p, DIR "chatgpt-export/conversations-001.json", &len);
+    const char *only =
+        "[{\"id\":\"x\",\"mapping\":{\"a\":{\"id\":\"a\",\"parent\":null,\"message\":"
+        "{\"author\":{\"role\":\"user\"},\"content\":{\"content_type\":"
+        "\"multimodal_text\",\"parts\":[{\"content_type\":\"image_asset_pointer\","
+        "\"asset_pointer\":\"file-service://file-1\"},{\"content_type\":"
+        "\"audio_asset_pointer\",\"asset_pointer\":\"sediment://file_2\"}]}}}}}]";
+    aic_import_doc *d =
+        aic_import_doc_create(p, "c.json", AIC_IMPORT_CHATGPT, part_texts, on_reject, s);
+
+    assert_int_equal(feed(d, buf, len, 0), APR_SUCCESS);
+    /* §8.2: the voice turns' text is their transcription; the photo gets its note. */
+    assert_int_equal(s->convs->nelts, 3);
+    assert_string_equal(APR_ARRAY_IDX(s->convs, 0, const char *),
+                        "[image]\nVoici une photo de la mie de mon pain au levain. "
+                        "Est-ce qu'elle est sous-fermentée ?|1");
+    assert_string_equal(APR_ARRAY_IDX(s->convs, 1, const char *),
+                        "Et si je la mets au frigo pour la nuit, ça change quoi ?|2");
+    assert_string_equal(
+        APR_ARRAY_IDX(s->convs, 2, const char *),
+        "Une fermentation lente au frigo, entre 4 et 6 °C, donne une mie plus "
+        "aérée et un goût plus acidulé. Sortez la pâte une heure avant de cuire.|2");
+    /* Parts without text of their own: one note each. */
+    s = fresh(p);
+    d = aic_import_doc_create(p, "c.json", AIC_IMPORT_CHATGPT, part_texts, on_reject, s);
+    assert_int_equal(feed(d, only, strlen(only), 0), APR_SUCCESS);
+    assert_int_equal(s->convs->nelts, 1);
+    assert_string_equal(APR_ARRAY_IDX(s->convs, 0, const char *), "[image]\n[audio]|2");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -432,6 +594,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_limits, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_title_and_times, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_zip_uploads, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_multipart, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_non_text_parts, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_escapes_postgresql_refuses, pool_setup, pool_teardown),
     };
 

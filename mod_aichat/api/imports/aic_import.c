@@ -14,6 +14,7 @@ const char *aic_import_source(aic_import_format f)
 {
     switch (f) {
     case AIC_IMPORT_CHATGPT:
+    case AIC_IMPORT_CHATGPT_FEEDBACK:
         return "chatgpt";
     case AIC_IMPORT_CLAUDE:
         return "claude";
@@ -477,7 +478,60 @@ struct aic_import_doc {
     aic_json *mistral_msgs;
     const char *m_id, *m_title, *m_model, *m_created;
     aic_import_gemini *gemini;
+    /* ChatGPT feedback: records waiting to be handed on */
+    aic_import_feedback_fn feedback;
+    apr_pool_t *fbp; /* the batch's pool */
+    aic_json *records;
 };
+
+#define FEEDBACK_BATCH 500
+
+/* One record of message_feedback.json (providers.md §5.1) as
+ * aic_import_feedback_fn takes it, or NULL when it names no message or
+ * rating. */
+static aic_json *feedback_record(const aic_json *item, apr_pool_t *p)
+{
+    const char *conv = aic_json_cstr(aic_json_get(item, "conversation_id"));
+    const char *msg = aic_json_cstr(aic_json_get(item, "message_id"));
+    const char *rating = aic_json_cstr(aic_json_get(item, "rating"));
+    const char *content = aic_json_cstr(aic_json_get(item, "content"));
+    apr_int64_t time = aic_import_iso_time(aic_json_cstr(aic_json_get(item, "create_time")));
+    aic_json *r, *parsed = NULL;
+    const char *comment = NULL, *err;
+
+    msg = msg ? msg : aic_json_cstr(aic_json_get(item, "id"));
+    if (!conv || !msg || !rating ||
+        (strcmp(rating, "thumbsUp") != 0 && strcmp(rating, "thumbsDown") != 0)) {
+        return NULL;
+    }
+    r = aic_json_object(p);
+    aic_json_set_str(r, "conversation", conv);
+    aic_json_set_str(r, "message", msg);
+    aic_json_set_int(r, "rating", strcmp(rating, "thumbsUp") == 0 ? 1 : -1);
+    /* content is JSON in a string: {"tags": [...], "text": "..."} */
+    if (content && aic_json_parse(&parsed, &err, p, content, strlen(content)) == APR_SUCCESS) {
+        comment = aic_json_cstr(aic_json_get(parsed, "text"));
+    }
+    if (comment && *comment) {
+        aic_json_set_str(r, "comment", comment);
+    }
+    if (time) {
+        aic_json_set_int(r, "time", time);
+    }
+    return r;
+}
+
+static apr_status_t feedback_flush(aic_import_doc *d)
+{
+    apr_status_t rv = APR_SUCCESS;
+
+    if (aic_json_len(d->records) > 0 && d->feedback) {
+        rv = d->feedback(d->baton, d->records, d->fbp);
+    }
+    apr_pool_clear(d->fbp);
+    d->records = aic_json_array(d->fbp);
+    return rv;
+}
 
 /* The conversation id of a Mistral chat file: the uuid of chat-<uuid>.json,
  * else the file's name without .json. */
@@ -600,6 +654,17 @@ static apr_status_t on_item(void *baton, const char *key, int member, aic_json *
         /* Kept until the end of the file: the file is the conversation. */
         aic_json_push(d->mistral_msgs, item);
         return APR_SUCCESS;
+    case AIC_IMPORT_CHATGPT_FEEDBACK: {
+        aic_json *r = key ? NULL : feedback_record(item, d->fbp);
+
+        if (!key && !r) {
+            aic_import_count(d->skipped, "feedback_unlinked", 1);
+        }
+        if (r) {
+            aic_json_push(d->records, r);
+        }
+        return aic_json_len(d->records) >= FEEDBACK_BATCH ? feedback_flush(d) : APR_SUCCESS;
+    }
     case AIC_IMPORT_GEMINI:
         if (key) {
             return APR_SUCCESS;
@@ -629,6 +694,8 @@ aic_import_doc *aic_import_doc_create(apr_pool_t *p, const char *name, aic_impor
     d->baton = baton;
     d->skipped = aic_json_object(p);
     d->mistral_msgs = aic_json_array(p);
+    apr_pool_create(&d->fbp, p);
+    d->records = aic_json_array(d->fbp);
     if (format == AIC_IMPORT_GEMINI) {
         d->gemini = aic_import_gemini_new(p);
     }
@@ -670,9 +737,16 @@ apr_status_t aic_import_doc_finish(aic_import_doc *d)
         rv = hand_on(d, rv, c, reason, message, id, d->m_title, p);
     } else if (d->format == AIC_IMPORT_GEMINI) {
         rv = aic_import_gemini_finish(d->gemini, d->conv, d->baton);
+    } else if (d->format == AIC_IMPORT_CHATGPT_FEEDBACK) {
+        rv = feedback_flush(d);
     }
     apr_pool_destroy(p);
     return rv;
+}
+
+void aic_import_doc_on_feedback(aic_import_doc *d, aic_import_feedback_fn feedback)
+{
+    d->feedback = feedback;
 }
 
 void aic_import_doc_error(const aic_import_doc *d, const char **code, const char **message)

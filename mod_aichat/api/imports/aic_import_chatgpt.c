@@ -55,7 +55,25 @@ static int ends_with(const char *s, const char *tail)
     return ls >= lt && strcmp(s + ls - lt, tail) == 0;
 }
 
-/* The text and attachments of a stored node's content; 0 when neither. */
+/* The visible note that stands in the text for a part that has none:
+ * "[image]", "[video]", "[file]", and "[audio]" unless the message carries
+ * the audio's transcription (then that is its text, providers.md §8.2). */
+static const char *part_note(const char *type, int transcribed)
+{
+    if (strstr(type, "audio")) {
+        return transcribed ? NULL : "[audio]";
+    }
+    if (strstr(type, "image")) {
+        return "[image]";
+    }
+    if (strstr(type, "video")) {
+        return "[video]";
+    }
+    return "[file]";
+}
+
+/* The text and attachments of a stored node's content, with a note for
+ * each non-text part and the parts themselves in m->parts; 0 when neither. */
 static int content_of(aic_import_conv *c, aic_import_msg *m, const aic_json *msg, apr_pool_t *p)
 {
     const aic_json *content = aic_json_get(msg, "content");
@@ -68,6 +86,7 @@ static int content_of(aic_import_conv *c, aic_import_msg *m, const aic_json *msg
     apr_array_header_t *parts = apr_array_make(p, 4, sizeof(struct iovec_s));
     char *text, *t;
     apr_size_t len = 0;
+    int transcribed = 0;
 
     if (strcmp(type, "code") == 0) {
         const char *lang = aic_json_cstr(aic_json_get(content, "language"));
@@ -82,6 +101,15 @@ static int content_of(aic_import_conv *c, aic_import_msg *m, const aic_json *msg
     }
     for (apr_size_t i = 0; i < aic_json_len(aic_json_get(content, "parts")); i++) {
         const aic_json *part = aic_json_at(aic_json_get(content, "parts"), i);
+
+        type = aic_json_cstr(aic_json_get(part, "content_type"));
+        if (type && strcmp(type, "audio_transcription") == 0) {
+            transcribed = 1;
+        }
+    }
+    for (apr_size_t i = 0; i < aic_json_len(aic_json_get(content, "parts")); i++) {
+        const aic_json *part = aic_json_at(aic_json_get(content, "parts"), i);
+        const char *note = NULL;
         struct iovec_s *v;
 
         if (aic_json_typeof(part) == AIC_JSON_STRING) {
@@ -93,6 +121,10 @@ static int content_of(aic_import_conv *c, aic_import_msg *m, const aic_json *msg
         if (aic_json_typeof(part) != AIC_JSON_OBJECT) {
             continue;
         }
+        if (!m->parts) {
+            m->parts = aic_json_array(p);
+        }
+        aic_json_push(m->parts, (aic_json *)part);
         type = aic_json_cstr(aic_json_get(part, "content_type"));
         if (type && strcmp(type, "audio_transcription") == 0 &&
             aic_json_cstr(aic_json_get(part, "text"))) {
@@ -107,6 +139,12 @@ static int content_of(aic_import_conv *c, aic_import_msg *m, const aic_json *msg
             }
             attach(list, p, pointer_id(aic_json_cstr(ptr)), NULL, NULL,
                    aic_json_get(part, "size_bytes"), type);
+            note = part_note(type, transcribed);
+        }
+        if (note) {
+            v = apr_array_push(parts);
+            v->s = note;
+            v->n = strlen(note);
         }
     }
     meta_att = aic_json_get(aic_json_get(msg, "metadata"), "attachments");

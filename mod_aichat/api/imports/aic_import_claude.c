@@ -98,6 +98,21 @@ static aic_json *attachments_of(const aic_json *msg, apr_pool_t *p)
     return list;
 }
 
+/* The text of a message that has only attachments: a note per file,
+ * "[file: name]", one a line. */
+static const char *file_notes(const aic_json *list, apr_pool_t *p)
+{
+    const char *text = NULL;
+
+    for (apr_size_t i = 0; i < aic_json_len(list); i++) {
+        const char *name = aic_json_cstr(aic_json_get(aic_json_at(list, i), "name"));
+        const char *note = apr_pstrcat(p, "[file: ", name ? name : "?", "]", NULL);
+
+        text = text ? apr_pstrcat(p, text, "\n", note, NULL) : note;
+    }
+    return text;
+}
+
 apr_status_t aic_import_claude(aic_import_conv **out, const char **reason, const char **message,
                                const aic_json *item, apr_pool_t *p)
 {
@@ -159,6 +174,7 @@ apr_status_t aic_import_claude(aic_import_conv **out, const char **reason, const
                 m->time = aic_import_iso_time(aic_json_cstr(aic_json_get(msg, "created_at")));
                 m->sources = sources;
                 m->order = (int)i;
+                text = text ? text : file_notes(m->attachments, p);
                 aic_import_msg_text(c, m, text ? text : "", text ? strlen(text) : 0);
             }
         }

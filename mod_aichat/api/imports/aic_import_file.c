@@ -18,8 +18,11 @@ static const aic_zip_limits zip_limits = {
     200,                               /* ratio */
 };
 
-/* Members that are not conversations (read for nothing here). */
-static const char *const auxiliary[] = {"message_feedback.json",
+#define FEEDBACK "message_feedback.json"
+
+/* Members that are not conversations (read for nothing here; ChatGPT's
+ * feedback is read after the conversations). */
+static const char *const auxiliary[] = {FEEDBACK,
                                         "user.json",
                                         "users.json",
                                         "user_settings.json",
@@ -31,6 +34,13 @@ static const char *const auxiliary[] = {"message_feedback.json",
                                         "sora.json",
                                         "model_comparisons.json",
                                         NULL};
+
+static int is_feedback(const char *name)
+{
+    const char *base = strrchr(name, '/');
+
+    return strcasecmp(base ? base + 1 : name, FEEDBACK) == 0;
+}
 
 static int candidate(const char *name)
 {
@@ -175,7 +185,7 @@ apr_status_t aic_import_file_scan(apr_array_header_t **members, const char **cod
                 aic_zip_error(src.z, code, message);
                 return rv;
             }
-            if (!regular || !candidate(name)) {
+            if (!regular || (!candidate(name) && !is_feedback(name))) {
                 continue;
             }
         }
@@ -191,7 +201,9 @@ apr_status_t aic_import_file_scan(apr_array_header_t **members, const char **cod
             *message = m->message;
             return rv;
         }
-        if (rv == APR_SUCCESS) {
+        if (rv == APR_SUCCESS && src.z && is_feedback(name)) {
+            m->format = AIC_IMPORT_CHATGPT_FEEDBACK;
+        } else if (rv == APR_SUCCESS) {
             m->format = aic_import_doc_format(d);
             m->count = aic_import_doc_count(d);
             if (m->format == AIC_IMPORT_GROK) {
@@ -233,9 +245,11 @@ apr_status_t aic_import_file_scan(apr_array_header_t **members, const char **cod
     return APR_SUCCESS;
 }
 
-apr_status_t aic_import_file_read(apr_pool_t *p, const char *path,
-                                  const apr_array_header_t *members, aic_import_conv_fn conv,
-                                  aic_import_reject_fn reject, void *baton, aic_json *skipped)
+/* Read the members of one kind (feedback or not) from the start of the upload. */
+static apr_status_t read_members(apr_pool_t *p, const char *path, const apr_array_header_t *members,
+                                 int feedback_pass, aic_import_conv_fn conv,
+                                 aic_import_reject_fn reject, aic_import_feedback_fn feedback,
+                                 void *baton, aic_json *skipped)
 {
     source src;
     int zip, entry = -1;
@@ -252,7 +266,8 @@ apr_status_t aic_import_file_read(apr_pool_t *p, const char *path,
         const aic_import_member *m = &APR_ARRAY_IDX(members, i, aic_import_member);
         aic_import_doc *d;
 
-        if (m->format == AIC_IMPORT_UNKNOWN) {
+        if (m->format == AIC_IMPORT_UNKNOWN ||
+            (m->format == AIC_IMPORT_CHATGPT_FEEDBACK) != feedback_pass) {
             continue;
         }
         while (src.z && entry < m->entry) {
@@ -265,6 +280,7 @@ apr_status_t aic_import_file_read(apr_pool_t *p, const char *path,
             entry++;
         }
         d = aic_import_doc_create(scratch, m->name, m->format, conv, reject, baton);
+        aic_import_doc_on_feedback(d, feedback);
         rv = pump(d, &src, buf, &code, &message);
         if (rv != APR_SUCCESS) {
             return rv;
@@ -282,6 +298,21 @@ apr_status_t aic_import_file_read(apr_pool_t *p, const char *path,
         apr_pool_clear(scratch);
     }
     return APR_SUCCESS;
+}
+
+apr_status_t aic_import_file_read(apr_pool_t *p, const char *path,
+                                  const apr_array_header_t *members, aic_import_conv_fn conv,
+                                  aic_import_reject_fn reject, aic_import_feedback_fn feedback,
+                                  void *baton, aic_json *skipped)
+{
+    apr_status_t rv = read_members(p, path, members, 0, conv, reject, feedback, baton, skipped);
+
+    for (int i = 0; rv == APR_SUCCESS && i < members->nelts; i++) {
+        if (APR_ARRAY_IDX(members, i, aic_import_member).format == AIC_IMPORT_CHATGPT_FEEDBACK) {
+            return read_members(p, path, members, 1, conv, reject, feedback, baton, skipped);
+        }
+    }
+    return rv;
 }
 
 const char *aic_import_conv_json(const aic_import_conv *c, apr_pool_t *p)
@@ -315,6 +346,9 @@ const char *aic_import_conv_json(const aic_import_conv *c, apr_pool_t *p)
         }
         if (m->sources) {
             aic_json_set(meta, "sources", m->sources);
+        }
+        if (m->parts) {
+            aic_json_set(meta, "parts", m->parts);
         }
         if (m->truncated) {
             aic_json_set_bool(meta, "truncated", 1);

@@ -2,11 +2,14 @@
 #include "imports.h"
 
 const aic_stmt aic_imports_stmts[] = {
-    /* A new job: owner, file name, path, size, format, conversations. */
+    /* A new job: owner, file name, path, size, format, conversations, its
+     * limits {conversations, seconds}. */
     {"imports_create",
      "INSERT INTO import_jobs (owner_id, file_name, file_path, file_size, format,"
-     " conversations_total) VALUES (%s::uuid, nullif(%s, ''), %s, %s::bigint, nullif(%s, ''),"
-     " nullif(%s, '')::int) RETURNING import_job_json(import_jobs)::text, id::text"},
+     " conversations_total, limit_conversations, limit_seconds) SELECT %s::uuid,"
+     " nullif(%s, ''), %s, %s::bigint, nullif(%s, ''), nullif(%s, '')::int,"
+     " (l->>'conversations')::int, (l->>'seconds')::int FROM (SELECT %s::jsonb AS l) a"
+     " RETURNING import_job_json(import_jobs)::text, id::text"},
     /* The owner's newest jobs. */
     {"imports_list",
      "SELECT coalesce(jsonb_agg(import_job_json(j) ORDER BY j.created_at DESC, j.id DESC),"
@@ -27,6 +30,7 @@ const aic_stmt aic_imports_stmts[] = {
                      " FROM import_job_take(%s)"},
     {"imports_progress", "SELECT import_job_progress(%s::uuid, %s, %s::jsonb)::int"},
     {"imports_conversation", "SELECT import_conversation(%s::uuid, %s, %s::jsonb)::text"},
+    {"imports_feedback", "SELECT import_feedback(%s::uuid, %s, %s::jsonb)::int"},
     {"imports_end", "SELECT import_job_end(%s::uuid, %s, %s::jsonb)::text"},
     /* Exports: one conversation of its owner (or a participant) with its
      * messages, parents first; the ids of the owner's conversations. */

@@ -1,5 +1,6 @@
-/* POST /imports: the body (the export file itself) is streamed to a file in
- * AIChatImportDir, never held in memory; a small upload is checked at once
+/* POST /imports: the body (the export file itself, or the "file" part of
+ * multipart/form-data) is streamed to a file in AIChatImportDir, never held
+ * in memory; a small upload is checked at once
  * (the parsers' first pass), so that bad input is refused before any job
  * exists; then the job row and its audit row commit together and the answer
  * is 202 with the job. The worker thread of any process takes it. */
@@ -28,32 +29,120 @@ static const char *upload_name(request_rec *r)
     return apr_pstrndup(r->pool, name, 255);
 }
 
-/* Stream the body into a new file; OK, or an HTTP status after the error was sent. */
-static int spool(apr_file_t **out, const char **path, apr_off_t *size, aic_ctx *ctx)
+/* Where the upload's bytes go: the spool file, within the import limit. */
+typedef struct {
+    aic_ctx *ctx;
+    apr_file_t *f;
+    apr_off_t size;
+    int status; /* the HTTP status of a failed write */
+} sink;
+
+static apr_status_t sink_write(void *baton, const char *buf, apr_size_t len)
+{
+    sink *k = baton;
+    apr_status_t rv;
+
+    k->size += (apr_off_t)len;
+    if (k->size > k->ctx->conf->import_max_size) {
+        k->status = HTTP_REQUEST_ENTITY_TOO_LARGE;
+        return APR_ENOSPC;
+    }
+    if ((rv = apr_file_write_full(k->f, buf, len, NULL)) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, k->ctx->r,
+                      "mod_aichat: cannot write an upload file in %s", k->ctx->conf->import_dir);
+        k->status = HTTP_SERVICE_UNAVAILABLE;
+    }
+    return rv;
+}
+
+/* The answer to a failed write (k->status). */
+static int sink_error(sink *k)
+{
+    if (k->status == HTTP_REQUEST_ENTITY_TOO_LARGE) {
+        return aic_send_error(k->ctx->r, HTTP_REQUEST_ENTITY_TOO_LARGE, "limit_exceeded",
+                              "The upload is larger than the import limit.", NULL),
+               HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+    return aic_send_error(k->ctx->r, HTTP_SERVICE_UNAVAILABLE, "storage_unavailable",
+                          "The upload cannot be stored now; try again later.", NULL),
+           HTTP_SERVICE_UNAVAILABLE;
+}
+
+/* The body's bytes to the sink: as they come, or through the multipart
+ * reader (mp) that hands on those of the file part. OK, or an HTTP status
+ * after the error was sent. */
+static int read_body(sink *k, aic_multipart *mp)
+{
+    request_rec *r = k->ctx->r;
+    char *buf = apr_palloc(r->pool, CHUNK);
+    const char *code, *message;
+    long n;
+    int rc;
+
+    if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) {
+        return rc;
+    }
+    if (ap_should_client_block(r)) {
+        while ((n = ap_get_client_block(r, buf, CHUNK)) > 0) {
+            apr_status_t rv =
+                mp ? aic_multipart_feed(mp, buf, (apr_size_t)n) : sink_write(k, buf, (apr_size_t)n);
+
+            if (rv != APR_SUCCESS && k->status) {
+                return sink_error(k);
+            }
+            if (rv != APR_SUCCESS) {
+                aic_multipart_error(mp, &code, &message);
+                return aic_send_error(r, HTTP_BAD_REQUEST, code, message, NULL), HTTP_BAD_REQUEST;
+            }
+        }
+        if (n < 0) {
+            return aic_send_error(r, HTTP_BAD_REQUEST, "bad_request",
+                                  "The upload could not be read to its end.", NULL),
+                   HTTP_BAD_REQUEST;
+        }
+    }
+    if (mp && aic_multipart_finish(mp) != APR_SUCCESS) {
+        aic_multipart_error(mp, &code, &message);
+        rc = strcmp(code, "missing_file") == 0 ? HTTP_UNPROCESSABLE_ENTITY : HTTP_BAD_REQUEST;
+        return aic_send_error(r, rc, code, message, NULL), rc;
+    }
+    return OK;
+}
+
+/* Stream the upload into a new file; OK, or an HTTP status after the error
+ * was sent. The body is the file itself, or multipart/form-data with a
+ * "file" part (whose file name stands in for ?name=). */
+static int spool(const char **path, const char **name, apr_off_t *size, aic_ctx *ctx)
 {
     request_rec *r = ctx->r;
     const char *ctype = apr_table_get(r->headers_in, "Content-Type");
     char *tmpl = apr_pstrcat(r->pool, ctx->conf->import_dir, "/aichat-import-XXXXXX", NULL);
-    char *buf;
+    sink k = {ctx, NULL, 0, 0};
+    aic_multipart *mp = NULL;
     apr_status_t rv;
-    long n;
     int rc;
 
     *size = 0;
     if (ctype && strncasecmp(ctype, "multipart/", 10) == 0) {
-        return aic_send_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
-                              "Send the export file itself as the request body.", NULL),
-               HTTP_UNSUPPORTED_MEDIA_TYPE;
+        if (strncasecmp(ctype, "multipart/form-data", 19) != 0) {
+            return aic_send_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                                  "Send the export file as the body, or as the \"file\" part of "
+                                  "multipart/form-data.",
+                                  NULL),
+                   HTTP_UNSUPPORTED_MEDIA_TYPE;
+        }
+        if (!(mp = aic_multipart_create(r->pool, ctype, "file", sink_write, &k))) {
+            return aic_send_error(r, HTTP_BAD_REQUEST, "invalid_multipart",
+                                  "The multipart/form-data body names no usable boundary.", NULL),
+                   HTTP_BAD_REQUEST;
+        }
     }
     if (r->remaining > ctx->conf->import_max_size) {
         return aic_send_error(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "limit_exceeded",
                               "The upload is larger than the import limit.", NULL),
                HTTP_REQUEST_ENTITY_TOO_LARGE;
     }
-    if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) {
-        return rc;
-    }
-    rv = apr_file_mktemp(out, tmpl,
+    rv = apr_file_mktemp(&k.f, tmpl,
                          APR_FOPEN_CREATE | APR_FOPEN_READ | APR_FOPEN_WRITE | APR_FOPEN_EXCL |
                              APR_FOPEN_BINARY,
                          r->pool);
@@ -66,44 +155,25 @@ static int spool(apr_file_t **out, const char **path, apr_off_t *size, aic_ctx *
                HTTP_SERVICE_UNAVAILABLE;
     }
     *path = tmpl;
-    buf = apr_palloc(r->pool, CHUNK);
-    if (ap_should_client_block(r)) {
-        while ((n = ap_get_client_block(r, buf, CHUNK)) > 0) {
-            apr_size_t len = (apr_size_t)n;
-
-            *size += n;
-            if (*size > ctx->conf->import_max_size) {
-                apr_file_close(*out);
-                apr_file_remove(*path, r->pool);
-                return aic_send_error(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "limit_exceeded",
-                                      "The upload is larger than the import limit.", NULL),
-                       HTTP_REQUEST_ENTITY_TOO_LARGE;
-            }
-            if ((rv = apr_file_write_full(*out, buf, len, NULL)) != APR_SUCCESS) {
-                ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
-                              "mod_aichat: cannot write an upload file in %s",
-                              ctx->conf->import_dir);
-                apr_file_close(*out);
-                apr_file_remove(*path, r->pool);
-                return aic_send_error(r, HTTP_SERVICE_UNAVAILABLE, "storage_unavailable",
-                                      "The upload cannot be stored now; try again later.", NULL),
-                       HTTP_SERVICE_UNAVAILABLE;
-            }
-        }
-        if (n < 0) {
-            apr_file_close(*out);
-            apr_file_remove(*path, r->pool);
-            return aic_send_error(r, HTTP_BAD_REQUEST, "bad_request",
-                                  "The upload could not be read to its end.", NULL),
-                   HTTP_BAD_REQUEST;
-        }
+    rc = read_body(&k, mp);
+    apr_file_close(k.f);
+    if (rc == OK && k.size == 0) {
+        aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "empty_upload",
+                       "The upload is empty: send the export file as the body.", NULL);
+        rc = HTTP_UNPROCESSABLE_ENTITY;
     }
-    apr_file_close(*out);
-    if (*size == 0) {
+    if (rc != OK) {
         apr_file_remove(*path, r->pool);
-        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "empty_upload",
-                              "The upload is empty: send the export file as the body.", NULL),
-               HTTP_UNPROCESSABLE_ENTITY;
+        return rc;
+    }
+    *size = k.size;
+    if (!*name && mp && aic_multipart_filename(mp)) {
+        const char *n = aic_multipart_filename(mp), *slash = strrchr(n, '/');
+
+        n = slash ? slash + 1 : n;
+        slash = strrchr(n, '\\');
+        n = slash ? slash + 1 : n;
+        *name = *n ? apr_pstrndup(r->pool, n, 255) : NULL;
     }
     return OK;
 }
@@ -118,15 +188,16 @@ static int refused_status(const char *code)
 int aic_imports_upload(aic_ctx *ctx)
 {
     request_rec *r = ctx->r;
-    apr_file_t *f = NULL;
     const char *path = NULL, *name = upload_name(r), *format = "", *total = "";
-    const char *code, *message;
+    const char *code, *message, *limits;
     apr_off_t size;
     aic_rows rows;
     apr_status_t rv;
     int rc;
 
-    if ((rc = spool(&f, &path, &size, ctx)) != OK) {
+    limits = apr_psprintf(r->pool, "{\"conversations\": %d, \"seconds\": %d}",
+                          ctx->conf->import_max_conversations, ctx->conf->import_time_limit);
+    if ((rc = spool(&path, &name, &size, ctx)) != OK) {
         return rc;
     }
     if (size <= AIC_IMPORT_CHECK_NOW) {
@@ -151,7 +222,7 @@ int aic_imports_upload(aic_ctx *ctx)
     if (rv == APR_SUCCESS) {
         rv = aic_db_select(&rows, ctx->db, "imports_create",
                            AIC_ARGS(ctx->user->id, name ? name : "", path,
-                                    apr_off_t_toa(r->pool, size), format, total));
+                                    apr_off_t_toa(r->pool, size), format, total, limits));
     }
     if (rv == APR_SUCCESS && rows.nrows == 1) {
         rv = aic_audit_change(ctx->db, r, HTTP_ACCEPTED, "import.create", "import_job",

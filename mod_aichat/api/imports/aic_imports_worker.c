@@ -89,6 +89,27 @@ static apr_status_t on_conv(void *baton, const aic_import_conv *c, apr_pool_t *p
     return APR_SUCCESS;
 }
 
+/* ChatGPT's message feedback, once the conversations are written. */
+static apr_status_t on_feedback(void *baton, aic_json *records, apr_pool_t *p)
+{
+    job *j = baton;
+    const char *go_on;
+    apr_pool_t *was;
+    apr_status_t rv;
+
+    was = aic_db_pool_swap(j->db, p);
+    rv = aic_db_value(&go_on, j->db, "imports_feedback",
+                      AIC_ARGS(j->id, j->w->name, aic_json_dump(records, p)));
+    aic_db_pool_swap(j->db, was);
+    if (rv != APR_SUCCESS) {
+        return j->stop = rv;
+    }
+    if (strcmp(go_on, "1") != 0) {
+        return j->stop = JOB_CANCELLED;
+    }
+    return APR_SUCCESS;
+}
+
 static void on_reject(void *baton, const char *ext_id, const char *title, const char *code,
                       const char *message)
 {
@@ -185,7 +206,7 @@ static void run_job(worker *w, aic_db *db, apr_pool_t *p, const char *id, const 
         return;
     }
     skipped = aic_json_object(p);
-    rv = aic_import_file_read(p, path, members, on_conv, on_reject, &j, skipped);
+    rv = aic_import_file_read(p, path, members, on_conv, on_reject, on_feedback, &j, skipped);
     if (j.stop == JOB_STOPPING) {
         end_job(&j, p, "requeue", NULL, NULL);
         return; /* the file stays for whoever takes the job next */

@@ -34,7 +34,8 @@ typedef enum {
     AIC_IMPORT_GEMINI,
     AIC_IMPORT_MISTRAL_CHAT,    /* an array of messages: one conversation */
     AIC_IMPORT_MISTRAL_VARIANT, /* {conversations:[{messages}], memories, projects} */
-    AIC_IMPORT_GROK             /* recognised, not importable */
+    AIC_IMPORT_GROK,            /* recognised, not importable */
+    AIC_IMPORT_CHATGPT_FEEDBACK /* ChatGPT's message_feedback.json (read after the rest) */
 } aic_import_format;
 
 /** The source name a format stores ("chatgpt", ...), NULL for none. */
@@ -50,6 +51,7 @@ typedef struct {
     const char *model;     /* NULL when the export does not say */
     aic_json *attachments; /* array of {id?, name?, mime_type?, size?, ...} or NULL */
     aic_json *sources;     /* array of URLs or NULL */
+    aic_json *parts;       /* the non-text parts as exported (kept in metadata), or NULL */
     int truncated;
     int html; /* the text is sanitised HTML (Gemini answers), not Markdown */
     /* for the tree builder */
@@ -88,6 +90,14 @@ aic_import_doc *aic_import_doc_create(apr_pool_t *p, const char *name, aic_impor
 apr_status_t aic_import_doc_feed(aic_import_doc *d, const char *buf, apr_size_t len);
 /** The end of the document. */
 apr_status_t aic_import_doc_finish(aic_import_doc *d);
+/**
+ * ChatGPT's message feedback: records
+ * [{conversation, message, rating (1 or -1), comment?, time (µs)?}], handed
+ * on in batches by a document of format AIC_IMPORT_CHATGPT_FEEDBACK.
+ */
+typedef apr_status_t (*aic_import_feedback_fn)(void *baton, aic_json *records, apr_pool_t *p);
+/** Where d hands on feedback records (a document of format AIC_IMPORT_CHATGPT_FEEDBACK). */
+void aic_import_doc_on_feedback(aic_import_doc *d, aic_import_feedback_fn feedback);
 /** The error code (invalid_json, invalid_utf8, limit_exceeded) and message. */
 void aic_import_doc_error(const aic_import_doc *d, const char **code, const char **message);
 /** The format recognised (after a first pass). */
@@ -185,11 +195,36 @@ typedef apr_status_t (*aic_import_progress_fn)(void *baton, apr_off_t bytes);
  * The second pass: each recognised member of members read with its format,
  * conv called for each conversation (its status other than APR_SUCCESS
  * stops the reading and is returned), reject for each refused one;
- * document-level skips added to skipped.
+ * document-level skips added to skipped. Then ChatGPT's message feedback,
+ * when the upload has it, goes to feedback (the conversations it names are
+ * written by then).
  */
 apr_status_t aic_import_file_read(apr_pool_t *p, const char *path,
                                   const apr_array_header_t *members, aic_import_conv_fn conv,
-                                  aic_import_reject_fn reject, void *baton, aic_json *skipped);
+                                  aic_import_reject_fn reject, aic_import_feedback_fn feedback,
+                                  void *baton, aic_json *skipped);
 
 /** The JSON import_conversation takes (sql/functions/imports.sql). */
 const char *aic_import_conv_json(const aic_import_conv *c, apr_pool_t *p);
+
+/* ---- a multipart/form-data upload read as a stream (aic_import_multipart.c) ---- */
+
+typedef struct aic_multipart aic_multipart;
+/** Bytes of the file part; not APR_SUCCESS stops the reading. */
+typedef apr_status_t (*aic_multipart_data_fn)(void *baton, const char *buf, apr_size_t len);
+
+/**
+ * A reader of a multipart/form-data body whose part named field is handed to
+ * data as it arrives; NULL when content_type is not multipart/form-data with
+ * a usable boundary.
+ */
+aic_multipart *aic_multipart_create(apr_pool_t *p, const char *content_type, const char *field,
+                                    aic_multipart_data_fn data, void *baton);
+/** Feed bytes of the body: APR_SUCCESS, the data function's error, or APR_EINVAL. */
+apr_status_t aic_multipart_feed(aic_multipart *m, const char *buf, apr_size_t len);
+/** The end of the body: APR_EINVAL when it was truncated or had no file part. */
+apr_status_t aic_multipart_finish(aic_multipart *m);
+/** Why the body was refused: invalid_multipart or missing_file, and a message. */
+void aic_multipart_error(const aic_multipart *m, const char **code, const char **message);
+/** The file name the file part gave, or NULL. */
+const char *aic_multipart_filename(const aic_multipart *m);

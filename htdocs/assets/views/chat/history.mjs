@@ -280,7 +280,8 @@ export function createHistory({ signal, threadEl, navigate, onError, onSummary }
         fail('The version could not be restored', err);
       }
     });
-    const label = v.comment || (v.reason === 'before_branch_delete' ? 'Before a branch was deleted' : 'Version');
+    const reasons = { before_branch_delete: 'Before a branch was deleted', before_import: 'Before an import added messages' };
+    const label = v.comment || reasons[v.reason] || 'Version';
     return h(
       'li',
       { class: 'version-item', 'data-testid': 'version' },
