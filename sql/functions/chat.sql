@@ -11,6 +11,19 @@
 -- finds sql/functions/ changed, all files in one transaction in name order
 -- (see sql/README.md). Each function is defined here only.
 
+-- Whether viewer takes part in conversation conv (owned by owner) and may
+-- see it: never while an administrator has deleted its owner, whose content
+-- is hidden from everyone else until restored. Every path by which someone
+-- other than the owner lists, opens, sends to, searches, tags, annotates or
+-- exports a conversation asks this.
+CREATE OR REPLACE FUNCTION conversation_member_sees(conv uuid, owner uuid, viewer uuid)
+RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM conversation_participants p
+                    WHERE p.conversation_id = conv AND p.user_id = viewer)
+       AND NOT EXISTS (SELECT 1 FROM users o WHERE o.id = owner AND o.deleted_at IS NOT NULL)
+$$;
+
 -- A conversation as its viewer sees it. The models are read once for both
 -- `tools` and `is_group`.
 CREATE OR REPLACE FUNCTION conversation_json(c conversations, viewer uuid) RETURNS jsonb
@@ -180,6 +193,7 @@ BEGIN
                        FROM conversation_participants p JOIN conversations c ON c.id = p.conversation_id
                       WHERE p.user_id = viewer AND p.role = 'member' AND c.owner_id <> p.user_id
                         AND c.deleted_at IS NULL AND c.archived = arch
+                        AND conversation_member_sees(c.id, c.owner_id, viewer)
                         AND (pin IS NULL OR c.pinned = pin)
                         AND (tool IS NULL OR EXISTS (
                                 SELECT 1 FROM conversation_ai_models m JOIN ai_tools t ON t.id = m.tool_id

@@ -12,8 +12,8 @@
 -- finds sql/functions/ changed, all files in one transaction in name order
 -- (see sql/README.md). Each function is defined here only.
 
--- Whether viewer may see conversation conv (owner or participant, not
--- deleted): true for its owner, false for a participant, NULL for anyone else.
+-- Whether viewer may see conversation conv (owner, or a participant while
+-- the owner is not deleted; not deleted itself): true for its owner, false for a participant, NULL for anyone else.
 CREATE OR REPLACE FUNCTION history_viewer_owns(conv uuid, viewer uuid) RETURNS boolean
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -21,8 +21,7 @@ DECLARE
 BEGIN
     SELECT c.owner_id = viewer INTO owns FROM conversations c
      WHERE c.id = conv AND c.deleted_at IS NULL
-       AND (c.owner_id = viewer OR EXISTS (SELECT 1 FROM conversation_participants p
-                                            WHERE p.conversation_id = c.id AND p.user_id = viewer));
+       AND (c.owner_id = viewer OR conversation_member_sees(c.id, c.owner_id, viewer));
     RETURN owns;
 END
 $$;

@@ -94,9 +94,8 @@ $$;
 CREATE OR REPLACE FUNCTION organise_visible(conv uuid, viewer uuid) RETURNS boolean
 LANGUAGE sql STABLE AS $$
     SELECT EXISTS (SELECT 1 FROM conversations c WHERE c.id = conv AND c.deleted_at IS NULL
-                      AND (c.owner_id = viewer OR EXISTS (
-                               SELECT 1 FROM conversation_participants p
-                                WHERE p.conversation_id = c.id AND p.user_id = viewer)))
+                      AND (c.owner_id = viewer
+                           OR conversation_member_sees(c.id, c.owner_id, viewer)))
 $$;
 
 -- Put one of the viewer's tags on a conversation they may see, or take it
@@ -162,9 +161,8 @@ BEGIN
         END IF;
         seen := ARRAY(SELECT c.id FROM conversations c
                         WHERE c.id = ANY (ids) AND c.deleted_at IS NULL
-                          AND (c.owner_id = viewer OR EXISTS (
-                                   SELECT 1 FROM conversation_participants p
-                                    WHERE p.conversation_id = c.id AND p.user_id = viewer))
+                          AND (c.owner_id = viewer
+                               OR conversation_member_sees(c.id, c.owner_id, viewer))
                         ORDER BY c.id FOR SHARE OF c);
     ELSE
         seen := ARRAY(SELECT c.id FROM conversations c

@@ -29,6 +29,15 @@ LANGUAGE sql STABLE AS $$
      WHERE NOT EXISTS (SELECT 1 FROM ai_tools t WHERE t.slug = s) LIMIT 1
 $$;
 
+-- Take the transaction's lock on what owner creates of one kind (a table's
+-- name), released at commit: creations of one owner are counted against
+-- their cap one at a time (a statement after it sees every earlier one
+-- committed); other owners wait only on a clash of the 32-bit hashes.
+CREATE OR REPLACE FUNCTION prompts_lock_owner(kind text, owner uuid) RETURNS void
+LANGUAGE sql AS $$
+    SELECT pg_advisory_xact_lock(hashtext(kind), hashtext(owner::text))
+$$;
+
 -- Save a prompt. args (JSON): owner, id (null for a new prompt), title and
 -- text (null: kept), tools (an array of model slugs, or null: kept), max (how
 -- many prompts an owner may have). Returns JSON: code 'unknown_tool' (with
@@ -50,7 +59,9 @@ BEGIN
         END IF;
     END IF;
     IF pid IS NULL THEN
-        -- The cap is checked, not locked: a burst of creations at once may pass it by a few.
+        -- The owner's creations wait for each other until commit, so that
+        -- the count sees every one before it and the cap holds.
+        PERFORM prompts_lock_owner('favorite_prompts', owner);
         IF (SELECT count(*) FROM favorite_prompts f WHERE f.owner_id = owner)
            >= (args->>'max')::int THEN
             RETURN json_build_object('code', 'too_many');
@@ -83,21 +94,28 @@ $$;
 
 -- An owner's prompts, those for a model of the conversation first (each
 -- marked with for_conversation), then the newest. args (JSON): owner,
--- conversation (or null). Returns JSON: code 'not_found' when the owner may
--- not see the conversation; else items.
+-- conversation (or null), tools (the slugs of the models picked for a chat
+-- not yet created, which then count as its models, or null). Returns JSON:
+-- code 'not_found' when the owner may not see the conversation; else items.
 CREATE OR REPLACE FUNCTION prompt_list(args json) RETURNS json
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     owner uuid := (args->>'owner')::uuid;
     conv uuid := (args->>'conversation')::uuid;
+    picked uuid[];
 BEGIN
     IF conv IS NOT NULL AND NOT EXISTS (
         SELECT 1 FROM conversations c
          WHERE c.id = conv AND c.deleted_at IS NULL
-           AND (c.owner_id = owner OR EXISTS (SELECT 1 FROM conversation_participants p
-                                               WHERE p.conversation_id = c.id
-                                                 AND p.user_id = owner))) THEN
+           AND (c.owner_id = owner OR conversation_member_sees(c.id, c.owner_id, owner))) THEN
         RETURN json_build_object('code', 'not_found');
+    END IF;
+    IF json_typeof(args->'tools') = 'array' THEN
+        picked := ARRAY(SELECT t.id FROM ai_tools t
+                         WHERE t.slug IN (SELECT json_array_elements_text(args->'tools')));
+    ELSIF conv IS NOT NULL THEN
+        picked := ARRAY(SELECT m.tool_id FROM conversation_ai_models m
+                         WHERE m.conversation_id = conv);
     END IF;
     RETURN (
         SELECT json_build_object('code', NULL, 'items', coalesce(json_agg(x.j
@@ -106,10 +124,9 @@ BEGIN
                        f.fits, p.updated_at, p.id
                   FROM favorite_prompts p
                  CROSS JOIN LATERAL (
-                       SELECT conv IS NOT NULL AND EXISTS (
-                           SELECT 1 FROM favorite_prompt_tools l
-                             JOIN conversation_ai_models m ON m.tool_id = l.tool_id
-                            WHERE l.prompt_id = p.id AND m.conversation_id = conv) AS fits) f
+                       SELECT EXISTS (SELECT 1 FROM favorite_prompt_tools l
+                                       WHERE l.prompt_id = p.id
+                                         AND l.tool_id = ANY (picked)) AS fits) f
                  WHERE p.owner_id = owner) x);
 END
 $$;
@@ -192,7 +209,7 @@ BEGIN
         END IF;
     END IF;
     IF tid IS NULL THEN
-        -- The cap is checked, not locked: a burst of creations at once may pass it by a few.
+        PERFORM prompts_lock_owner('templates', viewer);
         IF (SELECT count(*) FROM templates x WHERE x.owner_id = viewer)
            >= (args->>'max')::int THEN
             RETURN json_build_object('code', 'too_many');

@@ -110,7 +110,7 @@ BEGIN
             SELECT c.* FROM conversation_participants p
               JOIN conversations c ON c.id = p.conversation_id
              WHERE p.user_id = viewer AND p.role = 'member' AND c.owner_id <> viewer
-               AND c.deleted_at IS NULL
+               AND c.deleted_at IS NULL AND conversation_member_sees(c.id, c.owner_id, viewer)
                AND search_filter(c, arch, src, model, tag_ids, ntags, tags_all, notes)),
         hits AS (
             -- The viewer's own messages, found through (owner, words).

@@ -1,7 +1,9 @@
 // Prompts and templates in a real browser (AICHAT_URL, the mock provider,
 // the seeded demo/demo and admin/admin and the demo catalog): a prompt saved
-// from a sent message and inserted with "/"; a template's form filled and
-// sent into a new chat; a public template found in the gallery and copied.
+// from a sent message and inserted with "/"; an answer saved as a prompt;
+// a new chat's prompt list following the models picked for it; a template's
+// form filled and sent into a new chat; a public template found in the
+// gallery and copied.
 // Each test deletes what it made.
 
 import assert from 'node:assert/strict';
@@ -9,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { apiAs, assertNoPageErrors, ensureCredits, launch, mainNav, newPage, signIn, unique, url, waitUntil } from './lib.mjs';
 
 const GPT_MINI = { slug: 'gpt-4o-mini', name: 'GPT-4o mini' };
+const CLAUDE = { slug: 'claude-3-5-sonnet', name: 'Claude 3.5 Sonnet' };
 const ANSWER = '[data-testid="message"][data-sender-type="ai"]';
 const USER_MESSAGE = '[data-testid="message"][data-sender-type="user"]';
 
@@ -95,6 +98,92 @@ test('a prompt saved from a sent message is inserted by typing / and its title',
     assert.equal((await apiAs('demo', 'demo', 'DELETE', `/prompts/${mine.id}`)).status, 204);
   } finally {
     if (convId) await apiAs('demo', 'demo', 'DELETE', `/conversations/${convId}`);
+    await context.close();
+  }
+});
+
+test('an answer is saved as a prompt from under it', async () => {
+  const { context, page, errors } = await newPage(browser);
+  const title = unique('Answer');
+  const text = `Name a colour (${title})`;
+  const answer = `Mock reply to: ${text}`;
+  let convId;
+  let saved;
+  try {
+    await signIn(page, 'demo', 'demo');
+    await page.goto(url(`/chat/#/chat?tool=${GPT_MINI.slug}`));
+    await composer(page).fill(text);
+    await composer(page).press('Enter');
+    convId = await conversationId(page);
+    await waitForAnswer(page, answer);
+
+    await page.locator(ANSWER).last().getByTestId('save-as-prompt').click();
+    const dialog = page.getByTestId('save-prompt-dialog');
+    await dialog.waitFor();
+    assert.equal(await dialog.getByLabel('Text').inputValue(), answer, 'the dialog holds the answer\'s text');
+    await dialog.getByLabel('Title').fill(title);
+    await dialog.getByTestId('save-prompt-submit').click();
+    await dialog.waitFor({ state: 'hidden' });
+
+    const list = await apiAs('demo', 'demo', 'GET', '/prompts');
+    saved = list.json.items.find((p) => p.title === title);
+    assert.ok(saved, `the prompt was not stored: ${list.text.slice(0, 300)}`);
+    assert.equal(saved.text, answer);
+    assert.deepEqual(saved.tools.map((t) => t.slug), [GPT_MINI.slug]);
+    assertNoPageErrors(errors);
+  } finally {
+    if (saved) await apiAs('demo', 'demo', 'DELETE', `/prompts/${saved.id}`);
+    if (convId) await apiAs('demo', 'demo', 'DELETE', `/conversations/${convId}`);
+    await context.close();
+  }
+});
+
+test('a new chat\'s prompt list puts the prompts of the models picked for it first', async () => {
+  const forClaude = unique('For Claude');
+  const forGpt = unique('For GPT');
+  const made = [];
+  for (const [title, slug] of [[forClaude, CLAUDE.slug], [forGpt, GPT_MINI.slug]]) {
+    const res = await apiAs('demo', 'demo', 'POST', '/prompts', { title, text: `${title} text`, tools: [slug] });
+    assert.equal(res.status, 201, res.text);
+    made.push(res.json.id);
+  }
+  const { context, page, errors } = await newPage(browser);
+  /** Open the list: the two prompts made here come in this order, these marked "For this chat"; close it. */
+  const expectOffered = async (want) => {
+    await page.getByTestId('open-prompts').click();
+    await waitUntil(
+      page,
+      ([titles, wanted]) => {
+        const out = { order: [], marked: [] };
+        for (const li of document.querySelectorAll('[data-testid="prompt-option"]')) {
+          const t = li.querySelector('.prompt-option-title')?.textContent;
+          if (!titles.includes(t)) continue;
+          out.order.push(t);
+          if (li.querySelector('[data-testid="prompt-for-chat"]')) out.marked.push(t);
+        }
+        return JSON.stringify(out) === wanted;
+      },
+      [[forClaude, forGpt], JSON.stringify(want)],
+      async () => `expected ${JSON.stringify(want)}; the list shows:\n${await page.getByTestId('prompt-menu').innerText()}`,
+    );
+    await page.getByTestId('open-prompts').click();
+    await page.getByTestId('prompt-menu').waitFor({ state: 'hidden' });
+  };
+  try {
+    await signIn(page, 'demo', 'demo');
+    await page.goto(url(`/chat/#/chat?tool=${CLAUDE.slug}`));
+    const claudeBox = page.getByRole('checkbox', { name: CLAUDE.name, exact: true });
+    await claudeBox.waitFor();
+    assert.ok(await claudeBox.isChecked());
+    // The Claude prompt is the older one: only the picked model puts it first.
+    await expectOffered({ order: [forClaude, forGpt], marked: [forClaude] });
+
+    await claudeBox.uncheck();
+    await page.getByRole('checkbox', { name: GPT_MINI.name, exact: true }).check();
+    await expectOffered({ order: [forGpt, forClaude], marked: [forGpt] });
+    assertNoPageErrors(errors);
+  } finally {
+    for (const id of made) await apiAs('demo', 'demo', 'DELETE', `/prompts/${id}`);
     await context.close();
   }
 });

@@ -103,6 +103,52 @@ test('the list puts the prompts for the conversation\'s models first', async () 
   assertError(await api('GET', '/prompts?conversation_id=nope', user), 422, 'invalid_field', 'conversation_id');
 });
 
+test('a new chat\'s picked models count as its models: ?tools= puts their prompts first', async () => {
+  const user = await fx.user({ prefix: 'prmt' });
+  const a = await createPrompt(user, { title: 'For m1', text: 'a', tools: [m1.slug] });
+  const b = await createPrompt(user, { title: 'For m2', text: 'b', tools: [m2.slug] });
+  const c = await createPrompt(user, { title: 'For any model', text: 'c' });
+  const list = async (qs) => assertJson(await api('GET', `/prompts?${qs}`, user), 200).items;
+
+  const one = await list(`tools=${m1.slug}`);
+  assert.deepEqual(one.map((p) => p.id), [a.id, c.id, b.id]);
+  assert.deepEqual(one.map((p) => p.for_conversation), [true, false, false]);
+  const two = await list(`tools=${m2.slug},${m1.slug}`);
+  assert.deepEqual(two.map((p) => p.id), [b.id, a.id, c.id]);
+  assert.deepEqual(two.map((p) => p.for_conversation), [true, true, false]);
+  const none = await list('tools=');
+  assert.deepEqual(none.map((p) => p.id), [c.id, b.id, a.id], 'no model picked: newest first');
+  assert.ok(none.every((p) => p.for_conversation === false));
+  const unknown = await list(`tools=${fx.tag}-nosuch`);
+  assert.ok(unknown.every((p) => p.for_conversation === false), 'an unknown slug matched a prompt');
+
+  assertError(await api('GET', '/prompts?tools=Not%20A%20Slug', user), 422, 'invalid_field', 'tools');
+  assertError(await api('GET', `/prompts?tools=${Array.from({ length: 51 }, (_, i) => `s${i}`).join(',')}`, user), 422, 'invalid_field', 'tools');
+  const conv = await fx.conversation(user, [m2]);
+  assertError(await api('GET', `/prompts?conversation_id=${conv.id}&tools=${m1.slug}`, user), 422, 'invalid_field', 'tools');
+});
+
+/** Run the calls (functions returning promises) n at a time; their results in order. */
+async function inBatches(calls, n) {
+  const out = [];
+  for (let i = 0; i < calls.length; i += n) out.push(...(await Promise.all(calls.slice(i, i + n).map((f) => f()))));
+  return out;
+}
+
+test('the cap of 500 prompts holds under concurrent creations at its edge', async () => {
+  const user = await fx.user({ prefix: 'prmcap' });
+  const create = (i) => () => api('POST', '/prompts', { ...user, body: { title: `P${i}`, text: `text ${i}` } });
+  const filled = await inBatches(Array.from({ length: 470 }, (_, i) => create(i)), 10);
+  assert.deepEqual([...new Set(filled.map((r) => r.status))], [201]);
+  // Sixty at once for the last thirty places.
+  const burst = await Promise.all(Array.from({ length: 60 }, (_, i) => create(470 + i)()));
+  const created = burst.filter((r) => r.status === 201).length;
+  for (const res of burst.filter((r) => r.status !== 201)) assertError(res, 409, 'too_many_prompts');
+  assert.equal(created, 30, `${created} of the 60 were created`);
+  assert.equal(await sqlValue(`SELECT count(*) FROM favorite_prompts WHERE owner_id = :'p1'`, user.id), '500');
+  assertError(await api('POST', '/prompts', { ...user, body: { title: 'one more', text: 'x' } }), 409, 'too_many_prompts');
+});
+
 const BAD_CREATES = [
   ['no title', { text: 't' }, 'invalid_field', 'title'],
   ['no text', { title: 't' }, 'invalid_field', 'text'],

@@ -435,3 +435,20 @@ describe('validation', () => {
     assert.equal(await sqlValue(`SELECT count(*) FROM template_versions WHERE template_id = :'p1'`, t.id), '1');
   });
 });
+
+test('the cap of 500 templates holds under concurrent creations at its edge', async () => {
+  const user = await fx.user({ prefix: 'tplcap' });
+  const create = (i) => () => api('POST', '/templates', { ...user, body: templateBody(`${tag} cap ${i}`) });
+  const filled = [];
+  for (let i = 0; i < 490; i += 10) {
+    filled.push(...(await Promise.all(Array.from({ length: Math.min(10, 490 - i) }, (_, j) => create(i + j)()))));
+  }
+  assert.deepEqual([...new Set(filled.map((r) => r.status))], [201]);
+  // Thirty at once for the last ten places.
+  const burst = await Promise.all(Array.from({ length: 30 }, (_, i) => create(490 + i)()));
+  const created = burst.filter((r) => r.status === 201).length;
+  for (const res of burst.filter((r) => r.status !== 201)) assertError(res, 409, 'too_many_templates');
+  assert.equal(created, 10, `${created} of the 30 were created`);
+  assert.equal(await sqlValue(`SELECT count(*) FROM templates WHERE owner_id = :'p1'`, user.id), '500');
+  assertError(await api('POST', '/templates', { ...user, body: templateBody(`${tag} cap more`) }), 409, 'too_many_templates');
+});

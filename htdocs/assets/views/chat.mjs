@@ -20,7 +20,7 @@
 // - Share (the owner only) opens the Share dialog (chat/share.mjs): a link
 //   to a snapshot of the chat, public or for signed-in users, with an expiry.
 // - Prompts and templates (chat/prompts.mjs): the composer's prompt list
-//   (Prompts, or "/" and a title), "Save as prompt" under your messages, the
+//   (Prompts, or "/" and a title), "Save as prompt" under messages, the
 //   template form (Templates, or #/chat?template=<id>) sent through the turn.
 // - The header's credit balance follows the `end` event's credits (or GET
 //   /me when a stream ended without it).
@@ -254,6 +254,7 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
     composer,
     signal,
     conversation: () => conv,
+    pickedModels: () => selectedTools(),
     pickModel: (slug) => {
       const boxes = [...modelList.querySelectorAll('input[type="checkbox"]')];
       for (const box of boxes) box.checked = box.value === slug;

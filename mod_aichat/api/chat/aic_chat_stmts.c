@@ -13,28 +13,24 @@ const aic_stmt aic_chat_stmts[] = {
      " coalesce(c.active_leaf_id::text, ''), c.settings::text, coalesce(c.system_prompt,"
      " ''), c.title"
      " FROM conversations c WHERE c.id = %s::uuid AND c.deleted_at IS NULL"
-     " AND (c.owner_id = %s::uuid OR EXISTS (SELECT 1 FROM conversation_participants p"
-     " WHERE p.conversation_id = c.id AND p.user_id = %s::uuid))"},
+     " AND (c.owner_id = %s::uuid OR conversation_member_sees(c.id, c.owner_id, %s::uuid))"},
     /* The same without the conversation's JSON, for those that do not answer it. */
     {"chat_conv_head",
      "SELECT '', (c.owner_id = %s::uuid)::int, coalesce(c.active_leaf_id::text, ''),"
      " c.settings::text, coalesce(c.system_prompt, ''), c.title"
      " FROM conversations c WHERE c.id = %s::uuid AND c.deleted_at IS NULL"
-     " AND (c.owner_id = %s::uuid OR EXISTS (SELECT 1 FROM conversation_participants p"
-     " WHERE p.conversation_id = c.id AND p.user_id = %s::uuid))"},
+     " AND (c.owner_id = %s::uuid OR conversation_member_sees(c.id, c.owner_id, %s::uuid))"},
     /* A deleted conversation the viewer may see, locked: whether they own it. */
     {"chat_conv_deleted",
      "SELECT (c.owner_id = %s::uuid)::int FROM conversations c WHERE c.id = %s::uuid"
-     " AND c.deleted_at IS NOT NULL AND (c.owner_id = %s::uuid OR EXISTS (SELECT 1"
-     " FROM conversation_participants p WHERE p.conversation_id = c.id"
-     " AND p.user_id = %s::uuid)) FOR UPDATE"},
+     " AND c.deleted_at IS NOT NULL AND (c.owner_id = %s::uuid OR conversation_member_sees(c.id, "
+     "c.owner_id, %s::uuid)) FOR UPDATE"},
     /* A live conversation the viewer may see, locked for a change: its JSON and
      * whether they own it. */
-    {"chat_conv_lock",
-     "SELECT conversation_json(c, %s::uuid)::text, (c.owner_id = %s::uuid)::int"
-     " FROM conversations c WHERE c.id = %s::uuid AND c.deleted_at IS NULL"
-     " AND (c.owner_id = %s::uuid OR EXISTS (SELECT 1 FROM conversation_participants p"
-     " WHERE p.conversation_id = c.id AND p.user_id = %s::uuid)) FOR UPDATE"},
+    {"chat_conv_lock", "SELECT conversation_json(c, %s::uuid)::text, (c.owner_id = %s::uuid)::int"
+                       " FROM conversations c WHERE c.id = %s::uuid AND c.deleted_at IS NULL"
+                       " AND (c.owner_id = %s::uuid OR conversation_member_sees(c.id, c.owner_id, "
+                       "%s::uuid)) FOR UPDATE"},
     /* What a send needs before it begins, in one round trip: the conversation
      * (as chat_conv_head), whether the explicit parent (when the first argument
      * is false: the second, or none) is a message of it, its active models in
@@ -44,8 +40,7 @@ const aic_stmt aic_chat_stmts[] = {
      "WITH c AS (SELECT c.*,"
      " CASE WHEN %s::boolean THEN c.active_leaf_id ELSE %s::uuid END AS parent"
      " FROM conversations c WHERE c.id = %s::uuid AND c.deleted_at IS NULL"
-     " AND (c.owner_id = %s::uuid OR EXISTS (SELECT 1 FROM conversation_participants p"
-     " WHERE p.conversation_id = c.id AND p.user_id = %s::uuid)))"
+     " AND (c.owner_id = %s::uuid OR conversation_member_sees(c.id, c.owner_id, %s::uuid)))"
      " SELECT '', (c.owner_id = %s::uuid)::int, coalesce(c.active_leaf_id::text, ''),"
      " c.settings::text, coalesce(c.system_prompt, ''), c.title, ok.parent_ok::int,"
      " (SELECT json_agg(json_build_object('id', t.id, 'slug', t.slug, 'display_name',"
@@ -75,8 +70,7 @@ const aic_stmt aic_chat_stmts[] = {
      " END"
      " FROM messages m JOIN conversations c ON c.id = m.conversation_id"
      " WHERE m.id = %s::uuid AND c.deleted_at IS NULL"
-     " AND (c.owner_id = %s::uuid OR EXISTS (SELECT 1 FROM conversation_participants p"
-     " WHERE p.conversation_id = c.id AND p.user_id = %s::uuid))"},
+     " AND (c.owner_id = %s::uuid OR conversation_member_sees(c.id, c.owner_id, %s::uuid))"},
     {"chat_tool_by_slug",
      "SELECT id::text, provider, api_key_required::int FROM ai_tools WHERE slug = %s"
      " AND is_active"},

@@ -39,8 +39,7 @@ const aic_stmt aic_imports_stmts[] = {
      " WHEN 'chatgpt' THEN import_export_chatgpt(c.id)::text"
      " ELSE import_export_json(c.id)::text END, c.title FROM conversations c"
      " WHERE c.id = %s::uuid AND c.deleted_at IS NULL AND (c.owner_id = %s::uuid"
-     " OR EXISTS (SELECT 1 FROM conversation_participants p WHERE p.conversation_id = c.id"
-     " AND p.user_id = %s::uuid))"},
+     " OR conversation_member_sees(c.id, c.owner_id, %s::uuid))"},
     {"imports_export_ids", "SELECT c.id::text FROM conversations c WHERE c.owner_id = %s::uuid"
                            " AND c.deleted_at IS NULL AND (%s = '' OR c.id = ANY (%s::uuid[]))"
                            " ORDER BY c.created_at, c.id"},

@@ -123,21 +123,51 @@ int aic_prompt_patch(aic_ctx *ctx)
     return save(ctx, id, body);
 }
 
-/* GET /prompts[?conversation_id=]: the caller's prompts, those for a model
- * of the conversation first. */
+/* The query's tools (model slugs separated by commas, as a chat not yet
+ * created has picked them) into *tools: OK, or the 422 sent. */
+static int read_picked(aic_json **tools, request_rec *r, const char *list)
+{
+    char *copy = apr_pstrdup(r->pool, list), *last = NULL;
+    int n = 0;
+
+    *tools = aic_json_array(r->pool);
+    for (char *slug = apr_strtok(copy, ",", &last); slug; slug = apr_strtok(NULL, ",", &last)) {
+        if (++n > TOOLS_MAX || !aic_valid_slug(slug)) {
+            return aic_prompts_refused(r, "tools",
+                                       "tools must be at most 50 model slugs separated by commas.");
+        }
+        aic_json_push_str(*tools, slug);
+    }
+    return OK;
+}
+
+/* GET /prompts[?conversation_id= | ?tools=a,b]: the caller's prompts, those
+ * for a model of the conversation (or of the models picked for a new chat)
+ * first. */
 int aic_prompt_list(aic_ctx *ctx)
 {
     request_rec *r = ctx->r;
-    const char *conv = apr_table_get(aic_query_args(r), "conversation_id");
-    aic_json *args = aic_json_object(r->pool), *res = NULL, *out;
+    apr_table_t *q = aic_query_args(r);
+    const char *conv = apr_table_get(q, "conversation_id"), *picked = apr_table_get(q, "tools");
+    aic_json *args = aic_json_object(r->pool), *res = NULL, *out, *tools = NULL;
     apr_status_t rv;
 
     if (conv && *conv && !aic_valid_uuid(conv)) {
         return aic_prompts_invalid(r, "conversation_id",
                                    "conversation_id must be a conversation's id.");
     }
+    if (picked && conv && *conv) {
+        return aic_prompts_invalid(
+            r, "tools", "Give conversation_id or tools (a new chat's models), not both.");
+    }
+    if (picked && read_picked(&tools, r, picked) != OK) {
+        return OK;
+    }
     aic_json_set_str(args, "owner", ctx->user->id);
     aic_json_set_str(args, "conversation", conv && *conv ? conv : NULL);
+    if (tools) {
+        aic_json_set(args, "tools", tools);
+    }
     if ((rv = aic_prompts_call(&res, ctx, "prompt_list", args)) != APR_SUCCESS) {
         return aic_send_failure(r, rv);
     }

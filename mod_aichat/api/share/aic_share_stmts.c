@@ -5,11 +5,10 @@
 const aic_stmt aic_share_stmts[] = {
     /* The conversation, when the viewer (the first argument, three times) may
      * see it: whether they own it. */
-    {"share_conv_owner",
-     "SELECT (c.owner_id = %s::uuid)::int FROM conversations c"
-     " WHERE c.id = %s::uuid AND c.deleted_at IS NULL"
-     " AND (c.owner_id = %s::uuid OR EXISTS (SELECT 1 FROM conversation_participants p"
-     " WHERE p.conversation_id = c.id AND p.user_id = %s::uuid)) FOR UPDATE"},
+    {"share_conv_owner", "SELECT (c.owner_id = %s::uuid)::int FROM conversations c"
+                         " WHERE c.id = %s::uuid AND c.deleted_at IS NULL"
+                         " AND (c.owner_id = %s::uuid OR conversation_member_sees(c.id, "
+                         "c.owner_id, %s::uuid)) FOR UPDATE"},
     {"share_live", "SELECT share_json(s)::text, s.id::text, s.token_nonce, s.is_public::int"
                    " FROM shared_chats s WHERE s.conversation_id = %s::uuid"
                    " AND s.revoked_at IS NULL FOR UPDATE"},

@@ -2,11 +2,12 @@
 //
 // - The composer's prompt list: the Prompts button, or "/" at the start of a
 //   line followed by a few letters of a title. The prompts for the chat's
-//   models come first (GET /prompts?conversation_id=…); ↑/↓ move, Enter or
-//   Tab or a click inserts the prompt's text, Escape closes.
-// - "Save as prompt" under your own messages: a title, the text and the
-//   chat's models (POST /prompts); Edit and Delete in the list (PATCH,
-//   DELETE /prompts/{id}).
+//   models come first (GET /prompts?conversation_id=…; in a new chat, the
+//   models picked for it: GET /prompts?tools=a,b); ↑/↓ move, Enter or Tab
+//   or a click inserts the prompt's text, Escape closes.
+// - "Save as prompt" under your own messages and under the answers: a
+//   title, the text and the chat's models (POST /prompts); Edit and Delete
+//   in the list (PATCH, DELETE /prompts/{id}).
 // - The template form (the Templates button, or #/chat?template=<id>): a
 //   field per variable, the filled prompt shown as you type (POST
 //   /templates/{id}/preview, which counts nothing), then Send (POST
@@ -41,13 +42,14 @@ function slashQuery(input) {
  *   input, composer    the composer's textarea and form
  *   signal             the view's AbortSignal
  *   conversation()     the current conversation, or null for a new chat
+ *   pickedModels()     a new chat: the slugs of the models picked for it
  *   pickModel(slug)    a new chat: pick this model (false when it is not offered)
  *   sendTemplate({content, via})  send through the chat's turn (views/chat.mjs submitTurn)
  *   showNotice(text)
  *
  * Returns { buttons, decorate(view), openTemplate(id) }.
  */
-export function createPromptTools({ input, composer, signal, conversation, pickModel, sendTemplate, showNotice }) {
+export function createPromptTools({ input, composer, signal, conversation, pickedModels, pickModel, sendTemplate, showNotice }) {
   // ---- The prompt list -------------------------------------------------------
 
   let prompts = [];
@@ -73,7 +75,9 @@ export function createPromptTools({ input, composer, signal, conversation, pickM
 
   async function loadPrompts() {
     const c = conversation();
-    const qs = c ? `?conversation_id=${encodeURIComponent(c.id)}` : '';
+    const qs = c
+      ? `?conversation_id=${encodeURIComponent(c.id)}`
+      : `?tools=${pickedModels().map(encodeURIComponent).join(',')}`;
     loading ??= get(`prompts${qs}`, { signal })
       .then((body) => {
         prompts = Array.isArray(body?.items) ? body.items : [];
@@ -144,7 +148,7 @@ export function createPromptTools({ input, composer, signal, conversation, pickM
         ),
       ),
     );
-    setMessage(menuEmpty, items.length ? '' : prompts.length ? 'No prompt has this title.' : 'No prompts yet: save one from a message you sent.');
+    setMessage(menuEmpty, items.length ? '' : prompts.length ? 'No prompt has this title.' : 'No prompts yet: save one from a message or an answer.');
     input.setAttribute('aria-activedescendant', items[active] ? `prompt-option-${items[active].id}` : '');
   }
 
@@ -298,12 +302,13 @@ export function createPromptTools({ input, composer, signal, conversation, pickM
     }
   });
 
-  /** Add "Save as prompt" (your messages) and the template a message was sent from. */
+  /** Add "Save as prompt" (messages and finished answers) and the template a message was sent from. */
   function decorate(view) {
     const msg = view.msg;
     view.el.querySelector(':scope > .message-extra')?.remove();
-    const mine = msg.sender_type === 'user';
-    if (!mine && !msg.template) return;
+    const savable =
+      msg.sender_type === 'user' || (msg.sender_type === 'ai' && msg.status === 'complete' && str(msg.content).trim() !== '');
+    if (!savable && !msg.template) return;
     view.el.append(
       h(
         'div',
@@ -315,7 +320,7 @@ export function createPromptTools({ input, composer, signal, conversation, pickM
               `From the template “${msg.template.name}” (version ${msg.template.version})`,
             )
           : null,
-        mine
+        savable
           ? h(
               'button',
               { type: 'button', class: 'message-action', 'data-testid': 'save-as-prompt', onclick: () => openSave(view.msg) },
