@@ -112,6 +112,9 @@ test('an answer is saved as a prompt from under it', async () => {
   try {
     await signIn(page, 'demo', 'demo');
     await page.goto(url(`/chat/#/chat?tool=${GPT_MINI.slug}`));
+    // A message typed before the model list has loaded finds no model picked.
+    await waitUntil(page, () => document.querySelector('[data-testid="model-picker"] input:checked') !== null, null,
+      () => 'the model named in the address was never picked');
     await composer(page).fill(text);
     await composer(page).press('Enter');
     convId = await conversationId(page);
