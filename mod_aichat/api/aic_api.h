@@ -135,6 +135,8 @@ typedef struct {
 const aic_api_key *aic_keys_current(request_rec *r);
 /** Register AuthType aichat-key's check_authn hook. */
 void aic_keys_register(apr_pool_t *p);
+/** Per-child state: the keys found lately. */
+void aic_keys_child_init(apr_pool_t *pchild);
 /** The rate limits' shared memory (post_config, before the children). */
 int aic_keys_post_config(apr_pool_t *pconf, server_rec *s);
 /** One window of a rate limit, as the x-ratelimit-* headers tell it. */
@@ -169,6 +171,8 @@ void aic_keys_rate_headers(request_rec *r, const aic_rate *out);
 extern const aic_stmt aic_openai_stmts[];
 /** The aichat-openai handler. */
 int aic_openai_handler(request_rec *r);
+/** Per-child state: the models found lately. */
+void aic_openai_child_init(apr_pool_t *pchild);
 
 /* Imports and exports: chat exports of other services in, the library out. */
 extern const aic_route aic_imports_routes[];
