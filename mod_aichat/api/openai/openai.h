@@ -10,6 +10,7 @@
 #define AIC_OPENAI_H
 
 #include "api/aic_api.h"
+#include "api/keys/keys.h"
 
 /** POST /chat/completions for the signed-in user and key. */
 int aic_openai_completions(aic_ctx *ctx, const aic_api_key *key);
