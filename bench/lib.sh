@@ -55,3 +55,18 @@ compare_headers() {
         "$name" "$b" "$s" "$(echo "$s / $b" | bc -l)" "$(date -u +%F)" "$BENCH_CONNECTIONS" "$BENCH_DURATION" \
         "$BENCH_ROUNDS" "$(nproc)"
 }
+
+# The slow model bench-slow on provider benchslow (which extra.conf must
+# declare with a timeout longer than HOLD): 5 text chunks a second for HOLD
+# seconds (created, or brought up to date when an earlier run left it behind).
+# bench_slow_model HOLD
+bench_slow_model() {
+    local slow="\"provider\":\"benchslow\",\"model_id\":\"mock@rate=5;tokens=$(($1 * 5))\"" status
+    status=$(curl -s -o /dev/null -w '%{http_code}' -u admin:admin -X PATCH -H 'Content-Type: application/json' \
+        -d "{$slow}" "$BENCH_URL/chat/api/v1/admin/tools/bench-slow")
+    if [ "$status" = 404 ]; then
+        status=$(curl -s -o /dev/null -w '%{http_code}' -u admin:admin -X POST -H 'Content-Type: application/json' \
+            -d "{\"slug\":\"bench-slow\",\"name\":\"Bench slow\",$slow}" "$BENCH_URL/chat/api/v1/admin/tools")
+    fi
+    case $status in 2*) ;; *) echo "bench: could not set up the bench-slow model ($status)" >&2; exit 1 ;; esac
+}

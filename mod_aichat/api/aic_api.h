@@ -119,56 +119,25 @@ extern const aic_route aic_search_routes[];
 extern const aic_stmt aic_search_stmts[];
 
 /* Personal API keys: AuthType aichat-key (Authorization: Bearer), the keys'
- * API and usage, their rate limits (api/keys/keys.h). */
+ * API and usage, their rate limits (what the OpenAI-compatible API uses of
+ * them is in api/keys/keys.h). */
 extern const aic_route aic_keys_routes[];
 extern const aic_route aic_keys_usage_routes[];
 extern const aic_route aic_keys_page_routes[];
 extern const aic_stmt aic_keys_stmts[];
-/** The key a request was authenticated with. */
-typedef struct {
-    const char *id, *prefix;
-    aic_json *models; /**< the catalog slugs it may use; NULL: every model */
-    int rpm, tpm;     /**< its rate limits; 0: none */
-    int keep;         /**< its calls are kept as conversations */
-} aic_api_key;
-/** The key that authenticated r (AuthType aichat-key), or NULL. */
-const aic_api_key *aic_keys_current(request_rec *r);
 /** Register AuthType aichat-key's check_authn hook. */
 void aic_keys_register(apr_pool_t *p);
+/** Per-child state: the keys found lately. */
+void aic_keys_child_init(apr_pool_t *pchild);
 /** The rate limits' shared memory (post_config, before the children). */
 int aic_keys_post_config(apr_pool_t *pconf, server_rec *s);
-/** One window of a rate limit, as the x-ratelimit-* headers tell it. */
-typedef struct {
-    apr_int64_t limit, remaining; /**< limit 0: no limit */
-    apr_time_t reset;             /**< until the bucket is full again */
-} aic_rate_window;
-typedef struct {
-    aic_rate_window requests, tokens;
-    int retry_after; /**< seconds; 0 when the call was let through */
-} aic_rate;
-/** A user's share of the limits: AIChatAPIUserLimit (0: none). */
-typedef struct {
-    const char *id;
-    int rpm, tpm;
-    apr_pool_t *pool; /**< the request's */
-} aic_rate_user;
-/**
- * Take a request and `tokens` tokens from the key's buckets (its rpm and
- * tpm) and the user's, shared by the processes of this httpd. Returns 1 when
- * taken; 0 when a bucket is short (nothing is taken, and out says which
- * limit and when to come back).
- */
-int aic_keys_rate_take(aic_rate *out, const aic_rate_user *user, const aic_api_key *key,
-                       apr_int64_t tokens);
-/** Give back tokens taken and not used (a call used less than it reserved). */
-void aic_keys_rate_give(const aic_rate_user *user, const aic_api_key *key, apr_int64_t tokens);
-/** The x-ratelimit-* headers of out on r (and Retry-After when refused). */
-void aic_keys_rate_headers(request_rec *r, const aic_rate *out);
 
 /* The OpenAI-compatible API (/chat/v1: chat/completions, models). */
 extern const aic_stmt aic_openai_stmts[];
 /** The aichat-openai handler. */
 int aic_openai_handler(request_rec *r);
+/** Per-child state: the models found lately. */
+void aic_openai_child_init(apr_pool_t *pchild);
 
 /* Imports and exports: chat exports of other services in, the library out. */
 extern const aic_route aic_imports_routes[];

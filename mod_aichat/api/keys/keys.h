@@ -1,4 +1,4 @@
-/* What the keys capability's files share (private to api/keys/):
+/* What the keys capability's files share:
  *   aic_keys.c        a user's keys (make, list, revoke), an administrator's
  *   aic_keys_stmts.c  its statements (the functions of sql/functions/keys.sql)
  *   aic_keys_auth.c   AuthType aichat-key: the Apache authentication of
@@ -7,12 +7,50 @@
  *   aic_keys_rate.c   the rate limits: token buckets in shared memory
  *   aic_keys_pages.c  usage as JSON, CSV, server-side SVG charts and the
  *                     administrators' page
- * What other capabilities use of it (the OpenAI-compatible API) is declared in
- * api/aic_api.h. */
+ * Its hooks and tables are in the index (api/aic_api.h); the key of a request
+ * and the rate limits, declared here too, are what the OpenAI-compatible API
+ * (api/openai/) uses of it. */
 #ifndef AIC_KEYS_H
 #define AIC_KEYS_H
 
 #include "api/aic_api.h"
+
+/** The key a request was authenticated with. */
+typedef struct {
+    const char *id, *prefix;
+    aic_json *models; /**< the catalog slugs it may use; NULL: every model */
+    int rpm, tpm;     /**< its rate limits; 0: none */
+    int keep;         /**< its calls are kept as conversations */
+} aic_api_key;
+/** The key that authenticated r (AuthType aichat-key), or NULL. */
+const aic_api_key *aic_keys_current(request_rec *r);
+/** One window of a rate limit, as the x-ratelimit-* headers tell it. */
+typedef struct {
+    apr_int64_t limit, remaining; /**< limit 0: no limit */
+    apr_time_t reset;             /**< until the bucket is full again */
+} aic_rate_window;
+typedef struct {
+    aic_rate_window requests, tokens;
+    int retry_after; /**< seconds; 0 when the call was let through */
+} aic_rate;
+/** A user's share of the limits: AIChatAPIUserLimit (0: none). */
+typedef struct {
+    const char *id;
+    int rpm, tpm;
+    apr_pool_t *pool; /**< the request's */
+} aic_rate_user;
+/**
+ * Take a request and `tokens` tokens from the key's buckets (its rpm and
+ * tpm) and the user's, shared by the processes of this httpd. Returns 1 when
+ * taken; 0 when a bucket is short (nothing is taken, and out says which
+ * limit and when to come back).
+ */
+int aic_keys_rate_take(aic_rate *out, const aic_rate_user *user, const aic_api_key *key,
+                       apr_int64_t tokens);
+/** Give back tokens taken and not used (a call used less than it reserved). */
+void aic_keys_rate_give(const aic_rate_user *user, const aic_api_key *key, apr_int64_t tokens);
+/** The x-ratelimit-* headers of out on r (and Retry-After when refused). */
+void aic_keys_rate_headers(request_rec *r, const aic_rate *out);
 
 /** The text every key begins with; then AIC_KEY_RANDOM_CHARS of base64url. */
 #define AIC_KEY_LEAD         "sk-aic-"
