@@ -600,8 +600,9 @@ END
 $$;
 
 -- The conversation job should summarise next, while worker holds it (its
--- heartbeat renewed); NULL when none is left (the job is then done) or the
--- job is no longer worker's.
+-- heartbeat renewed); NULL when none is left (the job is then done, or
+-- failed when no conversation could be summarised) or the job is no longer
+-- worker's.
 CREATE OR REPLACE FUNCTION summary_job_next(job uuid, worker text) RETURNS uuid
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -614,7 +615,9 @@ BEGIN
         RETURN NULL;
     END IF;
     IF j.position >= cardinality(j.conversation_ids) THEN
-        UPDATE summary_jobs x SET status = 'done', finished_at = now(), worker = NULL
+        UPDATE summary_jobs x
+           SET status = CASE WHEN x.done = 0 AND x.failed > 0 THEN 'failed' ELSE 'done' END,
+               finished_at = now(), worker = NULL
          WHERE x.id = job;
         RETURN NULL;
     END IF;
@@ -661,18 +664,13 @@ BEGIN
 END
 $$;
 
--- The job goes back to the queue (its worker's process stops), or ends as
--- failed with reason (the database or the summary model went away).
-CREATE OR REPLACE FUNCTION summary_job_end(job uuid, worker text, status text, reason jsonb)
-RETURNS integer
+-- The job goes back to the queue (its worker's process stops), to be taken
+-- up where it stopped.
+CREATE OR REPLACE FUNCTION summary_job_requeue(job uuid, worker text) RETURNS integer
 LANGUAGE sql AS $$
     WITH u AS (
-        UPDATE summary_jobs x
-           SET status = summary_job_end.status, worker = NULL,
-               errors = CASE WHEN reason IS NULL THEN x.errors
-                             ELSE x.errors || jsonb_build_array(reason) END,
-               finished_at = CASE WHEN summary_job_end.status = 'queued' THEN NULL ELSE now() END
-         WHERE x.id = job AND x.worker = summary_job_end.worker AND x.status = 'running'
+        UPDATE summary_jobs x SET status = 'queued', worker = NULL
+         WHERE x.id = job AND x.worker = summary_job_requeue.worker AND x.status = 'running'
         RETURNING 1)
     SELECT count(*)::int FROM u
 $$;

@@ -2,7 +2,8 @@
 -- background by each httpd process's summary worker (FOR UPDATE SKIP
 -- LOCKED), one conversation after the other, each charged as a single
 -- summary is. position is the next of conversation_ids to summarise;
--- errors one {conversation_id, code, message} per conversation that failed.
+-- errors one {conversation_id, code, message} per conversation that failed;
+-- status failed when none could be summarised.
 -- audit is the creating request's audit row, which the worker writes again
 -- for each summary it stores. The functions are in sql/functions/history.sql.
 
@@ -10,7 +11,7 @@ CREATE TABLE summary_jobs (
     id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     owner_id         uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     status           text NOT NULL DEFAULT 'queued'
-                     CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+                     CHECK (status IN ('queued', 'running', 'done', 'failed')),
     model            text NOT NULL,
     conversation_ids uuid[] NOT NULL,
     position         integer NOT NULL DEFAULT 0,

@@ -36,7 +36,7 @@ after(async () => {
 
 const summariseThese = (auth, ids) => api('POST', '/conversations/bulk', { ...auth, body: { ids, action: 'summarise' } });
 
-const FINAL = ['done', 'failed', 'cancelled'];
+const FINAL = ['done', 'failed'];
 
 /** The job once it has ended; reads that fail while httpd restarts are read again. */
 async function finished(auth, id) {
@@ -143,6 +143,27 @@ test('a failing model gives that chat\'s reservation back; the job records its e
   assert.deepEqual(ledger.map((r) => r.reason), ['reserve', 'release', 'reserve', 'settle', 'reserve', 'settle']);
   assert.equal(ledger[0].delta + ledger[1].delta, 0, 'the failed call kept credits');
   assertLedgerExplains(ledger, start, await credits(user.id));
+});
+
+test('a job none of whose chats could be summarised ends failed, each error told, nothing charged', async () => {
+  const user = await fx.user({ credits: 100000 });
+  const convs = await chats(fx, user, 2, uniq());
+  const empty = await fx.conversation(user, [chatModel]);
+  const start = await credits(user.id);
+  assertJson(await setSummaryModel('gpt-4o-mini@error=500'), 200);
+  let job;
+  try {
+    const queued = assertJson(await summariseThese(user, [...convs.map((c) => c.id), empty.id]), 202);
+    job = await finished(user, queued.id);
+  } finally {
+    assertJson(await setSummaryModel('gpt-4o-mini'), 200);
+  }
+  assert.equal(job.status, 'failed', JSON.stringify(job));
+  assert.equal(job.done, 0);
+  assert.equal(job.failed, 3);
+  assert.deepEqual(job.errors.map((e) => [e.conversation_id, e.code]),
+    [[convs[0].id, 'provider_error'], [convs[1].id, 'provider_error'], [empty.id, 'invalid_field']]);
+  assert.equal(await credits(user.id), start, 'a failed job was charged');
 });
 
 test('others\' conversations make the whole request 404 and queue nothing; others\' jobs are 404', async () => {

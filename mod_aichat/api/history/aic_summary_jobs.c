@@ -114,8 +114,7 @@ static void run_job(aic_worker *w, aic_db *db, apr_pool_t *p, const char *const 
         apr_status_t rv;
 
         if (aic_worker_stopping(w)) {
-            aic_db_value(&ok, db, "history_summary_job_end",
-                         AIC_ARGS(job, w->name, "queued", NULL));
+            aic_db_value(&ok, db, "history_summary_job_requeue", AIC_ARGS(job, w->name));
             return;
         }
         rv = aic_db_value(&conv, db, "history_summary_job_next", AIC_ARGS(job, w->name));

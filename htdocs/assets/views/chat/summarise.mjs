@@ -9,7 +9,7 @@ import { get, post, isAbort } from '../../api.mjs';
 import { h, replaceChildren } from '../../dom.mjs';
 
 const POLL_MS = 1000;
-const FINAL = new Set(['done', 'failed', 'cancelled']);
+const FINAL = new Set(['done', 'failed']);
 
 /** The progress of summary jobs; onEnd() runs when one ends. */
 export function createSummarise({ signal, onEnd, onError }) {
