@@ -70,6 +70,8 @@ typedef struct {
     const char *system;                 /**< the system prompt, or NULL */
     const apr_array_header_t *messages; /**< aic_chat_msg (core/aic_provider.h), oldest first */
     const char *note;                   /**< what the ledger says the credits are for */
+    apr_pool_t *pool;                   /**< where the answer is kept (a request's or a job's) */
+    server_rec *s;                      /**< where a failure to give credits back is logged */
     /* What the call gives. */
     apr_int64_t reserved; /**< the credits reserved */
     const char *text;     /**< the answer */
@@ -87,7 +89,8 @@ typedef struct {
  * it made (chat_settle(viewer, reserved, used, false, NULL)), or to give
  * back with aic_chat_call_release. Otherwise c->status, code and message say
  * why (402 insufficient_credits, 422 context_too_long, 503 for the
- * database, a provider's failure), and nothing stays reserved.
+ * database, a provider's failure), and nothing stays reserved. Of ctx it
+ * uses conf, db and user only: a worker with no request runs it too.
  */
 apr_status_t aic_chat_call_run(aic_chat_call *c, aic_ctx *ctx);
 
@@ -144,5 +147,10 @@ extern const aic_route aic_imports_routes[];
 extern const aic_stmt aic_imports_stmts[];
 /** Per process: the worker thread that runs import jobs. */
 void aic_imports_child_init(apr_pool_t *pchild, server_rec *s);
+
+/** Per process: the worker thread that runs summary jobs ("Summarise these",
+ * api/history/aic_summary_jobs.c), and waking it when a job is queued. */
+void aic_summary_jobs_child_init(apr_pool_t *pchild, server_rec *s);
+void aic_summary_jobs_wake(void);
 
 #endif

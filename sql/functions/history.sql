@@ -531,6 +531,149 @@ BEGIN
 END
 $$;
 
+-- ---- summary jobs ("Summarise these") ---------------------------------------
+
+CREATE OR REPLACE FUNCTION summary_job_json(j summary_jobs) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('id', j.id, 'status', j.status, 'model', j.model,
+                              'conversation_ids', to_jsonb(j.conversation_ids),
+                              'total', cardinality(j.conversation_ids), 'done', j.done,
+                              'failed', j.failed, 'errors', j.errors,
+                              'created_at', j.created_at, 'started_at', j.started_at,
+                              'finished_at', j.finished_at)
+$$;
+
+-- A new job for viewer over ids (checked by the caller: organise_bulk) with
+-- model (a catalog slug) and the creating request's audit row.
+CREATE OR REPLACE FUNCTION summary_job_create(viewer uuid, ids uuid[], model text, audit jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    j summary_jobs;
+BEGIN
+    INSERT INTO summary_jobs (owner_id, model, conversation_ids, audit)
+    VALUES (viewer, model, ids, audit - 'at')
+    RETURNING * INTO j;
+    RETURN summary_job_json(j);
+END
+$$;
+
+-- args: viewer, id. The viewer's job, or not_found.
+CREATE OR REPLACE FUNCTION summary_job_get(args json) RETURNS json
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    j summary_jobs;
+BEGIN
+    SELECT * INTO j FROM summary_jobs x
+     WHERE x.id = (args->>'id')::uuid AND x.owner_id = (args->>'viewer')::uuid;
+    IF NOT FOUND THEN
+        RETURN history_refused('not_found', 'No such summary job.');
+    END IF;
+    RETURN json_build_object('code', NULL, 'body', summary_job_json(j));
+END
+$$;
+
+-- The oldest waiting job, or one whose worker went away (no heartbeat for
+-- 30 s), now worker's: id, owner, the owner's user name, model.
+CREATE OR REPLACE FUNCTION summary_job_take(worker text)
+RETURNS TABLE (id uuid, owner_id uuid, username text, model text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    j summary_jobs;
+BEGIN
+    SELECT * INTO j FROM summary_jobs x
+     WHERE x.status = 'queued'
+        OR (x.status = 'running' AND x.heartbeat_at < now() - interval '30 seconds')
+     ORDER BY x.created_at, x.id
+     LIMIT 1 FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    UPDATE summary_jobs x
+       SET status = 'running', worker = summary_job_take.worker, attempts = x.attempts + 1,
+           heartbeat_at = now(), started_at = coalesce(x.started_at, now())
+     WHERE x.id = j.id;
+    RETURN QUERY SELECT j.id, j.owner_id, u.username::text, j.model FROM users u
+                  WHERE u.id = j.owner_id;
+END
+$$;
+
+-- The conversation job should summarise next, while worker holds it (its
+-- heartbeat renewed); NULL when none is left (the job is then done, or
+-- failed when no conversation could be summarised) or the job is no longer
+-- worker's.
+CREATE OR REPLACE FUNCTION summary_job_next(job uuid, worker text) RETURNS uuid
+LANGUAGE plpgsql AS $$
+DECLARE
+    j summary_jobs;
+BEGIN
+    UPDATE summary_jobs x SET heartbeat_at = now()
+     WHERE x.id = job AND x.worker = summary_job_next.worker AND x.status = 'running'
+    RETURNING * INTO j;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    IF j.position >= cardinality(j.conversation_ids) THEN
+        UPDATE summary_jobs x
+           SET status = CASE WHEN x.done = 0 AND x.failed > 0 THEN 'failed' ELSE 'done' END,
+               finished_at = now(), worker = NULL
+         WHERE x.id = job;
+        RETURN NULL;
+    END IF;
+    RETURN j.conversation_ids[j.position + 1];
+END
+$$;
+
+-- args: job, worker, conv (the job's next conversation), and either the
+-- summary made (summary, model, reserved, used: stored and settled by
+-- summary_store, with the job's audit row) or error {code, message}. The
+-- job moves on to its next conversation in the same transaction.
+CREATE OR REPLACE FUNCTION summary_job_step(args json) RETURNS json
+LANGUAGE plpgsql AS $$
+DECLARE
+    j summary_jobs;
+    conv uuid := (args->>'conv')::uuid;
+    err jsonb := (args->'error')::jsonb;
+    res json;
+BEGIN
+    SELECT * INTO j FROM summary_jobs x
+     WHERE x.id = (args->>'job')::uuid AND x.worker = args->>'worker' AND x.status = 'running'
+       AND x.conversation_ids[x.position + 1] = conv
+     FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN json_build_object('code', 'not_found', 'message', 'The job is not this worker''s.');
+    END IF;
+    IF err IS NULL THEN
+        res := summary_store((args::jsonb || jsonb_build_object(
+                   'viewer', j.owner_id,
+                   'audit', j.audit || jsonb_build_object('metadata',
+                                                          jsonb_build_object('job_id', j.id))))::json);
+        IF res->>'code' IS NOT NULL THEN
+            err := jsonb_build_object('code', res->>'code', 'message', res->>'message');
+        END IF;
+    END IF;
+    UPDATE summary_jobs x
+       SET position = x.position + 1, heartbeat_at = now(),
+           done = x.done + (err IS NULL)::int, failed = x.failed + (err IS NOT NULL)::int,
+           errors = CASE WHEN err IS NULL THEN x.errors
+                         ELSE x.errors || jsonb_build_array(
+                                  jsonb_build_object('conversation_id', conv) || err) END
+     WHERE x.id = j.id;
+    RETURN json_build_object('code', NULL);
+END
+$$;
+
+-- The job goes back to the queue (its worker's process stops), to be taken
+-- up where it stopped.
+CREATE OR REPLACE FUNCTION summary_job_requeue(job uuid, worker text) RETURNS integer
+LANGUAGE sql AS $$
+    WITH u AS (
+        UPDATE summary_jobs x SET status = 'queued', worker = NULL
+         WHERE x.id = job AND x.worker = summary_job_requeue.worker AND x.status = 'running'
+        RETURNING 1)
+    SELECT count(*)::int FROM u
+$$;
+
 -- ---- what a share shows of the history ------------------------------------
 
 -- args: share, conv, version_id (a version of conv; JSON null: the

@@ -134,14 +134,17 @@ $$;
 
 -- One action on many conversations, all or nothing. args: viewer, ids (a
 -- JSON array of conversation ids), action (tag, untag, archive, unarchive,
--- delete, restore, export), tag (for tag and untag), audit (the request's
--- row: each conversation gets one, with its id and what changed). Tag and
--- untag apply to conversations the viewer may see, the others to the
+-- delete, restore, export, summarise), tag (for tag and untag), model (for
+-- summarise: the summary model's slug), audit (the request's row: each
+-- conversation gets one, with its id and what changed). Tag, untag and
+-- summarise apply to conversations the viewer may see, the others to the
 -- viewer's own (restore to their deleted ones); export changes nothing (the
--- module then sends the ZIP of them). The conversations are locked, checked,
--- then changed by one statement that also writes the audit rows. Returns
--- {"action", "count", "ids"}, or {"error": "not_found", "ids": the ids the
--- viewer may not act on} having changed nothing.
+-- module then sends the ZIP of them); summarise queues a summary job
+-- (summary_job_create, in history.sql). The conversations are locked,
+-- checked, then changed by one statement that also writes the audit rows.
+-- Returns {"action", "count", "ids", "job" (summarise)}, or {"error":
+-- "not_found", "ids": the ids the viewer may not act on} having changed
+-- nothing.
 CREATE OR REPLACE FUNCTION organise_bulk(args json) RETURNS json
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -153,10 +156,11 @@ DECLARE
     seen    uuid[];
     missing uuid[];
     n       integer;
+    job     jsonb;
 BEGIN
     ids := ARRAY(SELECT DISTINCT e::uuid FROM json_array_elements_text(args->'ids') e);
-    IF act IN ('tag', 'untag') THEN
-        IF NOT EXISTS (SELECT 1 FROM tags WHERE id = tag AND user_id = viewer) THEN
+    IF act IN ('tag', 'untag', 'summarise') THEN
+        IF act <> 'summarise' AND NOT EXISTS (SELECT 1 FROM tags WHERE id = tag AND user_id = viewer) THEN
             RETURN json_build_object('error', 'tag_not_found');
         END IF;
         seen := ARRAY(SELECT c.id FROM conversations c
@@ -225,10 +229,20 @@ BEGIN
     ELSIF act = 'export' THEN
         SELECT audit_insert(json_agg(audit || jsonb_build_object('entity_id', i)))
           INTO n FROM unnest(ids) i;
+    ELSIF act = 'summarise' THEN
+        -- The chats are summarised in the order given.
+        job := summary_job_create(viewer, ARRAY(
+                   SELECT s.i FROM (SELECT x.e::uuid AS i, min(x.pos) AS o
+                                      FROM json_array_elements_text(args->'ids') WITH ORDINALITY x(e, pos)
+                                     GROUP BY 1) s ORDER BY s.o),
+                   args->>'model', audit);
+        SELECT audit_insert(json_agg(audit || jsonb_build_object(
+                   'entity_id', i, 'new_values', jsonb_build_object('summary_job_id', job->'id'))))
+          INTO n FROM unnest(ids) i;
     ELSE
         RAISE EXCEPTION 'organise_bulk: unknown action %', act;
     END IF;
-    RETURN json_build_object('action', act, 'count', n, 'ids', ids);
+    RETURN json_build_object('action', act, 'count', n, 'ids', ids, 'job', job);
 END
 $$;
 

@@ -1,7 +1,8 @@
 // Organise and find in the chat sidebar, in a real browser: make a tag,
 // select chats with a click and a shift-click, tag them in one go, filter
 // the list by the tag; search a word of a branch that is not shown and open
-// the result, which shows that branch with the message highlighted. As the
+// the result, which shows that branch with the message highlighted;
+// summarise a selection as a job and see the summaries in the list. As the
 // seeded user demo; everything made is deleted after.
 
 import assert from 'node:assert/strict';
@@ -134,6 +135,44 @@ describe('organise and find', () => {
       assertNoPageErrors(errors);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+      await context.close();
+    }
+  });
+
+  test('select two chats, Summarise: the job\'s progress ends and each chat shows its summary in the list', async () => {
+    // The summary model scripts/dev configures (AIChatSummaryModel summariser), on the mock.
+    await apiAs('admin', 'admin', 'DELETE', '/admin/tools/summariser');
+    const tool = await apiAs('admin', 'admin', 'POST', '/admin/tools', {
+      slug: 'summariser', name: 'Summariser', provider: 'openai', model_id: 'gpt-4o-mini', default_settings: { max_tokens: 200 },
+    });
+    assert.equal(tool.status, 201, tool.text);
+    const name = unique('summarise');
+    const convs = [];
+    for (let i = 0; i < 3; i++) {
+      const conv = await conversation(`${name} chat ${i}`);
+      await send(conv.id, { content: `talk ${i} of ${name}` });
+      convs.push(conv);
+    }
+    const { context, page, errors } = await newPage(browser);
+    try {
+      await signIn(page, 'demo', 'demo');
+      await page.goto(url('/chat/#/chat'));
+      const box = (i) => page.locator(`input[data-testid="conv-select"][value="${convs[i].id}"]`);
+      await box(2).click();
+      await box(0).click();
+      await waitUntil(page, () => document.querySelector('[data-testid="bulk-count"]')?.textContent === '2 selected', null,
+        async () => `bulk count: ${await page.getByTestId('bulk-count').textContent()}`);
+      await page.getByTestId('bulk-summarise').click();
+      await waitUntil(page, () => document.querySelector('[data-testid="summary-job-progress"]')?.textContent === 'Summarised 2 of 2 chats.',
+        null, async () => `progress: ${await page.getByTestId('summary-job').textContent()}`);
+      const summaryOf = (i) => page.locator(`[data-testid="conversation-link"][data-id="${convs[i].id}"] [data-testid="conv-summary"]`);
+      for (const i of [0, 2]) {
+        await summaryOf(i).waitFor();
+        assert.ok((await summaryOf(i).textContent()).includes(`${name} chat ${i}`), await summaryOf(i).textContent());
+      }
+      assert.equal(await summaryOf(1).count(), 0, 'a chat not selected was summarised');
+      assertNoPageErrors(errors);
+    } finally {
       await context.close();
     }
   });

@@ -41,7 +41,7 @@ typedef struct {
 
 /** From the JSON object the statements build for a model (id, slug,
  * display_name, provider, model_id, capabilities, defaults). */
-void aic_chat_model_from_json(aic_chat_model *m, request_rec *r, const aic_json *obj);
+void aic_chat_model_from_json(aic_chat_model *m, apr_pool_t *p, const aic_json *obj);
 
 /** obj's integer member key, or def when it is absent or not an integer. */
 apr_int64_t aic_chat_json_int(const aic_json *obj, const char *key, apr_int64_t def);

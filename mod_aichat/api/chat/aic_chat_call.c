@@ -64,26 +64,24 @@ static apr_status_t failed(aic_chat_call *c, int status, const char *code, const
 
 apr_status_t aic_chat_call_release(aic_chat_call *c, aic_ctx *ctx)
 {
-    request_rec *r = ctx->r;
     const char *balance = NULL;
     apr_status_t rv;
 
     rv = aic_db_value(
         &balance, ctx->db, "chat_call_release",
-        AIC_ARGS(ctx->user->id, apr_psprintf(r->pool, "%" APR_INT64_T_FMT, c->reserved)));
+        AIC_ARGS(ctx->user->id, apr_psprintf(c->pool, "%" APR_INT64_T_FMT, c->reserved)));
     if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
-                      "mod_aichat: %" APR_INT64_T_FMT " credits reserved by %s for %s stay "
-                      "reserved",
-                      c->reserved, ctx->user->username, c->note);
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, c->s,
+                     "mod_aichat: %" APR_INT64_T_FMT " credits reserved by %s for %s stay "
+                     "reserved",
+                     c->reserved, ctx->user->username, c->note);
     }
     return rv;
 }
 
 apr_status_t aic_chat_call_run(aic_chat_call *c, aic_ctx *ctx)
 {
-    request_rec *r = ctx->r;
-    aic_json *obj = aic_json_from(r->pool, c->model_json);
+    aic_json *obj = aic_json_from(c->pool, c->model_json);
     aic_chat_model m;
     const aic_provider_cfg *prov;
     aic_chat_request req;
@@ -103,14 +101,14 @@ apr_status_t aic_chat_call_run(aic_chat_call *c, aic_ctx *ctx)
         return failed(c, HTTP_INTERNAL_SERVER_ERROR, "internal_error",
                       "The request could not be completed.");
     }
-    aic_chat_model_from_json(&m, r, obj);
+    aic_chat_model_from_json(&m, c->pool, obj);
     max_out = aic_chat_json_int(m.defaults, "max_tokens", DEFAULT_MAX_TOKENS);
     max_out = max_out > 0 ? max_out : DEFAULT_MAX_TOKENS;
     if (aic_turn_reserve(&c->reserved, aic_turn_input_bound(c->system, c->messages), 0, max_out,
                          aic_chat_json_int(m.capabilities, "context_window", 0)) != 0) {
         return failed(
             c, HTTP_UNPROCESSABLE_ENTITY, "context_too_long",
-            apr_psprintf(r->pool, "This is too long for %s's context window.", m.display_name));
+            apr_psprintf(c->pool, "This is too long for %s's context window.", m.display_name));
     }
     if (!(prov = aic_config_provider(ctx->conf, m.provider))) {
         return failed(c, HTTP_SERVICE_UNAVAILABLE, "provider_unavailable",
@@ -118,7 +116,7 @@ apr_status_t aic_chat_call_run(aic_chat_call *c, aic_ctx *ctx)
     }
     rv = aic_db_value(
         &balance, ctx->db, "chat_call_reserve",
-        AIC_ARGS(ctx->user->id, apr_psprintf(r->pool, "%" APR_INT64_T_FMT, c->reserved), c->note));
+        AIC_ARGS(ctx->user->id, apr_psprintf(c->pool, "%" APR_INT64_T_FMT, c->reserved), c->note));
     if (rv != APR_SUCCESS) {
         c->status = HTTP_SERVICE_UNAVAILABLE;
         c->code = AIC_DB_UNAVAILABLE_CODE;
@@ -127,7 +125,7 @@ apr_status_t aic_chat_call_run(aic_chat_call *c, aic_ctx *ctx)
     }
     if (!balance) {
         return failed(c, HTTP_PAYMENT_REQUIRED, "insufficient_credits",
-                      apr_psprintf(r->pool,
+                      apr_psprintf(c->pool,
                                    "This needs about %" APR_INT64_T_FMT
                                    " credits; your balance is lower.",
                                    c->reserved));
@@ -142,7 +140,7 @@ apr_status_t aic_chat_call_run(aic_chat_call *c, aic_ctx *ctx)
     req.temperature = -1;
     req.max_tokens = (int)max_out;
     req.stream = 1;
-    apr_pool_create(&pool, r->pool);
+    apr_pool_create(&pool, c->pool);
     memset(&rd, 0, sizeof(rd));
     rd.cap = (apr_size_t)ctx->conf->max_answer_bytes;
     if (aic_provider_build(&http, pool, &req) != APR_SUCCESS) {
@@ -169,7 +167,7 @@ apr_status_t aic_chat_call_run(aic_chat_call *c, aic_ctx *ctx)
                                         res.error_len);
             failed(c, 0, parsed->error_code ? parsed->error_code : "provider_error",
                    parsed->error_message);
-            c->retry_after = apr_pstrdup(r->pool, res.retry_after);
+            c->retry_after = apr_pstrdup(c->pool, res.retry_after);
         } else if (out->error_code) {
             failed(c, 0, out->error_code, out->error_message);
         } else if (res.rv == APR_TIMEUP) {
@@ -179,7 +177,7 @@ apr_status_t aic_chat_call_run(aic_chat_call *c, aic_ctx *ctx)
         } else if (!rd.capped && (res.rv != APR_SUCCESS || !out->complete)) {
             failed(c, 0, "provider_incomplete", "The provider's answer was cut off.");
         } else {
-            c->text = apr_pstrmemdup(r->pool, out->text, rd.capped ? rd.bytes : strlen(out->text));
+            c->text = apr_pstrmemdup(c->pool, out->text, rd.capped ? rd.bytes : strlen(out->text));
             prompt = out->prompt_tokens >= 0 ? out->prompt_tokens : estimate(c);
             completion =
                 out->completion_tokens >= 0 ? out->completion_tokens : aic_tokens_estimate(c->text);
@@ -187,7 +185,7 @@ apr_status_t aic_chat_call_run(aic_chat_call *c, aic_ctx *ctx)
         }
         if (c->code) {
             c->status = aic_chat_error_status(c->code);
-            c->message = apr_pstrdup(r->pool, c->message ? c->message : c->code);
+            c->message = apr_pstrdup(c->pool, c->message ? c->message : c->code);
         }
     }
     apr_pool_destroy(pool);

@@ -7,13 +7,13 @@
 
 #include "core/aic_valid.h"
 
-void aic_chat_model_from_json(aic_chat_model *m, request_rec *r, const aic_json *obj)
+void aic_chat_model_from_json(aic_chat_model *m, apr_pool_t *p, const aic_json *obj)
 {
-    m->id = aic_json_str(aic_json_get(obj, "id"), r->pool);
-    m->slug = aic_json_str(aic_json_get(obj, "slug"), r->pool);
-    m->display_name = aic_json_str(aic_json_get(obj, "display_name"), r->pool);
-    m->provider = aic_json_str(aic_json_get(obj, "provider"), r->pool);
-    m->model_id = aic_json_str(aic_json_get(obj, "model_id"), r->pool);
+    m->id = aic_json_str(aic_json_get(obj, "id"), p);
+    m->slug = aic_json_str(aic_json_get(obj, "slug"), p);
+    m->display_name = aic_json_str(aic_json_get(obj, "display_name"), p);
+    m->provider = aic_json_str(aic_json_get(obj, "provider"), p);
+    m->model_id = aic_json_str(aic_json_get(obj, "model_id"), p);
     m->capabilities = aic_json_get(obj, "capabilities");
     m->defaults = aic_json_get(obj, "defaults");
 }
@@ -50,7 +50,7 @@ static int load_models(aic_chat_turn *t, const char *text)
     }
     t->models = apr_array_make(r->pool, (int)n + 1, sizeof(aic_chat_model));
     for (apr_size_t i = 0; i < n; i++) {
-        aic_chat_model_from_json(apr_array_push(t->models), r, aic_json_at(list, i));
+        aic_chat_model_from_json(apr_array_push(t->models), r->pool, aic_json_at(list, i));
     }
     if (!n) {
         aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "no_models",
@@ -213,6 +213,6 @@ int aic_chat_message_regenerate(aic_ctx *ctx)
     t.regenerated = id;
     t.parent_id = *rows.cells[8] ? rows.cells[8] : NULL;
     t.models = apr_array_make(r->pool, 1, sizeof(aic_chat_model));
-    aic_chat_model_from_json(apr_array_push(t.models), r, tool);
+    aic_chat_model_from_json(apr_array_push(t.models), r->pool, tool);
     return aic_chat_turn_run(&t, rows.cells[11]);
 }

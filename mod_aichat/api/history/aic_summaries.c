@@ -2,7 +2,9 @@
  * given to the model AIChatSummaryModel names, charged to the one who asks
  * as a turn's answer is (aic_chat_call_run: reserved before the call, given
  * back when it fails); the summary is stored with its model and time, and
- * the reservation settled, in one statement. Made again on each request. */
+ * the reservation settled, in one statement. Made again on each request.
+ * "Summarise these" makes the same call for each conversation of a summary
+ * job (aic_summary_jobs.c). */
 #include "history.h"
 
 #include <apr_strings.h>
@@ -67,6 +69,19 @@ static apr_array_header_t *transcript(apr_pool_t *p, const char *title, const ai
     return msgs;
 }
 
+void aic_summary_call(aic_chat_call *call, apr_pool_t *p, server_rec *s, const aic_json *src,
+                      const char *conv)
+{
+    memset(call, 0, sizeof(*call));
+    call->model_json = aic_json_dump(aic_json_get(src, "model"), p);
+    call->system = SYSTEM;
+    call->messages =
+        transcript(p, aic_json_str(aic_json_get(src, "title"), p), aic_json_get(src, "thread"));
+    call->note = apr_pstrcat(p, "summary of ", conv, NULL);
+    call->pool = p;
+    call->s = s;
+}
+
 int aic_summary_create(aic_ctx *ctx)
 {
     request_rec *r = ctx->r;
@@ -101,12 +116,7 @@ int aic_summary_create(aic_ctx *ctx)
         }
         return aic_history_refuse(ctx, src, code);
     }
-    memset(&call, 0, sizeof(call));
-    call.model_json = aic_json_dump(aic_json_get(src, "model"), r->pool);
-    call.system = SYSTEM;
-    call.messages = transcript(r->pool, aic_json_str(aic_json_get(src, "title"), r->pool),
-                               aic_json_get(src, "thread"));
-    call.note = apr_pstrcat(r->pool, "summary of ", conv, NULL);
+    aic_summary_call(&call, r->pool, r->server, src, conv);
     if (aic_chat_call_run(&call, ctx) != APR_SUCCESS) {
         if (call.retry_after) {
             apr_table_setn(r->err_headers_out, "Retry-After", call.retry_after);

@@ -5,7 +5,8 @@
  *   aic_annotations.c    notes on a range of a message's text
  *   aic_versions.c       snapshots: take, list, view, compare, restore; deleting a branch
  *                        (after a snapshot of it)
- *   aic_summaries.c      the AI summary of a conversation, made by AIChatSummaryModel */
+ *   aic_summaries.c      the AI summary of a conversation, made by AIChatSummaryModel
+ *   aic_summary_jobs.c   "Summarise these": summary jobs, worked by a thread per process */
 #ifndef AIC_API_HISTORY_H
 #define AIC_API_HISTORY_H
 
@@ -44,5 +45,11 @@ int aic_version_restore(aic_ctx *ctx);
 int aic_branch_delete(aic_ctx *ctx);
 
 int aic_summary_create(aic_ctx *ctx);
+int aic_summary_job_get(aic_ctx *ctx);
+
+/** The call that summarises conversation conv from src (what
+ * history_summary_source gives: title, thread, model), kept in p. */
+void aic_summary_call(aic_chat_call *call, apr_pool_t *p, server_rec *s, const aic_json *src,
+                      const char *conv);
 
 #endif

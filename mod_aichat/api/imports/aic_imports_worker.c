@@ -9,50 +9,21 @@
  * too. The upload's file is removed when the job ends. */
 #include "imports.h"
 
-#include <ap_mpm.h>
+#include "httpd/aic_worker.h"
+
 #include <http_log.h>
 #include <apr_file_io.h>
 #include <apr_strings.h>
-#include <apr_thread_cond.h>
-#include <apr_thread_mutex.h>
-#include <apr_thread_proc.h>
-#include <unistd.h>
 
 APLOG_USE_MODULE(aichat);
 
-#define IDLE_WAIT (1000 * 1000) /* look for work at least this often */
-
-typedef struct {
-    server_rec *s;
-    apr_pool_t *pool;
-    apr_thread_t *thread;
-    apr_thread_mutex_t *lock;
-    apr_thread_cond_t *wake;
-    int stopping, woken;
-    const char *name; /* host:pid, as the job row records it */
-} worker;
+typedef aic_worker worker;
 
 static worker *the_worker;
 
 void aic_imports_wake(void)
 {
-    worker *w = the_worker;
-
-    if (w && apr_thread_mutex_lock(w->lock) == APR_SUCCESS) {
-        w->woken = 1;
-        apr_thread_cond_signal(w->wake);
-        apr_thread_mutex_unlock(w->lock);
-    }
-}
-
-static int stopping(worker *w)
-{
-    int stop;
-
-    apr_thread_mutex_lock(w->lock);
-    stop = w->stopping;
-    apr_thread_mutex_unlock(w->lock);
-    return stop;
+    aic_worker_wake(the_worker);
 }
 
 /* One job being worked. */
@@ -73,7 +44,7 @@ static apr_status_t on_conv(void *baton, const aic_import_conv *c, apr_pool_t *p
     apr_pool_t *was;
     apr_status_t rv;
 
-    if (stopping(j->w)) {
+    if (aic_worker_stopping(j->w)) {
         return j->stop = JOB_STOPPING;
     }
     was = aic_db_pool_swap(j->db, p);
@@ -234,7 +205,7 @@ static void run_job(worker *w, aic_db *db, apr_pool_t *p, const char *id, const 
 /* Take and run jobs until none waits. */
 static void work(worker *w, apr_pool_t *p)
 {
-    while (!stopping(w)) {
+    while (!aic_worker_stopping(w)) {
         aic_db *db = NULL;
         aic_rows rows;
         apr_pool_t *jp;
@@ -255,80 +226,7 @@ static void work(worker *w, apr_pool_t *p)
     }
 }
 
-/* A pool with an allocator of its own: the worker clears its pools while
- * requests allocate in others. */
-static apr_status_t own_pool(apr_pool_t **p, apr_pool_t *parent)
-{
-    apr_allocator_t *a = NULL;
-    apr_status_t rv = apr_allocator_create(&a);
-
-    if (rv == APR_SUCCESS && (rv = apr_pool_create_ex(p, parent, NULL, a)) == APR_SUCCESS) {
-        apr_allocator_owner_set(a, *p);
-    } else if (a) {
-        apr_allocator_destroy(a);
-    }
-    return rv;
-}
-
-static void *APR_THREAD_FUNC loop(apr_thread_t *thread, void *data)
-{
-    worker *w = data;
-    apr_pool_t *p;
-
-    apr_pool_create(&p, w->pool);
-    for (;;) {
-        apr_thread_mutex_lock(w->lock);
-        if (!w->stopping && !w->woken) {
-            apr_thread_cond_timedwait(w->wake, w->lock, IDLE_WAIT);
-        }
-        w->woken = 0;
-        if (w->stopping) {
-            apr_thread_mutex_unlock(w->lock);
-            break;
-        }
-        apr_thread_mutex_unlock(w->lock);
-        work(w, p);
-        apr_pool_clear(p);
-    }
-    (void)thread;
-    return NULL;
-}
-
-static apr_status_t stop(void *data)
-{
-    worker *w = data;
-    apr_status_t rv;
-
-    apr_thread_mutex_lock(w->lock);
-    w->stopping = 1;
-    apr_thread_cond_signal(w->wake);
-    apr_thread_mutex_unlock(w->lock);
-    apr_thread_join(&rv, w->thread);
-    the_worker = NULL;
-    return APR_SUCCESS;
-}
-
 void aic_imports_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    worker *w;
-    apr_status_t rv;
-    int threaded = 0;
-    char host[256] = "";
-
-    if (ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) != APR_SUCCESS || !threaded) {
-        return;
-    }
-    w = apr_pcalloc(pchild, sizeof(*w));
-    w->s = s;
-    gethostname(host, sizeof(host) - 1);
-    w->name = apr_psprintf(pchild, "%s:%" APR_PID_T_FMT, host, getpid());
-    if ((rv = own_pool(&w->pool, pchild)) != APR_SUCCESS ||
-        (rv = apr_thread_mutex_create(&w->lock, APR_THREAD_MUTEX_DEFAULT, pchild)) != APR_SUCCESS ||
-        (rv = apr_thread_cond_create(&w->wake, pchild)) != APR_SUCCESS ||
-        (rv = apr_thread_create(&w->thread, NULL, loop, w, pchild)) != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "mod_aichat: cannot start the import worker");
-        return;
-    }
-    the_worker = w;
-    apr_pool_pre_cleanup_register(pchild, w, stop);
+    aic_worker_start(&the_worker, pchild, s, "import worker", work);
 }

@@ -6,7 +6,9 @@
  * to their deleted ones). An id the user may not act on makes the whole
  * request 404, naming it. Export changes nothing: once the statement has
  * checked the ids and written their audit rows, the answer is the imports
- * capability's ZIP of them (aic_imports_export_send). */
+ * capability's ZIP of them (aic_imports_export_send). Summarise queues a
+ * summary job over them (202 with the job; the history capability's
+ * worker makes the summaries, GET /summary-jobs/{id} follows it). */
 #include "organise.h"
 #include "api/imports/imports.h"
 
@@ -14,8 +16,8 @@
 
 #include "core/aic_valid.h"
 
-static const char *const actions[] = {"tag",    "untag",   "archive", "unarchive",
-                                      "delete", "restore", "export",  NULL};
+static const char *const actions[] = {"tag",     "untag",  "archive",   "unarchive", "delete",
+                                      "restore", "export", "summarise", NULL};
 
 int aic_organise_bulk(aic_ctx *ctx)
 {
@@ -37,7 +39,8 @@ int aic_organise_bulk(aic_ctx *ctx)
     if (!known) {
         return aic_send_error(
             r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-            "action must be tag, untag, archive, unarchive, delete, restore or export.", "action");
+            "action must be tag, untag, archive, unarchive, delete, restore, export or summarise.",
+            "action");
     }
     ids = aic_json_get(body, "ids");
     if (aic_json_typeof(ids) != AIC_JSON_ARRAY || aic_json_len(ids) < 1 ||
@@ -74,6 +77,20 @@ int aic_organise_bulk(aic_ctx *ctx)
     aic_json_set(args, "ids", list);
     aic_json_set_str(args, "action", action);
     aic_json_set_str(args, "tag", tag);
+    if (!strcmp(action, "summarise")) {
+        if (!ctx->conf->summary_model) {
+            return aic_send_error(r, HTTP_SERVICE_UNAVAILABLE, "summary_unavailable",
+                                  "This server has no summary model (AIChatSummaryModel).", NULL);
+        }
+        aic_json_set_str(args, "model", ctx->conf->summary_model);
+        rc = aic_organise_run(&res, ctx, "organise_bulk", args, HTTP_ACCEPTED, action,
+                              "conversation", "conversation");
+        if (!res) {
+            return rc;
+        }
+        aic_summary_jobs_wake();
+        return aic_send_json(r, HTTP_ACCEPTED, aic_json_get(res, "job"));
+    }
     if (strcmp(action, "export") != 0) {
         return aic_organise_change(ctx, "organise_bulk", args, HTTP_OK, action, "conversation",
                                    NULL, "conversation");

@@ -13,7 +13,8 @@
 //   range from the last one clicked; "Select all" selects every chat that
 //   matches the list (all pages); the bar acts on the selection with one
 //   POST /conversations/bulk: tag, untag, archive, delete, and export (the
-//   answer is the export ZIP of the selection, saved as a download).
+//   answer is the export ZIP of the selection, saved as a download);
+//   "Summarise" queues a summary job, its progress shown (summarise.mjs).
 // - Each chat of the list shows its AI summary's first line under the
 //   title, and the whole summary as the link's tooltip (as text: never HTML).
 //
@@ -23,6 +24,7 @@
 import { api, get, post, del, isAbort, postForBlob } from '../../api.mjs';
 import { h, replaceChildren, saveBlob, setMessage } from '../../dom.mjs';
 import { hrefFor } from '../../router.mjs';
+import { createSummarise } from './summarise.mjs';
 
 const SEARCH_DELAY_MS = 300;
 const ENTITIES = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
@@ -119,6 +121,11 @@ export function createOrganise({ signal }) {
 
   // ---- bulk -------------------------------------------------------------------------
   const count = h('span', { 'data-testid': 'bulk-count' });
+  const summarise = createSummarise({
+    signal,
+    onEnd: () => sidebar?.refresh(),
+    onError: (err) => fail('The chats could not be summarised', err),
+  });
   const bulkTag = h('select', { 'data-testid': 'bulk-tag', 'aria-label': 'Tag' });
   const action = (label, testid, fn) => h('button', { type: 'button', class: 'button small', 'data-testid': testid, onclick: fn }, label);
   const bar = h(
@@ -131,6 +138,7 @@ export function createOrganise({ signal }) {
     action('Archive', 'bulk-archive', () => bulk('archive')),
     action('Delete', 'bulk-delete', () => bulk('delete')),
     action('Export', 'bulk-export', () => exportSelected()),
+    action('Summarise', 'bulk-summarise', () => summarise.start([...selected])),
     action('Clear', 'bulk-clear', () => select(new Set())),
   );
   const selectAll = action('Select all', 'select-all', () => selectAllMatching());
@@ -169,6 +177,7 @@ export function createOrganise({ signal }) {
     tagForm,
     selectAll,
     bar,
+    summarise.el,
     error,
   );
 

@@ -1,0 +1,131 @@
+/* The background worker's thread: a mutex and a condition to be woken, a
+ * flag to stop, joined when the child's pool is cleaned. */
+#include "aic_worker.h"
+
+#include <ap_mpm.h>
+#include <http_log.h>
+#include <apr_strings.h>
+#include <apr_thread_cond.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_proc.h>
+#include <unistd.h>
+
+APLOG_USE_MODULE(aichat);
+
+#define IDLE_WAIT (1000 * 1000) /* look for work at least this often */
+
+struct aic_worker_thread {
+    apr_thread_t *thread;
+    apr_thread_mutex_t *lock;
+    apr_thread_cond_t *wake;
+    int stopping, woken;
+    aic_worker_fn work;
+    aic_worker **slot;
+};
+
+void aic_worker_wake(aic_worker *w)
+{
+    struct aic_worker_thread *t = w ? w->thread : NULL;
+
+    if (t && apr_thread_mutex_lock(t->lock) == APR_SUCCESS) {
+        t->woken = 1;
+        apr_thread_cond_signal(t->wake);
+        apr_thread_mutex_unlock(t->lock);
+    }
+}
+
+int aic_worker_stopping(aic_worker *w)
+{
+    struct aic_worker_thread *t = w->thread;
+    int stop;
+
+    apr_thread_mutex_lock(t->lock);
+    stop = t->stopping;
+    apr_thread_mutex_unlock(t->lock);
+    return stop;
+}
+
+/* A pool with an allocator of its own: the worker clears its pools while
+ * requests allocate in others. */
+static apr_status_t own_pool(apr_pool_t **p, apr_pool_t *parent)
+{
+    apr_allocator_t *a = NULL;
+    apr_status_t rv = apr_allocator_create(&a);
+
+    if (rv == APR_SUCCESS && (rv = apr_pool_create_ex(p, parent, NULL, a)) == APR_SUCCESS) {
+        apr_allocator_owner_set(a, *p);
+    } else if (a) {
+        apr_allocator_destroy(a);
+    }
+    return rv;
+}
+
+static void *APR_THREAD_FUNC loop(apr_thread_t *thread, void *data)
+{
+    aic_worker *w = data;
+    struct aic_worker_thread *t = w->thread;
+    apr_pool_t *p;
+
+    apr_pool_create(&p, w->pool);
+    for (;;) {
+        apr_thread_mutex_lock(t->lock);
+        if (!t->stopping && !t->woken) {
+            apr_thread_cond_timedwait(t->wake, t->lock, IDLE_WAIT);
+        }
+        t->woken = 0;
+        if (t->stopping) {
+            apr_thread_mutex_unlock(t->lock);
+            break;
+        }
+        apr_thread_mutex_unlock(t->lock);
+        t->work(w, p);
+        apr_pool_clear(p);
+    }
+    (void)thread;
+    return NULL;
+}
+
+static apr_status_t stop(void *data)
+{
+    aic_worker *w = data;
+    struct aic_worker_thread *t = w->thread;
+    apr_status_t rv;
+
+    apr_thread_mutex_lock(t->lock);
+    t->stopping = 1;
+    apr_thread_cond_signal(t->wake);
+    apr_thread_mutex_unlock(t->lock);
+    apr_thread_join(&rv, t->thread);
+    *t->slot = NULL;
+    return APR_SUCCESS;
+}
+
+void aic_worker_start(aic_worker **slot, apr_pool_t *pchild, server_rec *s, const char *what,
+                      aic_worker_fn work)
+{
+    aic_worker *w;
+    apr_status_t rv;
+    int threaded = 0;
+    char host[256] = "";
+
+    if (ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) != APR_SUCCESS || !threaded) {
+        return;
+    }
+    w = apr_pcalloc(pchild, sizeof(*w));
+    w->thread = apr_pcalloc(pchild, sizeof(*w->thread));
+    w->s = s;
+    w->thread->work = work;
+    w->thread->slot = slot;
+    gethostname(host, sizeof(host) - 1);
+    w->name = apr_psprintf(pchild, "%s:%" APR_PID_T_FMT, host, getpid());
+    if ((rv = own_pool(&w->pool, pchild)) != APR_SUCCESS ||
+        (rv = apr_thread_mutex_create(&w->thread->lock, APR_THREAD_MUTEX_DEFAULT, pchild)) !=
+            APR_SUCCESS ||
+        (rv = apr_thread_cond_create(&w->thread->wake, pchild)) != APR_SUCCESS ||
+        (rv = apr_thread_create(&w->thread->thread, NULL, loop, w, pchild)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "mod_aichat: cannot start the %s", what);
+        return;
+    }
+    *slot = w;
+    apr_pool_pre_cleanup_register(pchild, w, stop);
+}

@@ -1,0 +1,215 @@
+// "Summarise these": POST /conversations/bulk {"action":"summarise"} queues a
+// summary job (202) that a worker thread of httpd works in the background;
+// GET /summary-jobs/{id} follows it. Each conversation is summarised and
+// charged as POST /conversations/{id}/summary does (reserve, settle; a failed
+// call gives its reservation back, and the job records that conversation's
+// error and goes on). Others' conversations and jobs are 404. A graceful
+// restart in the middle of a job: the job is taken up again and completes,
+// each conversation summarised once.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { api } from '../lib/http.mjs';
+import { sql, sqlJson } from '../lib/db.mjs';
+import { assertError, assertJson } from '../lib/assert.mjs';
+import { ADMIN, uniq } from '../lib/users.mjs';
+import { poll } from '../lib/poll.mjs';
+import { restartGracefully } from '../lib/nodes.mjs';
+import {
+  ChatFixture, assertLedgerExplains, chunkCount, credits, ledgerMark, ledgerSince, mockLast, mockPromptTokens, say,
+  upstreamSystem, upstreamTurns,
+} from '../lib/chat.mjs';
+
+const SLUG = 'summariser';
+const fx = new ChatFixture('hsjob');
+let chatModel;
+
+before(async () => {
+  await sql(`DELETE FROM ai_tools WHERE slug = :'p1'`, SLUG);
+  chatModel = await fx.model({ provider: 'openai' });
+  await fx.model({ provider: 'openai', slug: SLUG, maxTokens: 200 });
+});
+
+after(async () => {
+  await fx.cleanup();
+});
+
+const summariseThese = (auth, ids) => api('POST', '/conversations/bulk', { ...auth, body: { ids, action: 'summarise' } });
+
+const FINAL = ['done', 'failed'];
+
+/** The job once it has ended; reads that fail while httpd restarts are read again. */
+async function finished(auth, id) {
+  const res = await poll(
+    () => api('GET', `/summary-jobs/${id}`, auth).catch(() => ({ status: 0 })),
+    (r) => (r.status !== 200 && r.status !== 0 && r.status !== 502 && r.status !== 503) || FINAL.includes(r.json?.status),
+    { tries: 1200, intervalMs: 100 },
+  );
+  return assertJson(res, 200);
+}
+
+async function chats(fixture, user, n, marker) {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const conv = await fixture.conversation(user, [chatModel], { title: `Chat ${i} ${marker}` });
+    await say(user, conv.id, `Topic ${i} of ${marker}`);
+    out.push(conv);
+  }
+  return out;
+}
+
+const setSummaryModel = (modelId) => api('PATCH', `/admin/tools/${SLUG}`, { ...ADMIN, body: { model_id: modelId } });
+
+test('a job over three chats makes three summaries, each charged like a single summary, with an audit row each', async () => {
+  const user = await fx.user({ credits: 100000 });
+  const marker = uniq();
+  const convs = await chats(fx, user, 3, marker);
+  const start = await credits(user.id);
+  const mark = await ledgerMark();
+
+  const res = await summariseThese(user, convs.map((c) => c.id));
+  const queued = assertJson(res, 202);
+  assert.equal(queued.total, 3);
+  assert.deepEqual(queued.conversation_ids, convs.map((c) => c.id));
+  const job = await finished(user, queued.id);
+  assert.equal(job.status, 'done', JSON.stringify(job));
+  assert.equal(job.done, 3);
+  assert.equal(job.failed, 0);
+  assert.deepEqual(job.errors, []);
+
+  // The mock keeps the last request (the third chat's); the others were sent the same way.
+  const last = await mockLast('openai', `Topic 2 of ${marker}`);
+  const system = upstreamSystem('openai', last.body);
+  let used = 0;
+  const listed = assertJson(await api('GET', '/conversations', user), 200).items;
+  for (const [i, conv] of convs.entries()) {
+    const shown = assertJson(await api('GET', `/conversations/${conv.id}`, user), 200);
+    const prefix = `Mock reply to: Conversation "Chat ${i} ${marker}":\n\nUser: Topic ${i} of ${marker}\n\n`;
+    assert.ok(shown.summary.startsWith(prefix), `chat ${i} has not its summary: ${shown.summary}`);
+    assert.equal(shown.summary_model, SLUG);
+    assert.equal(listed.find((c) => c.id === conv.id).summary, shown.summary);
+    const sent = { messages: [{ role: 'system', content: system }, { role: 'user', content: shown.summary.slice('Mock reply to: '.length) }] };
+    used += mockPromptTokens('openai', sent) + chunkCount(shown.summary);
+  }
+  assert.equal(upstreamTurns('openai', last.body)[0].text, (await api('GET', `/conversations/${convs[2].id}`, user)).json.summary.slice('Mock reply to: '.length));
+  const end = await credits(user.id);
+  assert.equal(end, start - used, `the job cost ${start - end}, its usage ${used}`);
+  const ledger = await ledgerSince(user.id, mark);
+  assertLedgerExplains(ledger, start, end);
+  assert.deepEqual(ledger.map((r) => r.reason), ['reserve', 'settle', 'reserve', 'settle', 'reserve', 'settle']);
+  for (const [i, conv] of convs.entries()) assert.match(ledger[2 * i].note, new RegExp(conv.id));
+
+  const audit = await sqlJson(
+    `SELECT entity_id, action, new_values FROM audit_logs WHERE user_id = :'p1' AND action = 'summarise' ORDER BY id`,
+    user.id,
+  );
+  // The request's row per conversation (the job queued), then the worker's (the summary stored).
+  assert.equal(audit.length, 6, JSON.stringify(audit));
+  assert.deepEqual(audit.slice(0, 3).map((a) => a.new_values.summary_job_id), [queued.id, queued.id, queued.id]);
+  assert.deepEqual(audit.slice(3).map((a) => a.entity_id), convs.map((c) => c.id));
+  assert.ok(audit.slice(3).every((a) => typeof a.new_values.summary === 'string'));
+});
+
+test('a failing model gives that chat\'s reservation back; the job records its error and goes on', async () => {
+  const user = await fx.user({ credits: 100000 });
+  const marker = uniq();
+  const convs = await chats(fx, user, 3, marker);
+  const start = await credits(user.id);
+  const mark = await ledgerMark();
+  // Only the first call with this (unique) switch string fails.
+  assertJson(await setSummaryModel(`gpt-4o-mini@error=500;error_times=1;latency=${1 + Math.floor(Math.random() * 50)}`), 200);
+  let job;
+  try {
+    const queued = assertJson(await summariseThese(user, convs.map((c) => c.id)), 202);
+    job = await finished(user, queued.id);
+  } finally {
+    assertJson(await setSummaryModel('gpt-4o-mini'), 200);
+  }
+  assert.equal(job.status, 'done', JSON.stringify(job));
+  assert.equal(job.done, 2);
+  assert.equal(job.failed, 1);
+  assert.equal(job.errors.length, 1);
+  assert.equal(job.errors[0].conversation_id, convs[0].id);
+  assert.equal(job.errors[0].code, 'provider_error');
+
+  const summaries = await sqlJson(
+    `SELECT id, summary FROM conversations WHERE id = ANY (:'p1'::uuid[])`, `{${convs.map((c) => c.id).join(',')}}`,
+  );
+  const byId = Object.fromEntries(summaries.map((s) => [s.id, s.summary]));
+  assert.equal(byId[convs[0].id], null, 'the failed chat has a summary');
+  assert.ok(byId[convs[1].id] && byId[convs[2].id], 'the chats after the failed one were not summarised');
+
+  const ledger = await ledgerSince(user.id, mark);
+  assert.deepEqual(ledger.map((r) => r.reason), ['reserve', 'release', 'reserve', 'settle', 'reserve', 'settle']);
+  assert.equal(ledger[0].delta + ledger[1].delta, 0, 'the failed call kept credits');
+  assertLedgerExplains(ledger, start, await credits(user.id));
+});
+
+test('a job none of whose chats could be summarised ends failed, each error told, nothing charged', async () => {
+  const user = await fx.user({ credits: 100000 });
+  const convs = await chats(fx, user, 2, uniq());
+  const empty = await fx.conversation(user, [chatModel]);
+  const start = await credits(user.id);
+  assertJson(await setSummaryModel('gpt-4o-mini@error=500'), 200);
+  let job;
+  try {
+    const queued = assertJson(await summariseThese(user, [...convs.map((c) => c.id), empty.id]), 202);
+    job = await finished(user, queued.id);
+  } finally {
+    assertJson(await setSummaryModel('gpt-4o-mini'), 200);
+  }
+  assert.equal(job.status, 'failed', JSON.stringify(job));
+  assert.equal(job.done, 0);
+  assert.equal(job.failed, 3);
+  assert.deepEqual(job.errors.map((e) => [e.conversation_id, e.code]),
+    [[convs[0].id, 'provider_error'], [convs[1].id, 'provider_error'], [empty.id, 'invalid_field']]);
+  assert.equal(await credits(user.id), start, 'a failed job was charged');
+});
+
+test('others\' conversations make the whole request 404 and queue nothing; others\' jobs are 404', async () => {
+  const owner = await fx.user({ credits: 100000 });
+  const stranger = await fx.user({ credits: 100000 });
+  const convs = await chats(fx, owner, 2, uniq());
+  const mine = await chats(fx, stranger, 1, uniq());
+
+  const refused = await summariseThese(stranger, [mine[0].id, convs[0].id]);
+  assertError(refused, 404, 'not_found');
+  assert.deepEqual(await sqlJson(`SELECT id FROM summary_jobs WHERE owner_id = :'p1'`, stranger.id), []);
+
+  const queued = assertJson(await summariseThese(owner, convs.map((c) => c.id)), 202);
+  assertError(await api('GET', `/summary-jobs/${queued.id}`, stranger), 404, 'not_found');
+  assertError(await api('GET', '/summary-jobs/not-a-uuid', owner), 404, 'not_found');
+  assert.equal((await finished(owner, queued.id)).done, 2);
+  assertError(await api('POST', '/conversations/bulk', { ...owner, body: { ids: [], action: 'summarise' } }), 422, 'invalid_field');
+});
+
+test('a graceful restart in the middle of a job: the job is taken up again and completes, each chat summarised once', async () => {
+  const user = await fx.user({ credits: 1000000 });
+  const convs = await chats(fx, user, 6, uniq());
+  const mark = await ledgerMark();
+  assertJson(await setSummaryModel('gpt-4o-mini@latency=400'), 200);
+  let job;
+  try {
+    const queued = assertJson(await summariseThese(user, convs.map((c) => c.id)), 202);
+    const running = await poll(
+      () => api('GET', `/summary-jobs/${queued.id}`, user),
+      (r) => r.json.done >= 1 || r.json.status !== 'queued' && r.json.status !== 'running',
+      { tries: 600, intervalMs: 50 },
+    );
+    assert.equal(running.json.status, 'running', 'the job was still running when httpd restarted');
+    await restartGracefully();
+    job = await finished(user, queued.id);
+  } finally {
+    assertJson(await setSummaryModel('gpt-4o-mini'), 200);
+  }
+  assert.equal(job.status, 'done', JSON.stringify(job));
+  assert.equal(job.done, 6);
+  assert.equal(job.failed, 0);
+  const ledger = await ledgerSince(user.id, mark);
+  assert.equal(ledger.filter((r) => r.reason === 'settle').length, 6, JSON.stringify(ledger));
+  assert.equal(ledger.filter((r) => r.reason === 'reserve').length, 6, 'a chat was summarised twice');
+  const unsummarised = await sqlJson(
+    `SELECT id FROM conversations WHERE id = ANY (:'p1'::uuid[]) AND summary IS NULL`, `{${convs.map((c) => c.id).join(',')}}`,
+  );
+  assert.deepEqual(unsummarised, []);
+});
