@@ -130,8 +130,6 @@ extern const aic_route aic_keys_page_routes[];
 extern const aic_stmt aic_keys_stmts[];
 /** Register AuthType aichat-key's check_authn hook. */
 void aic_keys_register(apr_pool_t *p);
-/** Per-child state: the keys found lately. */
-void aic_keys_child_init(apr_pool_t *pchild);
 /** The rate limits' shared memory (post_config, before the children). */
 int aic_keys_post_config(apr_pool_t *pconf, server_rec *s);
 
@@ -139,8 +137,6 @@ int aic_keys_post_config(apr_pool_t *pconf, server_rec *s);
 extern const aic_stmt aic_openai_stmts[];
 /** The aichat-openai handler. */
 int aic_openai_handler(request_rec *r);
-/** Per-child state: the models found lately. */
-void aic_openai_child_init(apr_pool_t *pchild);
 
 /* Imports and exports: chat exports of other services in, the library out. */
 extern const aic_route aic_imports_routes[];

@@ -134,12 +134,9 @@ $$;
 -- conditional UPDATE of the user's balance, never below zero, then the
 -- key's monthly budget, conditional too; a ledger row, the call's row and
 -- the request's audit row. args (JSON): viewer, key, reserve, model,
--- provider, stream, audit. Returns JSON: code 'revoked_api_key' or
--- 'expired_api_key' (the key, which the module may have remembered for a
--- second, is read again here), 'model_not_found' (no longer active),
--- 'insufficient_credits' or 'budget_exceeded' (nothing written), else call
--- (its id) and balance. The users row is locked before the key's, as when
--- the call is settled.
+-- provider, stream, audit. Returns JSON: code 'insufficient_credits' or
+-- 'budget_exceeded' (nothing written), else call (its id) and balance. The
+-- users row is locked before the key's, as when the call is settled.
 CREATE OR REPLACE FUNCTION api_call_reserve(args json) RETURNS json
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -147,20 +144,9 @@ DECLARE
     balance bigint;
     month date := date_trunc('month', now())::date;
     call uuid;
-    refused text;
 BEGIN
     SELECT * INTO a FROM json_to_record(args)
         AS x(viewer uuid, key uuid, reserve bigint, model text, provider text, stream boolean);
-    SELECT CASE WHEN k.revoked_at IS NOT NULL THEN 'revoked_api_key'
-                WHEN k.expires_at IS NOT NULL AND k.expires_at <= now() THEN 'expired_api_key' END
-      INTO refused FROM api_keys k WHERE k.id = a.key;
-    IF refused IS NULL
-       AND NOT EXISTS (SELECT 1 FROM ai_tools t WHERE t.slug = a.model AND t.is_active) THEN
-        refused := 'model_not_found';
-    END IF;
-    IF refused IS NOT NULL THEN
-        RETURN json_build_object('code', refused);
-    END IF;
     UPDATE users SET token_credits = token_credits - a.reserve
      WHERE id = a.viewer AND token_credits >= a.reserve
     RETURNING token_credits INTO balance;

@@ -4,13 +4,7 @@
  * statement. r->user becomes the key's owner, so Require, the access log and
  * the audit row see a user as for any other Apache authentication; the key
  * itself goes nowhere but into the hash. A refusal is 401 with the reason in
- * r->notes (aichat-key-error), which the API's error document reads.
- *
- * A call of a model (a POST) takes a key this process found in the last
- * KEY_TTL from its memo instead: the reservation every call makes
- * (api_call_reserve) reads the key again in its own statement and refuses a
- * key revoked or expired meanwhile (401), before any provider is asked.
- * Other requests (GET /models) look the key up each time. */
+ * r->notes (aichat-key-error), which the API's error document reads. */
 #include "keys.h"
 
 #include <http_core.h>
@@ -21,13 +15,11 @@
 #include <apr_strings.h>
 
 #include "core/aic_digest.h"
-#include "httpd/aic_memo.h"
 
 APLOG_USE_MODULE(aichat);
 
 #define AUTH_TYPE "aichat-key"
 #define USERDATA  "aichat-api-key"
-#define KEY_TTL   apr_time_from_sec(1)
 
 int aic_keys_shaped(const char *key)
 {
@@ -95,74 +87,6 @@ static apr_status_t find(found_key *k, request_rec *r, const char *hash)
     return APR_SUCCESS;
 }
 
-/* ---- keys found lately, per process (under their hash) ---- */
-
-/* Each entry is allocated anew when put: max_bytes makes the memo start over. */
-static const aic_memo_conf known_conf = {.tag = "aichat_known_keys",
-                                         .kind = AIC_CHANGES_NONE,
-                                         .ttl = KEY_TTL,
-                                         .max_entries = 4096,
-                                         .max_bytes = 1 << 20,
-                                         .max_entry = 8192};
-static aic_memo *known;
-
-void aic_keys_child_init(apr_pool_t *pchild)
-{
-    known = aic_memo_make(pchild, &known_conf);
-}
-
-/* The strings of a found_key, each copied in and out. */
-static const apr_size_t key_strings[] = {
-    APR_OFFSETOF(found_key, id), APR_OFFSETOF(found_key, prefix), APR_OFFSETOF(found_key, user),
-    APR_OFFSETOF(found_key, state), APR_OFFSETOF(found_key, models)};
-#define KEY_STRINGS (sizeof(key_strings) / sizeof(key_strings[0]))
-
-static const char **key_string(const found_key *k, apr_size_t i)
-{
-    return (const char **)((char *)k + key_strings[i]);
-}
-
-/* Copy f (its strings into p, NULL stays NULL); the bytes its strings take. */
-static apr_size_t key_copy_into(found_key *to, apr_pool_t *p, const found_key *f)
-{
-    apr_size_t bytes = 0;
-
-    *to = *f;
-    for (apr_size_t i = 0; i < KEY_STRINGS; i++) {
-        const char *v = *key_string(f, i);
-
-        *key_string(to, i) = v ? apr_pstrdup(p, v) : NULL;
-        bytes += v ? strlen(v) + 1 : 0;
-    }
-    return bytes;
-}
-
-/* What a found_key takes in the memo. */
-static apr_size_t key_bytes(const found_key *f)
-{
-    apr_size_t bytes = sizeof(*f);
-
-    for (apr_size_t i = 0; i < KEY_STRINGS; i++) {
-        bytes += *key_string(f, i) ? strlen(*key_string(f, i)) + 1 : 0;
-    }
-    return bytes;
-}
-
-static int known_copy(void *out, apr_pool_t *p, const void *value)
-{
-    key_copy_into(out, p, value);
-    return 1;
-}
-
-static void *known_keep(apr_pool_t *pool, void *old, const void *in, apr_size_t *added)
-{
-    found_key *k = apr_palloc(pool, sizeof(*k));
-
-    (void)old;
-    *added = sizeof(*k) + key_copy_into(k, pool, in);
-    return k;
-}
-
 const aic_api_key *aic_keys_current(request_rec *r)
 {
     void *key = NULL;
@@ -188,9 +112,7 @@ static int check_key(request_rec *r)
     const char *type = ap_auth_type(r), *header, *key, *hash;
     aic_api_key *k;
     found_key f;
-    aic_memo_stamp stamp;
     apr_status_t rv;
-    int remember;
 
     if (!type || strcasecmp(type, AUTH_TYPE)) {
         return DECLINED;
@@ -209,14 +131,7 @@ static int check_key(request_rec *r)
     if (!(hash = aic_keys_hash(r->pool, key))) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    remember = aic_memo_now(&stamp, known);
-    if (remember && r->method_number == M_POST &&
-        aic_memo_get(known, hash, &stamp, known_copy, &f, r->pool)) {
-        rv = APR_SUCCESS;
-    } else if ((rv = find(&f, r, hash)) == APR_SUCCESS && remember) {
-        aic_memo_put(known, hash, &stamp, key_bytes(&f), known_keep, &f);
-    }
-    if (rv == APR_NOTFOUND) {
+    if ((rv = find(&f, r, hash)) == APR_NOTFOUND) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "mod_aichat: an unknown API key (%.*s...)",
                       AIC_KEY_PREFIX_CHARS, key);
         return refuse(r, "invalid_api_key");

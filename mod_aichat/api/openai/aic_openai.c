@@ -40,7 +40,7 @@ int aic_openai_key_allows(const aic_api_key *key, const char *slug, apr_pool_t *
     return 0;
 }
 
-int aic_openai_not_found_model(request_rec *r, const char *slug)
+static int not_found_model(request_rec *r, const char *slug)
 {
     return aic_send_error(r, HTTP_NOT_FOUND, "model_not_found",
                           apr_psprintf(r->pool,
@@ -76,7 +76,7 @@ static int models(aic_ctx *ctx, const aic_api_key *key, const char *slug)
         aic_json_push(out, m);
     }
     if (slug) {
-        return aic_openai_not_found_model(r, slug);
+        return not_found_model(r, slug);
     }
     all = aic_json_object(r->pool);
     aic_json_set_str(all, "object", "list");

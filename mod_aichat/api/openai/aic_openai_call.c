@@ -18,9 +18,7 @@
 #include "openai.h"
 #include "httpd/aic_audit.h"
 #include "httpd/aic_curl.h"
-#include "httpd/aic_memo.h"
 
-#include <http_core.h>
 #include <http_log.h>
 #include <http_protocol.h>
 #include <apr_strings.h>
@@ -36,7 +34,6 @@ APLOG_USE_MODULE(aichat);
 #define CLIENT_EVERY       apr_time_from_sec(1)
 /* The title a kept call's conversation takes from its last user message (code points). */
 #define TITLE_CHARS 60
-#define MODEL_TTL   apr_time_from_sec(1)
 
 typedef struct {
     aic_ctx *ctx;
@@ -206,57 +203,22 @@ static int read_request(call *c)
     return OK;
 }
 
-/* ---- models found lately, per process: their JSON (openai_model) by slug ----
- * The reservation reads the model again (api_call_reserve refuses one no
- * longer active); a change of its provider or settings reaches calls within
- * MODEL_TTL. Each entry is allocated anew when put: max_bytes makes the memo
- * start over. */
-static const aic_memo_conf models_conf = {.tag = "aichat_openai_models",
-                                          .kind = AIC_CHANGES_NONE,
-                                          .ttl = MODEL_TTL,
-                                          .max_entries = 1024,
-                                          .max_bytes = 1 << 20,
-                                          .max_entry = 16384};
-static aic_memo *models;
-
-void aic_openai_child_init(apr_pool_t *pchild)
-{
-    models = aic_memo_make(pchild, &models_conf);
-}
-
-static int model_copy(void *out, apr_pool_t *p, const void *value)
-{
-    *(const char **)out = apr_pstrdup(p, value);
-    return 1;
-}
-
-static void *model_keep(apr_pool_t *pool, void *old, const void *in, apr_size_t *added)
-{
-    (void)old;
-    *added = strlen(in) + 1;
-    return apr_pstrdup(pool, in);
-}
-
 /* The model named by the request, if the key may use it. */
 static int read_model(call *c)
 {
     request_rec *r = c->ctx->r;
     const char *json = NULL;
     aic_json *m;
-    aic_memo_stamp stamp;
-    int remember = aic_memo_now(&stamp, models);
-    apr_status_t rv = APR_SUCCESS;
-
-    if (!remember || !aic_memo_get(models, c->slug, &stamp, model_copy, &json, r->pool)) {
-        rv = aic_db_value(&json, c->ctx->db, "openai_model", AIC_ARGS(c->slug));
-        if (rv == APR_SUCCESS && json && remember) {
-            aic_memo_put(models, c->slug, &stamp, strlen(json) + 1, model_keep, json);
-        }
-    }
+    apr_status_t rv = aic_db_value(&json, c->ctx->db, "openai_model", AIC_ARGS(c->slug));
 
     if (rv == APR_NOTFOUND ||
         (rv == APR_SUCCESS && !aic_openai_key_allows(c->key, c->slug, r->pool))) {
-        aic_openai_not_found_model(r, c->slug);
+        aic_send_error(r, HTTP_NOT_FOUND, "model_not_found",
+                       apr_psprintf(r->pool,
+                                    "The model `%s` does not exist or you do not have access "
+                                    "to it.",
+                                    c->slug),
+                       "model");
         return DONE;
     }
     if (rv != APR_SUCCESS || !(m = aic_json_from(r->pool, json))) {
@@ -641,20 +603,6 @@ int aic_openai_completions(aic_ctx *ctx, const aic_api_key *key)
         aic_keys_rate_give(&c.user, key, c.reserved);
         if (rv != APR_ENOSPC) {
             return aic_send_failure(r, rv);
-        }
-        if (!strcmp(code, "model_not_found")) {
-            return aic_openai_not_found_model(r, c.slug);
-        }
-        if (strstr(code, "_api_key")) {
-            /* Revoked or expired since this process remembered the key. */
-            apr_table_setn(r->err_headers_out, "WWW-Authenticate",
-                           apr_psprintf(r->pool, "Bearer realm=\"%s\", error=\"invalid_token\"",
-                                        ap_auth_name(r) ? ap_escape_quotes(r->pool, ap_auth_name(r))
-                                                        : "mod_aichat"));
-            return aic_send_error(r, HTTP_UNAUTHORIZED, code,
-                                  !strcmp(code, "revoked_api_key") ? "This API key was revoked."
-                                                                   : "This API key has expired.",
-                                  NULL);
         }
         return aic_send_error(
             r, HTTP_PAYMENT_REQUIRED, code,

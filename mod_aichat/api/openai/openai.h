@@ -15,9 +15,6 @@
 /** POST /chat/completions for the signed-in user and key. */
 int aic_openai_completions(aic_ctx *ctx, const aic_api_key *key);
 
-/** 404 model_not_found for slug, in OpenAI's format. */
-int aic_openai_not_found_model(request_rec *r, const char *slug);
-
 /** 1 when key may use the model slug. */
 int aic_openai_key_allows(const aic_api_key *key, const char *slug, apr_pool_t *p);
 
