@@ -1,9 +1,9 @@
 #include "aic_batch.h"
 #include "aic_db.h"
+#include "aic_worker.h"
 
 #include <ap_mpm.h>
 #include <http_log.h>
-#include <apr_allocator.h>
 #include <apr_strings.h>
 #include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
@@ -201,21 +201,6 @@ static void *APR_THREAD_FUNC writer(apr_thread_t *thread, void *data)
     return NULL;
 }
 
-/* A pool with an allocator of its own: the writer clears its pools while
- * requests allocate in others, and a shared allocator would need a lock. */
-static apr_status_t own_pool(apr_pool_t **p, apr_pool_t *parent)
-{
-    apr_allocator_t *a = NULL;
-    apr_status_t rv = apr_allocator_create(&a);
-
-    if (rv == APR_SUCCESS && (rv = apr_pool_create_ex(p, parent, NULL, a)) == APR_SUCCESS) {
-        apr_allocator_owner_set(a, *p);
-    } else if (a) {
-        apr_allocator_destroy(a);
-    }
-    return rv;
-}
-
 /* Before pchild's subpools go (mod_dbd's connections live in one): stop the
  * writer, which writes what waits first. */
 static apr_status_t stop(void *data)
@@ -249,10 +234,10 @@ aic_batch *aic_batch_start(apr_pool_t *pchild, server_rec *s, const char *label,
     b->wake_rows = rows;
     if ((rv = apr_thread_mutex_create(&b->lock, APR_THREAD_MUTEX_DEFAULT, pchild)) != APR_SUCCESS ||
         (rv = apr_thread_cond_create(&b->wake, pchild)) != APR_SUCCESS ||
-        (rv = own_pool(&b->filling, pchild)) != APR_SUCCESS ||
-        (rv = own_pool(&b->spare, pchild)) != APR_SUCCESS ||
-        (rv = own_pool(&b->work, pchild)) != APR_SUCCESS ||
-        (rv = own_pool(&b->carry_pool, pchild)) != APR_SUCCESS) {
+        (rv = aic_worker_own_pool(&b->filling, pchild)) != APR_SUCCESS ||
+        (rv = aic_worker_own_pool(&b->spare, pchild)) != APR_SUCCESS ||
+        (rv = aic_worker_own_pool(&b->work, pchild)) != APR_SUCCESS ||
+        (rv = aic_worker_own_pool(&b->carry_pool, pchild)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "mod_aichat: cannot set up the %s writer",
                      label);
         return NULL;

@@ -45,9 +45,7 @@ int aic_worker_stopping(aic_worker *w)
     return stop;
 }
 
-/* A pool with an allocator of its own: the worker clears its pools while
- * requests allocate in others. */
-static apr_status_t own_pool(apr_pool_t **p, apr_pool_t *parent)
+apr_status_t aic_worker_own_pool(apr_pool_t **p, apr_pool_t *parent)
 {
     apr_allocator_t *a = NULL;
     apr_status_t rv = apr_allocator_create(&a);
@@ -118,7 +116,7 @@ void aic_worker_start(aic_worker **slot, apr_pool_t *pchild, server_rec *s, cons
     w->thread->slot = slot;
     gethostname(host, sizeof(host) - 1);
     w->name = apr_psprintf(pchild, "%s:%" APR_PID_T_FMT, host, getpid());
-    if ((rv = own_pool(&w->pool, pchild)) != APR_SUCCESS ||
+    if ((rv = aic_worker_own_pool(&w->pool, pchild)) != APR_SUCCESS ||
         (rv = apr_thread_mutex_create(&w->thread->lock, APR_THREAD_MUTEX_DEFAULT, pchild)) !=
             APR_SUCCESS ||
         (rv = apr_thread_cond_create(&w->thread->wake, pchild)) != APR_SUCCESS ||

@@ -30,6 +30,11 @@ void aic_worker_start(aic_worker **slot, apr_pool_t *pchild, server_rec *s, cons
 /** Wake w (NULL: nothing) to look for work now. */
 void aic_worker_wake(aic_worker *w);
 
+/** A pool of parent's with an allocator of its own, for a background
+ * thread that clears its pools while requests allocate in others (a shared
+ * allocator would need a lock). Used by the workers and the batch writer. */
+apr_status_t aic_worker_own_pool(apr_pool_t **p, apr_pool_t *parent);
+
 /** Whether the process is stopping: stop after the current step. */
 int aic_worker_stopping(aic_worker *w);
 
