@@ -61,8 +61,9 @@ int aic_chat_send(aic_ctx *ctx, const char *id, const aic_chat_message *m);
 extern const aic_route aic_prompts_routes[];
 extern const aic_stmt aic_prompts_stmts[];
 
-/** One call of a catalog model outside a conversation's turn (a summary),
- * charged as a turn's answer is (api/chat/aic_chat_call.c). */
+/** One call of a catalog model outside a conversation's turn (a summary, a
+ * call of the OpenAI-compatible API), charged as a turn's answer is
+ * (api/chat/aic_chat_call.c). */
 typedef struct {
     /* What the caller gives. */
     const char *model_json;             /**< the model as the chat statements build it: id, slug,
@@ -72,25 +73,54 @@ typedef struct {
     const char *note;                   /**< what the ledger says the credits are for */
     apr_pool_t *pool;                   /**< where the answer is kept (a request's or a job's) */
     server_rec *s;                      /**< where a failure to give credits back is logged */
+    int max_tokens;                     /**< 0: the model's default */
+    const double *temperature;          /**< NULL: the provider's default */
+    /** Each piece of the answer as it comes (within AIChatMaxAnswerBytes), or
+     * NULL; anything but APR_SUCCESS stops the call as a client gone. */
+    apr_status_t (*on_text)(void *arg, const char *text, apr_size_t len);
+    void *arg;
+    request_rec *client; /**< a client whose leaving stops the call, or NULL */
+    /* What aic_chat_call_plan gives. */
+    const char *provider, *model_id, *display_name;
+    apr_int64_t reserved; /**< the credits to reserve */
     /* What the call gives. */
-    apr_int64_t reserved; /**< the credits reserved */
-    const char *text;     /**< the answer */
-    apr_int64_t used;     /**< tokens used (estimated when the provider gives none) */
-    int status;           /**< after a failure: the client's status, code and message */
+    const char *text; /**< the answer (what came, when it failed or was stopped) */
+    apr_int64_t prompt_tokens, completion_tokens,
+        used;                  /**< estimated when the provider gives none */
+    const char *finish_reason; /**< the provider's, or NULL */
+    int capped;                /**< the answer reached AIChatMaxAnswerBytes */
+    int gone;                  /**< the client left, or on_text stopped the call */
+    int status;                /**< after a failure: the client's status, code and message */
     const char *code, *message, *retry_after;
 } aic_chat_call;
 
 /**
- * Reserve the credits c's call can use (chat_call_reserve: the bound of what
- * it is sent and its max_tokens, as for a turn's answer), call the model
- * with no database connection held, and give the reservation back when the
- * call fails. APR_SUCCESS: c->text and c->used are the answer and the
- * reservation is the caller's to settle in the statement that stores what
- * it made (chat_settle(viewer, reserved, used, false, NULL)), or to give
- * back with aic_chat_call_release. Otherwise c->status, code and message say
- * why (402 insufficient_credits, 422 context_too_long, 503 for the
- * database, a provider's failure), and nothing stays reserved. Of ctx it
- * uses conf, db and user only: a worker with no request runs it too.
+ * Plan c: the model (from c->model_json), its max_tokens, and in
+ * c->reserved the credits the call can use (the bound of what it is sent
+ * and its max_tokens, as for a turn's answer). Otherwise c->status, code
+ * and message say why (422 context_too_long, 503 provider_unavailable).
+ */
+apr_status_t aic_chat_call_plan(aic_chat_call *c, aic_ctx *ctx);
+
+/**
+ * Ask the planned model with no database connection held: the request built
+ * by core/aic_provider, the answer read through its stream parser and cut
+ * at AIChatMaxAnswerBytes, c->on_text told of each piece. APR_SUCCESS: the
+ * answer is c->text (c->gone when the client left, c->capped when it was
+ * cut). Otherwise the provider failed: c->status, code, message and
+ * retry_after say how. The caller reserved and settles.
+ */
+apr_status_t aic_chat_call_ask(aic_chat_call *c, aic_ctx *ctx);
+
+/**
+ * Plan c, reserve its credits (chat_call_reserve), ask the model, and give
+ * the reservation back when the call fails. APR_SUCCESS: c->text and c->used
+ * are the answer and the reservation is the caller's to settle in the
+ * statement that stores what it made (chat_settle(viewer, reserved, used,
+ * false, NULL)), or to give back with aic_chat_call_release. Otherwise
+ * c->status, code and message say why (402 insufficient_credits, the plan's,
+ * 503 for the database, a provider's failure), and nothing stays reserved.
+ * Of ctx it uses conf, db and user only: a worker with no request runs it too.
  */
 apr_status_t aic_chat_call_run(aic_chat_call *c, aic_ctx *ctx);
 

@@ -4,12 +4,13 @@
  *
  *   read     the request, checked (400 naming the param), the model (404 when
  *            the key may not use it), the reservation's bound as a turn
- *            computes it (core/aic_turn_plan)
+ *            computes it (aic_chat_call_plan)
  *   limit    the key's requests and tokens per minute (429)
  *   reserve  api_call_reserve: the user's credits and the key's monthly
  *            budget (402), the call's row, ledger and audit rows, committed
- *   call     the provider through the provider layer and aic_curl, with no
- *            database connection held, step by step (a client gone stops it)
+ *   call     the model as every call outside a turn asks it (aic_chat_call_ask:
+ *            the provider layer, no database connection held, a client gone
+ *            stops it), each piece of the answer streamed on as it comes
  *   settle   api_call_settle: chat_settle, as an answer of a turn is
  *            settled; the key's budget gets back what was not used
  *
@@ -29,9 +30,7 @@
 
 APLOG_USE_MODULE(aichat);
 
-#define DEFAULT_MAX_TOKENS 1024
-#define MAX_MESSAGES       1000
-#define CLIENT_EVERY       apr_time_from_sec(1)
+#define MAX_MESSAGES 1000
 /* The title a kept call's conversation takes from its last user message (code points). */
 #define TITLE_CHARS 60
 
@@ -40,20 +39,17 @@ typedef struct {
     const aic_api_key *key;
     aic_rate_user user;
     /* the request */
-    const char *slug, *provider, *model_id, *system;
+    const char *slug, *system;
     apr_array_header_t *messages; /* aic_chat_msg */
-    aic_json *defaults, *capabilities;
     int stream, include_usage, max_tokens;
     double temperature;
     /* the call */
-    apr_int64_t reserved;
+    aic_chat_call ask;
     const char *call_id, *completion_id;
     apr_int64_t created;
-    aic_provider_stream *parser;
     apr_bucket_brigade *out;
     apr_pool_t *chunk_pool; /* one chunk's JSON, cleared once it is sent */
-    int gone, capped, began;
-    apr_size_t bytes, cap;
+    int gone;
 } call;
 
 /* ---- read ---- */
@@ -208,7 +204,6 @@ static int read_model(call *c)
 {
     request_rec *r = c->ctx->r;
     const char *json = NULL;
-    aic_json *m;
     apr_status_t rv = aic_db_value(&json, c->ctx->db, "openai_model", AIC_ARGS(c->slug));
 
     if (rv == APR_NOTFOUND ||
@@ -221,27 +216,12 @@ static int read_model(call *c)
                        "model");
         return DONE;
     }
-    if (rv != APR_SUCCESS || !(m = aic_json_from(r->pool, json))) {
-        aic_send_failure(r, rv == APR_SUCCESS ? APR_EGENERAL : rv);
+    if (rv != APR_SUCCESS) {
+        aic_send_failure(r, rv);
         return DONE;
     }
-    c->provider = aic_json_str(aic_json_get(m, "provider"), r->pool);
-    c->model_id = aic_json_str(aic_json_get(m, "model_id"), r->pool);
-    c->defaults = aic_json_get(m, "defaults");
-    c->capabilities = aic_json_get(m, "capabilities");
-    if (!aic_config_provider(c->ctx->conf, c->provider)) {
-        aic_send_error(r, HTTP_SERVICE_UNAVAILABLE, "provider_unavailable",
-                       "The model's provider is not configured on this server.", NULL);
-        return DONE;
-    }
+    c->ask.model_json = json;
     return OK;
-}
-
-static apr_int64_t json_int(const aic_json *obj, const char *key, apr_int64_t def)
-{
-    aic_json *v = aic_json_get(obj, key);
-
-    return aic_json_typeof(v) == AIC_JSON_INT ? aic_json_int(v) : def;
 }
 
 /* ---- out: OpenAI's chunks ---- */
@@ -319,133 +299,23 @@ static void stream_begin(call *c)
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "X-Accel-Buffering", "no");
     apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
-    c->began = 1;
     send_chunk(c, "assistant", "", 0, NULL);
 }
 
 /* ---- call ---- */
 
-static apr_status_t on_delta(void *arg, const char *text, apr_size_t len)
+/* A piece of the answer, streamed on. */
+static apr_status_t on_text(void *arg, const char *text, apr_size_t len)
 {
-    call *c = arg;
-    apr_status_t rv = APR_SUCCESS;
-
-    if (len > c->cap - c->bytes) {
-        len = aic_turn_fit_bytes(text, len, c->cap - c->bytes);
-        c->capped = 1;
-    }
-    c->bytes += len;
-    if (c->stream && len) {
-        rv = send_chunk(c, NULL, text, len, NULL);
-    }
-    return rv == APR_SUCCESS && c->capped ? APR_EOF : rv;
-}
-
-static apr_status_t on_body(void *arg, const char *data, apr_size_t len)
-{
-    call *c = arg;
-
-    return aic_provider_stream_feed(c->parser, data, len);
-}
-
-/* The provider's answer into *res (from the call's pool p), and the failure
- * code and message, or NULL. */
-static void run_call(const aic_chat_result **res, const char **code, const char **message,
-                     const char **retry_after, call *c, apr_pool_t *p)
-{
-    aic_ctx *ctx = c->ctx;
-    request_rec *r = ctx->r;
-    const aic_provider_cfg *prov = aic_config_provider(ctx->conf, c->provider);
-    aic_chat_request req;
-    aic_http_call http;
-    aic_curl_call cc;
-    aic_curl_transfer *x = NULL;
-    aic_curl_result out;
-    apr_time_t checked = apr_time_now();
-
-    *code = *message = *retry_after = NULL;
-    memset(&req, 0, sizeof(req));
-    req.kind = prov->kind;
-    req.base_url = prov->base_url;
-    req.key = prov->key;
-    req.model = c->model_id;
-    req.system = c->system;
-    req.messages = c->messages;
-    req.temperature = c->temperature;
-    req.max_tokens = c->max_tokens;
-    req.stream = 1;
-    *res = NULL;
-    if (aic_provider_build(&http, p, &req) != APR_SUCCESS) {
-        *code = "provider_bad_request";
-        *message = "The request for the provider could not be built.";
-        return;
-    }
-    c->parser = aic_provider_stream_create(p, prov->kind, on_delta, c);
-    memset(&cc, 0, sizeof(cc));
-    cc.url = http.url;
-    cc.headers = http.headers;
-    cc.body = http.body;
-    cc.connect_timeout = prov->connect_timeout;
-    cc.timeout = prov->timeout;
-    cc.on_body = on_body;
-    cc.ctx = c;
-    /* No database connection is held while the provider answers. */
-    aic_db_release(ctx->db);
-    aic_curl_start(&x, p, &cc);
-    while (aic_curl_step(x) == APR_INCOMPLETE) {
-        if (apr_time_now() - checked >= CLIENT_EVERY) {
-            checked = apr_time_now();
-            if (aic_client_gone(r)) {
-                c->gone = 1;
-                break;
-            }
-        }
-    }
-    aic_curl_end(&out, x);
-    *res = aic_provider_stream_result(c->parser);
-    if (out.status && (out.status < 200 || out.status > 299)) {
-        aic_chat_result *parsed = apr_palloc(p, sizeof(*parsed));
-
-        aic_provider_parse_response(parsed, p, prov->kind, out.status, out.error_body,
-                                    out.error_len);
-        *res = parsed;
-        *code = parsed->error_code ? parsed->error_code : "provider_error";
-        *message = parsed->error_message;
-        *retry_after = apr_pstrdup(r->pool, out.retry_after);
-    } else if ((*res)->error_code) {
-        *code = (*res)->error_code;
-        *message = (*res)->error_message;
-    } else if (out.rv == APR_TIMEUP) {
-        *code = "provider_timeout";
-        *message = "The provider did not answer in time.";
-    } else if (out.rv == APR_ECONNREFUSED) {
-        *code = "provider_unreachable";
-        *message = "The provider cannot be reached.";
-    } else if (c->gone || r->connection->aborted) {
-        c->gone = 1;
-    } else if (!c->capped && (out.rv != APR_SUCCESS || !(*res)->complete)) {
-        *code = "provider_incomplete";
-        *message = "The provider's answer was cut off.";
-    }
-}
-
-static int error_status(const char *code)
-{
-    if (!strcmp(code, "provider_rate_limited")) {
-        return HTTP_TOO_MANY_REQUESTS;
-    }
-    if (!strcmp(code, "provider_timeout")) {
-        return HTTP_GATEWAY_TIME_OUT;
-    }
-    return HTTP_BAD_GATEWAY;
+    return send_chunk(arg, NULL, text, len, NULL);
 }
 
 /* OpenAI's finish_reason for the provider's. */
-static const char *finish_reason(const aic_chat_result *res, int capped)
+static const char *finish_reason(const aic_chat_call *ask)
 {
-    const char *f = res ? res->finish_reason : NULL;
+    const char *f = ask->finish_reason;
 
-    if (capped || (f && (strstr(f, "length") || strstr(f, "max") || strstr(f, "MAX")))) {
+    if (ask->capped || (f && (strstr(f, "length") || strstr(f, "max") || strstr(f, "MAX")))) {
         return "length";
     }
     return "stop";
@@ -463,15 +333,15 @@ static apr_status_t reserve(const char **code, call *c)
     *code = NULL;
     aic_json_set_str(args, "viewer", c->ctx->user->id);
     aic_json_set_str(args, "key", c->key->id);
-    aic_json_set_int(args, "reserve", c->reserved);
+    aic_json_set_int(args, "reserve", c->ask.reserved);
     aic_json_set_str(args, "model", c->slug);
-    aic_json_set_str(args, "provider", c->provider);
+    aic_json_set_str(args, "provider", c->ask.provider);
     aic_json_set_bool(args, "stream", c->stream);
     new_values = apr_psprintf(
         r->pool,
         "{\"model\":\"%s\",\"stream\":%s,\"reserved_credits\":%" APR_INT64_T_FMT
         ",\"api_key_id\":\"%s\",\"api_key_prefix\":\"%s\"}",
-        c->slug, c->stream ? "true" : "false", c->reserved, c->key->id, c->key->prefix);
+        c->slug, c->stream ? "true" : "false", c->ask.reserved, c->key->id, c->key->prefix);
     aic_json_set(args, "audit",
                  aic_audit_json(r, HTTP_OK, "create", "api_call", NULL, NULL, new_values));
     rv =
@@ -526,7 +396,7 @@ static void settle(call *c, apr_int64_t prompt, apr_int64_t completion, const ch
 
     aic_json_set_str(args, "call", c->call_id);
     aic_json_set_str(args, "viewer", c->ctx->user->id);
-    aic_json_set_int(args, "reserved", c->reserved);
+    aic_json_set_int(args, "reserved", c->ask.reserved);
     aic_json_set_int(args, "prompt_tokens", prompt);
     aic_json_set_int(args, "completion_tokens", completion);
     aic_json_set_str(args, "status", status);
@@ -540,10 +410,10 @@ static void settle(call *c, apr_int64_t prompt, apr_int64_t completion, const ch
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "mod_aichat: API call %s could not be settled; %" APR_INT64_T_FMT
                       " credits stay reserved",
-                      c->call_id, c->reserved);
+                      c->call_id, c->ask.reserved);
     }
-    if (used < c->reserved) {
-        aic_keys_rate_give(&c->user, c->key, c->reserved - used);
+    if (used < c->ask.reserved) {
+        aic_keys_rate_give(&c->user, c->key, c->ask.reserved - used);
     }
 }
 
@@ -554,10 +424,8 @@ int aic_openai_completions(aic_ctx *ctx, const aic_api_key *key)
     request_rec *r = ctx->r;
     call c;
     aic_rate rate;
-    const aic_chat_result *res = NULL;
-    const char *code, *message, *retry_after, *text, *status;
-    apr_int64_t prompt, completion, window, input_tokens = 0;
-    apr_pool_t *p;
+    const char *code, *message, *text, *status;
+    apr_int64_t prompt, completion;
     apr_status_t rv;
     int rc;
 
@@ -568,29 +436,32 @@ int aic_openai_completions(aic_ctx *ctx, const aic_api_key *key)
     if ((rc = read_request(&c)) != OK || (rc = read_model(&c)) != OK) {
         return OK;
     }
-    if (c.max_tokens <= 0) {
-        c.max_tokens = (int)json_int(c.defaults, "max_tokens", DEFAULT_MAX_TOKENS);
-        c.max_tokens = c.max_tokens > 0 ? c.max_tokens : DEFAULT_MAX_TOKENS;
-    }
+    c.ask.system = c.system;
+    c.ask.messages = c.messages;
+    c.ask.pool = r->pool;
+    c.ask.s = r->server;
+    c.ask.max_tokens = c.max_tokens;
+    c.ask.temperature = c.temperature >= 0 ? &c.temperature : NULL;
+    c.ask.client = r;
+    c.ask.on_text = c.stream ? on_text : NULL;
+    c.ask.arg = &c;
     /* The reservation, as a turn computes it: a bound of all that is sent and max_tokens. */
-    for (int i = 0; i < c.messages->nelts; i++) {
-        input_tokens += aic_tokens_estimate(APR_ARRAY_IDX(c.messages, i, aic_chat_msg).content);
-    }
-    window = json_int(c.capabilities, "context_window", 0);
-    if (aic_turn_reserve(&c.reserved, aic_turn_input_bound(c.system, c.messages),
-                         input_tokens + aic_tokens_estimate(c.system), c.max_tokens, window)) {
-        return aic_send_error(r, HTTP_BAD_REQUEST, "context_length_exceeded",
-                              apr_psprintf(r->pool,
-                                           "The messages and max_tokens do not fit in %s's "
-                                           "context window of %" APR_INT64_T_FMT " tokens.",
-                                           c.slug, window),
-                              "messages");
+    if (aic_chat_call_plan(&c.ask, ctx) != APR_SUCCESS) {
+        if (!strcmp(c.ask.code, "context_too_long")) {
+            return aic_send_error(r, HTTP_BAD_REQUEST, "context_length_exceeded",
+                                  apr_psprintf(r->pool,
+                                               "The messages and max_tokens do not fit in %s's "
+                                               "context window.",
+                                               c.slug),
+                                  "messages");
+        }
+        return aic_send_error(r, c.ask.status, c.ask.code, c.ask.message, NULL);
     }
     c.user.id = ctx->user->id;
     c.user.rpm = ctx->conf->api_user_rpm;
     c.user.tpm = ctx->conf->api_user_tpm;
     c.user.pool = r->pool;
-    if (!aic_keys_rate_take(&rate, &c.user, key, c.reserved)) {
+    if (!aic_keys_rate_take(&rate, &c.user, key, c.ask.reserved)) {
         aic_keys_rate_headers(r, &rate);
         return aic_send_error(r, HTTP_TOO_MANY_REQUESTS, "rate_limit_exceeded",
                               apr_psprintf(r->pool,
@@ -600,7 +471,7 @@ int aic_openai_completions(aic_ctx *ctx, const aic_api_key *key)
     }
     aic_keys_rate_headers(r, &rate);
     if ((rv = reserve(&code, &c)) != APR_SUCCESS) {
-        aic_keys_rate_give(&c.user, key, c.reserved);
+        aic_keys_rate_give(&c.user, key, c.ask.reserved);
         if (rv != APR_ENOSPC) {
             return aic_send_failure(r, rv);
         }
@@ -610,51 +481,39 @@ int aic_openai_completions(aic_ctx *ctx, const aic_api_key *key)
                 ? apr_psprintf(r->pool,
                                "This call needs about %" APR_INT64_T_FMT
                                " credits, more than is left of this key's monthly budget.",
-                               c.reserved)
+                               c.ask.reserved)
                 : apr_psprintf(r->pool,
                                "This call needs about %" APR_INT64_T_FMT
                                " credits; your balance is lower.",
-                               c.reserved),
+                               c.ask.reserved),
             NULL);
     }
     c.completion_id = apr_pstrcat(r->pool, "chatcmpl-", c.call_id, NULL);
     c.created = apr_time_sec(r->request_time);
-    c.cap = (apr_size_t)ctx->conf->max_answer_bytes;
     apr_pool_create(&c.chunk_pool, r->pool);
-    apr_pool_create(&p, r->pool);
     if (c.stream) {
         stream_begin(&c);
     }
-    run_call(&res, &code, &message, &retry_after, &c, p);
-    text = res && res->text ? res->text : "";
-    if (c.capped) {
-        text = apr_pstrmemdup(r->pool, text, c.bytes);
-    } else {
-        text = apr_pstrdup(r->pool, text);
-    }
-    prompt = res && res->prompt_tokens >= 0 ? res->prompt_tokens : -1;
-    completion = res && res->completion_tokens >= 0 ? res->completion_tokens : -1;
-    if (prompt < 0 || completion < 0) {
-        prompt = prompt < 0 ? aic_tokens_estimate(c.system) + input_tokens : prompt;
-        completion = completion < 0 ? aic_tokens_estimate(text) : completion;
-    }
-    status = code ? "error" : c.gone || c.capped ? "incomplete" : "complete";
-    if (code) {
-        prompt = completion = 0;
-    }
-    settle(&c, prompt, completion, status, code ? (message ? message : code) : NULL, text);
+    aic_chat_call_ask(&c.ask, ctx);
+    code = c.ask.code;
+    message = c.ask.message;
+    text = c.ask.text;
+    prompt = code ? 0 : c.ask.prompt_tokens;
+    completion = code ? 0 : c.ask.completion_tokens;
+    status = code ? "error" : c.ask.gone || c.ask.capped ? "incomplete" : "complete";
+    settle(&c, prompt, completion, status, code ? message : NULL, text);
     if (c.stream) {
         if (code) {
             aic_json *o = aic_json_object(c.chunk_pool), *e = aic_json_object(c.chunk_pool);
 
-            aic_json_set_str(e, "message", message ? message : code);
+            aic_json_set_str(e, "message", message);
             aic_json_set_str(e, "type", "api_error");
             aic_json_set_str(e, "param", NULL);
             aic_json_set_str(e, "code", code);
             aic_json_set(o, "error", e);
             send_data(&c, aic_json_dump(o, c.chunk_pool));
         } else {
-            send_chunk(&c, NULL, NULL, 0, finish_reason(res, c.capped));
+            send_chunk(&c, NULL, NULL, 0, finish_reason(&c.ask));
             if (c.include_usage) {
                 aic_json *o = chunk_base(&c, c.chunk_pool), *u = aic_json_object(c.chunk_pool);
 
@@ -667,39 +526,35 @@ int aic_openai_completions(aic_ctx *ctx, const aic_api_key *key)
             }
         }
         send_data(&c, "[DONE]");
-        apr_pool_destroy(p);
         return OK;
     }
     if (code) {
-        if (retry_after) {
-            apr_table_setn(r->err_headers_out, "Retry-After", retry_after);
+        if (c.ask.retry_after) {
+            apr_table_setn(r->err_headers_out, "Retry-After", c.ask.retry_after);
         }
-        rc = aic_send_error(r, error_status(code), code, message ? message : code, NULL);
-    } else {
-        aic_json *o = aic_json_object(r->pool), *choices = aic_json_array(r->pool),
-                 *choice = aic_json_object(r->pool), *msg = aic_json_object(r->pool),
-                 *u = aic_json_object(r->pool);
-
-        aic_json_set_str(o, "id", c.completion_id);
-        aic_json_set_str(o, "object", "chat.completion");
-        aic_json_set_int(o, "created", c.created);
-        aic_json_set_str(o, "model", c.slug);
-        aic_json_set_str(msg, "role", "assistant");
-        aic_json_set_str(msg, "content", text);
-        aic_json_set_str(msg, "refusal", NULL);
-        aic_json_set_int(choice, "index", 0);
-        aic_json_set(choice, "message", msg);
-        aic_json_set(choice, "logprobs", NULL);
-        aic_json_set_str(choice, "finish_reason", finish_reason(res, c.capped));
-        aic_json_push(choices, choice);
-        aic_json_set(o, "choices", choices);
-        aic_json_set_int(u, "prompt_tokens", prompt);
-        aic_json_set_int(u, "completion_tokens", completion);
-        aic_json_set_int(u, "total_tokens", prompt + completion);
-        aic_json_set(o, "usage", u);
-        aic_json_set_str(o, "system_fingerprint", NULL);
-        rc = aic_send_json(r, HTTP_OK, o);
+        return aic_send_error(r, c.ask.status, code, message, NULL);
     }
-    apr_pool_destroy(p);
-    return rc;
+    aic_json *o = aic_json_object(r->pool), *choices = aic_json_array(r->pool),
+             *choice = aic_json_object(r->pool), *msg = aic_json_object(r->pool),
+             *u = aic_json_object(r->pool);
+
+    aic_json_set_str(o, "id", c.completion_id);
+    aic_json_set_str(o, "object", "chat.completion");
+    aic_json_set_int(o, "created", c.created);
+    aic_json_set_str(o, "model", c.slug);
+    aic_json_set_str(msg, "role", "assistant");
+    aic_json_set_str(msg, "content", text);
+    aic_json_set_str(msg, "refusal", NULL);
+    aic_json_set_int(choice, "index", 0);
+    aic_json_set(choice, "message", msg);
+    aic_json_set(choice, "logprobs", NULL);
+    aic_json_set_str(choice, "finish_reason", finish_reason(&c.ask));
+    aic_json_push(choices, choice);
+    aic_json_set(o, "choices", choices);
+    aic_json_set_int(u, "prompt_tokens", prompt);
+    aic_json_set_int(u, "completion_tokens", completion);
+    aic_json_set_int(u, "total_tokens", prompt + completion);
+    aic_json_set(o, "usage", u);
+    aic_json_set_str(o, "system_fingerprint", NULL);
+    return aic_send_json(r, HTTP_OK, o);
 }
