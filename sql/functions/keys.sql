@@ -89,14 +89,27 @@ END
 $$;
 
 -- A user's keys (owner), or every key (owner null, for administrators),
--- newest first, at most lim. Returns a JSON array.
-CREATE OR REPLACE FUNCTION keys_list(owner uuid, lim integer) RETURNS json
+-- newest first: a page of at most lim after the key named by after_at (its
+-- created_at, UTC, to the microsecond) and after_id, or the first page when
+-- they are null. Returns JSON: items, and next (the cursor of the page's last
+-- key, kind 'k', core/aic_cursor.h) when the page is full, else null.
+CREATE OR REPLACE FUNCTION keys_list(owner uuid, after_at text, after_id uuid, lim integer)
+    RETURNS json
 LANGUAGE sql STABLE AS $$
-    SELECT coalesce(json_agg(key_json(x.k, owner IS NULL)
-                             ORDER BY (x.k).created_at DESC, (x.k).id DESC), '[]')
-      FROM (SELECT k FROM api_keys k
-             WHERE owner IS NULL OR k.user_id = owner
-             ORDER BY k.created_at DESC, k.id DESC LIMIT lim) x
+    WITH page AS (
+        SELECT k, row_number() OVER (ORDER BY k.created_at DESC, k.id DESC) AS n
+          FROM api_keys k
+         WHERE (owner IS NULL OR k.user_id = owner)
+           AND (after_id IS NULL
+                OR (k.created_at, k.id) < (after_at::timestamptz, after_id))
+         ORDER BY k.created_at DESC, k.id DESC LIMIT lim)
+    SELECT json_build_object(
+        'items', coalesce((SELECT json_agg(key_json(p.k, owner IS NULL) ORDER BY p.n) FROM page p),
+                          '[]'),
+        'next', (SELECT encode(convert_to('k|' || to_char((p.k).created_at AT TIME ZONE 'UTC',
+                                                           'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+                                          || '|' || (p.k).id, 'UTF8'), 'hex')
+                   FROM page p WHERE p.n = lim))
 $$;
 
 -- What the authentication provider needs of the key whose SHA-256 is hash

@@ -98,4 +98,30 @@ describe('API keys', () => {
       await context.close();
     }
   });
+  test('a long list of keys loads a page at a time with Load more', async () => {
+    const prefix = unique('page-key');
+    const mine = [];
+    for (let i = 0; i < 51; i++) {
+      const res = await apiAs(...DEMO, 'POST', '/keys', { name: `${prefix}-${String(i).padStart(2, '0')}` });
+      assert.equal(res.status, 201, res.text);
+      made.push(res.json.id);
+      mine.push(res.json.id);
+    }
+    const { context, page, errors } = await newPage(browser);
+    try {
+      await signIn(page, ...DEMO);
+      await mainNav(page).getByRole('link', { name: 'API keys' }).click();
+      const items = page.getByTestId('key-item');
+      await items.first().waitFor();
+      assert.equal(await items.count(), 50, 'the first page is not 50 keys');
+      // The oldest of the 51 is on the second page.
+      assert.equal(await page.locator(`[data-testid="key-item"][data-id="${mine[0]}"]`).count(), 0);
+      await page.getByRole('button', { name: 'Load more' }).click();
+      await page.locator(`[data-testid="key-item"][data-id="${mine[0]}"]`).waitFor();
+      assert.ok((await items.count()) > 50);
+      assertNoPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
 });

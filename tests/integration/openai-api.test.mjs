@@ -112,6 +112,47 @@ test('bad key requests are 422 naming the field; another user\'s key is 404', as
   assert.equal(res.status, 200, res.text);
 });
 
+test('keys are listed a page at a time, newest first, for users and administrators', async () => {
+  const user = await fx.user();
+  const made = [];
+  for (let i = 0; i < 5; i++) made.push(await makeKey(user, { name: `oai-test-page-${i}` }));
+  const newest = made.map((k) => k.id).reverse();
+
+  const seen = [];
+  let next = null;
+  let pages = 0;
+  do {
+    const page = assertJson(await api('GET', `/keys?limit=2${next ? `&after=${next}` : ''}`, user), 200);
+    assert.ok(page.items.length <= 2, 'a page holds more than its limit');
+    seen.push(...page.items.map((k) => k.id));
+    next = page.next;
+    pages++;
+  } while (next && pages < 10);
+  assert.deepEqual(seen, newest, 'the pages do not give every key once, newest first');
+  assert.equal(pages, 3);
+
+  // Administrators page through every user's keys the same way: this user's keys come in the same order.
+  const all = [];
+  next = null;
+  pages = 0;
+  do {
+    const page = assertJson(await api('GET', `/admin/keys?limit=2${next ? `&after=${next}` : ''}`, ADMIN), 200);
+    all.push(...page.items.map((k) => k.id));
+    next = page.next;
+    pages++;
+  } while (next && pages < 1000);
+  assert.deepEqual(all.filter((id) => newest.includes(id)), newest);
+  assert.equal(new Set(all).size, all.length, 'a key is listed twice across the admin pages');
+
+  assertError(await api('GET', '/keys?limit=0', user), 422, 'invalid_field', 'limit');
+  assertError(await api('GET', '/keys?limit=501', user), 422, 'invalid_field', 'limit');
+  assertError(await api('GET', '/keys?after=zz', user), 422, 'invalid_field', 'after');
+  // A cursor of another list is refused, not misread.
+  const users = assertJson(await api('GET', '/admin/users?limit=1', ADMIN), 200);
+  assert.ok(users.next, 'the users list has one page only');
+  assertError(await api('GET', `/keys?after=${users.next}`, user), 422, 'invalid_field', 'after');
+});
+
 // --- the SDK --------------------------------------------------------------------
 
 for (const provider of ['openai', 'anthropic', 'google']) {

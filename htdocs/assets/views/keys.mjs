@@ -19,10 +19,12 @@ function field(id, label, input, hint) {
 
 export async function render({ outlet, signal }) {
   let keys = [];
+  let next = null;
 
   const status = h('p', { class: 'muted', role: 'status', 'data-testid': 'keys-status' }, 'Loading…');
   const error = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'keys-error', hidden: true });
   const list = h('ul', { class: 'share-list', 'data-testid': 'key-list', 'aria-labelledby': 'keys-list-title' });
+  const more = h('button', { type: 'button', class: 'button', hidden: true, 'data-testid': 'keys-more' }, 'Load more');
   const name = h('input', { id: 'key-name', name: 'name', required: true, maxlength: 100, autocomplete: 'off' });
   const expires = h('input', { id: 'key-expires', name: 'expires', type: 'date' });
   const models = h('input', { id: 'key-models', name: 'models', autocomplete: 'off', placeholder: 'all models' });
@@ -69,6 +71,7 @@ export async function render({ outlet, signal }) {
       status,
       error,
       list,
+      more,
     ),
   );
 
@@ -151,7 +154,29 @@ export async function render({ outlet, signal }) {
   function draw() {
     replaceChildren(list, keys.map(item));
     status.textContent = keys.length ? '' : 'You have no keys yet.';
+    more.hidden = !next;
   }
+
+  // A page of keys (the first, or the one after `next`), added to the list.
+  async function load() {
+    const body = await get(next ? `keys?after=${encodeURIComponent(next)}` : 'keys', { signal });
+    keys = [...keys, ...(Array.isArray(body?.items) ? body.items : [])];
+    next = body?.next ?? null;
+  }
+
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    setMessage(error, '');
+    try {
+      await load();
+      draw();
+    } catch (err) {
+      if (isAbort(err) || err?.code === 'unauthenticated') return;
+      setMessage(error, `More keys could not be loaded: ${err.message}`);
+    } finally {
+      more.disabled = false;
+    }
+  });
 
   async function revokeKey(key, button) {
     // eslint-disable-next-line no-alert
@@ -195,8 +220,7 @@ export async function render({ outlet, signal }) {
   });
 
   try {
-    const body = await get('keys', { signal });
-    keys = Array.isArray(body?.items) ? body.items : [];
+    await load();
   } catch (err) {
     if (isAbort(err) || err?.code === 'unauthenticated') return;
     status.textContent = '';

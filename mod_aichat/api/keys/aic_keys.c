@@ -9,9 +9,14 @@
 #include <apr_encode.h>
 #include <apr_strings.h>
 
+#include "core/aic_cursor.h"
 #include "core/aic_valid.h"
 
-#define LIST_MAX       500
+/* A page of keys: by default, and at most. */
+#define LIST_PAGE 50
+#define LIST_MAX  500
+/* The kind of the keys list's cursors (core/aic_cursor.h). */
+#define KEYS_CURSOR    "k"
 #define NAME_MAX_CHARS 100
 
 /* A fresh key, or NULL when APR has no randomness. */
@@ -160,17 +165,31 @@ static int keys_create(aic_ctx *ctx)
     return aic_send_json(r, HTTP_CREATED, res);
 }
 
+/* A page of keys: GET ?limit=&after= (the cursor a page gave as next). */
 static int list(aic_ctx *ctx, const char *owner)
 {
-    const char *json = NULL;
-    apr_status_t rv = aic_db_value(&json, ctx->db, "keys_list",
-                                   AIC_ARGS(owner, apr_itoa(ctx->r->pool, LIST_MAX)));
+    request_rec *r = ctx->r;
+    apr_table_t *args = aic_query_args(r);
+    const char *after = apr_table_get(args, "after"), *cursor[2] = {NULL, NULL}, *json = NULL;
+    int limit = aic_valid_limit(apr_table_get(args, "limit"), LIST_PAGE, LIST_MAX);
+    apr_status_t rv;
 
-    if (rv != APR_SUCCESS) {
-        return aic_send_failure(ctx->r, rv);
+    if (after && *after &&
+        (aic_cursor_decode(cursor, r->pool, after, KEYS_CURSOR, 2) != APR_SUCCESS ||
+         !aic_valid_timestamp(cursor[0]) || !aic_valid_uuid(cursor[1]))) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              "'after' is not a cursor of this list.", "after");
     }
-    return aic_send_json_text(ctx->r, HTTP_OK,
-                              apr_pstrcat(ctx->r->pool, "{\"items\":", json, "}", NULL));
+    if (limit < 0) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              apr_psprintf(r->pool, "'limit' must be 1 to %d.", LIST_MAX), "limit");
+    }
+    rv = aic_db_value(&json, ctx->db, "keys_list",
+                      AIC_ARGS(owner, cursor[0], cursor[1], apr_itoa(r->pool, limit)));
+    if (rv != APR_SUCCESS) {
+        return aic_send_failure(r, rv);
+    }
+    return aic_send_json_text(r, HTTP_OK, json);
 }
 
 static int key_revoke(aic_ctx *ctx, const char *owner)

@@ -15,7 +15,7 @@ const aic_stmt aic_keys_stmts[] = {
     /* One JSON argument (keys_revoke): the revoked key, or null. */
     {"keys_revoke", "SELECT keys_revoke(%s::json)::text"},
     /* A user's keys (their id), or every key (null), newest first: a JSON array. */
-    {"keys_list", "SELECT keys_list(%s::uuid, %s::int)::text"},
+    {"keys_list", "SELECT keys_list(%s::uuid, %s, %s::uuid, %s::int)::text"},
     /* Usage of a user (their id) or of the site (null) over the last days. */
     {"keys_usage", "SELECT keys_usage(%s::uuid, %s::int)::text"},
     {NULL, NULL}};
