@@ -83,6 +83,7 @@ static void aichat_child_init(apr_pool_t *pchild, server_rec *s)
     aic_audit_child_init(pchild, s);
     aic_share_child_init(pchild, s);
     aic_chat_child_init(pchild, s);
+    aic_openai_child_init(pchild, s);
     aic_imports_child_init(pchild, s);
     aic_summary_jobs_child_init(pchild, s);
     aic_curl_child_init(pchild);

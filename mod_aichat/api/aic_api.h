@@ -167,6 +167,9 @@ int aic_keys_post_config(apr_pool_t *pconf, server_rec *s);
 extern const aic_stmt aic_openai_stmts[];
 /** The aichat-openai handler. */
 int aic_openai_handler(request_rec *r);
+/** Per process: the writer of the settlements the database could not take
+ * when their call ended (aic_batch). */
+void aic_openai_child_init(apr_pool_t *pchild, server_rec *s);
 
 /* Imports and exports: chat exports of other services in, the library out. */
 extern const aic_route aic_imports_routes[];

@@ -197,7 +197,7 @@ $$;
 -- its calls: {system, messages: [{role, content}], answer, title}, stored
 -- as a conversation of source 'api' (a failed call is not kept). Returns
 -- JSON: balance, credits (what the call cost) and conversation (its id, or
--- null).
+-- null); all null when the call was settled already (or does not exist).
 CREATE OR REPLACE FUNCTION api_call_settle(args json) RETURNS json
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -216,15 +216,16 @@ BEGIN
              completion_tokens integer, status text, error text, keep json);
     used := CASE WHEN a.status = 'error' THEN 0
                  ELSE least(a.prompt_tokens::bigint + a.completion_tokens, a.reserved) END;
-    balance := chat_settle(a.viewer, a.reserved, used, a.status = 'error', NULL);
     UPDATE api_calls x
        SET prompt_tokens = a.prompt_tokens, completion_tokens = a.completion_tokens,
            credits = used, status = a.status, error = a.error, finished_at = now()
-     WHERE x.id = a.call
+     WHERE x.id = a.call AND x.status = 'pending'
     RETURNING * INTO c;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'api_call_settle: no call %', a.call;
+        -- Settled already (a settlement tried again), or no such call.
+        RETURN json_build_object('balance', NULL, 'credits', NULL, 'conversation', NULL);
     END IF;
+    balance := chat_settle(a.viewer, a.reserved, used, a.status = 'error', NULL);
     UPDATE api_keys k SET budget_used = greatest(k.budget_used - (a.reserved - used), 0)
      WHERE k.id = c.key_id AND k.budget_month = date_trunc('month', c.created_at)::date;
     SELECT t.id INTO tool FROM ai_tools t WHERE t.slug = c.model;
@@ -257,6 +258,26 @@ BEGIN
         UPDATE api_calls x SET conversation_id = conv WHERE x.id = a.call;
     END IF;
     RETURN json_build_object('balance', balance, 'credits', used, 'conversation', conv);
+END
+$$;
+
+-- Settle each call of batch (a JSON array of api_call_settle's arguments):
+-- a call's settlement as it ends, or, when the database did not answer
+-- then, the settlements a process's writer kept for it (aic_batch). A call
+-- settled already is left alone, so a settlement tried again charges once.
+-- Returns how many calls were settled now.
+CREATE OR REPLACE FUNCTION api_calls_settle(batch json) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    row json;
+    n integer := 0;
+BEGIN
+    FOR row IN SELECT * FROM json_array_elements(batch) LOOP
+        IF api_call_settle(row)->>'credits' IS NOT NULL THEN
+            n := n + 1;
+        END IF;
+    END LOOP;
+    RETURN n;
 END
 $$;
 

@@ -206,6 +206,43 @@ test('an answer streaming as the database goes away ends in an error event; once
     [['user', 'complete'], ['ai', 'error']], 'the visible thread');
 });
 
+test('an API call that ends while the database is away is settled once it is back, and charged once', async () => {
+  const user = await fx.user({ prefix: 'dbrestart' });
+  // The provider answers after 10 s: time enough to stop the database.
+  const slow = await fx.model({ provider: 'openai', switches: 'latency=10000', maxTokens: 64 });
+  const key = assertJson(await api('POST', '/keys', { ...user, body: { name: 'dbrestart-late-settle' } }), 201);
+  const before = await credits(user.id);
+  const mark = await ledgerMark();
+  const logs = await errorLogsMark();
+  const calling = request('POST', '/chat/v1/chat/completions', {
+    body: { model: slow.slug, messages: [{ role: 'user', content: 'settled later' }] },
+    headers: { Authorization: `Bearer ${key.key}` },
+  });
+  const [reserved] = await poll(() => sqlJson(`SELECT id, status FROM api_calls WHERE key_id = :'p1'`, key.id),
+    (rows) => rows.length === 1);
+  assert.equal(reserved?.status, 'pending', 'the call was not reserved before the provider answered');
+  stopped = true;
+  await dev('db-stop');
+
+  // The answer still reaches the client; its settlement waits for the database.
+  const out = assertJson(await calling, 200);
+  assert.ok(out.usage.total_tokens > 0);
+  const told = (await errorLogsSince(logs)).join('');
+  assert.ok(told.includes(`API call ${reserved.id} is settled once the database answers`),
+    'the call was not left to the writer (did it end before the database stopped?)');
+
+  await startDatabase();
+  const [call] = await poll(() => sqlJson(`SELECT status, credits FROM api_calls WHERE id = :'p1'`, reserved.id),
+    (rows) => rows[0]?.status !== 'pending', { tries: 60, intervalMs: 500 });
+  assert.equal(call.status, 'complete', 'the call was not settled once the database was back');
+  assert.equal(Number(call.credits), out.usage.total_tokens);
+  const after = before - out.usage.total_tokens;
+  assert.equal(await credits(user.id), after, 'the user was not charged what the call used');
+  const ledger = await ledgerSince(user.id, mark);
+  assert.equal(ledger.filter((r) => r.reason === 'reserve').length, 1);
+  assertLedgerExplains(ledger, before, after, 'ledger');
+});
+
 test('right after a restart, users whose password was not checked since are let in, not told 401', async () => {
   // Their first requests find the pooled connections that the restart broke:
   // mod_authn_dbd's statement is gone from them until they are repaired.

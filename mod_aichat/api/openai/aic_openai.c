@@ -22,7 +22,7 @@ const aic_stmt aic_openai_stmts[] = {
      " '[]')::text FROM ai_tools t WHERE t.is_active AND t.provider = ANY (%s::text[])"},
     /* One JSON argument each (sql/functions/keys.sql). */
     {"openai_reserve", "SELECT api_call_reserve(%s::json)::text"},
-    {"openai_settle", "SELECT api_call_settle(%s::json)::text"},
+    {"openai_settle", "SELECT api_calls_settle(%s::json)::text"},
     {NULL, NULL}};
 
 int aic_openai_key_allows(const aic_api_key *key, const char *slug, apr_pool_t *p)

@@ -11,13 +11,16 @@
  *   call     the model as every call outside a turn asks it (aic_chat_call_ask:
  *            the provider layer, no database connection held, a client gone
  *            stops it), each piece of the answer streamed on as it comes
- *   settle   api_call_settle: chat_settle, as an answer of a turn is
- *            settled; the key's budget gets back what was not used
+ *   settle   api_calls_settle: chat_settle, as an answer of a turn is
+ *            settled; the key's budget gets back what was not used. When
+ *            the database does not answer then, the process's writer
+ *            settles the call once it does (aic_batch)
  *
  * A call's prompt and answer are stored only for a key that keeps its calls
  * (as a conversation of source api, in the settlement's transaction). */
 #include "openai.h"
 #include "httpd/aic_audit.h"
+#include "httpd/aic_batch.h"
 #include "httpd/aic_curl.h"
 
 #include <http_log.h>
@@ -31,6 +34,8 @@
 APLOG_USE_MODULE(aichat);
 
 #define MAX_MESSAGES 1000
+/* How often the writer of late settlements runs. */
+#define UNSETTLED_EVERY apr_time_from_sec(1)
 /* The title a kept call's conversation takes from its last user message (code points). */
 #define TITLE_CHARS 60
 
@@ -323,6 +328,15 @@ static const char *finish_reason(const aic_chat_call *ask)
 
 /* ---- reserve, settle ---- */
 
+/* This process's settlements the database did not take when their call
+ * ended, on their way to it (NULL under a non-threaded MPM). */
+static aic_batch *unsettled;
+
+void aic_openai_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    unsettled = aic_batch_start(pchild, s, "openai_settle", UNSETTLED_EVERY, 1);
+}
+
 static apr_status_t reserve(const char **code, call *c)
 {
     request_rec *r = c->ctx->r;
@@ -385,13 +399,15 @@ static aic_json *keep_json(call *c, const char *answer)
 }
 
 /* Settle the call (and keep it, for a key that keeps its calls); the
- * tokens it did not use go back to the buckets. */
+ * tokens it did not use go back to the buckets. When the database does not
+ * answer, the writer settles it once it does; until then the reservation
+ * stays, so the user is never charged more than it bounded. */
 static void settle(call *c, apr_int64_t prompt, apr_int64_t completion, const char *status,
                    const char *error, const char *answer)
 {
     request_rec *r = c->ctx->r;
     aic_json *args = aic_json_object(r->pool);
-    const char *result = NULL;
+    const char *result = NULL, *row;
     apr_int64_t used = !strcmp(status, "error") ? 0 : prompt + completion;
 
     aic_json_set_str(args, "call", c->call_id);
@@ -404,13 +420,19 @@ static void settle(call *c, apr_int64_t prompt, apr_int64_t completion, const ch
     if (c->key->keep) {
         aic_json_set(args, "keep", keep_json(c, answer));
     }
+    row = aic_json_dump(args, r->pool);
     if (aic_db_value(&result, c->ctx->db, "openai_settle",
-                     AIC_ARGS(aic_json_dump(args, r->pool))) != APR_SUCCESS) {
-        /* The reservation stays: the user is charged at most what it bounded. */
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "mod_aichat: API call %s could not be settled; %" APR_INT64_T_FMT
-                      " credits stay reserved",
-                      c->call_id, c->ask.reserved);
+                     AIC_ARGS(apr_pstrcat(r->pool, "[", row, "]", NULL))) != APR_SUCCESS) {
+        if (aic_batch_add(unsettled, row)) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                          "mod_aichat: API call %s is settled once the database answers",
+                          c->call_id);
+        } else {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          "mod_aichat: API call %s could not be settled; %" APR_INT64_T_FMT
+                          " credits stay reserved",
+                          c->call_id, c->ask.reserved);
+        }
     }
     if (used < c->ask.reserved) {
         aic_keys_rate_give(&c->user, c->key, c->ask.reserved - used);
