@@ -1,10 +1,10 @@
 // Measurements for bench/chat (see there). Prints figures; asserts nothing.
 import { execFileSync } from 'node:child_process';
+import { firstMatch, median } from './lib.mjs';
 
 const [base, mock, streams, hold, floorRead, floorWrite] = process.argv.slice(2);
 const auth = 'Basic ' + Buffer.from('demo:demo').toString('base64');
 const json = { 'Content-Type': 'application/json', Authorization: auth };
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (x) => x.toFixed(2);
 
 async function conversation(tool, retry = true) {
@@ -79,27 +79,16 @@ if (floorRead && floorWrite) {
 // (b) time to the first answer text: module (first delta event) vs. mock (first data chunk)
 async function firstText(url, headers, body, marker) {
   const t = performance.now();
-  const res = await fetch(url, { method: 'POST', headers, body });
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let seen = '';
-  let first = null;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    seen += decoder.decode(value, { stream: true });
-    if (first === null && seen.includes(marker)) first = performance.now() - t;
-  }
-  return first;
+  return firstMatch(await fetch(url, { method: 'POST', headers, body }), t, marker);
 }
 const viaModule = [];
 const direct = [];
 for (let i = 0; i < rounds; i++) {
   viaModule.push(await firstText(`${base}/chat/api/v1/conversations/${streamConvs[i]}/messages`,
     { ...json, Accept: 'text/event-stream' },
-    JSON.stringify({ content: 'Benchmark message', parent_id: null }), 'event: delta'));
+    JSON.stringify({ content: 'Benchmark message', parent_id: null }), /event: delta/));
   direct.push(await firstText(`${mock}/v1/chat/completions`,
-    { 'Content-Type': 'application/json', Authorization: 'Bearer mock-key' }, upstreamBody, '"content":"Mock'));
+    { 'Content-Type': 'application/json', Authorization: 'Bearer mock-key' }, upstreamBody, /"content":"Mock/));
 }
 console.log(`chat (b) first streamed text: median ${ms(median(viaModule))} ms via the module, ` +
   `${ms(median(direct))} ms from the mock directly, difference ${ms(median(viaModule) - median(direct))} ms (target <= 2)`);

@@ -6,10 +6,10 @@
 //     about HOLD s, through mod_proxy, then through /chat/v1: this httpd's
 //     memory per stream
 import { execFileSync } from 'node:child_process';
+import { firstMatch, median } from '../lib.mjs';
 
 const [mode, base, mock, portkey, key, streams, hold, httpdPid] = process.argv.slice(2);
 const rounds = Number(process.env.BENCH_SENDS || 200);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (x) => x.toFixed(2);
 const messages = [{ role: 'user', content: 'Benchmark message' }];
 const upstream = { 'Content-Type': 'application/json', Authorization: 'Bearer mock-key' };
@@ -41,17 +41,8 @@ async function once(t, stream) {
     return performance.now() - start;
   }
   // The first chunk that carries text.
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let seen = '';
-  let first = null;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    seen += decoder.decode(value, { stream: true });
-    if (first === null && /"content":"[^"]/.test(seen)) first = performance.now() - start;
-  }
-  if (first === null) throw new Error(`${t.url}: no text in the stream: ${seen.slice(0, 200)}`);
+  const first = await firstMatch(res, start, /"content":"[^"]/);
+  if (first === null) throw new Error(`${t.url}: no text in the stream`);
   return first;
 }
 
