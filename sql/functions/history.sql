@@ -687,7 +687,7 @@ BEGIN
     END IF;
     IF j.cancel_requested OR j.position >= cardinality(j.conversation_ids) THEN
         UPDATE summary_jobs x
-           SET status = CASE WHEN x.cancel_requested THEN 'cancelled'
+           SET status = CASE WHEN x.position < cardinality(x.conversation_ids) THEN 'cancelled'
                              WHEN x.done = 0 AND x.failed > 0 THEN 'failed' ELSE 'done' END,
                finished_at = now(), worker = NULL
          WHERE x.id = job;

@@ -3,7 +3,7 @@
 // keeps those not ended) and DELETE /summary-jobs/{id}: a queued job ends at
 // once, a running one after the conversation it is summarising (that one
 // stored and charged, the others untouched and not charged), status
-// cancelled. Cancelling an ended job changes nothing and answers it as it is
+// cancelled (done when that conversation was its last). Cancelling an ended job changes nothing and answers it as it is
 // (200). Others' jobs are 404 and never listed; a cancel from another site
 // is refused (CSRF); each cancel has its audit row.
 
@@ -182,9 +182,16 @@ test('cancelling a queued job ends it at once, cancelled, nothing summarised or 
     assert.equal(answered.cancel_requested, true);
     assert.equal(answered.done, 0);
     assert.ok(answered.finished_at);
-    // The others: the queued ones end now, the running ones after their chat.
-    for (const id of ids.slice(0, -1)) assertJson(await api('DELETE', `/summary-jobs/${id}`, user), 200);
-    for (const id of ids) assert.equal((await finished(user, id)).status, 'cancelled');
+    // The others: the queued ones end now; the running ones after their one
+    // chat, which leaves nothing to cancel, so they end done.
+    const told = {};
+    for (const id of ids.slice(0, -1)) told[id] = assertJson(await api('DELETE', `/summary-jobs/${id}`, user), 200).status;
+    for (const id of ids.slice(0, -1)) {
+      const ended = await finished(user, id);
+      assert.equal(ended.status, told[id] === 'running' ? 'done' : 'cancelled', JSON.stringify(ended));
+      assert.equal(ended.done, told[id] === 'running' ? 1 : 0);
+    }
+    assert.equal((await finished(user, last)).status, 'cancelled');
   } finally {
     assertJson(await setSummaryModel('gpt-4o-mini'), 200);
   }
