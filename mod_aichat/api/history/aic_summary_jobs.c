@@ -155,6 +155,8 @@ static apr_status_t step(aic_worker *w, aic_ctx *ctx, apr_pool_t *p, const char 
     return rv;
 }
 
+/* A job summary_job_take gave (id, owner, the owner's user name, model):
+ * its conversations one after the other. */
 static void run_job(aic_worker *w, aic_db *db, apr_pool_t *p, const char *const *row)
 {
     const char *job = row[0], *conv = NULL, *ok;
@@ -193,32 +195,7 @@ static void run_job(aic_worker *w, aic_db *db, apr_pool_t *p, const char *const 
     }
 }
 
-/* Take and run jobs until none waits. */
-static void work(aic_worker *w, apr_pool_t *p)
-{
-    while (!aic_worker_stopping(w)) {
-        aic_db *db = NULL;
-        aic_rows rows;
-        apr_pool_t *jp;
-
-        if (aic_db_open(&db, p, w->s) != APR_SUCCESS) {
-            return;
-        }
-        if (aic_db_select(&rows, db, "history_summary_job_take", AIC_ARGS(w->name)) !=
-                APR_SUCCESS ||
-            rows.nrows == 0) {
-            aic_db_close(db);
-            return;
-        }
-        apr_pool_create(&jp, p);
-        run_job(w, db, jp, (const char *const *)rows.cells);
-        apr_pool_destroy(jp);
-        aic_db_close(db);
-        apr_pool_clear(p);
-    }
-}
-
 void aic_summary_jobs_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    aic_worker_start(&the_worker, pchild, s, "summary worker", work);
+    aic_worker_start(&the_worker, pchild, s, "summary worker", "history_summary_job_take", run_job);
 }
