@@ -1,5 +1,6 @@
 /* The background worker's thread: a mutex and a condition to be woken, a
- * flag to stop, joined when the child's pool is cleaned. */
+ * flag to stop, joined when the child's pool is cleaned; the loop that
+ * takes the waiting jobs and runs them. */
 #include "aic_worker.h"
 
 #include <ap_mpm.h>
@@ -19,7 +20,8 @@ struct aic_worker_thread {
     apr_thread_mutex_t *lock;
     apr_thread_cond_t *wake;
     int stopping, woken;
-    aic_worker_fn work;
+    const char *take;
+    aic_worker_run_fn run;
     aic_worker **slot;
 };
 
@@ -58,6 +60,33 @@ apr_status_t aic_worker_own_pool(apr_pool_t **p, apr_pool_t *parent)
     return rv;
 }
 
+/* Take and run jobs until none waits: each on a connection of its own,
+ * given back before the next is taken. */
+static void work(aic_worker *w, apr_pool_t *p)
+{
+    struct aic_worker_thread *t = w->thread;
+
+    while (!aic_worker_stopping(w)) {
+        aic_db *db = NULL;
+        aic_rows rows;
+        apr_pool_t *jp;
+
+        if (aic_db_open(&db, p, w->s) != APR_SUCCESS) {
+            return;
+        }
+        if (aic_db_select(&rows, db, t->take, AIC_ARGS(w->name)) != APR_SUCCESS ||
+            rows.nrows == 0) {
+            aic_db_close(db);
+            return;
+        }
+        apr_pool_create(&jp, p);
+        t->run(w, db, jp, (const char *const *)rows.cells);
+        apr_pool_destroy(jp);
+        aic_db_close(db);
+        apr_pool_clear(p);
+    }
+}
+
 static void *APR_THREAD_FUNC loop(apr_thread_t *thread, void *data)
 {
     aic_worker *w = data;
@@ -76,7 +105,7 @@ static void *APR_THREAD_FUNC loop(apr_thread_t *thread, void *data)
             break;
         }
         apr_thread_mutex_unlock(t->lock);
-        t->work(w, p);
+        work(w, p);
         apr_pool_clear(p);
     }
     (void)thread;
@@ -99,7 +128,7 @@ static apr_status_t stop(void *data)
 }
 
 void aic_worker_start(aic_worker **slot, apr_pool_t *pchild, server_rec *s, const char *what,
-                      aic_worker_fn work)
+                      const char *take, aic_worker_run_fn run)
 {
     aic_worker *w;
     apr_status_t rv;
@@ -112,7 +141,8 @@ void aic_worker_start(aic_worker **slot, apr_pool_t *pchild, server_rec *s, cons
     w = apr_pcalloc(pchild, sizeof(*w));
     w->thread = apr_pcalloc(pchild, sizeof(*w->thread));
     w->s = s;
-    w->thread->work = work;
+    w->thread->take = take;
+    w->thread->run = run;
     w->thread->slot = slot;
     gethostname(host, sizeof(host) - 1);
     w->name = apr_psprintf(pchild, "%s:%" APR_PID_T_FMT, host, getpid());

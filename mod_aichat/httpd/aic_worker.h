@@ -1,11 +1,15 @@
-/* A background worker: one thread per httpd process (threaded MPMs) that
- * calls its work function when woken, or at least once a second, until the
- * process stops; stopping waits for the work function to return. Used by
- * the import jobs and the summary jobs. */
+/* A background worker of jobs: one thread per httpd process (threaded
+ * MPMs) that, when woken or at least once a second, takes the jobs waiting
+ * in the database one at a time and runs each, until none waits; until the
+ * process stops, which waits for the job being run to return (a job checks
+ * aic_worker_stopping between its steps). Used by the import jobs and the
+ * summary jobs. */
 #ifndef AIC_WORKER_H
 #define AIC_WORKER_H
 
 #include <httpd.h>
+
+#include "aic_db.h"
 
 /** A worker. Its users read s, pool and name; the rest is aic_worker.c's. */
 typedef struct aic_worker {
@@ -15,17 +19,20 @@ typedef struct aic_worker {
     struct aic_worker_thread *thread;
 } aic_worker;
 
-/** Take and run what waits; return when nothing does (or when
- * aic_worker_stopping). p is cleared after each call. */
-typedef void (*aic_worker_fn)(aic_worker *w, apr_pool_t *p);
+/** Run one job: row holds the cells of the row the take statement gave for
+ * it; db is a connection of the worker's own, held for the job; row and
+ * everything the job allocates in p are gone when it returns. */
+typedef void (*aic_worker_run_fn)(aic_worker *w, aic_db *db, apr_pool_t *p, const char *const *row);
 
 /**
  * Start a worker in this child process (nothing on a non-threaded MPM):
  * *slot is set while it runs and cleared when pchild stops it. what names
- * it in the error log.
+ * it in the error log. take labels the statement that takes the next job
+ * (its one argument the worker's name; a row for the job it took, none
+ * when nothing waits); each job taken is given to run.
  */
 void aic_worker_start(aic_worker **slot, apr_pool_t *pchild, server_rec *s, const char *what,
-                      aic_worker_fn work);
+                      const char *take, aic_worker_run_fn run);
 
 /** Wake w (NULL: nothing) to look for work now. */
 void aic_worker_wake(aic_worker *w);

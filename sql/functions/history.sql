@@ -539,6 +539,7 @@ LANGUAGE sql STABLE AS $$
                               'conversation_ids', to_jsonb(j.conversation_ids),
                               'total', cardinality(j.conversation_ids), 'done', j.done,
                               'failed', j.failed, 'errors', j.errors,
+                              'cancel_requested', j.cancel_requested,
                               'created_at', j.created_at, 'started_at', j.started_at,
                               'finished_at', j.finished_at)
 $$;
@@ -573,22 +574,93 @@ BEGIN
 END
 $$;
 
+-- args: viewer, active (true: the queued and running jobs only; false: the
+-- ended ones; absent: all), after_ts and after_id (the cursor, or absent),
+-- limit. A page of the viewer's jobs, newest first, with the cursor of the
+-- next page (core/aic_cursor: "j", id, created_at in microseconds since the
+-- epoch).
+CREATE OR REPLACE FUNCTION summary_job_list(args json) RETURNS json
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    viewer uuid := (args->>'viewer')::uuid;
+    active boolean := (args->>'active')::boolean;
+    after_at timestamptz := timestamptz 'epoch' + (args->>'after_ts')::bigint * interval '1 microsecond';
+    after_id uuid := (args->>'after_id')::uuid;
+    lim int := (args->>'limit')::int;
+BEGIN
+    RETURN (
+        WITH page AS (
+            SELECT x AS job, x.id, x.created_at FROM summary_jobs x
+             WHERE x.owner_id = viewer
+               AND (active IS NULL OR (x.status IN ('queued', 'running')) = active)
+               AND (after_id IS NULL OR (x.created_at, x.id) < (after_at, after_id))
+             ORDER BY x.created_at DESC, x.id DESC LIMIT lim)
+        SELECT json_build_object('code', NULL, 'body', json_build_object(
+                   'items', coalesce(json_agg(summary_job_json(job)
+                                              ORDER BY created_at DESC, id DESC), '[]'::json),
+                   'next', CASE WHEN count(*) = lim THEN (
+                       SELECT encode(convert_to('j|' || p.id || '|'
+                                  || (extract(epoch FROM p.created_at) * 1000000)::bigint,
+                                  'UTF8'), 'hex')
+                         FROM page p ORDER BY p.created_at, p.id LIMIT 1) END))
+          FROM page);
+END
+$$;
+
+-- args: viewer, id, audit. Cancel the viewer's job: a queued one ends now
+-- (cancelled), a running one after the conversation it is summarising (its
+-- worker reads cancel_requested before the next); an ended one stays as it
+-- is (cancelling it again changes nothing). The audit row records the job's
+-- status before and after. not_found for a job not the viewer's.
+CREATE OR REPLACE FUNCTION summary_job_cancel(args json) RETURNS json
+LANGUAGE plpgsql AS $$
+DECLARE
+    j summary_jobs;
+    was summary_jobs;
+BEGIN
+    SELECT * INTO was FROM summary_jobs x
+     WHERE x.id = (args->>'id')::uuid AND x.owner_id = (args->>'viewer')::uuid
+     FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN history_refused('not_found', 'No such summary job.');
+    END IF;
+    UPDATE summary_jobs x
+       SET cancel_requested = x.cancel_requested OR x.status IN ('queued', 'running'),
+           status = CASE WHEN x.status = 'queued' THEN 'cancelled' ELSE x.status END,
+           finished_at = CASE WHEN x.status = 'queued' THEN now() ELSE x.finished_at END
+     WHERE x.id = was.id
+    RETURNING * INTO j;
+    PERFORM history_audit(args, j.id,
+                          jsonb_build_object('status', was.status,
+                                             'cancel_requested', was.cancel_requested),
+                          jsonb_build_object('status', j.status,
+                                             'cancel_requested', j.cancel_requested));
+    RETURN json_build_object('code', NULL, 'body', summary_job_json(j));
+END
+$$;
+
 -- The oldest waiting job, or one whose worker went away (no heartbeat for
--- 30 s), now worker's: id, owner, the owner's user name, model.
+-- 30 s), now worker's: id, owner, the owner's user name, model. A job
+-- cancelled while nobody worked it ends cancelled here.
 CREATE OR REPLACE FUNCTION summary_job_take(worker text)
 RETURNS TABLE (id uuid, owner_id uuid, username text, model text)
 LANGUAGE plpgsql AS $$
 DECLARE
     j summary_jobs;
 BEGIN
-    SELECT * INTO j FROM summary_jobs x
-     WHERE x.status = 'queued'
-        OR (x.status = 'running' AND x.heartbeat_at < now() - interval '30 seconds')
-     ORDER BY x.created_at, x.id
-     LIMIT 1 FOR UPDATE SKIP LOCKED;
-    IF NOT FOUND THEN
-        RETURN;
-    END IF;
+    LOOP
+        SELECT * INTO j FROM summary_jobs x
+         WHERE x.status = 'queued'
+            OR (x.status = 'running' AND x.heartbeat_at < now() - interval '30 seconds')
+         ORDER BY x.created_at, x.id
+         LIMIT 1 FOR UPDATE SKIP LOCKED;
+        IF NOT FOUND THEN
+            RETURN;
+        END IF;
+        EXIT WHEN NOT j.cancel_requested;
+        UPDATE summary_jobs x SET status = 'cancelled', finished_at = now(), worker = NULL
+         WHERE x.id = j.id;
+    END LOOP;
     UPDATE summary_jobs x
        SET status = 'running', worker = summary_job_take.worker, attempts = x.attempts + 1,
            heartbeat_at = now(), started_at = coalesce(x.started_at, now())
@@ -600,8 +672,8 @@ $$;
 
 -- The conversation job should summarise next, while worker holds it (its
 -- heartbeat renewed); NULL when none is left (the job is then done, or
--- failed when no conversation could be summarised) or the job is no longer
--- worker's.
+-- failed when no conversation could be summarised), when its owner
+-- cancelled it (it is then cancelled) or when the job is no longer worker's.
 CREATE OR REPLACE FUNCTION summary_job_next(job uuid, worker text) RETURNS uuid
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -613,9 +685,10 @@ BEGIN
     IF NOT FOUND THEN
         RETURN NULL;
     END IF;
-    IF j.position >= cardinality(j.conversation_ids) THEN
+    IF j.cancel_requested OR j.position >= cardinality(j.conversation_ids) THEN
         UPDATE summary_jobs x
-           SET status = CASE WHEN x.done = 0 AND x.failed > 0 THEN 'failed' ELSE 'done' END,
+           SET status = CASE WHEN x.position < cardinality(x.conversation_ids) THEN 'cancelled'
+                             WHEN x.done = 0 AND x.failed > 0 THEN 'failed' ELSE 'done' END,
                finished_at = now(), worker = NULL
          WHERE x.id = job;
         RETURN NULL;

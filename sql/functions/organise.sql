@@ -143,8 +143,9 @@ $$;
 -- (summary_job_create, in history.sql). The conversations are locked,
 -- checked, then changed by one statement that also writes the audit rows.
 -- Returns {"action", "count", "ids", "job" (summarise)}, or {"error":
--- "not_found", "ids": the ids the viewer may not act on} having changed
--- nothing.
+-- "not_found", "ids": the ids the viewer may not act on} or {"error":
+-- "summary_unavailable"} (summarise: the model is not in the catalog or not
+-- active) having changed nothing.
 CREATE OR REPLACE FUNCTION organise_bulk(args json) RETURNS json
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -177,6 +178,10 @@ BEGIN
     missing := ARRAY(SELECT i FROM unnest(ids) i WHERE i <> ALL (seen) ORDER BY i);
     IF cardinality(missing) > 0 THEN
         RETURN json_build_object('error', 'not_found', 'ids', missing);
+    END IF;
+    IF act = 'summarise' AND NOT EXISTS (SELECT 1 FROM ai_tools t
+                                          WHERE t.slug = args->>'model' AND t.is_active) THEN
+        RETURN json_build_object('error', 'summary_unavailable');
     END IF;
 
     IF act = 'tag' THEN

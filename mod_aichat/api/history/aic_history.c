@@ -22,6 +22,8 @@ static const aic_endpoint ep_version_restore = {aic_version_restore, 0};
 static const aic_endpoint ep_branch_delete = {aic_branch_delete, 0};
 static const aic_endpoint ep_summary_create = {aic_summary_create, 0};
 static const aic_endpoint ep_summary_job_get = {aic_summary_job_get, 0};
+static const aic_endpoint ep_summary_job_list = {aic_summary_job_list, 0};
+static const aic_endpoint ep_summary_job_cancel = {aic_summary_job_cancel, 0};
 
 const aic_route aic_history_routes[] = {
     {"GET", "/v1/conversations/{id}/annotations", &ep_annotation_list},
@@ -35,7 +37,9 @@ const aic_route aic_history_routes[] = {
     {"POST", "/v1/versions/{id}/restore", &ep_version_restore},
     {"DELETE", "/v1/messages/{id}", &ep_branch_delete},
     {"POST", "/v1/conversations/{id}/summary", &ep_summary_create},
+    {"GET", "/v1/summary-jobs", &ep_summary_job_list},
     {"GET", "/v1/summary-jobs/{id}", &ep_summary_job_get},
+    {"DELETE", "/v1/summary-jobs/{id}", &ep_summary_job_cancel},
     {NULL, NULL, NULL}};
 
 static int refusal_status(const char *code)

@@ -17,8 +17,11 @@ const aic_stmt aic_history_stmts[] = {
     /* What a summary is made of, then the summary stored and its call settled. */
     {"history_summary_source", "SELECT summary_source(%s::json)::text"},
     {"history_summary_store", "SELECT summary_store(%s::json)::text"},
-    /* Summary jobs: one of the viewer's; the worker's take, next, step, requeue. */
+    /* Summary jobs: the viewer's (a page, one, cancel one); the worker's take,
+     * next, step, requeue. */
+    {"history_summary_job_list", "SELECT summary_job_list(%s::json)::text"},
     {"history_summary_job_get", "SELECT summary_job_get(%s::json)::text"},
+    {"history_summary_job_cancel", "SELECT summary_job_cancel(%s::json)::text"},
     {"history_summary_job_take",
      "SELECT id::text, owner_id::text, username, model FROM summary_job_take(%s)"},
     {"history_summary_job_next", "SELECT summary_job_next(%s::uuid, %s)::text"},

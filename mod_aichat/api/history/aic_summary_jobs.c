@@ -1,25 +1,34 @@
 /* "Summarise these": POST /conversations/bulk with action summarise queues
- * a summary job (organise_bulk, summary_job_create); GET /summary-jobs/{id}
- * shows it to its owner (status, counts, the error of each conversation
- * that failed). A worker thread per httpd process (httpd/aic_worker) takes
- * the oldest waiting job (FOR UPDATE SKIP LOCKED) and summarises its
- * conversations one after the other as POST /conversations/{id}/summary
- * does (aic_summary_call, aic_chat_call_run: charged to the job's owner,
- * the reservation given back when the call fails), each stored and settled
- * with the job's progress and an audit row in one statement
- * (summary_job_step). A conversation that fails is recorded and the job
- * goes on. When the process stops gracefully the job goes back to the
- * queue after the current conversation; a job whose process went away
- * without a word (no heartbeat for 30 s) is taken again where it stopped. */
+ * a summary job (organise_bulk, summary_job_create); GET /summary-jobs lists
+ * its owner's jobs (newest first, a page at a time), GET /summary-jobs/{id}
+ * shows one (status, counts, the error of each conversation that failed),
+ * DELETE /summary-jobs/{id} cancels it: a queued job ends at once, a running
+ * one after the conversation it is summarising; cancelling an ended job
+ * changes nothing and answers it as it is. Others' jobs are 404.
+ * A worker thread per httpd process (httpd/aic_worker) takes the oldest
+ * waiting job (FOR UPDATE SKIP LOCKED) and summarises its conversations one
+ * after the other as POST /conversations/{id}/summary does
+ * (aic_summary_call, aic_chat_call_run: charged to the job's owner, the
+ * reservation given back when the call fails), each stored and settled with
+ * the job's progress and an audit row in one statement (summary_job_step).
+ * A conversation that fails is recorded and the job goes on; a cancelled
+ * job ends before its next conversation (summary_job_next). When the
+ * process stops gracefully the job goes back to the queue after the current
+ * conversation; a job whose process went away without a word (no heartbeat
+ * for 30 s) is taken again where it stopped. */
 #include "history.h"
 #include "httpd/aic_worker.h"
 
 #include <http_log.h>
 #include <apr_strings.h>
 
+#include "core/aic_cursor.h"
 #include "core/aic_valid.h"
 
 APLOG_USE_MODULE(aichat);
+
+#define JOBS_PAGE     20
+#define JOBS_PAGE_MAX 100
 
 static aic_worker *the_worker;
 
@@ -38,6 +47,56 @@ int aic_summary_job_get(aic_ctx *ctx)
     }
     aic_json_set_str(args, "id", id);
     return aic_history_answer(ctx, "history_summary_job_get", args, HTTP_OK, NULL, NULL);
+}
+
+int aic_summary_job_list(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    apr_table_t *q = aic_query_args(r);
+    const char *after = apr_table_get(q, "after"), *active = apr_table_get(q, "active");
+    int limit = aic_valid_limit(apr_table_get(q, "limit"), JOBS_PAGE, JOBS_PAGE_MAX);
+    aic_json *args = aic_json_object(r->pool);
+
+    if (limit < 0) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              apr_psprintf(r->pool, "limit must be 1 to %d.", JOBS_PAGE_MAX),
+                              "limit");
+    }
+    if (active && *active) {
+        if (aic_valid_flag(active) < 0) {
+            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                                  "active must be true or false (1 or 0).", "active");
+        }
+        aic_json_set_bool(args, "active", aic_valid_flag(active));
+    }
+    /* The cursor (core/aic_cursor) the statement issues: "j", the last
+     * job's id and its creation in microseconds since the epoch. */
+    if (after && *after) {
+        const char *fields[2];
+
+        if (aic_cursor_decode(fields, r->pool, after, "j", 2) != APR_SUCCESS ||
+            !aic_valid_uuid(fields[0]) || !aic_valid_id_cursor(fields[1])) {
+            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                                  "after is not a cursor from this list.", "after");
+        }
+        aic_json_set_str(args, "after_id", fields[0]);
+        aic_json_set_str(args, "after_ts", fields[1]);
+    }
+    aic_json_set_int(args, "limit", limit);
+    return aic_history_answer(ctx, "history_summary_job_list", args, HTTP_OK, NULL, NULL);
+}
+
+int aic_summary_job_cancel(aic_ctx *ctx)
+{
+    const char *id = apr_table_get(ctx->params, "id");
+    aic_json *args = aic_json_object(ctx->r->pool);
+
+    if (!aic_valid_uuid(id)) {
+        return aic_history_not_found(ctx, "summary job");
+    }
+    aic_json_set_str(args, "id", id);
+    return aic_history_answer(ctx, "history_summary_job_cancel", args, HTTP_OK, "cancel",
+                              "summary_job");
 }
 
 static aic_json *error_json(apr_pool_t *p, const char *code, const char *message)
@@ -96,6 +155,8 @@ static apr_status_t step(aic_worker *w, aic_ctx *ctx, apr_pool_t *p, const char 
     return rv;
 }
 
+/* A job summary_job_take gave (id, owner, the owner's user name, model):
+ * its conversations one after the other. */
 static void run_job(aic_worker *w, aic_db *db, apr_pool_t *p, const char *const *row)
 {
     const char *job = row[0], *conv = NULL, *ok;
@@ -134,32 +195,7 @@ static void run_job(aic_worker *w, aic_db *db, apr_pool_t *p, const char *const 
     }
 }
 
-/* Take and run jobs until none waits. */
-static void work(aic_worker *w, apr_pool_t *p)
-{
-    while (!aic_worker_stopping(w)) {
-        aic_db *db = NULL;
-        aic_rows rows;
-        apr_pool_t *jp;
-
-        if (aic_db_open(&db, p, w->s) != APR_SUCCESS) {
-            return;
-        }
-        if (aic_db_select(&rows, db, "history_summary_job_take", AIC_ARGS(w->name)) !=
-                APR_SUCCESS ||
-            rows.nrows == 0) {
-            aic_db_close(db);
-            return;
-        }
-        apr_pool_create(&jp, p);
-        run_job(w, db, jp, (const char *const *)rows.cells);
-        apr_pool_destroy(jp);
-        aic_db_close(db);
-        apr_pool_clear(p);
-    }
-}
-
 void aic_summary_jobs_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    aic_worker_start(&the_worker, pchild, s, "summary worker", work);
+    aic_worker_start(&the_worker, pchild, s, "summary worker", "history_summary_job_take", run_job);
 }

@@ -46,6 +46,8 @@ int aic_branch_delete(aic_ctx *ctx);
 
 int aic_summary_create(aic_ctx *ctx);
 int aic_summary_job_get(aic_ctx *ctx);
+int aic_summary_job_list(aic_ctx *ctx);
+int aic_summary_job_cancel(aic_ctx *ctx);
 
 /** The call that summarises conversation conv from src (what
  * history_summary_source gives: title, thread, model), kept in p. */

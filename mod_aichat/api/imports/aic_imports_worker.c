@@ -202,31 +202,13 @@ static void run_job(worker *w, aic_db *db, apr_pool_t *p, const char *id, const 
     apr_file_remove(path, p);
 }
 
-/* Take and run jobs until none waits. */
-static void work(worker *w, apr_pool_t *p)
+/* A job import_job_take gave: id, owner, file path, file name. */
+static void run(worker *w, aic_db *db, apr_pool_t *p, const char *const *row)
 {
-    while (!aic_worker_stopping(w)) {
-        aic_db *db = NULL;
-        aic_rows rows;
-        apr_pool_t *jp;
-
-        if (aic_db_open(&db, p, w->s) != APR_SUCCESS) {
-            return;
-        }
-        if (aic_db_select(&rows, db, "imports_take", AIC_ARGS(w->name)) != APR_SUCCESS ||
-            rows.nrows == 0) {
-            aic_db_close(db);
-            return;
-        }
-        apr_pool_create(&jp, p);
-        run_job(w, db, jp, rows.cells[0], rows.cells[2], rows.cells[3]);
-        apr_pool_destroy(jp);
-        aic_db_close(db);
-        apr_pool_clear(p);
-    }
+    run_job(w, db, p, row[0], row[2], row[3]);
 }
 
 void aic_imports_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    aic_worker_start(&the_worker, pchild, s, "import worker", work);
+    aic_worker_start(&the_worker, pchild, s, "import worker", "imports_take", run);
 }

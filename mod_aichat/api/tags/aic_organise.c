@@ -93,6 +93,10 @@ int aic_organise_run(aic_json **out, aic_ctx *ctx, const char *label, aic_json *
                                                what),
                                   NULL);
         }
+        if (!strcmp(code, "summary_unavailable")) {
+            return aic_send_error(r, HTTP_SERVICE_UNAVAILABLE, code,
+                                  "The summary model is not available now.", NULL);
+        }
         if (!strcmp(code, "tag_not_found")) {
             return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such tag.", "tag_id");
         }

@@ -25,7 +25,8 @@
  * function writes that row with the change. The answer is status with the
  * result's member `key` (the whole result when key is NULL; no body for
  * 204), or the error the function gave (404 not_found, 409 name_taken or
- * too_many; `what` names the object in the message). Returns what the
+ * too_many, 503 summary_unavailable; `what` names the object in the
+ * message). Returns what the
  * endpoint returns.
  */
 int aic_organise_change(aic_ctx *ctx, const char *label, aic_json *args, int status,

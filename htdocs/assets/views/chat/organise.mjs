@@ -14,7 +14,8 @@
 //   matches the list (all pages); the bar acts on the selection with one
 //   POST /conversations/bulk: tag, untag, archive, delete, and export (the
 //   answer is the export ZIP of the selection, saved as a download);
-//   "Summarise" queues a summary job, its progress shown (summarise.mjs).
+//   "Summarise" queues a summary job, its progress shown (summarise.mjs),
+//   as are the jobs still running when the page loads.
 // - Each chat of the list shows its AI summary's first line under the
 //   title, and the whole summary as the link's tooltip (as text: never HTML).
 //
@@ -463,6 +464,7 @@ export function createOrganise({ signal }) {
       sb.el.insertBefore(el, sb.el.querySelector('#chat-list'));
       loadTags();
       loadSaved();
+      summarise.resume();
     },
   };
 }
