@@ -18,8 +18,11 @@ import { chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.AICHAT_CHROMIUM || '/usr/bin/chromium';
 
-/** How long any single wait may take before the test fails (not a timing assertion). */
-export const WAIT_MS = 15000;
+/** How long any single wait may take before the test fails (not a timing assertion):
+ * four times longer for a server built with sanitizers or run under valgrind, which
+ * does the same work several times slower (a 256 KB answer streamed under ASan on a
+ * loaded machine took over 20 s). */
+export const WAIT_MS = process.env.AICHAT_SANITIZE || process.env.AICHAT_VALGRIND ? 60000 : 15000;
 
 /** The site's base URL from AICHAT_URL (no trailing slash); throws when unset. */
 export function baseUrl() {
