@@ -61,10 +61,14 @@ BEGIN
             CONTINUE;
         END IF;
         -- A job taken again reads its upload from the start: what was
-        -- written is found again (nothing twice) and counted done anew.
+        -- written is found again (nothing twice, so the conversations it
+        -- created and the messages it added stay counted), and what the
+        -- reading counts (done, skipped, warnings, errors, feedback) is
+        -- counted anew, so it ends with the counts of an uninterrupted run.
         UPDATE import_jobs SET status = 'running', worker = import_job_take.worker,
             heartbeat_at = now(), started_at = coalesce(started_at, now()),
-            attempts = attempts + 1, conversations_done = 0, feedback_linked = 0
+            attempts = attempts + 1, conversations_done = 0, feedback_linked = 0,
+            skipped = '{}', warnings = '{}', errors = '[]'
             WHERE import_jobs.id = j.id;
         RETURN QUERY SELECT j.id, j.owner_id, j.file_path, j.file_name;
         RETURN;
