@@ -445,6 +445,28 @@ test('the progress stream follows a running job to its end', async () => {
   assert.deepEqual(done, [...done].sort((a, b) => a - b), 'the counts only grow');
 });
 
+test('a split ChatGPT export zipped out of order is read in name order: conversations-000.json, then -001.json', async () => {
+  const user = await createUser({ prefix: 'impord' });
+  const zip = zipOf({
+    'conversations-001.json': 'chatgpt-export/conversations-001.json',
+    'conversations-000.json': 'chatgpt-export/conversations-000.json',
+  }, { ordered: true });
+  const dir = mkdtempSync(join(tmpdir(), 'aichat-ord-'));
+  try {
+    writeFileSync(join(dir, 'x.zip'), zip);
+    assert.deepEqual(execFileSync('unzip', ['-Z1', join(dir, 'x.zip')]).toString().trim().split('\n'),
+      ['conversations-001.json', 'conversations-000.json'], 'the archive lists -001 first');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const { job } = await imported(user, zip, 'split.zip');
+  assert.equal(job.status, 'done', JSON.stringify(job));
+  assert.deepEqual(job.conversations.map((c) => c.title), [
+    'Kyoto in 3 days: itinerary', 'Regex for ISO-8601 dates',
+    'Est-ce que ma mie est sous-fermentée ?', 'Monthly average from a CSV', '取引先へのお礼メール',
+  ]);
+});
+
 test('a graceful restart in the middle of a job: the job is taken up again and completes, nothing written twice, counted once', async () => {
   const user = await createUser({ prefix: 'imprestart' });
   // What the two conversations the upload repeats count, imported once without a restart.
