@@ -61,10 +61,14 @@ BEGIN
             CONTINUE;
         END IF;
         -- A job taken again reads its upload from the start: what was
-        -- written is found again (nothing twice) and counted done anew.
+        -- written is found again (nothing twice, so the conversations it
+        -- created and the messages it added stay counted), and what the
+        -- reading counts (done, skipped, warnings, errors, feedback) is
+        -- counted anew, so it ends with the counts of an uninterrupted run.
         UPDATE import_jobs SET status = 'running', worker = import_job_take.worker,
             heartbeat_at = now(), started_at = coalesce(started_at, now()),
-            attempts = attempts + 1, conversations_done = 0, feedback_linked = 0
+            attempts = attempts + 1, conversations_done = 0, feedback_linked = 0,
+            skipped = '{}', warnings = '{}', errors = '[]'
             WHERE import_jobs.id = j.id;
         RETURN QUERY SELECT j.id, j.owner_id, j.file_path, j.file_name;
         RETURN;
@@ -298,117 +302,5 @@ BEGIN
         heartbeat_at = now()
     WHERE id = job;
     RETURN jsonb_build_object('conversation_id', cid, 'created', is_new, 'added', added);
-END
-$$;
-
--- Exports. A conversation's messages, parents before children (depth, then
--- time), with the model each answer names. PL/pgSQL, here and below: an
--- export calls them once per conversation, and their plans are kept.
-CREATE OR REPLACE FUNCTION import_export_messages(cid uuid) RETURNS TABLE (
-    id uuid, parent_id uuid, role text, content text, content_type text, model text,
-    created_at timestamptz, metadata jsonb, depth integer)
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-    RETURN QUERY WITH RECURSIVE t AS (
-        SELECT m.*, 0 AS depth FROM messages m
-            WHERE m.conversation_id = cid AND m.parent_message_id IS NULL
-        UNION ALL
-        SELECT m.*, t.depth + 1 FROM messages m JOIN t ON m.parent_message_id = t.id
-            WHERE m.conversation_id = cid)
-    SELECT t.id, t.parent_message_id,
-           CASE t.sender_type WHEN 'ai' THEN 'assistant' ELSE t.sender_type::text END,
-           t.content, t.content_type,
-           coalesce((SELECT a.model_id FROM ai_tools a WHERE a.id = t.sender_tool_id),
-                    t.metadata->>'model'),
-           t.created_at, t.metadata, t.depth
-    FROM t ORDER BY t.depth, t.created_at, t.id;
-END
-$$;
-
--- The product's own format: the whole tree and the active leaf.
-CREATE OR REPLACE FUNCTION import_export_json(cid uuid) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-    RETURN (SELECT jsonb_build_object(
-        'format', 'mod_aichat.conversation', 'version', 1,
-        'id', c.id, 'title', c.title, 'source', c.source, 'external_id', c.external_id,
-        'created_at', c.created_at, 'updated_at', c.updated_at,
-        'active_leaf_id', c.active_leaf_id,
-        'messages', (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                'id', m.id, 'parent_id', m.parent_id, 'role', m.role, 'content', m.content,
-                'content_type', m.content_type, 'model', m.model, 'created_at', m.created_at,
-                'metadata', m.metadata)), '[]')
-            FROM import_export_messages(c.id) m))
-    FROM conversations c WHERE c.id = cid);
-END
-$$;
-
--- ChatGPT's format (providers.md §5.1), which ChatGPT-format importers read:
--- a mapping of nodes under client-created-root, current_node the active leaf.
-CREATE OR REPLACE FUNCTION import_export_chatgpt(cid uuid) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-    RETURN (WITH m AS (SELECT * FROM import_export_messages(cid)),
-    nodes AS (
-        SELECT m.id::text AS key, jsonb_build_object(
-            'id', m.id,
-            'parent', coalesce(m.parent_id::text, 'client-created-root'),
-            'children', (SELECT coalesce(jsonb_agg(k.id ORDER BY k.created_at, k.id), '[]')
-                         FROM m k WHERE k.parent_id = m.id),
-            'message', jsonb_build_object(
-                'id', m.id, 'author', jsonb_build_object('role', m.role, 'name', NULL,
-                                                         'metadata', '{}'::jsonb),
-                'create_time', extract(epoch FROM m.created_at),
-                'update_time', NULL,
-                'content', jsonb_build_object('content_type', 'text',
-                                              'parts', jsonb_build_array(m.content)),
-                'status', 'finished_successfully', 'end_turn', m.role = 'assistant',
-                'weight', 1.0,
-                'metadata', CASE WHEN m.model IS NOT NULL
-                                 THEN jsonb_build_object('model_slug', m.model)
-                                 ELSE '{}'::jsonb END,
-                'recipient', 'all', 'channel', NULL)) AS node
-        FROM m)
-    SELECT jsonb_build_object(
-        'title', c.title,
-        'create_time', extract(epoch FROM c.created_at),
-        'update_time', extract(epoch FROM c.updated_at),
-        'mapping', jsonb_build_object('client-created-root', jsonb_build_object(
-                'id', 'client-created-root', 'message', NULL, 'parent', NULL,
-                'children', (SELECT coalesce(jsonb_agg(r.id ORDER BY r.created_at, r.id), '[]')
-                             FROM m r WHERE r.parent_id IS NULL)))
-            || coalesce((SELECT jsonb_object_agg(n.key, n.node) FROM nodes n), '{}'),
-        'current_node', c.active_leaf_id,
-        'conversation_id', c.id, 'id', c.id,
-        'default_model_slug', (SELECT m.model FROM m WHERE m.model IS NOT NULL
-                               ORDER BY m.created_at DESC LIMIT 1),
-        'is_archived', c.archived)
-    FROM conversations c WHERE c.id = cid);
-END
-$$;
-
--- Markdown: the title, then the active path, each message under its author
--- (the model for an answer) and time.
-CREATE OR REPLACE FUNCTION import_export_markdown(cid uuid) RETURNS text
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-    RETURN (WITH RECURSIVE path AS (
-        SELECT m.id, m.parent_message_id, 0 AS n FROM messages m
-            JOIN conversations c ON c.active_leaf_id = m.id WHERE c.id = cid
-        UNION ALL
-        SELECT m.id, m.parent_message_id, path.n + 1 FROM messages m
-            JOIN path ON m.id = path.parent_message_id)
-    SELECT '# ' || c.title || E'\n\n'
-        || coalesce(string_agg(
-            '### ' || CASE WHEN e.role = 'assistant' THEN coalesce(e.model, 'Assistant')
-                           ELSE 'You' END
-            || ' · ' || to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')
-            || E' UTC\n\n' || e.content || E'\n',
-            E'\n' ORDER BY p.n DESC), '')
-    FROM conversations c
-    LEFT JOIN path p ON true
-    LEFT JOIN import_export_messages(cid) e ON e.id = p.id
-    WHERE c.id = cid
-    GROUP BY c.title);
 END
 $$;

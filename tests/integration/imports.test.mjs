@@ -445,8 +445,33 @@ test('the progress stream follows a running job to its end', async () => {
   assert.deepEqual(done, [...done].sort((a, b) => a - b), 'the counts only grow');
 });
 
-test('a graceful restart in the middle of a job: the job is taken up again and completes, nothing written twice', async () => {
+test('a split ChatGPT export zipped out of order is read in name order: conversations-000.json, then -001.json', async () => {
+  const user = await createUser({ prefix: 'impord' });
+  const zip = zipOf({
+    'conversations-001.json': 'chatgpt-export/conversations-001.json',
+    'conversations-000.json': 'chatgpt-export/conversations-000.json',
+  }, { ordered: true });
+  const dir = mkdtempSync(join(tmpdir(), 'aichat-ord-'));
+  try {
+    writeFileSync(join(dir, 'x.zip'), zip);
+    assert.deepEqual(execFileSync('unzip', ['-Z1', join(dir, 'x.zip')]).toString().trim().split('\n'),
+      ['conversations-001.json', 'conversations-000.json'], 'the archive lists -001 first');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const { job } = await imported(user, zip, 'split.zip');
+  assert.equal(job.status, 'done', JSON.stringify(job));
+  assert.deepEqual(job.conversations.map((c) => c.title), [
+    'Kyoto in 3 days: itinerary', 'Regex for ISO-8601 dates',
+    'Est-ce que ma mie est sous-fermentée ?', 'Monthly average from a CSV', '取引先へのお礼メール',
+  ]);
+});
+
+test('a graceful restart in the middle of a job: the job is taken up again and completes, nothing written twice, counted once', async () => {
   const user = await createUser({ prefix: 'imprestart' });
+  // What the two conversations the upload repeats count, imported once without a restart.
+  const pair = (await imported(await createUser({ prefix: 'imppair' }), sample('chatgpt-conversations.json'), 'pair.json')).job;
+  const times = (counts, n) => Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, v * n]));
   const big = JSON.parse(sample('chatgpt-conversations.json').toString('utf8'));
   const many = [];
   for (let i = 0; i < 3000; i++) many.push({ ...big[i % 2], conversation_id: `restart-${i}`, id: `restart-${i}` });
@@ -463,6 +488,12 @@ test('a graceful restart in the middle of a job: the job is taken up again and c
   assert.equal(job.status, 'done', JSON.stringify({ ...job, conversations: undefined }));
   assert.equal(job.conversations_created, 3000);
   assert.equal(job.conversations_done, 3000);
+  assert.equal(job.messages_added, 1500 * 4 + 1500 * 5);
+  // The counts of an uninterrupted run: what the first take had read is not counted again.
+  assert.ok(Object.keys(pair.skipped).length > 0, JSON.stringify(pair.skipped));
+  assert.deepEqual(job.skipped, times(pair.skipped, 1500));
+  assert.deepEqual(job.warnings, times(pair.warnings, 1500));
+  assert.deepEqual(job.errors, []);
   assert.equal(await sqlValue(`SELECT count(*) FROM conversations WHERE owner_id = :'p1'`, user.id), '3000');
   assert.equal(
     await sqlValue(`SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.owner_id = :'p1'`, user.id),

@@ -19,9 +19,10 @@ export function sample(name) {
 
 /**
  * A ZIP (bytes) of files: { 'path/in/zip': Buffer | sample-relative path string }.
- * Built with Debian's zip in a temporary folder.
+ * Built with Debian's zip in a temporary folder; with { ordered: true } its
+ * members are in the object's order (else in the folder's, with folder entries).
  */
-export function zipOf(files) {
+export function zipOf(files, { ordered = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'aichat-zip-'));
   try {
     for (const [path, content] of Object.entries(files)) {
@@ -29,7 +30,8 @@ export function zipOf(files) {
       if (typeof content === 'string') cpSync(join(SAMPLES, content), join(dir, 'in', path));
       else writeFileSync(join(dir, 'in', path), content);
     }
-    execFileSync('zip', ['-qr', join(dir, 'x.zip'), '.'], { cwd: join(dir, 'in') });
+    const members = ordered ? Object.keys(files) : ['.'];
+    execFileSync('zip', ['-qr', join(dir, 'x.zip'), ...members], { cwd: join(dir, 'in') });
     return readFileSync(join(dir, 'x.zip'));
   } finally {
     rmSync(dir, { recursive: true, force: true });

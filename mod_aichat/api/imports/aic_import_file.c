@@ -5,6 +5,7 @@
 
 #include <apr_file_io.h>
 #include <apr_strings.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/aic_zip.h"
@@ -146,6 +147,15 @@ static void no_reject(void *baton, const char *ext_id, const char *title, const 
     "chat_messages), Gemini (Takeout My Activity > Gemini Apps as JSON, not HTML) and Mistral "    \
     "Le Chat (chat-<id>.json files or their ZIP)."
 
+/* Name order, then archive order for equal names. */
+static int by_name(const void *a, const void *b)
+{
+    const aic_import_member *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+
+    return c ? c : x->entry - y->entry;
+}
+
 apr_status_t aic_import_file_scan(apr_array_header_t **members, const char **code,
                                   const char **message, apr_pool_t *p, const char *path,
                                   const char *upload_name)
@@ -225,6 +235,11 @@ apr_status_t aic_import_file_scan(apr_array_header_t **members, const char **cod
             break;
         }
     }
+    /* Read in name order, however the ZIP was packed: a split export's
+     * conversations-000.json before -001.json, so the job lists its
+     * conversations and errors, and a limit stops it, the same way for the
+     * same files. */
+    qsort((*members)->elts, (size_t)(*members)->nelts, sizeof(aic_import_member), by_name);
     if (!found) {
         aic_import_member *only =
             (*members)->nelts == 1 ? &APR_ARRAY_IDX(*members, 0, aic_import_member) : NULL;
@@ -255,10 +270,11 @@ static apr_status_t read_members(apr_pool_t *p, const char *path, const apr_arra
     int zip, entry = -1;
     char *buf = apr_palloc(p, BUF_SIZE);
     apr_status_t rv;
-    apr_pool_t *scratch;
+    apr_pool_t *scratch, *opened;
     const char *code, *message;
 
-    if ((rv = open_source(&src, p, path, &zip)) != APR_SUCCESS) {
+    apr_pool_create(&opened, p);
+    if ((rv = open_source(&src, opened, path, &zip)) != APR_SUCCESS) {
         return rv;
     }
     apr_pool_create(&scratch, p);
@@ -269,6 +285,14 @@ static apr_status_t read_members(apr_pool_t *p, const char *path, const apr_arra
         if (m->format == AIC_IMPORT_UNKNOWN ||
             (m->format == AIC_IMPORT_CHATGPT_FEEDBACK) != feedback_pass) {
             continue;
+        }
+        if (src.z && m->entry <= entry) {
+            /* A member before the one read last (name order): the ZIP from the start. */
+            apr_pool_clear(opened);
+            if ((rv = open_source(&src, opened, path, &zip)) != APR_SUCCESS) {
+                return rv;
+            }
+            entry = -1;
         }
         while (src.z && entry < m->entry) {
             const char *name;

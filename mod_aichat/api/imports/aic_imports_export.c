@@ -2,12 +2,15 @@
  * library (or a selection) as a ZIP streamed while it is written: json/ and
  * markdown/ with a file per conversation, and a ChatGPT-format
  * conversations.json that ChatGPT-format importers (ours too) read. One
- * conversation is in memory at a time. */
+ * batch of conversations is in memory at a time. */
 #include "imports.h"
 #include "httpd/aic_audit.h"
 
 #include <http_protocol.h>
+#include <apr_hash.h>
 #include <apr_strings.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "core/aic_valid.h"
 #include "core/aic_zip.h"
@@ -39,15 +42,521 @@ static int not_found(request_rec *r)
     return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such conversation.", NULL);
 }
 
+/* ---- the conversations, read and rendered ----
+ *
+ * The selection's conversations are read in batches, two statements a
+ * batch (the conversations, then all their messages in one result, each
+ * conversation's in time order), and rendered here as text straight into
+ * the archive, the way PostgreSQL's jsonb prints them (keys shorter first,
+ * then in byte order; ", " and ": "): byte for byte the files of the SQL
+ * functions this replaced (dropped by migration 027), which ran three times
+ * per conversation. */
+
+/* Cells of imports_export_heads and imports_export_rows. */
+enum {
+    H_ID,
+    H_TITLE,
+    H_SOURCE,
+    H_EXT,
+    H_CREATED,
+    H_UPDATED,
+    H_LEAF,
+    H_ARCHIVED,
+    H_CEPOCH,
+    H_UEPOCH,
+    HCOLS
+};
+enum {
+    M_N,
+    M_ID,
+    M_PARENT,
+    M_ROLE,
+    M_CONTENT,
+    M_TYPE,
+    M_MODEL,
+    M_CREATED,
+    M_META,
+    M_EPOCH,
+    M_WHEN,
+    MCOLS
+};
+
+/* A batch: up to this many conversations, or this many messages. */
+#define BATCH_CONVERSATIONS 200
+#define BATCH_MESSAGES      5000
+
+#define UNSET   (-1)
+#define UNREACH (-2)
+
+/* One conversation of a batch: its row, its message rows (time order) and
+ * the tree over them. */
+typedef struct {
+    const char *const *h;
+    const char *const *m;
+    int n;
+    int *parent;      /* row of each row's parent; -1 a root, UNREACH a missing parent */
+    int *depth;       /* UNREACH: not under a root (left out, as the SQL leaves it) */
+    apr_hash_t *rows; /* id: &parent[row] */
+    int *order;       /* the rows reachable from a root: depth, then time */
+    int nordered;
+    int *child;   /* first child of each row (time order), -1 */
+    int *sibling; /* the next child of the same parent, -1 */
+    int roots;    /* the first root, -1 */
+} conv;
+
+#define CELL(c, i, col) ((c)->m[(i)*MCOLS + (col)])
+
+/* Text made in a fixed buffer and handed on when it is full. */
+typedef struct {
+    apr_status_t (*fn)(void *baton, const char *buf, apr_size_t len);
+    void *baton;
+    apr_status_t rv;
+    apr_size_t len;
+    char buf[65536];
+} sink;
+
+static void sink_flush(sink *s)
+{
+    if (s->len && s->rv == APR_SUCCESS) {
+        s->rv = s->fn(s->baton, s->buf, s->len);
+    }
+    s->len = 0;
+}
+
+static void put(sink *s, const char *p, apr_size_t n)
+{
+    if (s->len + n > sizeof(s->buf)) {
+        sink_flush(s);
+        if (n > sizeof(s->buf)) {
+            if (s->rv == APR_SUCCESS) {
+                s->rv = s->fn(s->baton, p, n);
+            }
+            return;
+        }
+    }
+    memcpy(s->buf + s->len, p, n);
+    s->len += n;
+}
+
+#define PUTS(s, lit) put((s), (lit), sizeof(lit) - 1)
+
+static void put_raw(sink *s, const char *v)
+{
+    if (v) {
+        put(s, v, strlen(v));
+    } else {
+        PUTS(s, "null");
+    }
+}
+
+/* A JSON string escaped as PostgreSQL's escape_json does; null for NULL. */
+static void put_str(sink *s, const char *v)
+{
+    const char *run = v;
+
+    if (!v) {
+        PUTS(s, "null");
+        return;
+    }
+    PUTS(s, "\"");
+    for (const char *c = v; *c; c++) {
+        unsigned char ch = (unsigned char)*c;
+        char esc[8];
+
+        if (ch >= 0x20 && ch != '"' && ch != '\\') {
+            continue;
+        }
+        put(s, run, (apr_size_t)(c - run));
+        run = c + 1;
+        switch (ch) {
+        case '\b':
+            PUTS(s, "\\b");
+            break;
+        case '\f':
+            PUTS(s, "\\f");
+            break;
+        case '\n':
+            PUTS(s, "\\n");
+            break;
+        case '\r':
+            PUTS(s, "\\r");
+            break;
+        case '\t':
+            PUTS(s, "\\t");
+            break;
+        case '"':
+            PUTS(s, "\\\"");
+            break;
+        case '\\':
+            PUTS(s, "\\\\");
+            break;
+        default:
+            put(s, esc, (apr_size_t)apr_snprintf(esc, sizeof(esc), "\\u%04x", ch));
+        }
+    }
+    put(s, run, strlen(run));
+    PUTS(s, "\"");
+}
+
+/* The tree: parents, depths, the rows in (depth, time) order, children. */
+static void tree(conv *c, apr_pool_t *p)
+{
+    apr_hash_t *rows = c->rows = apr_hash_make(p);
+    int *depth = c->depth = apr_palloc(p, sizeof(int) * (apr_size_t)(c->n + 1));
+    int *count, max = 0;
+
+    c->parent = apr_palloc(p, sizeof(int) * (apr_size_t)(c->n + 1));
+    c->order = apr_palloc(p, sizeof(int) * (apr_size_t)(c->n + 1));
+    c->child = apr_palloc(p, sizeof(int) * (apr_size_t)(c->n + 1));
+    c->sibling = apr_palloc(p, sizeof(int) * (apr_size_t)(c->n + 1));
+    for (int i = 0; i < c->n; i++) {
+        apr_hash_set(rows, CELL(c, i, M_ID), APR_HASH_KEY_STRING, &c->parent[i]);
+    }
+    for (int i = 0; i < c->n; i++) {
+        const char *pid = CELL(c, i, M_PARENT);
+        int *at = pid ? apr_hash_get(rows, pid, APR_HASH_KEY_STRING) : NULL;
+
+        c->parent[i] = !pid ? -1 : at ? (int)(at - c->parent) : UNREACH;
+        depth[i] = UNSET;
+        c->child[i] = c->sibling[i] = -1;
+    }
+    /* Depths: up to a row whose depth is known (or a root), then down again. */
+    for (int i = 0; i < c->n; i++) {
+        int j = i, k = 0, base;
+
+        while (depth[j] == UNSET && c->parent[j] >= 0 && k <= c->n) {
+            j = c->parent[j];
+            k++;
+        }
+        if (depth[j] != UNSET) {
+            base = depth[j];
+        } else {
+            base = depth[j] = c->parent[j] == -1 ? 0 : UNREACH;
+        }
+        for (int t = i, d = k; d > 0; d--, t = c->parent[t]) {
+            depth[t] = base == UNREACH ? UNREACH : base + d;
+        }
+        if (depth[i] > max) {
+            max = depth[i];
+        }
+    }
+    /* A stable counting sort by depth keeps the time order within a depth. */
+    count = apr_pcalloc(p, sizeof(int) * (apr_size_t)(max + 2));
+    for (int i = 0; i < c->n; i++) {
+        if (depth[i] >= 0) {
+            count[depth[i] + 1]++;
+        }
+    }
+    for (int d = 1; d <= max + 1; d++) {
+        count[d] += count[d - 1];
+    }
+    c->nordered = count[max + 1];
+    for (int i = 0; i < c->n; i++) {
+        if (depth[i] >= 0) {
+            c->order[count[depth[i]]++] = i;
+        }
+    }
+    /* Children in time order: prepended from the last row back. */
+    c->roots = -1;
+    for (int i = c->n - 1; i >= 0; i--) {
+        if (depth[i] < 0) {
+            continue;
+        }
+        if (c->parent[i] == -1) {
+            c->sibling[i] = c->roots;
+            c->roots = i;
+        } else {
+            c->sibling[i] = c->child[c->parent[i]];
+            c->child[c->parent[i]] = i;
+        }
+    }
+}
+
+/* The product's own format (import_export_json). */
+static void render_json(sink *s, const conv *c)
+{
+    PUTS(s, "{\"id\": ");
+    put_str(s, c->h[H_ID]);
+    PUTS(s, ", \"title\": ");
+    put_str(s, c->h[H_TITLE]);
+    PUTS(s, ", \"format\": \"mod_aichat.conversation\", \"source\": ");
+    put_str(s, c->h[H_SOURCE]);
+    PUTS(s, ", \"version\": 1, \"messages\": [");
+    for (int k = 0; k < c->nordered; k++) {
+        int i = c->order[k];
+
+        if (k) {
+            PUTS(s, ", ");
+        }
+        PUTS(s, "{\"id\": ");
+        put_str(s, CELL(c, i, M_ID));
+        PUTS(s, ", \"role\": ");
+        put_str(s, CELL(c, i, M_ROLE));
+        PUTS(s, ", \"model\": ");
+        put_str(s, CELL(c, i, M_MODEL));
+        PUTS(s, ", \"content\": ");
+        put_str(s, CELL(c, i, M_CONTENT));
+        PUTS(s, ", \"metadata\": ");
+        put_raw(s, CELL(c, i, M_META));
+        PUTS(s, ", \"parent_id\": ");
+        put_str(s, CELL(c, i, M_PARENT));
+        PUTS(s, ", \"created_at\": ");
+        put_raw(s, CELL(c, i, M_CREATED));
+        PUTS(s, ", \"content_type\": ");
+        put_str(s, CELL(c, i, M_TYPE));
+        PUTS(s, "}");
+    }
+    PUTS(s, "], \"created_at\": ");
+    put_raw(s, c->h[H_CREATED]);
+    PUTS(s, ", \"updated_at\": ");
+    put_raw(s, c->h[H_UPDATED]);
+    PUTS(s, ", \"external_id\": ");
+    put_str(s, c->h[H_EXT]);
+    PUTS(s, ", \"active_leaf_id\": ");
+    put_str(s, c->h[H_LEAF]);
+    PUTS(s, "}");
+}
+
+static void put_children(sink *s, const conv *c, int first)
+{
+    PUTS(s, "[");
+    for (int k = first; k >= 0; k = c->sibling[k]) {
+        if (k != first) {
+            PUTS(s, ", ");
+        }
+        put_str(s, CELL(c, k, M_ID));
+    }
+    PUTS(s, "]");
+}
+
+typedef struct {
+    const char *id;
+    int row;
+} by_id;
+
+static int by_id_cmp(const void *a, const void *b)
+{
+    return strcmp(((const by_id *)a)->id, ((const by_id *)b)->id);
+}
+
+/* ChatGPT's format (import_export_chatgpt): the mapping's nodes in key order. */
+static void render_chatgpt(sink *s, const conv *c, apr_pool_t *p)
+{
+    by_id *nodes = apr_palloc(p, sizeof(by_id) * (apr_size_t)(c->nordered + 1));
+    const char *slug = NULL;
+
+    for (int k = 0; k < c->nordered; k++) {
+        nodes[k].row = c->order[k];
+        nodes[k].id = CELL(c, c->order[k], M_ID);
+    }
+    qsort(nodes, (size_t)c->nordered, sizeof(by_id), by_id_cmp);
+    PUTS(s, "{\"id\": ");
+    put_str(s, c->h[H_ID]);
+    PUTS(s, ", \"title\": ");
+    put_str(s, c->h[H_TITLE]);
+    PUTS(s, ", \"mapping\": {\"client-created-root\": {\"id\": \"client-created-root\", "
+            "\"parent\": null, \"message\": null, \"children\": ");
+    put_children(s, c, c->roots);
+    PUTS(s, "}");
+    for (int k = 0; k < c->nordered; k++) {
+        int i = nodes[k].row;
+        const char *model = CELL(c, i, M_MODEL);
+
+        PUTS(s, ", ");
+        put_str(s, nodes[k].id);
+        PUTS(s, ": {\"id\": ");
+        put_str(s, nodes[k].id);
+        PUTS(s, ", \"parent\": ");
+        put_str(s, c->parent[i] >= 0 ? CELL(c, i, M_PARENT) : "client-created-root");
+        PUTS(s, ", \"message\": {\"id\": ");
+        put_str(s, nodes[k].id);
+        PUTS(s, ", \"author\": {\"name\": null, \"role\": ");
+        put_str(s, CELL(c, i, M_ROLE));
+        PUTS(s, ", \"metadata\": {}}, \"status\": \"finished_successfully\", \"weight\": 1.0, "
+                "\"channel\": null, \"content\": {\"parts\": [");
+        put_str(s, CELL(c, i, M_CONTENT));
+        PUTS(s, "], \"content_type\": \"text\"}, \"end_turn\": ");
+        if (strcmp(CELL(c, i, M_ROLE), "assistant") == 0) {
+            PUTS(s, "true");
+        } else {
+            PUTS(s, "false");
+        }
+        if (model) {
+            PUTS(s, ", \"metadata\": {\"model_slug\": ");
+            put_str(s, model);
+            PUTS(s, "}");
+        } else {
+            PUTS(s, ", \"metadata\": {}");
+        }
+        PUTS(s, ", \"recipient\": \"all\", \"create_time\": ");
+        put_raw(s, CELL(c, i, M_EPOCH));
+        PUTS(s, ", \"update_time\": null}, \"children\": ");
+        put_children(s, c, c->child[i]);
+        PUTS(s, "}");
+    }
+    /* The default model: the newest message's that names one (rows are in time order). */
+    for (int i = 0; i < c->n; i++) {
+        if (CELL(c, i, M_MODEL) && c->depth[i] >= 0) {
+            slug = CELL(c, i, M_MODEL);
+        }
+    }
+    PUTS(s, "}, \"create_time\": ");
+    put_raw(s, c->h[H_CEPOCH]);
+    PUTS(s, ", \"is_archived\": ");
+    put_raw(s, c->h[H_ARCHIVED]); /* boolean::text: true or false */
+    PUTS(s, ", \"update_time\": ");
+    put_raw(s, c->h[H_UEPOCH]);
+    PUTS(s, ", \"current_node\": ");
+    put_str(s, c->h[H_LEAF]);
+    PUTS(s, ", \"conversation_id\": ");
+    put_str(s, c->h[H_ID]);
+    PUTS(s, ", \"default_model_slug\": ");
+    put_str(s, slug);
+    PUTS(s, "}");
+}
+
+/* Markdown (import_export_markdown): the title, then the active path. */
+static void render_markdown(sink *s, const conv *c, apr_pool_t *p)
+{
+    int *path = apr_palloc(p, sizeof(int) * (apr_size_t)(c->n + 1)), n = 0;
+    int *at = c->h[H_LEAF] ? apr_hash_get(c->rows, c->h[H_LEAF], APR_HASH_KEY_STRING) : NULL;
+
+    for (int i = at ? (int)(at - c->parent) : -1; i >= 0 && n < c->n; i = c->parent[i]) {
+        path[n++] = i;
+    }
+    PUTS(s, "# ");
+    put_raw(s, c->h[H_TITLE]);
+    PUTS(s, "\n\n");
+    for (int k = n - 1, first = 1; k >= 0; k--) {
+        int i = path[k];
+        const char *who = "You";
+
+        if (c->depth[i] < 0 || !CELL(c, i, M_CONTENT)) {
+            continue;
+        }
+        if (strcmp(CELL(c, i, M_ROLE), "assistant") == 0) {
+            who = CELL(c, i, M_MODEL) ? CELL(c, i, M_MODEL) : "Assistant";
+        }
+        if (!first) {
+            PUTS(s, "\n");
+        }
+        first = 0;
+        PUTS(s, "### ");
+        put_raw(s, who);
+        PUTS(s, " \xc2\xb7 ");
+        put_raw(s, CELL(c, i, M_WHEN));
+        PUTS(s, " UTC\n\n");
+        put_raw(s, CELL(c, i, M_CONTENT));
+        PUTS(s, "\n");
+    }
+}
+
+/* Called with each conversation of the selection, in the selection's order. */
+typedef apr_status_t (*visit_fn)(void *baton, conv *c, apr_pool_t *p);
+
+/* One batch, ids[from, to): its conversations (those the user may read),
+ * then their messages. */
+static apr_status_t batch(aic_ctx *ctx, const aic_rows *ids, int from, int to, visit_fn visit,
+                          void *baton, apr_pool_t *p)
+{
+    const char *me = ctx->user->id;
+    apr_pool_t *was = aic_db_pool_swap(ctx->db, p);
+    aic_rows heads, rows = {0, 0, NULL};
+    char *list = apr_palloc(p, (apr_size_t)(to - from) * 37 + 3), *l = list;
+    apr_status_t rv;
+    int r = 0;
+
+    *l++ = '{';
+    for (int i = from; i < to; i++) {
+        l += apr_snprintf(l, 38, "%s%s", i > from ? "," : "", ids->cells[i * ids->ncols]);
+    }
+    strcpy(l, "}");
+    rv = aic_db_select(&heads, ctx->db, "imports_export_heads", AIC_ARGS(list, me, me));
+    if (rv == APR_SUCCESS && heads.nrows) {
+        l = list;
+        *l++ = '{';
+        for (int i = 0; i < heads.nrows; i++) {
+            l += apr_snprintf(l, 38, "%s%s", i ? "," : "", heads.cells[i * HCOLS + H_ID]);
+        }
+        strcpy(l, "}");
+        rv = aic_db_select(&rows, ctx->db, "imports_export_rows", AIC_ARGS(list));
+    }
+    aic_db_pool_swap(ctx->db, was);
+    for (int i = 0; rv == APR_SUCCESS && i < heads.nrows; i++) {
+        conv c = {0};
+
+        c.h = heads.cells + i * HCOLS;
+        c.m = rows.cells + r * MCOLS;
+
+        while (r < rows.nrows && atoi(rows.cells[r * MCOLS + M_N]) == i + 1) {
+            r++, c.n++;
+        }
+        tree(&c, p);
+        rv = visit(baton, &c, p);
+    }
+    return rv;
+}
+
+/* Every conversation of ids (id, messages) in batches, one batch in memory at a time. */
+static apr_status_t each_conv(aic_ctx *ctx, const aic_rows *ids, visit_fn visit, void *baton)
+{
+    apr_pool_t *p;
+    apr_status_t rv = APR_SUCCESS;
+
+    apr_pool_create(&p, ctx->r->pool);
+    for (int from = 0, to; rv == APR_SUCCESS && from < ids->nrows; from = to) {
+        long messages = 0;
+
+        for (to = from; to < ids->nrows && to - from < BATCH_CONVERSATIONS &&
+                        (to == from || messages < BATCH_MESSAGES);
+             to++) {
+            messages += atol(ids->cells[to * ids->ncols + 1]);
+        }
+        rv = batch(ctx, ids, from, to, visit, baton, p);
+        apr_pool_clear(p);
+    }
+    apr_pool_destroy(p);
+    return rv;
+}
+
+/* ---- one conversation ---- */
+
+static apr_status_t to_brigade(void *baton, const char *buf, apr_size_t len)
+{
+    return apr_brigade_write(baton, NULL, NULL, buf, len);
+}
+
+typedef struct {
+    sink s;
+    apr_pool_t *pool;
+    int md;
+    const char *title;
+} one_run;
+
+static apr_status_t visit_one(void *baton, conv *c, apr_pool_t *p)
+{
+    one_run *one = baton;
+
+    one->title = apr_pstrdup(one->pool, c->h[H_TITLE]);
+    if (one->md) {
+        render_markdown(&one->s, c, p);
+    } else {
+        render_json(&one->s, c);
+    }
+    sink_flush(&one->s);
+    return one->s.rv;
+}
+
 int aic_imports_export_one(aic_ctx *ctx)
 {
     request_rec *r = ctx->r;
     const char *id = apr_table_get(ctx->params, "id");
     const char *format = apr_table_get(aic_query_args(r), "format");
-    const char *me = ctx->user->id;
-    aic_rows rows;
+    const char *cells[] = {id, "0"};
+    aic_rows ids = {1, 2, cells};
+    apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    one_run *one = apr_pcalloc(r->pool, sizeof(*one));
     apr_status_t rv;
-    int md;
 
     if (!format) {
         format = "json";
@@ -59,26 +568,34 @@ int aic_imports_export_one(aic_ctx *ctx)
     if (!aic_valid_uuid(id)) {
         return not_found(r);
     }
-    md = strcmp(format, "markdown") == 0;
-    rv = aic_db_select(&rows, ctx->db, "imports_export_conv", AIC_ARGS(format, id, me, me));
-    if (rv != APR_SUCCESS) {
+    one->md = strcmp(format, "markdown") == 0;
+    one->pool = r->pool;
+    one->s.fn = to_brigade;
+    one->s.baton = bb;
+    if ((rv = each_conv(ctx, &ids, visit_one, one)) != APR_SUCCESS) {
         return aic_send_failure(r, rv);
     }
-    if (rows.nrows == 0) {
+    if (!one->title) {
         return not_found(r);
     }
     apr_table_setn(r->headers_out, "Content-Disposition",
                    apr_psprintf(r->pool, "attachment; filename=\"%s.%s\"",
-                                safe_name(r->pool, rows.cells[1], id), md ? "md" : "json"));
-    if (!md) {
-        return aic_send_json_text(r, HTTP_OK, rows.cells[0]);
+                                safe_name(r->pool, one->title, id), one->md ? "md" : "json"));
+    if (!one->md) {
+        char *text;
+        apr_size_t len;
+
+        apr_brigade_pflatten(bb, &text, &len, r->pool);
+        return aic_send_json_text(r, HTTP_OK, apr_pstrmemdup(r->pool, text, len));
     }
     ap_set_content_type(r, "text/markdown; charset=utf-8");
     apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
-    ap_set_content_length(r, (apr_off_t)strlen(rows.cells[0]));
-    ap_rputs(rows.cells[0], r);
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(r->connection->bucket_alloc));
+    ap_pass_brigade(r->output_filters, bb);
     return OK;
 }
+
+/* ---- the library as a ZIP ---- */
 
 /* The archive's bytes go out as they are made. */
 typedef struct {
@@ -95,6 +612,57 @@ static apr_status_t to_client(void *baton, const void *buf, apr_size_t len)
         rv = APR_ECONNABORTED;
     }
     return rv;
+}
+
+static apr_status_t to_member(void *baton, const char *buf, apr_size_t len)
+{
+    return aic_zip_out_write(baton, buf, len);
+}
+
+/* The archive being written. */
+typedef struct {
+    aic_zip_out *z;
+    sink s;
+    int written;
+} zip_run;
+
+static apr_status_t member(zip_run *zr, apr_pool_t *p, const char *dir, const conv *c,
+                           const char *ext)
+{
+    const char *name =
+        apr_psprintf(p, "%s/%s.%s", dir, safe_name(p, c->h[H_TITLE], c->h[H_ID]), ext);
+
+    sink_flush(&zr->s);
+    return zr->s.rv != APR_SUCCESS ? zr->s.rv : aic_zip_out_member(zr->z, name, apr_time_now());
+}
+
+/* json/ and markdown/: two files per conversation. */
+static apr_status_t visit_files(void *baton, conv *c, apr_pool_t *p)
+{
+    zip_run *zr = baton;
+    apr_status_t rv;
+
+    if ((rv = member(zr, p, "json", c, "json")) != APR_SUCCESS) {
+        return rv;
+    }
+    render_json(&zr->s, c);
+    if ((rv = member(zr, p, "markdown", c, "md")) != APR_SUCCESS) {
+        return rv;
+    }
+    render_markdown(&zr->s, c, p);
+    return zr->s.rv;
+}
+
+/* conversations.json: the ChatGPT-format array. */
+static apr_status_t visit_chatgpt(void *baton, conv *c, apr_pool_t *p)
+{
+    zip_run *zr = baton;
+
+    if (zr->written++) {
+        PUTS(&zr->s, ",");
+    }
+    render_chatgpt(&zr->s, c, p);
+    return zr->s.rv;
 }
 
 /* The ids asked for (validated) as an array literal; "" for all. OK or the error sent. */
@@ -153,9 +721,8 @@ int aic_imports_export_send(aic_ctx *ctx, const char *list)
     request_rec *r = ctx->r;
     const char *me = ctx->user->id;
     aic_rows ids;
-    aic_zip_out *z;
     out o = {r, NULL};
-    apr_pool_t *each;
+    zip_run *zr;
     apr_status_t rv;
 
     rv = aic_db_select(&ids, ctx->db, "imports_export_ids",
@@ -182,50 +749,28 @@ int aic_imports_export_send(aic_ctx *ctx, const char *list)
     apr_table_setn(r->headers_out, "Content-Disposition",
                    "attachment; filename=\"aichat-export.zip\"");
     o.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    apr_pool_create(&each, r->pool);
-    if (aic_zip_out_open(&z, r->pool, to_client, &o) != APR_SUCCESS) {
+    zr = apr_pcalloc(r->pool, sizeof(*zr));
+    if (aic_zip_out_open(&zr->z, r->pool, to_client, &o) != APR_SUCCESS) {
         return OK;
     }
-    /* json/ and markdown/, a file per conversation; then conversations.json. */
-    for (int pass = 0; pass < 3; pass++) {
-        static const char *const formats[] = {"json", "markdown", "chatgpt"};
-
-        if (pass == 2 &&
-            (aic_zip_out_member(z, "conversations.json", apr_time_now()) != APR_SUCCESS ||
-             aic_zip_out_write(z, "[", 1) != APR_SUCCESS)) {
-            return OK;
-        }
-        for (int i = 0; i < ids.nrows; i++) {
-            const char *id = ids.cells[i];
-            apr_pool_t *was = aic_db_pool_swap(ctx->db, each);
-            aic_rows one;
-
-            rv = aic_db_select(&one, ctx->db, "imports_export_conv",
-                               AIC_ARGS(formats[pass], id, me, me));
-            aic_db_pool_swap(ctx->db, was);
-            if (rv != APR_SUCCESS || one.nrows == 0) {
-                apr_pool_clear(each);
-                continue;
-            }
-            if (pass < 2) {
-                const char *name =
-                    apr_psprintf(each, "%s/%s.%s", pass ? "markdown" : "json",
-                                 safe_name(each, one.cells[1], id), pass ? "md" : "json");
-
-                rv = aic_zip_out_member(z, name, apr_time_now());
-            } else {
-                rv = i ? aic_zip_out_write(z, ",", 1) : APR_SUCCESS;
-            }
-            if (rv == APR_SUCCESS) {
-                rv = aic_zip_out_write(z, one.cells[0], strlen(one.cells[0]));
-            }
-            apr_pool_clear(each);
-            if (rv != APR_SUCCESS) {
-                return OK;
-            }
-        }
+    zr->s.fn = to_member;
+    zr->s.baton = zr->z;
+    /* json/ and markdown/, two files per conversation; then conversations.json. */
+    if (each_conv(ctx, &ids, visit_files, zr) != APR_SUCCESS) {
+        return OK;
     }
-    if (aic_zip_out_write(z, "]", 1) == APR_SUCCESS && aic_zip_out_close(z) == APR_SUCCESS) {
+    sink_flush(&zr->s);
+    if (zr->s.rv != APR_SUCCESS ||
+        aic_zip_out_member(zr->z, "conversations.json", apr_time_now()) != APR_SUCCESS) {
+        return OK;
+    }
+    PUTS(&zr->s, "[");
+    if (each_conv(ctx, &ids, visit_chatgpt, zr) != APR_SUCCESS) {
+        return OK;
+    }
+    PUTS(&zr->s, "]");
+    sink_flush(&zr->s);
+    if (zr->s.rv == APR_SUCCESS && aic_zip_out_close(zr->z) == APR_SUCCESS) {
         ap_fflush(r->output_filters, o.bb);
     }
     return OK;

@@ -32,15 +32,29 @@ const aic_stmt aic_imports_stmts[] = {
     {"imports_conversation", "SELECT import_conversation(%s::uuid, %s, %s::jsonb)::text"},
     {"imports_feedback", "SELECT import_feedback(%s::uuid, %s, %s::jsonb)::int"},
     {"imports_end", "SELECT import_job_end(%s::uuid, %s, %s::jsonb)::text"},
-    /* Exports: one conversation of its owner (or a participant) with its
-     * messages, parents first; the ids of the owner's conversations. */
-    {"imports_export_conv",
-     "SELECT CASE %s WHEN 'markdown' THEN import_export_markdown(c.id)"
-     " WHEN 'chatgpt' THEN import_export_chatgpt(c.id)::text"
-     " ELSE import_export_json(c.id)::text END, c.title FROM conversations c"
-     " WHERE c.id = %s::uuid AND c.deleted_at IS NULL AND (c.owner_id = %s::uuid"
-     " OR conversation_member_sees(c.id, c.owner_id, %s::uuid))"},
-    {"imports_export_ids", "SELECT c.id::text FROM conversations c WHERE c.owner_id = %s::uuid"
-                           " AND c.deleted_at IS NULL AND (%s = '' OR c.id = ANY (%s::uuid[]))"
-                           " ORDER BY c.created_at, c.id"},
+    /* Exports: the ids of the owner's conversations (and their sizes, for
+     * the batches); the ZIP and the one-conversation export then read them in
+     * batches: those of the ids (a uuid[] literal) the user may read, in that
+     * order, each cell as PostgreSQL's jsonb prints it ... */
+    {"imports_export_ids",
+     "SELECT c.id::text, c.total_messages::text FROM conversations c WHERE c.owner_id = %s::uuid"
+     " AND c.deleted_at IS NULL AND (%s = '' OR c.id = ANY (%s::uuid[]))"
+     " ORDER BY c.created_at, c.id"},
+    {"imports_export_heads",
+     "SELECT c.id::text, c.title, c.source, c.external_id, to_jsonb(c.created_at)::text,"
+     " to_jsonb(c.updated_at)::text, c.active_leaf_id::text, c.archived::text,"
+     " extract(epoch FROM c.created_at)::text, extract(epoch FROM c.updated_at)::text"
+     " FROM unnest(%s::uuid[]) WITH ORDINALITY u(id, n) JOIN conversations c ON c.id = u.id"
+     " WHERE c.deleted_at IS NULL AND (c.owner_id = %s::uuid"
+     " OR conversation_member_sees(c.id, c.owner_id, %s::uuid)) ORDER BY u.n"},
+    /* ... then all their messages in one result: the conversation's place
+     * in the batch, then time order; the tree is made in C. */
+    {"imports_export_rows",
+     "SELECT u.n::text, m.id::text, m.parent_message_id::text,"
+     " CASE m.sender_type WHEN 'ai' THEN 'assistant' ELSE m.sender_type::text END,"
+     " m.content, m.content_type, coalesce(a.model_id, m.metadata->>'model'),"
+     " to_jsonb(m.created_at)::text, m.metadata::text, extract(epoch FROM m.created_at)::text,"
+     " to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+     " FROM unnest(%s::uuid[]) WITH ORDINALITY u(id, n) JOIN messages m ON m.conversation_id = u.id"
+     " LEFT JOIN ai_tools a ON a.id = m.sender_tool_id ORDER BY u.n, m.created_at, m.id"},
     {NULL, NULL}};

@@ -178,7 +178,8 @@ typedef struct {
 /**
  * The first pass: every candidate document validated whole (JSON, UTF-8,
  * limits) and recognised. *members lists them (recognised or not, with
- * their errors). Returns APR_SUCCESS, or an error of the upload itself
+ * their errors) in name order, the order the second pass reads them in
+ * whatever the ZIP's own order. Returns APR_SUCCESS, or an error of the upload itself
  * (*code: invalid_zip, unsafe_path, encrypted_zip, limit_exceeded,
  * invalid_json, invalid_utf8, unknown_format, unsupported_format) with
  * *message for a person. upload_name names a bare JSON upload (a Mistral
