@@ -82,9 +82,11 @@ $$;
 -- "message"), a note that does (kind "annotation", at its message, with
 -- annotation_id), or a conversation whose title or summary does (kind
 -- "conversation"), best first; next is the cursor of the next page ("s",
--- score, key) or null.
+-- score, key) or null. Its statements are planned for each call's values
+-- (plan_cache_mode): a plan made once for any user would guess a few rows
+-- for the viewer, right for most users and far off for a heavy one.
 CREATE OR REPLACE FUNCTION search_run(args json) RETURNS json
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     viewer    uuid := (args->>'viewer')::uuid;
     q         text := args->>'q';
@@ -109,7 +111,67 @@ DECLARE
     -- inline, called per conversation) is not called at all.
     unfiltered boolean := arch IS NULL AND src IS NULL AND model IS NULL AND ntags = 0
                           AND notes IS NULL;
+    -- The viewer's own messages, the best lim found window by window (below).
+    own_ids   uuid[] := '{}';
+    own_score double precision[] := '{}';
+    -- The most ts_rank can give a message for this query: messages' vectors
+    -- carry no weights (every position weighs 0.1), so one word, or words
+    -- joined by or, rank at most 0.1; words that must all be there (and
+    -- phrases) rank by their distances, at most 1.
+    rmax      double precision := CASE WHEN numnode(tsq) = 1 THEN 0.1 ELSE 1 END;
+    floor_at  timestamptz := coalesce(from_at, '-infinity');
+    win_hi    timestamptz := coalesce(to_at, 'infinity');
+    win_lo    timestamptz;
+    span      interval := interval '30 days';
+    cut       timestamptz;
 BEGIN
+    -- The viewer's own messages: the best lim exactly, without ranking every
+    -- match. A match's score is at most ln(rmax) plus its time's worth, so
+    -- once the lim-th best so far outscores that bound at the start of the
+    -- window read, no older match can enter the page. Windows are read newest
+    -- first through (owner, created_at): the last 30 days; then, with lim
+    -- found, back to the time before which none can outrank the lim-th; with
+    -- fewer, 240 days further, then all the rest (docs/architecture.md).
+    IF has_words THEN
+        win_lo := greatest(floor_at, least(win_hi, now()) - span);
+        LOOP
+            SELECT coalesce(array_agg(t.id ORDER BY t.score DESC, t.id DESC), '{}'),
+                   coalesce(array_agg(t.score ORDER BY t.score DESC, t.id DESC), '{}')
+              INTO own_ids, own_score
+              FROM (SELECT k.id, k.score
+                      FROM (SELECT o.id, o.score FROM unnest(own_ids, own_score) AS o(id, score)
+                            UNION ALL
+                            SELECT m.id, search_score(ts_rank(m.search, tsq), m.created_at)
+                              FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                             WHERE m.owner_id = viewer AND m.search @@ tsq
+                               AND m.created_at >= win_lo AND m.created_at < win_hi
+                               AND c.deleted_at IS NULL
+                               -- With tags, a message's chat must carry one of them: a
+                               -- hashed test on the message before the chat is looked
+                               -- up at all.
+                               AND (ntags = 0 OR m.conversation_id IN (
+                                        SELECT ct.conversation_id FROM conversation_tags ct
+                                         WHERE ct.tag_id = ANY (tag_ids)))
+                               AND (unfiltered
+                                    OR search_filter(c, arch, src, model, tag_ids, ntags,
+                                                     tags_all, notes))) k
+                     WHERE aft_key IS NULL OR (k.score, k.id) < (aft_score, aft_key)
+                     ORDER BY k.score DESC, k.id DESC LIMIT lim) t;
+            EXIT WHEN win_lo <= floor_at;
+            IF cardinality(own_ids) >= lim THEN
+                cut := to_timestamp((own_score[lim] - ln(rmax + 1e-6)) * 2592000 / ln(2))
+                       - interval '1 second';
+                EXIT WHEN cut >= win_lo;
+                win_hi := win_lo;
+                win_lo := greatest(floor_at, cut);
+            ELSE
+                win_hi := win_lo;
+                span := span * 8;
+                win_lo := CASE WHEN span > interval '1 year' THEN floor_at
+                               ELSE greatest(floor_at, win_hi - span) END;
+            END IF;
+        END LOOP;
+    END IF;
     RETURN (
         WITH member AS MATERIALIZED (
             -- The conversations the viewer takes part in without owning them (few).
@@ -119,23 +181,10 @@ BEGIN
                AND c.deleted_at IS NULL AND conversation_member_sees(c.id, c.owner_id, viewer)
                AND search_filter(c, arch, src, model, tag_ids, ntags, tags_all, notes)),
         hits AS (
-            -- The viewer's own messages, found through (owner, words).
+            -- The viewer's own messages: the best lim, found above.
             SELECT 'message' AS kind, m.conversation_id, m.id AS message_id, m.id AS key,
-                   m.created_at AS at,
-                   ts_rank(m.search, tsq) AS rank,
-                   search_score(ts_rank(m.search, tsq), m.created_at) AS score
-              FROM messages m JOIN conversations c ON c.id = m.conversation_id
-             WHERE has_words AND m.owner_id = viewer AND m.search @@ tsq
-               AND c.deleted_at IS NULL
-               -- With tags, a message's chat must carry one of them: a hashed
-               -- test on the message before the chat is looked up at all.
-               AND (ntags = 0 OR m.conversation_id IN (
-                        SELECT ct.conversation_id FROM conversation_tags ct
-                         WHERE ct.tag_id = ANY (tag_ids)))
-               AND (unfiltered
-                    OR search_filter(c, arch, src, model, tag_ids, ntags, tags_all, notes))
-               AND (from_at IS NULL OR m.created_at >= from_at)
-               AND (to_at IS NULL OR m.created_at < to_at)
+                   m.created_at AS at, ts_rank(m.search, tsq) AS rank, o.score
+              FROM unnest(own_ids, own_score) AS o(id, score) JOIN messages m ON m.id = o.id
             UNION ALL
             -- Each conversation taken part in, through its own messages (OFFSET 0
             -- keeps the planner from searching every user's words instead).
