@@ -39,6 +39,17 @@ before(async () => {
                       ELSE :'p3' || 'two dolor sit amet ' || :'p3' || 'one' END,
                     now() - i * interval '9 days' - i * interval '1 hour'
                FROM generate_series(0, 79) i`, tagged.id, plain.id, w);
+  // The last 30 days hold more than a page of one word, once each, and 33
+  // days back the word ten times over (`boost`): it outranks the once-only
+  // messages up to about 19 days newer, so a page must read on past the
+  // first 30 days to find it.
+  await sql(`INSERT INTO messages (conversation_id, sender_type, content, created_at)
+             SELECT CASE WHEN i % 2 = 0 THEN :'p1'::uuid ELSE :'p2'::uuid END, 'user',
+                    'recent ' || :'p3' || 'one', now() - i * interval '60 hours'
+               FROM generate_series(0, 11) i
+             UNION ALL
+             SELECT :'p1'::uuid, 'user', :'p3' || 'boost ' || repeat(:'p3' || 'one ', 10),
+                    now() - interval '33 days'`, tagged.id, plain.id, w);
 });
 
 after(async () => {
@@ -84,6 +95,16 @@ test('every match once, in the order ranking every match gives, over two years',
     assert.ok(want.length >= 20, `${q}: ${want.length} matches`);
     assert.deepEqual(await pages({ q }), want, q);
   }
+});
+
+test('one word: a match older than the first 30 days outranks newer ones that hold it once', async () => {
+  const [[boost]] = await sql(`SELECT id FROM messages WHERE conversation_id = :'p1' AND content LIKE :'p2'`,
+    tagged.id, `${w}boost %`);
+  const [[once]] = await sql(`SELECT id FROM messages WHERE conversation_id IN (:'p1', :'p2')
+                                AND content LIKE 'recent %' ORDER BY created_at LIMIT 1`, tagged.id, plain.id);
+  const got = await pages({ q: `${w}one` });
+  assert.ok(got.indexOf(boost) >= 0 && got.indexOf(boost) < got.indexOf(once),
+    `${boost} at ${got.indexOf(boost)}, ${once} at ${got.indexOf(once)}`);
 });
 
 test('a relevant old message outranks a recent one that barely matches', async () => {
