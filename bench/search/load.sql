@@ -46,10 +46,11 @@ SELECT c.id, c.owner_id,
        c.started, c.started + interval '10 minutes'
   FROM bench_convs c;
 
--- The search index (019_organise.sql: the words per owner) is dropped for
--- the load and built again after it (as a restore does), so the load does not
--- maintain it row by row.
+-- The search indexes (019_organise.sql: the words per owner; 025: the
+-- messages per owner by time) are dropped for the load and built again after
+-- it (as a restore does), so the load does not maintain them row by row.
 DROP INDEX IF EXISTS messages_owner_search;
+DROP INDEX IF EXISTS messages_owner_time;
 INSERT INTO messages (conversation_id, sender_type, content, created_at)
 SELECT c.id, CASE WHEN k % 2 = 1 THEN 'user' ELSE 'ai' END,
        (SELECT string_agg(CASE WHEN r <= 256 THEN v.w[r] ELSE 'xw' || r END, ' ')
@@ -59,6 +60,7 @@ SELECT c.id, CASE WHEN k % 2 = 1 THEN 'user' ELSE 'ai' END,
        c.started + k * interval '1 minute'
   FROM bench_convs c, generate_series(1, 10) k;
 CREATE INDEX messages_owner_search ON messages USING gin (owner_id, search);
+CREATE INDEX messages_owner_time ON messages (owner_id, created_at);
 
 INSERT INTO tags (user_id, name, color)
 SELECT id, 'bench', '#336699' FROM users WHERE username = 'bench_search_0000';
