@@ -2,6 +2,7 @@
 
 #include <apr_strings.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <string.h>
 #include <stdlib.h>
 #include <math.h>
@@ -274,6 +275,25 @@ const char *aic_json_dump(const aic_json *v, apr_pool_t *p)
         (json_object *)v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 
     return apr_pstrmemdup(p, s, len);
+}
+
+apr_status_t aic_json_quote(const char *s, apr_size_t len,
+                            apr_status_t (*fn)(void *baton, const char *json, apr_size_t n),
+                            void *baton)
+{
+    json_object *o = len <= INT_MAX ? json_object_new_string_len(s, (int)len) : NULL;
+    size_t n = 0;
+    const char *text;
+    apr_status_t rv;
+
+    if (!o) {
+        return APR_ENOMEM;
+    }
+    text = json_object_to_json_string_length(
+        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+    rv = text ? fn(baton, text, n) : APR_ENOMEM;
+    json_object_put(o);
+    return rv;
 }
 
 const char *aic_json_error_body(apr_pool_t *p, const char *code, const char *message,

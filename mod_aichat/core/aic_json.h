@@ -114,6 +114,13 @@ void aic_json_builder_reset(aic_json_builder *b);
 /** Compact serialisation of v, copied into p. */
 const char *aic_json_dump(const aic_json *v, apr_pool_t *p);
 
+/** The JSON string literal of the len bytes of s (UTF-8), quoted and escaped
+ * as aic_json_dump escapes (as PostgreSQL's to_json does), handed to fn;
+ * returns what fn returns. */
+apr_status_t aic_json_quote(const char *s, apr_size_t len,
+                            apr_status_t (*fn)(void *baton, const char *json, apr_size_t n),
+                            void *baton);
+
 /** The product's error envelope {"error":{"code","message"[,"field"]}} as text. */
 const char *aic_json_error_body(apr_pool_t *p, const char *code, const char *message,
                                 const char *field);

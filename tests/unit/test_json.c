@@ -318,6 +318,31 @@ static void test_build_and_dump(void **state)
     assert_null(aic_json_get(o, "ns"));
 }
 
+static apr_status_t collect(void *baton, const char *json, apr_size_t n)
+{
+    apr_pool_t *p = ((void **)baton)[0];
+    const char **out = ((void **)baton)[1];
+
+    *out = apr_pstrcat(p, *out, apr_pstrmemdup(p, json, n), NULL);
+    return APR_SUCCESS;
+}
+
+static void test_quote(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *out = "";
+    void *baton[] = {p, &out};
+    const char in[] = "a/b \"q\" \\ \b\f\n\r\t\x01\x1f\x7f \xc3\xa9";
+
+    /* Escaped as PostgreSQL's to_json escapes: named escapes, \u00XX for the
+     * other control characters; slashes, DEL and UTF-8 left as they are. */
+    assert_int_equal(aic_json_quote(in, sizeof(in) - 1, collect, baton), APR_SUCCESS);
+    assert_string_equal(out, "\"a/b \\\"q\\\" \\\\ \\b\\f\\n\\r\\t\\u0001\\u001f\x7f \xc3\xa9\"");
+    out = "";
+    assert_int_equal(aic_json_quote("", 0, collect, baton), APR_SUCCESS);
+    assert_string_equal(out, "\"\"");
+}
+
 static void test_push_str_and_from(void **state)
 {
     apr_pool_t *p = *state;
@@ -520,6 +545,7 @@ int main(void)
         POOL_TEST(test_keys),
         POOL_TEST(test_len_of_non_array),
         POOL_TEST(test_build_and_dump),
+        POOL_TEST(test_quote),
         POOL_TEST(test_push_str_and_from),
         POOL_TEST(test_set_replaces),
         POOL_TEST(test_dump_control_and_unicode),

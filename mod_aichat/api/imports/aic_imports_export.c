@@ -149,53 +149,23 @@ static void put_raw(sink *s, const char *v)
     }
 }
 
-/* A JSON string escaped as PostgreSQL's escape_json does; null for NULL. */
+static apr_status_t put_quoted(void *baton, const char *json, apr_size_t n)
+{
+    sink *s = baton;
+
+    put(s, json, n);
+    return s->rv;
+}
+
+/* A JSON string, escaped as PostgreSQL's to_json does (aic_json_quote); null
+ * for NULL. */
 static void put_str(sink *s, const char *v)
 {
-    const char *run = v;
-
     if (!v) {
         PUTS(s, "null");
-        return;
+    } else if (s->rv == APR_SUCCESS) {
+        s->rv = aic_json_quote(v, strlen(v), put_quoted, s);
     }
-    PUTS(s, "\"");
-    for (const char *c = v; *c; c++) {
-        unsigned char ch = (unsigned char)*c;
-        char esc[8];
-
-        if (ch >= 0x20 && ch != '"' && ch != '\\') {
-            continue;
-        }
-        put(s, run, (apr_size_t)(c - run));
-        run = c + 1;
-        switch (ch) {
-        case '\b':
-            PUTS(s, "\\b");
-            break;
-        case '\f':
-            PUTS(s, "\\f");
-            break;
-        case '\n':
-            PUTS(s, "\\n");
-            break;
-        case '\r':
-            PUTS(s, "\\r");
-            break;
-        case '\t':
-            PUTS(s, "\\t");
-            break;
-        case '"':
-            PUTS(s, "\\\"");
-            break;
-        case '\\':
-            PUTS(s, "\\\\");
-            break;
-        default:
-            put(s, esc, (apr_size_t)apr_snprintf(esc, sizeof(esc), "\\u%04x", ch));
-        }
-    }
-    put(s, run, strlen(run));
-    PUTS(s, "\"");
 }
 
 /* The tree: parents, depths, the rows in (depth, time) order, children. */
