@@ -28,6 +28,17 @@ async function send(id, body) {
   return res.json;
 }
 
+/** A chat's checkbox in the list. */
+function selectBox(page, conv) {
+  return page.locator(`input[data-testid="conv-select"][value="${conv.id}"]`);
+}
+
+/** Wait until the bulk bar counts n selected chats. */
+async function selectedCount(page, n) {
+  await waitUntil(page, (want) => document.querySelector('[data-testid="bulk-count"]')?.textContent === `${want} selected`, n,
+    async () => `bulk count: ${await page.getByTestId('bulk-count').textContent()}`);
+}
+
 describe('organise and find', () => {
   let browser;
 
@@ -58,11 +69,10 @@ describe('organise and find', () => {
       created.tags.push(tagId);
 
       // The newest chats come first: chat 3, 2, 1, 0. Click 3, shift-click 1.
-      const box = (i) => page.locator(`input[data-testid="conv-select"][value="${convs[i].id}"]`);
+      const box = (i) => selectBox(page, convs[i]);
       await box(3).click();
       await box(1).click({ modifiers: ['Shift'] });
-      await waitUntil(page, () => document.querySelector('[data-testid="bulk-count"]')?.textContent === '3 selected', null,
-        async () => `bulk count: ${await page.getByTestId('bulk-count').textContent()}`);
+      await selectedCount(page, 3);
       assert.equal(await box(2).isChecked(), true, 'the chat between was not selected by the shift-click');
       assert.equal(await box(0).isChecked(), false);
       await page.getByTestId('bulk-tag').selectOption(tagId);
@@ -121,11 +131,10 @@ describe('organise and find', () => {
     try {
       await signIn(page, 'demo', 'demo');
       await page.goto(url('/chat/#/chat'));
-      const box = (i) => page.locator(`input[data-testid="conv-select"][value="${convs[i].id}"]`);
+      const box = (i) => selectBox(page, convs[i]);
       await box(2).click();
       await box(0).click();
-      await waitUntil(page, () => document.querySelector('[data-testid="bulk-count"]')?.textContent === '2 selected', null,
-        async () => `bulk count: ${await page.getByTestId('bulk-count').textContent()}`);
+      await selectedCount(page, 2);
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('bulk-export').click()]);
       assert.equal(download.suggestedFilename(), 'aichat-export.zip');
       const file = join(dir, 'x.zip');
@@ -157,11 +166,10 @@ describe('organise and find', () => {
     try {
       await signIn(page, 'demo', 'demo');
       await page.goto(url('/chat/#/chat'));
-      const box = (i) => page.locator(`input[data-testid="conv-select"][value="${convs[i].id}"]`);
+      const box = (i) => selectBox(page, convs[i]);
       await box(2).click();
       await box(0).click();
-      await waitUntil(page, () => document.querySelector('[data-testid="bulk-count"]')?.textContent === '2 selected', null,
-        async () => `bulk count: ${await page.getByTestId('bulk-count').textContent()}`);
+      await selectedCount(page, 2);
       await page.getByTestId('bulk-summarise').click();
       await waitUntil(page, () => document.querySelector('[data-testid="summary-job-progress"]')?.textContent === 'Summarised 2 of 2 chats.',
         null, async () => `progress: ${await page.getByTestId('summary-job').textContent()}`);
