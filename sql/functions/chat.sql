@@ -397,7 +397,10 @@ BEGIN
 END
 $$;
 
--- Settle a reservation under the users row lock: charged what was used, at
+-- Settle a reservation under the users row lock (FOR NO KEY UPDATE, as an
+-- UPDATE of the balance takes: a foreign key check on the user, such as a
+-- summary job's insert, does not wait for it, so no deadlock with a
+-- transaction that locked a conversation first): charged what was used, at
 -- most what was reserved (a reservation bounds what a call can use; a
 -- provider reporting more is charged the reservation), so a balance never
 -- goes below zero. The ledger records the change ('release' for a failed
@@ -410,7 +413,7 @@ DECLARE
     old_balance bigint;
     balance bigint;
 BEGIN
-    SELECT u.token_credits INTO old_balance FROM users u WHERE u.id = viewer FOR UPDATE;
+    SELECT u.token_credits INTO old_balance FROM users u WHERE u.id = viewer FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'chat_settle: no user %', viewer;
     END IF;

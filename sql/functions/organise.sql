@@ -39,8 +39,9 @@ DECLARE
     t      tags;
 BEGIN
     IF tag_id IS NULL THEN
-        -- Serialise a user's creations, so that the cap holds under concurrency.
-        PERFORM 1 FROM users WHERE id = viewer FOR UPDATE;
+        -- Serialise a user's creations, so that the cap holds under concurrency
+        -- (NO KEY: foreign key checks on the user need not wait).
+        PERFORM 1 FROM users WHERE id = viewer FOR NO KEY UPDATE;
         IF (SELECT count(*) FROM tags WHERE user_id = viewer) >= (args->>'max')::int THEN
             RETURN json_build_object('error', 'too_many');
         END IF;
@@ -278,7 +279,7 @@ DECLARE
     s      saved_searches;
 BEGIN
     IF sid IS NULL THEN
-        PERFORM 1 FROM users WHERE id = viewer FOR UPDATE;
+        PERFORM 1 FROM users WHERE id = viewer FOR NO KEY UPDATE;
         IF (SELECT count(*) FROM saved_searches WHERE user_id = viewer) >= (args->>'max')::int THEN
             RETURN json_build_object('error', 'too_many');
         END IF;

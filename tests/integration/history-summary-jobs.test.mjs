@@ -17,7 +17,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { api } from '../lib/http.mjs';
-import { sql, sqlJson } from '../lib/db.mjs';
+import { sql, sqlJson, whileHeld } from '../lib/db.mjs';
 import { auditRow } from '../lib/audit.mjs';
 import { assertError, assertJson } from '../lib/assert.mjs';
 import { ADMIN, uniq } from '../lib/users.mjs';
@@ -272,6 +272,24 @@ test('the list shows the caller\'s jobs newest first, a page at a time, and neve
   const theirList = assertJson(await api('GET', '/summary-jobs', stranger), 200).items.map((j) => j.id);
   assert.deepEqual(theirList, [strangerJob]);
   await finished(stranger, strangerJob);
+});
+
+test('"Summarise these" is queued while a summary of the same user is being stored', async () => {
+  const user = await fx.user();
+  const [conv] = await chats(fx, user, 1, uniq());
+  // A job storing a summary settles its credits under the user's row lock,
+  // then locks the chat; "Summarise these" locks its chats, then queues the
+  // job, whose row refers to the user. Were the second to wait for the
+  // first's lock, the two would deadlock (and one answer 500).
+  const WAIT_MS = 30_000;
+  const res = await whileHeld(`SELECT chat_settle(:'p1', 0, 0, false, NULL)`, [user.id], () =>
+    Promise.race([
+      summariseThese(user, [conv.id]),
+      new Promise((resolve) => setTimeout(() => resolve(null), WAIT_MS).unref()),
+    ]));
+  assert.ok(res, `"Summarise these" still waited for the settlement's lock after ${WAIT_MS / 1000} s`);
+  const job = assertJson(res, 202);
+  assert.equal((await finished(user, job.id)).status, 'done');
 });
 
 test('bad list parameters are a 422 naming the parameter', async () => {

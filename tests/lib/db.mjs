@@ -111,3 +111,34 @@ export async function withoutExecute(signature, body) {
     await sql(`GRANT EXECUTE ON FUNCTION ${signature} TO PUBLIC`);
   }
 }
+
+/**
+ * Run body while a transaction of its own has run statement (with params as
+ * in sql()) and holds the locks it took; rolled back however body ends;
+ * body's result is returned.
+ */
+export async function whileHeld(statement, params, body) {
+  const args = ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1'];
+  params.forEach((value, i) => args.push('-v', `p${i + 1}=${psqlValue(value, i)}`));
+  const child = spawn('psql', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const closed = new Promise((resolve) => child.on('close', resolve));
+  child.stdin.on('error', () => {}); // psql gone already: its exit says why
+  const held = new Promise((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('-- held --')) resolve();
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk) => (err += chunk));
+    closed.then((code) => reject(new Error(`psql ended (exit ${code}) before holding: ${err.trim()}\nSQL: ${statement}`)));
+  });
+  child.stdin.write(`BEGIN;\n${statement.trim().replace(/;$/, '')};\n\\echo '-- held --'\n`);
+  try {
+    await held;
+    return await body();
+  } finally {
+    child.stdin.end('ROLLBACK;\n');
+    await closed;
+  }
+}
