@@ -13,14 +13,18 @@
 
 APLOG_USE_MODULE(aichat);
 
-#define IDLE_WAIT (1000 * 1000) /* look for work at least this often */
+/* Look for work at least this often; while the database does not answer,
+ * twice as long after each try, up to DOWN_WAIT. */
+#define IDLE_WAIT apr_time_from_sec(1)
+#define DOWN_WAIT apr_time_from_sec(30)
 
 struct aic_worker_thread {
     apr_thread_t *thread;
     apr_thread_mutex_t *lock;
     apr_thread_cond_t *wake;
     int stopping, woken;
-    const char *take;
+    apr_interval_time_t wait; /* the worker's own: IDLE_WAIT, longer while down */
+    const char *what, *take;
     aic_worker_run_fn run;
     aic_worker **slot;
 };
@@ -61,8 +65,8 @@ apr_status_t aic_worker_own_pool(apr_pool_t **p, apr_pool_t *parent)
 }
 
 /* Take and run jobs until none waits: each on a connection of its own,
- * given back before the next is taken. */
-static void work(aic_worker *w, apr_pool_t *p)
+ * given back before the next is taken. Whether the database answered. */
+static int work(aic_worker *w, apr_pool_t *p)
 {
     struct aic_worker_thread *t = w->thread;
 
@@ -70,20 +74,44 @@ static void work(aic_worker *w, apr_pool_t *p)
         aic_db *db = NULL;
         aic_rows rows;
         apr_pool_t *jp;
+        apr_status_t rv;
 
         if (aic_db_open(&db, p, w->s) != APR_SUCCESS) {
-            return;
+            return 0;
         }
-        if (aic_db_select(&rows, db, t->take, AIC_ARGS(w->name)) != APR_SUCCESS ||
+        if ((rv = aic_db_select(&rows, db, t->take, AIC_ARGS(w->name))) != APR_SUCCESS ||
             rows.nrows == 0) {
             aic_db_close(db);
-            return;
+            return rv == APR_SUCCESS;
         }
         apr_pool_create(&jp, p);
         t->run(w, db, jp, (const char *const *)rows.cells);
         apr_pool_destroy(jp);
         aic_db_close(db);
         apr_pool_clear(p);
+    }
+    return 1;
+}
+
+/* After a look for work: the next wait, and one line in the error log (from
+ * this thread) when the database stops answering and when it answers again. */
+static void pace(aic_worker *w, int answered)
+{
+    struct aic_worker_thread *t = w->thread;
+
+    if (answered && t->wait > IDLE_WAIT) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, w->s,
+                     "mod_aichat: the %s reaches the database again", t->what);
+    } else if (!answered && t->wait == IDLE_WAIT) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
+                     "mod_aichat: the %s cannot take jobs: the database did not answer; "
+                     "trying again",
+                     t->what);
+    }
+    if (answered) {
+        t->wait = IDLE_WAIT;
+    } else {
+        t->wait = t->wait * 2 > DOWN_WAIT ? DOWN_WAIT : t->wait * 2;
     }
 }
 
@@ -97,7 +125,7 @@ static void *APR_THREAD_FUNC loop(apr_thread_t *thread, void *data)
     for (;;) {
         apr_thread_mutex_lock(t->lock);
         if (!t->stopping && !t->woken) {
-            apr_thread_cond_timedwait(t->wake, t->lock, IDLE_WAIT);
+            apr_thread_cond_timedwait(t->wake, t->lock, t->wait);
         }
         t->woken = 0;
         if (t->stopping) {
@@ -105,7 +133,7 @@ static void *APR_THREAD_FUNC loop(apr_thread_t *thread, void *data)
             break;
         }
         apr_thread_mutex_unlock(t->lock);
-        work(w, p);
+        pace(w, work(w, p));
         apr_pool_clear(p);
     }
     (void)thread;
@@ -141,6 +169,8 @@ void aic_worker_start(aic_worker **slot, apr_pool_t *pchild, server_rec *s, cons
     w = apr_pcalloc(pchild, sizeof(*w));
     w->thread = apr_pcalloc(pchild, sizeof(*w->thread));
     w->s = s;
+    w->thread->wait = IDLE_WAIT;
+    w->thread->what = what;
     w->thread->take = take;
     w->thread->run = run;
     w->thread->slot = slot;

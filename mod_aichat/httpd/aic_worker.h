@@ -1,7 +1,8 @@
 /* A background worker of jobs: one thread per httpd process (threaded
- * MPMs) that, when woken or at least once a second, takes the jobs waiting
- * in the database one at a time and runs each, until none waits; until the
- * process stops, which waits for the job being run to return (a job checks
+ * MPMs) that, when woken or at least once a second (while the database
+ * does not answer, twice as long after each try, up to 30 s), takes the jobs
+ * waiting in the database one at a time and runs each, until none waits;
+ * until the process stops, which waits for the job being run to return (a job checks
  * aic_worker_stopping between its steps). Used by the import jobs and the
  * summary jobs. */
 #ifndef AIC_WORKER_H

@@ -94,11 +94,13 @@ test('with the database stopped, static files are served without asking it, and 
   }
   // mod_dbd logs each connection it fails to make: none may come from a
   // request's thread, on any node. (The writers of rows that wait for the
-  // database try too: their threads say so in their own lines.)
+  // database, and the job workers, try too: their threads say so in their
+  // own lines.)
   const whole = await errorLogsSince(NODES.map(() => 0));
   const since = await errorLogsSince(mark);
+  const background = / rows for \S+ not written yet| worker cannot take jobs: the database did not answer/;
   const fromRequests = since.flatMap((log, i) => {
-    const writers = new Set(whole[i].split('\n').filter((line) => / rows for \S+ not written yet/.test(line)).map(threadOf));
+    const writers = new Set(whole[i].split('\n').filter((line) => background.test(line)).map(threadOf));
     return log.split('\n').filter((line) => line.includes('[dbd:') && !writers.has(threadOf(line)))
       .map((line) => `${NODES[i].name}: ${line}`);
   });
