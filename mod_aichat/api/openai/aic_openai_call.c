@@ -12,11 +12,9 @@
  *            the provider layer, no database connection held, a client gone
  *            stops it), each piece of the answer streamed on as it comes
  *   settle   api_calls_settle: chat_settle, as an answer of a turn is
- *            settled; the key's budget gets back what was not used. Made
- *            by the process's writer (aic_batch), woken by each call as it
- *            ends, so the answer does not wait for it and calls that end
- *            together settle in one transaction; when the database does not
- *            answer, the writer settles the call once it does
+ *            settled; the key's budget gets back what was not used. When
+ *            the database does not answer then, the process's writer
+ *            settles the call once it does (aic_batch)
  *
  * A call's prompt and answer are stored only for a key that keeps its calls
  * (as a conversation of source api, in the settlement's transaction). */
@@ -36,8 +34,7 @@
 APLOG_USE_MODULE(aichat);
 
 #define MAX_MESSAGES 1000
-/* The writer of settlements is woken by each; it tries again this often
- * while the database does not answer. */
+/* How often the writer of late settlements runs. */
 #define UNSETTLED_EVERY apr_time_from_sec(1)
 /* The title a kept call's conversation takes from its last user message (code points). */
 #define TITLE_CHARS 60
@@ -331,8 +328,8 @@ static const char *finish_reason(const aic_chat_call *ask)
 
 /* ---- reserve, settle ---- */
 
-/* This process's settlements on their way to the database (NULL under a
- * non-threaded MPM). */
+/* This process's settlements the database did not take when their call
+ * ended, on their way to it (NULL under a non-threaded MPM). */
 static aic_batch *unsettled;
 
 void aic_openai_child_init(apr_pool_t *pchild, server_rec *s)
@@ -401,11 +398,10 @@ static aic_json *keep_json(call *c, const char *answer)
     return keep;
 }
 
-/* Settle the call (and keep it, for a key that keeps its calls): handed to
- * the process's writer, or made now where there is none (a non-threaded MPM)
- * or too many wait. Until it is made the reservation stays, so the user is
- * never charged more than it bounded. The tokens the call did not use go
- * back to the buckets at once. */
+/* Settle the call (and keep it, for a key that keeps its calls); the
+ * tokens it did not use go back to the buckets. When the database does not
+ * answer, the writer settles it once it does; until then the reservation
+ * stays, so the user is never charged more than it bounded. */
 static void settle(call *c, apr_int64_t prompt, apr_int64_t completion, const char *status,
                    const char *error, const char *answer)
 {
@@ -425,13 +421,18 @@ static void settle(call *c, apr_int64_t prompt, apr_int64_t completion, const ch
         aic_json_set(args, "keep", keep_json(c, answer));
     }
     row = aic_json_dump(args, r->pool);
-    if (!aic_batch_add(unsettled, row) &&
-        aic_db_value(&result, c->ctx->db, "openai_settle",
+    if (aic_db_value(&result, c->ctx->db, "openai_settle",
                      AIC_ARGS(apr_pstrcat(r->pool, "[", row, "]", NULL))) != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "mod_aichat: API call %s could not be settled; %" APR_INT64_T_FMT
-                      " credits stay reserved",
-                      c->call_id, c->ask.reserved);
+        if (aic_batch_add(unsettled, row)) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                          "mod_aichat: API call %s is settled once the database answers",
+                          c->call_id);
+        } else {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          "mod_aichat: API call %s could not be settled; %" APR_INT64_T_FMT
+                          " credits stay reserved",
+                          c->call_id, c->ask.reserved);
+        }
     }
     if (used < c->ask.reserved) {
         aic_keys_rate_give(&c->user, c->key, c->ask.reserved - used);
