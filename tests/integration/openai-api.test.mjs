@@ -13,9 +13,10 @@ import { auditRows } from '../lib/audit.mjs';
 import { assertError, assertJson, UUID_RE } from '../lib/assert.mjs';
 import { ADMIN, uniq } from '../lib/users.mjs';
 import { NODES, onOneNode } from '../lib/nodes.mjs';
+import { poll } from '../lib/poll.mjs';
 import { readFile } from 'node:fs/promises';
 import {
-  ChatFixture, assertPath, credits, ledgerMark, ledgerSince, mockLast, mockReply, thread,
+  ChatFixture, assertPath, credits, ledgerMark, ledgerSince, mockLast, mockReply, mockStats, thread,
 } from '../lib/chat.mjs';
 
 const fx = new ChatFixture('oai');
@@ -219,6 +220,42 @@ for (const provider of ['openai', 'anthropic', 'google']) {
     assert.equal(await credits(user.id), before - usage.total_tokens);
   });
 }
+
+test('a streamed call whose client leaves is stopped upstream, ends incomplete and is charged what it used', async () => {
+  const user = await fx.user({ credits: 100000 });
+  const key = await makeKey(user);
+  const slow = await fx.model({ provider: 'openai', switches: 'rate=5;tokens=200', maxTokens: 300 });
+  const before = await credits(user.id);
+  const statsBefore = await mockStats();
+  const controller = new AbortController();
+  const res = await fetch(currentServer() + `${V1}/chat/completions`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${key.key}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ model: slow.slug, stream: true, messages: [{ role: 'user', content: `leave ${uniq()}` }] }),
+    signal: controller.signal,
+  });
+  assert.equal(res.status, 200);
+  // Read until three pieces of text came, then leave.
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let seen = '';
+  while ((seen.match(/"content":"word/g) ?? []).length < 3) {
+    const { value, done } = await reader.read();
+    assert.ok(!done, `the stream ended before three pieces: ${seen.slice(-300)}`);
+    seen += decoder.decode(value, { stream: true });
+  }
+  controller.abort();
+
+  const stats = await poll(mockStats, (x) => x.streams.aborted > statsBefore.streams.aborted, { tries: 100, intervalMs: 100 });
+  assert.ok(stats.streams.aborted > statsBefore.streams.aborted, 'the upstream stream went on after the client left');
+  const [call] = await poll(() => sqlJson(`SELECT * FROM api_calls WHERE key_id = :'p1'`, key.id),
+    (rows) => rows[0] && rows[0].status !== 'pending', { tries: 100, intervalMs: 100 });
+  assert.equal(call.status, 'incomplete');
+  const used = call.prompt_tokens + call.completion_tokens;
+  assert.ok(call.completion_tokens > 0 && used < Number(call.reserved), `used ${used} of ${call.reserved}`);
+  assert.equal(Number(call.credits), used);
+  assert.equal(await credits(user.id), before - used, 'not charged what the call used');
+});
 
 test('GET /models lists what the key may use as OpenAI model objects; another model is 404 model_not_found', async () => {
   const user = await fx.user();

@@ -54,7 +54,6 @@ typedef struct {
     apr_int64_t created;
     apr_bucket_brigade *out;
     apr_pool_t *chunk_pool; /* one chunk's JSON, cleared once it is sent */
-    int gone;
 } call;
 
 /* ---- read ---- */
@@ -243,13 +242,14 @@ static aic_json *chunk_base(call *c, apr_pool_t *p)
     return o;
 }
 
-/* Write data: TEXT and flush; once the client is gone, nothing more. */
+/* Write data: TEXT and flush; once the client is gone (the connection
+ * marked aborted, as a failed write marks it), nothing more. */
 static apr_status_t send_data(call *c, const char *text)
 {
     request_rec *r = c->ctx->r;
     apr_status_t rv;
 
-    if (c->gone) {
+    if (r->connection->aborted) {
         return APR_ECONNABORTED;
     }
     if (!c->out) {
@@ -263,7 +263,7 @@ static apr_status_t send_data(call *c, const char *text)
     apr_brigade_cleanup(c->out);
     apr_pool_clear(c->chunk_pool);
     if (rv != APR_SUCCESS || r->connection->aborted) {
-        c->gone = 1;
+        r->connection->aborted = 1;
         return APR_ECONNABORTED;
     }
     return APR_SUCCESS;
