@@ -2,12 +2,9 @@
 #include "aic_db.h"
 #include "aic_worker.h"
 
-#include <ap_mpm.h>
 #include <http_log.h>
 #include <apr_strings.h>
-#include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
-#include <apr_thread_proc.h>
 
 APLOG_USE_MODULE(aichat);
 
@@ -19,14 +16,12 @@ struct aic_batch {
     const char *label;
     apr_interval_time_t interval, delay; /* delay: interval, longer while refused */
     int wake_rows;
+    aic_bg *bg; /* the writer's thread */
     apr_thread_mutex_t *lock;
-    apr_thread_cond_t *wake;
-    apr_thread_t *thread;
     /* Under lock: the rows being collected, in the pool `filling`. */
     apr_pool_t *filling, *spare;
     apr_array_header_t *rows;
     apr_size_t bytes, dropped;
-    int stopping;
     /* The writer's own: its scratch, and the rows of a batch the database
      * could not be reached for, kept for the next round (in carry_pool). */
     apr_pool_t *work, *carry_pool;
@@ -39,10 +34,10 @@ int aic_batch_add(aic_batch *b, const char *json_row)
     apr_size_t len = strlen(json_row);
     int wake;
 
-    if (!b || apr_thread_mutex_lock(b->lock) != APR_SUCCESS) {
+    if (!b || aic_bg_stopping(b->bg) || apr_thread_mutex_lock(b->lock) != APR_SUCCESS) {
         return 0;
     }
-    if (b->stopping || b->bytes + len > AIC_BATCH_MAX_BYTES) {
+    if (b->bytes + len > AIC_BATCH_MAX_BYTES) {
         b->dropped++;
         apr_thread_mutex_unlock(b->lock);
         return 0;
@@ -52,7 +47,7 @@ int aic_batch_add(aic_batch *b, const char *json_row)
     wake = b->rows->nelts == b->wake_rows;
     apr_thread_mutex_unlock(b->lock);
     if (wake) {
-        apr_thread_cond_signal(b->wake);
+        aic_bg_wake(b->bg);
     }
     return 1;
 }
@@ -143,7 +138,9 @@ static void write_rows(aic_batch *b, apr_pool_t *work, const apr_array_header_t 
     }
 }
 
-static void *APR_THREAD_FUNC writer(apr_thread_t *thread, void *data)
+/* The writer: every interval, or when woken by rows enough, the rows that
+ * wait; while the database is away, not before the delay (even when woken). */
+static void writer(aic_bg *bg, void *data)
 {
     aic_batch *b = data;
     apr_pool_t *work = b->work;
@@ -154,11 +151,8 @@ static void *APR_THREAD_FUNC writer(apr_thread_t *thread, void *data)
         apr_pool_t *taken;
         apr_size_t dropped;
 
+        last = aic_bg_wait(bg, b->delay, b->carry->nelts > 0);
         apr_thread_mutex_lock(b->lock);
-        if (!b->stopping && (b->rows->nelts < b->wake_rows || b->carry->nelts)) {
-            apr_thread_cond_timedwait(b->wake, b->lock, b->delay);
-        }
-        last = b->stopping;
         rows = b->rows;
         taken = b->filling;
         b->filling = b->spare;
@@ -194,46 +188,19 @@ static void *APR_THREAD_FUNC writer(apr_thread_t *thread, void *data)
         /* The requests fill the other pool now: this one is the writer's. */
         apr_pool_clear(taken);
     }
-    /* A plain return, not apr_thread_exit: pthread_exit's unwinding leaves the
-     * loop's stack poisoned for AddressSanitizer, which then reports its own
-     * clean-up of the thread. */
-    (void)thread;
-    return NULL;
-}
-
-/* Before pchild's subpools go (mod_dbd's connections live in one): stop the
- * writer, which writes what waits first. */
-static apr_status_t stop(void *data)
-{
-    aic_batch *b = data;
-    apr_status_t rv;
-
-    apr_thread_mutex_lock(b->lock);
-    b->stopping = 1;
-    apr_thread_cond_signal(b->wake);
-    apr_thread_mutex_unlock(b->lock);
-    apr_thread_join(&rv, b->thread);
-    return APR_SUCCESS;
 }
 
 aic_batch *aic_batch_start(apr_pool_t *pchild, server_rec *s, const char *label,
                            apr_interval_time_t interval, int rows)
 {
-    aic_batch *b;
+    aic_batch *b = apr_pcalloc(pchild, sizeof(*b));
     apr_status_t rv;
-    int threaded = 0;
-
-    if (ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) != APR_SUCCESS || !threaded) {
-        return NULL;
-    }
-    b = apr_pcalloc(pchild, sizeof(*b));
 
     b->s = s;
     b->label = label;
     b->interval = b->delay = interval;
     b->wake_rows = rows;
     if ((rv = apr_thread_mutex_create(&b->lock, APR_THREAD_MUTEX_DEFAULT, pchild)) != APR_SUCCESS ||
-        (rv = apr_thread_cond_create(&b->wake, pchild)) != APR_SUCCESS ||
         (rv = aic_worker_own_pool(&b->filling, pchild)) != APR_SUCCESS ||
         (rv = aic_worker_own_pool(&b->spare, pchild)) != APR_SUCCESS ||
         (rv = aic_worker_own_pool(&b->work, pchild)) != APR_SUCCESS ||
@@ -244,11 +211,11 @@ aic_batch *aic_batch_start(apr_pool_t *pchild, server_rec *s, const char *label,
     }
     b->rows = apr_array_make(b->filling, 256, sizeof(const char *));
     b->carry = apr_array_make(b->carry_pool, 16, sizeof(const char *));
-    if ((rv = apr_thread_create(&b->thread, NULL, writer, b, pchild)) != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "mod_aichat: cannot start the %s writer",
-                     label);
+    /* Stopped before pchild's subpools go (mod_dbd's connections live in
+     * one): its last round writes what waits. */
+    if (!(b->bg =
+              aic_bg_start(pchild, s, apr_pstrcat(pchild, label, " writer", NULL), writer, b))) {
         return NULL;
     }
-    apr_pool_pre_cleanup_register(pchild, b, stop);
     return b;
 }

@@ -1,6 +1,6 @@
-/* The background worker's thread: a mutex and a condition to be woken, a
- * flag to stop, joined when the child's pool is cleaned; the loop that
- * takes the waiting jobs and runs them. */
+/* Background threads (a mutex and a condition to be woken, a flag to stop,
+ * joined when the child's pool is cleaned), and the worker of jobs that runs
+ * on one: the loop that takes the waiting jobs and runs them. */
 #include "aic_worker.h"
 
 #include <ap_mpm.h>
@@ -18,11 +18,104 @@ APLOG_USE_MODULE(aichat);
 #define IDLE_WAIT apr_time_from_sec(1)
 #define DOWN_WAIT apr_time_from_sec(30)
 
-struct aic_worker_thread {
+/* ---- background threads ---- */
+
+struct aic_bg {
     apr_thread_t *thread;
     apr_thread_mutex_t *lock;
     apr_thread_cond_t *wake;
-    int stopping, woken;
+    int stopping, woken; /* under lock */
+    aic_bg_fn fn;
+    void *data;
+};
+
+void aic_bg_wake(aic_bg *bg)
+{
+    if (bg && apr_thread_mutex_lock(bg->lock) == APR_SUCCESS) {
+        bg->woken = 1;
+        apr_thread_cond_signal(bg->wake);
+        apr_thread_mutex_unlock(bg->lock);
+    }
+}
+
+int aic_bg_wait(aic_bg *bg, apr_interval_time_t timeout, int even_if_woken)
+{
+    int stop;
+
+    apr_thread_mutex_lock(bg->lock);
+    if (!bg->stopping && (even_if_woken || !bg->woken)) {
+        bg->woken = 0;
+        apr_thread_cond_timedwait(bg->wake, bg->lock, timeout);
+    }
+    bg->woken = 0;
+    stop = bg->stopping;
+    apr_thread_mutex_unlock(bg->lock);
+    return stop;
+}
+
+int aic_bg_stopping(aic_bg *bg)
+{
+    int stop;
+
+    apr_thread_mutex_lock(bg->lock);
+    stop = bg->stopping;
+    apr_thread_mutex_unlock(bg->lock);
+    return stop;
+}
+
+static void *APR_THREAD_FUNC bg_main(apr_thread_t *thread, void *data)
+{
+    aic_bg *bg = data;
+
+    bg->fn(bg, bg->data);
+    /* A plain return, not apr_thread_exit: pthread_exit's unwinding leaves
+     * the thread's stack poisoned for AddressSanitizer, which then reports
+     * its own clean-up of the thread. */
+    (void)thread;
+    return NULL;
+}
+
+/* Before pchild's subpools go: raise the flag, wake the thread, join it. */
+static apr_status_t bg_stop(void *data)
+{
+    aic_bg *bg = data;
+    apr_status_t rv;
+
+    apr_thread_mutex_lock(bg->lock);
+    bg->stopping = 1;
+    apr_thread_cond_signal(bg->wake);
+    apr_thread_mutex_unlock(bg->lock);
+    apr_thread_join(&rv, bg->thread);
+    return APR_SUCCESS;
+}
+
+aic_bg *aic_bg_start(apr_pool_t *pchild, server_rec *s, const char *what, aic_bg_fn fn, void *data)
+{
+    aic_bg *bg;
+    apr_status_t rv;
+    int threaded = 0;
+
+    if (ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) != APR_SUCCESS || !threaded) {
+        return NULL;
+    }
+    bg = apr_pcalloc(pchild, sizeof(*bg));
+    bg->fn = fn;
+    bg->data = data;
+    if ((rv = apr_thread_mutex_create(&bg->lock, APR_THREAD_MUTEX_DEFAULT, pchild)) !=
+            APR_SUCCESS ||
+        (rv = apr_thread_cond_create(&bg->wake, pchild)) != APR_SUCCESS ||
+        (rv = apr_thread_create(&bg->thread, NULL, bg_main, bg, pchild)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "mod_aichat: cannot start the %s", what);
+        return NULL;
+    }
+    apr_pool_pre_cleanup_register(pchild, bg, bg_stop);
+    return bg;
+}
+
+/* ---- the worker of jobs ---- */
+
+struct aic_worker_thread {
+    aic_bg *bg;
     apr_interval_time_t wait; /* the worker's own: IDLE_WAIT, longer while down */
     const char *what, *take;
     aic_worker_run_fn run;
@@ -31,24 +124,12 @@ struct aic_worker_thread {
 
 void aic_worker_wake(aic_worker *w)
 {
-    struct aic_worker_thread *t = w ? w->thread : NULL;
-
-    if (t && apr_thread_mutex_lock(t->lock) == APR_SUCCESS) {
-        t->woken = 1;
-        apr_thread_cond_signal(t->wake);
-        apr_thread_mutex_unlock(t->lock);
-    }
+    aic_bg_wake(w ? w->thread->bg : NULL);
 }
 
 int aic_worker_stopping(aic_worker *w)
 {
-    struct aic_worker_thread *t = w->thread;
-    int stop;
-
-    apr_thread_mutex_lock(t->lock);
-    stop = t->stopping;
-    apr_thread_mutex_unlock(t->lock);
-    return stop;
+    return aic_bg_stopping(w->thread->bg);
 }
 
 apr_status_t aic_worker_own_pool(apr_pool_t **p, apr_pool_t *parent)
@@ -115,43 +196,24 @@ static void pace(aic_worker *w, int answered)
     }
 }
 
-static void *APR_THREAD_FUNC loop(apr_thread_t *thread, void *data)
+static void loop(aic_bg *bg, void *data)
 {
     aic_worker *w = data;
-    struct aic_worker_thread *t = w->thread;
     apr_pool_t *p;
 
     apr_pool_create(&p, w->pool);
-    for (;;) {
-        apr_thread_mutex_lock(t->lock);
-        if (!t->stopping && !t->woken) {
-            apr_thread_cond_timedwait(t->wake, t->lock, t->wait);
-        }
-        t->woken = 0;
-        if (t->stopping) {
-            apr_thread_mutex_unlock(t->lock);
-            break;
-        }
-        apr_thread_mutex_unlock(t->lock);
+    while (!aic_bg_wait(bg, w->thread->wait, 0)) {
         pace(w, work(w, p));
         apr_pool_clear(p);
     }
-    (void)thread;
-    return NULL;
 }
 
-static apr_status_t stop(void *data)
+/* Before the thread is stopped: no request wakes the worker any more. */
+static apr_status_t forget(void *data)
 {
     aic_worker *w = data;
-    struct aic_worker_thread *t = w->thread;
-    apr_status_t rv;
 
-    apr_thread_mutex_lock(t->lock);
-    t->stopping = 1;
-    apr_thread_cond_signal(t->wake);
-    apr_thread_mutex_unlock(t->lock);
-    apr_thread_join(&rv, t->thread);
-    *t->slot = NULL;
+    *w->thread->slot = NULL;
     return APR_SUCCESS;
 }
 
@@ -160,12 +222,8 @@ void aic_worker_start(aic_worker **slot, apr_pool_t *pchild, server_rec *s, cons
 {
     aic_worker *w;
     apr_status_t rv;
-    int threaded = 0;
     char host[256] = "";
 
-    if (ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) != APR_SUCCESS || !threaded) {
-        return;
-    }
     w = apr_pcalloc(pchild, sizeof(*w));
     w->thread = apr_pcalloc(pchild, sizeof(*w->thread));
     w->s = s;
@@ -176,14 +234,13 @@ void aic_worker_start(aic_worker **slot, apr_pool_t *pchild, server_rec *s, cons
     w->thread->slot = slot;
     gethostname(host, sizeof(host) - 1);
     w->name = apr_psprintf(pchild, "%s:%" APR_PID_T_FMT, host, getpid());
-    if ((rv = aic_worker_own_pool(&w->pool, pchild)) != APR_SUCCESS ||
-        (rv = apr_thread_mutex_create(&w->thread->lock, APR_THREAD_MUTEX_DEFAULT, pchild)) !=
-            APR_SUCCESS ||
-        (rv = apr_thread_cond_create(&w->thread->wake, pchild)) != APR_SUCCESS ||
-        (rv = apr_thread_create(&w->thread->thread, NULL, loop, w, pchild)) != APR_SUCCESS) {
+    if ((rv = aic_worker_own_pool(&w->pool, pchild)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "mod_aichat: cannot start the %s", what);
         return;
     }
+    if (!(w->thread->bg = aic_bg_start(pchild, s, what, loop, w))) {
+        return;
+    }
     *slot = w;
-    apr_pool_pre_cleanup_register(pchild, w, stop);
+    apr_pool_pre_cleanup_register(pchild, w, forget);
 }

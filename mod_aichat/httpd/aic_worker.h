@@ -1,5 +1,5 @@
-/* A background worker of jobs: one thread per httpd process (threaded
- * MPMs) that, when woken or at least once a second (while the database
+/* Background threads, and the worker of jobs that runs on one: one thread
+ * per httpd process (threaded MPMs) that, when woken or at least once a second (while the database
  * does not answer, twice as long after each try, up to 30 s), takes the jobs
  * waiting in the database one at a time and runs each, until none waits;
  * until the process stops, which waits for the job being run to return (a job checks
@@ -11,6 +11,31 @@
 #include <httpd.h>
 
 #include "aic_db.h"
+
+/**
+ * A background thread of this child process, woken by requests and stopped
+ * (its stop flag raised, it woken, then joined) before pchild's subpools go,
+ * mod_dbd's connections among them. The job workers and the batch writers
+ * (aic_batch) each run on one.
+ */
+typedef struct aic_bg aic_bg;
+
+/** What a background thread runs: until aic_bg_wait says to stop. */
+typedef void (*aic_bg_fn)(aic_bg *bg, void *data);
+
+/** Start fn(bg, data) on a thread of its own; NULL under a non-threaded MPM
+ * (quietly) or when it cannot start (logged, naming what). */
+aic_bg *aic_bg_start(apr_pool_t *pchild, server_rec *s, const char *what, aic_bg_fn fn, void *data);
+
+/** Wake bg's thread (NULL: nothing): its next aic_bg_wait returns at once. */
+void aic_bg_wake(aic_bg *bg);
+
+/** Wait up to timeout, or less when woken (since the last wait too, unless
+ * even_if_woken) or stopped. Nonzero when the thread is to stop. */
+int aic_bg_wait(aic_bg *bg, apr_interval_time_t timeout, int even_if_woken);
+
+/** Whether bg's thread is to stop. */
+int aic_bg_stopping(aic_bg *bg);
 
 /** A worker. Its users read s, pool and name; the rest is aic_worker.c's. */
 typedef struct aic_worker {
