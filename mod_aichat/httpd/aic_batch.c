@@ -213,9 +213,6 @@ aic_batch *aic_batch_start(apr_pool_t *pchild, server_rec *s, const char *label,
     b->carry = apr_array_make(b->carry_pool, 16, sizeof(const char *));
     /* Stopped before pchild's subpools go (mod_dbd's connections live in
      * one): its last round writes what waits. */
-    if (!(b->bg =
-              aic_bg_start(pchild, s, apr_pstrcat(pchild, label, " writer", NULL), writer, b))) {
-        return NULL;
-    }
-    return b;
+    aic_bg_start(&b->bg, pchild, s, apr_pstrcat(pchild, label, " writer", NULL), writer, b);
+    return b->bg ? b : NULL;
 }

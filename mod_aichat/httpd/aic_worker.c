@@ -89,27 +89,34 @@ static apr_status_t bg_stop(void *data)
     return APR_SUCCESS;
 }
 
-aic_bg *aic_bg_start(apr_pool_t *pchild, server_rec *s, const char *what, aic_bg_fn fn, void *data)
+void aic_bg_start(aic_bg **out, apr_pool_t *pchild, server_rec *s, const char *what, aic_bg_fn fn,
+                  void *data)
 {
     aic_bg *bg;
     apr_status_t rv;
     int threaded = 0;
 
+    *out = NULL;
     if (ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) != APR_SUCCESS || !threaded) {
-        return NULL;
+        return;
     }
     bg = apr_pcalloc(pchild, sizeof(*bg));
     bg->fn = fn;
     bg->data = data;
     if ((rv = apr_thread_mutex_create(&bg->lock, APR_THREAD_MUTEX_DEFAULT, pchild)) !=
             APR_SUCCESS ||
-        (rv = apr_thread_cond_create(&bg->wake, pchild)) != APR_SUCCESS ||
-        (rv = apr_thread_create(&bg->thread, NULL, bg_main, bg, pchild)) != APR_SUCCESS) {
+        (rv = apr_thread_cond_create(&bg->wake, pchild)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "mod_aichat: cannot start the %s", what);
-        return NULL;
+        return;
+    }
+    /* Set before the thread runs, which may read it through data. */
+    *out = bg;
+    if ((rv = apr_thread_create(&bg->thread, NULL, bg_main, bg, pchild)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "mod_aichat: cannot start the %s", what);
+        *out = NULL;
+        return;
     }
     apr_pool_pre_cleanup_register(pchild, bg, bg_stop);
-    return bg;
 }
 
 /* ---- the worker of jobs ---- */
@@ -238,7 +245,8 @@ void aic_worker_start(aic_worker **slot, apr_pool_t *pchild, server_rec *s, cons
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "mod_aichat: cannot start the %s", what);
         return;
     }
-    if (!(w->thread->bg = aic_bg_start(pchild, s, what, loop, w))) {
+    aic_bg_start(&w->thread->bg, pchild, s, what, loop, w);
+    if (!w->thread->bg) {
         return;
     }
     *slot = w;

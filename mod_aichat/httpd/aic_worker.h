@@ -23,9 +23,11 @@ typedef struct aic_bg aic_bg;
 /** What a background thread runs: until aic_bg_wait says to stop. */
 typedef void (*aic_bg_fn)(aic_bg *bg, void *data);
 
-/** Start fn(bg, data) on a thread of its own; NULL under a non-threaded MPM
- * (quietly) or when it cannot start (logged, naming what). */
-aic_bg *aic_bg_start(apr_pool_t *pchild, server_rec *s, const char *what, aic_bg_fn fn, void *data);
+/** Start fn(bg, data) on a thread of its own, *out set to bg before it
+ * runs; *out NULL under a non-threaded MPM (quietly) or when it cannot start
+ * (logged, naming what). */
+void aic_bg_start(aic_bg **out, apr_pool_t *pchild, server_rec *s, const char *what, aic_bg_fn fn,
+                  void *data);
 
 /** Wake bg's thread (NULL: nothing): its next aic_bg_wait returns at once. */
 void aic_bg_wake(aic_bg *bg);
