@@ -168,6 +168,34 @@ static void put_str(sink *s, const char *v)
     }
 }
 
+/* A member of an object the exports write: its key as written ("\"id\": "),
+ * and the column of a row (a message's, or the conversation's header) that
+ * holds its value: a JSON string, or JSON text as PostgreSQL gave it (raw). */
+typedef struct {
+    const char *key;
+    int col, raw;
+} json_member;
+
+#define KEY(name) "\"" name "\": "
+
+/* The members from a row's cells, separated as PostgreSQL separates them. */
+static void put_members(sink *s, const json_member *m, apr_size_t n, const char *const *cells)
+{
+    for (apr_size_t k = 0; k < n; k++) {
+        if (k) {
+            PUTS(s, ", ");
+        }
+        put(s, m[k].key, strlen(m[k].key));
+        if (m[k].raw) {
+            put_raw(s, cells[m[k].col]);
+        } else {
+            put_str(s, cells[m[k].col]);
+        }
+    }
+}
+
+#define NMEMBERS(m) (sizeof(m) / sizeof((m)[0]))
+
 /* The tree: parents, depths, the rows in (depth, time) order, children. */
 static void tree(conv *c, apr_pool_t *p)
 {
@@ -245,6 +273,19 @@ static void tree(conv *c, apr_pool_t *p)
 /* The product's own format (import_export_json). */
 static void render_json(sink *s, const conv *c)
 {
+    static const json_member message[] = {{KEY("id"), M_ID, 0},
+                                          {KEY("role"), M_ROLE, 0},
+                                          {KEY("model"), M_MODEL, 0},
+                                          {KEY("content"), M_CONTENT, 0},
+                                          {KEY("metadata"), M_META, 1},
+                                          {KEY("parent_id"), M_PARENT, 0},
+                                          {KEY("created_at"), M_CREATED, 1},
+                                          {KEY("content_type"), M_TYPE, 0}};
+    static const json_member tail[] = {{KEY("created_at"), H_CREATED, 1},
+                                       {KEY("updated_at"), H_UPDATED, 1},
+                                       {KEY("external_id"), H_EXT, 0},
+                                       {KEY("active_leaf_id"), H_LEAF, 0}};
+
     PUTS(s, "{\"id\": ");
     put_str(s, c->h[H_ID]);
     PUTS(s, ", \"title\": ");
@@ -258,32 +299,12 @@ static void render_json(sink *s, const conv *c)
         if (k) {
             PUTS(s, ", ");
         }
-        PUTS(s, "{\"id\": ");
-        put_str(s, CELL(c, i, M_ID));
-        PUTS(s, ", \"role\": ");
-        put_str(s, CELL(c, i, M_ROLE));
-        PUTS(s, ", \"model\": ");
-        put_str(s, CELL(c, i, M_MODEL));
-        PUTS(s, ", \"content\": ");
-        put_str(s, CELL(c, i, M_CONTENT));
-        PUTS(s, ", \"metadata\": ");
-        put_raw(s, CELL(c, i, M_META));
-        PUTS(s, ", \"parent_id\": ");
-        put_str(s, CELL(c, i, M_PARENT));
-        PUTS(s, ", \"created_at\": ");
-        put_raw(s, CELL(c, i, M_CREATED));
-        PUTS(s, ", \"content_type\": ");
-        put_str(s, CELL(c, i, M_TYPE));
+        PUTS(s, "{");
+        put_members(s, message, NMEMBERS(message), &CELL(c, i, 0));
         PUTS(s, "}");
     }
-    PUTS(s, "], \"created_at\": ");
-    put_raw(s, c->h[H_CREATED]);
-    PUTS(s, ", \"updated_at\": ");
-    put_raw(s, c->h[H_UPDATED]);
-    PUTS(s, ", \"external_id\": ");
-    put_str(s, c->h[H_EXT]);
-    PUTS(s, ", \"active_leaf_id\": ");
-    put_str(s, c->h[H_LEAF]);
+    PUTS(s, "], ");
+    put_members(s, tail, NMEMBERS(tail), c->h);
     PUTS(s, "}");
 }
 
@@ -312,6 +333,12 @@ static int by_id_cmp(const void *a, const void *b)
 /* ChatGPT's format (import_export_chatgpt): the mapping's nodes in key order. */
 static void render_chatgpt(sink *s, const conv *c, apr_pool_t *p)
 {
+    /* is_archived: boolean::text, true or false. */
+    static const json_member tail[] = {{KEY("create_time"), H_CEPOCH, 1},
+                                       {KEY("is_archived"), H_ARCHIVED, 1},
+                                       {KEY("update_time"), H_UEPOCH, 1},
+                                       {KEY("current_node"), H_LEAF, 0},
+                                       {KEY("conversation_id"), H_ID, 0}};
     by_id *nodes = apr_palloc(p, sizeof(by_id) * (apr_size_t)(c->nordered + 1));
     const char *slug = NULL;
 
@@ -370,16 +397,8 @@ static void render_chatgpt(sink *s, const conv *c, apr_pool_t *p)
             slug = CELL(c, i, M_MODEL);
         }
     }
-    PUTS(s, "}, \"create_time\": ");
-    put_raw(s, c->h[H_CEPOCH]);
-    PUTS(s, ", \"is_archived\": ");
-    put_raw(s, c->h[H_ARCHIVED]); /* boolean::text: true or false */
-    PUTS(s, ", \"update_time\": ");
-    put_raw(s, c->h[H_UEPOCH]);
-    PUTS(s, ", \"current_node\": ");
-    put_str(s, c->h[H_LEAF]);
-    PUTS(s, ", \"conversation_id\": ");
-    put_str(s, c->h[H_ID]);
+    PUTS(s, "}, ");
+    put_members(s, tail, NMEMBERS(tail), c->h);
     PUTS(s, ", \"default_model_slug\": ");
     put_str(s, slug);
     PUTS(s, "}");
