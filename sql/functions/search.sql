@@ -48,6 +48,15 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT ln(rank::double precision + 1e-6) + extract(epoch FROM at) * ln(2) / 2592000
 $$;
 
+-- Its inverse for a rank of at most `rank`: the time before which a match of
+-- that rank scores below score (search_run's windows: one word ranks at most
+-- 0.1).
+CREATE OR REPLACE FUNCTION search_score_since(score double precision, rank double precision)
+RETURNS timestamptz
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT to_timestamp((score - ln(rank + 1e-6)) * 2592000 / ln(2))
+$$;
+
 -- Whether conversation c has a note (an annotation) on one of its messages.
 CREATE OR REPLACE FUNCTION conversation_has_notes(conv uuid) RETURNS boolean
 LANGUAGE sql STABLE AS $$
@@ -163,8 +172,7 @@ BEGIN
                   arch, src, model, tags_all, notes, aft_score, aft_key, lim;
             EXIT WHEN win_lo <= floor_at;
             IF cardinality(own_ids) >= lim THEN
-                cut := to_timestamp((own_score[lim] - ln(0.1 + 1e-6)) * 2592000 / ln(2))
-                       - interval '1 second';
+                cut := search_score_since(own_score[lim], 0.1) - interval '1 second';
                 EXIT WHEN cut >= win_lo;
                 win_hi := win_lo;
                 win_lo := greatest(floor_at, cut);
