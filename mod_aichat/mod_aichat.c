@@ -14,12 +14,14 @@
 #include "httpd/aic_db.h"
 #include "httpd/aic_handler.h"
 #include "httpd/aic_memo.h"
+#include "httpd/aic_worker.h"
 #include "api/aic_api.h"
 
 static int aichat_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     aic_db_reset();
     aic_handler_reset(pconf);
+    aic_worker_pre_config(pconf);
     aic_db_register(aic_auth_stmts);
     aic_db_register(aic_audit_stmts);
     aic_db_register(aic_me_stmts);
@@ -63,7 +65,8 @@ static int aichat_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
         (rc = aic_config_post(pconf, s)) != OK ||
         (rc = aic_authn_cache_post_config(pconf, s)) != OK ||
         (rc = aic_catalog_post_config(pconf, s)) != OK ||
-        (rc = aic_keys_post_config(pconf, s)) != OK) {
+        (rc = aic_keys_post_config(pconf, s)) != OK ||
+        (rc = aic_worker_post_config(pconf, s)) != OK) {
         return rc;
     }
     /* Before any thread exists: libcurl's global init is not thread-safe. */
@@ -84,6 +87,7 @@ static void aichat_child_init(apr_pool_t *pchild, server_rec *s)
     aic_share_child_init(pchild, s);
     aic_chat_child_init(pchild, s);
     aic_openai_child_init(pchild, s);
+    aic_worker_child_init(pchild, s);
     aic_imports_child_init(pchild, s);
     aic_summary_jobs_child_init(pchild, s);
     aic_curl_child_init(pchild);

@@ -22,7 +22,7 @@ const aic_stmt aic_audit_stmts[] = {{"audit_insert", "SELECT audit_insert(%s::js
 #define ROWS_BATCH 1000 /* rows that wake the writer early */
 
 /* This process's rows of requests without a user, on their way to the
- * database; NULL under prefork. */
+ * database; NULL when its writer could not start. */
 static aic_batch *rows;
 
 void aic_audit_child_init(apr_pool_t *pchild, server_rec *s)

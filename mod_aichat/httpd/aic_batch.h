@@ -24,10 +24,8 @@ typedef struct aic_batch aic_batch;
  * A batch whose writer calls the statement `label` (one argument: the JSON
  * array of the rows) every `interval`, or sooner when `rows` rows wait.
  * Called in child_init; the writer stops (writing what waits) when pchild
- * is cleaned up. NULL under a non-threaded MPM (mod_dbd pools connections
- * only under a threaded one: under prefork its one connection is the
- * request's, and callers write with the request), or when no thread could
- * be started (logged).
+ * is cleaned up. NULL when no thread could be started (logged): callers
+ * then write with the request.
  */
 aic_batch *aic_batch_start(apr_pool_t *pchild, server_rec *s, const char *label,
                            apr_interval_time_t interval, int rows);

@@ -5,10 +5,14 @@
 
 #include <ap_mpm.h>
 #include <http_log.h>
+#include <util_mutex.h>
 #include <apr_strings.h>
+#include <apr_proc_mutex.h>
 #include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
 #include <apr_thread_proc.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 APLOG_USE_MODULE(aichat);
@@ -89,17 +93,35 @@ static apr_status_t bg_stop(void *data)
     return APR_SUCCESS;
 }
 
+/* Start a thread that takes none of the process's signals: they are the
+ * MPM's, and prefork's handlers end the process (pchild cleaned, this
+ * thread joined), which a background thread must not run. The faults a
+ * thread raises itself stay its own. Threaded MPMs block them all before
+ * child_init already. */
+static apr_status_t start_thread(apr_thread_t **thread, aic_bg *bg, apr_pool_t *pchild)
+{
+    static const int own[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
+    sigset_t mask, old;
+    apr_status_t rv;
+    size_t i;
+
+    sigfillset(&mask);
+    for (i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+        sigdelset(&mask, own[i]);
+    }
+    pthread_sigmask(SIG_BLOCK, &mask, &old);
+    rv = apr_thread_create(thread, NULL, bg_main, bg, pchild);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rv;
+}
+
 void aic_bg_start(aic_bg **out, apr_pool_t *pchild, server_rec *s, const char *what, aic_bg_fn fn,
                   void *data)
 {
     aic_bg *bg;
     apr_status_t rv;
-    int threaded = 0;
 
     *out = NULL;
-    if (ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) != APR_SUCCESS || !threaded) {
-        return;
-    }
     bg = apr_pcalloc(pchild, sizeof(*bg));
     bg->fn = fn;
     bg->data = data;
@@ -111,7 +133,7 @@ void aic_bg_start(aic_bg **out, apr_pool_t *pchild, server_rec *s, const char *w
     }
     /* Set before the thread runs, which may read it through data. */
     *out = bg;
-    if ((rv = apr_thread_create(&bg->thread, NULL, bg_main, bg, pchild)) != APR_SUCCESS) {
+    if ((rv = start_thread(&bg->thread, bg, pchild)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "mod_aichat: cannot start the %s", what);
         *out = NULL;
         return;
@@ -120,6 +142,89 @@ void aic_bg_start(aic_bg **out, apr_pool_t *pchild, server_rec *s, const char *w
 }
 
 /* ---- the worker of jobs ---- */
+
+/* Under a non-threaded MPM (prefork) a node has many processes, each
+ * serving one request at a time: only one of them works the jobs, the one
+ * whose worker holds the node's lock AIC_JOBS_MUTEX (its mechanism set by a
+ * Mutex directive). The others' workers try it at each look for work. The
+ * worker that took it gives it back when its thread ends; the lock's
+ * mechanism frees it if the process dies (fcntl, flock, sysvsem and
+ * pthread do; posixsem does not). Under a threaded MPM there is no lock:
+ * every process works jobs. */
+#define AIC_JOBS_MUTEX "aichat-jobs"
+
+static apr_proc_mutex_t *jobs_lock;
+static apr_thread_mutex_t *jobs_guard; /* this process's: jobs_holder */
+static aic_worker *jobs_holder;        /* the worker of this process holding jobs_lock */
+
+void aic_worker_pre_config(apr_pool_t *pconf)
+{
+    ap_mutex_register(pconf, AIC_JOBS_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
+}
+
+int aic_worker_post_config(apr_pool_t *pconf, server_rec *s)
+{
+    int threaded = 0;
+
+    jobs_lock = NULL;
+    if (ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) == APR_SUCCESS && threaded) {
+        return OK;
+    }
+    if (ap_proc_mutex_create(&jobs_lock, NULL, AIC_JOBS_MUTEX, NULL, s, pconf, 0) != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR; /* logged by ap_proc_mutex_create */
+    }
+    return OK;
+}
+
+void aic_worker_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_status_t rv;
+
+    if (jobs_lock &&
+        ((rv = apr_proc_mutex_child_init(&jobs_lock, apr_proc_mutex_lockfile(jobs_lock), pchild)) !=
+             APR_SUCCESS ||
+         (rv = apr_thread_mutex_create(&jobs_guard, APR_THREAD_MUTEX_DEFAULT, pchild)) !=
+             APR_SUCCESS)) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     "mod_aichat: cannot open the lock %s: this process takes no jobs",
+                     AIC_JOBS_MUTEX);
+        jobs_guard = NULL;
+    }
+}
+
+/* Whether w may take jobs now: always under a threaded MPM; under prefork
+ * while this process holds the node's lock, taken here if it is free. */
+static int jobs_ours(aic_worker *w)
+{
+    int ours;
+
+    if (!jobs_lock) {
+        return 1;
+    }
+    if (!jobs_guard) {
+        return 0;
+    }
+    apr_thread_mutex_lock(jobs_guard);
+    if (!jobs_holder && apr_proc_mutex_trylock(jobs_lock) == APR_SUCCESS) {
+        jobs_holder = w;
+    }
+    ours = jobs_holder != NULL;
+    apr_thread_mutex_unlock(jobs_guard);
+    return ours;
+}
+
+/* As w's thread ends: the node's lock goes back if w took it. */
+static void jobs_leave(aic_worker *w)
+{
+    if (jobs_guard) {
+        apr_thread_mutex_lock(jobs_guard);
+        if (jobs_holder == w) {
+            apr_proc_mutex_unlock(jobs_lock);
+            jobs_holder = NULL;
+        }
+        apr_thread_mutex_unlock(jobs_guard);
+    }
+}
 
 struct aic_worker_thread {
     aic_bg *bg;
@@ -210,9 +315,12 @@ static void loop(aic_bg *bg, void *data)
 
     apr_pool_create(&p, w->pool);
     while (!aic_bg_wait(bg, w->thread->wait, 0)) {
-        pace(w, work(w, p));
-        apr_pool_clear(p);
+        if (jobs_ours(w)) {
+            pace(w, work(w, p));
+            apr_pool_clear(p);
+        }
     }
+    jobs_leave(w);
 }
 
 /* Before the thread is stopped: no request wakes the worker any more. */

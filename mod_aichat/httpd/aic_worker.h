@@ -1,10 +1,11 @@
 /* Background threads, and the worker of jobs that runs on one: one thread
- * per httpd process (threaded MPMs) that, when woken or at least once a second (while the database
+ * per httpd process that, when woken or at least once a second (while the database
  * does not answer, twice as long after each try, up to 30 s), takes the jobs
  * waiting in the database one at a time and runs each, until none waits;
  * until the process stops, which waits for the job being run to return (a job checks
- * aic_worker_stopping between its steps). Used by the import jobs and the
- * summary jobs. */
+ * aic_worker_stopping between its steps). Under a non-threaded MPM (prefork)
+ * only the process holding the node's lock "aichat-jobs" takes jobs. Used by
+ * the import jobs and the summary jobs. */
 #ifndef AIC_WORKER_H
 #define AIC_WORKER_H
 
@@ -23,9 +24,9 @@ typedef struct aic_bg aic_bg;
 /** What a background thread runs: until aic_bg_wait says to stop. */
 typedef void (*aic_bg_fn)(aic_bg *bg, void *data);
 
-/** Start fn(bg, data) on a thread of its own, *out set to bg before it
- * runs; *out NULL under a non-threaded MPM (quietly) or when it cannot start
- * (logged, naming what). */
+/** Start fn(bg, data) on a thread of its own, which takes no signals,
+ * *out set to bg before it runs; *out NULL when it cannot start (logged,
+ * naming what). */
 void aic_bg_start(aic_bg **out, apr_pool_t *pchild, server_rec *s, const char *what, aic_bg_fn fn,
                   void *data);
 
@@ -52,8 +53,17 @@ typedef struct aic_worker {
  * everything the job allocates in p are gone when it returns. */
 typedef void (*aic_worker_run_fn)(aic_worker *w, aic_db *db, apr_pool_t *p, const char *const *row);
 
+/** pre_config: register the node's lock of jobs (the Mutex directive's "aichat-jobs"). */
+void aic_worker_pre_config(apr_pool_t *pconf);
+
+/** post_config: under a non-threaded MPM, make the node's lock of jobs. */
+int aic_worker_post_config(apr_pool_t *pconf, server_rec *s);
+
+/** child_init, before the workers start: open the node's lock in this process. */
+void aic_worker_child_init(apr_pool_t *pchild, server_rec *s);
+
 /**
- * Start a worker in this child process (nothing on a non-threaded MPM):
+ * Start a worker in this child process:
  * *slot is set while it runs and cleared when pchild stops it. what names
  * it in the error log. take labels the statement that takes the next job
  * (its one argument the worker's name; a row for the job it took, none

@@ -593,7 +593,7 @@ static const char *finish(answer *a)
 /* ---- abandon ---- */
 
 /* This process's turns the database failed and that could not be given back
- * then, on their way to it (aic_batch; NULL under a non-threaded MPM). */
+ * then, on their way to it (aic_batch; NULL when its writer could not start). */
 static aic_batch *abandoned;
 
 void aic_chat_child_init(apr_pool_t *pchild, server_rec *s)

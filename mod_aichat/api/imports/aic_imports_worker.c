@@ -1,4 +1,4 @@
-/* The worker: one thread per httpd process (threaded MPMs) that takes the
+/* The worker: one thread per httpd process (aic_worker) that takes the
  * oldest waiting job of any node (FOR UPDATE SKIP LOCKED, in
  * import_job_take), reads the upload in two passes (import.h) and writes
  * each conversation in its own transaction with the job's counts. A job

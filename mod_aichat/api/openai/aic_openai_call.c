@@ -329,7 +329,7 @@ static const char *finish_reason(const aic_chat_call *ask)
 /* ---- reserve, settle ---- */
 
 /* This process's settlements the database did not take when their call
- * ended, on their way to it (NULL under a non-threaded MPM). */
+ * ended, on their way to it (NULL when its writer could not start). */
 static aic_batch *unsettled;
 
 void aic_openai_child_init(apr_pool_t *pchild, server_rec *s)

@@ -54,7 +54,7 @@ static aic_batch *views;
 
 void aic_share_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    /* NULL under prefork: views are then written with the request. */
+    /* NULL when its writer could not start: views are then written with the request. */
     views = aic_batch_start(pchild, s, "share_views_record", VIEWS_EVERY, VIEWS_BATCH);
     memo = aic_memo_make(pchild, &memo_conf);
 }
