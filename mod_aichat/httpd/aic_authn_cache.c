@@ -126,9 +126,18 @@ static authn_status check_password(request_rec *r, const char *user, const char 
     status = wrapped->check_password(r, user, password);
     /* mod_authn_dbd finds no user on a connection that a PostgreSQL restart
      * reset (its statement is gone, and the driver reports that as no rows):
-     * once that connection is repaired, ask again. */
-    if ((status == AUTH_USER_NOT_FOUND || status == AUTH_GENERAL_ERROR) && aic_db_repaired(r)) {
-        status = wrapped->check_password(r, user, password);
+     * once that connection is repaired, ask again. When no connection can be
+     * had, the database is away and checked nothing: an error (told as 503),
+     * not "no such user" (a sign-in page for a signed-in user). */
+    if (status == AUTH_USER_NOT_FOUND || status == AUTH_GENERAL_ERROR) {
+        switch (aic_db_repaired(r)) {
+        case 1:
+            status = wrapped->check_password(r, user, password);
+            break;
+        case -1:
+            status = AUTH_GENERAL_ERROR;
+            break;
+        }
     }
     apr_thread_mutex_lock(lock);
     if (status == AUTH_GRANTED) {

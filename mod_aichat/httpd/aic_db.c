@@ -350,7 +350,10 @@ int aic_db_repaired(request_rec *r)
 {
     aic_db *db = NULL;
 
-    return aic_db_acquire(&db, r) == APR_SUCCESS && db->repaired;
+    if (aic_db_acquire(&db, r) != APR_SUCCESS) {
+        return -1;
+    }
+    return db->repaired;
 }
 
 apr_pool_t *aic_db_pool_swap(aic_db *db, apr_pool_t *p)

@@ -81,7 +81,8 @@ void aic_db_release(aic_db *db);
  * For an authentication provider whose lookup on r's connection failed or
  * found nothing: 1 when taking that connection found it reset by a database
  * restart (its statements, mod_authn_dbd's too, gone) and prepared it again,
- * so that the lookup is worth one more try.
+ * so that the lookup is worth one more try; -1 when no connection could be
+ * had (the database is away: the lookup checked nothing); else 0.
  */
 int aic_db_repaired(request_rec *r);
 

@@ -52,16 +52,22 @@ static apr_status_t db_answers(request_rec *r, aic_db **db)
 }
 
 /* ErrorDocument target for the admin pages: Require aichat-role denies when
- * it cannot look the user up, so a refusal while PostgreSQL is away is told
- * as that. */
+ * it cannot look the user up, and mod_authn_dbd fails (500) when it cannot
+ * check a password, so either while PostgreSQL is away is told as that. */
 static int admin_error_document(request_rec *r)
 {
-    int status = aic_original(r)->status;
+    request_rec *orig = aic_original(r);
+    int status = orig->status;
     aic_db *db = NULL;
     apr_status_t rv;
 
-    if (status == HTTP_FORBIDDEN && (rv = db_answers(r, &db)) != APR_SUCCESS) {
-        return db_unavailable(r, AIC_ROUTER_ADMIN, rv);
+    if (status == HTTP_FORBIDDEN || status == HTTP_INTERNAL_SERVER_ERROR) {
+        if (aic_req_get(orig)->db_down) {
+            return db_unavailable(r, AIC_ROUTER_ADMIN, AIC_DB_EDOWN);
+        }
+        if ((rv = db_answers(r, &db)) != APR_SUCCESS) {
+            return db_unavailable(r, AIC_ROUTER_ADMIN, rv);
+        }
     }
     return aic_page_error(r, status,
                           status == HTTP_FORBIDDEN ? "This area is for administrators."

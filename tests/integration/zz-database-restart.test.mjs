@@ -58,11 +58,13 @@ const whileDown = { tries: 10, intervalMs: 200 };
 let adminCookie;
 let readWhileDown; // a signed-in user's request, answered 503 while the database was away
 let unchecked; // a user whose password no httpd process has checked yet
+let uncheckedAdmin; // the same, an administrator
 
 test('with the database stopped, API calls answer 503 database_unavailable', async () => {
   assertJson(await api('GET', '/me', DEMO), 200);
   adminCookie = await sessionCookie('admin', 'admin');
   unchecked = await createUser({ prefix: 'dbunchecked' });
+  uncheckedAdmin = await createUser({ prefix: 'dbuncheckedadmin', role: 'admin' });
   stopped = true; // even a failed db-stop may have left it down: after() starts it
   await dev('db-stop');
 
@@ -135,6 +137,16 @@ test('with the database stopped, an admin page answers 503 with a page that says
   // The page says what failed (the database, or the page's own reading of
   // it when the connection broke mid-request), not that admins only may enter.
   assert.match(html, /<p class="error">(The database is unavailable; try again shortly|The overview cannot be read now)\.<\/p>/);
+});
+
+test('with the database stopped, an administrator whose password was not checked yet gets the 503 page, not a 500 or a refusal', async () => {
+  assert.ok(stopped, 'the database was not stopped by the first test');
+  // No process holds this password: mod_authn_dbd fails (500), or finds no
+  // user on a connection that has not noticed yet that the database is gone.
+  const res = await poll(() => request('GET', '/chat/admin/', uncheckedAdmin), (r) => r.status === 503, whileDown);
+  const html = assertHtml(res, 503);
+  assertRetryAfter(res);
+  assert.match(html, /<p class="error">The database is unavailable; try again shortly\.<\/p>/);
 });
 
 test('once the database is back, requests succeed again without restarting httpd', async () => {
