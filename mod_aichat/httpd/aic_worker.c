@@ -147,10 +147,10 @@ void aic_bg_start(aic_bg **out, apr_pool_t *pchild, server_rec *s, const char *w
  * serving one request at a time: only one of them works the jobs, the one
  * whose worker holds the node's lock AIC_JOBS_MUTEX (its mechanism set by a
  * Mutex directive). The others' workers try it at each look for work. The
- * worker that took it gives it back when its thread ends; the lock's
- * mechanism frees it if the process dies (fcntl, flock, sysvsem and
- * pthread do; posixsem does not). Under a threaded MPM there is no lock:
- * every process works jobs. */
+ * worker that took it gives it back when its thread ends. Its default
+ * mechanism is fcntl, which the kernel frees if the process dies (APR's
+ * own default on Linux, a process-shared pthread mutex, is not known to
+ * be). Under a threaded MPM there is no lock: every process works jobs. */
 #define AIC_JOBS_MUTEX "aichat-jobs"
 
 static apr_proc_mutex_t *jobs_lock;
@@ -159,7 +159,7 @@ static aic_worker *jobs_holder;        /* the worker of this process holding job
 
 void aic_worker_pre_config(apr_pool_t *pconf)
 {
-    ap_mutex_register(pconf, AIC_JOBS_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
+    ap_mutex_register(pconf, AIC_JOBS_MUTEX, NULL, APR_LOCK_FCNTL, 0);
 }
 
 int aic_worker_post_config(apr_pool_t *pconf, server_rec *s)
