@@ -43,11 +43,18 @@ static int db_unavailable(request_rec *r, aic_router_kind kind, apr_status_t rv)
 
 /* For an error document: whether the database answers now (a connection,
  * then a round trip on it, into *db). A refusal by Apache (mod_authn_dbd's
- * 401 or 500, Require aichat-role's 403) may only mean that it did not. */
+ * 401 or 500, Require aichat-role's 403) may only mean that it did not.
+ * When the refused request already found it unreachable (the header
+ * parser's connection failed), that is what the refusal comes from, even if
+ * the database answers again by now (it was starting up). */
 static apr_status_t db_answers(request_rec *r, aic_db **db)
 {
-    apr_status_t rv = aic_db_acquire(db, r);
+    apr_status_t rv;
 
+    if (aic_req_get(aic_original(r))->db_down) {
+        return AIC_DB_EDOWN;
+    }
+    rv = aic_db_acquire(db, r);
     return rv == APR_SUCCESS ? aic_db_ping(*db) : rv;
 }
 
@@ -56,18 +63,13 @@ static apr_status_t db_answers(request_rec *r, aic_db **db)
  * check a password, so either while PostgreSQL is away is told as that. */
 static int admin_error_document(request_rec *r)
 {
-    request_rec *orig = aic_original(r);
-    int status = orig->status;
+    int status = aic_original(r)->status;
     aic_db *db = NULL;
     apr_status_t rv;
 
-    if (status == HTTP_FORBIDDEN || status == HTTP_INTERNAL_SERVER_ERROR) {
-        if (aic_req_get(orig)->db_down) {
-            return db_unavailable(r, AIC_ROUTER_ADMIN, AIC_DB_EDOWN);
-        }
-        if ((rv = db_answers(r, &db)) != APR_SUCCESS) {
-            return db_unavailable(r, AIC_ROUTER_ADMIN, rv);
-        }
+    if ((status == HTTP_FORBIDDEN || status == HTTP_INTERNAL_SERVER_ERROR) &&
+        (rv = db_answers(r, &db)) != APR_SUCCESS) {
+        return db_unavailable(r, AIC_ROUTER_ADMIN, rv);
     }
     return aic_page_error(r, status,
                           status == HTTP_FORBIDDEN ? "This area is for administrators."
@@ -85,18 +87,11 @@ static int error_document(request_rec *r)
 
     /* mod_authn_dbd answers 401 or 500 when PostgreSQL went away: say so. A
      * 401 without a user name checked no password, so the database is not
-     * asked then. When this request already found the database unreachable
-     * (the header parser's connection failed), that is what the refusal
-     * comes from, even if the database answers again by now (it was
-     * starting up). */
-    if ((status == HTTP_UNAUTHORIZED && orig->user) || status == HTTP_FORBIDDEN ||
-        status == HTTP_INTERNAL_SERVER_ERROR) {
-        if (aic_req_get(orig)->db_down) {
-            return aic_send_db_error(r, AIC_DB_EDOWN);
-        }
-        if ((rv = db_answers(r, &db)) != APR_SUCCESS) {
-            return aic_send_db_error(r, rv);
-        }
+     * asked then. */
+    if (((status == HTTP_UNAUTHORIZED && orig->user) || status == HTTP_FORBIDDEN ||
+         status == HTTP_INTERNAL_SERVER_ERROR) &&
+        (rv = db_answers(r, &db)) != APR_SUCCESS) {
+        return aic_send_db_error(r, rv);
     }
     switch (status) {
     case HTTP_UNAUTHORIZED:
