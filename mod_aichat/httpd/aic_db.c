@@ -127,9 +127,9 @@ static apr_status_t repair_after_reset(aic_db *db)
         return APR_SUCCESS;
     }
     db_log(db, APLOG_NOTICE,
-           "mod_aichat: database connection was re-established (backend %d, was %d): "
+           "mod_aichat: database connection was re-established (backend %d, was %s): "
            "preparing its statements again",
-           now, was);
+           now, was ? apr_itoa(db->pool, was) : "unknown");
     db->repaired = 1;
     for (int t = 0; t < ntables; t++) {
         for (const aic_stmt *st = tables[t]; st->label; st++) {

@@ -3,6 +3,7 @@
 #include <http_config.h>
 #include <apr_dbd.h>
 #include <libpq-fe.h>
+#include <string.h>
 
 /* Reserved key in a connection's statement hash: the PostgreSQL backend pid
  * the statements were prepared on. */
@@ -57,24 +58,42 @@ int aic_dbd_pg_poll(ap_dbd_t *dbd)
     return conn && PQconsumeInput(conn) && PQstatus(conn) == CONNECTION_OK;
 }
 
+/* Does the backend hold any prepared statement? mod_dbd prepares all of its
+ * own when it makes a connection, and a reset takes them all away. */
+static int any_prepared(ap_dbd_t *dbd, apr_pool_t *p)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+
+    if (apr_dbd_select(dbd->driver, p, dbd->handle, &res,
+                       "SELECT count(*) FROM pg_prepared_statements", 1) != 0 ||
+        apr_dbd_get_row(dbd->driver, p, res, &row, 1) != 0) {
+        return 1; /* unknown: the next statement finds out */
+    }
+    return strcmp(apr_dbd_get_entry(dbd->driver, row, 0), "0") != 0;
+}
+
 int aic_dbd_pg_reset_seen(int *was, int *now, ap_dbd_t *dbd, server_rec *s, apr_pool_t *p)
 {
     int *known = apr_hash_get(dbd->prepared, BACKEND_KEY, APR_HASH_KEY_STRING);
     int pid = PQbackendPID(native(dbd));
-    dbd_server_view *view;
-    apr_hash_t *queries;
+    dbd_server_view *view = ap_get_module_config(s->module_config, dbd_module_rec);
+    apr_hash_t *queries = view && view->cfg ? view->cfg->queries : NULL;
 
     if (known && *known == pid) {
         return 0;
     }
     if (!known) {
+        /* First seen: a connection that only other modules used (mod_auth_form's
+         * sign-in handler) may have been reset since mod_dbd made it. */
         known = apr_palloc(dbd->pool, sizeof(*known));
         apr_hash_set(dbd->prepared, BACKEND_KEY, APR_HASH_KEY_STRING, known);
-        *known = pid;
-        return 0;
+        *known = 0;
+        if (!queries || !apr_hash_count(queries) || any_prepared(dbd, p)) {
+            *known = pid;
+            return 0;
+        }
     }
-    view = ap_get_module_config(s->module_config, dbd_module_rec);
-    queries = view && view->cfg ? view->cfg->queries : NULL;
     for (apr_hash_index_t *hi = queries ? apr_hash_first(p, queries) : NULL; hi;
          hi = apr_hash_next(hi)) {
         const void *label;

@@ -46,8 +46,9 @@ int aic_dbd_pg_poll(ap_dbd_t *dbd);
  * in dbd->prepared under a reserved key. On a new backend, prepare mod_dbd's
  * registered statements for s again (mod_authn_dbd's password query) and
  * return 1 with the old and new pid; the caller prepares its own. The first
- * call on a connection only records the pid and returns 0. Scratch
- * allocations go to p.
+ * call on a connection records the pid and returns 0, unless the backend has
+ * no prepared statement at all (reset before the module first used it): then
+ * as on a new backend, with an old pid of 0. Scratch allocations go to p.
  */
 int aic_dbd_pg_reset_seen(int *was, int *now, ap_dbd_t *dbd, server_rec *s, apr_pool_t *p);
 
