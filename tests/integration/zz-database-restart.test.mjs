@@ -97,15 +97,18 @@ test('with the database stopped, static files are served without asking it, and 
   // mod_dbd logs each connection it fails to make: none may come from a
   // request's thread, on any node. (The writers of rows that wait for the
   // database, and the job workers, try too: their threads say so in their
-  // own lines.)
-  const whole = await errorLogsSince(NODES.map(() => 0));
+  // own lines, just after mod_dbd's: a line read before its thread's own
+  // is read again a moment later; a request's thread never writes one.)
   const since = await errorLogsSince(mark);
   const background = / rows for \S+ not written yet| worker cannot take jobs: the database did not answer/;
-  const fromRequests = since.flatMap((log, i) => {
-    const writers = new Set(whole[i].split('\n').filter((line) => background.test(line)).map(threadOf));
-    return log.split('\n').filter((line) => line.includes('[dbd:') && !writers.has(threadOf(line)))
-      .map((line) => `${NODES[i].name}: ${line}`);
-  });
+  const fromRequests = await poll(async () => {
+    const whole = await errorLogsSince(NODES.map(() => 0));
+    return since.flatMap((log, i) => {
+      const writers = new Set(whole[i].split('\n').filter((line) => background.test(line)).map(threadOf));
+      return log.split('\n').filter((line) => line.includes('[dbd:') && !writers.has(threadOf(line)))
+        .map((line) => `${NODES[i].name}: ${line}`);
+    });
+  }, (lines) => lines.length === 0, { tries: 5, intervalMs: 200 });
   assert.deepEqual(fromRequests, [], 'serving static files asked the database');
 
   deniedWhileDown = await api('GET', '/me');
