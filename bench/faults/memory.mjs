@@ -45,6 +45,7 @@ export default async function memory() {
   const ops = new Tally();
   for (const rec of records) ops.add(succeeded(rec) ? rec.op : `${rec.op} failed`);
   figure(NAME, `${records.length} requests in ${elapsed.toFixed(0)} s by ${clients} clients ${ops}`);
+  figure(NAME, `httpd's GLIBC_TUNABLES: ${process.env.AICHAT_GLIBC_TUNABLES || "none (glibc's defaults)"}`);
   if (base === null) {
     verdict(NAME, `the run (${total} s) ended before the warm-up (${warmup} s) did`, false);
     return;
