@@ -22,7 +22,9 @@
 import { isAdmin } from './session.mjs';
 
 export const routes = [
-  { path: '/', title: 'Home', nav: 'Home', view: () => import('./views/home.mjs') },
+  // The landing page is a new chat, as in every peer: the sidebar holds search, tags,
+  // saved searches, pinned and recent chats.
+  { path: '/', title: 'Chat', section: '/chat', view: () => import('./views/chat.mjs') },
   { path: '/chat', title: 'Chat', nav: 'Chat', view: () => import('./views/chat.mjs') },
   { path: '/chat/:id', title: 'Chat', section: '/chat', view: () => import('./views/chat.mjs') },
   { path: '/catalog', title: 'Catalog', nav: 'Catalog', view: () => import('./views/catalog.mjs') },

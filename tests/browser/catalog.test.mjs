@@ -123,7 +123,7 @@ describe('the catalog', () => {
         .getByRole('navigation', { name: 'Main' })
         .getByRole('link')
         .evaluateAll((links) => links.map((a) => a.textContent.trim()));
-      assert.deepEqual(navLabels.slice(0, 3), ['Home', 'Chat', 'Catalog'], 'Catalog follows Home and Chat');
+      assert.deepEqual(navLabels.slice(0, 2), ['Chat', 'Catalog'], 'Catalog follows Chat');
 
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Catalog', exact: true }).click();
       await page.getByRole('heading', { name: 'Catalog', level: 1 }).waitFor();

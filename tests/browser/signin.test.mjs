@@ -53,6 +53,25 @@ describe('sign-in and the app shell', () => {
     }
   });
 
+  test('signed in, the landing page is a new chat with search, tags, saved searches, pinned and recent chats', async () => {
+    const { context, page, errors } = await newPage(browser);
+    try {
+      await signIn(page, 'demo', 'demo');
+      assert.equal(new URL(page.url()).hash, '', 'no view was asked for');
+      await page.getByRole('heading', { name: 'New chat', level: 1 }).waitFor();
+      await page.getByRole('heading', { name: 'Start a new chat' }).waitFor();
+      for (const testid of ['new-chat', 'message-search', 'tag-list', 'saved-searches', 'pinned-list', 'recent-list']) {
+        assert.equal(await page.getByTestId(testid).count(), 1, `the sidebar holds ${testid}`);
+      }
+      const nav = page.getByRole('navigation', { name: 'Main' });
+      assert.equal(await nav.getByRole('link', { name: 'Chat', exact: true }).getAttribute('aria-current'), 'page');
+      assert.equal(await nav.getByRole('link', { name: 'Home', exact: true }).count(), 0, 'no separate home page');
+      assertNoPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('a wrong password shows an error and stays signed out', async () => {
     const { context, page, errors } = await newPage(browser);
     try {
@@ -74,7 +93,7 @@ describe('sign-in and the app shell', () => {
     }
   });
 
-  test('Profile changes the display name, rejects an invalid email', async () => {
+  test('Profile shows the account (role, credits), changes the display name, rejects an invalid email', async () => {
     const { context, page, errors } = await newPage(browser);
     let original;
     let restored = false;
@@ -89,6 +108,13 @@ describe('sign-in and the app shell', () => {
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Profile' }).click();
       await page.getByRole('heading', { name: 'Profile', level: 1 }).waitFor();
       assert.equal(new URL(page.url()).hash, '#/profile');
+      await waitForText(page, '[data-testid="profile-username"]', 'demo');
+      assert.equal(await textOf(page, '[data-testid="profile-role"]'), 'User');
+      assert.equal(
+        await textOf(page, '[data-testid="profile-credits"]'),
+        new Intl.NumberFormat('en-US').format(original.token_credits),
+        'the profile shows the credit balance',
+      );
 
       const displayName = page.getByLabel('Display name');
       const email = page.getByLabel('Email');
@@ -156,7 +182,7 @@ describe('sign-in and the app shell', () => {
     try {
       await signIn(demo.page, 'demo', 'demo');
       const nav = demo.page.getByRole('navigation', { name: 'Main' });
-      await nav.getByRole('link', { name: 'Home', exact: true }).waitFor();
+      await nav.getByRole('link', { name: 'Chat', exact: true }).waitFor();
       assert.equal(await nav.getByRole('link', { name: 'Admin', exact: true }).count(), 0, 'demo sees no Admin link');
       assert.equal(await demo.page.getByRole('link', { name: 'Admin' }).count(), 0);
       assertNoPageErrors(demo.errors);

@@ -10,7 +10,7 @@ export async function render({ outlet, path }) {
       { class: 'panel' },
       h('h1', {}, 'Page not found'),
       h('p', {}, 'Nothing lives at ', h('code', {}, path), '.'),
-      h('p', {}, h('a', { href: '#/' }, 'Go to Home')),
+      h('p', {}, h('a', { href: '#/' }, 'Go to your chats')),
     ),
   );
 }

@@ -1,12 +1,15 @@
-// Profile: edit display name and email (PATCH /me).
+// Profile: the account's facts (role, credits, username, member since) and the
+// form that edits display name and email (PATCH /me).
 //
 // Validation is the server's: the form does not pre-check (novalidate), so
 // the message the user sees is the one the API gives for the field (422
 // {"error":{"field":…}}), shown under that field.
 
 import { patch, isAbort } from '../api.mjs';
-import { h, append, setMessage } from '../dom.mjs';
+import { h, append, replaceChildren, setMessage, formatNumber, formatDate } from '../dom.mjs';
 import { session } from '../session.mjs';
+
+const ROLE_LABELS = { user: 'User', admin: 'Administrator' };
 
 const FIELDS = [
   {
@@ -27,6 +30,20 @@ const FIELDS = [
 
 function fieldId(name) {
   return `profile-${name.replace(/_/g, '-')}`;
+}
+
+function fact(label, value, testid) {
+  return h('div', { class: 'fact' }, h('dt', {}, label), h('dd', { 'data-testid': testid }, value));
+}
+
+function drawFacts(list, user) {
+  replaceChildren(
+    list,
+    fact('Role', ROLE_LABELS[user.role] ?? user.role, 'profile-role'),
+    fact('Credits', formatNumber(user.token_credits), 'profile-credits'),
+    fact('Username', user.username, 'profile-username'),
+    fact('Member since', formatDate(user.created_at), 'profile-created'),
+  );
 }
 
 function valuesOf(user) {
@@ -68,6 +85,9 @@ export async function render({ outlet, signal }) {
   const formError = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'form-error', hidden: true });
   const success = h('p', { class: 'form-success', role: 'status', 'data-testid': 'form-success' });
   const submit = h('button', { type: 'submit', class: 'button primary' }, 'Save changes');
+  const facts = h('dl', { class: 'facts', 'aria-label': 'Your account' });
+  drawFacts(facts, session.user);
+
   const form = h(
     'form',
     { class: 'form', novalidate: true, 'aria-labelledby': 'profile-title' },
@@ -82,7 +102,7 @@ export async function render({ outlet, signal }) {
       'section',
       { class: 'panel', 'aria-labelledby': 'profile-title' },
       h('h1', { id: 'profile-title' }, 'Profile'),
-      h('p', { class: 'muted' }, 'Signed in as ', h('strong', {}, session.user.username), '.'),
+      facts,
       form,
     ),
   );
@@ -144,5 +164,9 @@ export async function render({ outlet, signal }) {
       submit.textContent = 'Save changes';
       form.removeAttribute('aria-busy');
     }
+  });
+
+  return session.subscribe((user) => {
+    if (user) drawFacts(facts, user);
   });
 }
