@@ -36,7 +36,7 @@ export async function render({ outlet, signal }) {
   const made = h('div', { class: 'key-made', 'data-testid': 'key-made', hidden: true });
   const form = h(
     'form',
-    { class: 'key-form', 'data-testid': 'key-form', 'aria-labelledby': 'keys-new-title' },
+    { class: 'form', 'data-testid': 'key-form', 'aria-labelledby': 'keys-new-title' },
     h('h2', { id: 'keys-new-title' }, 'New key'),
     field('key-name', 'Name', name),
     field('key-expires', 'Expires (optional)', expires),
@@ -44,9 +44,9 @@ export async function render({ outlet, signal }) {
     field('key-budget', 'Monthly budget in credits (optional)', budget),
     field('key-rpm', 'Requests per minute (optional)', rpm),
     field('key-tpm', 'Tokens per minute (optional)', tpm),
-    h('div', { class: 'field' }, keep, ' ', h('label', { for: 'key-keep' }, 'Keep its calls as chats')),
+    h('div', { class: 'field' }, h('label', { for: 'key-keep' }, keep, ' Keep its calls as chats')),
     formError,
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button', 'data-testid': 'key-create' }, 'Make key')),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary', 'data-testid': 'key-create' }, 'Make key')),
   );
 
   replaceChildren(

@@ -5,14 +5,17 @@
 
 import { API_BASE, get, isAbort } from '../api.mjs';
 import { h, replaceChildren, formatNumber, setMessage } from '../dom.mjs';
+import { hrefFor } from '../router.mjs';
 
+/** A table whose first column names the row and the others are numbers. */
 function table(caption, testid, head, rows) {
+  const num = (i) => (i > 0 ? { class: 'num' } : {});
   return h(
     'table',
-    { 'data-testid': testid },
+    { class: 'data-table', 'data-testid': testid },
     h('caption', {}, caption),
-    h('thead', {}, h('tr', {}, head.map((c) => h('th', { scope: 'col' }, c)))),
-    h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c))))),
+    h('thead', {}, h('tr', {}, head.map((c, i) => h('th', { scope: 'col', ...num(i) }, c)))),
+    h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c, i) => h('td', num(i), c))))),
   );
 }
 
@@ -51,6 +54,19 @@ export async function render({ outlet, signal }) {
   status.textContent = '';
   const total = usage.days.reduce((n, d) => n + d.prompt_tokens + d.completion_tokens, 0);
   const calls = usage.days.reduce((n, d) => n + d.calls, 0);
+  if (calls === 0) {
+    replaceChildren(
+      body,
+      h(
+        'p',
+        { 'data-testid': 'usage-summary' },
+        `No calls in the last ${days} days. Make a key under `,
+        h('a', { href: hrefFor('/keys') }, 'API keys'),
+        ' and use it with any OpenAI client; its calls show here.',
+      ),
+    );
+    return;
+  }
   replaceChildren(
     body,
     h('p', { 'data-testid': 'usage-summary' }, `${formatNumber(calls)} calls, ${formatNumber(total)} tokens.`),
@@ -66,11 +82,15 @@ export async function render({ outlet, signal }) {
       }),
     ),
     h('p', {}, h('a', { href: new URL(`usage.csv?days=${days}`, API_BASE).href, download: '' }, 'Download as CSV')),
-    table('By key', 'usage-keys', ['Key', 'Calls', 'Tokens', 'Credits'],
+    h(
+      'div',
+      { class: 'usage-tables' },
+      table('By key', 'usage-keys', ['Key', 'Calls', 'Tokens', 'Credits'],
       usage.keys.map((k) => [`${k.name} (${k.prefix}…)`, formatNumber(k.calls), formatNumber(k.tokens), formatNumber(k.credits)])),
     table('By model', 'usage-models', ['Model', 'Calls', 'Tokens', 'Credits'],
       usage.models.map((m) => [m.model, formatNumber(m.calls), formatNumber(m.tokens), formatNumber(m.credits)])),
     table('By day', 'usage-days', ['Day', 'Calls', 'Prompt tokens', 'Completion tokens', 'Credits'],
       usage.days.filter((d) => d.calls > 0).map((d) => [d.day, formatNumber(d.calls), formatNumber(d.prompt_tokens), formatNumber(d.completion_tokens), formatNumber(d.credits)])),
+    ),
   );
 }
