@@ -76,17 +76,25 @@ export async function render({ outlet, signal }) {
       'section',
       { class: 'library', 'aria-labelledby': 'library-title' },
       h('h1', { id: 'library-title', tabindex: '-1' }, 'Import & export'),
-      h('h2', {}, 'Import chats'),
-      h('p', { class: 'lead' }, 'Bring your chats from ChatGPT, Claude, Gemini or Mistral Le Chat, every branch and time kept. Importing the same export again adds only what is new.'),
-      drop,
-      error,
-      job,
-      h('h2', {}, 'Earlier imports'),
-      history,
-      h('h2', {}, 'Export'),
-      h('p', { class: 'lead' }, 'All your chats as a ZIP: the full trees as JSON, one Markdown file per chat, and a ChatGPT-format conversations.json.'),
-      exportButton,
-      exportStatus,
+      h(
+        'section',
+        { class: 'panel', 'aria-labelledby': 'library-import-title' },
+        h('h2', { id: 'library-import-title' }, 'Import chats'),
+        h('p', { class: 'lead' }, 'Bring your chats from ChatGPT, Claude, Gemini or Mistral Le Chat, every branch and time kept. Importing the same export again adds only what is new.'),
+        drop,
+        error,
+        job,
+        h('h3', {}, 'Earlier imports'),
+        history,
+      ),
+      h(
+        'section',
+        { class: 'panel', 'aria-labelledby': 'library-export-title' },
+        h('h2', { id: 'library-export-title' }, 'Export'),
+        h('p', { class: 'lead' }, 'All your chats as a ZIP: the full trees as JSON, one Markdown file per chat, and a ChatGPT-format conversations.json.'),
+        exportButton,
+        exportStatus,
+      ),
     ),
   );
 
@@ -167,6 +175,10 @@ export async function render({ outlet, signal }) {
   async function loadHistory() {
     try {
       const { imports } = await get('imports', { signal });
+      if (imports.length === 0) {
+        replaceChildren(history, h('li', { class: 'muted', 'data-testid': 'import-history-empty' }, 'None yet.'));
+        return;
+      }
       replaceChildren(
         history,
         imports.map((j) =>
