@@ -156,16 +156,24 @@ $$;
 -- ---- versions -------------------------------------------------------------
 
 -- What a version keeps of conversation conv: title, system prompt, settings,
--- models (slugs, in order), tags (none yet: tags are another capability's)
--- and the messages of the path ending at leaf, root first, as they were.
+-- models (slugs, in order), the owner's tags on it (id, name, colour, as
+-- conversation_json shows them; a participant's own tags are theirs, not the
+-- conversation's) and the messages of the path ending at leaf, root first,
+-- as they were.
 CREATE OR REPLACE FUNCTION version_snapshot(conv uuid, leaf uuid) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     c conversations;
     models jsonb;
+    tag_list jsonb;
     msgs jsonb;
 BEGIN
     SELECT * INTO c FROM conversations WHERE id = conv;
+    SELECT coalesce(jsonb_agg(jsonb_build_object('id', t.id, 'name', t.name, 'color', t.color)
+                              ORDER BY lower(t.name), t.id), '[]')
+      INTO tag_list
+      FROM conversation_tags ct JOIN tags t ON t.id = ct.tag_id
+     WHERE ct.conversation_id = conv AND t.user_id = c.owner_id;
     SELECT coalesce(jsonb_agg(t.slug ORDER BY m.position), '[]') INTO models
       FROM conversation_ai_models m JOIN ai_tools t ON t.id = m.tool_id
      WHERE m.conversation_id = conv AND m.is_active;
@@ -186,7 +194,7 @@ BEGIN
                'created_at', (p.msg).created_at) ORDER BY p.depth DESC), '[]')
       INTO msgs FROM message_path(leaf) p;
     RETURN jsonb_build_object('title', c.title, 'system_prompt', c.system_prompt,
-                              'settings', c.settings, 'models', models, 'tags', '[]'::jsonb,
+                              'settings', c.settings, 'models', models, 'tags', tag_list,
                               'messages', msgs);
 END
 $$;
@@ -279,16 +287,23 @@ BEGIN
 END
 $$;
 
--- args: viewer, id.
+-- args: viewer, id. The snapshot's tags are its owner's: a participant sees
+-- none of them, as they see none of the owner's tags on the conversation.
 CREATE OR REPLACE FUNCTION version_get(args json) RETURNS json
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    v conversation_versions := version_visible((args->>'id')::uuid, (args->>'viewer')::uuid);
+    viewer uuid := (args->>'viewer')::uuid;
+    v conversation_versions := version_visible((args->>'id')::uuid, viewer);
+    body jsonb;
 BEGIN
     IF v.id IS NULL THEN
         RETURN history_refused('not_found', 'No such version.');
     END IF;
-    RETURN json_build_object('code', NULL, 'body', version_json(v, true));
+    body := version_json(v, true);
+    IF NOT history_viewer_owns(v.conversation_id, viewer) AND body->'snapshot' ? 'tags' THEN
+        body := jsonb_set(body, '{snapshot,tags}', '[]'::jsonb);
+    END IF;
+    RETURN json_build_object('code', NULL, 'body', body);
 END
 $$;
 
@@ -337,8 +352,10 @@ $$;
 
 -- args: viewer, id, audit. A new conversation of viewer's with what the
 -- version holds: its title, system prompt, settings, the models that still
--- exist, and its messages as one path (new ids, the same senders, texts,
--- statuses and times). The version's conversation is never touched.
+-- exist, the tags that still exist and are viewer's (a deleted tag is not
+-- made again; a participant restoring the owner's version gets none of the
+-- owner's tags), and its messages as one path (new ids, the same senders,
+-- texts, statuses and times). The version's conversation is never touched.
 CREATE OR REPLACE FUNCTION version_restore(args json) RETURNS json
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -363,6 +380,10 @@ BEGIN
     SELECT new_id, t.id, (row_number() OVER (ORDER BY s.ord))::int - 1
       FROM jsonb_array_elements_text(v.snapshot->'models') WITH ORDINALITY s(slug, ord)
       JOIN ai_tools t ON t.slug = s.slug;
+    INSERT INTO conversation_tags (tag_id, conversation_id)
+    SELECT DISTINCT t.id, new_id
+      FROM jsonb_array_elements(coalesce(v.snapshot->'tags', '[]')) s(tag)
+      JOIN tags t ON t.id = (s.tag->>'id')::uuid AND t.user_id = viewer;
     FOR msg IN SELECT e FROM jsonb_array_elements(v.snapshot->'messages') e LOOP
         INSERT INTO messages (conversation_id, parent_message_id, sender_type, sender_user_id,
                               sender_tool_id, content, content_type, status, error, created_at)

@@ -1,8 +1,9 @@
 // A conversation's history in a real browser: annotate by selecting text in
 // an answer (marked in the text and listed beside the thread, still there
 // after a reload); save two versions, compare them, restore one as a new
-// chat. The conversation is made through the API (demo, the demo catalog's
-// GPT-4o mini on the mock provider) and deleted at the end.
+// chat; view a version as it was (its messages as text, its tags). The
+// conversation is made through the API (demo, the demo catalog's GPT-4o mini
+// on the mock provider) and deleted at the end.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -180,6 +181,58 @@ test('two versions saved and compared show the messages added; a version restore
     assertNoPageErrors(errors);
   } finally {
     await context.close();
+  }
+});
+
+test('a version viewed shows its title, comment, tags and messages as text, unchanged by later changes, and closes', async () => {
+  const marker = unique('viewed').replace(/-/g, '');
+  const conv = await conversationWith(`Explain <b>${marker}</b> please`);
+  const tag = await apiAs('demo', 'demo', 'POST', '/tags', { name: unique('vtag'), color: '#2e8b57' });
+  assert.equal(tag.status, 201, tag.text);
+  const { context, page, errors } = await newPage(browser);
+  try {
+    const tagged = await apiAs('demo', 'demo', 'PUT', `/conversations/${conv.id}/tags/${tag.json.id}`);
+    assert.equal(tagged.status, 200, tagged.text);
+    await signIn(page, 'demo', 'demo');
+    await page.goto(url(`/chat/#/chat/${conv.id}`));
+    await page.locator(ANSWER_BODY).first().waitFor();
+    await page.getByTestId('versions-panel').locator('summary').click();
+    await page.getByTestId('version-comment').fill('with its tag');
+    await page.getByTestId('version-save').click();
+    await page.getByTestId('version').first().waitFor();
+
+    // Changed after the version: another exchange, the tag taken off.
+    const sent = await apiAs('demo', 'demo', 'POST', `/conversations/${conv.id}/messages`, { content: 'a later question' });
+    assert.equal(sent.status, 201, sent.text);
+    const untagged = await apiAs('demo', 'demo', 'DELETE', `/conversations/${conv.id}/tags/${tag.json.id}`);
+    assert.equal(untagged.status, 200, untagged.text);
+
+    await page.getByTestId('version-view-open').first().click();
+    const view = page.getByTestId('version-view');
+    await view.getByTestId('version-view-message').first().waitFor();
+    assert.equal(await view.getByTestId('version-view-title').textContent(), conv.title);
+    assert.equal(await view.getByTestId('version-view-comment').textContent(), 'with its tag');
+    assert.deepEqual(await view.getByTestId('version-view-tag').allTextContents(), [tag.json.name]);
+
+    const versions = await apiAs('demo', 'demo', 'GET', `/conversations/${conv.id}/versions`);
+    const snapshot = (await apiAs('demo', 'demo', 'GET', `/versions/${versions.json.items[0].id}`)).json.snapshot;
+    assert.equal(snapshot.messages.length, 2);
+    assert.deepEqual(await view.getByTestId('version-view-text').allTextContents(), snapshot.messages.map((m) => m.content));
+    const texts = await view.getByTestId('version-view-text').allTextContents();
+    assert.equal(texts[0], `Explain <b>${marker}</b> please`, 'the message is not shown as its text');
+    assert.equal(await view.locator('b').count(), 0, 'markup in a message became HTML');
+    assert.ok(!texts.some((t) => t.includes('a later question')), 'the version shows a message sent after it');
+    const senders = await view.getByTestId('version-view-sender').allTextContents();
+    assert.equal(senders.length, 2);
+    assert.ok(senders.every((name) => name.trim() !== ''), `senders: ${senders}`);
+    assert.deepEqual(await view.getByTestId('version-view-model').allTextContents(), [snapshot.messages[1].sender.model_id]);
+
+    await view.getByTestId('version-view-close').click();
+    await waitUntil(page, () => document.querySelector('[data-testid="version-view"]').hidden, null, 'the version view did not close');
+    assertNoPageErrors(errors);
+  } finally {
+    await context.close();
+    await apiAs('demo', 'demo', 'DELETE', `/tags/${tag.json.id}`);
   }
 });
 

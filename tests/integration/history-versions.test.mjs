@@ -114,6 +114,58 @@ test('a version restored is a new conversation equal to its snapshot; the old on
   assert.equal((await thread(owner, restored.id)).length, snap.messages.length + 2);
 });
 
+test("a version keeps the owner's tags as they were; a restore applies those of the restorer's tags that still exist", async () => {
+  const tagOwner = await fx.user();
+  const guest = await fx.user();
+  const newTag = async (auth, name, color) => assertJson(await api('POST', '/tags', { ...auth, body: { name, color } }), 201);
+  const tagOn = async (auth, convId, tagId, on = true) => assertJson(await api(on ? 'PUT' : 'DELETE', `/conversations/${convId}/tags/${tagId}`, auth), 200);
+  const chip = (t) => ({ id: t.id, name: t.name, color: t.color });
+  const conv = await fx.conversation(tagOwner, [model], { title: 'Tagged' });
+  await say(tagOwner, conv.id, 'tagged question');
+  const alpha = await newTag(tagOwner, `Alpha ${fx.tag}`, '#aa0000');
+  const beta = await newTag(tagOwner, `beta ${fx.tag}`, '#00aa00');
+  const unused = await newTag(tagOwner, `Unused ${fx.tag}`, '#0000aa');
+  await tagOn(tagOwner, conv.id, alpha.id);
+  await tagOn(tagOwner, conv.id, beta.id);
+  // A participant's own tag on the conversation is theirs, not the conversation's.
+  assertJson(await api('POST', `/conversations/${conv.id}/participants`, { ...tagOwner, body: { username: guest.user } }), 200);
+  const guestTag = await newTag(guest, `Guest ${fx.tag}`, '#123456');
+  await tagOn(guest, conv.id, guestTag.id);
+
+  const { version } = await takeVersion(tagOwner, conv.id, 'tagged');
+  const taken = await getVersion(tagOwner, version.id);
+  assert.deepEqual(taken.snapshot.tags, [chip(alpha), chip(beta)]);
+  assert.ok(!taken.snapshot.tags.some((t) => t.id === unused.id || t.id === guestTag.id), 'the snapshot holds a tag not on the conversation');
+
+  // Untagging, renaming and deleting tags afterwards leave the version as it was.
+  await tagOn(tagOwner, conv.id, alpha.id, false);
+  assertJson(await api('PATCH', `/tags/${alpha.id}`, { ...tagOwner, body: { name: `Alpha renamed ${fx.tag}` } }), 200);
+  assert.equal((await api('DELETE', `/tags/${beta.id}`, tagOwner)).status, 204);
+  assert.deepEqual(assertJson(await api('GET', `/conversations/${conv.id}`, tagOwner), 200).tags, []);
+  const later = await getVersion(tagOwner, version.id);
+  assert.deepEqual(later.snapshot, taken.snapshot);
+
+  // Restored: the tags that still exist (by id, as they are now); the deleted one is not made again.
+  const tagsBefore = assertJson(await api('GET', '/tags', tagOwner), 200).items.map((t) => t.id).sort();
+  const restored = fx.track(assertJson(await api('POST', `/versions/${version.id}/restore`, tagOwner), 201));
+  assert.deepEqual(restored.tags, [{ id: alpha.id, name: `Alpha renamed ${fx.tag}`, color: alpha.color }]);
+  assert.deepEqual(assertJson(await api('GET', `/conversations/${restored.id}`, tagOwner), 200).tags, restored.tags);
+  assert.deepEqual(assertJson(await api('GET', '/tags', tagOwner), 200).items.map((t) => t.id).sort(), tagsBefore, 'a tag was made or lost by the restore');
+  assert.deepEqual(assertJson(await api('GET', `/conversations/${conv.id}`, tagOwner), 200).tags, [], 'the old conversation was tagged');
+
+  // A participant sees none of the owner's tags in the version, and restoring it gets none of them.
+  assert.deepEqual((await getVersion(guest, version.id)).snapshot.tags, []);
+  const theirs = fx.track(assertJson(await api('POST', `/versions/${version.id}/restore`, guest), 201));
+  assert.equal(theirs.is_owner, true);
+  assert.deepEqual(theirs.tags, []);
+  assert.equal(Number(await sqlValue(`SELECT count(*) FROM conversation_tags WHERE conversation_id = :'p1'`, theirs.id)), 0);
+  // A version the participant takes still holds the owner's tags, never the participant's.
+  await tagOn(tagOwner, conv.id, unused.id);
+  const { version: byGuest } = await takeVersion(guest, conv.id, 'by the guest');
+  assert.deepEqual((await getVersion(tagOwner, byGuest.id)).snapshot.tags, [chip(unused)]);
+  assert.deepEqual((await getVersion(guest, byGuest.id)).snapshot.tags, []);
+});
+
 test('two versions compared: the same messages, those changed on another branch, those added', async () => {
   const conv = await fx.conversation(owner, [model]);
   const first = await say(owner, conv.id, 'alpha');

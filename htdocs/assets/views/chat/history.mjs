@@ -9,8 +9,9 @@
 //   and the quoted text is marked in the answer (found again by its quote,
 //   the occurrence nearest to start, so a changed display still finds it).
 //   Their author edits or deletes them.
-// - Versions: save one with a comment, pick two and Compare (GET
-//   /versions/{id}/diff), or Restore one as a new chat.
+// - Versions: save one with a comment, View one as it was (GET
+//   /versions/{id}: title, comment, time, tags, messages; read-only), pick
+//   two and Compare (GET /versions/{id}/diff), or Restore one as a new chat.
 // - deleteBranch(msg), for the thread's "Delete branch" (a message with
 //   other versions, the owner only): confirmed, then DELETE /messages/{id},
 //   which keeps a version first; refused (409) while a share shows it.
@@ -20,8 +21,14 @@
 import { del, get, patch, post, isAbort } from '../../api.mjs';
 import { formatDate, h, replaceChildren, setMessage } from '../../dom.mjs';
 import { session } from '../../session.mjs';
+import { senderName } from './message.mjs';
 
 const QUOTE_MAX = 2000;
+
+/** What a version without a comment is called, by why it was taken. */
+const VERSION_REASONS = { before_branch_delete: 'Before a branch was deleted', before_import: 'Before an import added messages' };
+
+const versionLabel = (v) => v.comment || VERSION_REASONS[v.reason] || 'Version';
 
 const codePoints = (text) => [...text].length;
 
@@ -119,6 +126,7 @@ export function createHistory({ signal, threadEl, navigate, onError, onSummary }
   const compareButton = h('button', { type: 'button', class: 'button small', 'data-testid': 'version-compare', disabled: true }, 'Compare selected');
   const versionList = h('ul', { class: 'version-list', 'data-testid': 'version-list' });
   const diffEl = h('div', { class: 'version-diff', 'data-testid': 'version-diff', hidden: true });
+  const viewEl = h('section', { class: 'version-view', 'aria-label': 'Version', 'data-testid': 'version-view', hidden: true });
   const versionsSection = h(
     'details',
     { class: 'history-section', 'data-testid': 'versions-panel' },
@@ -127,6 +135,7 @@ export function createHistory({ signal, threadEl, navigate, onError, onSummary }
     versionList,
     compareButton,
     diffEl,
+    viewEl,
   );
 
   const status = h('p', { class: 'form-error', role: 'alert', hidden: true });
@@ -271,6 +280,8 @@ export function createHistory({ signal, threadEl, navigate, onError, onSummary }
     pick.addEventListener('change', () => {
       compareButton.disabled = picked().length !== 2;
     });
+    const view = h('button', { type: 'button', class: 'message-action', 'data-testid': 'version-view-open' }, 'View');
+    view.addEventListener('click', () => viewVersion(v.id));
     const restore = h('button', { type: 'button', class: 'message-action', 'data-testid': 'version-restore' }, 'Restore as new chat');
     restore.addEventListener('click', async () => {
       try {
@@ -280,14 +291,12 @@ export function createHistory({ signal, threadEl, navigate, onError, onSummary }
         fail('The version could not be restored', err);
       }
     });
-    const reasons = { before_branch_delete: 'Before a branch was deleted', before_import: 'Before an import added messages' };
-    const label = v.comment || reasons[v.reason] || 'Version';
     return h(
       'li',
       { class: 'version-item', 'data-testid': 'version' },
-      h('label', {}, pick, ` ${label}`),
+      h('label', {}, pick, ` ${versionLabel(v)}`),
       h('p', { class: 'hint' }, `${formatDate(v.created_at)} · ${v.message_count} messages`),
-      restore,
+      h('div', { class: 'actions' }, view, restore),
     );
   }
 
@@ -310,6 +319,61 @@ export function createHistory({ signal, threadEl, navigate, onError, onSummary }
       saveVersion.disabled = false;
     }
   });
+
+  /** A tag as a chip in its colour (set through CSSOM: the page's CSP allows no style attribute). */
+  function tagChip(t) {
+    const chip = h('span', { class: 'tag-chip', 'data-testid': 'version-view-tag', title: t.name }, t.name);
+    chip.style.borderColor = /^#[0-9a-f]{6}$/.test(t.color) ? t.color : '#888888';
+    return chip;
+  }
+
+  let viewing = 0; // the latest view asked for: an older answer, or one after Close, is dropped
+
+  function closeView() {
+    viewing += 1;
+    viewEl.hidden = true;
+    viewEl.replaceChildren();
+  }
+
+  /** Show version id read-only: its title, comment, time, tags and messages (as text). */
+  async function viewVersion(id) {
+    const asked = ++viewing;
+    try {
+      const v = await get(`versions/${encodeURIComponent(id)}`, { signal });
+      if (asked !== viewing) return;
+      const snap = v.snapshot ?? {};
+      const tags = Array.isArray(snap.tags) ? snap.tags : [];
+      const messages = Array.isArray(snap.messages) ? snap.messages : [];
+      const rows = messages.map((m) =>
+        h(
+          'li',
+          { class: `version-view-message version-view-${m.sender_type === 'ai' ? 'ai' : 'user'}`, 'data-testid': 'version-view-message' },
+          h(
+            'p',
+            { class: 'version-view-sender' },
+            h('span', { class: 'message-sender', 'data-testid': 'version-view-sender' }, senderName(m)),
+            m.sender_type === 'ai' && m.sender?.model_id ? [' ', h('span', { class: 'message-model', 'data-testid': 'version-view-model' }, m.sender.model_id)] : null,
+            m.status && m.status !== 'complete' ? [' ', h('span', { class: 'hint' }, `(${m.status})`)] : null,
+          ),
+          h('p', { class: 'version-view-text', 'data-testid': 'version-view-text' }, m.content ?? ''),
+        ),
+      );
+      const close = h('button', { type: 'button', class: 'button small', 'data-testid': 'version-view-close' }, 'Close');
+      close.addEventListener('click', closeView);
+      replaceChildren(
+        viewEl,
+        h('div', { class: 'version-view-head' }, h('h3', { 'data-testid': 'version-view-title' }, snap.title || 'Untitled'), close),
+        h('p', { class: 'version-view-comment', 'data-testid': 'version-view-comment' }, versionLabel(v)),
+        h('p', { class: 'hint', 'data-testid': 'version-view-meta' }, `${formatDate(v.created_at)} · ${messages.length} messages${v.created_by ? ` · by ${v.created_by}` : ''}`),
+        tags.length ? h('p', { class: 'version-view-tags', 'data-testid': 'version-view-tags' }, tags.map(tagChip)) : null,
+        h('ol', { class: 'version-view-messages' }, rows),
+      );
+      diffEl.hidden = true;
+      viewEl.hidden = false;
+    } catch (err) {
+      fail('The version could not be shown', err);
+    }
+  }
 
   function diffText(m) {
     return m ? `${m.sender?.display_name ?? m.sender_type}: ${m.content}` : '—';
@@ -336,6 +400,7 @@ export function createHistory({ signal, threadEl, navigate, onError, onSummary }
         h('p', { class: 'hint' }, changes.length ? `Also changed: ${changes.join(', ')}` : 'Title and settings unchanged.'),
         h('ol', { class: 'diff-list' }, rows),
       );
+      closeView();
       diffEl.hidden = false;
     } catch (err) {
       fail('The versions could not be compared', err);
@@ -350,6 +415,7 @@ export function createHistory({ signal, threadEl, navigate, onError, onSummary }
     status.hidden = true;
     closeForm();
     diffEl.hidden = true;
+    closeView();
     if (!conv) return;
     drawSummary();
     try {
