@@ -3,7 +3,9 @@
 //
 // A share object is the API's (PUT/GET /conversations/{id}/share, GET
 // /shares): is_public, expires_at (null = never), expired, view_count,
-// message_count, url, …
+// message_count (of the snapshot), show_annotations, version_id and version
+// (the version shown: {id, comment, reason, created_at, message_count}, or
+// null when the link shows the chat), url, …
 
 import { h, formatDate, formatNumber, setMessage } from './dom.mjs';
 
@@ -38,6 +40,29 @@ export function expiryText(share) {
 export function viewsText(share) {
   const n = Number(share?.view_count) || 0;
   return `${formatNumber(n)} ${n === 1 ? 'view' : 'views'}`;
+}
+
+/** What an automatic version without a comment was taken before. */
+const VERSION_REASONS = {
+  before_branch_delete: 'Before a branch was deleted',
+  before_import: 'Before an import added messages',
+};
+
+/** A version for people (one of GET …/versions, or a share's version): its comment, or its time. */
+export function versionLabel(version) {
+  const name = version?.comment || VERSION_REASONS[version?.reason];
+  const when = formatDate(version?.created_at);
+  return name ? `${name} (${when})` : `Version of ${when}`;
+}
+
+/** "2 messages": what the link shows, its version's messages when it shows one. */
+export function shownText(share) {
+  return messagesText(share?.version ? share.version.message_count : share?.message_count);
+}
+
+/** Whether the page shows the chat's notes: "Shown" or "Not shown". */
+export function notesText(share) {
+  return share?.show_annotations ? 'Shown' : 'Not shown';
 }
 
 /** "1 message", "7 messages". */

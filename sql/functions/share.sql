@@ -23,17 +23,28 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- A share as its owner (and the audit log) sees it: never the token. Most of
--- its cost is the count of the shared thread's messages.
+-- its cost is the count of the shared thread's messages. version: the
+-- version it shows (version_id), for people: its comment, reason, time and
+-- the count of the messages the page shows of it; null when it shows the
+-- conversation.
 CREATE OR REPLACE FUNCTION share_json(s shared_chats) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     title text;
     owner text;
     messages bigint;
+    version jsonb;
 BEGIN
     SELECT c.title INTO title FROM conversations c WHERE c.id = s.conversation_id;
     SELECT u.username INTO owner FROM users u WHERE u.id = s.created_by;
     SELECT count(*) INTO messages FROM share_thread(s.snapshot_message_id);
+    IF s.version_id IS NOT NULL THEN
+        SELECT jsonb_build_object(
+                   'id', v.id, 'comment', v.comment, 'reason', v.reason, 'created_at', v.created_at,
+                   'message_count', (SELECT count(*) FROM jsonb_array_elements(v.snapshot->'messages') e
+                                      WHERE e->>'status' IN ('complete', 'incomplete')))
+          INTO version FROM conversation_versions v WHERE v.id = s.version_id;
+    END IF;
     RETURN jsonb_build_object(
         'id', s.id, 'conversation_id', s.conversation_id, 'title', title, 'owner', owner,
         'is_public', s.is_public, 'indexable', s.indexable,
@@ -45,7 +56,8 @@ BEGIN
         'message_count', messages,
         'view_count', s.view_count,
         'last_viewed_at', s.last_viewed_at,
-        'version_id', s.version_id, 'show_annotations', s.show_annotations);
+        'version_id', s.version_id, 'show_annotations', s.show_annotations,
+        'version', version);
 END
 $$;
 

@@ -309,6 +309,165 @@ describe('share links', () => {
     }
   });
 
+  test('"Show notes on the shared page" puts the chat\'s notes on the page a visitor opens; Shared links says so', async () => {
+    const created = [];
+    const title = unique('Noted');
+    const word = unique('quoted').replace(/-/g, '');
+    const noteText = `Check this ${unique('note')} <b>twice</b>`;
+    const { context, page, errors } = await newPage(browser);
+    try {
+      const conv = await chatWith(DEMO, title, [], created);
+      const { answers } = await must(201, DEMO, 'POST', `/conversations/${conv.id}/messages`, { content: `Tell me about ${word}` });
+      const start = answers[0].content.indexOf(word);
+      assert.ok(start >= 0, `the answer quotes the question: ${answers[0].content}`);
+      await must(201, DEMO, 'POST', `/conversations/${conv.id}/annotations`, {
+        message_id: answers[0].id,
+        position: { start, end: start + word.length, quote: word },
+        note: noteText,
+      });
+      await signIn(page, 'demo', 'demo');
+
+      const dialog = await openShareDialog(page, conv.id, title);
+      const showNotes = dialog.getByRole('checkbox', { name: 'Show notes on the shared page' });
+      assert.equal(await showNotes.isChecked(), false, 'notes are not shown unless the owner chooses so');
+      assert.equal(await dialog.getByLabel('What the link shows').inputValue(), '', 'a new link shows the chat');
+      await dialog.getByRole('radio', { name: 'Anyone with the link' }).check();
+      await showNotes.check();
+      await dialog.getByRole('button', { name: 'Create link' }).click();
+      await dialog.getByTestId('share-status').filter({ hasText: 'Link created.' }).waitFor();
+      assert.equal((await dialog.getByTestId('share-notes').textContent()).trim(), 'Shown');
+      assert.ok(await showNotes.isChecked(), 'the form shows the link as saved');
+      const share = await must(200, DEMO, 'GET', `/conversations/${conv.id}/share`);
+      assert.equal(share.show_annotations, true);
+      assert.equal(share.version_id, null);
+
+      // Someone without an account opens it: the note is beside the answer, as text.
+      const visitor = await newPage(browser);
+      try {
+        assert.equal((await visitor.page.goto(share.url)).status(), 200, `GET ${share.url}`);
+        await visitor.page.getByRole('heading', { name: title, level: 1 }).waitFor();
+        const answer = visitor.page.locator('main article').last();
+        const notes = answer.locator('aside.notes');
+        assert.equal(await notes.count(), 1, `the answer has its notes: ${await answer.innerHTML()}`);
+        assert.equal((await notes.locator('blockquote').textContent()).trim(), word, 'the note shows the text it quotes');
+        assert.ok((await notes.innerText()).includes(`${noteText} — `), `the note and its author: ${await notes.innerText()}`);
+        assert.equal(await notes.locator('b').count(), 0, 'markup in a note stays text');
+        assert.equal(await visitor.page.locator('main article').first().locator('aside.notes').count(), 0);
+        assertNoPageErrors(visitor.errors);
+      } finally {
+        await visitor.context.close();
+      }
+
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+      await page.goto(url('/chat/#/shares'));
+      const item = page.locator(`[data-testid="share-item"][data-id="${share.id}"]`);
+      await item.waitFor();
+      assert.equal((await item.getByTestId('share-notes').textContent()).trim(), 'Shown');
+      assert.equal(await item.getByTestId('share-version').count(), 0, 'the link shows the chat, no version');
+      assert.equal((await item.getByTestId('share-messages').textContent()).trim(), '2 messages');
+      assertNoPageErrors(errors);
+    } finally {
+      await deleteChats(created);
+      await context.close();
+    }
+  });
+
+  test('a link can show a version of the chat exactly as it was, and the chat again', async () => {
+    const created = [];
+    const title = unique('Versioned');
+    const comment = unique('before the second');
+    const { context, page, errors } = await newPage(browser);
+    try {
+      const conv = await chatWith(DEMO, title, ['First question'], created);
+      const version = await must(201, DEMO, 'POST', `/conversations/${conv.id}/versions`, { comment });
+      await must(201, DEMO, 'POST', `/conversations/${conv.id}/messages`, { content: 'Second question' });
+      await signIn(page, 'demo', 'demo');
+
+      let dialog = await openShareDialog(page, conv.id, title);
+      const choice = dialog.getByLabel('What the link shows');
+      const labels = (await choice.locator('option').allTextContents()).map((t) => t.trim());
+      assert.equal(labels[0], 'The chat as it is now');
+      assert.equal(await choice.inputValue(), '', 'a new link shows the chat unless a version is chosen');
+      const label = labels.find((t) => t.startsWith(`${comment} (`));
+      assert.ok(label, `the version is offered by its comment: ${JSON.stringify(labels)}`);
+      await choice.selectOption({ label });
+      await dialog.getByRole('radio', { name: 'Anyone with the link' }).check();
+      await dialog.getByRole('button', { name: 'Create link' }).click();
+      await dialog.getByTestId('share-status').filter({ hasText: 'Link created.' }).waitFor();
+      assert.equal((await dialog.getByTestId('share-version').textContent()).trim(), label);
+      assert.equal((await dialog.getByTestId('share-messages').textContent()).trim(), '2 messages', "the version's messages");
+      assert.equal((await dialog.getByTestId('share-notes').textContent()).trim(), 'Not shown');
+      assert.equal(await choice.inputValue(), version.id);
+      assert.equal(
+        await dialog.getByRole('checkbox', { name: 'Update snapshot to the latest message' }).isVisible(),
+        false,
+        'no snapshot to move while a version is shown',
+      );
+      const share = await must(200, DEMO, 'GET', `/conversations/${conv.id}/share`);
+      assert.equal(share.version_id, version.id);
+      assert.equal(share.show_annotations, false);
+
+      // A visitor sees the version: the first exchange, not the question asked after it.
+      const visitor = await newPage(browser);
+      try {
+        assert.equal((await visitor.page.goto(share.url)).status(), 200, `GET ${share.url}`);
+        await visitor.page.getByRole('heading', { name: title, level: 1 }).waitFor();
+        const articles = visitor.page.locator('main article');
+        assert.equal(await articles.count(), 2, `the version's question and answer: ${await pageText(visitor.page)}`);
+        assert.match(await articles.first().innerText(), /First question/);
+        assert.match(await articles.last().innerText(), /Mock reply to: First question/);
+        assert.ok(!(await pageText(visitor.page)).includes('Second question'), 'a message added after the version is shown');
+        assert.equal(await visitor.page.locator('aside.notes').count(), 0);
+        assertNoPageErrors(visitor.errors);
+      } finally {
+        await visitor.context.close();
+      }
+
+      // Shared links says which version the link shows.
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+      await page.goto(url('/chat/#/shares'));
+      const item = page.locator(`[data-testid="share-item"][data-id="${share.id}"]`);
+      await item.waitFor();
+      assert.equal((await item.getByTestId('share-version').textContent()).trim(), label);
+      assert.equal((await item.getByTestId('share-messages').textContent()).trim(), '2 messages');
+      assert.equal((await item.getByTestId('share-notes').textContent()).trim(), 'Not shown');
+
+      // Back to the chat, moved to its latest message: the same link shows the second question too.
+      dialog = await openShareDialog(page, conv.id, title);
+      assert.equal(await dialog.getByLabel('What the link shows').inputValue(), version.id, 'the dialog shows the version chosen');
+      await dialog.getByLabel('What the link shows').selectOption({ label: 'The chat as it is now' });
+      await dialog.getByRole('checkbox', { name: 'Update snapshot to the latest message' }).check();
+      await dialog.getByRole('button', { name: 'Save' }).click();
+      await dialog.getByTestId('share-status').filter({ hasText: 'Changes saved.' }).waitFor();
+      assert.equal((await dialog.getByTestId('share-messages').textContent()).trim(), '4 messages');
+      assert.equal(await dialog.getByTestId('share-version').count(), 0);
+      const now = await must(200, DEMO, 'GET', `/conversations/${conv.id}/share`);
+      assert.equal(now.version_id, null);
+      assert.equal(now.url, share.url, 'the same link');
+
+      const later = await newPage(browser);
+      try {
+        // Another node may serve what it remembers for up to a second.
+        let count = 0;
+        for (let i = 0; i < 30 && count !== 4; i++) {
+          if (i > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+          assert.equal((await later.page.goto(share.url)).status(), 200, `GET ${share.url}`);
+          count = await later.page.locator('main article').count();
+        }
+        assert.equal(count, 4, `the chat up to its latest message: ${await pageText(later.page)}`);
+        assert.match(await later.page.locator('main article').nth(2).innerText(), /Second question/);
+      } finally {
+        await later.context.close();
+      }
+      assertNoPageErrors(errors);
+    } finally {
+      await deleteChats(created);
+      await context.close();
+    }
+  });
+
   test('Shared links lists a link with its views going up, copies it and revokes it', async () => {
     const created = [];
     const title = unique('Listed chat');

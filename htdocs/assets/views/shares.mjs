@@ -1,13 +1,23 @@
 // Shared links: the links the user made to their chats (GET /shares, newest
 // first, expired ones included), each with its chat, who can open it, when
-// it was made and expires, its views, the URL with Copy, and Revoke
-// (DELETE /conversations/{id}/share). Changing a link is done in the chat's
-// Share dialog.
+// it was made and expires, its views, what it shows (the chat, or which
+// version of it), whether its page shows the notes, the URL with Copy, and
+// Revoke (DELETE /conversations/{id}/share). Changing a link is done in the
+// chat's Share dialog.
 
 import { del, get, isAbort } from '../api.mjs';
 import { h, replaceChildren, formatDate, setMessage } from '../dom.mjs';
 import { hrefFor } from '../router.mjs';
-import { audienceText, expiryText, linkField, messagesText, shareFact, viewsText } from '../share-link.mjs';
+import {
+  audienceText,
+  expiryText,
+  linkField,
+  notesText,
+  shareFact,
+  shownText,
+  versionLabel,
+  viewsText,
+} from '../share-link.mjs';
 import { conversationTitle } from './chat/sidebar.mjs';
 
 export async function render({ outlet, signal }) {
@@ -35,7 +45,7 @@ export async function render({ outlet, signal }) {
         h(
           'p',
           { class: 'lead' },
-          'Links to your chats. Each shows the chat as it was when shared; revoking a link stops it working at once.',
+          'Links to your chats. Each shows the chat as it was when shared, or a version of it; revoking a link stops it working at once.',
         ),
       ),
       status,
@@ -85,7 +95,9 @@ export async function render({ outlet, signal }) {
           shareFact('Created', formatDate(share.created_at), 'share-created'),
           shareFact('Expires', expiryText(share), 'share-expires'),
           shareFact('Views', viewsText(share), 'share-views'),
-          shareFact('Shows', messagesText(share.message_count), 'share-messages'),
+          shareFact('Shows', shownText(share), 'share-messages'),
+          share.version_id ? shareFact('Version', versionLabel(share.version), 'share-version') : null,
+          shareFact('Notes', notesText(share), 'share-notes'),
         ),
         link.el,
         h('div', { class: 'actions' }, revoke),

@@ -1,18 +1,33 @@
 // The Share dialog of a conversation (its owner only): create a link, see
 // it (URL with Copy, views, expiry), change who can open it and when it
-// expires, move its snapshot to the latest message, or revoke it.
+// expires, what it shows (the chat or one of its versions) and whether its
+// page shows the chat's notes, move its snapshot to the latest message, or
+// revoke it.
 //
 // API: GET|PUT|DELETE /conversations/{id}/share. GET answers 404 while the
 // conversation has no live link. A link shows the conversation as it was
 // when shared (the snapshot); "Update snapshot" moves it to the latest
-// message. Sharing again after a revoke makes a new link.
+// message. Or it shows a version exactly as it was (version_id, one of GET
+// /conversations/{id}/versions; null: the chat). show_annotations: the page
+// shows the notes on the messages. Sharing again after a revoke makes a new
+// link.
 //
 // A native <dialog> opened with showModal(): focus stays inside, Escape
 // closes it, focus goes back to the Share button.
 
 import { api, del, get, isAbort } from '../../api.mjs';
 import { h, formatDate, setMessage } from '../../dom.mjs';
-import { EXPIRY_CHOICES, expiryText, linkField, messagesText, shareFact, viewsText } from '../../share-link.mjs';
+import {
+  EXPIRY_CHOICES,
+  expiryText,
+  linkField,
+  messagesText,
+  notesText,
+  shareFact,
+  shownText,
+  versionLabel,
+  viewsText,
+} from '../../share-link.mjs';
 import { conversationTitle } from './sidebar.mjs';
 
 const DEFAULT_EXPIRY = 7 * 86400; // seconds, one of EXPIRY_CHOICES: what a new link gets unless changed
@@ -35,6 +50,7 @@ function radio(id, value, label, hint) {
 export function createShareDialog({ signal }) {
   let conv = null;
   let share = null; // the live link, or null
+  let versions = null; // the conversation's versions, newest first; null when they could not be loaded
   let controller = null; // requests of the current opening (aborted on close and when the view goes)
   signal.addEventListener('abort', () => controller?.abort(), { once: true });
 
@@ -61,6 +77,38 @@ export function createShareDialog({ signal }) {
     'aria-describedby': 'share-snapshot-hint',
   });
   const snapshotHint = h('p', { id: 'share-snapshot-hint', class: 'hint' });
+  const shows = h('select', {
+    id: 'share-shows',
+    name: 'version_id',
+    'aria-describedby': 'share-shows-hint',
+    'data-testid': 'share-shows',
+  });
+  const showsHint = h('p', { id: 'share-shows-hint', class: 'hint' });
+  const showsField = h(
+    'div',
+    { class: 'field' },
+    h('label', { for: 'share-shows' }, 'What the link shows'),
+    shows,
+    showsHint,
+  );
+  const notes = h('input', {
+    type: 'checkbox',
+    id: 'share-notes',
+    name: 'show_annotations',
+    'aria-describedby': 'share-notes-hint',
+    'data-testid': 'share-show-notes',
+  });
+  const notesField = h(
+    'div',
+    { class: 'choice' },
+    notes,
+    h('label', { for: 'share-notes' }, 'Show notes on the shared page'),
+    h(
+      'p',
+      { id: 'share-notes-hint', class: 'hint' },
+      'The notes on the answers, with the text they quote and the names of their authors.',
+    ),
+  );
   const snapshotField = h(
     'div',
     { class: 'choice', hidden: true },
@@ -83,7 +131,9 @@ export function createShareDialog({ signal }) {
     { class: 'form share-form', novalidate: true, 'aria-label': 'Link settings', hidden: true },
     audience,
     expiryField,
+    showsField,
     snapshotField,
+    notesField,
     error,
     h('div', { class: 'actions' }, save, revoke, done),
   );
@@ -114,6 +164,31 @@ export function createShareDialog({ signal }) {
     expiry.value = share ? 'keep' : String(DEFAULT_EXPIRY);
   }
 
+  /** "The chat as it is now" and each version; the one the link shows is chosen. */
+  function fillShows() {
+    const known = versions ?? [];
+    const options = [h('option', { value: '' }, 'The chat as it is now')];
+    for (const v of known) options.push(h('option', { value: v.id }, versionLabel(v)));
+    // The version shown stays on offer when the list could not be loaded.
+    if (share?.version_id && !known.some((v) => v.id === share.version_id)) {
+      options.push(h('option', { value: share.version_id }, versionLabel(share.version)));
+    }
+    shows.replaceChildren(...options);
+    shows.value = share?.version_id ?? '';
+    if (versions === null) {
+      showsHint.textContent = 'The versions of this chat could not be loaded.';
+    } else if (versions.length === 0) {
+      showsHint.textContent = 'Save a version of the chat (under Versions, beside it) to share it exactly as it is then.';
+    } else {
+      showsHint.textContent = 'A version is shown exactly as it was when it was saved.';
+    }
+  }
+
+  /** "Update snapshot" is about the chat: not offered while a version is chosen. */
+  function showSnapshotField() {
+    snapshotField.hidden = share === null || shows.value !== '';
+  }
+
   /** Show the current state: the link (if any) and the form set to it. */
   function draw() {
     current.hidden = share === null;
@@ -122,14 +197,18 @@ export function createShareDialog({ signal }) {
       facts.replaceChildren(
         shareFact('Views', viewsText(share), 'share-views'),
         shareFact('Expires', expiryText(share), 'share-expires'),
-        shareFact('Shows', messagesText(share.message_count), 'share-messages'),
+        shareFact('Shows', shownText(share), 'share-messages'),
+        share.version_id ? shareFact('Version', versionLabel(share.version), 'share-version') : null,
+        shareFact('Notes', notesText(share), 'share-notes'),
       );
       snapshotHint.textContent = `The link shows the chat as it was when it was shared (${messagesText(share.message_count)}).`;
     }
     form.querySelector(`#${share && !share.is_public ? 'share-signed-in' : 'share-public'}`).checked = true;
     fillExpiry();
+    fillShows();
+    notes.checked = Boolean(share?.show_annotations);
     snapshot.checked = false;
-    snapshotField.hidden = share === null;
+    showSnapshotField();
     revoke.hidden = share === null;
     save.textContent = share ? 'Save' : 'Create link';
     form.hidden = false;
@@ -140,11 +219,24 @@ export function createShareDialog({ signal }) {
     form.toggleAttribute('aria-busy', busy);
   }
 
+  /** The conversation's versions, or null when they could not be loaded (the dialog works without them). */
+  async function loadVersions() {
+    try {
+      const body = await get(`conversations/${encodeURIComponent(conv.id)}/versions`, { signal: controller.signal });
+      return Array.isArray(body?.items) ? body.items : [];
+    } catch (err) {
+      if (isAbort(err) || err?.code === 'unauthenticated') throw err;
+      return null;
+    }
+  }
+
   async function load() {
     loading.textContent = 'Loading…';
     loading.hidden = false;
     current.hidden = true;
     form.hidden = true;
+    const pending = loadVersions();
+    pending.catch(() => {}); // awaited below; not unhandled when the link fails first
     try {
       share = await get(`conversations/${encodeURIComponent(conv.id)}/share`, { signal: controller.signal });
     } catch (err) {
@@ -154,6 +246,11 @@ export function createShareDialog({ signal }) {
         return;
       }
       share = null;
+    }
+    try {
+      versions = await pending;
+    } catch {
+      return; // aborted, or signed out
     }
     loading.hidden = true;
     draw();
@@ -167,7 +264,9 @@ export function createShareDialog({ signal }) {
     const body = { is_public: form.querySelector('#share-public').checked };
     if (expiry.value === 'never') body.expires_in = null;
     else if (expiry.value !== 'keep') body.expires_in = Number(expiry.value);
-    if (share && snapshot.checked) body.update_snapshot = true;
+    body.version_id = shows.value || null;
+    body.show_annotations = notes.checked;
+    if (share && snapshot.checked && !body.version_id) body.update_snapshot = true;
     const created = share === null;
     setBusy(true);
     try {
@@ -209,6 +308,7 @@ export function createShareDialog({ signal }) {
     }
   });
 
+  shows.addEventListener('change', showSnapshotField);
   close.addEventListener('click', () => el.close());
   el.addEventListener('close', () => controller?.abort());
 
@@ -218,6 +318,7 @@ export function createShareDialog({ signal }) {
     open(c) {
       conv = c;
       share = null;
+      versions = null;
       controller?.abort();
       controller = new AbortController();
       subtitle.textContent = conversationTitle(conv);
