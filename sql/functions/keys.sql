@@ -282,9 +282,10 @@ END
 $$;
 
 -- Usage of the last `days` days (1 to 366): one user's (viewer), or the
--- whole site's (viewer null). Returns JSON: since, days (tokens, credits and
--- calls per day, every day present), models, keys, users (top 20 by
--- credits) and providers (with their failed calls).
+-- whole site's (viewer null). Returns JSON: since, totals (calls, errors,
+-- prompt_tokens, completion_tokens, tokens, credits over the whole span),
+-- days (tokens, credits and calls per day, every day present), models,
+-- keys, users (top 20 by credits) and providers (with their failed calls).
 CREATE OR REPLACE FUNCTION keys_usage(viewer uuid, days integer) RETURNS json
 LANGUAGE sql STABLE AS $$
     WITH span AS (SELECT date_trunc('day', now()) - make_interval(days => days - 1) AS since),
@@ -292,6 +293,13 @@ LANGUAGE sql STABLE AS $$
            WHERE x.created_at >= span.since AND (viewer IS NULL OR x.user_id = viewer))
     SELECT json_build_object(
         'since', (SELECT since FROM span),
+        'totals', (SELECT json_build_object(
+                          'calls', count(*), 'errors', count(*) FILTER (WHERE status = 'error'),
+                          'prompt_tokens', coalesce(sum(prompt_tokens), 0),
+                          'completion_tokens', coalesce(sum(completion_tokens), 0),
+                          'tokens', coalesce(sum(prompt_tokens + completion_tokens), 0),
+                          'credits', coalesce(sum(credits), 0))
+                     FROM c),
         'days', (SELECT coalesce(json_agg(json_build_object(
                         'day', to_char(d, 'YYYY-MM-DD'),
                         'prompt_tokens', coalesce(s.p, 0), 'completion_tokens', coalesce(s.c, 0),
@@ -327,4 +335,59 @@ LANGUAGE sql STABLE AS $$
                                      count(*) FILTER (WHERE status = 'error') e,
                                      sum(prompt_tokens + completion_tokens) t, sum(credits) cr
                                 FROM c GROUP BY provider) s))
+$$;
+
+-- Usage of the last `days` days (1 to 366) row by row, for the CSV files:
+-- one user's calls (viewer) or the whole site's (viewer null), grouped per
+-- 'day' (every day present, oldest first), 'model', 'key', 'user' or
+-- 'provider' (most credits first, then by name). Returns a JSON array of
+-- rows: names (what names the row: [day], [model], [key name, prefix,
+-- username], [username] or [provider]), calls, errors (failed calls),
+-- prompt_tokens, completion_tokens, credits; null for another `per`.
+CREATE OR REPLACE FUNCTION keys_usage_rows(viewer uuid, days integer, per text) RETURNS json
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    since timestamptz := date_trunc('day', now()) - make_interval(days => days - 1);
+BEGIN
+    IF per = 'day' THEN
+        RETURN (SELECT coalesce(json_agg(json_build_object(
+                           'names', json_build_array(to_char(d, 'YYYY-MM-DD')),
+                           'calls', coalesce(s.n, 0), 'errors', coalesce(s.e, 0),
+                           'prompt_tokens', coalesce(s.p, 0),
+                           'completion_tokens', coalesce(s.ct, 0),
+                           'credits', coalesce(s.cr, 0)) ORDER BY d), '[]')
+                  FROM generate_series(since, date_trunc('day', now()), interval '1 day') d
+                  LEFT JOIN (SELECT date_trunc('day', x.created_at) AS day, count(*) AS n,
+                                    count(*) FILTER (WHERE x.status = 'error') AS e,
+                                    sum(x.prompt_tokens) AS p, sum(x.completion_tokens) AS ct,
+                                    sum(x.credits) AS cr
+                               FROM api_calls x
+                              WHERE x.created_at >= since
+                                AND (viewer IS NULL OR x.user_id = viewer)
+                              GROUP BY 1) s ON s.day = d);
+    END IF;
+    IF per IS NULL OR per NOT IN ('model', 'key', 'user', 'provider') THEN
+        RETURN NULL;
+    END IF;
+    RETURN (SELECT coalesce(json_agg(json_build_object(
+                       'names', CASE per WHEN 'key' THEN json_build_array(k.name, k.prefix,
+                                                                           u.username)
+                                         WHEN 'user' THEN json_build_array(u.username)
+                                         ELSE json_build_array(s.g) END,
+                       'calls', s.n, 'errors', s.e, 'prompt_tokens', s.p,
+                       'completion_tokens', s.ct, 'credits', s.cr)
+                       ORDER BY s.cr DESC, coalesce(k.name, u.username, s.g), s.g), '[]')
+              FROM (SELECT CASE per WHEN 'model' THEN x.model WHEN 'provider' THEN x.provider
+                                    WHEN 'key' THEN x.key_id::text
+                                    ELSE x.user_id::text END AS g,
+                           count(*) AS n, count(*) FILTER (WHERE x.status = 'error') AS e,
+                           sum(x.prompt_tokens) AS p, sum(x.completion_tokens) AS ct,
+                           sum(x.credits) AS cr
+                      FROM api_calls x
+                     WHERE x.created_at >= since AND (viewer IS NULL OR x.user_id = viewer)
+                     GROUP BY 1) s
+              LEFT JOIN api_keys k ON per = 'key' AND k.id::text = s.g
+              LEFT JOIN users u ON u.id = CASE per WHEN 'key' THEN k.user_id
+                                                   WHEN 'user' THEN s.g::uuid END);
+END
 $$;

@@ -16,7 +16,7 @@ import { NODES, onOneNode } from '../lib/nodes.mjs';
 import { poll } from '../lib/poll.mjs';
 import { readFile } from 'node:fs/promises';
 import {
-  ChatFixture, assertPath, credits, ledgerMark, ledgerSince, mockLast, mockReply, mockStats, thread,
+  ChatFixture, SseParser, assertPath, credits, ledgerMark, ledgerSince, mockLast, mockReply, mockStats, thread,
 } from '../lib/chat.mjs';
 
 const fx = new ChatFixture('oai');
@@ -154,6 +154,36 @@ test('keys are listed a page at a time, newest first, for users and administrato
   assertError(await api('GET', `/keys?after=${users.next}`, user), 422, 'invalid_field', 'after');
 });
 
+test('a key records when it was last used: null until its first call, then the time of its latest', async () => {
+  const user = await fx.user();
+  const key = await makeKey(user);
+  const unused = await makeKey(user);
+  const listed = async (k) => assertJson(await api('GET', '/keys', user), 200).items.find((x) => x.id === k.id);
+  assert.equal(key.last_used_at, null, 'a new key has a last use');
+  assert.equal((await listed(key)).last_used_at, null);
+  const body = { model: models.openai.slug, messages: [{ role: 'user', content: `last use ${uniq()}` }] };
+
+  // The database's clock before each call: the use recorded is not older.
+  for (let i = 0; i < 2; i++) {
+    const before = await sqlValue('SELECT clock_timestamp()');
+    const res = await complete(key.key, body);
+    assert.equal(res.status, 200, res.text);
+    const row = (await sqlJson(
+      `SELECT last_used_at, last_used_at >= :'p1'::timestamptz AS since, last_used_at <= clock_timestamp() AS past
+         FROM api_keys WHERE id = :'p2'`, before, key.id))[0];
+    assert.ok(row.last_used_at, `call ${i + 1}: no last use recorded`);
+    assert.ok(row.since, `call ${i + 1}: last_used_at ${row.last_used_at} is older than the call (${before})`);
+    assert.ok(row.past, `call ${i + 1}: last_used_at ${row.last_used_at} is in the future`);
+    // The API shows the same time, to its owner and to administrators.
+    const mine = await listed(key);
+    assert.equal(Date.parse(mine.last_used_at), Date.parse(row.last_used_at), 'GET /keys shows another time');
+    const all = assertJson(await api('GET', '/admin/keys?limit=500', ADMIN), 200).items.find((x) => x.id === key.id);
+    assert.ok(all, 'the admin list lacks the key');
+    assert.equal(Date.parse(all.last_used_at), Date.parse(row.last_used_at), 'GET /admin/keys shows another time');
+  }
+  assert.equal((await listed(unused)).last_used_at, null, 'a key never used has a last use');
+});
+
 // --- the SDK --------------------------------------------------------------------
 
 for (const provider of ['openai', 'anthropic', 'google']) {
@@ -220,6 +250,36 @@ for (const provider of ['openai', 'anthropic', 'google']) {
     assert.equal(await credits(user.id), before - usage.total_tokens);
   });
 }
+
+test('a streamed call without stream_options.include_usage ends with no usage chunk, as OpenAI\'s does', async () => {
+  const user = await fx.user({ credits: 100000 });
+  const key = await makeKey(user);
+  for (const options of [{}, { stream_options: { include_usage: false } }]) {
+    const content = `No usage ${uniq()}`;
+    const before = await credits(user.id);
+    const res = await complete(key.key, { model: models.openai.slug, messages: [{ role: 'user', content }], stream: true, ...options });
+    assert.equal(res.status, 200, res.text);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+    const data = new SseParser().feed(res.text).map((e) => e.data);
+    assert.equal(data.at(-1), '[DONE]', `the stream does not end with [DONE]: ${res.text.slice(-300)}`);
+    const chunks = data.slice(0, -1).map((d) => JSON.parse(d));
+    assert.ok(chunks.length > 3, `only ${chunks.length} chunks`);
+    for (const chunk of chunks) {
+      assert.equal(chunk.object, 'chat.completion.chunk');
+      assert.ok(!('usage' in chunk), `a chunk has a usage member: ${JSON.stringify(chunk)}`);
+      assert.equal(chunk.choices.length, 1, `a chunk without its choice (a usage chunk?): ${JSON.stringify(chunk)}`);
+    }
+    assert.equal(chunks.map((c) => c.choices[0].delta.content ?? '').join(''), mockReply(content));
+    assert.equal(chunks.at(-1).choices[0].finish_reason, 'stop', 'the last chunk is not the one that finishes');
+    // Charged as a call with the usage chunk is, all the same.
+    const [call] = await poll(() => sqlJson(
+      `SELECT status, credits FROM api_calls WHERE key_id = :'p1' ORDER BY created_at DESC LIMIT 1`, key.id),
+    (rows) => rows[0] && rows[0].status !== 'pending', { tries: 100, intervalMs: 100 });
+    assert.equal(call.status, 'complete');
+    assert.ok(Number(call.credits) > 0);
+    assert.equal(await credits(user.id), before - Number(call.credits));
+  }
+});
 
 test('a streamed call whose client leaves is stopped upstream, ends incomplete and is charged what it used', async () => {
   const user = await fx.user({ credits: 100000 });

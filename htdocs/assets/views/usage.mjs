@@ -1,7 +1,7 @@
 // Usage: what the user's API keys used over the last days (GET /usage):
 // tokens per day as a chart the server draws (GET /usage/chart.svg, its
 // text alternative from the same numbers), the days, models and keys as
-// tables, and the days as CSV (GET /usage.csv).
+// tables, and the days, models and keys as CSV (GET /usage.csv?by=).
 
 import { API_BASE, get, isAbort } from '../api.mjs';
 import { h, replaceChildren, formatNumber, setMessage } from '../dom.mjs';
@@ -81,7 +81,17 @@ export async function render({ outlet, signal }) {
         'data-testid': 'usage-chart',
       }),
     ),
-    h('p', {}, h('a', { href: new URL(`usage.csv?days=${days}`, API_BASE).href, download: '' }, 'Download as CSV')),
+    h(
+      'p',
+      { 'data-testid': 'usage-csv' },
+      'Download as CSV: ',
+      h('a', { href: new URL(`usage.csv?days=${days}`, API_BASE).href, download: '' }, 'by day'),
+      ', ',
+      h('a', { href: new URL(`usage.csv?days=${days}&by=model`, API_BASE).href, download: '' }, 'by model'),
+      ', ',
+      h('a', { href: new URL(`usage.csv?days=${days}&by=key`, API_BASE).href, download: '' }, 'by key'),
+      '.',
+    ),
     h(
       'div',
       { class: 'usage-tables' },

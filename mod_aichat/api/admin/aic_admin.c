@@ -1,8 +1,10 @@
 /* Administration: users and the audit log, as JSON under /v1/admin and as
  * server-rendered pages under the admin area. Apache guards both with
  * `Require aichat-role admin`; every endpoint checks the role again. This
- * file holds the route tables, the overview page and what the others share. */
+ * file holds the route tables, the overview page (with the API usage of the
+ * last 30 days that api/keys/ draws) and what the others share. */
 #include "admin.h"
+#include "api/keys/keys.h"
 #include "httpd/aic_page.h"
 
 #include <http_protocol.h>
@@ -46,6 +48,7 @@ static int page_overview(aic_ctx *ctx)
                    aic_json_int(aic_json_get(o, keys[i])));
     }
     ap_rputs("</dl>", r);
+    aic_keys_usage_glance(ctx);
     return aic_page_end(r);
 }
 

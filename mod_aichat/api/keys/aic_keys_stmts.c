@@ -18,4 +18,7 @@ const aic_stmt aic_keys_stmts[] = {
     {"keys_list", "SELECT keys_list(%s::uuid, %s, %s::uuid, %s::int)::text"},
     /* Usage of a user (their id) or of the site (null) over the last days. */
     {"keys_usage", "SELECT keys_usage(%s::uuid, %s::int)::text"},
+    /* The same usage row by row for a CSV file, per day, model, key, user or
+     * provider: a JSON array (keys_usage_rows). */
+    {"keys_usage_rows", "SELECT keys_usage_rows(%s::uuid, %s::int, %s)::text"},
     {NULL, NULL}};

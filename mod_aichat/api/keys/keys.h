@@ -5,8 +5,8 @@
  *                     `Authorization: Bearer` keys, so Require, r->user and the
  *                     logs work as for any user
  *   aic_keys_rate.c   the rate limits: token buckets in shared memory
- *   aic_keys_pages.c  usage as JSON, CSV, server-side SVG charts and the
- *                     administrators' page
+ *   aic_keys_pages.c  usage as JSON, CSV, server-side SVG charts, the
+ *                     administrators' page and its glance on their overview
  * Its hooks and tables are in the index (api/aic_api.h); the key of a request
  * and the rate limits, declared here too, are what the OpenAI-compatible API
  * (api/openai/) uses of it. */
@@ -67,5 +67,12 @@ int aic_keys_shaped(const char *key);
 /** The usage JSON (keys_usage) of viewer (NULL: the whole site) over the
  * last days into *json. Returns APR_SUCCESS or an aic_db error. */
 apr_status_t aic_keys_usage(const char **json, aic_ctx *ctx, const char *viewer, int days);
+
+/** Write the site's API usage of the last 30 days at a glance into the page
+ * being rendered on ctx->r (the administrators' overview): calls, tokens
+ * and credits in all, the tokens per day chart of /admin/usage, the top 5
+ * users, errors by provider, and links to /admin/usage and its CSV. When
+ * usage cannot be read, a short note says so instead. */
+void aic_keys_usage_glance(aic_ctx *ctx);
 
 #endif
