@@ -1,8 +1,11 @@
 /* libFuzzer target: the import parsers (api/imports/import.h). The input is
  * a JSON document of an export: read as a stream in pieces of varying size,
- * recognised (first pass), then read as its format (second pass). Every
- * conversation handed on must be a tree whose parents come first and whose
- * active leaf is one of its messages. */
+ * recognised (first pass), then read as its format (second pass). Built once
+ * more per format with FUZZ_FORMAT set (fuzz_import_chatgpt, …): the input is
+ * then read as that format whatever it looks like, so that mutations far from
+ * the format's shape still reach its parser. Every conversation handed on
+ * must be a tree whose parents come first and whose active leaf is one of
+ * its messages. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,9 +57,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     aic_import_format f;
 
     apr_pool_create(&p, NULL);
+#ifdef FUZZ_FORMAT
+    f = FUZZ_FORMAT;
+#else
     d = aic_import_doc_create(p, "chat-fuzz.json", AIC_IMPORT_UNKNOWN, check, reject, NULL);
     feed(d, data, size);
     f = aic_import_doc_format(d);
+#endif
     if (f != AIC_IMPORT_UNKNOWN && f != AIC_IMPORT_GROK) {
         d = aic_import_doc_create(p, "chat-fuzz.json", f, check, reject, NULL);
         feed(d, data, size);
