@@ -83,6 +83,12 @@ BEGIN
         SELECT jsonb_build_object('slug', t.slug, 'display_name', t.display_name,
                                   'model_id', t.model_id)
             INTO sender FROM ai_tools t WHERE t.id = m.sender_tool_id;
+        -- An imported answer whose model is not in the catalog: the model as
+        -- the export named it.
+        IF sender IS NULL AND m.metadata ? 'model' THEN
+            sender := jsonb_build_object('slug', NULL, 'display_name', m.metadata->>'model',
+                                         'model_id', m.metadata->>'model');
+        END IF;
     ELSE
         SELECT jsonb_build_object('username', u.username,
                                   'display_name', coalesce(u.display_name, u.username))

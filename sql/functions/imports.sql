@@ -270,9 +270,16 @@ BEGIN
     GET DIAGNOSTICS added = ROW_COUNT;
     leaf := ids[(conv->>'active')::int + 1];
     IF is_new THEN
-        SELECT m.sender_tool_id INTO leaf_tool FROM messages m
-            WHERE m.conversation_id = cid AND m.sender_tool_id IS NOT NULL
-            ORDER BY m.created_at DESC LIMIT 1;
+        -- The conversation's model: the catalog model that answered last on
+        -- the active path (none when no answer's model is in the catalog:
+        -- the owner then picks one to continue with).
+        WITH RECURSIVE up AS (
+            SELECT m.parent_message_id, m.sender_tool_id FROM messages m WHERE m.id = leaf
+            UNION ALL
+            SELECT p.parent_message_id, p.sender_tool_id
+              FROM up JOIN messages p ON p.id = up.parent_message_id
+             WHERE up.sender_tool_id IS NULL)
+        SELECT up.sender_tool_id INTO leaf_tool FROM up WHERE up.sender_tool_id IS NOT NULL;
         IF leaf_tool IS NOT NULL THEN
             INSERT INTO conversation_ai_models (conversation_id, tool_id, position)
                 VALUES (cid, leaf_tool, 0);

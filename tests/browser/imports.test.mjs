@@ -1,14 +1,16 @@
 // Import & export in a real browser: a ChatGPT export dropped on the Import
 // page, its progress bar followed to the end, the imported branched chat
 // opened from the links and paged through its branches; the chat exported
-// as Markdown from its head.
+// as Markdown from its head; an imported chat whose model is not in the
+// catalog continued with a model picked on the chat.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
 import { launch, newPage, signIn, assertNoPageErrors, WAIT_MS } from './lib.mjs';
 import { createUser } from '../lib/users.mjs';
-import { SAMPLES } from '../lib/imports.mjs';
+import { SAMPLES, imported, sample } from '../lib/imports.mjs';
+import { setCredits } from '../lib/chat.mjs';
 
 describe('import and export', () => {
   let browser;
@@ -54,6 +56,41 @@ describe('import and export', () => {
         page.locator('[data-testid="export-markdown"]').click(),
       ]);
       assert.match(download.suggestedFilename(), /^SSE-line-endings-[0-9a-f]{8}\.md$/);
+      assertNoPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('an imported chat whose model is not in the catalog is continued with a model picked on the chat', async () => {
+    const owner = await createUser({ prefix: 'bimpc' });
+    await setCredits(owner.id, 100000);
+    const { job } = await imported(owner, sample('chatgpt-conversations.json'), 'conversations.json');
+    assert.equal(job?.status, 'done', JSON.stringify(job));
+    const { context, page, errors } = await newPage(browser);
+    try {
+      await signIn(page, owner.user, owner.password);
+      await page.getByTestId('conversation-link').filter({ hasText: 'Sourdough starter feeding schedule' }).click();
+      const choice = page.getByTestId('continue-chat');
+      await choice.waitFor({ timeout: WAIT_MS });
+      assert.match(await page.getByTestId('continue-reason').innerText(), /not in the catalog/);
+      const answersBefore = await page.locator('[data-testid="message"][data-sender-type="ai"]').count();
+
+      await page.getByLabel('Model', { exact: true }).selectOption({ label: 'GPT-4o mini' });
+      await page.getByTestId('continue-use').click();
+      await choice.waitFor({ state: 'hidden', timeout: WAIT_MS });
+      assert.match(await page.getByTestId('chat-subtitle').innerText(), /GPT-4o mini/);
+
+      await page.getByLabel('Message', { exact: true }).fill('How often in winter?');
+      await page.getByTestId('send').click();
+      const answers = page.locator('[data-testid="message"][data-sender-type="ai"]');
+      await page.waitForFunction(
+        (n) => document.querySelectorAll('[data-testid="message"][data-sender-type="ai"]').length > n,
+        answersBefore,
+        { timeout: WAIT_MS },
+      );
+      await page.getByTestId('send').and(page.locator(':enabled')).waitFor({ timeout: WAIT_MS });
+      assert.match(await answers.last().innerText(), /GPT-4o mini/);
       assertNoPageErrors(errors);
     } finally {
       await context.close();

@@ -19,6 +19,8 @@
 //   with parent_id = the edited message's parent) and Regenerate for answers.
 // - Share (the owner only) opens the Share dialog (chat/share.mjs): a link
 //   to a snapshot of the chat, public or for signed-in users, with an expiry.
+// - A chat none of whose models can answer (an import whose model is not in
+//   the catalog) offers its owner a model to continue with (chat/continue.mjs).
 // - Prompts and templates (chat/prompts.mjs): the composer's prompt list
 //   (Prompts, or "/" and a title), "Save as prompt" under messages, the
 //   template form (Templates, or #/chat?template=<id>) sent through the turn.
@@ -34,6 +36,7 @@ import { hrefFor } from '../router.mjs';
 import { session } from '../session.mjs';
 import { loadCodeTheme } from './chat/markdown.mjs';
 import { createHistory } from './chat/history.mjs';
+import { createModelChoice } from './chat/continue.mjs';
 import { createMessageView, senderName } from './chat/message.mjs';
 import { createPromptTools } from './chat/prompts.mjs';
 import { createShareDialog } from './chat/share.mjs';
@@ -203,6 +206,14 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
   const threadEmpty = h('p', { class: 'chat-thread-empty muted', hidden: true }, 'No messages yet. Say hello below.');
   const notice = h('div', { class: 'chat-notice form-error', role: 'alert', 'data-testid': 'chat-error', hidden: true });
   const announcer = h('p', { class: 'visually-hidden', role: 'status', 'data-testid': 'chat-status' });
+  const modelChoice = createModelChoice({
+    signal,
+    onChosen: (updated) => {
+      conv = updated;
+      drawHead();
+      input.focus();
+    },
+  });
   const historyPanel = createHistory({ signal, threadEl, navigate, onError: (text) => showNotice(text), onSummary: () => sidebar.refresh() });
 
   const input = h('textarea', {
@@ -243,6 +254,7 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
     threadEmpty,
     notice,
     announcer,
+    modelChoice.el,
     composer,
     shareDialog.el,
   );
@@ -518,6 +530,7 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
     drawHead();
     renderThread();
     historyPanel.show(conv);
+    modelChoice.check(conv);
     announce('');
     if (!query.get('message') || !highlightMessage(threadEl, query.get('message'))) scrollToBottom();
   }

@@ -8,6 +8,7 @@ static const aic_endpoint ep_conv_create = {aic_chat_conversation_create, 0};
 static const aic_endpoint ep_conv_list = {aic_chat_conversation_list, 0};
 static const aic_endpoint ep_conv_get = {aic_chat_conversation_get, 0};
 static const aic_endpoint ep_conv_patch = {aic_chat_conversation_patch, 0};
+static const aic_endpoint ep_conv_models = {aic_chat_conversation_set_models, 0};
 static const aic_endpoint ep_conv_delete = {aic_chat_conversation_delete, 0};
 static const aic_endpoint ep_conv_restore = {aic_chat_conversation_restore, 0};
 static const aic_endpoint ep_participant_add = {aic_chat_participant_add, 0};
@@ -23,6 +24,7 @@ const aic_route aic_chat_routes[] = {
     {"GET", "/v1/conversations/{id}", &ep_conv_get},
     {"PATCH", "/v1/conversations/{id}", &ep_conv_patch},
     {"DELETE", "/v1/conversations/{id}", &ep_conv_delete},
+    {"PUT", "/v1/conversations/{id}/models", &ep_conv_models},
     {"POST", "/v1/conversations/{id}/restore", &ep_conv_restore},
     {"POST", "/v1/conversations/{id}/participants", &ep_participant_add},
     {"DELETE", "/v1/conversations/{id}/participants/{username}", &ep_participant_remove},

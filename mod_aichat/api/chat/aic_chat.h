@@ -139,6 +139,7 @@ int aic_chat_conversation_create(aic_ctx *ctx);
 int aic_chat_conversation_list(aic_ctx *ctx);
 int aic_chat_conversation_get(aic_ctx *ctx);
 int aic_chat_conversation_patch(aic_ctx *ctx);
+int aic_chat_conversation_set_models(aic_ctx *ctx);
 int aic_chat_conversation_delete(aic_ctx *ctx);
 int aic_chat_conversation_restore(aic_ctx *ctx);
 int aic_chat_participant_add(aic_ctx *ctx);

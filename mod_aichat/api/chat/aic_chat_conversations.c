@@ -47,6 +47,82 @@ static apr_status_t load_conversation(aic_chat_conv *c, aic_ctx *ctx, const char
     return APR_SUCCESS;
 }
 
+/* Whether `tools` is a list of 1 to 8 entries (their slugs are checked by
+ * resolve_tools); else the 422 is sent. */
+static int tools_listed(request_rec *r, aic_json *tools)
+{
+    if (aic_json_typeof(tools) == AIC_JSON_ARRAY && aic_json_len(tools) >= 1 &&
+        aic_json_len(tools) <= 8) {
+        return 1;
+    }
+    aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                   "tools must be a list of 1 to 8 model slugs.", "tools");
+    return 0;
+}
+
+/* Refuses the request's tools: the transaction rolled back, the 422 sent. */
+static int refuse_tools(aic_ctx *ctx, const char *code, const char *message)
+{
+    aic_db_rollback(ctx->db);
+    aic_send_error(ctx->r, HTTP_UNPROCESSABLE_ENTITY, code, message, "tools");
+    return DONE;
+}
+
+/* The catalog ids of `tools` (a JSON list of 1 to 8 model slugs, checked by
+ * the caller), each an active model whose provider can serve it, none twice,
+ * inside the open transaction. OK, or DONE once rolled back and refused. */
+static int resolve_tools(aic_ctx *ctx, aic_json *tools, apr_array_header_t *tool_ids)
+{
+    request_rec *r = ctx->r;
+    apr_status_t rv;
+
+    for (apr_size_t i = 0; i < aic_json_len(tools); i++) {
+        const char *slug = aic_json_str(aic_json_at(tools, i), r->pool);
+        aic_rows rows;
+        const aic_provider_cfg *prov;
+
+        if (!slug) {
+            return refuse_tools(ctx, "invalid_field", "tools must be a list of model slugs.");
+        }
+        if ((rv = aic_db_select(&rows, ctx->db, "chat_tool_by_slug", AIC_ARGS(slug))) !=
+            APR_SUCCESS) {
+            aic_db_rollback(ctx->db);
+            aic_send_failure(r, rv);
+            return DONE;
+        }
+        if (rows.nrows == 0) {
+            return refuse_tools(ctx, "unknown_tool",
+                                apr_psprintf(r->pool, "There is no model '%s'.", slug));
+        }
+        prov = aic_config_provider(ctx->conf, rows.cells[1]);
+        if (!prov || (rows.cells[2][0] == '1' && !prov->key)) {
+            return refuse_tools(
+                ctx, "tool_unavailable",
+                apr_psprintf(r->pool, "The model '%s' is not available now.", slug));
+        }
+        for (int k = 0; k < tool_ids->nelts; k++) {
+            if (!strcmp(APR_ARRAY_IDX(tool_ids, k, const char *), rows.cells[0])) {
+                return refuse_tools(ctx, "invalid_field", "tools lists a model twice.");
+            }
+        }
+        APR_ARRAY_PUSH(tool_ids, const char *) = rows.cells[0];
+    }
+    return OK;
+}
+
+/* The conversation's answering models, in this order (positions 0, 1, …). */
+static apr_status_t add_models(aic_ctx *ctx, const char *id, const apr_array_header_t *tool_ids)
+{
+    apr_status_t rv = APR_SUCCESS;
+
+    for (int i = 0; rv == APR_SUCCESS && i < tool_ids->nelts; i++) {
+        rv = aic_db_exec(
+            NULL, ctx->db, "chat_conv_add_model",
+            AIC_ARGS(id, APR_ARRAY_IDX(tool_ids, i, const char *), apr_itoa(ctx->r->pool, i)));
+    }
+    return rv;
+}
+
 int aic_chat_conversation_create(aic_ctx *ctx)
 {
     request_rec *r = ctx->r;
@@ -65,10 +141,8 @@ int aic_chat_conversation_create(aic_ctx *ctx)
         return OK;
     }
     tools = aic_json_get(body, "tools");
-    if (aic_json_typeof(tools) != AIC_JSON_ARRAY || aic_json_len(tools) < 1 ||
-        aic_json_len(tools) > 8) {
-        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                              "tools must be a list of 1 to 8 model slugs.", "tools");
+    if (!tools_listed(r, tools)) {
+        return OK;
     }
     if (aic_json_has(body, "title") &&
         (err = aic_valid_text(&title, r->pool, aic_json_str(aic_json_get(body, "title"), r->pool),
@@ -96,49 +170,13 @@ int aic_chat_conversation_create(aic_ctx *ctx)
     if ((rv = aic_db_begin(ctx->db)) != APR_SUCCESS) {
         return aic_send_failure(r, rv);
     }
-    for (apr_size_t i = 0; i < aic_json_len(tools); i++) {
-        const char *slug = aic_json_str(aic_json_at(tools, i), r->pool);
-        aic_rows rows;
-        const aic_provider_cfg *prov;
-
-        if (!slug) {
-            aic_db_rollback(ctx->db);
-            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                                  "tools must be a list of model slugs.", "tools");
-        }
-        if ((rv = aic_db_select(&rows, ctx->db, "chat_tool_by_slug", AIC_ARGS(slug))) !=
-            APR_SUCCESS) {
-            aic_db_rollback(ctx->db);
-            return aic_send_failure(r, rv);
-        }
-        if (rows.nrows == 0) {
-            aic_db_rollback(ctx->db);
-            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "unknown_tool",
-                                  apr_psprintf(r->pool, "There is no model '%s'.", slug), "tools");
-        }
-        prov = aic_config_provider(ctx->conf, rows.cells[1]);
-        if (!prov || (rows.cells[2][0] == '1' && !prov->key)) {
-            aic_db_rollback(ctx->db);
-            return aic_send_error(
-                r, HTTP_UNPROCESSABLE_ENTITY, "tool_unavailable",
-                apr_psprintf(r->pool, "The model '%s' is not available now.", slug), "tools");
-        }
-        for (int k = 0; k < tool_ids->nelts; k++) {
-            if (!strcmp(APR_ARRAY_IDX(tool_ids, k, const char *), rows.cells[0])) {
-                aic_db_rollback(ctx->db);
-                return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                                      "tools lists a model twice.", "tools");
-            }
-        }
-        APR_ARRAY_PUSH(tool_ids, const char *) = rows.cells[0];
+    if (resolve_tools(ctx, tools, tool_ids) != OK) {
+        return OK;
     }
     rv = aic_db_value(&id, ctx->db, "chat_conv_insert",
                       AIC_ARGS(ctx->user->id, title, system_prompt, settings_text));
-    for (int i = 0; rv == APR_SUCCESS && i < tool_ids->nelts; i++) {
-        const char *tool_id = APR_ARRAY_IDX(tool_ids, i, const char *);
-
-        rv = aic_db_exec(NULL, ctx->db, "chat_conv_add_model",
-                         AIC_ARGS(id, tool_id, apr_itoa(r->pool, i)));
+    if (rv == APR_SUCCESS) {
+        rv = add_models(ctx, id, tool_ids);
     }
     if (rv == APR_SUCCESS) {
         rv = aic_db_exec(NULL, ctx->db, "chat_participant_add",
@@ -402,6 +440,45 @@ int aic_chat_conversation_patch(aic_ctx *ctx)
     rv =
         aic_db_value(&new_json, ctx->db, "chat_conv_update",
                      AIC_ARGS(title, system_prompt, settings, pinned, archived, id, ctx->user->id));
+    if (rv != APR_SUCCESS) {
+        aic_db_rollback(ctx->db);
+        return aic_send_failure(r, rv);
+    }
+    return commit_change(ctx, HTTP_OK, "update", id, old_json, new_json);
+}
+
+/* PUT /conversations/{id}/models: the models that answer from now on, in
+ * turn when several (the owner's choice; earlier answers keep their model).
+ * How an imported chat whose model is not in the catalog is continued. */
+int aic_chat_conversation_set_models(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *id = apr_table_get(ctx->params, "id"), *old_json = NULL, *new_json = NULL;
+    apr_array_header_t *tool_ids = apr_array_make(r->pool, 4, sizeof(const char *));
+    aic_json *body = NULL, *tools;
+    apr_status_t rv;
+
+    if (aic_read_json_object(&body, r) != OK) {
+        return OK;
+    }
+    if (aic_refuse_unknown_fields(r, body, (const char *const[]){"tools", NULL}, NULL) != OK) {
+        return OK;
+    }
+    tools = aic_json_get(body, "tools");
+    if (!tools_listed(r, tools)) {
+        return OK;
+    }
+    if (lock_as_owner(&old_json, ctx, id, "Only the owner may choose the models.") != OK ||
+        resolve_tools(ctx, tools, tool_ids) != OK) {
+        return OK;
+    }
+    rv = aic_db_exec(NULL, ctx->db, "chat_conv_clear_models", AIC_ARGS(id));
+    if (rv == APR_SUCCESS) {
+        rv = add_models(ctx, id, tool_ids);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = aic_db_value(&new_json, ctx->db, "chat_conv_json", AIC_ARGS(ctx->user->id, id));
+    }
     if (rv != APR_SUCCESS) {
         aic_db_rollback(ctx->db);
         return aic_send_failure(r, rv);

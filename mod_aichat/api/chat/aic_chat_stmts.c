@@ -79,6 +79,8 @@ const aic_stmt aic_chat_stmts[] = {
     {"chat_conv_add_model",
      "INSERT INTO conversation_ai_models (conversation_id, tool_id, position)"
      " VALUES (%s::uuid, %s::uuid, %s::int)"},
+    {"chat_conv_clear_models",
+     "DELETE FROM conversation_ai_models WHERE conversation_id = %s::uuid"},
     {"chat_popularity", "UPDATE ai_tools SET popularity = popularity + 1 WHERE id = %s::uuid"},
     {"chat_participant_add",
      "INSERT INTO conversation_participants (conversation_id, user_id, role)"
