@@ -419,6 +419,67 @@ static void test_zip_uploads(void **state)
     apr_file_remove(path, p);
 }
 
+/* The ZIP door's own limits, each refused with its code: entries, the bytes
+ * one member inflates to, those of all members read, an encrypted member. */
+static void test_zip_limits(void **state)
+{
+    apr_pool_t *p = *state;
+    const aic_zip_limits lim = {2, 100, 150, 200};
+    char x100[101], x120[121], buf[64];
+    const char *three[] = {"a.json", "[]", "b.json", "[]", "c.json", "[]", NULL};
+    const char *big[] = {"a.json", x120, NULL};
+    const char *pair[] = {"a.json", x100, "b.json", x100, NULL};
+    const char *name, *code, *msg, *path;
+    int regular;
+    apr_size_t n;
+    apr_status_t rv;
+    aic_zip *z;
+
+    memset(x100, 'x', 100);
+    x100[100] = '\0';
+    memset(x120, 'x', 120);
+    x120[120] = '\0';
+
+    path = make_zip(p, three);
+    assert_int_equal(aic_zip_open(&z, p, path, &lim), APR_SUCCESS);
+    assert_int_equal(aic_zip_next(z, &name, &regular), APR_SUCCESS);
+    assert_int_equal(aic_zip_next(z, &name, &regular), APR_SUCCESS);
+    assert_int_equal(aic_zip_next(z, &name, &regular), AIC_ZIP_ELIMIT);
+    aic_zip_error(z, &code, &msg);
+    assert_string_equal(code, "limit_exceeded");
+    apr_file_remove(path, p);
+
+    path = make_zip(p, big);
+    assert_int_equal(aic_zip_open(&z, p, path, &lim), APR_SUCCESS);
+    assert_int_equal(aic_zip_next(z, &name, &regular), APR_SUCCESS);
+    do {
+        n = sizeof(buf);
+        rv = aic_zip_read(z, buf, &n);
+    } while (rv == APR_SUCCESS && n > 0);
+    assert_int_equal(rv, AIC_ZIP_ELIMIT);
+    apr_file_remove(path, p);
+
+    path = make_zip(p, pair);
+    assert_int_equal(aic_zip_open(&z, p, path, &lim), APR_SUCCESS);
+    rv = APR_SUCCESS;
+    for (int m = 0; m < 2 && rv == APR_SUCCESS; m++) {
+        assert_int_equal(aic_zip_next(z, &name, &regular), APR_SUCCESS);
+        do {
+            n = sizeof(buf);
+            rv = aic_zip_read(z, buf, &n);
+        } while (rv == APR_SUCCESS && n > 0);
+    }
+    assert_int_equal(rv, AIC_ZIP_ELIMIT); /* each member under 100, both over 150 */
+    aic_zip_error(z, &code, &msg);
+    assert_string_equal(code, "limit_exceeded");
+    apr_file_remove(path, p);
+
+    assert_int_equal(aic_zip_open(&z, p, DIR "broken/encrypted.zip", &lim), APR_SUCCESS);
+    assert_int_equal(aic_zip_next(z, &name, &regular), AIC_ZIP_EENCRYPTED);
+    aic_zip_error(z, &code, &msg);
+    assert_string_equal(code, "encrypted_zip");
+}
+
 /* What the multipart reader handed on. */
 typedef struct {
     char *buf;
@@ -594,6 +655,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_limits, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_title_and_times, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_zip_uploads, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_zip_limits, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_multipart, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_non_text_parts, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_escapes_postgresql_refuses, pool_setup, pool_teardown),
