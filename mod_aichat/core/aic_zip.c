@@ -153,6 +153,11 @@ apr_status_t aic_zip_read(aic_zip *z, char *buf, apr_size_t *len)
     return APR_SUCCESS;
 }
 
+apr_off_t aic_zip_bytes_read(aic_zip *z)
+{
+    return (apr_off_t)archive_filter_bytes(z->a, -1);
+}
+
 void aic_zip_error(const aic_zip *z, const char **code, const char **message)
 {
     *code = z->code ? z->code : "invalid_zip";

@@ -35,6 +35,8 @@ apr_status_t aic_zip_open(aic_zip **z, apr_pool_t *p, const char *path, const ai
 apr_status_t aic_zip_next(aic_zip *z, const char **name, int *regular);
 /** Inflate up to *len bytes of the current member into buf; *len 0 at its end. */
 apr_status_t aic_zip_read(aic_zip *z, char *buf, apr_size_t *len);
+/** How many bytes of the ZIP file have been read so far. */
+apr_off_t aic_zip_bytes_read(aic_zip *z);
 /** The error's code and message. */
 void aic_zip_error(const aic_zip *z, const char **code, const char **message);
 

@@ -423,7 +423,7 @@ test('an import past its conversation or time limit ends failed with the reason;
   );
 });
 
-test('the progress stream follows a running job to its end', async () => {
+test('the progress stream follows a running job to its end, its bytes read with it', async () => {
   const user = await createUser({ prefix: 'impevents' });
   const big = JSON.parse(sample('chatgpt-conversations.json').toString('utf8'));
   const many = [];
@@ -443,6 +443,14 @@ test('the progress stream follows a running job to its end', async () => {
   assert.ok(progress.length >= 2, `${progress.length} progress events`);
   const done = progress.map((e) => e.job.conversations_done);
   assert.deepEqual(done, [...done].sort((a, b) => a - b), 'the counts only grow');
+  // The bytes read grow with the conversations, up to the whole file at the end.
+  const size = parsed.at(-1).job.file_size;
+  assert.equal(parsed.at(-1).job.bytes_read, size);
+  const read = parsed.map((e) => e.job.bytes_read);
+  assert.deepEqual(read, [...read].sort((a, b) => a - b), 'the bytes read only grow');
+  for (const e of progress.filter((x) => x.job.conversations_done > 0)) {
+    assert.ok(e.job.bytes_read > 0 && e.job.bytes_read <= size, `after ${e.job.conversations_done} conversations: ${e.job.bytes_read} of ${size} bytes read`);
+  }
 });
 
 test('a split ChatGPT export zipped out of order is read in name order: conversations-000.json, then -001.json', async () => {

@@ -44,11 +44,16 @@ function statusText(job) {
   }
 }
 
+const megabytes = new Intl.NumberFormat(undefined, { style: 'unit', unit: 'megabyte', maximumFractionDigits: 1 });
+
 function countsText(job) {
   const total = job.conversations_total;
   const done = formatNumber(job.conversations_done);
   const parts = [total == null ? `${done} conversations` : `${done} of ${formatNumber(total)} conversations`];
   parts.push(`${formatNumber(job.messages_added)} messages added`);
+  if (job.status === 'running' && job.file_size > 0) {
+    parts.push(`${megabytes.format(job.bytes_read / 1e6)} of ${megabytes.format(job.file_size / 1e6)} read`);
+  }
   if (job.conversations_created !== job.conversations_done) {
     parts.push(`${formatNumber(job.conversations_done - job.conversations_created)} already here`);
   }

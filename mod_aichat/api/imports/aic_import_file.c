@@ -63,7 +63,13 @@ static int candidate(const char *name)
 typedef struct {
     apr_file_t *f;
     aic_zip *z;
+    apr_off_t read; /* of the file, when it is not a ZIP */
 } source;
+
+static apr_off_t bytes_read(source *src)
+{
+    return src->z ? aic_zip_bytes_read(src->z) : src->read;
+}
 
 static apr_status_t open_source(source *src, apr_pool_t *p, const char *path, int *zip)
 {
@@ -118,6 +124,7 @@ static apr_status_t pump(aic_import_doc *d, source *src, char *buf, const char *
                 *message = "the upload could not be read";
                 return rv;
             }
+            src->read += (apr_off_t)n;
         }
         if ((rv = aic_import_doc_feed(d, buf, n)) != APR_SUCCESS) {
             aic_import_doc_error(d, code, message);
@@ -129,6 +136,32 @@ static apr_status_t pump(aic_import_doc *d, source *src, char *buf, const char *
         aic_import_doc_error(d, code, message);
     }
     return rv;
+}
+
+/* The reader's callbacks in between, so that each conversation is handed on
+ * with the upload's bytes read so far. */
+typedef struct {
+    aic_import_conv_fn conv;
+    aic_import_reject_fn reject;
+    void *baton;
+    source *src;
+} counted;
+
+static apr_status_t counted_conv(void *baton, const aic_import_conv *c, apr_pool_t *p)
+{
+    counted *t = baton;
+    aic_import_conv at = *c;
+
+    at.bytes_read = bytes_read(t->src);
+    return t->conv(t->baton, &at, p);
+}
+
+static void counted_reject(void *baton, const char *ext_id, const char *title, const char *code,
+                           const char *message)
+{
+    counted *t = baton;
+
+    t->reject(t->baton, ext_id, title, code, message);
 }
 
 static apr_status_t no_conv(void *baton, const aic_import_conv *c, apr_pool_t *p)
@@ -267,6 +300,7 @@ static apr_status_t read_members(apr_pool_t *p, const char *path, const apr_arra
                                  void *baton, aic_json *skipped)
 {
     source src;
+    counted tramp = {conv, reject, baton, &src};
     int zip, entry = -1;
     char *buf = apr_palloc(p, BUF_SIZE);
     apr_status_t rv;
@@ -303,8 +337,13 @@ static apr_status_t read_members(apr_pool_t *p, const char *path, const apr_arra
             }
             entry++;
         }
-        d = aic_import_doc_create(scratch, m->name, m->format, conv, reject, baton);
-        aic_import_doc_on_feedback(d, feedback);
+        if (feedback_pass) {
+            d = aic_import_doc_create(scratch, m->name, m->format, conv, reject, baton);
+            aic_import_doc_on_feedback(d, feedback);
+        } else {
+            d = aic_import_doc_create(scratch, m->name, m->format, counted_conv, counted_reject,
+                                      &tramp);
+        }
         rv = pump(d, &src, buf, &code, &message);
         if (rv != APR_SUCCESS) {
             return rv;
@@ -351,6 +390,9 @@ const char *aic_import_conv_json(const aic_import_conv *c, apr_pool_t *p)
     aic_json_set_int(o, "active", c->active);
     aic_json_set(o, "skipped", c->skipped);
     aic_json_set(o, "warnings", c->warnings);
+    if (c->bytes_read > 0) {
+        aic_json_set_int(o, "bytes_read", (apr_int64_t)c->bytes_read);
+    }
     for (int i = 0; i < c->msgs->nelts; i++) {
         const aic_import_msg *m = &APR_ARRAY_IDX(c->msgs, i, aic_import_msg);
         aic_json *j = aic_json_object(p), *meta = aic_json_object(p);

@@ -68,6 +68,7 @@ typedef struct {
     int active;                   /* index of the active leaf */
     aic_json *skipped;            /* {reason: count} */
     aic_json *warnings;           /* {code: count} */
+    apr_off_t bytes_read;         /* of the upload when it was handed on (aic_import_file_read) */
 } aic_import_conv;
 
 /** A conversation ready (c, its memory in p until the call returns). */
@@ -189,13 +190,11 @@ apr_status_t aic_import_file_scan(apr_array_header_t **members, const char **cod
                                   const char **message, apr_pool_t *p, const char *path,
                                   const char *upload_name);
 
-/** Called between conversations with the bytes read so far; not APR_SUCCESS stops the reading. */
-typedef apr_status_t (*aic_import_progress_fn)(void *baton, apr_off_t bytes);
-
 /**
  * The second pass: each recognised member of members read with its format,
- * conv called for each conversation (its status other than APR_SUCCESS
- * stops the reading and is returned), reject for each refused one;
+ * conv called for each conversation with the upload's bytes read so far
+ * (its status other than APR_SUCCESS stops the reading and is returned),
+ * reject for each refused one;
  * document-level skips added to skipped. Then ChatGPT's message feedback,
  * when the upload has it, goes to feedback (the conversations it names are
  * written by then).
