@@ -525,6 +525,33 @@ test('exports: Markdown and JSON of one chat; the library as a ZIP whose convers
   const js = await api('GET', `/conversations/${kyoto.id}/export?format=json`, from);
   assert.equal(js.json.messages.length, 6);
   assertError(await api('GET', `/conversations/${kyoto.id}/export?format=pdf`, from), 422, 'invalid_field');
+  // Each export leaves an audit row naming the chat and the format.
+  for (const [res, format] of [[md, 'markdown'], [js, 'json']]) {
+    const row = await auditRow(res);
+    assert.equal(row.action, 'export.create');
+    assert.equal(row.entity_id, kyoto.id);
+    assert.deepEqual(row.new_values, { format });
+  }
+
+  // A selection: only the chats named, one audit row counting them.
+  const picked = await request('POST', '/chat/api/v1/exports', { user: from.user, password: from.password, body: { conversation_ids: [kyoto.id] } });
+  assert.equal(picked.status, 200);
+  assert.deepEqual((await auditRow(picked)).new_values, { conversations: 1 });
+  const pickedDir = mkdtempSync(join(tmpdir(), 'aichat-pick-'));
+  try {
+    const bytes = Buffer.from(await (await fetch(process.env.AICHAT_URL + '/chat/api/v1/exports', {
+      method: 'POST',
+      headers: { Authorization: 'Basic ' + Buffer.from(`${from.user}:${from.password}`).toString('base64'), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ conversation_ids: [kyoto.id] }),
+    })).arrayBuffer());
+    writeFileSync(join(pickedDir, 'x.zip'), bytes);
+    const members = execFileSync('unzip', ['-Z1', join(pickedDir, 'x.zip')]).toString().trim().split('\n');
+    assert.equal(members.length, 3, `one chat's JSON and Markdown, and conversations.json: ${members}`);
+    const chats = JSON.parse(execFileSync('unzip', ['-p', join(pickedDir, 'x.zip'), 'conversations.json']));
+    assert.deepEqual(chats.map((c) => c.title), ['Kyoto in 3 days: itinerary']);
+  } finally {
+    rmSync(pickedDir, { recursive: true, force: true });
+  }
 
   const zip = await request('POST', '/chat/api/v1/exports', { user: from.user, password: from.password, body: {} });
   assert.equal(zip.status, 200);

@@ -536,6 +536,24 @@ static apr_status_t visit_one(void *baton, conv *c, apr_pool_t *p)
     return one->s.rv;
 }
 
+/* The export's audit row (export.create), before any of it is sent; none when
+ * the request is already audited (a bulk action's export writes its own). */
+static apr_status_t audit_export(aic_ctx *ctx, const char *id, const char *what)
+{
+    apr_status_t rv;
+
+    if (aic_req_get(ctx->r)->audited) {
+        return APR_SUCCESS;
+    }
+    if ((rv = aic_db_begin(ctx->db)) == APR_SUCCESS &&
+        (rv = aic_audit_change(ctx->db, ctx->r, HTTP_OK, "export.create", "conversation", id, NULL,
+                               what)) == APR_SUCCESS) {
+        return aic_db_commit(ctx->db);
+    }
+    aic_db_rollback(ctx->db);
+    return rv;
+}
+
 int aic_imports_export_one(aic_ctx *ctx)
 {
     request_rec *r = ctx->r;
@@ -566,6 +584,10 @@ int aic_imports_export_one(aic_ctx *ctx)
     }
     if (!one->title) {
         return not_found(r);
+    }
+    rv = audit_export(ctx, id, one->md ? "{\"format\":\"markdown\"}" : "{\"format\":\"json\"}");
+    if (rv != APR_SUCCESS) {
+        return aic_send_failure(r, rv);
     }
     apr_table_setn(r->headers_out, "Content-Disposition",
                    apr_psprintf(r->pool, "attachment; filename=\"%s.%s\"",
@@ -719,16 +741,7 @@ int aic_imports_export_send(aic_ctx *ctx, const char *list)
     if (rv != APR_SUCCESS) {
         return aic_send_failure(r, rv);
     }
-    if (aic_req_get(r)->audited) {
-        rv = APR_SUCCESS;
-    } else if ((rv = aic_db_begin(ctx->db)) == APR_SUCCESS &&
-               (rv = aic_audit_change(
-                    ctx->db, r, HTTP_OK, "export.create", "conversation", NULL, NULL,
-                    apr_psprintf(r->pool, "{\"conversations\":%d}", ids.nrows))) == APR_SUCCESS) {
-        rv = aic_db_commit(ctx->db);
-    } else {
-        aic_db_rollback(ctx->db);
-    }
+    rv = audit_export(ctx, NULL, apr_psprintf(r->pool, "{\"conversations\":%d}", ids.nrows));
     if (rv != APR_SUCCESS) {
         return aic_send_failure(r, rv);
     }
