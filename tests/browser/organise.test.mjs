@@ -1,9 +1,12 @@
 // Organise and find in the chat sidebar, in a real browser: make a tag,
 // select chats with a click and a shift-click, tag them in one go, filter
-// the list by the tag; search a word of a branch that is not shown and open
-// the result, which shows that branch with the message highlighted;
-// summarise a selection as a job and see the summaries in the list. As the
-// seeded user demo; everything made is deleted after.
+// the list by the tag; rename, recolour and delete a tag; filter by two tags,
+// any or all of them; archive and unarchive in bulk, with the archived chats
+// shown; delete in bulk and restore; search a word of a branch that is not
+// shown and open the result, which shows that branch with the message
+// highlighted; search with a tag and a date range, save it, and open it again
+// after a reload; summarise a selection as a job and see the summaries in
+// the list. As the seeded user demo; everything made is deleted after.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -13,7 +16,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { apiAs, assertNoPageErrors, ensureCredits, launch, newPage, signIn, unique, url, waitUntil } from './lib.mjs';
 
-const created = { conversations: [], tags: [] };
+const created = { conversations: [], tags: [], saved: [] };
 
 async function conversation(title) {
   const res = await apiAs('demo', 'demo', 'POST', '/conversations', { tools: ['gpt-4o-mini'], title });
@@ -26,6 +29,44 @@ async function send(id, body) {
   const res = await apiAs('demo', 'demo', 'POST', `/conversations/${id}/messages`, body);
   assert.equal(res.status, 201, res.text);
   return res.json;
+}
+
+async function makeTag(name, color = '#3b82f6') {
+  const res = await apiAs('demo', 'demo', 'POST', '/tags', { name, color });
+  assert.equal(res.status, 201, res.text);
+  created.tags.push(res.json.id);
+  return res.json;
+}
+
+async function tagChat(conv, tag) {
+  const res = await apiAs('demo', 'demo', 'PUT', `/conversations/${conv.id}/tags/${tag.id}`);
+  assert.equal(res.status, 200, res.text);
+}
+
+/** The day n days from today (UTC, as the API reads a date), YYYY-MM-DD. */
+function day(n) {
+  return new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
+}
+
+/** A chat's link in the list. */
+function chatLink(page, conv) {
+  return page.locator(`[data-testid="conversation-link"][data-id="${conv.id}"]`);
+}
+
+/** Wait until the list shows exactly these chats. */
+async function listShows(page, convs) {
+  await waitUntil(page, (ids) => {
+    const shown = [...document.querySelectorAll('[data-testid="conversation-link"]')].map((a) => a.dataset.id);
+    return shown.length === ids.length && ids.every((id) => shown.includes(id));
+  }, convs.map((c) => c.id), async () => `list: ${await page.locator('#chat-list').innerText()}`);
+}
+
+/** Wait until the message search's results are of exactly these chats. */
+async function resultsOf(page, convs) {
+  await waitUntil(page, (ids) => {
+    const shown = new Set([...document.querySelectorAll('[data-testid="search-result"]')].map((a) => a.dataset.conversationId));
+    return shown.size === ids.length && ids.every((id) => shown.has(id));
+  }, convs.map((c) => c.id), async () => `results: ${await page.getByTestId('search-results').innerText()}`);
 }
 
 /** A chat's checkbox in the list. */
@@ -51,6 +92,7 @@ describe('organise and find', () => {
     await browser?.close();
     for (const id of created.conversations) await apiAs('demo', 'demo', 'DELETE', `/conversations/${id}`);
     for (const id of created.tags) await apiAs('demo', 'demo', 'DELETE', `/tags/${id}`);
+    for (const id of created.saved) await apiAs('demo', 'demo', 'DELETE', `/saved-searches/${id}`);
   });
 
   test('select three chats with click and shift-click, tag them in one go, filter the list by the tag', async () => {
@@ -88,6 +130,204 @@ describe('organise and find', () => {
       assert.deepEqual(new Set(shown), new Set([convs[1].id, convs[2].id, convs[3].id]));
       const res = await apiAs('demo', 'demo', 'GET', `/conversations?tags=${tagId}`);
       assert.deepEqual(new Set(res.json.items.map((c) => c.id)), new Set(shown));
+      assertNoPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('rename and recolour a tag: the tag list and the chat show it; delete it once confirmed', async () => {
+    const tag = await makeTag(unique('colour'), '#3b82f6');
+    const conv = await conversation(`${tag.name} chat`);
+    await tagChat(conv, tag);
+    const renamed = unique('renamed');
+    const { context, page, errors } = await newPage(browser);
+    try {
+      await signIn(page, 'demo', 'demo');
+      await page.goto(url('/chat/#/chat'));
+      const filterButton = page.locator(`[data-testid="tag-filter"][data-tag-id="${tag.id}"]`);
+      const chip = chatLink(page, conv).getByTestId('conv-tag');
+      await waitUntil(page, (name) => [...document.querySelectorAll('[data-testid="conv-tag"]')].some((c) => c.textContent === name), tag.name,
+        async () => `list: ${await page.locator('#chat-list').innerText()}`);
+
+      await page.locator(`[data-testid="tag-edit"][data-tag-id="${tag.id}"]`).click();
+      const form = page.getByTestId('tag-edit-form');
+      assert.equal(await form.getByRole('textbox', { name: 'Name', exact: true }).inputValue(), tag.name);
+      await form.getByTestId('tag-edit-name').fill(renamed);
+      await form.getByTestId('tag-edit-color').fill('#12ab34');
+      await form.getByRole('button', { name: 'Save' }).click();
+      await form.waitFor({ state: 'detached' });
+      await waitUntil(page, ([id, name]) =>
+        document.querySelector(`[data-testid="tag-filter"][data-tag-id="${id}"] .tag-name`)?.textContent === name
+          && [...document.querySelectorAll('[data-testid="conv-tag"]')].some((c) => c.textContent === name), [tag.id, renamed],
+      async () => `tags: ${await page.getByTestId('tag-list').innerText()}; list: ${await page.locator('#chat-list').innerText()}`);
+      const green = 'rgb(18, 171, 52)';
+      assert.equal(await filterButton.getByTestId('tag-dot').evaluate((e) => getComputedStyle(e).backgroundColor), green);
+      assert.equal(await chip.textContent(), renamed);
+      assert.equal(await chip.evaluate((e) => getComputedStyle(e).borderTopColor), green);
+      const stored = (await apiAs('demo', 'demo', 'GET', '/tags')).json.items.find((t) => t.id === tag.id);
+      assert.deepEqual([stored.name, stored.color.toLowerCase()], [renamed, '#12ab34']);
+
+      // Delete asks first; "Keep" keeps it, then it goes once confirmed.
+      await page.locator(`[data-testid="tag-edit"][data-tag-id="${tag.id}"]`).click();
+      await form.getByTestId('tag-delete').click();
+      const prompt = form.getByTestId('tag-delete-prompt');
+      await prompt.waitFor();
+      assert.ok((await prompt.textContent()).includes(renamed), await prompt.textContent());
+      await prompt.getByRole('button', { name: 'Keep' }).click();
+      await prompt.waitFor({ state: 'hidden' });
+      assert.ok((await apiAs('demo', 'demo', 'GET', '/tags')).json.items.some((t) => t.id === tag.id), 'deleted before it was confirmed');
+      await form.getByTestId('tag-delete').click();
+      await prompt.getByRole('button', { name: 'Delete tag' }).click();
+      await filterButton.waitFor({ state: 'detached' });
+      await chip.waitFor({ state: 'detached' });
+      assert.equal((await apiAs('demo', 'demo', 'GET', '/tags')).json.items.some((t) => t.id === tag.id), false);
+      await chatLink(page, conv).waitFor();
+      assertNoPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('filter by two tags: "any of them" lists the chats with either, "all of them" those with both', async () => {
+    const red = await makeTag(unique('red'), '#dc2626');
+    const blue = await makeTag(unique('blue'), '#2563eb');
+    const convs = [];
+    for (let i = 0; i < 4; i++) convs.push(await conversation(`${red.name} chat ${i}`));
+    await tagChat(convs[0], red);
+    await tagChat(convs[1], blue);
+    await tagChat(convs[2], red);
+    await tagChat(convs[2], blue);
+    const { context, page, errors } = await newPage(browser);
+    try {
+      await signIn(page, 'demo', 'demo');
+      await page.goto(url('/chat/#/chat'));
+      const mode = page.getByTestId('tags-mode');
+      await page.locator(`[data-testid="tag-filter"][data-tag-id="${red.id}"]`).click();
+      await listShows(page, [convs[0], convs[2]]);
+      assert.equal(await mode.isVisible(), false, 'any/all is offered for one tag');
+      await page.locator(`[data-testid="tag-filter"][data-tag-id="${blue.id}"]`).click();
+      await listShows(page, [convs[0], convs[1], convs[2]]);
+      assert.equal(await mode.inputValue(), 'any');
+      await mode.selectOption('all');
+      await listShows(page, [convs[2]]);
+      const res = await apiAs('demo', 'demo', 'GET', `/conversations?tags=${red.id},${blue.id}&tags_mode=all`);
+      assert.deepEqual(res.json.items.map((c) => c.id), [convs[2].id]);
+      await mode.selectOption('any');
+      await listShows(page, [convs[0], convs[1], convs[2]]);
+      assertNoPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('archive a chat in bulk, show the archived chats, unarchive it in bulk', async () => {
+    const conv = await conversation(unique('archive'));
+    const { context, page, errors } = await newPage(browser);
+    try {
+      await signIn(page, 'demo', 'demo');
+      await page.goto(url('/chat/#/chat'));
+      await selectBox(page, conv).click();
+      await selectedCount(page, 1);
+      assert.equal(await page.getByTestId('bulk-unarchive').isVisible(), false);
+      await page.getByTestId('bulk-archive').click();
+      await chatLink(page, conv).waitFor({ state: 'detached' });
+      assert.equal((await apiAs('demo', 'demo', 'GET', `/conversations/${conv.id}`)).json.archived, true);
+
+      await page.getByTestId('archived-filter').click();
+      assert.equal(await page.getByTestId('archived-filter').getAttribute('aria-pressed'), 'true');
+      await chatLink(page, conv).waitFor();
+      assert.match(await page.locator('#chat-recent-title').textContent(), /^(Other a|A)rchived chats$/);
+      await selectBox(page, conv).click();
+      await selectedCount(page, 1);
+      assert.equal(await page.getByTestId('bulk-archive').isVisible(), false);
+      await page.getByTestId('bulk-unarchive').click();
+      await chatLink(page, conv).waitFor({ state: 'detached' });
+      assert.equal((await apiAs('demo', 'demo', 'GET', `/conversations/${conv.id}`)).json.archived, false);
+
+      await page.getByTestId('archived-filter').click();
+      await chatLink(page, conv).waitFor();
+      assertNoPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('delete two chats in bulk, then Restore brings them back', async () => {
+    const name = unique('restore');
+    const convs = [await conversation(`${name} chat 0`), await conversation(`${name} chat 1`)];
+    const { context, page, errors } = await newPage(browser);
+    try {
+      await signIn(page, 'demo', 'demo');
+      await page.goto(url('/chat/#/chat'));
+      await selectBox(page, convs[0]).click();
+      await selectBox(page, convs[1]).click();
+      await selectedCount(page, 2);
+      page.once('dialog', (dialog) => dialog.accept());
+      await page.getByTestId('bulk-delete').click();
+      for (const conv of convs) await chatLink(page, conv).waitFor({ state: 'detached' });
+      assert.equal((await apiAs('demo', 'demo', 'GET', `/conversations/${convs[0].id}`)).status, 404);
+      const note = page.getByTestId('bulk-deleted');
+      assert.ok((await note.textContent()).includes('2 chats deleted.'), await note.textContent());
+      await note.getByRole('button', { name: 'Restore' }).click();
+      for (const conv of convs) await chatLink(page, conv).waitFor();
+      await note.waitFor({ state: 'hidden' });
+      for (const conv of convs) assert.equal((await apiAs('demo', 'demo', 'GET', `/conversations/${conv.id}`)).status, 200);
+      assertNoPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('search with a tag and a date range, save it, reload: the saved search gives the same results', async () => {
+    const word = unique('heron').replace(/-/g, '');
+    const tag = await makeTag(unique('found'), '#9333ea');
+    const tagged = await conversation(unique('tagged'));
+    const other = await conversation(unique('untagged'));
+    await send(tagged.id, { content: `a note about ${word} in the tagged chat` });
+    await send(other.id, { content: `a note about ${word} in the other chat` });
+    await tagChat(tagged, tag);
+    const name = unique('saved');
+    const { context, page, errors } = await newPage(browser);
+    try {
+      await signIn(page, 'demo', 'demo');
+      await page.goto(url('/chat/#/chat'));
+      await page.getByTestId('message-search').fill(word);
+      await resultsOf(page, [tagged, other]);
+
+      const toggle = page.getByTestId('search-filters-toggle');
+      assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+      await toggle.click();
+      const filters = page.getByTestId('search-filters');
+      await filters.locator(`[data-testid="search-tag"][value="${tag.id}"]`).check();
+      await resultsOf(page, [tagged]);
+      await filters.getByLabel('From', { exact: true }).fill('2001-01-01');
+      await filters.getByLabel('To', { exact: true }).fill('2001-12-31');
+      await page.getByTestId('search-empty').waitFor();
+      await filters.getByLabel('From', { exact: true }).fill(day(-1));
+      await filters.getByLabel('To', { exact: true }).fill(day(1));
+      await resultsOf(page, [tagged]);
+      assert.equal(await toggle.textContent(), 'Filters (3)');
+
+      await page.getByTestId('save-search').click();
+      await page.getByTestId('save-search-name').fill(name);
+      await page.getByTestId('save-search-form').getByRole('button', { name: 'Save' }).click();
+      const saved = page.getByTestId('saved-search').filter({ hasText: name });
+      await saved.waitFor();
+      const stored = (await apiAs('demo', 'demo', 'GET', '/saved-searches')).json.items.find((s) => s.name === name);
+      created.saved.push(stored.id);
+      assert.deepEqual(stored.query, { q: word, tags: tag.id, from: day(-1), to: day(1) });
+
+      await page.reload();
+      await saved.waitFor();
+      assert.equal(await page.getByTestId('message-search').inputValue(), '');
+      await saved.click();
+      await resultsOf(page, [tagged]);
+      assert.equal(await page.getByTestId('message-search').inputValue(), word);
+      assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+      assert.equal(await filters.locator(`[data-testid="search-tag"][value="${tag.id}"]`).isChecked(), true);
+      assert.equal(await filters.getByLabel('From', { exact: true }).inputValue(), day(-1));
+      assert.equal(await filters.getByLabel('To', { exact: true }).inputValue(), day(1));
       assertNoPageErrors(errors);
     } finally {
       await context.close();

@@ -4,16 +4,26 @@
 //   request before cancelled); each result shows its chat's title and a
 //   snippet with the matches marked (a note's labelled "Note") and opens the
 //   chat at the message, on its branch (?message=…, see openAt below).
-//   "Save" keeps the search as a smart folder (POST /saved-searches), listed
-//   under "Saved searches".
-// - Tags: the user's tags with colour and count (GET /tags); clicking one
-//   filters the list by it (again: no filter); "New tag" makes one. "With
-//   notes" keeps the chats that have notes (has_notes=1), with the tag too.
+//   "Filters" (a disclosure, collapsed) narrows it: tags (any or all of
+//   them), source, a date range, archived, with notes. "Save search" keeps
+//   the words with those filters under a name (POST /saved-searches, the
+//   query as the search's parameters), listed under "Saved searches";
+//   opening one puts its words and filters back and runs it.
+// - Tags: the user's tags with colour and count (GET /tags); clicking tags
+//   filters the list by them (again: not by that one), by any of them or
+//   all of them; "New tag" makes one; each tag's edit button opens a small
+//   form to rename and recolour it (PATCH /tags/{id}) or delete it, after an
+//   inline confirmation (DELETE /tags/{id}). "With notes" keeps the chats
+//   that have notes (has_notes=1); "Archived" lists the archived chats
+//   instead (archived=true). These list filters are kept across renders of
+//   the view, as the sidebar keeps its list, so opening a chat keeps them.
+//   The API lists no deleted chats: a bulk delete offers "Restore" instead.
 // - Selection: a checkbox on each chat of the list, shift-click selects the
 //   range from the last one clicked; "Select all" selects every chat that
 //   matches the list (all pages); the bar acts on the selection with one
-//   POST /conversations/bulk: tag, untag, archive, delete, and export (the
-//   answer is the export ZIP of the selection, saved as a download);
+//   POST /conversations/bulk: tag, untag, archive (unarchive when the list
+//   shows archived chats), delete (then "Restore" undoes it), and export
+//   (the answer is the export ZIP of the selection, saved as a download);
 //   "Summarise" queues a summary job, its progress shown (summarise.mjs),
 //   as are the jobs still running when the page loads.
 // - Each chat of the list shows its AI summary's first line under the
@@ -22,13 +32,53 @@
 // Snippets come escaped from the server with <mark> around the matches; they
 // are turned into text nodes and <mark> elements here, never parsed as HTML.
 
-import { api, get, post, del, isAbort, postForBlob } from '../../api.mjs';
+import { api, get, patch, post, del, isAbort, postForBlob } from '../../api.mjs';
 import { h, replaceChildren, saveBlob, setMessage } from '../../dom.mjs';
 import { hrefFor } from '../../router.mjs';
 import { createSummarise } from './summarise.mjs';
 
 const SEARCH_DELAY_MS = 300;
 const ENTITIES = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
+const SOURCES = [
+  ['', 'Any'],
+  ['native', 'Made here'],
+  ['chatgpt', 'ChatGPT import'],
+  ['claude', 'Claude import'],
+  ['gemini', 'Gemini import'],
+  ['mistral', 'Mistral import'],
+  ['share', 'Fork of a share'],
+  ['api', 'API calls'],
+];
+/** The search parameters the filters set (GET /search, a saved search's query). */
+const FILTER_KEYS = ['source', 'from', 'to', 'archived', 'has_notes'];
+
+/** The list's filters, kept across renders of the view (as sidebar.mjs keeps its list). */
+const listFilter = { tags: new Set(), mode: 'any', notes: false, archived: false };
+
+/**
+ * Redraw container with draw(), the focus kept: on the same element when it
+ * is still there, else on the one drawn for the same control and tag.
+ */
+function keepFocus(container, draw) {
+  const active = container.contains(document.activeElement) ? document.activeElement : null;
+  const key = (e) => `${e.dataset.testid}|${e.dataset.tagId ?? e.value}`;
+  const was = active ? key(active) : null;
+  draw();
+  if (!active || document.activeElement === active) return;
+  if (container.contains(active)) active.focus();
+  else [...container.querySelectorAll('[data-testid]')].find((e) => key(e) === was)?.focus();
+}
+
+/** A tag's colour: #rrggbb, or grey. */
+function tagColour(color) {
+  return /^#[0-9a-f]{6}$/i.test(color ?? '') ? color : '#888888';
+}
+
+/** el in a tag's colour, as its CSS property prop (through CSSOM: the page's CSP allows no style attribute). */
+function coloured(el, prop, color) {
+  el.style[prop] = tagColour(color);
+  return el;
+}
 
 /** A snippet (escaped text with <mark>…</mark>) as nodes. */
 function snippetNodes(snippet) {
@@ -83,14 +133,17 @@ export function highlightMessage(threadEl, message) {
 export function createOrganise({ signal }) {
   let sidebar = null;
   let tags = [];
-  let filter = null; // a tag id
-  let notesOnly = false;
+  let editor = null; // { id, el }: the tag being edited, its form
+  let searchTags = new Set(); // the search's tag filter
   let selected = new Set();
   let lastClicked = null;
+  let deleted = []; // the chats the last bulk delete deleted (for Restore)
   let searchRequest = null;
   let timer = 0;
 
   const error = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'organise-error', hidden: true });
+  const option = ([value, label]) => h('option', { value }, label);
+  const action = (label, testid, fn) => h('button', { type: 'button', class: 'button small', 'data-testid': testid, onclick: fn }, label);
 
   // ---- search -----------------------------------------------------------------
   const searchInput = h('input', {
@@ -103,14 +156,94 @@ export function createOrganise({ signal }) {
   const results = h('ul', { class: 'search-results', 'data-testid': 'search-results', 'aria-live': 'polite' });
   const saveButton = h(
     'button',
-    { type: 'button', class: 'button small', 'data-testid': 'save-search', hidden: true, onclick: () => saveSearch() },
-    'Save',
+    { type: 'button', class: 'button small', 'data-testid': 'save-search', hidden: true, onclick: () => openSave() },
+    'Save search',
+  );
+  const saveName = h('input', { type: 'text', id: 'save-search-name', maxlength: '100', required: true, 'data-testid': 'save-search-name' });
+  const saveForm = h(
+    'form',
+    { class: 'save-search-form', 'data-testid': 'save-search-form', 'aria-label': 'Save search', hidden: true },
+    h('label', { for: 'save-search-name' }, 'Name'),
+    saveName,
+    h('button', { type: 'submit', class: 'button small', 'data-testid': 'save-search-confirm' }, 'Save'),
+    action('Cancel', 'save-search-cancel', () => closeSave()),
   );
   const savedList = h('ul', { class: 'saved-searches', 'data-testid': 'saved-searches' });
 
+  // The search's filters, under a disclosure.
+  const filterField = (id, label, control) => [h('label', { for: id }, label), control];
+  const searchTagList = h('div', { class: 'filter-tags', 'data-testid': 'search-tags' });
+  const searchMode = h(
+    'select',
+    { id: 'search-tags-mode', 'data-testid': 'search-tags-mode' },
+    option(['any', 'any of them']),
+    option(['all', 'all of them']),
+  );
+  const searchModeRow = h('div', { class: 'filter-mode', hidden: true }, h('label', { for: 'search-tags-mode' }, 'Tagged with'), searchMode);
+  const searchFields = {
+    source: h('select', { id: 'search-source', 'data-testid': 'search-source' }, SOURCES.map(option)),
+    from: h('input', { type: 'date', id: 'search-from', 'data-testid': 'search-from' }),
+    to: h('input', { type: 'date', id: 'search-to', 'data-testid': 'search-to' }),
+    archived: h(
+      'select',
+      { id: 'search-archived', 'data-testid': 'search-archived' },
+      [['', 'Any'], ['false', 'Not archived'], ['true', 'Archived only']].map(option),
+    ),
+    has_notes: h(
+      'select',
+      { id: 'search-notes', 'data-testid': 'search-notes' },
+      [['', 'Any'], ['true', 'With notes'], ['false', 'Without notes']].map(option),
+    ),
+  };
+  const filtersPanel = h(
+    'div',
+    { id: 'search-filters', class: 'search-filters', 'data-testid': 'search-filters', hidden: true },
+    h('fieldset', { class: 'filter-tags-set' }, h('legend', {}, 'Tags'), searchTagList, searchModeRow),
+    h(
+      'div',
+      { class: 'filter-grid' },
+      filterField('search-source', 'Source', searchFields.source),
+      filterField('search-from', 'From', searchFields.from),
+      filterField('search-to', 'To', searchFields.to),
+      filterField('search-archived', 'Archived', searchFields.archived),
+      filterField('search-notes', 'Notes', searchFields.has_notes),
+    ),
+    action('Clear filters', 'search-filters-clear', () => {
+      showFilters({});
+      runSearch();
+    }),
+  );
+  const filtersToggle = h(
+    'button',
+    {
+      type: 'button',
+      class: 'link-button filters-toggle',
+      'aria-expanded': 'false',
+      'aria-controls': 'search-filters',
+      'data-testid': 'search-filters-toggle',
+      onclick: () => openFilters(filtersPanel.hidden),
+    },
+    'Filters',
+  );
+
   // ---- tags -------------------------------------------------------------------------
   const tagList = h('ul', { class: 'tag-list', 'data-testid': 'tag-list' });
-  const tagName = h('input', { type: 'text', maxlength: '50', placeholder: 'New tag', 'data-testid': 'new-tag-name' });
+  const tagsMode = h(
+    'select',
+    {
+      id: 'tags-mode',
+      'data-testid': 'tags-mode',
+      onchange: () => {
+        listFilter.mode = tagsMode.value;
+        sidebar?.refresh();
+      },
+    },
+    option(['any', 'any of them']),
+    option(['all', 'all of them']),
+  );
+  tagsMode.value = listFilter.mode;
+  const tagsModeRow = h('div', { class: 'filter-mode', hidden: true }, h('label', { for: 'tags-mode' }, 'Tagged with'), tagsMode);
+  const tagName = h('input', { type: 'text', maxlength: '50', placeholder: 'New tag', 'data-testid': 'new-tag-name', 'aria-label': 'New tag' });
   const tagColor = h('input', { type: 'color', value: '#3b82f6', 'data-testid': 'new-tag-color', 'aria-label': 'Colour' });
   const tagForm = h(
     'form',
@@ -128,7 +261,8 @@ export function createOrganise({ signal }) {
     onError: (err) => fail('The chats could not be summarised', err),
   });
   const bulkTag = h('select', { 'data-testid': 'bulk-tag', 'aria-label': 'Tag' });
-  const action = (label, testid, fn) => h('button', { type: 'button', class: 'button small', 'data-testid': testid, onclick: fn }, label);
+  const archiveButton = action('Archive', 'bulk-archive', () => bulk('archive'));
+  const unarchiveButton = action('Unarchive', 'bulk-unarchive', () => bulk('unarchive'));
   const bar = h(
     'div',
     { class: 'bulk-bar', 'data-testid': 'bulk-bar', hidden: true },
@@ -136,28 +270,43 @@ export function createOrganise({ signal }) {
     bulkTag,
     action('Tag', 'bulk-tag-apply', () => bulk('tag', bulkTag.value)),
     action('Untag', 'bulk-untag-apply', () => bulk('untag', bulkTag.value)),
-    action('Archive', 'bulk-archive', () => bulk('archive')),
+    archiveButton,
+    unarchiveButton,
     action('Delete', 'bulk-delete', () => bulk('delete')),
     action('Export', 'bulk-export', () => exportSelected()),
     action('Summarise', 'bulk-summarise', () => summarise.start([...selected])),
     action('Clear', 'bulk-clear', () => select(new Set())),
   );
-  const selectAll = action('Select all', 'select-all', () => selectAllMatching());
-  const notesFilter = h(
-    'button',
-    {
-      type: 'button',
-      class: 'tag-filter',
-      'data-testid': 'notes-filter',
-      'aria-pressed': 'false',
-      onclick: () => {
-        notesOnly = !notesOnly;
-        notesFilter.setAttribute('aria-pressed', String(notesOnly));
-        sidebar?.refresh();
-      },
-    },
-    'With notes',
+  const deletedText = h('span', {});
+  const deletedNote = h(
+    'p',
+    { class: 'bulk-deleted', role: 'status', 'data-testid': 'bulk-deleted', hidden: true },
+    deletedText,
+    ' ',
+    action('Restore', 'bulk-restore', () => restoreDeleted()),
   );
+  const selectAll = action('Select all', 'select-all', () => selectAllMatching());
+  const toggle = (label, testid, key, after) => {
+    const button = h(
+      'button',
+      {
+        type: 'button',
+        class: 'tag-filter',
+        'data-testid': testid,
+        'aria-pressed': String(listFilter[key]),
+        onclick: () => {
+          listFilter[key] = !listFilter[key];
+          button.setAttribute('aria-pressed', String(listFilter[key]));
+          after?.();
+          sidebar?.refresh();
+        },
+      },
+      label,
+    );
+    return button;
+  };
+  const notesFilter = toggle('With notes', 'notes-filter', 'notes');
+  const archivedFilter = toggle('Archived', 'archived-filter', 'archived', () => select(new Set()));
 
   const el = h(
     'div',
@@ -167,17 +316,21 @@ export function createOrganise({ signal }) {
       { class: 'chat-search', role: 'search', 'aria-label': 'Messages', onsubmit: (e) => (e.preventDefault(), runSearch()) },
       h('label', { for: 'message-search', class: 'visually-hidden' }, 'Search messages'),
       searchInput,
-      saveButton,
     ),
+    h('div', { class: 'search-tools' }, filtersToggle, saveButton),
+    filtersPanel,
+    saveForm,
     results,
     h('h2', { class: 'conv-section-title' }, 'Saved searches'),
     savedList,
     h('h2', { class: 'conv-section-title' }, 'Tags'),
     tagList,
-    notesFilter,
+    tagsModeRow,
+    h('div', { class: 'list-toggles' }, notesFilter, archivedFilter),
     tagForm,
     selectAll,
     bar,
+    deletedNote,
     summarise.el,
     error,
   );
@@ -188,18 +341,108 @@ export function createOrganise({ signal }) {
   }
 
   // ---- search -----------------------------------------------------------------------
+  /** The search as GET /search (and a saved search) takes it: its words and filters. */
+  function searchQuery() {
+    const query = { q: searchInput.value.trim() };
+    if (searchTags.size) query.tags = [...searchTags].join(',');
+    if (searchTags.size > 1 && searchMode.value === 'all') query.tags_mode = 'all';
+    for (const key of FILTER_KEYS) if (searchFields[key].value) query[key] = searchFields[key].value;
+    return query;
+  }
+
+  /** Put a search's filters (a saved query) in the form. */
+  function showFilters(query) {
+    searchTags = new Set(String(query.tags ?? '').split(',').filter(Boolean));
+    searchMode.value = query.tags_mode === 'all' ? 'all' : 'any';
+    const value = {
+      ...query,
+      from: /^\d{4}-\d{2}-\d{2}/.test(query.from ?? '') ? query.from.slice(0, 10) : '',
+      to: /^\d{4}-\d{2}-\d{2}/.test(query.to ?? '') ? query.to.slice(0, 10) : '',
+      has_notes: { 1: 'true', true: 'true', 0: 'false', false: 'false' }[query.has_notes] ?? '',
+    };
+    for (const key of FILTER_KEYS) searchFields[key].value = value[key] ?? '';
+    drawSearchTags();
+  }
+
+  /** How many filters the search has, shown on the disclosure. */
+  function drawFilterCount() {
+    const n = (searchTags.size ? 1 : 0) + FILTER_KEYS.filter((key) => searchFields[key].value).length;
+    filtersToggle.textContent = n ? `Filters (${n})` : 'Filters';
+  }
+
+  function openFilters(open) {
+    filtersPanel.hidden = !open;
+    filtersToggle.setAttribute('aria-expanded', String(open));
+  }
+
+  /** The search's tag filter: a checkbox per tag. */
+  function drawSearchTags() {
+    keepFocus(searchTagList, () => replaceChildren(
+      searchTagList,
+      tags.length
+        ? tags.map((t) =>
+            h(
+              'label',
+              { class: 'filter-tag' },
+              h('input', {
+                type: 'checkbox',
+                value: t.id,
+                checked: searchTags.has(t.id),
+                'data-testid': 'search-tag',
+                onchange: (event) => {
+                  if (event.target.checked) searchTags.add(t.id);
+                  else searchTags.delete(t.id);
+                  searchModeRow.hidden = searchTags.size < 2;
+                  drawFilterCount();
+                  runSearch();
+                },
+              }),
+              coloured(h('span', { class: 'tag-dot' }), 'backgroundColor', t.color),
+              t.name,
+            ),
+          )
+        : h('span', { class: 'muted' }, 'No tags yet.'),
+    ));
+    searchModeRow.hidden = searchTags.size < 2;
+    drawFilterCount();
+  }
+
+  for (const input of [searchMode, ...Object.values(searchFields)]) {
+    input.addEventListener('change', () => {
+      drawFilterCount();
+      runSearch();
+    });
+  }
+
+  /** A search in words, for a saved search's default name and tooltip. */
+  function describe(query) {
+    const names = String(query.tags ?? '').split(',').filter(Boolean)
+      .map((id) => tags.find((t) => t.id === id)?.name ?? 'a tag');
+    const source = SOURCES.find(([value]) => value && value === query.source)?.[1] ?? query.source;
+    const parts = [
+      names.length ? names.join(query.tags_mode === 'all' ? ' and ' : ' or ') : null,
+      source || null,
+      query.model ? query.model : null,
+      query.from || query.to ? `${query.from ? String(query.from).slice(0, 10) : '…'} to ${query.to ? String(query.to).slice(0, 10) : '…'}` : null,
+      { true: 'archived', false: 'not archived' }[query.archived] ?? null,
+      { 1: 'with notes', true: 'with notes', 0: 'without notes', false: 'without notes' }[query.has_notes] ?? null,
+    ].filter(Boolean);
+    return parts.length ? `${query.q} (${parts.join(', ')})` : String(query.q ?? '');
+  }
+
   async function runSearch() {
-    const q = searchInput.value.trim();
+    const query = searchQuery();
     searchRequest?.abort();
-    saveButton.hidden = q === '';
-    if (!q) {
+    saveButton.hidden = query.q === '';
+    if (!query.q) {
+      closeSave();
       replaceChildren(results);
       return;
     }
     const controller = new AbortController();
     searchRequest = controller;
     try {
-      const body = await get(`search?${new URLSearchParams({ q, limit: 20 })}`, { signal: controller.signal });
+      const body = await get(`search?${new URLSearchParams({ ...query, limit: 20 })}`, { signal: controller.signal });
       setMessage(error, '');
       const items = body?.items ?? [];
       replaceChildren(
@@ -212,7 +455,13 @@ export function createOrganise({ signal }) {
                 {},
                 h(
                   'a',
-                  { class: 'search-result', href: hrefFor(path), 'data-testid': 'search-result', 'data-message-id': item.message_id ?? '' },
+                  {
+                    class: 'search-result',
+                    href: hrefFor(path),
+                    'data-testid': 'search-result',
+                    'data-conversation-id': item.conversation_id,
+                    'data-message-id': item.message_id ?? '',
+                  },
                   h('span', { class: 'conv-title' }, item.title || 'Untitled chat'),
                   h(
                     'span',
@@ -224,7 +473,7 @@ export function createOrganise({ signal }) {
                 ),
               );
             })
-          : h('li', { class: 'muted', 'data-testid': 'search-empty' }, `Nothing matches “${q}”.`),
+          : h('li', { class: 'muted', 'data-testid': 'search-empty' }, `Nothing matches “${query.q}”${query.tags || FILTER_KEYS.some((key) => query[key]) ? ' with these filters' : ''}.`),
       );
     } catch (err) {
       fail('The search failed', err);
@@ -235,15 +484,49 @@ export function createOrganise({ signal }) {
     timer = setTimeout(runSearch, SEARCH_DELAY_MS);
   });
 
-  async function saveSearch() {
-    const q = searchInput.value.trim();
-    if (!q) return;
+  function openSave() {
+    const query = searchQuery();
+    if (!query.q) return;
+    saveName.value = describe(query).slice(0, 100);
+    saveForm.hidden = false;
+    saveName.focus();
+    saveName.select();
+  }
+
+  function closeSave() {
+    saveForm.hidden = true;
+  }
+
+  saveForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const query = searchQuery();
+    const name = saveName.value.trim();
+    if (!query.q || !name) return;
     try {
-      await post('saved-searches', { name: q.slice(0, 100), query: { q } }, { signal });
+      await post('saved-searches', { name, query }, { signal });
+      setMessage(error, '');
+      closeSave();
+      saveButton.focus();
       await loadSaved();
     } catch (err) {
       fail('The search could not be saved', err);
     }
+  });
+  saveForm.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') {
+      closeSave();
+      saveButton.focus();
+    }
+  });
+
+  /** Open a saved search: its words and filters back in the form, run. */
+  function openSaved(query) {
+    clearTimeout(timer);
+    closeSave();
+    searchInput.value = query?.q ?? '';
+    showFilters(query ?? {});
+    if (searchTags.size || FILTER_KEYS.some((key) => searchFields[key].value)) openFilters(true);
+    runSearch();
   }
 
   async function loadSaved() {
@@ -260,11 +543,9 @@ export function createOrganise({ signal }) {
               {
                 type: 'button',
                 class: 'link-button',
+                title: describe(s.query ?? {}),
                 'data-testid': 'saved-search',
-                onclick: () => {
-                  searchInput.value = s.query?.q ?? '';
-                  runSearch();
-                },
+                onclick: () => openSaved(s.query),
               },
               s.name,
             ),
@@ -294,6 +575,7 @@ export function createOrganise({ signal }) {
   }
 
   // ---- tags -------------------------------------------------------------------------
+  /** Load the tags; a tag gone leaves the filters (the list is loaded again then). */
   async function loadTags() {
     try {
       tags = (await get('tags', { signal }))?.items ?? [];
@@ -301,13 +583,22 @@ export function createOrganise({ signal }) {
       fail('Tags could not be loaded', err);
       return;
     }
-    if (filter && !tags.some((t) => t.id === filter)) filter = null;
-    replaceChildren(
+    const known = new Set(tags.map((t) => t.id));
+    const gone = [...listFilter.tags].filter((id) => !known.has(id));
+    for (const id of gone) listFilter.tags.delete(id);
+    for (const id of [...searchTags]) if (!known.has(id)) searchTags.delete(id);
+    if (editor && !known.has(editor.id)) editor = null;
+    drawTags();
+    if (gone.length) sidebar?.refresh();
+  }
+
+  function drawTags() {
+    keepFocus(tagList, () => replaceChildren(
       tagList,
       tags.map((t) =>
         h(
           'li',
-          {},
+          { class: 'tag-item' },
           h(
             'button',
             {
@@ -315,24 +606,150 @@ export function createOrganise({ signal }) {
               class: 'tag-filter',
               'data-testid': 'tag-filter',
               'data-tag-id': t.id,
-              'aria-pressed': String(t.id === filter),
+              'aria-pressed': String(listFilter.tags.has(t.id)),
               onclick: () => {
-                filter = filter === t.id ? null : t.id;
-                loadTags();
+                if (listFilter.tags.has(t.id)) listFilter.tags.delete(t.id);
+                else listFilter.tags.add(t.id);
+                drawTags();
                 sidebar?.refresh();
               },
             },
-            h('span', { class: 'tag-dot', style: `background:${/^#[0-9a-f]{6}$/.test(t.color) ? t.color : '#888888'}` }),
+            coloured(h('span', { class: 'tag-dot', 'data-testid': 'tag-dot' }), 'backgroundColor', t.color),
             h('span', { class: 'tag-name' }, t.name),
             h('span', { class: 'tag-count muted', 'data-testid': 'tag-count' }, String(t.count)),
           ),
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'link-button tag-edit',
+              title: 'Edit tag',
+              'aria-label': `Edit tag ${t.name}`,
+              'aria-expanded': String(editor?.id === t.id),
+              'data-testid': 'tag-edit',
+              'data-tag-id': t.id,
+              onclick: () => (editor?.id === t.id ? closeEditor() : openEditor(t)),
+            },
+            '✎',
+          ),
+          editor?.id === t.id ? editor.el : null,
         ),
       ),
-    );
+    ));
+    tagsModeRow.hidden = listFilter.tags.size < 2;
+    drawSearchTags();
     const chosen = bulkTag.value;
     replaceChildren(bulkTag, tags.map((t) => h('option', { value: t.id }, t.name)));
     if (tags.some((t) => t.id === chosen)) bulkTag.value = chosen;
   }
+
+  function editButton(id) {
+    return [...tagList.querySelectorAll('[data-testid="tag-edit"]')].find((b) => b.dataset.tagId === id) ?? null;
+  }
+
+  /** The form that renames, recolours or deletes tag t, under it in the list. */
+  function openEditor(t) {
+    const name = h('input', { type: 'text', id: 'tag-edit-name', maxlength: '50', required: true, value: t.name, 'data-testid': 'tag-edit-name' });
+    const color = h('input', { type: 'color', value: tagColour(t.color).toLowerCase(), 'aria-label': 'Colour', 'data-testid': 'tag-edit-color' });
+    const chats = t.count === 1 ? '1 chat loses it' : `${t.count} chats lose it`;
+    const deleteButton = h(
+      'button',
+      {
+        type: 'button',
+        class: 'button small danger',
+        'data-testid': 'tag-delete',
+        onclick: () => {
+          confirmRow.hidden = false;
+          confirmButton.focus();
+        },
+      },
+      'Delete',
+    );
+    const confirmButton = h(
+      'button',
+      { type: 'button', class: 'button small danger', 'data-testid': 'tag-delete-confirm', onclick: () => removeTag(t) },
+      'Delete tag',
+    );
+    const confirmRow = h(
+      'div',
+      { class: 'tag-confirm', role: 'group', 'aria-label': 'Confirm deletion', 'data-testid': 'tag-delete-prompt', hidden: true },
+      h('span', {}, `Delete “${t.name}”? ${chats}; the chats stay.`),
+      confirmButton,
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'button small',
+          'data-testid': 'tag-delete-cancel',
+          onclick: () => {
+            confirmRow.hidden = true;
+            deleteButton.focus();
+          },
+        },
+        'Keep',
+      ),
+    );
+    const form = h(
+      'form',
+      { class: 'tag-edit-form', 'aria-label': `Edit tag ${t.name}`, 'data-testid': 'tag-edit-form' },
+      h('label', { for: 'tag-edit-name', class: 'visually-hidden' }, 'Name'),
+      name,
+      color,
+      h('button', { type: 'submit', class: 'button small', 'data-testid': 'tag-edit-save' }, 'Save'),
+      action('Cancel', 'tag-edit-cancel', () => closeEditor()),
+      deleteButton,
+      confirmRow,
+    );
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      saveTag(t, name.value.trim(), color.value);
+    });
+    form.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') closeEditor();
+    });
+    editor = { id: t.id, el: form };
+    drawTags();
+    name.focus();
+  }
+
+  function closeEditor() {
+    const id = editor?.id;
+    editor = null;
+    drawTags();
+    editButton(id)?.focus();
+  }
+
+  async function saveTag(t, name, color) {
+    if (!name) return;
+    try {
+      await patch(`tags/${encodeURIComponent(t.id)}`, { name, color }, { signal });
+      setMessage(error, '');
+    } catch (err) {
+      fail('The tag could not be changed', err);
+      return;
+    }
+    editor = null;
+    await loadTags();
+    editButton(t.id)?.focus();
+    sidebar?.refresh(); // the chats show their tags
+  }
+
+  async function removeTag(t) {
+    try {
+      await del(`tags/${encodeURIComponent(t.id)}`, { signal });
+      setMessage(error, '');
+    } catch (err) {
+      fail('The tag could not be deleted', err);
+      return;
+    }
+    editor = null;
+    listFilter.tags.delete(t.id);
+    searchTags.delete(t.id);
+    await loadTags();
+    tagName.focus();
+    sidebar?.refresh();
+  }
+
   tagForm.addEventListener('submit', async (event) => {
     event.preventDefault();
     const name = tagName.value.trim();
@@ -354,6 +771,8 @@ export function createOrganise({ signal }) {
       box.checked = selected.has(box.value);
     }
     count.textContent = `${selected.size} selected`;
+    archiveButton.hidden = listFilter.archived;
+    unarchiveButton.hidden = !listFilter.archived;
     bar.hidden = selected.size === 0;
   }
 
@@ -385,7 +804,7 @@ export function createOrganise({ signal }) {
     li.classList.add('conv-item');
     li.prepend(box);
     const tagsEl = (conv.tags ?? []).map((t) =>
-      h('span', { class: 'tag-chip', 'data-testid': 'conv-tag', title: t.name, style: `border-color:${/^#[0-9a-f]{6}$/.test(t.color) ? t.color : '#888888'}` }, t.name),
+      coloured(h('span', { class: 'tag-chip', 'data-testid': 'conv-tag', title: t.name }, t.name), 'borderColor', t.color),
     );
     if (tagsEl.length) li.querySelector('.conv-meta')?.append(' ', ...tagsEl);
     const summary = typeof conv.summary === 'string' ? conv.summary.trim() : '';
@@ -419,18 +838,38 @@ export function createOrganise({ signal }) {
     select(ids);
   }
 
+  /** One POST /conversations/bulk; true when done (the tags and the list loaded again). */
+  async function change(ids, act, tagId) {
+    try {
+      await post('conversations/bulk', { ids, action: act, ...(tagId ? { tag_id: tagId } : {}) }, { signal });
+      setMessage(error, '');
+    } catch (err) {
+      fail('The chats could not be changed', err);
+      return false;
+    }
+    await loadTags();
+    sidebar?.refresh();
+    return true;
+  }
+
   async function bulk(act, tagId) {
     if (selected.size === 0 || ((act === 'tag' || act === 'untag') && !tagId)) return;
     if (act === 'delete' && !window.confirm(`Delete ${selected.size} chats?`)) return;
-    try {
-      await post('conversations/bulk', { ids: [...selected], action: act, ...(tagId ? { tag_id: tagId } : {}) }, { signal });
-      setMessage(error, '');
-      select(new Set());
-      await loadTags();
-      sidebar?.refresh();
-    } catch (err) {
-      fail('The chats could not be changed', err);
-    }
+    const ids = [...selected];
+    if (!(await change(ids, act, tagId))) return;
+    select(new Set());
+    showDeleted(act === 'delete' ? ids : []);
+  }
+
+  /** After a bulk delete: how many, and Restore (the API lists no deleted chats). */
+  function showDeleted(ids) {
+    deleted = ids;
+    deletedText.textContent = ids.length === 1 ? '1 chat deleted.' : `${ids.length} chats deleted.`;
+    deletedNote.hidden = ids.length === 0;
+  }
+
+  async function restoreDeleted() {
+    if (deleted.length && (await change(deleted, 'restore'))) showDeleted([]);
   }
 
   /** The selection as the export ZIP, downloaded (the selection stays). */
@@ -444,15 +883,24 @@ export function createOrganise({ signal }) {
     }
   }
 
-  /** The list's filters: the tag chosen, with notes. */
+  /** The list's filters: the tags chosen (any or all), with notes, archived. */
   function listParams() {
-    return { ...(filter ? { tags: filter } : {}), ...(notesOnly ? { has_notes: '1' } : {}) };
+    const ids = [...listFilter.tags];
+    return {
+      ...(ids.length ? { tags: ids.join(',') } : {}),
+      ...(ids.length > 1 && listFilter.mode === 'all' ? { tags_mode: 'all' } : {}),
+      ...(listFilter.notes ? { has_notes: '1' } : {}),
+      ...(listFilter.archived ? { archived: 'true' } : {}),
+    };
   }
 
   signal.addEventListener('abort', () => {
     clearTimeout(timer);
     searchRequest?.abort();
   }, { once: true });
+
+  select(selected);
+  drawSearchTags();
 
   return {
     el,

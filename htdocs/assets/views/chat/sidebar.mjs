@@ -9,6 +9,11 @@
 // - The last list and search are kept for the next visit of the page, so
 //   moving between chats repaints the sidebar at once and refreshes it
 //   quietly.
+// - More list parameters come from listParams (the filters of
+//   chat/organise.mjs: tags, with notes, archived): the list's heading and
+//   its empty state say when archived chats or filters are shown; a chat
+//   changed elsewhere (upsert) goes only into a list it fits: archived or
+//   not, and into a filtered list only when it is in it already.
 
 import { sourceBadge } from './export.mjs';
 import { get, isAbort } from '../../api.mjs';
@@ -54,7 +59,7 @@ function listPath(params, q, extra = {}) {
  * @param {AbortSignal} options.signal  the view's signal
  * @param {string|null} options.currentId  the conversation shown
  * @param {() => void} options.onNewChat
- * @param {() => object} [options.listParams]  more list parameters (the tag filter: chat/organise.mjs)
+ * @param {() => object} [options.listParams]  more list parameters (the filters: chat/organise.mjs)
  * @param {(li: HTMLElement, conv: object) => void} [options.decorate]  adds to each item (selection)
  */
 export function createSidebar({ signal, currentId, onNewChat, listParams = () => ({}), decorate }) {
@@ -160,14 +165,24 @@ export function createSidebar({ signal, currentId, onNewChat, listParams = () =>
     );
   }
 
+  /** What the list shows when it is empty. */
+  function emptyText() {
+    const params = listParams();
+    const filtered = Object.keys(params).some((key) => key !== 'archived');
+    if (q) return `No ${params.archived === 'true' ? 'archived ' : ''}chats match “${q}”${filtered ? ' with these filters' : ''}.`;
+    if (filtered) return `No ${params.archived === 'true' ? 'archived ' : ''}chats match these filters.`;
+    return params.archived === 'true' ? 'No archived chats.' : 'No chats yet.';
+  }
+
   function draw() {
     replaceChildren(pinnedList, pinned.map(item));
     replaceChildren(recentList, recent.map(item));
     pinnedSection.hidden = pinned.length === 0;
     recentSection.hidden = recent.length === 0;
-    recentTitle.textContent = pinned.length ? 'Other chats' : 'Chats';
+    if (listParams().archived === 'true') recentTitle.textContent = pinned.length ? 'Other archived chats' : 'Archived chats';
+    else recentTitle.textContent = pinned.length ? 'Other chats' : 'Chats';
     const none = pinned.length === 0 && recent.length === 0;
-    if (none && loaded) setMessage(empty, q ? `No chats match “${q}”.` : 'No chats yet.');
+    if (none && loaded) setMessage(empty, emptyText());
     else setMessage(empty, '');
     more.hidden = next === null;
   }
@@ -267,9 +282,13 @@ export function createSidebar({ signal, currentId, onNewChat, listParams = () =>
     /** Show a new or changed conversation at once (before the next refresh). */
     upsert(conv) {
       if (!conv?.id) return;
+      const params = listParams();
+      const listed = pinned.some((c) => c.id === conv.id) || recent.some((c) => c.id === conv.id);
+      const filtered = Object.keys(params).some((key) => key !== 'archived');
+      const fits = Boolean(conv.archived) === (params.archived === 'true') && (listed || !filtered);
       pinned = pinned.filter((c) => c.id !== conv.id);
       recent = recent.filter((c) => c.id !== conv.id);
-      if (!q || conversationTitle(conv).toLowerCase().includes(q.toLowerCase())) {
+      if (fits && (!q || conversationTitle(conv).toLowerCase().includes(q.toLowerCase()))) {
         if (conv.pinned) pinned.unshift(conv);
         else recent.unshift(conv);
       }
