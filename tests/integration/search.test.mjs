@@ -1,4 +1,4 @@
-// Search: full-text over messages (every branch), titles (also fuzzily) of
+// Search: full-text over messages (every branch), summaries, titles (also fuzzily) of
 // the conversations a user owns or takes part in; never deleted ones, never
 // another user's. websearch syntax, filters, escaped snippets with the
 // matches marked, keyset pages, and bad input answered 422 or empty.
@@ -87,6 +87,18 @@ test('titles match by their words and fuzzily', async () => {
   assert.ok(exact[0].snippet.includes('<mark>Kilimanjaro</mark>'), exact[0].snippet);
   const fuzzy = (await search(owner, { q: `Kilimanjar expedtion ${fx.tag}` })).items;
   assert.ok(fuzzy.some((i) => i.conversation_id === titled.id && i.kind === 'conversation'), JSON.stringify(fuzzy));
+});
+
+test("a summary's words find its conversation, marked in the snippet", async () => {
+  const summarised = await fx.conversation(owner, [model], { title: `Notes ${fx.tag}` });
+  await say(owner, summarised.id, 'nothing of the summary here');
+  // What POST /conversations/{id}/summary stores (its making is history-summaries' test).
+  await sql(`UPDATE conversations SET summary = :'p2', summary_model = 'test', summarized_at = now() WHERE id = :'p1'`,
+    summarised.id, `A plan about ${word}quartz caves.`);
+  const hits = (await search(owner, { q: `${word}quartz` })).items;
+  assert.deepEqual(hits.map((i) => [i.kind, i.conversation_id]), [['conversation', summarised.id]]);
+  assert.ok(hits[0].snippet.includes(`<mark>${word}quartz</mark>`), hits[0].snippet);
+  assert.deepEqual((await search(stranger, { q: `${word}quartz` })).items, []);
 });
 
 test('websearch syntax: phrases, -word and or', async () => {
