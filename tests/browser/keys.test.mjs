@@ -1,10 +1,11 @@
 // API keys and usage in a real browser: make a key on #/keys and see it once,
-// use it from outside the browser (an HTTP client, as curl would), see the
+// use it with the curl command the page shows, see the
 // call on #/usage (the server's chart and the tables), then revoke the key
 // on #/keys and find it refused.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import { apiAs, assertNoPageErrors, ensureCredits, launch, mainNav, newPage, signIn, unique, url } from './lib.mjs';
 
 const DEMO = ['demo', 'demo'];
@@ -39,6 +40,8 @@ describe('API keys', () => {
       const key = await secret.inputValue();
       assert.match(key, /^sk-aic-[A-Za-z0-9_-]{43}$/);
       assert.match(await page.getByTestId('key-once').innerText(), /shown this once/);
+      const curlCommand = await page.getByTestId('key-curl').innerText();
+      assert.ok(curlCommand.includes(key), 'the curl command carries the key');
       const item = page.getByTestId('key-item').filter({ hasText: name });
       await item.waitFor();
       const id = await item.getAttribute('data-id');
@@ -51,15 +54,12 @@ describe('API keys', () => {
       assert.equal(await page.getByTestId('key-secret').count(), 0, 'the key is shown again');
       assert.ok(!(await page.content()).includes(key.slice(14)), 'the page still holds the key');
 
-      // Used from outside the browser, as curl would.
+      // Used from outside the browser: the curl command the page showed, run by a
+      // shell with the model and the message filled in.
       const content = `From curl ${unique('c')}`;
-      const res = await fetch(url('/chat/v1/chat/completions'), {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content }] }),
-      });
-      const out = await res.json();
-      assert.equal(res.status, 200, JSON.stringify(out));
+      const shown = curlCommand.replace('"model":"MODEL"', `"model":"${MODEL}"`).replace('"content":"Hello"', `"content":"${content}"`);
+      assert.notEqual(shown, curlCommand, 'the command names a model and a message to fill in');
+      const out = JSON.parse(execFileSync('sh', ['-c', `${shown} --silent --show-error --fail-with-body`], { encoding: 'utf8' }));
       assert.equal(out.choices[0].message.content, `Mock reply to: ${content}`);
 
       // The call on the usage page: the key's row and the server's chart.
