@@ -176,12 +176,15 @@ DECLARE
     ntags int := (SELECT count(DISTINCT e) FROM json_array_elements_text(tags_arg) e);
     tags_all boolean := coalesce((args->>'tags_all')::boolean, false);
     notes boolean := (args->>'has_notes')::boolean;
+    -- The owner's deleted chats instead, by last activity, filtered only by
+    -- pinned and the title (others never see a deleted chat).
+    del boolean := coalesce((args->>'deleted')::boolean, false);
 BEGIN
     RETURN (
         WITH page AS (
             SELECT u.conv, u.id, u.last_message_at
               FROM ((SELECT c AS conv, c.id, c.last_message_at FROM conversations c
-                      WHERE c.owner_id = viewer AND c.deleted_at IS NULL AND c.archived = arch
+                      WHERE NOT del AND c.owner_id = viewer AND c.deleted_at IS NULL AND c.archived = arch
                         AND (pin IS NULL OR c.pinned = pin)
                         AND (tool IS NULL OR EXISTS (
                                 SELECT 1 FROM conversation_ai_models m JOIN ai_tools t ON t.id = m.tool_id
@@ -198,7 +201,7 @@ BEGIN
                     (SELECT c AS conv, c.id, c.last_message_at
                        FROM conversation_participants p JOIN conversations c ON c.id = p.conversation_id
                       WHERE p.user_id = viewer AND p.role = 'member' AND c.owner_id <> p.user_id
-                        AND c.deleted_at IS NULL AND c.archived = arch
+                        AND NOT del AND c.deleted_at IS NULL AND c.archived = arch
                         AND conversation_member_sees(c.id, c.owner_id, viewer)
                         AND (pin IS NULL OR c.pinned = pin)
                         AND (tool IS NULL OR EXISTS (
@@ -210,6 +213,13 @@ BEGIN
                                               AND ct.tag_id = ANY (tag_ids))
                                            >= CASE WHEN tags_all THEN ntags ELSE 1 END)
                         AND (notes IS NULL OR conversation_has_notes(c.id) = notes)
+                        AND (after_id IS NULL OR (c.last_message_at, c.id) < (after_at, after_id))
+                      ORDER BY c.last_message_at DESC, c.id DESC LIMIT lim)
+                    UNION ALL
+                    (SELECT c AS conv, c.id, c.last_message_at FROM conversations c
+                      WHERE del AND c.owner_id = viewer AND c.deleted_at IS NOT NULL
+                        AND (pin IS NULL OR c.pinned = pin)
+                        AND (pattern IS NULL OR c.title ILIKE pattern)
                         AND (after_id IS NULL OR (c.last_message_at, c.id) < (after_at, after_id))
                       ORDER BY c.last_message_at DESC, c.id DESC LIMIT lim)) u
              ORDER BY u.last_message_at DESC, u.id DESC LIMIT lim)

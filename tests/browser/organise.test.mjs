@@ -279,6 +279,35 @@ describe('organise and find', () => {
     }
   });
 
+  test('a chat deleted earlier is found under "Deleted" and restored from there', async () => {
+    const conv = await conversation(unique('trash'));
+    assert.equal((await apiAs('demo', 'demo', 'DELETE', `/conversations/${conv.id}`)).status, 204);
+    const { context, page, errors } = await newPage(browser);
+    try {
+      await signIn(page, 'demo', 'demo');
+      await page.goto(url('/chat/#/chat'));
+      await page.getByTestId('archived-filter').click();
+      await page.getByTestId('deleted-filter').click();
+      assert.equal(await page.getByTestId('archived-filter').getAttribute('aria-pressed'), 'false', 'Archived goes off');
+      await chatLink(page, conv).waitFor();
+      assert.match(await page.locator('#chat-recent-title').textContent(), /^(Other d|D)eleted chats$/);
+      await selectBox(page, conv).click();
+      await selectedCount(page, 1);
+      for (const hidden of ['bulk-archive', 'bulk-delete', 'bulk-export', 'bulk-tag-apply']) {
+        assert.equal(await page.getByTestId(hidden).isVisible(), false, `${hidden} is offered for a deleted chat`);
+      }
+      await page.getByTestId('bulk-restore-selected').click();
+      await chatLink(page, conv).waitFor({ state: 'detached' });
+      assert.equal((await apiAs('demo', 'demo', 'GET', `/conversations/${conv.id}`)).status, 200);
+
+      await page.getByTestId('deleted-filter').click();
+      await chatLink(page, conv).waitFor();
+      assertNoPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('search with a tag and a date range, save it, reload: the saved search gives the same results', async () => {
     const word = unique('heron').replace(/-/g, '');
     const tag = await makeTag(unique('found'), '#9333ea');

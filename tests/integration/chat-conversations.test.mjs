@@ -474,6 +474,14 @@ test('a deleted conversation is gone for its owner until restored, and both are 
   assertError(await api('DELETE', `/conversations/${conv.id}`, user), 404, 'not_found');
   assert.deepEqual((await listAll(user)).items, []);
   assert.deepEqual((await listAll(user, { archived: 'true' })).items, []);
+  // deleted=true lists the owner's deleted chats, to restore them.
+  const trash = (await listAll(user, { deleted: 'true' })).items;
+  assert.deepEqual(trash.map((c) => c.id), [conv.id]);
+  assert.notEqual(trash[0].deleted_at, null);
+  assert.deepEqual((await listAll(user, { deleted: 'true', pinned: 'true' })).items, []);
+  assert.deepEqual((await listAll(user, { deleted: 'true', q: 'delete' })).items.map((c) => c.id), [conv.id]);
+  assert.deepEqual((await listAll(user, { deleted: 'true', q: 'nothing like it' })).items, []);
+  assertError(await api('GET', '/conversations?deleted=yes', user), 422, 'invalid_field', 'deleted');
 
   const restore = await api('POST', `/conversations/${conv.id}/restore`, user);
   const restored = assertJson(restore, 200);
@@ -491,6 +499,18 @@ test('a deleted conversation is gone for its owner until restored, and both are 
   assertJson(await api('GET', `/conversations/${conv.id}`, user), 200);
   assert.equal((await thread(user, conv.id)).length, 2, 'the restored conversation lost messages');
   assert.deepEqual((await listAll(user)).items.map((c) => c.id), [conv.id]);
+  assert.deepEqual((await listAll(user, { deleted: 'true' })).items, []);
+});
+
+test("a participant's list of deleted chats never holds the owner's deleted chat", async () => {
+  const host = await fx.user();
+  const guest = await fx.user();
+  const conv = await fx.conversation(host, [model], { title: 'Shared then deleted' });
+  assertJson(await api('POST', `/conversations/${conv.id}/participants`, { ...host, body: { username: guest.user } }), 200);
+  assertStatus(await api('DELETE', `/conversations/${conv.id}`, host), 204);
+  assert.deepEqual((await listAll(guest, { deleted: 'true' })).items, []);
+  assert.deepEqual((await listAll(guest)).items, []);
+  assert.deepEqual((await listAll(host, { deleted: 'true' })).items.map((c) => c.id), [conv.id]);
 });
 
 test('restoring a conversation that is not deleted is 404', async () => {

@@ -210,6 +210,7 @@ int aic_chat_conversation_list(aic_ctx *ctx)
     request_rec *r = ctx->r;
     apr_table_t *args = aic_query_args(r);
     const char *archived = apr_table_get(args, "archived"), *pinned = apr_table_get(args, "pinned");
+    const char *deleted = apr_table_get(args, "deleted");
     const char *tool = apr_table_get(args, "tool"), *q = apr_table_get(args, "q");
     const char *after = apr_table_get(args, "after"), *cursor_id = NULL, *cursor_ts = NULL;
     const char *tags = apr_table_get(args, "tags"), *tags_mode = apr_table_get(args, "tags_mode");
@@ -224,8 +225,10 @@ int aic_chat_conversation_list(aic_ctx *ctx)
         return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field", "limit is not valid.",
                               "limit");
     }
-    if (!BOOL_ARG(archived) || !BOOL_ARG(pinned)) {
-        const char *field = BOOL_ARG(archived) ? "pinned" : "archived";
+    if (!BOOL_ARG(archived) || !BOOL_ARG(pinned) || !BOOL_ARG(deleted)) {
+        const char *field = !BOOL_ARG(archived) ? "archived"
+                            : !BOOL_ARG(pinned) ? "pinned"
+                                                : "deleted";
 
         return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
                               apr_psprintf(r->pool, "%s must be true or false.", field), field);
@@ -278,6 +281,7 @@ int aic_chat_conversation_list(aic_ctx *ctx)
     aic_json_set_str(list, "viewer", ctx->user->id);
     aic_json_set_str(list, "archived", archived ? archived : "false");
     aic_json_set_str(list, "pinned", pinned);
+    aic_json_set_bool(list, "deleted", deleted && !strcmp(deleted, "true"));
     aic_json_set_str(list, "tool", tool);
     aic_json_set_str(list, "pattern", pattern);
     aic_json_set(list, "tags", tag_list);

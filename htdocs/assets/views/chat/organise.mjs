@@ -15,14 +15,16 @@
 //   form to rename and recolour it (PATCH /tags/{id}) or delete it, after an
 //   inline confirmation (DELETE /tags/{id}). "With notes" keeps the chats
 //   that have notes (has_notes=1); "Archived" lists the archived chats
-//   instead (archived=true). These list filters are kept across renders of
-//   the view, as the sidebar keeps its list, so opening a chat keeps them.
-//   The API lists no deleted chats: a bulk delete offers "Restore" instead.
+//   instead (archived=true), "Deleted" the deleted ones (deleted=true), to
+//   restore them. These list filters are kept across renders of the view,
+//   as the sidebar keeps its list, so opening a chat keeps them. A bulk
+//   delete also offers "Restore" at once.
 // - Selection: a checkbox on each chat of the list, shift-click selects the
 //   range from the last one clicked; "Select all" selects every chat that
 //   matches the list (all pages); the bar acts on the selection with one
 //   POST /conversations/bulk: tag, untag, archive (unarchive when the list
-//   shows archived chats), delete (then "Restore" undoes it), and export
+//   shows archived chats), delete (then "Restore" undoes it; restore alone
+//   when the list shows deleted chats), and export
 //   (the answer is the export ZIP of the selection, saved as a download);
 //   "Summarise" queues a summary job, its progress shown (summarise.mjs),
 //   as are the jobs still running when the page loads.
@@ -53,7 +55,7 @@ const SOURCES = [
 const FILTER_KEYS = ['source', 'from', 'to', 'archived', 'has_notes'];
 
 /** The list's filters, kept across renders of the view (as sidebar.mjs keeps its list). */
-const listFilter = { tags: new Set(), mode: 'any', notes: false, archived: false };
+const listFilter = { tags: new Set(), mode: 'any', notes: false, archived: false, deleted: false };
 
 /**
  * Redraw container with draw(), the focus kept: on the same element when it
@@ -261,20 +263,27 @@ export function createOrganise({ signal }) {
     onError: (err) => fail('The chats could not be summarised', err),
   });
   const bulkTag = h('select', { 'data-testid': 'bulk-tag', 'aria-label': 'Tag' });
+  const tagButton = action('Tag', 'bulk-tag-apply', () => bulk('tag', bulkTag.value));
+  const untagButton = action('Untag', 'bulk-untag-apply', () => bulk('untag', bulkTag.value));
   const archiveButton = action('Archive', 'bulk-archive', () => bulk('archive'));
   const unarchiveButton = action('Unarchive', 'bulk-unarchive', () => bulk('unarchive'));
+  const restoreButton = action('Restore', 'bulk-restore-selected', () => bulk('restore'));
+  const deleteButton = action('Delete', 'bulk-delete', () => bulk('delete'));
+  const exportButton = action('Export', 'bulk-export', () => exportSelected());
+  const summariseButton = action('Summarise', 'bulk-summarise', () => summarise.start([...selected]));
   const bar = h(
     'div',
     { class: 'bulk-bar', 'data-testid': 'bulk-bar', hidden: true },
     count,
     bulkTag,
-    action('Tag', 'bulk-tag-apply', () => bulk('tag', bulkTag.value)),
-    action('Untag', 'bulk-untag-apply', () => bulk('untag', bulkTag.value)),
+    tagButton,
+    untagButton,
     archiveButton,
     unarchiveButton,
-    action('Delete', 'bulk-delete', () => bulk('delete')),
-    action('Export', 'bulk-export', () => exportSelected()),
-    action('Summarise', 'bulk-summarise', () => summarise.start([...selected])),
+    restoreButton,
+    deleteButton,
+    exportButton,
+    summariseButton,
     action('Clear', 'bulk-clear', () => select(new Set())),
   );
   const deletedText = h('span', {});
@@ -306,7 +315,16 @@ export function createOrganise({ signal }) {
     return button;
   };
   const notesFilter = toggle('With notes', 'notes-filter', 'notes');
-  const archivedFilter = toggle('Archived', 'archived-filter', 'archived', () => select(new Set()));
+  // Archived and Deleted are two lists, never both at once.
+  const only = (other, button) => () => {
+    if (listFilter[other]) {
+      listFilter[other] = false;
+      button().setAttribute('aria-pressed', 'false');
+    }
+    select(new Set());
+  };
+  const archivedFilter = toggle('Archived', 'archived-filter', 'archived', only('deleted', () => deletedFilter));
+  const deletedFilter = toggle('Deleted', 'deleted-filter', 'deleted', only('archived', () => archivedFilter));
 
   const el = h(
     'div',
@@ -326,7 +344,7 @@ export function createOrganise({ signal }) {
     h('h2', { class: 'conv-section-title' }, 'Tags'),
     tagList,
     tagsModeRow,
-    h('div', { class: 'list-toggles' }, notesFilter, archivedFilter),
+    h('div', { class: 'list-toggles' }, notesFilter, archivedFilter, deletedFilter),
     tagForm,
     selectAll,
     bar,
@@ -771,8 +789,12 @@ export function createOrganise({ signal }) {
       box.checked = selected.has(box.value);
     }
     count.textContent = `${selected.size} selected`;
-    archiveButton.hidden = listFilter.archived;
-    unarchiveButton.hidden = !listFilter.archived;
+    // A deleted chat can only be restored; an archived one unarchived.
+    const gone = listFilter.deleted;
+    for (const b of [bulkTag, tagButton, untagButton, deleteButton, exportButton, summariseButton]) b.hidden = gone;
+    archiveButton.hidden = gone || listFilter.archived;
+    unarchiveButton.hidden = gone || !listFilter.archived;
+    restoreButton.hidden = !gone;
     bar.hidden = selected.size === 0;
   }
 
@@ -861,7 +883,7 @@ export function createOrganise({ signal }) {
     showDeleted(act === 'delete' ? ids : []);
   }
 
-  /** After a bulk delete: how many, and Restore (the API lists no deleted chats). */
+  /** After a bulk delete: how many, and Restore at once. */
   function showDeleted(ids) {
     deleted = ids;
     deletedText.textContent = ids.length === 1 ? '1 chat deleted.' : `${ids.length} chats deleted.`;
@@ -883,7 +905,7 @@ export function createOrganise({ signal }) {
     }
   }
 
-  /** The list's filters: the tags chosen (any or all), with notes, archived. */
+  /** The list's filters: the tags chosen (any or all), with notes, archived or deleted. */
   function listParams() {
     const ids = [...listFilter.tags];
     return {
@@ -891,6 +913,7 @@ export function createOrganise({ signal }) {
       ...(ids.length > 1 && listFilter.mode === 'all' ? { tags_mode: 'all' } : {}),
       ...(listFilter.notes ? { has_notes: '1' } : {}),
       ...(listFilter.archived ? { archived: 'true' } : {}),
+      ...(listFilter.deleted ? { deleted: 'true' } : {}),
     };
   }
 

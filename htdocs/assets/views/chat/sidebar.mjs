@@ -10,10 +10,11 @@
 //   moving between chats repaints the sidebar at once and refreshes it
 //   quietly.
 // - More list parameters come from listParams (the filters of
-//   chat/organise.mjs: tags, with notes, archived): the list's heading and
-//   its empty state say when archived chats or filters are shown; a chat
-//   changed elsewhere (upsert) goes only into a list it fits: archived or
-//   not, and into a filtered list only when it is in it already.
+//   chat/organise.mjs: tags, with notes, archived, deleted): the list's
+//   heading and its empty state say when archived or deleted chats or
+//   filters are shown; a chat changed elsewhere (upsert) goes only into a
+//   list it fits: deleted, archived or neither, and into a filtered list
+//   only when it is in it already.
 
 import { sourceBadge } from './export.mjs';
 import { get, isAbort } from '../../api.mjs';
@@ -40,6 +41,12 @@ function shortDate(iso) {
   if (d.toDateString() === now.toDateString()) return timeFormat.format(d);
   if (d.getFullYear() === now.getFullYear()) return dayFormat.format(d);
   return yearFormat.format(d);
+}
+
+/** Which chats the list shows: 'deleted', 'archived', or '' for the others. */
+function listKind(params) {
+  if (params.deleted === 'true') return 'deleted';
+  return params.archived === 'true' ? 'archived' : '';
 }
 
 export function conversationTitle(conv) {
@@ -168,10 +175,12 @@ export function createSidebar({ signal, currentId, onNewChat, listParams = () =>
   /** What the list shows when it is empty. */
   function emptyText() {
     const params = listParams();
-    const filtered = Object.keys(params).some((key) => key !== 'archived');
-    if (q) return `No ${params.archived === 'true' ? 'archived ' : ''}chats match “${q}”${filtered ? ' with these filters' : ''}.`;
-    if (filtered) return `No ${params.archived === 'true' ? 'archived ' : ''}chats match these filters.`;
-    return params.archived === 'true' ? 'No archived chats.' : 'No chats yet.';
+    const kind = listKind(params);
+    const filtered = Object.keys(params).some((key) => key !== kind);
+    const which = kind ? `${kind} ` : '';
+    if (q) return `No ${which}chats match “${q}”${filtered ? ' with these filters' : ''}.`;
+    if (filtered) return `No ${which}chats match these filters.`;
+    return kind ? `No ${kind} chats.` : 'No chats yet.';
   }
 
   function draw() {
@@ -179,8 +188,9 @@ export function createSidebar({ signal, currentId, onNewChat, listParams = () =>
     replaceChildren(recentList, recent.map(item));
     pinnedSection.hidden = pinned.length === 0;
     recentSection.hidden = recent.length === 0;
-    if (listParams().archived === 'true') recentTitle.textContent = pinned.length ? 'Other archived chats' : 'Archived chats';
-    else recentTitle.textContent = pinned.length ? 'Other chats' : 'Chats';
+    const kind = listKind(listParams());
+    const title = kind ? `${kind[0].toUpperCase()}${kind.slice(1)} chats` : 'Chats';
+    recentTitle.textContent = pinned.length ? `Other ${title.toLowerCase()}` : title;
     const none = pinned.length === 0 && recent.length === 0;
     if (none && loaded) setMessage(empty, emptyText());
     else setMessage(empty, '');
@@ -284,8 +294,12 @@ export function createSidebar({ signal, currentId, onNewChat, listParams = () =>
       if (!conv?.id) return;
       const params = listParams();
       const listed = pinned.some((c) => c.id === conv.id) || recent.some((c) => c.id === conv.id);
-      const filtered = Object.keys(params).some((key) => key !== 'archived');
-      const fits = Boolean(conv.archived) === (params.archived === 'true') && (listed || !filtered);
+      const kind = listKind(params);
+      const filtered = Object.keys(params).some((key) => key !== kind);
+      const fits =
+        Boolean(conv.deleted_at) === (kind === 'deleted') &&
+        (kind === 'deleted' || Boolean(conv.archived) === (kind === 'archived')) &&
+        (listed || !filtered);
       pinned = pinned.filter((c) => c.id !== conv.id);
       recent = recent.filter((c) => c.id !== conv.id);
       if (fits && (!q || conversationTitle(conv).toLowerCase().includes(q.toLowerCase()))) {
