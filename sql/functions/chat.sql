@@ -250,6 +250,24 @@ BEGIN
 END
 $$;
 
+-- A reservation of credits, for a chat turn and an API call alike: the
+-- user's balance lowered by amount when it holds that much (never below
+-- zero). The new balance, or NULL when it does not (nothing changed); the
+-- caller writes the ledger row. The one reservation of a turn
+-- (chat_turn_reserve), a later model of a group turn (chat_answer_begin),
+-- a summary (chat_call_reserve) and an API call (api_call_reserve).
+CREATE OR REPLACE FUNCTION credits_reserve(viewer uuid, amount bigint) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    balance bigint;
+BEGIN
+    UPDATE users SET token_credits = token_credits - amount
+     WHERE id = viewer AND token_credits >= amount
+    RETURNING token_credits INTO balance;
+    RETURN balance;
+END
+$$;
+
 -- Begin a turn: reserve and record the user's message. args (JSON): viewer,
 -- conv, parent, content (the user's message, or null for a regeneration),
 -- reserve (the credits), regenerated (the answer regenerated, which the
@@ -279,10 +297,8 @@ BEGIN
     -- The reservation first: without the credits nothing is written. The
     -- users row lock is then taken before the conversation's, as when the
     -- answer is finished (chat_answer_finish).
-    UPDATE users SET token_credits = token_credits - a.reserve
-     WHERE id = a.viewer AND token_credits >= a.reserve
-    RETURNING token_credits INTO balance;
-    IF NOT FOUND THEN
+    balance := credits_reserve(a.viewer, a.reserve);
+    IF balance IS NULL THEN
         RETURN json_build_object('code', 'insufficient_credits');
     END IF;
     IF a.content IS NOT NULL THEN
@@ -329,10 +345,8 @@ BEGIN
     SELECT * INTO a FROM json_to_record(args)
         AS x(conv uuid, parent uuid, tool uuid, viewer uuid, more bigint);
     IF a.more > 0 THEN
-        UPDATE users SET token_credits = token_credits - a.more
-         WHERE id = a.viewer AND token_credits >= a.more
-        RETURNING token_credits INTO balance;
-        refused := NOT FOUND;
+        balance := credits_reserve(a.viewer, a.more);
+        refused := balance IS NULL;
     END IF;
     INSERT INTO messages (conversation_id, parent_message_id, sender_type, sender_tool_id,
                           content, status, is_first_responder)
@@ -402,10 +416,8 @@ LANGUAGE plpgsql AS $$
 DECLARE
     balance bigint;
 BEGIN
-    UPDATE users SET token_credits = token_credits - amount
-     WHERE id = viewer AND token_credits >= amount
-    RETURNING token_credits INTO balance;
-    IF FOUND THEN
+    balance := credits_reserve(viewer, amount);
+    IF balance IS NOT NULL THEN
         INSERT INTO credit_ledger (user_id, delta, balance_after, reason, note)
         VALUES (viewer, -amount, balance, 'reserve', note);
     END IF;

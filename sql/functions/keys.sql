@@ -143,8 +143,8 @@ BEGIN
 END
 $$;
 
--- Reserve a call's credits as a chat turn does (chat_turn_reserve): one
--- conditional UPDATE of the user's balance, never below zero, then the
+-- Reserve a call's credits as a chat turn does (credits_reserve, as
+-- chat_turn_reserve): the user's balance, never below zero, then the
 -- key's monthly budget, conditional too; a ledger row, the call's row and
 -- the request's audit row. args (JSON): viewer, key, reserve, model,
 -- provider, stream, audit. Returns JSON: code 'insufficient_credits' or
@@ -160,10 +160,8 @@ DECLARE
 BEGIN
     SELECT * INTO a FROM json_to_record(args)
         AS x(viewer uuid, key uuid, reserve bigint, model text, provider text, stream boolean);
-    UPDATE users SET token_credits = token_credits - a.reserve
-     WHERE id = a.viewer AND token_credits >= a.reserve
-    RETURNING token_credits INTO balance;
-    IF NOT FOUND THEN
+    balance := credits_reserve(a.viewer, a.reserve);
+    IF balance IS NULL THEN
         RETURN json_build_object('code', 'insufficient_credits');
     END IF;
     UPDATE api_keys k
