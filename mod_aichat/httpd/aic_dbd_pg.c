@@ -55,7 +55,16 @@ int aic_dbd_pg_poll(ap_dbd_t *dbd)
 {
     PGconn *conn = native(dbd);
 
-    return conn && PQconsumeInput(conn) && PQstatus(conn) == CONNECTION_OK;
+    /* A backend that was ended sent its last message, then closed: one read
+     * takes the message and leaves the connection looking fine, the next
+     * finds the end. So two reads (the second costs a system call that
+     * would block, on a connection that is alive). */
+    for (int i = 0; i < 2; i++) {
+        if (!conn || !PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 /* Does the backend hold any prepared statement? mod_dbd prepares all of its

@@ -36,8 +36,8 @@ ap_dbd_t *aic_dbd_pg_held(request_rec *r);
 int aic_dbd_pg_connected(ap_dbd_t *dbd);
 
 /** Read what the server sent without blocking, then as aic_dbd_pg_connected:
- * a connection the server closed (PostgreSQL restarted) has the goodbye
- * waiting on its socket, and reading it marks the connection bad. */
+ * a connection the server closed (PostgreSQL restarted) has the goodbye and
+ * the end waiting on its socket, and reading both marks the connection bad. */
 int aic_dbd_pg_poll(ap_dbd_t *dbd);
 
 /**

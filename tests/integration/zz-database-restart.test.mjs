@@ -279,3 +279,19 @@ test('right after a restart, users whose password was not checked since are let 
     `answers: ${answers.map((res) => `${res.status} ${res.text.slice(0, 120)}`).join(' | ')}`);
   answers.forEach((res, i) => assert.equal(res.json.username, users[i].user));
 });
+
+test('right after a restart, the first requests of every process find their connections mended: /health answers up at once', async () => {
+  // A backend ended by the restart leaves its last message on the socket,
+  // then the end: a connection checked by reading only the message looked
+  // alive, and its first statement failed (503) once per process.
+  const before = [];
+  for (let i = 0; i < 8; i++) before.push(await api('GET', '/health'));
+  assert.deepEqual(before.map((res) => res.status), before.map(() => 200));
+  stopped = true;
+  await dev('db-stop');
+  await startDatabase();
+  const answers = [];
+  for (let i = 0; i < 8; i++) answers.push(await api('GET', '/health'));
+  assert.deepEqual(answers.map((res) => res.status), answers.map(() => 200),
+    `answers: ${answers.map((res) => `${res.status} ${res.text.slice(0, 120)}`).join(' | ')}`);
+});
