@@ -21,6 +21,8 @@ struct aic_jstream {
     const char *code, *message;
     apr_off_t offset, fed;
     int bom_seen;
+    unsigned char tail[3]; /* the last bytes of the pieces before, for an error's place */
+    apr_size_t tail_len;
 };
 
 static int fail(aic_jstream *js, const char *code, const char *message)
@@ -283,8 +285,58 @@ aic_jstream *aic_jstream_create(apr_pool_t *p, int max_depth, apr_size_t max_str
     return js;
 }
 
-/* Turn YAJL's verdict into ours; its error text names UTF-8 for bad bytes. */
-static apr_status_t verdict(aic_jstream *js, yajl_status st, apr_off_t base)
+/* How far before the last byte YAJL read (at index last of buf, the bytes
+ * before buf in js->tail) the invalid UTF-8 sequence it refused begins: YAJL
+ * reads the byte that breaks a sequence before it refuses it. The sequence
+ * began at the lead byte (0xC0 and up) of the three bytes before when its
+ * length reaches the breaking byte; else the breaking byte itself is the bad
+ * one (a stray or impossible byte): 0. */
+static apr_size_t bad_utf8_back(const aic_jstream *js, const unsigned char *buf, apr_size_t last)
+{
+    for (apr_size_t back = 1; back <= 3; back++) {
+        unsigned char c;
+
+        if (back <= last) {
+            c = buf[last - back];
+        } else if (back - last <= js->tail_len) {
+            c = js->tail[js->tail_len - (back - last)];
+        } else {
+            break;
+        }
+        if (c < 0x80) {
+            break;
+        }
+        if (c >= 0xC0) {
+            apr_size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+
+            return back < n ? back : 0;
+        }
+    }
+    return 0;
+}
+
+/* Keep the last bytes fed, for bad_utf8_back. */
+static void keep_tail(aic_jstream *js, const unsigned char *buf, apr_size_t len)
+{
+    if (len >= sizeof(js->tail)) {
+        memcpy(js->tail, buf + len - sizeof(js->tail), sizeof(js->tail));
+        js->tail_len = sizeof(js->tail);
+        return;
+    }
+    if (js->tail_len + len > sizeof(js->tail)) {
+        apr_size_t drop = js->tail_len + len - sizeof(js->tail);
+
+        memmove(js->tail, js->tail + drop, js->tail_len - drop);
+        js->tail_len -= drop;
+    }
+    memcpy(js->tail + js->tail_len, buf, len);
+    js->tail_len += len;
+}
+
+/* Turn YAJL's verdict into ours; its error text names UTF-8 for bad bytes.
+ * buf is the piece YAJL was given (NULL at the end). */
+static apr_status_t verdict(aic_jstream *js, yajl_status st, apr_off_t base,
+                            const unsigned char *buf)
 {
     unsigned char *e;
 
@@ -300,6 +352,11 @@ static apr_status_t verdict(aic_jstream *js, yajl_status st, apr_off_t base)
     e = yajl_get_error(js->h, 0, NULL, 0);
     js->offset = base + (apr_off_t)yajl_get_bytes_consumed(js->h);
     if (e && strstr((const char *)e, "UTF8")) {
+        if (buf && yajl_get_bytes_consumed(js->h) > 0) {
+            apr_size_t last = yajl_get_bytes_consumed(js->h) - 1;
+
+            js->offset = base + (apr_off_t)last - (apr_off_t)bad_utf8_back(js, buf, last);
+        }
         js->code = "invalid_utf8";
         js->message = apr_psprintf(js->pool, "invalid UTF-8 at byte %" APR_OFF_T_FMT, js->offset);
     } else {
@@ -335,7 +392,9 @@ apr_status_t aic_jstream_feed(aic_jstream *js, const char *buf, apr_size_t len)
             base += 3;
         }
     }
-    rv = verdict(js, yajl_parse(js->h, (const unsigned char *)buf, len), base);
+    rv = verdict(js, yajl_parse(js->h, (const unsigned char *)buf, len), base,
+                 (const unsigned char *)buf);
+    keep_tail(js, (const unsigned char *)buf, len);
     return rv;
 }
 
@@ -347,7 +406,7 @@ apr_status_t aic_jstream_finish(aic_jstream *js)
     if (js->code || js->stop != APR_SUCCESS) {
         return js->stop != APR_SUCCESS ? js->stop : AIC_JSTREAM_EBAD;
     }
-    if (verdict(js, yajl_complete_parse(js->h), js->fed) != APR_SUCCESS) {
+    if (verdict(js, yajl_complete_parse(js->h), js->fed, NULL) != APR_SUCCESS) {
         if (js->code && strcmp(js->code, "invalid_json") == 0) {
             js->offset = js->fed;
             js->message =

@@ -128,3 +128,55 @@ export async function trees(userId, source) {
   }
   return out;
 }
+
+/**
+ * Like trees(), with more of each conversation: { title, stored, total,
+ * active, bp, models (answers on the active path, in order), off (the other
+ * answers' models, oldest first), leaf (the active leaf's external id),
+ * first and last (its earliest and latest message times, ISO 8601 UTC with
+ * microseconds), attachments and sources (counted over its messages) }.
+ */
+export async function treeDetails(userId, source) {
+  const rows = await sqlJson(
+    `SELECT c.external_id, c.title, c.total_messages AS total, s.stored, s.first, s.last,
+            s.attachments, s.sources, path.n AS active, path.models, o.off, leaf.external_id AS leaf,
+            b.bp
+       FROM conversations c
+       LEFT JOIN messages leaf ON leaf.id = c.active_leaf_id
+       CROSS JOIN LATERAL (
+         SELECT count(*) AS stored,
+                to_char(min(m.created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS first,
+                to_char(max(m.created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS last,
+                coalesce(sum(jsonb_array_length(coalesce(m.metadata->'attachments', '[]'))), 0) AS attachments,
+                coalesce(sum(jsonb_array_length(coalesce(m.metadata->'sources', '[]'))), 0) AS sources
+           FROM messages m WHERE m.conversation_id = c.id) s
+       CROSS JOIN LATERAL (
+         WITH RECURSIVE p AS (
+           SELECT m.id, m.parent_message_id, m.sender_type, m.metadata, 0 AS n FROM messages m
+             WHERE m.id = c.active_leaf_id
+           UNION ALL SELECT m.id, m.parent_message_id, m.sender_type, m.metadata, p.n + 1
+             FROM messages m JOIN p ON m.id = p.parent_message_id)
+         SELECT count(*) AS n,
+                coalesce(json_agg(p.metadata->>'model' ORDER BY p.n DESC)
+                         FILTER (WHERE p.sender_type = 'ai'), '[]') AS models,
+                coalesce(array_agg(p.id), '{}') AS ids
+           FROM p) path
+       CROSS JOIN LATERAL (
+         SELECT coalesce(json_agg(m.metadata->>'model' ORDER BY m.created_at, m.external_id), '[]') AS off
+           FROM messages m
+          WHERE m.conversation_id = c.id AND m.sender_type = 'ai' AND m.id <> ALL (path.ids)) o
+       CROSS JOIN LATERAL (
+         SELECT count(*) AS bp FROM (SELECT 1 FROM messages m WHERE m.conversation_id = c.id
+           GROUP BY m.parent_message_id HAVING count(*) >= 2) x) b
+      WHERE c.owner_id = :'p1' AND c.source = :'p2'
+      ORDER BY c.external_id`,
+    userId,
+    source,
+  );
+  const out = {};
+  for (const r of rows) {
+    const { external_id: id, ...rest } = r;
+    out[id] = rest;
+  }
+  return out;
+}

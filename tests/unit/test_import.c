@@ -20,7 +20,100 @@ typedef struct {
     apr_pool_t *p;
     apr_array_header_t *convs;   /* summary strings */
     apr_array_header_t *rejects; /* "id code" */
+    apr_array_header_t *details; /* "ext_id|leaf|skipped|warnings|attachments|sources|times" */
+    apr_array_header_t *msgs;    /* "ext_id parent=.. time=.." of every stored message */
+    const char *message;         /* why the file was refused */
 } seen;
+
+/* A time in µs as ISO 8601 UTC with microseconds. */
+static const char *iso(apr_pool_t *p, apr_int64_t us)
+{
+    apr_time_exp_t t;
+
+    apr_time_exp_gmt(&t, (apr_time_t)us);
+    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", t.tm_year + 1900, t.tm_mon + 1,
+                        t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, t.tm_usec);
+}
+
+/* A message's attachments: "id name +extracted" each (what is there), ", " between. */
+static const char *attachments_of(apr_pool_t *p, const aic_json *list)
+{
+    const char *out = "";
+
+    for (apr_size_t i = 0; i < aic_json_len(list); i++) {
+        const aic_json *a = aic_json_at(list, i);
+        const char *id = aic_json_cstr(aic_json_get(a, "id"));
+        const char *name = aic_json_cstr(aic_json_get(a, "name"));
+        const char *one = apr_pstrcat(
+            p, id ? id : "", id && name ? " " : "", name ? name : "",
+            aic_json_cstr(aic_json_get(a, "extracted_content")) ? " +extracted" : "", NULL);
+
+        out = apr_pstrcat(p, out, i ? ", " : "", one, NULL);
+    }
+    return out;
+}
+
+/* A message's sources, " " between. */
+static const char *sources_of(apr_pool_t *p, const aic_json *list)
+{
+    const char *out = "";
+
+    for (apr_size_t i = 0; i < aic_json_len(list); i++) {
+        out = apr_pstrcat(p, out, i ? " " : "", aic_json_cstr(aic_json_at(list, i)), NULL);
+    }
+    return out;
+}
+
+/* "ext_id|leaf ..|skipped {..}|warnings {..}|attachments ..|sources ..|times first..last"
+ * of a conversation: the id of its active leaf; the messages that have attachments or
+ * sources in stored order, each "user: .." or "assistant: ..", "; " between them ("-" for
+ * none); the times of its earliest and latest messages. */
+static void details_of(seen *s, const aic_import_conv *c, apr_pool_t *p)
+{
+    const aic_import_msg *m = (const aic_import_msg *)c->msgs->elts;
+    const char *att = "", *src = "";
+    apr_int64_t first = 0, last = 0;
+
+    for (int i = 0; i < c->msgs->nelts; i++) {
+        const char *role = m[i].assistant ? "assistant: " : "user: ";
+
+        if (aic_json_len(m[i].attachments) > 0) {
+            att = apr_pstrcat(p, att, *att ? "; " : "", role, attachments_of(p, m[i].attachments),
+                              NULL);
+        }
+        if (aic_json_len(m[i].sources) > 0) {
+            src = apr_pstrcat(p, src, *src ? "; " : "", role, sources_of(p, m[i].sources), NULL);
+        }
+        if (i == 0 || m[i].time < first) {
+            first = m[i].time;
+        }
+        if (i == 0 || m[i].time > last) {
+            last = m[i].time;
+        }
+        APR_ARRAY_PUSH(s->msgs, const char *) =
+            apr_psprintf(s->p, "%s parent=%s time=%s", m[i].ext_id,
+                         m[i].parent >= 0 ? m[m[i].parent].ext_id : "-", iso(p, m[i].time));
+    }
+    APR_ARRAY_PUSH(s->details, const char *) = apr_psprintf(
+        s->p, "%s|leaf %s|skipped %s|warnings %s|attachments %s|sources %s|times %s..%s", c->ext_id,
+        c->active >= 0 ? m[c->active].ext_id : "-", aic_json_dump(c->skipped, p),
+        aic_json_dump(c->warnings, p), *att ? att : "-", *src ? src : "-", iso(p, first),
+        iso(p, last));
+}
+
+/* "parent=.. time=.." of the stored message whose id starts with prefix (the first such):
+ * its stored parent's id ("-" at the root) and its time. */
+static const char *msg_of(const seen *s, const char *prefix)
+{
+    for (int i = 0; i < s->msgs->nelts; i++) {
+        const char *t = APR_ARRAY_IDX(s->msgs, i, const char *);
+
+        if (strncmp(t, prefix, strlen(prefix)) == 0) {
+            return strchr(t, ' ') + 1;
+        }
+    }
+    return "(no such message)";
+}
 
 /* "ext_id|title|stored|active|BP|models" of a conversation. */
 static apr_status_t on_conv(void *baton, const aic_import_conv *c, apr_pool_t *p)
@@ -51,6 +144,7 @@ static apr_status_t on_conv(void *baton, const aic_import_conv *c, apr_pool_t *p
     APR_ARRAY_PUSH(s->convs, const char *) =
         apr_psprintf(s->p, "%s|%s|%d|%d|%d|%s%s%s", c->ext_id, c->title, n, active, bp, path,
                      *off ? " / " : "", off);
+    details_of(s, c, p);
     return APR_SUCCESS;
 }
 
@@ -98,18 +192,19 @@ static apr_status_t feed(aic_import_doc *d, const char *buf, apr_size_t len, uns
     return rv == APR_SUCCESS ? aic_import_doc_finish(d) : rv;
 }
 
-/* Both passes over one file; returns the format, fills s. */
-static aic_import_format run(seen *s, const char *file, unsigned split, const char **code)
+/* Both passes over the file at path (named file); returns the format, fills s. */
+static aic_import_format run_path(seen *s, const char *path, const char *file, unsigned split,
+                                  const char **code)
 {
     apr_size_t len;
-    const char *buf = slurp(s->p, apr_pstrcat(s->p, DIR, file, NULL), &len), *msg;
+    const char *buf = slurp(s->p, path, &len);
     aic_import_doc *d =
         aic_import_doc_create(s->p, file, AIC_IMPORT_UNKNOWN, on_conv, on_reject, s);
     aic_import_format f;
 
     *code = NULL;
     if (feed(d, buf, len, split) != APR_SUCCESS) {
-        aic_import_doc_error(d, code, &msg);
+        aic_import_doc_error(d, code, &s->message);
         return AIC_IMPORT_UNKNOWN;
     }
     f = aic_import_doc_format(d);
@@ -124,6 +219,12 @@ static aic_import_format run(seen *s, const char *file, unsigned split, const ch
     return f;
 }
 
+/* Both passes over a sample file. */
+static aic_import_format run(seen *s, const char *file, unsigned split, const char **code)
+{
+    return run_path(s, apr_pstrcat(s->p, DIR, file, NULL), file, split, code);
+}
+
 static seen *fresh(apr_pool_t *p)
 {
     seen *s = apr_pcalloc(p, sizeof(*s));
@@ -131,17 +232,24 @@ static seen *fresh(apr_pool_t *p)
     s->p = p;
     s->convs = apr_array_make(p, 8, sizeof(const char *));
     s->rejects = apr_array_make(p, 8, sizeof(const char *));
+    s->details = apr_array_make(p, 8, sizeof(const char *));
+    s->msgs = apr_array_make(p, 16, sizeof(const char *));
     return s;
 }
 
-static void expect(apr_pool_t *p, const char *file, aic_import_format format,
-                   const char *const *convs, const char *skipped)
+/* The sample file read whole and in random splits: its conversations (convs),
+ * their details (details, or NULL not to look) and the document's skips; the
+ * last reading is returned. */
+static seen *expect(apr_pool_t *p, const char *file, aic_import_format format,
+                    const char *const *convs, const char *const *details, const char *skipped)
 {
+    seen *s = NULL;
+
     for (unsigned split = 0; split <= 64; split += 16) {
-        seen *s = fresh(p);
         const char *code;
         int n = 0;
 
+        s = fresh(p);
         srand(split + 1);
         assert_int_equal(run(s, file, split, &code), format);
         for (; convs[n]; n++) {
@@ -149,9 +257,15 @@ static void expect(apr_pool_t *p, const char *file, aic_import_format format,
             assert_string_equal(APR_ARRAY_IDX(s->convs, n, const char *), convs[n]);
         }
         assert_int_equal(s->convs->nelts, n);
+        for (n = 0; details && details[n]; n++) {
+            assert_true(n < s->details->nelts);
+            assert_string_equal(APR_ARRAY_IDX(s->details, n, const char *), details[n]);
+        }
+        assert_true(!details || s->details->nelts == n);
         assert_string_equal(APR_ARRAY_IDX(s->rejects, s->rejects->nelts - 1, const char *),
                             skipped);
     }
+    return s;
 }
 
 static void test_chatgpt_single_file(void **state)
@@ -161,8 +275,27 @@ static void test_chatgpt_single_file(void **state)
         "gpt-4o",
         "6891b0a9-77c4-8331-a2e5-3f9d0c1b2a34|SSE line endings|5|4|1|gpt-4o, gpt-4o / gpt-4o",
         NULL};
+    static const char *const details[] = {
+        "666835e0-4a1f-800c-9d3e-5b7a8c9d0e1f|leaf 9a8b7c6d-5e4f-4321-b0a9-f8e7d6c5b4a3|skipped "
+        "{\"system\":1,\"hidden\":1}|warnings {}|attachments -|sources -|times "
+        "2024-06-10T10:00:00.412000Z..2024-06-10T10:01:33.552200Z",
+        "6891b0a9-77c4-8331-a2e5-3f9d0c1b2a34|leaf 3c4d5e6f-7a8b-4c9d-9e0f-1a2b3c4d5e6f|skipped "
+        "{\"system\":1,\"empty\":1}|warnings {}|attachments -|sources -|times "
+        "2025-08-05T07:50:01.550000Z..2025-08-05T07:51:42.250733Z",
+        NULL};
+    seen *s = expect(*state, "chatgpt-conversations.json", AIC_IMPORT_CHATGPT, convs, details,
+                     "skipped {}");
 
-    expect(*state, "chatgpt-conversations.json", AIC_IMPORT_CHATGPT, convs, "skipped {}");
+    /* The first prompt has two answers; the placeholder is skipped and the final
+     * answer hangs under the 2nd user prompt. */
+    assert_string_equal(msg_of(s, "e1d2c3b4-"), "parent=5c4b3a29-1807-4f6e-9d5c-4b3a29180706 "
+                                                "time=2025-08-05T07:50:02.310442Z");
+    assert_string_equal(msg_of(s, "f0e1d2c3-"), "parent=5c4b3a29-1807-4f6e-9d5c-4b3a29180706 "
+                                                "time=2025-08-05T07:50:40.871209Z");
+    assert_string_equal(msg_of(s, "3c4d5e6f-"), "parent=1a2b3c4d-5e6f-4a7b-9c8d-7e6f5a4b3c2d "
+                                                "time=2025-08-05T07:51:42.250733Z");
+    /* Under the UUID root, the hidden context and the system node: at the root. */
+    assert_string_equal(msg_of(s, "aaa2f1e0-"), "parent=- time=2024-06-10T10:00:00.412000Z");
 }
 
 static void test_chatgpt_split_export(void **state)
@@ -172,6 +305,14 @@ static void test_chatgpt_split_export(void **state)
                                      "67d3ff41-0b8e-8003-a41c-6e2f9d7b5c18|Regex for ISO-8601 "
                                      "dates|5|4|1|gpt-4o, gpt-4o / gpt-4o-mini",
                                      NULL};
+    static const char *const d0[] = {
+        "67224c01-5d1c-800a-9f6e-2b7c4d1e8a30|leaf c4a9e2d7-8f1b-4a3c-b6e5-0d7f2c9a8e14|skipped "
+        "{\"system\":1,\"hidden\":1}|warnings {}|attachments -|sources -|times "
+        "2024-10-31T10:40:01.841207Z..2024-10-31T10:43:25.273590Z",
+        "67d3ff41-0b8e-8003-a41c-6e2f9d7b5c18|leaf 5a7c9e1b-3d5f-4a7c-8e9b-1d3f5a7c9e08|skipped "
+        "{\"system\":1,\"empty\":1}|warnings {}|attachments -|sources -|times "
+        "2025-03-14T09:20:01.337211Z..2025-03-14T09:21:51.482610Z",
+        NULL};
     static const char *const c1[] = {
         "6851a2c7-3e9f-8001-b7d4-0c5e8a2f6b91|Est-ce que ma mie est sous-ferment\xC3\xA9"
         "e ?|4|4|0|gpt-4o, gpt-4o",
@@ -180,16 +321,91 @@ static void test_chatgpt_split_export(void **state)
         "\xE5\x8F\x96\xE5\xBC\x95\xE5\x85\x88\xE3\x81\xB8\xE3\x81\xAE\xE3\x81\x8A\xE7\xA4\xBC\xE3"
         "\x83\xA1\xE3\x83\xBC\xE3\x83\xAB|4|4|0|gpt-5, gpt-5-t-mini",
         NULL};
+    /* The photo (its id also in metadata.attachments: once), the voice turn, the spoken
+     * answer: 3 attachments. */
+    static const char *const d1[] = {
+        "6851a2c7-3e9f-8001-b7d4-0c5e8a2f6b91|leaf 6a8c0e2f-4b6d-4a9e-8c1a-3e5f7b9d1c62|skipped "
+        "{\"system\":1}|warnings {}|attachments user: file_00000000a1b2c3d4e5f60718293a4b5c "
+        "mie.jpg; user: file_00000000c4d5e6f7a8b9c0d1e2f3a4b5; assistant: "
+        "file_00000000e6f7a8b9c0d1e2f3a4b5c6d7|sources -|times "
+        "2025-06-14T14:48:08.204518Z..2025-06-14T14:49:26.901230Z",
+        "68c1b9e5-7a2d-8004-9f3b-1d6e0a8c4b27|leaf 7f37e9b1-3d5f-4a7c-99e1-b3d5f7a9c1e4|skipped "
+        "{\"system\":1,\"non_text_content\":2,\"tool_call\":1,\"tool_message\":1}|warnings "
+        "{}|attachments -|sources -|times 2025-09-10T18:48:41.093384Z..2025-09-10T18:48:54.662310Z",
+        "697f1a20-4c3b-8002-8e5d-7a9c1e3b5d60|leaf 05c7e9b1-d3f5-4a7c-a9e1-b3d5f7a9c1e3|skipped "
+        "{\"system\":1}|warnings {}|attachments -|sources -|times "
+        "2026-02-02T06:42:43.781204Z..2026-02-02T06:44:06.990120Z",
+        NULL};
+    seen *s = expect(*state, "chatgpt-export/conversations-000.json", AIC_IMPORT_CHATGPT, c0, d0,
+                     "skipped {\"not_a_conversation\":1}");
 
-    expect(*state, "chatgpt-export/conversations-000.json", AIC_IMPORT_CHATGPT, c0,
-           "skipped {\"not_a_conversation\":1}");
-    expect(*state, "chatgpt-export/conversations-001.json", AIC_IMPORT_CHATGPT, c1, "skipped {}");
+    /* Kyoto: the edited prompt's two user children under the first answer; the
+     * off-path answer without a create_time takes its prompt's (1730371342.110374). */
+    assert_string_equal(msg_of(s, "aaa24d8e-"), "parent=7f3c2e9d-6b1a-4c8e-9d2f-4a7b0e5c1d86 "
+                                                "time=2024-10-31T10:42:22.110374Z");
+    assert_string_equal(msg_of(s, "aaa29c1f-"), "parent=7f3c2e9d-6b1a-4c8e-9d2f-4a7b0e5c1d86 "
+                                                "time=2024-10-31T10:43:18.503962Z");
+    assert_string_equal(msg_of(s, "1e8b5c3f-"), "parent=aaa24d8e-9f1c-4b7a-a3e6-8c2d5f0b1e97 "
+                                                "time=2024-10-31T10:42:22.110374Z");
+    /* Regex: the regenerated answer lists no children, yet its child names it as
+     * parent; the last answer hangs over the skipped placeholder. */
+    assert_string_equal(msg_of(s, "b8e2d4f6-"), "parent=a61c0f2e-8d4b-4f7e-9a3c-5e1b7d9f2c40 "
+                                                "time=2025-03-14T09:20:03.902144Z");
+    assert_string_equal(msg_of(s, "c0e2a4f6-"), "parent=3d5f7b9e-2c4a-4b6d-a8e0-1f3b5d7c9e62 "
+                                                "time=2025-03-14T09:21:50.052877Z");
+    assert_string_equal(msg_of(s, "5a7c9e1b-"), "parent=c0e2a4f6-9b1d-4c3e-b5f7-2a4c6e8b0d35 "
+                                                "time=2025-03-14T09:21:51.482610Z");
+    s = expect(*state, "chatgpt-export/conversations-001.json", AIC_IMPORT_CHATGPT, c1, d1,
+               "skipped {}");
+    /* Monthly average: the answer hangs directly under the prompt. */
+    assert_string_equal(msg_of(s, "7f37e9b1-"), "parent=d5f7b9c1-3e5a-4d7f-a9b1-c3e5f7a9b1d4 "
+                                                "time=2025-09-10T18:48:54.662310Z");
+}
+
+/* What the feedback records hand on: "feedback <records>" per batch. */
+static apr_status_t on_feedback(void *baton, aic_json *records, apr_pool_t *p)
+{
+    seen *s = baton;
+
+    APR_ARRAY_PUSH(s->rejects, const char *) =
+        apr_pstrcat(s->p, "feedback ", aic_json_dump(records, s->p), NULL);
+    return APR_SUCCESS;
+}
+
+static void test_chatgpt_feedback(void **state)
+{
+    apr_pool_t *p = *state;
+    apr_size_t len;
+    const char *buf = slurp(p, DIR "chatgpt-export/message_feedback.json", &len);
+
+    /* 1 record: thumbsUp (+1), "Exactly what I needed." on the regenerated answer. */
+    for (unsigned split = 0; split <= 64; split += 16) {
+        seen *s = fresh(p);
+        aic_import_doc *d = aic_import_doc_create(
+            p, "message_feedback.json", AIC_IMPORT_CHATGPT_FEEDBACK, on_conv, on_reject, s);
+
+        srand(split + 1);
+        aic_import_doc_on_feedback(d, on_feedback);
+        assert_int_equal(feed(d, buf, len, split), APR_SUCCESS);
+        assert_int_equal(s->convs->nelts, 0);
+        assert_int_equal(s->rejects->nelts, 1);
+        assert_string_equal(APR_ARRAY_IDX(s->rejects, 0, const char *),
+                            "feedback [{\"conversation\":\"67d3ff41-0b8e-8003-a41c-6e2f9d7b5c18\","
+                            "\"message\":\"3d5f7b9e-2c4a-4b6d-a8e0-1f3b5d7c9e62\",\"rating\":1,"
+                            "\"comment\":\"Exactly what I needed.\",\"time\":1741944521226104}]");
+        assert_string_equal(aic_json_dump(aic_import_doc_skipped(d), p), "{}");
+    }
 }
 
 static void test_claude(void **state)
 {
     static const char *const one[] = {
         "3b1f9c6e-2d4a-4e8b-9f0c-7a6b5c4d3e2f|Index for a created_at range query|4|4|0|null, null",
+        NULL};
+    static const char *const one_d[] = {
+        "3b1f9c6e-2d4a-4e8b-9f0c-7a6b5c4d3e2f|leaf 01970e2b-7a8b-7c9d-9e0f-1a2b3c4d5e6f|skipped "
+        "{}|warnings {}|attachments user: schema.sql +extracted|sources -|times "
+        "2025-05-14T09:12:04.118203Z..2025-05-14T09:15:47.903214Z",
         NULL};
     static const char *const three[] = {
         "3b1f9c6e-2d4a-4e8b-9f0c-7a6b5c4d3e2f|Loop over files with spaces in bash|4|4|0|null, null",
@@ -198,9 +414,36 @@ static void test_claude(void **state)
         "c5a7e9b1-d3f5-4a7c-9e1b-3d5f7a9c1e3b|Here's my nginx config. Why does /api return "
         "404?|4|4|0|null, null",
         NULL};
+    static const char *const three_d[] = {
+        "3b1f9c6e-2d4a-4e8b-9f0c-7a6b5c4d3e2f|leaf 019a6f11-8c9d-7e0f-9a1b-2c3d4e5f6a7b|skipped "
+        "{}|warnings {}|attachments -|sources -|times "
+        "2025-11-03T16:20:04.118902Z..2025-11-03T16:21:47.903214Z",
+        "8e2d4c6a-1f3b-4d5e-9a7c-0b2d4f6a8c1e|leaf 019ad8e9-4c5d-7e6f-9a7b-8c9d0e1f2a08|skipped "
+        "{}|warnings {}|attachments -|sources -|times "
+        "2025-12-01T10:01:12.004417Z..2025-12-01T10:09:57.633918Z",
+        "c5a7e9b1-d3f5-4a7c-9e1b-3d5f7a9c1e3b|leaf 019bdc2d-7b8c-7d9e-9f0a-1b2c3d4e5f40|skipped "
+        "{}|warnings {}|attachments user: nginx.conf +extracted, "
+        "5e7a9c1b-3d5f-4b7d-9f1b-3d5f7a9c1b3d 404-screenshot.png|sources assistant: "
+        "https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_pass|times "
+        "2026-01-20T14:02:11.482915Z..2026-01-20T14:05:42.880391Z",
+        NULL};
+    seen *s;
 
-    expect(*state, "claude-conversations.json", AIC_IMPORT_CLAUDE, one, "skipped {}");
-    expect(*state, "claude-export/conversations.json", AIC_IMPORT_CLAUDE, three, "skipped {}");
+    expect(*state, "claude-conversations.json", AIC_IMPORT_CLAUDE, one, one_d, "skipped {}");
+    s = expect(*state, "claude-export/conversations.json", AIC_IMPORT_CLAUDE, three, three_d,
+               "skipped {}");
+    /* The edited prompt: two human messages under the first answer; the 1st
+     * branch's answer (10:04:09) is off the path. */
+    assert_string_equal(msg_of(s, "019ad8e4-4e5f-"), "parent=019ad8e1-2c3d-7e4f-9a5b-6c7d8e9f0a02 "
+                                                     "time=2025-12-01T10:04:02.513908Z");
+    assert_string_equal(msg_of(s, "019ad8e4-6a7b-"), "parent=019ad8e4-4e5f-7a6b-8c7d-8e9f0a1b2c03 "
+                                                     "time=2025-12-01T10:04:09.990315Z");
+    assert_string_equal(msg_of(s, "019ad8e6-8c9d-"), "parent=019ad8e1-2c3d-7e4f-9a5b-6c7d8e9f0a02 "
+                                                     "time=2025-12-01T10:06:27.640091Z");
+    /* A prompt and its answer share created_at: ordered by the parent link. */
+    assert_string_equal(msg_of(s, "019bdc2a-1b2c-"), "parent=- time=2026-01-20T14:02:11.482915Z");
+    assert_string_equal(msg_of(s, "019bdc2a-3d4e-"), "parent=019bdc2a-1b2c-7d3e-8f4a-5b6c7d8e9f10 "
+                                                     "time=2026-01-20T14:02:11.482915Z");
 }
 
 static void test_gemini(void **state)
@@ -215,15 +458,55 @@ static void test_gemini(void **state)
         "2026-02-11T16:20:00.500Z|I need a polite but firm message to my landlord explaining that "
         "the heating in\xE2\x80\xA6|2|2|0|null",
         NULL};
+    /* Every message at its entry's time; the 2nd draft active; the receipt on the prompt. */
+    static const char *const a_d[] = {
+        "2026-03-05T19:40:52.604Z|leaf 2026-03-05T19:40:52.604Z#0a0|skipped {}|warnings "
+        "{}|attachments -|sources -|times 2026-03-05T19:40:52.604000Z..2026-03-05T19:40:52.604000Z",
+        "2026-03-03T21:07:33.950Z|leaf 2026-03-03T21:07:33.950Z#0a1|skipped {}|warnings "
+        "{}|attachments -|sources -|times 2026-03-03T21:07:33.950000Z..2026-03-03T21:07:33.950000Z",
+        "2026-02-27T12:30:45.321Z|leaf 2026-02-27T12:30:45.321Z#0a0|skipped {}|warnings "
+        "{}|attachments -|sources -|times 2026-02-27T12:30:45.321000Z..2026-02-27T12:30:45.321000Z",
+        "2026-02-20T09:01:12.004Z|leaf 2026-02-20T09:01:12.004Z#0a0|skipped {}|warnings "
+        "{}|attachments user: receipt-5d0c1e6a7b2f9a31.jpg|sources -|times "
+        "2026-02-20T09:01:12.004000Z..2026-02-20T09:01:12.004000Z",
+        "2026-02-11T16:20:00.500Z|leaf 2026-02-11T16:20:00.500Z#0a0|skipped {}|warnings "
+        "{}|attachments -|sources -|times 2026-02-11T16:20:00.500000Z..2026-02-11T16:20:00.500000Z",
+        NULL};
     static const char *const b[] = {
         "5f2e9a7b31d04c68|Hazme un plan de entrenamiento de 4 semanas para correr 10 "
         "km|7|6|1|null, null, null / null",
         "a81c0e44d2b7f913|Explain ROW_NUMBER vs RANK in SQL|4|4|0|null, null", NULL};
+    static const char *const b_d[] = {
+        "5f2e9a7b31d04c68|leaf 2026-04-10T08:02:44.915Z#0a0|skipped {}|warnings {}|attachments "
+        "-|sources -|times 2026-04-10T07:30:12.410000Z..2026-04-10T08:02:44.915000Z",
+        "a81c0e44d2b7f913|leaf 2026-04-10T07:52:18Z#0a0|skipped {}|warnings {}|attachments "
+        "-|sources -|times 2026-04-10T07:35:50.000000Z..2026-04-10T07:52:18.000000Z",
+        NULL};
+    seen *s;
 
-    expect(*state, "gemini-takeout/MyActivity-a.json", AIC_IMPORT_GEMINI, a,
-           "skipped {\"not_a_prompt\":3}");
-    expect(*state, "gemini-takeout/MyActivity-b.json", AIC_IMPORT_GEMINI, b,
-           "skipped {\"not_a_prompt\":1}");
+    s = expect(*state, "gemini-takeout/MyActivity-a.json", AIC_IMPORT_GEMINI, a, a_d,
+               "skipped {\"not_a_prompt\":3}");
+    /* Two drafts: sibling answers under the prompt. */
+    assert_string_equal(msg_of(s, "2026-03-03T21:07:33.950Z#0a0"),
+                        "parent=2026-03-03T21:07:33.950Z#0p time=2026-03-03T21:07:33.950000Z");
+    assert_string_equal(msg_of(s, "2026-03-03T21:07:33.950Z#0a1"),
+                        "parent=2026-03-03T21:07:33.950Z#0p time=2026-03-03T21:07:33.950000Z");
+    s = expect(*state, "gemini-takeout/MyActivity-b.json", AIC_IMPORT_GEMINI, b, b_d,
+               "skipped {\"not_a_prompt\":1}");
+    /* Turns at 07:30, 07:41 (two drafts), 08:02: the 3rd prompt under the 2nd draft;
+     * the details turns at 07:35:50 and 07:52:18. */
+    assert_string_equal(msg_of(s, "2026-04-10T07:30:12.410Z#0p"),
+                        "parent=- time=2026-04-10T07:30:12.410000Z");
+    assert_string_equal(msg_of(s, "2026-04-10T07:41:03.007Z#0p"),
+                        "parent=2026-04-10T07:30:12.410Z#0a0 time=2026-04-10T07:41:03.007000Z");
+    assert_string_equal(msg_of(s, "2026-04-10T07:41:03.007Z#0a1"),
+                        "parent=2026-04-10T07:41:03.007Z#0p time=2026-04-10T07:41:03.007000Z");
+    assert_string_equal(msg_of(s, "2026-04-10T08:02:44.915Z#0p"),
+                        "parent=2026-04-10T07:41:03.007Z#0a1 time=2026-04-10T08:02:44.915000Z");
+    assert_string_equal(msg_of(s, "2026-04-10T07:35:50Z#0p"),
+                        "parent=- time=2026-04-10T07:35:50.000000Z");
+    assert_string_equal(msg_of(s, "2026-04-10T07:52:18Z#0p"),
+                        "parent=2026-04-10T07:35:50Z#0a0 time=2026-04-10T07:52:18.000000Z");
 }
 
 static void test_mistral(void **state)
@@ -232,9 +515,21 @@ static void test_mistral(void **state)
         "6f0a1c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b|Donne-moi une recette de p\xC3\xA2te \xC3\xA0 "
         "cr\xC3\xAApes pour 4 personnes.|4|4|0|null, null",
         NULL};
+    static const char *const d1[] = {
+        "6f0a1c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b|leaf 3|skipped {}|warnings {}|attachments -|sources "
+        "-|times 2026-01-18T18:02:11.512000Z..2026-01-18T18:05:43.611000Z",
+        NULL};
     static const char *const c2[] = {
         "9c8b7a6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d|Which HTTP methods are safe and which are idempotent "
         "according to RFC 9110?|4|4|0|null, null",
+        NULL};
+    /* references: 2 on the 1st answer, 1 on the 2nd. */
+    static const char *const d2[] = {
+        "9c8b7a6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d|leaf 3|skipped {}|warnings {}|attachments -|sources "
+        "assistant: https://www.rfc-editor.org/rfc/rfc9110#section-9.2.1 "
+        "https://www.rfc-editor.org/rfc/rfc9110#section-9.2.2; assistant: "
+        "https://www.rfc-editor.org/rfc/rfc9110#section-9.3.7|times "
+        "2026-02-02T11:47:03.218000Z..2026-02-02T11:49:18.562000Z",
         NULL};
     static const char *const v[] = {
         "d3f1a5c7-e9b1-4d3f-a5c7-e9b1d3f5a7c9|Id\xC3\xA9"
@@ -242,12 +537,18 @@ static void test_mistral(void **state)
         "f5a7c9e1-b3d5-4f7a-9c1e-3b5d7f9a1c3e|Regex pour un code postal fran\xC3\xA7"
         "ais|4|4|0|mistral-small-2503, mistral-small-2503",
         NULL};
+    static const char *const vd[] = {
+        "d3f1a5c7-e9b1-4d3f-a5c7-e9b1d3f5a7c9|leaf 1|skipped {}|warnings {}|attachments -|sources "
+        "-|times 2026-03-09T08:12:40.100000Z..2026-03-09T08:12:43.870000Z",
+        "f5a7c9e1-b3d5-4f7a-9c1e-3b5d7f9a1c3e|leaf 3|skipped {}|warnings {}|attachments -|sources "
+        "-|times 2026-03-11T17:30:02.640000Z..2026-03-11T17:31:23.955000Z",
+        NULL};
 
     expect(*state, "mistral-export/chat-6f0a1c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b.json",
-           AIC_IMPORT_MISTRAL_CHAT, c1, "skipped {}");
+           AIC_IMPORT_MISTRAL_CHAT, c1, d1, "skipped {}");
     expect(*state, "mistral-export/chat-9c8b7a6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d.json",
-           AIC_IMPORT_MISTRAL_CHAT, c2, "skipped {}");
-    expect(*state, "mistral-export/variant-combined.json", AIC_IMPORT_MISTRAL_VARIANT, v,
+           AIC_IMPORT_MISTRAL_CHAT, c2, d2, "skipped {}");
+    expect(*state, "mistral-export/variant-combined.json", AIC_IMPORT_MISTRAL_VARIANT, v, vd,
            "skipped {\"not_a_conversation\":3}");
 }
 
@@ -255,16 +556,31 @@ static void test_broken_trees(void **state)
 {
     static const char *const cycle[] = {
         "68e0a1b2-c3d4-8005-9e6f-7a8b9c0d1e2f|Fine conversation|2|2|0|gpt-4o", NULL};
+    static const char *const cycle_d[] = {
+        "68e0a1b2-c3d4-8005-9e6f-7a8b9c0d1e2f|leaf 6c3d4e5f-7a8b-4c9d-8e0f-1a2b3c4d5e6f|skipped "
+        "{\"system\":1}|warnings {}|attachments -|sources -|times "
+        "2025-10-03T14:00:03.500000Z..2025-10-03T14:00:06.750000Z",
+        NULL};
     static const char *const orphan[] = {
         "68e2c3d4-e5f6-8007-b081-9c0d1e2f3a41|Welsh greetings|4|2|1|gpt-4o / gpt-4o", NULL};
+    /* The orphan's branch is the active one (current_node "Nos da."). */
+    static const char *const orphan_d[] = {
+        "68e2c3d4-e5f6-8007-b081-9c0d1e2f3a41|leaf 5e6f7a8b-4444-4c9d-8e3f-4a5b6c7d8e9f|skipped "
+        "{\"system\":1}|warnings {\"orphan_node\":1}|attachments -|sources -|times "
+        "2025-10-05T21:33:21.100000Z..2025-10-05T21:34:02.600000Z",
+        NULL};
     seen *s = fresh(*state);
     const char *code;
 
-    expect(*state, "broken/chatgpt-cycle.json", AIC_IMPORT_CHATGPT, cycle, "skipped {}");
+    expect(*state, "broken/chatgpt-cycle.json", AIC_IMPORT_CHATGPT, cycle, cycle_d, "skipped {}");
     run(s, "broken/chatgpt-cycle.json", 0, &code);
     assert_string_equal(APR_ARRAY_IDX(s->rejects, 0, const char *),
                         "68e1b2c3-d4e5-8006-af70-8b9c0d1e2f30 tree_cycle");
-    expect(*state, "broken/chatgpt-missing-parent.json", AIC_IMPORT_CHATGPT, orphan, "skipped {}");
+    s = expect(*state, "broken/chatgpt-missing-parent.json", AIC_IMPORT_CHATGPT, orphan, orphan_d,
+               "skipped {}");
+    /* "Translate…" and the orphan "And 'good night'?" are top-level siblings. */
+    assert_string_equal(msg_of(s, "2b3c4d5e-"), "parent=- time=2025-10-05T21:33:21.100000Z");
+    assert_string_equal(msg_of(s, "4d5e6f7a-"), "parent=- time=2025-10-05T21:34:00.200000Z");
 }
 
 static void test_broken_files(void **state)
@@ -279,6 +595,82 @@ static void test_broken_files(void **state)
     assert_int_equal(run(s, "broken/not-a-format.json", 0, &code), AIC_IMPORT_UNKNOWN);
     assert_null(code);
     assert_int_equal(s->convs->nelts, 0);
+}
+
+/* invalid-utf8.json: refused invalid_utf8 at the first bad byte, offset 380 (§8.2: the
+ * C3 of C3 28), the same however the file is split. */
+static void test_invalid_utf8_offset(void **state)
+{
+    const char *first = NULL, *code;
+
+    for (unsigned split = 0; split <= 64; split += 8) {
+        seen *s = fresh(*state);
+
+        srand(split + 1);
+        assert_int_equal(run(s, "broken/invalid-utf8.json", split, &code), AIC_IMPORT_UNKNOWN);
+        assert_string_equal(code, "invalid_utf8");
+        assert_non_null(s->message);
+        first = first ? first : s->message;
+        assert_string_equal(s->message, first);
+    }
+    assert_string_equal(first, "invalid UTF-8 at byte 380");
+}
+
+/* "role bytes chars [truncated]" of each message's text, besides on_conv. */
+static apr_status_t text_sizes(void *baton, const aic_import_conv *c, apr_pool_t *p)
+{
+    seen *s = baton;
+
+    for (int i = 0; i < c->msgs->nelts; i++) {
+        const aic_import_msg *m = &APR_ARRAY_IDX(c->msgs, i, aic_import_msg);
+        apr_size_t chars = 0;
+
+        for (const char *t = m->text; *t; t++) {
+            chars += ((unsigned char)*t & 0xC0) != 0x80;
+        }
+        APR_ARRAY_PUSH(s->rejects, const char *) =
+            apr_psprintf(s->p, "%s %" APR_SIZE_T_FMT " %" APR_SIZE_T_FMT "%s",
+                         m->assistant ? "assistant" : "user", strlen(m->text), chars,
+                         m->truncated ? " truncated" : "");
+    }
+    return on_conv(baton, c, p);
+}
+
+/* make-huge.sh's huge-message.json (written to a temporary folder): the 2,097,202-byte
+ * user message stored as its first 1,048,575 bytes (643,863 characters), flagged. */
+static void test_huge_message(void **state)
+{
+    apr_pool_t *p = *state;
+    char dir[] = "/tmp/aichat-huge-XXXXXX";
+    const char *path, *buf;
+    apr_size_t len;
+
+    assert_non_null(mkdtemp(dir));
+    path = apr_pstrcat(p, dir, "/huge-message.json", NULL);
+    assert_int_equal(system(apr_pstrcat(p, "sh " DIR "broken/make-huge.sh ", path, NULL)), 0);
+    buf = slurp(p, path, &len);
+    apr_file_remove(path, p);
+    apr_dir_remove(dir, p);
+    assert_int_equal(len, 2097202 + 1397); /* the message and the JSON around it */
+    /* Whole, and in pieces of up to the upload reader's 64 KiB (smaller pieces make
+     * YAJL scan the buffered string again each time: 4 KiB pieces take seconds). */
+    for (unsigned split = 0; split <= 65536; split += 65536) {
+        seen *s = fresh(p);
+        aic_import_doc *d = aic_import_doc_create(p, "huge-message.json", AIC_IMPORT_CHATGPT,
+                                                  text_sizes, on_reject, s);
+
+        srand(split + 1);
+        assert_int_equal(feed(d, buf, len, split), APR_SUCCESS);
+        assert_int_equal(s->convs->nelts, 1);
+        assert_string_equal(APR_ARRAY_IDX(s->convs, 0, const char *),
+                            "68e3d4e5-f6a7-8008-c192-0d1e2f3a4b52|Huge message|2|2|0|gpt-4o");
+        assert_int_equal(s->rejects->nelts, 2);
+        assert_string_equal(APR_ARRAY_IDX(s->rejects, 0, const char *),
+                            "user 1048575 643863 truncated");
+        assert_string_equal(APR_ARRAY_IDX(s->rejects, 1, const char *), "assistant 28 28");
+        assert_true(strstr(APR_ARRAY_IDX(s->details, 0, const char *),
+                           "|warnings {\"message_truncated\":1}|") != NULL);
+    }
 }
 
 static void test_limits(void **state)
@@ -480,6 +872,124 @@ static void test_zip_limits(void **state)
     assert_string_equal(code, "encrypted_zip");
 }
 
+/* An upload (a bare file named name, or a ZIP) through both passes of
+ * aic_import_file_*: conversations and details in s, then feedback batches and
+ * "skipped {..}" of the upload in s->rejects. */
+static void upload(seen *s, const char *path, const char *name)
+{
+    apr_array_header_t *members;
+    const char *code, *msg;
+    aic_json *skipped = aic_json_object(s->p);
+
+    assert_int_equal(aic_import_file_scan(&members, &code, &msg, s->p, path, name), APR_SUCCESS);
+    assert_int_equal(
+        aic_import_file_read(s->p, path, members, on_conv, on_reject, on_feedback, s, skipped),
+        APR_SUCCESS);
+    APR_ARRAY_PUSH(s->rejects, const char *) =
+        apr_psprintf(s->p, "skipped %s", aic_json_dump(skipped, s->p));
+}
+
+/* The strings of b appended to a. */
+static void append(apr_array_header_t *a, const apr_array_header_t *b)
+{
+    for (int i = 0; i < b->nelts; i++) {
+        APR_ARRAY_PUSH(a, const char *) = APR_ARRAY_IDX(b, i, const char *);
+    }
+}
+
+static void same_strings(const apr_array_header_t *got, const apr_array_header_t *want)
+{
+    for (int i = 0; i < want->nelts; i++) {
+        assert_true(i < got->nelts);
+        assert_string_equal(APR_ARRAY_IDX(got, i, const char *),
+                            APR_ARRAY_IDX(want, i, const char *));
+    }
+    assert_int_equal(got->nelts, want->nelts);
+}
+
+/* Each sample folder zipped as the root of the archive (the Gemini file where a
+ * Takeout puts it) gives what its files give read one by one (checked against
+ * §8.2 above), in name order, with the upload's skips and ChatGPT's feedback;
+ * each file uploaded bare gives what it gives alone. */
+static void test_samples_uploaded(void **state)
+{
+    static const struct {
+        const char *files[4]; /* samples, in the order they are read */
+        const char *members[4];
+        const char *skipped, *feedback;
+    } zips[] = {
+        {{"chatgpt-export/conversations-000.json", "chatgpt-export/conversations-001.json",
+          "chatgpt-export/message_feedback.json", NULL},
+         {"conversations-000.json", "conversations-001.json", "message_feedback.json", NULL},
+         "skipped {\"not_a_conversation\":1}",
+         "feedback [{\"conversation\":\"67d3ff41-0b8e-8003-a41c-6e2f9d7b5c18\",\"message\":"
+         "\"3d5f7b9e-2c4a-4b6d-a8e0-1f3b5d7c9e62\",\"rating\":1,\"comment\":\"Exactly what I "
+         "needed.\",\"time\":1741944521226104}]"},
+        {{"claude-export/conversations.json", NULL},
+         {"conversations.json", NULL},
+         "skipped {}",
+         NULL},
+        {{"gemini-takeout/MyActivity-a.json", NULL},
+         {"Takeout/My Activity/Gemini Apps/MyActivity.json", NULL},
+         "skipped {\"not_a_prompt\":3}",
+         NULL},
+        {{"gemini-takeout/MyActivity-b.json", NULL},
+         {"Takeout/My Activity/Gemini Apps/MyActivity.json", NULL},
+         "skipped {\"not_a_prompt\":1}",
+         NULL},
+        {{"mistral-export/chat-6f0a1c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b.json",
+          "mistral-export/chat-9c8b7a6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d.json",
+          "mistral-export/variant-combined.json", NULL},
+         {"chat-6f0a1c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b.json",
+          "chat-9c8b7a6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d.json", "variant-combined.json", NULL},
+         "skipped {\"not_a_conversation\":3}",
+         NULL},
+    };
+    apr_pool_t *p = *state;
+
+    for (size_t z = 0; z < sizeof(zips) / sizeof(zips[0]); z++) {
+        seen *want = fresh(p), *got = fresh(p);
+        const char *pairs[9] = {NULL};
+        const char *path;
+        int n = 0;
+
+        for (int f = 0; zips[z].files[f]; f++) {
+            const char *sample = apr_pstrcat(p, DIR, zips[z].files[f], NULL);
+            const char *base = strrchr(zips[z].files[f], '/') + 1;
+            seen *one = fresh(p), *bare = fresh(p);
+            const char *code;
+            apr_size_t len;
+
+            pairs[n++] = zips[z].members[f];
+            pairs[n++] = slurp(p, sample, &len);
+            if (strcmp(base, "message_feedback.json") == 0) {
+                continue; /* read only beside conversations */
+            }
+            assert_int_not_equal(run(one, zips[z].files[f], 0, &code), AIC_IMPORT_UNKNOWN);
+            append(want->convs, one->convs);
+            append(want->details, one->details);
+            /* Bare, under its own name: what the file gives alone. */
+            upload(bare, sample, base);
+            same_strings(bare->convs, one->convs);
+            same_strings(bare->details, one->details);
+            assert_string_equal(
+                APR_ARRAY_IDX(bare->rejects, bare->rejects->nelts - 1, const char *),
+                APR_ARRAY_IDX(one->rejects, one->rejects->nelts - 1, const char *));
+        }
+        path = make_zip(p, pairs);
+        upload(got, path, "export.zip");
+        apr_file_remove(path, p);
+        same_strings(got->convs, want->convs);
+        same_strings(got->details, want->details);
+        assert_int_equal(got->rejects->nelts, zips[z].feedback ? 2 : 1);
+        if (zips[z].feedback) {
+            assert_string_equal(APR_ARRAY_IDX(got->rejects, 0, const char *), zips[z].feedback);
+        }
+        assert_string_equal(APR_ARRAY_IDX(got->rejects, got->rejects->nelts - 1, const char *),
+                            zips[z].skipped);
+    }
+}
+
 /* What the multipart reader handed on. */
 typedef struct {
     char *buf;
@@ -650,12 +1160,16 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_claude, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_gemini, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_mistral, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_chatgpt_feedback, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_broken_trees, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_broken_files, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_utf8_offset, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_limits, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_title_and_times, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_zip_uploads, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_zip_limits, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_samples_uploaded, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_huge_message, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_multipart, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_non_text_parts, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(test_escapes_postgresql_refuses, pool_setup, pool_teardown),
