@@ -363,6 +363,46 @@ describe('organise and find', () => {
     }
   });
 
+  test('search filtered by model, saved and opened again after a reload: the model comes back', async () => {
+    const word = unique('egret').replace(/-/g, '');
+    const gpt = await conversation(unique('gpt'));
+    const res = await apiAs('demo', 'demo', 'POST', '/conversations', { tools: ['claude-3-5-sonnet'], title: unique('claude') });
+    assert.equal(res.status, 201, res.text);
+    created.conversations.push(res.json.id);
+    const claude = res.json;
+    await send(gpt.id, { content: `${word} for the first model` });
+    await send(claude.id, { content: `${word} for the second model` });
+    const name = unique('by-model');
+    const { context, page, errors } = await newPage(browser);
+    try {
+      await signIn(page, 'demo', 'demo');
+      await page.goto(url('/chat/#/chat'));
+      await page.getByTestId('message-search').fill(word);
+      await resultsOf(page, [gpt, claude]);
+      await page.getByTestId('search-filters-toggle').click();
+      const filters = page.getByTestId('search-filters');
+      await filters.getByLabel('Model', { exact: true }).selectOption({ label: 'Claude 3.5 Sonnet' });
+      await resultsOf(page, [claude]);
+
+      await page.getByTestId('save-search').click();
+      await page.getByTestId('save-search-name').fill(name);
+      await page.getByTestId('save-search-form').getByRole('button', { name: 'Save' }).click();
+      const saved = page.getByTestId('saved-search').filter({ hasText: name });
+      await saved.waitFor();
+      const stored = (await apiAs('demo', 'demo', 'GET', '/saved-searches')).json.items.find((s) => s.name === name);
+      created.saved.push(stored.id);
+      assert.deepEqual(stored.query, { q: word, model: 'claude-3-5-sonnet' });
+
+      await page.reload();
+      await saved.click();
+      await resultsOf(page, [claude]);
+      assert.equal(await filters.getByLabel('Model', { exact: true }).inputValue(), 'claude-3-5-sonnet');
+      assertNoPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('"With notes" keeps the chats with a note in the list', async () => {
     const name = unique('notes');
     const noted = await conversation(`${name} noted`);

@@ -5,7 +5,7 @@
 //   snippet with the matches marked (a note's labelled "Note") and opens the
 //   chat at the message, on its branch (?message=…, see openAt below).
 //   "Filters" (a disclosure, collapsed) narrows it: tags (any or all of
-//   them), source, a date range, archived, with notes. "Save search" keeps
+//   them), source, model, a date range, archived, with notes. "Save search" keeps
 //   the words with those filters under a name (POST /saved-searches, the
 //   query as the search's parameters), listed under "Saved searches";
 //   opening one puts its words and filters back and runs it.
@@ -52,7 +52,7 @@ const SOURCES = [
   ['api', 'API calls'],
 ];
 /** The search parameters the filters set (GET /search, a saved search's query). */
-const FILTER_KEYS = ['source', 'from', 'to', 'archived', 'has_notes'];
+const FILTER_KEYS = ['source', 'model', 'from', 'to', 'archived', 'has_notes'];
 
 /** The list's filters, kept across renders of the view (as sidebar.mjs keeps its list). */
 const listFilter = { tags: new Set(), mode: 'any', notes: false, archived: false, deleted: false };
@@ -184,6 +184,8 @@ export function createOrganise({ signal }) {
   const searchModeRow = h('div', { class: 'filter-mode', hidden: true }, h('label', { for: 'search-tags-mode' }, 'Tagged with'), searchMode);
   const searchFields = {
     source: h('select', { id: 'search-source', 'data-testid': 'search-source' }, SOURCES.map(option)),
+    // The catalog's models, filled when the filters first open (chats that a model answered).
+    model: h('select', { id: 'search-model', 'data-testid': 'search-model' }, option(['', 'Any'])),
     from: h('input', { type: 'date', id: 'search-from', 'data-testid': 'search-from' }),
     to: h('input', { type: 'date', id: 'search-to', 'data-testid': 'search-to' }),
     archived: h(
@@ -205,6 +207,7 @@ export function createOrganise({ signal }) {
       'div',
       { class: 'filter-grid' },
       filterField('search-source', 'Source', searchFields.source),
+      filterField('search-model', 'Model', searchFields.model),
       filterField('search-from', 'From', searchFields.from),
       filterField('search-to', 'To', searchFields.to),
       filterField('search-archived', 'Archived', searchFields.archived),
@@ -378,6 +381,10 @@ export function createOrganise({ signal }) {
       to: /^\d{4}-\d{2}-\d{2}/.test(query.to ?? '') ? query.to.slice(0, 10) : '',
       has_notes: { 1: 'true', true: 'true', 0: 'false', false: 'false' }[query.has_notes] ?? '',
     };
+    // A saved model before the catalog's are listed: an option of its own meanwhile.
+    if (value.model && ![...searchFields.model.options].some((o) => o.value === value.model)) {
+      searchFields.model.append(option([value.model, value.model]));
+    }
     for (const key of FILTER_KEYS) searchFields[key].value = value[key] ?? '';
     drawSearchTags();
   }
@@ -391,6 +398,25 @@ export function createOrganise({ signal }) {
   function openFilters(open) {
     filtersPanel.hidden = !open;
     filtersToggle.setAttribute('aria-expanded', String(open));
+    if (open) loadModels();
+  }
+
+  /** The model filter's choices: the catalog's models, once (a saved search's model kept). */
+  let modelsLoaded = false;
+  async function loadModels() {
+    if (modelsLoaded) return;
+    modelsLoaded = true;
+    try {
+      const body = await get('tools?limit=100&sort=name', { signal });
+      const chosen = searchFields.model.value;
+      const items = (body?.items ?? []).map((t) => [t.slug, t.display_name || t.slug]);
+      if (chosen && !items.some(([slug]) => slug === chosen)) items.push([chosen, chosen]);
+      replaceChildren(searchFields.model, option(['', 'Any']), ...items.map(option));
+      searchFields.model.value = chosen;
+    } catch (err) {
+      modelsLoaded = false;
+      fail('The models could not be listed', err);
+    }
   }
 
   /** The search's tag filter: a checkbox per tag. */
