@@ -23,7 +23,8 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- A share as its owner (and the audit log) sees it: never the token. Most of
--- its cost is the count of the shared thread's messages. version: the
+-- its cost is the count of the messages it shows (the shared thread's, or
+-- the version's when it shows one). version: the
 -- version it shows (version_id), for people: its comment, reason, time and
 -- the count of the messages the page shows of it; null when it shows the
 -- conversation.
@@ -37,13 +38,15 @@ DECLARE
 BEGIN
     SELECT c.title INTO title FROM conversations c WHERE c.id = s.conversation_id;
     SELECT u.username INTO owner FROM users u WHERE u.id = s.created_by;
-    SELECT count(*) INTO messages FROM share_thread(s.snapshot_message_id);
     IF s.version_id IS NOT NULL THEN
         SELECT jsonb_build_object(
                    'id', v.id, 'comment', v.comment, 'reason', v.reason, 'created_at', v.created_at,
                    'message_count', (SELECT count(*) FROM jsonb_array_elements(v.snapshot->'messages') e
                                       WHERE e->>'status' IN ('complete', 'incomplete')))
           INTO version FROM conversation_versions v WHERE v.id = s.version_id;
+        messages := (version->>'message_count')::bigint;
+    ELSE
+        SELECT count(*) INTO messages FROM share_thread(s.snapshot_message_id);
     END IF;
     RETURN jsonb_build_object(
         'id', s.id, 'conversation_id', s.conversation_id, 'title', title, 'owner', owner,

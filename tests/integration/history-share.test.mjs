@@ -69,6 +69,7 @@ test('a share can show a version exactly as it was, and the conversation again',
 
   const share = await shareConv(owner, conv.id, { version_id: version.id });
   assert.equal(share.version_id, version.id);
+  assert.equal(share.message_count, 2, 'the share counts the messages it shows: the version\'s');
   let shown = await pageJson(share.token);
   assert.equal(shown.title, 'Before');
   assert.deepEqual(shown.messages.map((m) => m.content), ['the first exchange', 'Mock reply to: the first exchange']);
@@ -79,6 +80,7 @@ test('a share can show a version exactly as it was, and the conversation again',
   assert.equal(shown.title, 'After');
   assert.equal(shown.messages.length, 4);
   assert.equal((await getShare(owner, conv.id)).version_id, null);
+  assert.equal((await getShare(owner, conv.id)).message_count, 4);
 
   const other = await fx.conversation(owner, [model]);
   await say(owner, other.id, 'elsewhere');
