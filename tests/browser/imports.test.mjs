@@ -76,7 +76,7 @@ describe('import and export', () => {
       assert.match(await page.getByTestId('continue-reason').innerText(), /not in the catalog/);
       const answersBefore = await page.locator('[data-testid="message"][data-sender-type="ai"]').count();
 
-      await page.getByLabel('Model', { exact: true }).selectOption({ label: 'GPT-4o mini' });
+      await choice.getByLabel('Model', { exact: true }).selectOption({ label: 'GPT-4o mini' });
       await page.getByTestId('continue-use').click();
       await choice.waitFor({ state: 'hidden', timeout: WAIT_MS });
       assert.match(await page.getByTestId('chat-subtitle').innerText(), /GPT-4o mini/);
