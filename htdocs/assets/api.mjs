@@ -176,6 +176,22 @@ export function get(path, options = {}) {
   return api(path, { ...options, method: 'GET' });
 }
 
+/**
+ * Every item of a keyset-paginated list (GET path, which holds its own
+ * `limit`), following each page's `next` cursor; at most `max` items.
+ */
+export async function getAll(path, { signal, max = 1000 } = {}) {
+  const items = [];
+  let after = null;
+  do {
+    const page = after === null ? path : `${path}${path.includes('?') ? '&' : '?'}after=${encodeURIComponent(after)}`;
+    const body = await get(page, { signal });
+    if (Array.isArray(body?.items)) items.push(...body.items);
+    after = typeof body?.next === 'string' && body.next !== '' ? body.next : null;
+  } while (after !== null && items.length < max);
+  return items.slice(0, max);
+}
+
 /** PATCH shorthand. */
 export function patch(path, body, options = {}) {
   return api(path, { ...options, method: 'PATCH', body });

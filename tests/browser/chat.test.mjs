@@ -680,5 +680,34 @@ describe('the chat page', () => {
       await context.close();
     }
   });
-});
 
+  test('a catalog of more than one page of models: the new-chat form lists every one', async () => {
+    // The catalog answers at most 100 models a page; 101 more than the demo
+    // catalog's make at least two pages, and the new ones come last.
+    const prefix = unique('chat-many');
+    const slugs = Array.from({ length: 101 }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
+    const made = [];
+    const { context, page, errors } = await newPage(browser);
+    try {
+      for (const slug of slugs) {
+        await createTool({ slug, name: slug, display_name: `Many ${slug.slice(-3)}`, model_id: 'gpt-4o-mini' });
+        made.push(slug);
+      }
+      await signIn(page, 'demo', 'demo');
+      await openChat(page);
+      await page.locator(`[data-testid="model-option"][data-slug="${slugs[100]}"]`).waitFor();
+      const shown = await page.getByTestId('model-option').evaluateAll((items) => items.map((li) => li.dataset.slug));
+      assert.deepEqual(
+        slugs.filter((s) => !shown.includes(s)),
+        [],
+        'every model made is offered',
+      );
+      assert.ok(shown.includes(GPT_MINI.slug), 'the demo catalog is offered too');
+      assert.equal(new Set(shown).size, shown.length, 'no model twice');
+      assertNoPageErrors(errors);
+    } finally {
+      await context.close();
+      for (const slug of made) await removeTool(slug);
+    }
+  });
+});

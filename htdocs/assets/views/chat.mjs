@@ -30,7 +30,7 @@
 // Everything from the server goes in as text, except rendered Markdown,
 // which only ever arrives as a DOMPurify-sanitised fragment.
 
-import { api, del, get, patch, post, isAbort } from '../api.mjs';
+import { api, del, get, getAll, patch, post, isAbort } from '../api.mjs';
 import { h, replaceChildren, setMessage } from '../dom.mjs';
 import { hrefFor } from '../router.mjs';
 import { session } from '../session.mjs';
@@ -45,7 +45,6 @@ import { createOrganise, highlightMessage, openAt } from './chat/organise.mjs';
 import { createExportLinks, sourceName } from './chat/export.mjs';
 import { streamPost } from './chat/stream.mjs';
 
-const TOOLS_LIMIT = 100;
 const MODEL_FILTER_MIN = 8; // show a filter box over the model list from this many models
 const SYNC_AFTER_STOP_MS = 400; // give the server a moment to record a stopped answer
 const BOTTOM_SLACK_PX = 120; // "at the bottom" for auto-scrolling while an answer streams
@@ -413,8 +412,9 @@ export async function render({ outlet, params, query, signal, navigate, setTitle
 
   async function loadTools() {
     try {
-      const body = await get(`tools?limit=${TOOLS_LIMIT}&sort=popularity`, { signal });
-      tools = (Array.isArray(body?.items) ? body.items : []).filter((t) => str(t.slug) && t.available !== false);
+      tools = (await getAll('tools?limit=100&sort=popularity', { signal })).filter(
+        (t) => str(t.slug) && t.available !== false,
+      );
     } catch (err) {
       if (isAbort(err) || err?.code === 'unauthenticated') return;
       modelStatus.textContent = `The models could not be loaded: ${err.message}`;

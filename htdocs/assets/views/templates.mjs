@@ -7,7 +7,7 @@
 // one with Restore. Use opens the template's form in a new chat.
 // Errors name their field (the server's `field`), shown at that field.
 
-import { del, get, patch, post, isAbort } from '../api.mjs';
+import { del, get, getAll, patch, post, isAbort } from '../api.mjs';
 import { h, replaceChildren, setMessage, formatDate, formatNumber } from '../dom.mjs';
 import { hrefFor } from '../router.mjs';
 
@@ -295,8 +295,7 @@ export async function render({ outlet, signal }) {
   );
 
   try {
-    const body = await get('tools?limit=100&sort=name', { signal });
-    tools = Array.isArray(body?.items) ? body.items.filter((t) => t.available !== false) : [];
+    tools = (await getAll('tools?limit=100&sort=name', { signal })).filter((t) => t.available !== false);
   } catch (err) {
     if (isAbort(err)) return;
   }

@@ -3,10 +3,9 @@
 // with a model its owner picks here (PUT /conversations/{id}/models); the
 // earlier answers keep their model.
 
-import { api, get, isAbort } from '../../api.mjs';
+import { api, getAll, isAbort } from '../../api.mjs';
 import { h, replaceChildren, setMessage } from '../../dom.mjs';
 
-const TOOLS_LIMIT = 100;
 
 /**
  * @param {object} options
@@ -30,8 +29,7 @@ export function createModelChoice({ signal, onChosen }) {
 
   async function available() {
     if (!catalog) {
-      const body = await get(`tools?limit=${TOOLS_LIMIT}&sort=popularity`, { signal });
-      catalog = (Array.isArray(body?.items) ? body.items : []).filter((t) => t.available !== false);
+      catalog = (await getAll('tools?limit=100&sort=popularity', { signal })).filter((t) => t.available !== false);
     }
     return catalog;
   }
