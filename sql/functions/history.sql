@@ -236,20 +236,36 @@ BEGIN
 END
 $$;
 
--- args: viewer, conv. Newest first, without what they hold.
+-- args: viewer, conv, limit, after_ts and after_id (the cursor's row: its
+-- creation in microseconds since the epoch and its id). A page, newest first,
+-- without what they hold; next names the page's last row while the page is full.
 CREATE OR REPLACE FUNCTION version_list(args json) RETURNS json
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     viewer uuid := (args->>'viewer')::uuid;
     conv uuid := (args->>'conv')::uuid;
+    after_at timestamptz := timestamptz 'epoch' + (args->>'after_ts')::bigint * interval '1 microsecond';
+    after_id uuid := (args->>'after_id')::uuid;
+    lim int := (args->>'limit')::int;
 BEGIN
     IF history_viewer_owns(conv, viewer) IS NULL THEN
         RETURN history_refused('not_found', 'No such conversation.');
     END IF;
-    RETURN json_build_object('code', NULL, 'body', json_build_object('items', (
-        SELECT coalesce(json_agg(version_json(v, false) ORDER BY v.created_at DESC, v.id DESC),
-                        '[]'::json)
-          FROM conversation_versions v WHERE v.conversation_id = conv)));
+    RETURN (
+        WITH page AS (
+            SELECT v AS version, v.id, v.created_at FROM conversation_versions v
+             WHERE v.conversation_id = conv
+               AND (after_id IS NULL OR (v.created_at, v.id) < (after_at, after_id))
+             ORDER BY v.created_at DESC, v.id DESC LIMIT lim)
+        SELECT json_build_object('code', NULL, 'body', json_build_object(
+                   'items', coalesce(json_agg(version_json(version, false)
+                                              ORDER BY created_at DESC, id DESC), '[]'::json),
+                   'next', CASE WHEN count(*) = lim THEN (
+                       SELECT encode(convert_to('cv|' || p.id || '|'
+                                  || (extract(epoch FROM p.created_at) * 1000000)::bigint,
+                                  'UTF8'), 'hex')
+                         FROM page p ORDER BY p.created_at, p.id LIMIT 1) END))
+          FROM page);
 END
 $$;
 

@@ -2,13 +2,13 @@
 // models, tags, the messages of its visible thread) with a comment; taken on
 // demand and before a branch is deleted; listed, viewed, compared message by
 // message, and restored as a new conversation equal to the snapshot, never
-// over the old one. Others get 404.
+// over the old one. Listed newest first, a page at a time. Others get 404.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { api } from '../lib/http.mjs';
-import { sqlValue } from '../lib/db.mjs';
+import { sql, sqlValue } from '../lib/db.mjs';
 import { auditRow } from '../lib/audit.mjs';
 import { assertError, assertJson, UUID_RE } from '../lib/assert.mjs';
 import { ChatFixture, assertPath, say, thread } from '../lib/chat.mjs';
@@ -75,6 +75,70 @@ test('a version holds the title, settings and the visible thread exactly; listed
   // A participant sees them too.
   assertJson(await api('POST', `/conversations/${conv.id}/participants`, { ...owner, body: { username: member.user } }), 200);
   assert.equal(assertJson(await api('GET', `/conversations/${conv.id}/versions`, member), 200).items.length, 2);
+});
+
+test('the list comes a page at a time, newest first, with a cursor that ends; bad limit or after is 422; others get 404', async () => {
+  const conv = await fx.conversation(owner, [model]);
+  await say(owner, conv.id, 'paged');
+  const { version: newest } = await takeVersion(owner, conv.id, 'newest');
+  // 25 older ones, two by two taken at the same instant (then the id orders them).
+  await sql(
+    `INSERT INTO conversation_versions (conversation_id, created_by, comment, reason, snapshot, message_count, created_at)
+     SELECT v.conversation_id, v.created_by, 'older ' || i, v.reason, v.snapshot, v.message_count,
+            v.created_at - interval '1 second' - (i / 2) * interval '1 minute'
+       FROM conversation_versions v, generate_series(0, 24) i WHERE v.id = :'p1'`,
+    newest.id,
+  );
+  const expected = JSON.parse(await sqlValue(
+    `SELECT json_agg(id ORDER BY created_at DESC, id DESC) FROM conversation_versions WHERE conversation_id = :'p1'`, conv.id));
+  assert.equal(expected.length, 26);
+  assert.equal(expected[0], newest.id);
+  const list = (auth, params = {}) => api('GET', `/conversations/${conv.id}/versions?${new URLSearchParams(params)}`, auth);
+
+  // 20 by default, then the rest, and no cursor after the last page.
+  const first = assertJson(await list(owner), 200);
+  assert.deepEqual(first.items.map((v) => v.id), expected.slice(0, 20));
+  assert.equal(first.items[0].comment, 'newest');
+  assert.equal(first.items[0].snapshot, undefined, 'the list carries the snapshots');
+  assert.equal(typeof first.next, 'string');
+  const rest = assertJson(await list(owner, { after: first.next }), 200);
+  assert.deepEqual(rest.items.map((v) => v.id), expected.slice(20));
+  assert.equal(rest.next, null);
+
+  // Every version once, in order, whatever the page size; a participant pages the same way.
+  assertJson(await api('POST', `/conversations/${conv.id}/participants`, { ...owner, body: { username: member.user } }), 200);
+  for (const [auth, limit, pages] of [[owner, '7', 4], [member, '13', 3], [owner, '100', 1]]) {
+    const seen = [];
+    let after;
+    let n = 0;
+    do {
+      const body = assertJson(await list(auth, { limit, ...(after ? { after } : {}) }), 200);
+      assert.ok(body.items.length <= Number(limit));
+      seen.push(...body.items.map((v) => v.id));
+      after = body.next;
+      n++;
+    } while (after && n < 10);
+    assert.deepEqual(seen, expected, `limit ${limit}`);
+    assert.equal(n, pages, `limit ${limit}: pages`);
+  }
+
+  for (const limit of ['0', '101', '-1', 'x', '1.5', '10000000']) {
+    assertError(await list(owner, { limit }), 422, 'invalid_field', 'limit');
+  }
+  const uuid = randomUUID();
+  const hex = (text) => Buffer.from(text).toString('hex');
+  const conversations = assertJson(await api('GET', '/conversations?limit=1', owner), 200).next;
+  assert.equal(typeof conversations, 'string');
+  for (const after of ['zz', first.next.toUpperCase(), conversations, hex(`j|${uuid}|1700000000000000`),
+    hex(`cv|nope|1700000000000000`), hex(`cv|${uuid}|0`), hex(`cv|${uuid}|-5`), hex(`cv|${uuid}`)]) {
+    assertError(await list(owner, { after }), 422, 'invalid_field', 'after');
+  }
+
+  // Another user's conversation is not found, whatever the page asked for.
+  assertError(await list(stranger), 404, 'not_found');
+  assertError(await list(stranger, { limit: '5' }), 404, 'not_found');
+  assertError(await list(stranger, { after: first.next }), 404, 'not_found');
+  assertError(await api('GET', `/conversations/${randomUUID()}/versions?limit=5`, owner), 404, 'not_found');
 });
 
 test('a version restored is a new conversation equal to its snapshot; the old one is untouched', async () => {

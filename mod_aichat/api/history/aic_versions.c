@@ -8,19 +8,45 @@
 
 #include <apr_strings.h>
 
+#include "core/aic_cursor.h"
 #include "core/aic_valid.h"
 
-#define COMMENT_MAX 500
+#define COMMENT_MAX       500
+#define VERSIONS_PAGE     20
+#define VERSIONS_PAGE_MAX 100
 
+/* GET /conversations/{id}/versions?limit=&after=: a page, newest first. */
 int aic_version_list(aic_ctx *ctx)
 {
-    const char *conv = apr_table_get(ctx->params, "id");
-    aic_json *args = aic_json_object(ctx->r->pool);
+    request_rec *r = ctx->r;
+    apr_table_t *q = aic_query_args(r);
+    const char *conv = apr_table_get(ctx->params, "id"), *after = apr_table_get(q, "after");
+    int limit = aic_valid_limit(apr_table_get(q, "limit"), VERSIONS_PAGE, VERSIONS_PAGE_MAX);
+    aic_json *args = aic_json_object(r->pool);
 
     if (!aic_valid_uuid(conv)) {
         return aic_history_not_found(ctx, "conversation");
     }
+    if (limit < 0) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              apr_psprintf(r->pool, "limit must be 1 to %d.", VERSIONS_PAGE_MAX),
+                              "limit");
+    }
+    /* The cursor (core/aic_cursor) the statement issues: "cv", the last
+     * version's id and its creation in microseconds since the epoch. */
+    if (after && *after) {
+        const char *fields[2];
+
+        if (aic_cursor_decode(fields, r->pool, after, "cv", 2) != APR_SUCCESS ||
+            !aic_valid_uuid(fields[0]) || !aic_valid_id_cursor(fields[1])) {
+            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                                  "after is not a cursor from this list.", "after");
+        }
+        aic_json_set_str(args, "after_id", fields[0]);
+        aic_json_set_str(args, "after_ts", fields[1]);
+    }
     aic_json_set_str(args, "conv", conv);
+    aic_json_set_int(args, "limit", limit);
     return aic_history_answer(ctx, "history_version_list", args, HTTP_OK, NULL, NULL);
 }
 

@@ -12,6 +12,8 @@
 // - Versions: save one with a comment, View one as it was (GET
 //   /versions/{id}: title, comment, time, tags, messages; read-only), pick
 //   two and Compare (GET /versions/{id}/diff), or Restore one as a new chat.
+//   Listed a page at a time, newest first; "Load more versions" follows the
+//   list's `next` cursor.
 // - deleteBranch(msg), for the thread's "Delete branch" (a message with
 //   other versions, the owner only): confirmed, then DELETE /messages/{id},
 //   which keeps a version first; refused (409) while a share shows it.
@@ -24,6 +26,7 @@ import { session } from '../../session.mjs';
 import { senderName } from './message.mjs';
 
 const QUOTE_MAX = 2000;
+const VERSIONS_PAGE = 20;
 
 /** What a version without a comment is called, by why it was taken. */
 const VERSION_REASONS = { before_branch_delete: 'Before a branch was deleted', before_import: 'Before an import added messages' };
@@ -93,6 +96,8 @@ export function createHistory({ signal, threadEl, navigate, onError, onSummary }
   let conv = null;
   let notes = [];
   let versions = [];
+  let versionsNext = null; // the versions list's cursor while there are more
+  let versionsLoad = 0; // the latest versions load asked for: an older answer is dropped
   let selection = null; // { messageId, position } while a new note is being written
 
   // ---- Summary ----
@@ -125,6 +130,7 @@ export function createHistory({ signal, threadEl, navigate, onError, onSummary }
   const saveVersion = h('button', { type: 'button', class: 'button small', 'data-testid': 'version-save' }, 'Save version');
   const compareButton = h('button', { type: 'button', class: 'button small', 'data-testid': 'version-compare', disabled: true }, 'Compare selected');
   const versionList = h('ul', { class: 'version-list', 'data-testid': 'version-list' });
+  const moreVersions = h('button', { type: 'button', class: 'button small', 'data-testid': 'version-more', hidden: true }, 'Load more versions');
   const diffEl = h('div', { class: 'version-diff', 'data-testid': 'version-diff', hidden: true });
   const viewEl = h('section', { class: 'version-view', 'aria-label': 'Version', 'data-testid': 'version-view', hidden: true });
   const versionsSection = h(
@@ -133,6 +139,7 @@ export function createHistory({ signal, threadEl, navigate, onError, onSummary }
     h('summary', {}, 'Versions'),
     h('div', { class: 'version-new' }, commentInput, saveVersion),
     versionList,
+    moreVersions,
     compareButton,
     diffEl,
     viewEl,
@@ -300,12 +307,40 @@ export function createHistory({ signal, threadEl, navigate, onError, onSummary }
     );
   }
 
-  async function loadVersions() {
-    const body = await get(`${base()}/versions`, { signal });
-    versions = Array.isArray(body?.items) ? body.items : [];
-    replaceChildren(versionList, versions.map(versionItem));
-    compareButton.disabled = true;
+  /** The first page of versions (again); with more, the next page added below them. */
+  async function loadVersions({ more = false } = {}) {
+    if (more && !versionsNext) return;
+    const asked = ++versionsLoad;
+    const query = new URLSearchParams({ limit: VERSIONS_PAGE });
+    if (more) query.set('after', versionsNext);
+    const body = await get(`${base()}/versions?${query}`, { signal });
+    if (asked !== versionsLoad) return;
+    const items = Array.isArray(body?.items) ? body.items : [];
+    if (more) {
+      const seen = new Set(versions.map((v) => v.id));
+      const added = items.filter((v) => !seen.has(v.id));
+      versions = versions.concat(added);
+      versionList.append(...added.map(versionItem));
+    } else {
+      versions = items;
+      replaceChildren(versionList, versions.map(versionItem));
+      compareButton.disabled = true;
+    }
+    versionsNext = typeof body?.next === 'string' && body.next ? body.next : null;
+    moreVersions.hidden = versionsNext === null;
   }
+
+  moreVersions.addEventListener('click', async () => {
+    if (!versionsNext) return;
+    moreVersions.disabled = true;
+    try {
+      await loadVersions({ more: true });
+    } catch (err) {
+      fail('More versions could not be loaded', err);
+    } finally {
+      moreVersions.disabled = false;
+    }
+  });
 
   saveVersion.addEventListener('click', async () => {
     saveVersion.disabled = true;
@@ -416,6 +451,8 @@ export function createHistory({ signal, threadEl, navigate, onError, onSummary }
     closeForm();
     diffEl.hidden = true;
     closeView();
+    versionsNext = null;
+    moreVersions.hidden = true;
     if (!conv) return;
     drawSummary();
     try {

@@ -15,7 +15,7 @@
 // A native <dialog> opened with showModal(): focus stays inside, Escape
 // closes it, focus goes back to the Share button.
 
-import { api, del, get, isAbort } from '../../api.mjs';
+import { api, del, get, getAll, isAbort } from '../../api.mjs';
 import { h, formatDate, setMessage } from '../../dom.mjs';
 import {
   EXPIRY_CHOICES,
@@ -222,8 +222,9 @@ export function createShareDialog({ signal }) {
   /** The conversation's versions, or null when they could not be loaded (the dialog works without them). */
   async function loadVersions() {
     try {
-      const body = await get(`conversations/${encodeURIComponent(conv.id)}/versions`, { signal: controller.signal });
-      return Array.isArray(body?.items) ? body.items : [];
+      return await getAll(`conversations/${encodeURIComponent(conv.id)}/versions?limit=100`, {
+        signal: controller.signal,
+      });
     } catch (err) {
       if (isAbort(err) || err?.code === 'unauthenticated') throw err;
       return null;
