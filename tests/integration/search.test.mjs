@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { api } from '../lib/http.mjs';
 import { sql } from '../lib/db.mjs';
 import { assertError, assertJson, UUID_RE } from '../lib/assert.mjs';
-import { ChatFixture, say, sendMessage } from '../lib/chat.mjs';
+import { ChatFixture, say, sendMessage, thread } from '../lib/chat.mjs';
+import { imported, sample } from '../lib/imports.mjs';
 
 const fx = new ChatFixture('search');
 let model;
@@ -156,6 +157,52 @@ test('filters: tags, archived, model, source, date range', async () => {
   assert.deepEqual(await convs({ from: '2020-06-15T11:00:00Z', to: '2020-06-15T13:00:00+00:00' }), [conv.id]);
 });
 
+test('source: an imported ChatGPT chat is found, also with source=chatgpt; a fork of a share with source=share', async () => {
+  const importer = await fx.user({ prefix: 'srimport' });
+  const mine = await fx.conversation(importer, [model], { title: `Native ${fx.tag}` });
+  await say(importer, mine.id, 'my own sourdough notes');
+  const { res, job } = await imported(importer, sample('chatgpt-conversations.json'), 'conversations.json');
+  assert.equal(res.status, 202, res.text);
+  assert.equal(job.status, 'done', JSON.stringify(job));
+  job.conversations.forEach((c) => fx.track(c));
+  const bread = job.conversations.find((c) => c.title === 'Sourdough starter feeding schedule');
+  const sse = job.conversations.find((c) => c.title === 'SSE line endings');
+  assert.ok(bread && sse, JSON.stringify(job.conversations));
+  assert.equal(bread.source, 'chatgpt');
+  // Messages only: the imported title holds the word too.
+  const messages = async (auth, params) => (await search(auth, params)).items.filter((i) => i.kind === 'message');
+  const convs = (items) => [...new Set(items.map((i) => i.conversation_id))].sort();
+
+  // Found at the imported message that holds the word, with the user's own chat.
+  const asked = (await thread(importer, bread.id)).find((m) => m.content.includes('sourdough'));
+  assert.ok(asked, 'the imported thread lacks its question');
+  assert.deepEqual(convs(await messages(importer, { q: 'sourdough' })), [mine.id, bread.id].sort());
+  const imports = await messages(importer, { q: 'sourdough', source: 'chatgpt' });
+  assert.deepEqual(imports.map((i) => [i.conversation_id, i.message_id]), [[bread.id, asked.id]]);
+  assert.match(imports[0].snippet, /<mark>sourdough<\/mark>/i);
+  assert.deepEqual(convs(await messages(importer, { q: 'sourdough', source: 'native' })), [mine.id]);
+  assert.deepEqual(await messages(importer, { q: 'sourdough', source: 'claude' }), []);
+  // An answer of the import on a branch that is not shown is found too.
+  const offBranch = await messages(importer, { q: '"crlf works"', source: 'chatgpt' });
+  assert.deepEqual(convs(offBranch), [sse.id]);
+  assert.ok(!(await thread(importer, sse.id)).some((m) => m.id === offBranch[0].message_id), 'the answer found is on the branch shown');
+  // Nobody else finds it.
+  assert.deepEqual(await messages(stranger, { q: 'sourdough', source: 'chatgpt' }), []);
+
+  // A fork of someone's share is the forker's, with source share.
+  const original = await fx.conversation(owner, [model], { title: `To fork ${fx.tag}` });
+  await say(owner, original.id, `fork this ${word}forked`);
+  const share = assertJson(await api('PUT', `/conversations/${original.id}/share`, { ...owner, body: {} }), 201);
+  const fork = fx.track(assertJson(await api('POST', `/shares/${share.token}/fork`, importer), 201));
+  assert.equal(fork.source, 'share');
+  assert.deepEqual(convs(await messages(importer, { q: `${word}forked`, source: 'share' })), [fork.id]);
+  assert.deepEqual(await messages(importer, { q: `${word}forked`, source: 'native' }), []);
+  assert.deepEqual(await messages(importer, { q: `${word}forked`, source: 'chatgpt' }), []);
+  // The shared chat itself stays its owner's native chat.
+  assert.deepEqual(await messages(owner, { q: `${word}forked`, source: 'share' }), []);
+  assert.deepEqual(convs(await messages(owner, { q: `${word}forked`, source: 'native' })), [original.id]);
+});
+
 test("a note's words find it at its message, for every participant; has_notes keeps the chats with notes", async () => {
   const annotate = (auth, convId, message, quote, note) => {
     const start = message.content.indexOf(quote);
@@ -239,8 +286,17 @@ test('pages: every match once, best first, with a cursor that ends', async () =>
 test('bad input answers 422 or an empty result, never a 500', async () => {
   assertError(await api('GET', '/search', owner), 422, 'invalid_field', 'q');
   assertError(await api('GET', '/search?q=', owner), 422, 'invalid_field', 'q');
-  assertError(await api('GET', `/search?q=${'a'.repeat(4000)}`, owner), 422, 'invalid_field', 'q');
-  // A 10 KB query string is over httpd's LimitRequestLine: httpd answers 414 itself.
+  // q is at most 500 characters (code points, not bytes; counted once trimmed): a longer
+  // query that still fits in a URL is a 422 naming q and the limit, never a 500.
+  const tooLong = await api('GET', `/search?q=${'a'.repeat(600)}`, owner);
+  assertError(tooLong, 422, 'invalid_field', 'q');
+  assert.match(tooLong.json.error.message, /at most 500 characters/);
+  assertError(await api('GET', `/search?q=${'a'.repeat(501)}`, owner), 422, 'invalid_field', 'q');
+  assertError(await api('GET', `/search?q=${'a'.repeat(7000)}`, owner), 422, 'invalid_field', 'q');
+  await search(owner, { q: 'a'.repeat(500) });
+  await search(owner, { q: `  ${'é'.repeat(500)}  ` }); // 1,000 bytes of 500 characters
+  // A URL over httpd's LimitRequestLine (8 KB of request line, here a 10 KB query) is
+  // refused by httpd itself with its own 414 page before any module sees the request.
   assert.equal((await api('GET', `/search?q=${'a'.repeat(10240)}`, owner)).status, 414);
   assertError(await api('GET', `/search?q=${encodeURIComponent('bell\u0007')}`, owner), 422, 'invalid_field', 'q');
   assertError(await api('GET', '/search?q=%ff%fe', owner), 422, 'invalid_field', 'q');

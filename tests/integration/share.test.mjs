@@ -22,6 +22,7 @@ import { ORIGIN } from '../lib/env.mjs';
 import { ADMIN, uniq } from '../lib/users.mjs';
 import { onOneNode } from '../lib/nodes.mjs';
 import { ChatFixture, assertConversationShape, dbMessages, mockReply, say, sendMessage, thread } from '../lib/chat.mjs';
+import { imported, sample } from '../lib/imports.mjs';
 import {
   TOKEN_RE, assertShareShape, dbShare, dbSharesOf, getShare, linkFor, metaContent, myShares, oneCharOff,
   publicPage, putShare, settledViews, shareConv, signedInPage, tokenHash, unescapeHtml, unissuedToken,
@@ -559,6 +560,33 @@ test('with Accept: application/json the link answers the title, models and messa
 
   const viaApi = await api('GET', `/shares/${share.token}`, stranger);
   assert.deepEqual(assertJson(viaApi, 200), body, 'GET /shares/{token} differs from the page JSON');
+});
+
+test('an imported chat is shared like any other: its page and its JSON show the messages of its visible thread', async () => {
+  const user = await fx.user({ prefix: 'shimport' });
+  const { res, job } = await imported(user, sample('chatgpt-conversations.json'), 'conversations.json');
+  assert.equal(res.status, 202, res.text);
+  assert.equal(job.status, 'done', JSON.stringify(job));
+  job.conversations.forEach((c) => fx.track(c));
+  // An export with an answer regenerated: the other answer is on a branch not shown.
+  const conv = job.conversations.find((c) => c.title === 'SSE line endings');
+  assert.ok(conv, JSON.stringify(job.conversations));
+  const shown = await thread(user, conv.id);
+  assert.equal(shown.length, 4);
+
+  const share = await shareConv(user, conv.id);
+  assert.equal(share.title, 'SSE line endings');
+  assert.equal(share.message_count, 4);
+  assert.equal(share.snapshot_message_id, shown.at(-1).id);
+  const { html } = await page(share);
+  const text = unescapeHtml(html);
+  assert.ok(text.includes('SSE line endings'), 'the page lacks the title');
+  for (const m of shown) assert.ok(text.includes(m.content), `the page lacks “${m.content}”`);
+  assert.ok(!text.includes('Yes, CRLF works.'), 'the page shows the answer of a branch not shown');
+
+  const json = await publicPage(share.token, { headers: { Accept: 'application/json' } });
+  assertStatus(json, 200);
+  assert.deepEqual(json.json.messages.map((m) => [m.role, m.content]), shown.map((m) => [m.sender_type, m.content]));
 });
 
 // --- page content and headers -------------------------------------------------------
