@@ -45,6 +45,23 @@ extern const aic_stmt aic_chat_stmts[];
 /** Per process: the writer of the turns the database failed (aic_batch). */
 void aic_chat_child_init(apr_pool_t *pchild, server_rec *s);
 
+/** The conversation list's filter parameters besides its page (limit, after). */
+#define AIC_CHAT_LIST_PARAMS                                                                       \
+    "archived", "pinned", "deleted", "tool", "q", "tags", "tags_mode", "has_notes"
+
+/**
+ * Read the conversation list's filter from params (AIC_CHAT_LIST_PARAMS as
+ * GET /conversations takes them, strings): archived, pinned and deleted
+ * (true or false), tool (a slug), q (words of the title, at most 400 bytes),
+ * tags (ids separated by commas, at most 20) and tags_mode (any or all),
+ * has_notes (true or false, 1 or 0). *out receives chat_conversation_match's
+ * arguments without viewer, cursor and limit (as the list and a bulk action
+ * on all that match give them). Returns NULL when acceptable, else a
+ * message, with *field the parameter.
+ */
+const char *aic_chat_list_filter(aic_json **out, const char **field, apr_pool_t *p,
+                                 apr_table_t *params);
+
 /** A message another capability sends (a template's use). */
 typedef struct {
     const char *content;          /**< checked as a typed message is; NULL: not text */

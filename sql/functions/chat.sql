@@ -147,21 +147,22 @@ LANGUAGE sql STABLE AS $$
     SELECT id FROM down WHERE id IS NOT NULL ORDER BY depth DESC LIMIT 1
 $$;
 
--- A page of a user's conversation list: their own conversations and those
--- they take part in as a member (the owner is the only admin), each half read
--- from its index, newest first, at most a page; then the page of both, as
--- JSON with the cursor of the next page (core/aic_cursor: "v", id, last
--- activity in microseconds since the epoch). args (JSON): viewer, archived,
--- pinned (or null for both), tool (a model's slug, or null), pattern (an
--- ILIKE pattern for the title, or null), tags (a JSON array of tag ids, or
--- null: a tag not the viewer's matches nothing) with tags_all (all of them,
--- else any), has_notes (with notes, without, or null for both), after_ts and
--- after_id (the cursor, or null), limit.
-CREATE OR REPLACE FUNCTION chat_conversation_list(args json) RETURNS json
+-- The conversations of a user's list, newest activity first: their own and
+-- those they take part in as a member (the owner is the only admin), each
+-- half read from its index, at most limit of each; or the owner's deleted
+-- ones. args (JSON): viewer, archived, pinned (or null for both), tool (a
+-- model's slug, or null), pattern (an ILIKE pattern for the title, or null),
+-- tags (a JSON array of tag ids, or null: a tag not the viewer's matches
+-- nothing) with tags_all (all of them, else any), has_notes (with notes,
+-- without, or null for both), deleted, after_ts and after_id (a cursor, or
+-- null), limit (or null: all of them). The one filter of the list: its pages
+-- (chat_conversation_list) and a bulk action on all that match
+-- (organise_bulk) read it.
+CREATE OR REPLACE FUNCTION chat_conversation_match(args json) RETURNS SETOF conversations
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     viewer uuid := (args->>'viewer')::uuid;
-    arch boolean := (args->>'archived')::boolean;
+    arch boolean := coalesce((args->>'archived')::boolean, false);
     pin boolean := (args->>'pinned')::boolean;
     tool text := args->>'tool';
     pattern text := args->>'pattern';
@@ -180,49 +181,63 @@ DECLARE
     -- pinned and the title (others never see a deleted chat).
     del boolean := coalesce((args->>'deleted')::boolean, false);
 BEGIN
+    RETURN QUERY
+        SELECT (u.conv).*
+          FROM ((SELECT c AS conv, c.id, c.last_message_at FROM conversations c
+                  WHERE NOT del AND c.owner_id = viewer AND c.deleted_at IS NULL AND c.archived = arch
+                    AND (pin IS NULL OR c.pinned = pin)
+                    AND (tool IS NULL OR EXISTS (
+                            SELECT 1 FROM conversation_ai_models m JOIN ai_tools t ON t.id = m.tool_id
+                             WHERE m.conversation_id = c.id AND t.slug = tool))
+                    AND (pattern IS NULL OR c.title ILIKE pattern)
+                    AND (ntags = 0 OR (SELECT count(*) FROM conversation_tags ct
+                                        WHERE ct.conversation_id = c.id
+                                          AND ct.tag_id = ANY (tag_ids))
+                                       >= CASE WHEN tags_all THEN ntags ELSE 1 END)
+                    AND (notes IS NULL OR conversation_has_notes(c.id) = notes)
+                    AND (after_id IS NULL OR (c.last_message_at, c.id) < (after_at, after_id))
+                  ORDER BY c.last_message_at DESC, c.id DESC LIMIT lim)
+                UNION ALL
+                (SELECT c AS conv, c.id, c.last_message_at
+                   FROM conversation_participants p JOIN conversations c ON c.id = p.conversation_id
+                  WHERE p.user_id = viewer AND p.role = 'member' AND c.owner_id <> p.user_id
+                    AND NOT del AND c.deleted_at IS NULL AND c.archived = arch
+                    AND conversation_member_sees(c.id, c.owner_id, viewer)
+                    AND (pin IS NULL OR c.pinned = pin)
+                    AND (tool IS NULL OR EXISTS (
+                            SELECT 1 FROM conversation_ai_models m JOIN ai_tools t ON t.id = m.tool_id
+                             WHERE m.conversation_id = c.id AND t.slug = tool))
+                    AND (pattern IS NULL OR c.title ILIKE pattern)
+                    AND (ntags = 0 OR (SELECT count(*) FROM conversation_tags ct
+                                        WHERE ct.conversation_id = c.id
+                                          AND ct.tag_id = ANY (tag_ids))
+                                       >= CASE WHEN tags_all THEN ntags ELSE 1 END)
+                    AND (notes IS NULL OR conversation_has_notes(c.id) = notes)
+                    AND (after_id IS NULL OR (c.last_message_at, c.id) < (after_at, after_id))
+                  ORDER BY c.last_message_at DESC, c.id DESC LIMIT lim)
+                UNION ALL
+                (SELECT c AS conv, c.id, c.last_message_at FROM conversations c
+                  WHERE del AND c.owner_id = viewer AND c.deleted_at IS NOT NULL
+                    AND (pin IS NULL OR c.pinned = pin)
+                    AND (pattern IS NULL OR c.title ILIKE pattern)
+                    AND (after_id IS NULL OR (c.last_message_at, c.id) < (after_at, after_id))
+                  ORDER BY c.last_message_at DESC, c.id DESC LIMIT lim)) u
+         ORDER BY u.last_message_at DESC, u.id DESC LIMIT lim;
+END
+$$;
+
+-- A page of a user's conversation list (chat_conversation_match, args as it
+-- takes them), as JSON with the cursor of the next page (core/aic_cursor:
+-- "v", id, last activity in microseconds since the epoch).
+CREATE OR REPLACE FUNCTION chat_conversation_list(args json) RETURNS json
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    viewer uuid := (args->>'viewer')::uuid;
+    lim int := (args->>'limit')::int;
+BEGIN
     RETURN (
-        WITH page AS (
-            SELECT u.conv, u.id, u.last_message_at
-              FROM ((SELECT c AS conv, c.id, c.last_message_at FROM conversations c
-                      WHERE NOT del AND c.owner_id = viewer AND c.deleted_at IS NULL AND c.archived = arch
-                        AND (pin IS NULL OR c.pinned = pin)
-                        AND (tool IS NULL OR EXISTS (
-                                SELECT 1 FROM conversation_ai_models m JOIN ai_tools t ON t.id = m.tool_id
-                                 WHERE m.conversation_id = c.id AND t.slug = tool))
-                        AND (pattern IS NULL OR c.title ILIKE pattern)
-                        AND (ntags = 0 OR (SELECT count(*) FROM conversation_tags ct
-                                            WHERE ct.conversation_id = c.id
-                                              AND ct.tag_id = ANY (tag_ids))
-                                           >= CASE WHEN tags_all THEN ntags ELSE 1 END)
-                        AND (notes IS NULL OR conversation_has_notes(c.id) = notes)
-                        AND (after_id IS NULL OR (c.last_message_at, c.id) < (after_at, after_id))
-                      ORDER BY c.last_message_at DESC, c.id DESC LIMIT lim)
-                    UNION ALL
-                    (SELECT c AS conv, c.id, c.last_message_at
-                       FROM conversation_participants p JOIN conversations c ON c.id = p.conversation_id
-                      WHERE p.user_id = viewer AND p.role = 'member' AND c.owner_id <> p.user_id
-                        AND NOT del AND c.deleted_at IS NULL AND c.archived = arch
-                        AND conversation_member_sees(c.id, c.owner_id, viewer)
-                        AND (pin IS NULL OR c.pinned = pin)
-                        AND (tool IS NULL OR EXISTS (
-                                SELECT 1 FROM conversation_ai_models m JOIN ai_tools t ON t.id = m.tool_id
-                                 WHERE m.conversation_id = c.id AND t.slug = tool))
-                        AND (pattern IS NULL OR c.title ILIKE pattern)
-                        AND (ntags = 0 OR (SELECT count(*) FROM conversation_tags ct
-                                            WHERE ct.conversation_id = c.id
-                                              AND ct.tag_id = ANY (tag_ids))
-                                           >= CASE WHEN tags_all THEN ntags ELSE 1 END)
-                        AND (notes IS NULL OR conversation_has_notes(c.id) = notes)
-                        AND (after_id IS NULL OR (c.last_message_at, c.id) < (after_at, after_id))
-                      ORDER BY c.last_message_at DESC, c.id DESC LIMIT lim)
-                    UNION ALL
-                    (SELECT c AS conv, c.id, c.last_message_at FROM conversations c
-                      WHERE del AND c.owner_id = viewer AND c.deleted_at IS NOT NULL
-                        AND (pin IS NULL OR c.pinned = pin)
-                        AND (pattern IS NULL OR c.title ILIKE pattern)
-                        AND (after_id IS NULL OR (c.last_message_at, c.id) < (after_at, after_id))
-                      ORDER BY c.last_message_at DESC, c.id DESC LIMIT lim)) u
-             ORDER BY u.last_message_at DESC, u.id DESC LIMIT lim)
+        WITH page AS (SELECT c AS conv, c.id, c.last_message_at
+                        FROM chat_conversation_match(args) c)
         SELECT json_build_object(
                    'items', coalesce(json_agg(conversation_json(conv, viewer)
                                               ORDER BY last_message_at DESC, id DESC), '[]'::json),

@@ -134,19 +134,25 @@ END
 $$;
 
 -- One action on many conversations, all or nothing. args: viewer, ids (a
--- JSON array of conversation ids), action (tag, untag, archive, unarchive,
--- delete, restore, export, summarise), tag (for tag and untag), model (for
--- summarise: the summary model's slug), audit (the request's row: each
--- conversation gets one, with its id and what changed). Tag, untag and
--- summarise apply to conversations the viewer may see, the others to the
--- viewer's own (restore to their deleted ones); export changes nothing (the
--- module then sends the ZIP of them); summarise queues a summary job
--- (summary_job_create, in history.sql). The conversations are locked,
--- checked, then changed by one statement that also writes the audit rows.
--- Returns {"action", "count", "ids", "job" (summarise)}, or {"error":
--- "not_found", "ids": the ids the viewer may not act on} or {"error":
--- "summary_unavailable"} (summarise: the model is not in the catalog or not
--- active) having changed nothing.
+-- JSON array of conversation ids) or filter (chat_conversation_match's
+-- arguments without viewer, cursor and limit: all that match, the list's
+-- filter) with max (the most a filter may match), action (tag, untag,
+-- archive, unarchive, delete, restore, export, summarise), tag (for tag and
+-- untag), model (for summarise: the summary model's slug), audit (the
+-- request's row: each conversation gets one, with its id and what changed).
+-- Tag, untag and summarise apply to conversations the viewer may see, the
+-- others to the viewer's own (restore to their deleted ones); export
+-- changes nothing (the module then sends the ZIP of them); summarise queues
+-- a summary job (summary_job_create, in history.sql). The conversations are
+-- locked, checked, then changed by one statement that also writes the audit
+-- rows. An id the viewer may not act on refuses the request; a filter acts
+-- on those of its matches the action applies to (not a participant's
+-- archive of the owner's chat), and when there are none writes the
+-- request's audit row alone (status 200) and answers count 0. Returns {"action", "count", "ids", "job"
+-- (summarise)}, or, having changed nothing, {"error": "not_found", "ids":
+-- the ids the viewer may not act on}, {"error": "too_many_matches", "max"}
+-- (more than max match the filter) or {"error": "summary_unavailable"}
+-- (summarise: the model is not in the catalog or not active).
 CREATE OR REPLACE FUNCTION organise_bulk(args json) RETURNS json
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -154,13 +160,31 @@ DECLARE
     act     text := args->>'action';
     tag     uuid := (args->>'tag')::uuid;
     audit   jsonb := (args->'audit')::jsonb;
+    matched boolean := json_typeof(args->'filter') = 'object';
+    lim     integer := (args->>'max')::int;
+    chosen  uuid[];
     ids     uuid[];
     seen    uuid[];
     missing uuid[];
     n       integer;
     job     jsonb;
 BEGIN
-    ids := ARRAY(SELECT DISTINCT e::uuid FROM json_array_elements_text(args->'ids') e);
+    -- The conversations named, once each, in the order given (the list's
+    -- for a filter: the order summaries are made in).
+    IF matched THEN
+        chosen := ARRAY(SELECT c.id FROM chat_conversation_match((
+                            (args->'filter')::jsonb
+                            || jsonb_build_object('viewer', viewer, 'limit', lim + 1))::json) c);
+        IF cardinality(chosen) > lim THEN
+            RETURN json_build_object('error', 'too_many_matches', 'max', lim);
+        END IF;
+    ELSE
+        chosen := ARRAY(SELECT s.i FROM (SELECT x.e::uuid AS i, min(x.pos) AS o
+                                           FROM json_array_elements_text(args->'ids')
+                                                WITH ORDINALITY x(e, pos)
+                                          GROUP BY 1) s ORDER BY s.o);
+    END IF;
+    ids := chosen;
     IF act IN ('tag', 'untag', 'summarise') THEN
         IF act <> 'summarise' AND NOT EXISTS (SELECT 1 FROM tags WHERE id = tag AND user_id = viewer) THEN
             RETURN json_build_object('error', 'tag_not_found');
@@ -176,9 +200,23 @@ BEGIN
                           AND (c.deleted_at IS NOT NULL) = (act = 'restore')
                         ORDER BY c.id FOR UPDATE OF c);
     END IF;
-    missing := ARRAY(SELECT i FROM unnest(ids) i WHERE i <> ALL (seen) ORDER BY i);
-    IF cardinality(missing) > 0 THEN
-        RETURN json_build_object('error', 'not_found', 'ids', missing);
+    IF matched THEN
+        -- What the action applies to among the matches (still, once locked).
+        ids := seen;
+        IF act = 'summarise' THEN
+            chosen := ARRAY(SELECT x.i FROM unnest(chosen) WITH ORDINALITY x(i, o)
+                              JOIN unnest(seen) s(i) ON s.i = x.i ORDER BY x.o);
+        END IF;
+        IF cardinality(ids) = 0 THEN
+            -- Nothing to do (no summary job queued): the request's row, 200.
+            PERFORM audit_insert((audit || '{"status": 200}')::json);
+            RETURN json_build_object('action', act, 'count', 0, 'ids', ids);
+        END IF;
+    ELSE
+        missing := ARRAY(SELECT i FROM unnest(ids) i WHERE i <> ALL (seen) ORDER BY i);
+        IF cardinality(missing) > 0 THEN
+            RETURN json_build_object('error', 'not_found', 'ids', missing);
+        END IF;
     END IF;
     IF act = 'summarise' AND NOT EXISTS (SELECT 1 FROM ai_tools t
                                           WHERE t.slug = args->>'model' AND t.is_active) THEN
@@ -192,9 +230,9 @@ BEGIN
         SELECT audit_insert(json_agg(audit || jsonb_build_object(
                    'entity_id', i,
                    'old_values', jsonb_build_object('tag_id', tag, 'tagged',
-                                                    i NOT IN (SELECT conversation_id FROM ins)),
+                                                    ins.conversation_id IS NULL),
                    'new_values', jsonb_build_object('tag_id', tag, 'tagged', true))))
-          INTO n FROM unnest(ids) i;
+          INTO n FROM unnest(ids) i LEFT JOIN ins ON ins.conversation_id = i;
     ELSIF act = 'untag' THEN
         WITH del AS (DELETE FROM conversation_tags
                       WHERE tag_id = tag AND conversation_id = ANY (ids)
@@ -202,9 +240,9 @@ BEGIN
         SELECT audit_insert(json_agg(audit || jsonb_build_object(
                    'entity_id', i,
                    'old_values', jsonb_build_object('tag_id', tag, 'tagged',
-                                                    i IN (SELECT conversation_id FROM del)),
+                                                    del.conversation_id IS NOT NULL),
                    'new_values', jsonb_build_object('tag_id', tag, 'tagged', false))))
-          INTO n FROM unnest(ids) i;
+          INTO n FROM unnest(ids) i LEFT JOIN del ON del.conversation_id = i;
     ELSIF act IN ('archive', 'unarchive') THEN
         WITH old AS (SELECT id, archived FROM conversations WHERE id = ANY (ids)),
              upd AS (UPDATE conversations c SET archived = (act = 'archive'), updated_at = now()
@@ -237,11 +275,7 @@ BEGIN
           INTO n FROM unnest(ids) i;
     ELSIF act = 'summarise' THEN
         -- The chats are summarised in the order given.
-        job := summary_job_create(viewer, ARRAY(
-                   SELECT s.i FROM (SELECT x.e::uuid AS i, min(x.pos) AS o
-                                      FROM json_array_elements_text(args->'ids') WITH ORDINALITY x(e, pos)
-                                     GROUP BY 1) s ORDER BY s.o),
-                   args->>'model', audit);
+        job := summary_job_create(viewer, chosen, args->>'model', audit);
         SELECT audit_insert(json_agg(audit || jsonb_build_object(
                    'entity_id', i, 'new_values', jsonb_build_object('summary_job_id', job->'id'))))
           INTO n FROM unnest(ids) i;
@@ -250,6 +284,14 @@ BEGIN
     END IF;
     RETURN json_build_object('action', act, 'count', n, 'ids', ids, 'job', job);
 END
+$$;
+
+-- How many conversations match the list's filter (args: viewer and
+-- chat_conversation_match's other arguments but cursor and limit), all
+-- pages: what a bulk action on all that match names. Returns {"count"}.
+CREATE OR REPLACE FUNCTION organise_bulk_count(args json) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object('count', count(*)) FROM chat_conversation_match(args)
 $$;
 
 -- A saved search as the API shows it.

@@ -2,7 +2,8 @@
 // select chats with a click and a shift-click, tag them in one go, filter
 // the list by the tag; rename, recolour and delete a tag; filter by two tags,
 // any or all of them; archive and unarchive in bulk, with the archived chats
-// shown; delete in bulk and restore; search a word of a branch that is not
+// shown; select all that match a filter (counted by the server, past the
+// page shown) and archive them in one request; delete in bulk and restore; search a word of a branch that is not
 // shown and open the result, which shows that branch with the message
 // highlighted; search with a tag and a date range, save it, and open it again
 // after a reload; summarise a selection as a job and see the summaries in
@@ -247,6 +248,56 @@ describe('organise and find', () => {
 
       await page.getByTestId('archived-filter').click();
       await chatLink(page, conv).waitFor();
+      assertNoPageErrors(errors);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('Select all: the server counts every chat the filter matches, past the page shown, and one request archives them all', async () => {
+    const tag = await makeTag(unique('all'), '#16a34a');
+    const tagged = [];
+    for (let i = 0; i < 25; i++) tagged.push(await conversation(`${tag.name} chat ${i}`));
+    for (const conv of tagged) await tagChat(conv, tag);
+    const untagged = await conversation(`${tag.name} untagged`);
+    const { context, page, errors } = await newPage(browser);
+    try {
+      await signIn(page, 'demo', 'demo');
+      await page.goto(url('/chat/#/chat'));
+      await page.locator(`[data-testid="tag-filter"][data-tag-id="${tag.id}"]`).click();
+      // A page of 20 shown (newest first), "Load more" for the rest.
+      await chatLink(page, tagged[24]).waitFor();
+      await page.getByTestId('chat-list-more').waitFor();
+      assert.equal(await chatLink(page, tagged[0]).count(), 0, 'the oldest chat is on the first page');
+
+      await page.getByTestId('select-all').click();
+      await waitUntil(page, () => document.querySelector('[data-testid="bulk-count"]')?.textContent === 'All 25 matching chats selected', null,
+        async () => `bulk count: ${await page.getByTestId('bulk-count').textContent()}`);
+      assert.equal(await selectBox(page, tagged[24]).isChecked(), true);
+      // The chats past the page are selected too: shown checked once loaded.
+      await page.getByTestId('chat-list-more').click();
+      await chatLink(page, tagged[0]).waitFor();
+      assert.equal(await selectBox(page, tagged[0]).isChecked(), true);
+
+      const request = page.waitForRequest((req) => req.url().endsWith('/conversations/bulk') && req.method() === 'POST');
+      await page.getByTestId('bulk-archive').click();
+      const sent = (await request).postDataJSON();
+      assert.deepEqual(sent, { filter: { tags: tag.id }, action: 'archive' });
+      for (const conv of [tagged[0], tagged[24]]) await chatLink(page, conv).waitFor({ state: 'detached' });
+      await page.getByTestId('bulk-bar').waitFor({ state: 'hidden' });
+
+      const archived = await apiAs('demo', 'demo', 'GET', `/conversations?tags=${tag.id}&archived=true&limit=100`);
+      assert.deepEqual(new Set(archived.json.items.map((c) => c.id)), new Set(tagged.map((c) => c.id)));
+      assert.equal((await apiAs('demo', 'demo', 'GET', `/conversations/${untagged.id}`)).json.archived, false);
+
+      // Changing the filter ends "all that match".
+      await page.getByTestId('archived-filter').click();
+      await chatLink(page, tagged[24]).waitFor();
+      await page.getByTestId('select-all').click();
+      await waitUntil(page, () => document.querySelector('[data-testid="bulk-count"]')?.textContent === 'All 25 matching chats selected', null,
+        async () => `bulk count: ${await page.getByTestId('bulk-count').textContent()}`);
+      await page.locator(`[data-testid="tag-filter"][data-tag-id="${tag.id}"]`).click();
+      await page.getByTestId('bulk-bar').waitFor({ state: 'hidden' });
       assertNoPageErrors(errors);
     } finally {
       await context.close();

@@ -1,7 +1,8 @@
 // Organise: tags with colours (unique names per user, counts), tagging a
 // conversation, the list filtered by tags (any or all), bulk actions (one
-// statement, one audit row per conversation, all or nothing) and saved
-// searches. Another user's tags, conversations and saved searches are 404.
+// statement, one audit row per conversation, all or nothing; by ids or on
+// all that match the list's filter, past 1,000) and saved searches. Another
+// user's tags, conversations and saved searches are 404.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -358,6 +359,142 @@ test('bad bulk requests are 422', async () => {
   }
   assertError(await api('POST', '/conversations/bulk', { ...user, body: { ids: [id], action: 'archive', extra: 1 } }), 422, 'unknown_field');
   await sql(`DELETE FROM conversations WHERE id = :'p1'`, id);
+});
+
+// --- bulk on all that match the list's filter ------------------------------------
+
+/** How many of ids (conversation ids) are in SQL's answer to `where` (on conversations c). */
+async function countWhere(where, ids) {
+  return Number(await sqlValue(`SELECT count(*) FROM conversations c WHERE c.id = ANY (:'p1'::uuid[]) AND ${where}`, `{${ids.join(',')}}`));
+}
+
+test('a bulk action on all that match a filter reaches past 1,000 chats: only the viewer\'s matches, one statement, an audit row each', async () => {
+  const user = await fx.user();
+  const other = await fx.user();
+  const red = await createTag(user, { name: 'red', color: '#ff0000' });
+  const blue = await createTag(user, { name: 'blue', color: '#0000ff' });
+  const matching = await manyConversations(user, 1100);
+  const unmatched = await manyConversations(user, 40);
+  const theirs = await manyConversations(other, 30);
+  // The user's tag on their matching chats, and (as another user's chat cannot
+  // carry it through the API) on the other user's chats in SQL.
+  await sql(`INSERT INTO conversation_tags (tag_id, conversation_id) SELECT :'p1', unnest(:'p2'::uuid[])`, red.id, `{${[...matching, ...theirs].join(',')}}`);
+  // A chat of the other user's that the user takes part in, tagged by them: listed, so matched.
+  const joined = await fx.conversation(other, [model], { title: 'joined' });
+  assertJson(await api('POST', `/conversations/${joined.id}/participants`, { ...other, body: { username: user.user } }), 200);
+  assertJson(await api('PUT', `/conversations/${joined.id}/tags/${red.id}`, user), 200);
+  const listed = [...matching, joined.id];
+
+  // The server tells how many match, all pages (the list shows 100 at most a page).
+  const counted = await api('GET', `/conversations/bulk/count?tags=${red.id}`, user);
+  assert.deepEqual(assertJson(counted, 200), { count: 1101 });
+  assert.deepEqual(assertJson(await api('GET', '/conversations/bulk/count', user), 200), { count: 1141 });
+  assert.deepEqual(assertJson(await api('GET', `/conversations/bulk/count?tags=${red.id}`, other), 200), { count: 0 });
+
+  // Tag all that match: the user's 1,100 and the chat they take part in.
+  const tagged = await api('POST', '/conversations/bulk', { ...user, body: { filter: { tags: [red.id] }, action: 'tag', tag_id: blue.id } });
+  const body = assertJson(tagged, 200);
+  assert.deepEqual([body.action, body.count], ['tag', 1101]);
+  assert.deepEqual(new Set(body.ids), new Set(listed));
+  const rows = await auditRows(tagged.requestId);
+  assert.equal(rows.length, 1101);
+  assert.deepEqual(new Set(rows.map((r) => r.entity_id)), new Set(listed));
+  assert.ok(rows.every((r) => r.action === 'tag' && r.entity_type === 'conversation' && r.status === 200));
+  assert.ok(rows.every((r) => r.old_values.tagged === false && r.new_values.tagged === true && r.new_values.tag_id === blue.id));
+  const xids = await sqlJson(
+    `SELECT DISTINCT xmin::text AS x FROM conversation_tags WHERE tag_id = :'p1'
+     UNION SELECT DISTINCT xmin::text FROM audit_logs WHERE request_id = :'p2'`,
+    blue.id, tagged.requestId,
+  );
+  assert.equal(xids.length, 1, `written by ${xids.length} transactions`);
+  const blueOn = (await sqlJson(`SELECT conversation_id AS id FROM conversation_tags WHERE tag_id = :'p1'`, blue.id)).map((r) => r.id);
+  assert.deepEqual(new Set(blueOn), new Set(listed), 'blue is on exactly the chats that matched');
+  assert.equal((await tagsOf(user)).find((t) => t.id === blue.id).count, 1101);
+
+  // Archive all that match (tags as the list writes them): the user's own only.
+  const archived = await api('POST', '/conversations/bulk', { ...user, body: { filter: { tags: `${red.id},${blue.id}`, tags_mode: 'all' }, action: 'archive' } });
+  assert.deepEqual([assertJson(archived, 200).count, new Set(archived.json.ids)], [1100, new Set(matching)]);
+  const archiveRows = await auditRows(archived.requestId);
+  assert.equal(archiveRows.length, 1100);
+  assert.deepEqual(new Set(archiveRows.map((r) => r.entity_id)), new Set(matching));
+  assert.ok(archiveRows.every((r) => r.action === 'archive' && r.old_values.archived === false && r.new_values.archived === true));
+  assert.equal(await countWhere('c.archived', matching), 1100);
+  assert.equal(await countWhere('c.archived', unmatched), 0, 'a chat the filter does not match was archived');
+  assert.equal(await countWhere('c.archived', theirs), 0, "another user's chat was archived");
+  assert.equal(await countWhere('c.archived', [joined.id]), 0, 'a chat the user only takes part in was archived');
+  assert.equal(Number(await sqlValue(`SELECT count(*) FROM conversation_tags WHERE tag_id = :'p1' AND conversation_id = ANY (:'p2'::uuid[])`, blue.id, `{${theirs.join(',')}}`)), 0);
+  // The list now: 40 unmatched and the joined chat unarchived; the archived list has them all.
+  assert.deepEqual(assertJson(await api('GET', '/conversations/bulk/count', user), 200), { count: 41 });
+  assert.deepEqual(assertJson(await api('GET', '/conversations/bulk/count?archived=true', user), 200), { count: 1100 });
+
+  // A summary job names at most 1,000 chats, as the ids form does: refused, nothing queued.
+  const summarise = await api('POST', '/conversations/bulk', { ...user, body: { filter: { archived: true }, action: 'summarise' } });
+  assertError(summarise, 422, 'too_many_matches', 'filter');
+  assert.equal(Number(await sqlValue(`SELECT count(*) FROM summary_jobs WHERE owner_id = :'p1'`, user.id)), 0);
+  assert.equal((await auditRow(summarise)).status, 422);
+
+  // Unarchive them again: all that match the archived list.
+  const back = await api('POST', '/conversations/bulk', { ...user, body: { filter: { archived: 'true' }, action: 'unarchive' } });
+  assert.equal(assertJson(back, 200).count, 1100);
+  assert.equal((await auditRows(back.requestId)).length, 1100);
+  assert.equal(await countWhere('c.archived', matching), 0);
+  await sql(`DELETE FROM conversations WHERE owner_id = ANY (:'p1'::uuid[])`, `{${user.id},${other.id}}`);
+});
+
+test('delete and restore all that match; a filter matching nothing changes nothing and answers 0', async () => {
+  const user = await fx.user();
+  const ids = await manyConversations(user, 6);
+  await sql(`UPDATE conversations SET title = 'keep ' || id WHERE id = ANY (:'p1'::uuid[])`, `{${ids.slice(3).join(',')}}`);
+  const gone = ids.slice(0, 3);
+  const del = await api('POST', '/conversations/bulk', { ...user, body: { filter: { q: 'bulk' }, action: 'delete' } });
+  assert.deepEqual([assertJson(del, 200).count, new Set(del.json.ids)], [3, new Set(gone)]);
+  assert.deepEqual((await auditRows(del.requestId)).map((r) => [r.action, r.old_values.status, r.new_values.status]),
+    gone.map(() => ['delete', 'active', 'deleted']));
+  assert.equal(await countWhere('c.deleted_at IS NOT NULL', ids), 3);
+  assert.deepEqual(new Set(await listIds(user, '')), new Set(ids.slice(3)));
+
+  const restored = await api('POST', '/conversations/bulk', { ...user, body: { filter: { deleted: 'true' }, action: 'restore' } });
+  assert.deepEqual([assertJson(restored, 200).count, new Set(restored.json.ids)], [3, new Set(gone)]);
+  assert.equal((await auditRows(restored.requestId)).length, 3);
+  assert.equal(await countWhere('c.deleted_at IS NOT NULL', ids), 0);
+
+  const none = await api('POST', '/conversations/bulk', { ...user, body: { filter: { q: 'no such title' }, action: 'archive' } });
+  assert.deepEqual(assertJson(none, 200), { action: 'archive', count: 0, ids: [] });
+  const [row] = [await auditRow(none)];
+  assert.deepEqual([row.action, row.entity_type, row.entity_id, row.status], ['archive', 'conversation', null, 200]);
+  assert.equal(await countWhere('c.archived', ids), 0);
+  await sql(`DELETE FROM conversations WHERE id = ANY (:'p1'::uuid[])`, `{${ids.join(',')}}`);
+});
+
+test('a bad filter is 422 naming its field, and changes nothing', async () => {
+  const user = await fx.user();
+  const ids = await manyConversations(user, 2);
+  const tag = await createTag(user, { name: 'f', color: '#505050' });
+  for (const [body, code, field] of [
+    [{ filter: 'archived=true', action: 'archive' }, 'invalid_field', 'filter'],
+    [{ filter: [], action: 'archive' }, 'invalid_field', 'filter'],
+    [{ filter: {}, ids, action: 'archive' }, 'invalid_field', 'filter'],
+    [{ filter: { archived: 'maybe' }, action: 'archive' }, 'invalid_field', 'filter.archived'],
+    [{ filter: { pinned: 1 }, action: 'archive' }, 'invalid_field', 'filter.pinned'],
+    [{ filter: { tags: 'nope' }, action: 'archive' }, 'invalid_field', 'filter.tags'],
+    [{ filter: { tags: [42] }, action: 'archive' }, 'invalid_field', 'filter.tags'],
+    [{ filter: { tags: [tag.id], tags_mode: 'most' }, action: 'archive' }, 'invalid_field', 'filter.tags_mode'],
+    [{ filter: { has_notes: 'perhaps' }, action: 'archive' }, 'invalid_field', 'filter.has_notes'],
+    [{ filter: { tool: 'Not a slug!' }, action: 'archive' }, 'invalid_field', 'filter.tool'],
+    [{ filter: { q: 'x'.repeat(401) }, action: 'archive' }, 'invalid_field', 'filter.q'],
+    [{ filter: { colour: 'red' }, action: 'archive' }, 'unknown_field', 'filter.colour'],
+    [{ filter: { limit: '5' }, action: 'archive' }, 'unknown_field', 'filter.limit'],
+    [{ filter: {}, action: 'restore' }, 'invalid_field', 'filter.deleted'],
+    [{ filter: { deleted: true }, action: 'archive' }, 'invalid_field', 'filter.deleted'],
+    [{ filter: {}, action: 'tag' }, 'invalid_field', 'tag_id'],
+  ]) {
+    const res = await api('POST', '/conversations/bulk', { ...user, body });
+    assertError(res, 422, code, field);
+  }
+  assertError(await api('GET', '/conversations/bulk/count?archived=maybe', user), 422, 'invalid_field', 'archived');
+  assertError(await api('GET', '/conversations/bulk/count?tags=nope', user), 422, 'invalid_field', 'tags');
+  assert.equal(await countWhere('c.archived OR c.deleted_at IS NOT NULL', ids), 0);
+  await sql(`DELETE FROM conversations WHERE id = ANY (:'p1'::uuid[])`, `{${ids.join(',')}}`);
 });
 
 // --- saved searches ----------------------------------------------------------------

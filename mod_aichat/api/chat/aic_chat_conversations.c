@@ -205,61 +205,83 @@ int aic_chat_conversation_create(aic_ctx *ctx)
     return aic_send_json_text(r, HTTP_CREATED, json);
 }
 
-int aic_chat_conversation_list(aic_ctx *ctx)
+const char *aic_chat_list_filter(aic_json **out, const char **field, apr_pool_t *p,
+                                 apr_table_t *params)
 {
-    request_rec *r = ctx->r;
-    apr_table_t *args = aic_query_args(r);
-    const char *archived = apr_table_get(args, "archived"), *pinned = apr_table_get(args, "pinned");
-    const char *deleted = apr_table_get(args, "deleted");
-    const char *tool = apr_table_get(args, "tool"), *q = apr_table_get(args, "q");
-    const char *after = apr_table_get(args, "after"), *cursor_id = NULL, *cursor_ts = NULL;
-    const char *tags = apr_table_get(args, "tags"), *tags_mode = apr_table_get(args, "tags_mode");
-    const char *has_notes = apr_table_get(args, "has_notes");
-    const char *pattern = NULL, *text = NULL, *err;
-    aic_json *list, *tag_list = NULL;
-    int limit = aic_valid_limit(apr_table_get(args, "limit"), CONV_PAGE, CONV_PAGE_MAX);
-    apr_status_t rv;
+    const char *archived = apr_table_get(params, "archived");
+    const char *pinned = apr_table_get(params, "pinned");
+    const char *deleted = apr_table_get(params, "deleted");
+    const char *tool = apr_table_get(params, "tool"), *q = apr_table_get(params, "q");
+    const char *tags = apr_table_get(params, "tags");
+    const char *tags_mode = apr_table_get(params, "tags_mode");
+    const char *has_notes = apr_table_get(params, "has_notes");
+    const char *err;
+    aic_json *filter, *tag_list = NULL;
 
 #define BOOL_ARG(v) (!(v) || !strcmp((v), "true") || !strcmp((v), "false"))
-    if (limit < 0) {
-        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field", "limit is not valid.",
-                              "limit");
-    }
     if (!BOOL_ARG(archived) || !BOOL_ARG(pinned) || !BOOL_ARG(deleted)) {
-        const char *field = !BOOL_ARG(archived) ? "archived"
-                            : !BOOL_ARG(pinned) ? "pinned"
-                                                : "deleted";
-
-        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                              apr_psprintf(r->pool, "%s must be true or false.", field), field);
+        *field = !BOOL_ARG(archived) ? "archived" : !BOOL_ARG(pinned) ? "pinned" : "deleted";
+        return apr_psprintf(p, "%s must be true or false", *field);
     }
 #undef BOOL_ARG
     if ((q && !aic_valid_utf8(q, 400)) || (tool && !aic_valid_slug(tool))) {
-        const char *field = (q && !aic_valid_utf8(q, 400)) ? "q" : "tool";
-
-        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                              apr_psprintf(r->pool, "%s is not valid.", field), field);
+        *field = (q && !aic_valid_utf8(q, 400)) ? "q" : "tool";
+        return apr_psprintf(p, "%s is not valid", *field);
     }
     /* Tags: the user's tag ids, any of them (or all with tags_mode=all). */
     if (tags && *tags) {
         apr_array_header_t *ids;
 
-        if ((err = aic_valid_uuid_list(&ids, r->pool, tags, 20))) {
-            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                                  apr_pstrcat(r->pool, "tags ", err, ".", NULL), "tags");
+        if ((err = aic_valid_uuid_list(&ids, p, tags, 20))) {
+            *field = "tags";
+            return apr_pstrcat(p, "tags ", err, NULL);
         }
-        tag_list = aic_json_array(r->pool);
+        tag_list = aic_json_array(p);
         for (int i = 0; i < ids->nelts; i++) {
             aic_json_push_str(tag_list, APR_ARRAY_IDX(ids, i, const char *));
         }
     }
     if (tags_mode && strcmp(tags_mode, "any") && strcmp(tags_mode, "all")) {
-        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                              "tags_mode must be any or all.", "tags_mode");
+        *field = "tags_mode";
+        return "tags_mode must be any or all";
     }
     if (has_notes && *has_notes && aic_valid_flag(has_notes) < 0) {
+        *field = "has_notes";
+        return "has_notes must be true or false (1 or 0)";
+    }
+    filter = aic_json_object(p);
+    aic_json_set_str(filter, "archived", archived ? archived : "false");
+    aic_json_set_str(filter, "pinned", pinned);
+    aic_json_set_bool(filter, "deleted", deleted && !strcmp(deleted, "true"));
+    aic_json_set_str(filter, "tool", tool);
+    aic_json_set_str(filter, "pattern", q && *q ? aic_like_contains(p, q) : NULL);
+    aic_json_set(filter, "tags", tag_list);
+    aic_json_set_bool(filter, "tags_all", tags_mode && !strcmp(tags_mode, "all"));
+    if (has_notes && *has_notes) {
+        aic_json_set_bool(filter, "has_notes", aic_valid_flag(has_notes));
+    }
+    *out = filter;
+    *field = NULL;
+    return NULL;
+}
+
+int aic_chat_conversation_list(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    apr_table_t *args = aic_query_args(r);
+    const char *after = apr_table_get(args, "after"), *cursor_id = NULL, *cursor_ts = NULL;
+    const char *text = NULL, *err, *field;
+    aic_json *list;
+    int limit = aic_valid_limit(apr_table_get(args, "limit"), CONV_PAGE, CONV_PAGE_MAX);
+    apr_status_t rv;
+
+    if (limit < 0) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field", "limit is not valid.",
+                              "limit");
+    }
+    if ((err = aic_chat_list_filter(&list, &field, r->pool, args))) {
         return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                              "has_notes must be true or false (1 or 0).", "has_notes");
+                              apr_pstrcat(r->pool, err, ".", NULL), field);
     }
     /* The cursor (core/aic_cursor) the statement issues: "v", the last row's
      * id and its last activity in microseconds since the epoch. */
@@ -274,21 +296,7 @@ int aic_chat_conversation_list(aic_ctx *ctx)
         cursor_id = fields[0];
         cursor_ts = fields[1];
     }
-    if (q && *q) {
-        pattern = aic_like_contains(r->pool, q);
-    }
-    list = aic_json_object(r->pool);
     aic_json_set_str(list, "viewer", ctx->user->id);
-    aic_json_set_str(list, "archived", archived ? archived : "false");
-    aic_json_set_str(list, "pinned", pinned);
-    aic_json_set_bool(list, "deleted", deleted && !strcmp(deleted, "true"));
-    aic_json_set_str(list, "tool", tool);
-    aic_json_set_str(list, "pattern", pattern);
-    aic_json_set(list, "tags", tag_list);
-    aic_json_set_bool(list, "tags_all", tags_mode && !strcmp(tags_mode, "all"));
-    if (has_notes && *has_notes) {
-        aic_json_set_bool(list, "has_notes", aic_valid_flag(has_notes));
-    }
     aic_json_set_str(list, "after_ts", cursor_ts);
     aic_json_set_str(list, "after_id", cursor_id);
     aic_json_set_int(list, "limit", limit);

@@ -12,6 +12,7 @@ static const aic_endpoint ep_tag_delete = {aic_organise_tag_delete, 0};
 static const aic_endpoint ep_tag_put = {aic_organise_tag_put, 0};
 static const aic_endpoint ep_tag_remove = {aic_organise_tag_remove, 0};
 static const aic_endpoint ep_bulk = {aic_organise_bulk, 0};
+static const aic_endpoint ep_bulk_count = {aic_organise_bulk_count, 0};
 static const aic_endpoint ep_saved_list = {aic_organise_saved_list, 0};
 static const aic_endpoint ep_saved_create = {aic_organise_saved_create, 0};
 static const aic_endpoint ep_saved_update = {aic_organise_saved_update, 0};
@@ -25,6 +26,7 @@ const aic_route aic_organise_routes[] = {
     {"PUT", "/v1/conversations/{id}/tags/{tag_id}", &ep_tag_put},
     {"DELETE", "/v1/conversations/{id}/tags/{tag_id}", &ep_tag_remove},
     {"POST", "/v1/conversations/bulk", &ep_bulk},
+    {"GET", "/v1/conversations/bulk/count", &ep_bulk_count},
     {"GET", "/v1/saved-searches", &ep_saved_list},
     {"POST", "/v1/saved-searches", &ep_saved_create},
     {"PATCH", "/v1/saved-searches/{id}", &ep_saved_update},
@@ -39,6 +41,7 @@ const aic_stmt aic_organise_stmts[] = {
     {"organise_tag_delete", "SELECT organise_tag_delete(%s::json)::text"},
     {"organise_tag_conversation", "SELECT organise_tag_conversation(%s::json)::text"},
     {"organise_bulk", "SELECT organise_bulk(%s::json)::text"},
+    {"organise_bulk_count", "SELECT organise_bulk_count(%s::json)::text"},
     {"organise_saved_searches", "SELECT organise_saved_searches(%s::uuid)::text"},
     {"organise_saved_search_save", "SELECT organise_saved_search_save(%s::json)::text"},
     {"organise_saved_search_delete", "SELECT organise_saved_search_delete(%s::json)::text"},
@@ -96,6 +99,14 @@ int aic_organise_run(aic_json **out, aic_ctx *ctx, const char *label, aic_json *
         if (!strcmp(code, "summary_unavailable")) {
             return aic_send_error(r, HTTP_SERVICE_UNAVAILABLE, code,
                                   "The summary model is not available now.", NULL);
+        }
+        if (!strcmp(code, "too_many_matches")) {
+            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, code,
+                                  apr_psprintf(r->pool,
+                                               "More than %d %ss match the filter; one request "
+                                               "acts on at most that many: narrow the filter.",
+                                               (int)aic_json_int(aic_json_get(res, "max")), what),
+                                  "filter");
         }
         if (!strcmp(code, "tag_not_found")) {
             return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such tag.", "tag_id");

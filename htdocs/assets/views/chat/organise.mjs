@@ -21,10 +21,15 @@
 //   delete also offers "Restore" at once.
 // - Selection: a checkbox on each chat of the list, shift-click selects the
 //   range from the last one clicked; "Select all" selects every chat that
-//   matches the list (all pages); the bar acts on the selection with one
+//   matches the list (all pages, however many): the server counts them
+//   (GET /conversations/bulk/count with the list's filter), the bar says how
+//   many, and the action sends that filter instead of ids, so that one
+//   request and one statement act on them all; changing the list's filter,
+//   or a checkbox, ends it. The bar acts on the selection with one
 //   POST /conversations/bulk: tag, untag, archive (unarchive when the list
-//   shows archived chats), delete (then "Restore" undoes it; restore alone
-//   when the list shows deleted chats), and export
+//   shows archived chats), delete (then "Restore" undoes it, by the ids the
+//   server answered, BULK_IDS_MAX a request; restore alone when the list
+//   shows deleted chats), and export
 //   (the answer is the export ZIP of the selection, saved as a download);
 //   "Summarise" queues a summary job, its progress shown (summarise.mjs),
 //   as are the jobs still running when the page loads.
@@ -34,12 +39,15 @@
 // Snippets come escaped from the server with <mark> around the matches; they
 // are turned into text nodes and <mark> elements here, never parsed as HTML.
 
-import { api, get, patch, post, del, isAbort, postForBlob } from '../../api.mjs';
+import { api, get, getAll, patch, post, del, isAbort, postForBlob } from '../../api.mjs';
 import { h, replaceChildren, saveBlob, setMessage } from '../../dom.mjs';
 import { hrefFor } from '../../router.mjs';
 import { createSummarise } from './summarise.mjs';
 
 const SEARCH_DELAY_MS = 300;
+/** The most ids one POST /conversations/bulk names (more go as a filter). */
+const BULK_IDS_MAX = 1000;
+const SEARCH_MAX_CHARS = 500; // GET /search refuses a longer q (422)
 const ENTITIES = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
 const SOURCES = [
   ['', 'Any'],
@@ -138,6 +146,7 @@ export function createOrganise({ signal }) {
   let editor = null; // { id, el }: the tag being edited, its form
   let searchTags = new Set(); // the search's tag filter
   let selected = new Set();
+  let allMatching = null; // { filter, count }: "Select all", every chat the filter matches
   let lastClicked = null;
   let deleted = []; // the chats the last bulk delete deleted (for Restore)
   let searchRequest = null;
@@ -152,6 +161,7 @@ export function createOrganise({ signal }) {
     type: 'search',
     id: 'message-search',
     autocomplete: 'off',
+    maxlength: String(SEARCH_MAX_CHARS),
     placeholder: 'Search messages',
     'data-testid': 'message-search',
   });
@@ -240,6 +250,7 @@ export function createOrganise({ signal }) {
       'data-testid': 'tags-mode',
       onchange: () => {
         listFilter.mode = tagsMode.value;
+        filterChanged();
         sidebar?.refresh();
       },
     },
@@ -273,7 +284,9 @@ export function createOrganise({ signal }) {
   const restoreButton = action('Restore', 'bulk-restore-selected', () => bulk('restore'));
   const deleteButton = action('Delete', 'bulk-delete', () => bulk('delete'));
   const exportButton = action('Export', 'bulk-export', () => exportSelected());
-  const summariseButton = action('Summarise', 'bulk-summarise', () => summarise.start([...selected]));
+  const summariseButton = action('Summarise', 'bulk-summarise', () =>
+    allMatching ? summarise.start([], allMatching.filter) : summarise.start([...selected]),
+  );
   const bar = h(
     'div',
     { class: 'bulk-bar', 'data-testid': 'bulk-bar', hidden: true },
@@ -309,6 +322,7 @@ export function createOrganise({ signal }) {
         onclick: () => {
           listFilter[key] = !listFilter[key];
           button.setAttribute('aria-pressed', String(listFilter[key]));
+          filterChanged();
           after?.();
           sidebar?.refresh();
         },
@@ -407,9 +421,9 @@ export function createOrganise({ signal }) {
     if (modelsLoaded) return;
     modelsLoaded = true;
     try {
-      const body = await get('tools?limit=100&sort=name', { signal });
+      const tools = await getAll('tools?limit=100&sort=name', { signal });
       const chosen = searchFields.model.value;
-      const items = (body?.items ?? []).map((t) => [t.slug, t.display_name || t.slug]);
+      const items = tools.map((t) => [t.slug, t.display_name || t.slug]);
       if (chosen && !items.some(([slug]) => slug === chosen)) items.push([chosen, chosen]);
       replaceChildren(searchFields.model, option(['', 'Any']), ...items.map(option));
       searchFields.model.value = chosen;
@@ -520,6 +534,11 @@ export function createOrganise({ signal }) {
           : h('li', { class: 'muted', 'data-testid': 'search-empty' }, `Nothing matches “${query.q}”${query.tags || FILTER_KEYS.some((key) => query[key]) ? ' with these filters' : ''}.`),
       );
     } catch (err) {
+      if (err?.status === 422 && !isAbort(err)) {
+        // Refused words or filters: said where the results would be.
+        replaceChildren(results, h('li', { class: 'form-error', role: 'alert', 'data-testid': 'search-invalid' }, err.message));
+        return;
+      }
       fail('The search failed', err);
     }
   }
@@ -654,6 +673,7 @@ export function createOrganise({ signal }) {
               onclick: () => {
                 if (listFilter.tags.has(t.id)) listFilter.tags.delete(t.id);
                 else listFilter.tags.add(t.id);
+                filterChanged();
                 drawTags();
                 sidebar?.refresh();
               },
@@ -809,19 +829,28 @@ export function createOrganise({ signal }) {
   });
 
   // ---- selection and bulk actions ------------------------------------------------------
-  function select(ids) {
+  /** Select the chats ids (a Set), or, with all ({ filter, count }), every chat that filter matches. */
+  function select(ids, all = null) {
     selected = ids;
+    allMatching = all;
     for (const box of sidebar?.el.querySelectorAll('input[data-testid="conv-select"]') ?? []) {
-      box.checked = selected.has(box.value);
+      box.checked = Boolean(allMatching) || selected.has(box.value);
     }
-    count.textContent = `${selected.size} selected`;
+    count.textContent = allMatching
+      ? `All ${allMatching.count.toLocaleString()} matching ${allMatching.count === 1 ? 'chat' : 'chats'} selected`
+      : `${selected.size} selected`;
     // A deleted chat can only be restored; an archived one unarchived.
     const gone = listFilter.deleted;
     for (const b of [bulkTag, tagButton, untagButton, deleteButton, exportButton, summariseButton]) b.hidden = gone;
     archiveButton.hidden = gone || listFilter.archived;
     unarchiveButton.hidden = gone || !listFilter.archived;
     restoreButton.hidden = !gone;
-    bar.hidden = selected.size === 0;
+    bar.hidden = selected.size === 0 && !allMatching;
+  }
+
+  /** The list's filter changed: "all that match" no longer means what was counted. */
+  function filterChanged() {
+    if (allMatching) select(new Set());
   }
 
   function decorate(li, conv) {
@@ -833,10 +862,11 @@ export function createOrganise({ signal }) {
       'data-testid': 'conv-select',
       'aria-label': `Select ${conv.title || 'chat'}`,
     });
-    box.checked = selected.has(id);
+    box.checked = Boolean(allMatching) || selected.has(id);
     box.addEventListener('click', (event) => {
-      const next = new Set(selected);
       const order = sidebar ? sidebar.conversations().map((c) => String(c.id)) : [id];
+      // A checkbox ends "all that match": the chats listed stay selected.
+      const next = allMatching ? new Set(order) : new Set(selected);
       const from = order.indexOf(lastClicked);
       const to = order.indexOf(id);
       if (event.shiftKey && from !== -1 && to !== -1) {
@@ -863,68 +893,90 @@ export function createOrganise({ signal }) {
     }
   }
 
-  /** Every chat the list shows with its filter, all pages. */
-  async function selectAllMatching() {
-    const ids = new Set();
-    try {
-      for (const pinned of ['true', 'false']) {
-        let after = null;
-        do {
-          const p = new URLSearchParams({ pinned, limit: 100, ...listParams() });
-          const q = sidebar?.query();
-          if (q) p.set('q', q);
-          if (after) p.set('after', after);
-          const body = await get(`conversations?${p}`, { signal });
-          for (const c of body?.items ?? []) ids.add(String(c.id));
-          after = body?.next ?? null;
-        } while (after && ids.size < 1000);
-      }
-    } catch (err) {
-      fail('The chats could not be listed', err);
-      return;
-    }
-    select(ids);
+  /** The list's filter as GET /conversations takes it (its search words too), all pages. */
+  function listFilterParams() {
+    const q = sidebar?.query();
+    return { ...listParams(), ...(q ? { q } : {}) };
   }
 
-  /** One POST /conversations/bulk; true when done (the tags and the list loaded again). */
-  async function change(ids, act, tagId) {
+  /** Every chat the list shows with its filter, all pages, as many as the server counts. */
+  async function selectAllMatching() {
+    const filter = listFilterParams();
+    let body;
     try {
-      await post('conversations/bulk', { ids, action: act, ...(tagId ? { tag_id: tagId } : {}) }, { signal });
+      body = await get(`conversations/bulk/count?${new URLSearchParams(filter)}`, { signal });
+    } catch (err) {
+      fail('The chats could not be counted', err);
+      return;
+    }
+    const n = Number(body?.count) || 0;
+    setMessage(error, '');
+    select(new Set(), n > 0 ? { filter, count: n } : null);
+  }
+
+  /** What a bulk request acts on: the filter of "all that match", else the ids selected. */
+  function target() {
+    return allMatching ? { filter: allMatching.filter } : { ids: [...selected] };
+  }
+
+  /**
+   * One POST /conversations/bulk on what (ids or filter); its answer
+   * ({ action, count, ids }) when done, the tags and (unless reload is
+   * false) the list loaded again, else null.
+   */
+  async function change(what, act, tagId, reload = true) {
+    let done;
+    try {
+      done = await post('conversations/bulk', { ...what, action: act, ...(tagId ? { tag_id: tagId } : {}) }, { signal });
       setMessage(error, '');
     } catch (err) {
       fail('The chats could not be changed', err);
-      return false;
+      return null;
     }
-    await loadTags();
-    sidebar?.refresh();
-    return true;
+    if (reload) {
+      await loadTags();
+      sidebar?.refresh();
+    }
+    return done ?? {};
   }
 
   async function bulk(act, tagId) {
-    if (selected.size === 0 || ((act === 'tag' || act === 'untag') && !tagId)) return;
-    if (act === 'delete' && !window.confirm(`Delete ${selected.size} chats?`)) return;
-    const ids = [...selected];
-    if (!(await change(ids, act, tagId))) return;
+    if ((selected.size === 0 && !allMatching) || ((act === 'tag' || act === 'untag') && !tagId)) return;
+    const n = allMatching ? allMatching.count : selected.size;
+    if (act === 'delete' && !window.confirm(`Delete ${n.toLocaleString()} ${n === 1 ? 'chat' : 'chats'}?`)) return;
+    const done = await change(target(), act, tagId);
+    if (!done) return;
     select(new Set());
-    showDeleted(act === 'delete' ? ids : []);
+    showDeleted(act === 'delete' && Array.isArray(done.ids) ? done.ids.map(String) : []);
   }
 
   /** After a bulk delete: how many, and Restore at once. */
   function showDeleted(ids) {
     deleted = ids;
-    deletedText.textContent = ids.length === 1 ? '1 chat deleted.' : `${ids.length} chats deleted.`;
+    deletedText.textContent = ids.length === 1 ? '1 chat deleted.' : `${ids.length.toLocaleString()} chats deleted.`;
     deletedNote.hidden = ids.length === 0;
   }
 
+  /** Restore what the last bulk delete deleted, by id (BULK_IDS_MAX a request); what failed stays offered. */
   async function restoreDeleted() {
-    if (deleted.length && (await change(deleted, 'restore'))) showDeleted([]);
+    while (deleted.length) {
+      const last = deleted.length <= BULK_IDS_MAX;
+      if (!(await change({ ids: deleted.slice(0, BULK_IDS_MAX) }, 'restore', undefined, last))) {
+        await loadTags();
+        sidebar?.refresh();
+        showDeleted(deleted);
+        return;
+      }
+      deleted = deleted.slice(BULK_IDS_MAX);
+    }
+    showDeleted([]);
   }
 
   /** The selection as the export ZIP, downloaded (the selection stays). */
   async function exportSelected() {
-    if (selected.size === 0) return;
+    if (selected.size === 0 && !allMatching) return;
     try {
-      saveBlob(await postForBlob('conversations/bulk', { ids: [...selected], action: 'export' }, { signal }), 'aichat-export.zip');
+      saveBlob(await postForBlob('conversations/bulk', { ...target(), action: 'export' }, { signal }), 'aichat-export.zip');
       setMessage(error, '');
     } catch (err) {
       fail('The chats could not be exported', err);
@@ -959,6 +1011,7 @@ export function createOrganise({ signal }) {
     attach(sb) {
       sidebar = sb;
       sb.el.insertBefore(el, sb.el.querySelector('#chat-list'));
+      sb.el.querySelector('#chat-search')?.addEventListener('input', filterChanged);
       loadTags();
       loadSaved();
       summarise.resume();

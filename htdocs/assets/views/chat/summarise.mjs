@@ -69,11 +69,12 @@ export function createSummarise({ signal, onEnd, onError }) {
     }
   }
 
-  /** Queue a job over ids and follow it. */
-  async function start(ids) {
-    if (ids.length === 0) return;
+  /** Queue a job over ids (or every chat filter matches, the list's "all that match") and follow it. */
+  async function start(ids, filter = null) {
+    if (ids.length === 0 && !filter) return;
     try {
-      const job = await post('conversations/bulk', { ids, action: 'summarise' }, { signal });
+      const job = await post('conversations/bulk', { ...(filter ? { filter } : { ids }), action: 'summarise' }, { signal });
+      if (!job?.id) return; // the filter matched no chat: nothing queued
       show(job);
       await follow(job);
     } catch (err) {
