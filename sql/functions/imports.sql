@@ -11,6 +11,35 @@ LANGUAGE sql IMMUTABLE AS $$
           GROUP BY key ORDER BY key) s
 $$;
 
+-- A page of the conversations a job wrote, in the order it met them (the
+-- owner's live ones): {items: [{id, title, source, created, messages_added}],
+-- next}, next the cursor of the following page (core/aic_cursor: "ic", the
+-- last one's position, its id) or null after the last.
+CREATE OR REPLACE FUNCTION import_job_conversations_page(job uuid, owner uuid, after_pos integer,
+                                                         after_id uuid, lim integer) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    WITH page AS (
+        SELECT i.position AS pos, i.conversation_id AS cid, i.created, i.messages_added,
+               c.title, c.source
+          FROM import_job_conversations i
+          JOIN conversations c ON c.id = i.conversation_id AND c.owner_id = owner
+                              AND c.deleted_at IS NULL
+         WHERE i.job_id = job
+           AND (after_id IS NULL OR (i.position, i.conversation_id) > (after_pos, after_id))
+         ORDER BY i.position, i.conversation_id LIMIT lim + 1),
+    shown AS (SELECT * FROM page ORDER BY pos, cid LIMIT lim)
+    SELECT jsonb_build_object(
+        'items', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                      'id', s.cid, 'title', s.title, 'source', s.source, 'created', s.created,
+                      'messages_added', s.messages_added) ORDER BY s.pos, s.cid), '[]')
+                  FROM shown s),
+        'next', CASE WHEN (SELECT count(*) FROM page) > lim THEN (
+                    SELECT encode(convert_to('ic|' || s.pos || '|' || s.cid, 'UTF8'), 'hex')
+                      FROM shown s ORDER BY s.pos DESC, s.cid DESC LIMIT 1) END)
+$$;
+
+-- The job as the API shows it, with the first 200 conversations it wrote
+-- and the cursor of the rest (GET /imports/{id}/conversations).
 CREATE OR REPLACE FUNCTION import_job_json(j import_jobs) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
@@ -25,12 +54,51 @@ LANGUAGE sql STABLE AS $$
                                      'seconds', j.limit_seconds),
         'errors', j.errors, 'reason', j.reason, 'cancel_requested', j.cancel_requested,
         'created_at', j.created_at, 'started_at', j.started_at, 'finished_at', j.finished_at,
-        'conversations', (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                'id', c.id, 'title', c.title, 'source', c.source, 'created', i.created,
-                'messages_added', i.messages_added) ORDER BY i.position), '[]')
-            FROM (SELECT * FROM import_job_conversations
-                  WHERE job_id = j.id ORDER BY position LIMIT 200) i
-            JOIN conversations c ON c.id = i.conversation_id AND c.deleted_at IS NULL))
+        'conversations', p.page->'items', 'conversations_next', p.page->'next')
+    FROM (SELECT import_job_conversations_page(j.id, j.owner_id, NULL, NULL, 200) AS page) p
+$$;
+
+-- args: viewer, after_ts and after_id (the cursor, or absent), limit. A page
+-- of the viewer's jobs, newest first: {items, next}, next the cursor of the
+-- following page (core/aic_cursor: "ij", the last job's id, its creation in
+-- microseconds since the epoch) or null after the last.
+CREATE OR REPLACE FUNCTION import_job_list(args jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    viewer uuid := (args->>'viewer')::uuid;
+    after_at timestamptz := timestamptz 'epoch'
+                            + (args->>'after_ts')::bigint * interval '1 microsecond';
+    after_id uuid := (args->>'after_id')::uuid;
+    lim int := (args->>'limit')::int;
+BEGIN
+    RETURN (
+        WITH page AS (
+            SELECT x AS job, x.id, x.created_at FROM import_jobs x
+             WHERE x.owner_id = viewer
+               AND (after_id IS NULL OR (x.created_at, x.id) < (after_at, after_id))
+             ORDER BY x.created_at DESC, x.id DESC LIMIT lim + 1),
+        shown AS (SELECT * FROM page ORDER BY created_at DESC, id DESC LIMIT lim)
+        SELECT jsonb_build_object(
+            'items', (SELECT coalesce(jsonb_agg(import_job_json(s.job)
+                                                ORDER BY s.created_at DESC, s.id DESC), '[]')
+                        FROM shown s),
+            'next', CASE WHEN (SELECT count(*) FROM page) > lim THEN (
+                        SELECT encode(convert_to('ij|' || s.id || '|'
+                                   || (extract(epoch FROM s.created_at) * 1000000)::bigint,
+                                   'UTF8'), 'hex')
+                          FROM shown s ORDER BY s.created_at, s.id LIMIT 1) END));
+END
+$$;
+
+-- args: viewer, id, after_pos and after_id (the cursor, or absent), limit.
+-- A page of the conversations the viewer's job wrote; no row when the job is
+-- not the viewer's.
+CREATE OR REPLACE FUNCTION import_job_conversation_list(args jsonb) RETURNS SETOF jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT import_job_conversations_page(j.id, j.owner_id, (args->>'after_pos')::int,
+                                         (args->>'after_id')::uuid, (args->>'limit')::int)
+      FROM import_jobs j
+     WHERE j.id = (args->>'id')::uuid AND j.owner_id = (args->>'viewer')::uuid
 $$;
 
 -- The oldest job waiting, or one whose worker stopped beating (its process
@@ -287,8 +355,15 @@ BEGIN
         UPDATE conversations SET active_leaf_id = leaf, total_messages = added
             WHERE id = cid;
     ELSIF added > 0 THEN
+        -- The active leaf moves to the source's when it lies on the source's
+        -- path (the source went on below it); one elsewhere (the owner chose
+        -- another branch or went on with the chat) stays.
         UPDATE conversations SET total_messages = total_messages + added,
-            active_leaf_id = coalesce(active_leaf_id, leaf),
+            active_leaf_id = CASE
+                WHEN leaf IS NULL THEN active_leaf_id
+                WHEN active_leaf_id IS NULL THEN leaf
+                WHEN active_leaf_id IN (SELECT (p.msg).id FROM message_path(leaf) p) THEN leaf
+                ELSE active_leaf_id END,
             last_message_at = greatest(last_message_at, to_timestamp(0)
                 + ((conv->>'updated')::bigint * interval '1 microsecond'))
             WHERE id = cid;

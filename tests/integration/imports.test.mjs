@@ -18,7 +18,9 @@ import { assertError } from '../lib/assert.mjs';
 import { auditRow } from '../lib/audit.mjs';
 import { createUser } from '../lib/users.mjs';
 import { poll } from '../lib/poll.mjs';
-import { restartGracefully } from '../lib/nodes.mjs';
+import { NODES, restartGracefully } from '../lib/nodes.mjs';
+import { say, setCredits, thread } from '../lib/chat.mjs';
+import { connect } from 'node:net';
 import { bombZip, finished, imported, sample, trees, upload, zipOf } from '../lib/imports.mjs';
 
 let alice; // imports
@@ -112,6 +114,66 @@ test('a later export with new messages: the conversation keeps a version of its 
   const list = await api('GET', `/conversations/${conv.id}/versions`, user);
   assert.equal(list.status, 200, list.text);
   assert.deepEqual(list.json.items.map((v) => v.reason), ['before_import']);
+
+  // The active leaf was on the later export's path: it moved down with it, so
+  // the visible thread shows the new messages.
+  const shown = await thread(user, conv.id);
+  assert.deepEqual(shown.slice(-2).map((m) => m.content), ['And in winter?', 'Feed it less often.']);
+  assert.equal(shown.length, 6);
+});
+
+/** The ChatGPT sample with its first conversation gone on below its current node (a later export). */
+function laterExport(bytes) {
+  const convs = JSON.parse(bytes.toString('utf8'));
+  for (const later of convs) {
+    const leaf = later.current_node;
+    later.mapping[`${leaf}-later-q`] = {
+      id: `${leaf}-later-q`, parent: leaf, children: [`${leaf}-later-a`],
+      message: { id: `${leaf}-later-q`, author: { role: 'user' }, create_time: 1718100000, content: { content_type: 'text', parts: ['And in winter?'] } },
+    };
+    later.mapping[`${leaf}-later-a`] = {
+      id: `${leaf}-later-a`, parent: `${leaf}-later-q`, children: [],
+      message: { id: `${leaf}-later-a`, author: { role: 'assistant' }, create_time: 1718100005, recipient: 'all', metadata: { model_slug: 'gpt-4o-mini' }, content: { content_type: 'text', parts: ['Feed it less often.'] } },
+    };
+    later.mapping[leaf].children = [...(later.mapping[leaf].children ?? []), `${leaf}-later-q`];
+    later.current_node = `${leaf}-later-a`;
+  }
+  return Buffer.from(JSON.stringify(convs));
+}
+
+test('a later export keeps the thread the owner chose: a chat they went on with, a branch they switched to', async () => {
+  const user = await createUser({ prefix: 'impkeep' });
+  await setCredits(user.id, 100000);
+  // The sample's model renamed to a catalog model, so that the owner can go on with the chat.
+  const bytes = Buffer.from(sample('chatgpt-conversations.json').toString('utf8').replaceAll('"gpt-4o"', '"gpt-4o-mini"'));
+  const first = await imported(user, bytes, 'conversations.json');
+  assert.equal(first.job.status, 'done', JSON.stringify(first.job));
+  const sourdough = first.job.conversations.find((c) => c.title === 'Sourdough starter feeding schedule').id;
+  const sse = first.job.conversations.find((c) => c.title === 'SSE line endings').id;
+
+  // The owner goes on with one chat, and switches the other to its first answer's branch.
+  const sent = await say(user, sourdough, 'My own question');
+  const mine = (await thread(user, sourdough)).map((m) => m.id);
+  assert.equal(mine.at(-1), sent.answers[0].id);
+  const before = await thread(user, sse);
+  const other = before.find((m) => m.sibling_ids.length > 1);
+  assert.ok(other, 'the chat has a branch');
+  const switchTo = other.sibling_ids.find((id) => id !== other.id);
+  assert.equal((await api('PUT', `/conversations/${sse}/active`, { ...user, body: { message_id: switchTo } })).status, 200);
+  const switched = (await thread(user, sse)).map((m) => m.id);
+  assert.ok(switched.includes(switchTo));
+
+  const again = await imported(user, laterExport(bytes), 'conversations.json');
+  assert.equal(again.job.status, 'done', JSON.stringify(again.job));
+  assert.equal(again.job.messages_added, 4);
+  // The new messages are stored, the threads the owner chose stay as they were.
+  assert.deepEqual((await thread(user, sourdough)).map((m) => m.id), mine);
+  assert.deepEqual((await thread(user, sse)).map((m) => m.id), switched);
+  assert.equal(
+    await sqlValue(`SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                     WHERE c.owner_id = :'p1' AND m.external_id LIKE '%-later-%'`, user.id),
+    '4',
+  );
 });
 
 test('the 2026 split ChatGPT export as a ZIP: five conversations, the project entry skipped, the edited and regenerated branches kept', async () => {
@@ -348,8 +410,9 @@ test("another user's job and imported chats are 404; the import and the export a
   assertError(await api('GET', `/conversations/${conv.id}`, bob), 404, 'not_found');
   assertError(await api('GET', `/conversations/${conv.id}/export?format=markdown`, bob), 404, 'not_found');
   const mine = await api('GET', '/imports', alice);
-  assert.ok(mine.json.imports.some((j) => j.id === job.id));
-  assert.ok(!(await api('GET', '/imports', bob)).json.imports.some((j) => j.id === job.id));
+  assert.ok(mine.json.items.some((j) => j.id === job.id));
+  assert.ok(!(await api('GET', '/imports', bob)).json.items.some((j) => j.id === job.id));
+  assertError(await api('GET', `/imports/${job.id}/conversations`, bob), 404, 'not_found');
 
   const row = await auditRow(res);
   assert.equal(row.action, 'import.create');
@@ -584,4 +647,185 @@ test('exports: Markdown and JSON of one chat; the library as a ZIP whose convers
       owner.id,
     );
   assert.deepEqual(await shape(to), await shape(from));
+});
+
+/** GET /imports and GET /imports/{id}/conversations: every page's items, following `next`. */
+async function allPages(path, auth, limit) {
+  const items = [];
+  const pages = [];
+  let after = null;
+  do {
+    const sep = path.includes('?') ? '&' : '?';
+    const res = await api('GET', `${path}${sep}limit=${limit}${after ? `&after=${encodeURIComponent(after)}` : ''}`, auth);
+    assert.equal(res.status, 200, res.text);
+    assert.ok(Array.isArray(res.json.items), res.text);
+    assert.ok(res.json.items.length <= limit);
+    items.push(...res.json.items);
+    pages.push(res.json.items.length);
+    after = res.json.next;
+    assert.ok(after === null || typeof after === 'string', res.text);
+  } while (after && pages.length < 100);
+  return { items, pages };
+}
+
+test('GET /imports is a page at a time, newest first; bad limits and cursors are 422', async () => {
+  const user = await createUser({ prefix: 'imppage' });
+  const ids = [];
+  for (let i = 0; i < 5; i++) {
+    const { res, job } = await imported(user, sample('claude-conversations.json'), `c${i}.json`);
+    assert.equal(job?.status, 'done', res.text);
+    ids.unshift(job.id); // newest first
+  }
+  const first = await api('GET', '/imports?limit=2', user);
+  assert.equal(first.status, 200, first.text);
+  assert.deepEqual(first.json.items.map((j) => j.id), ids.slice(0, 2));
+  assert.equal(typeof first.json.next, 'string');
+  const { items, pages } = await allPages('/imports', user, 2);
+  assert.deepEqual(items.map((j) => j.id), ids);
+  assert.deepEqual(pages, [2, 2, 1]);
+  assert.equal(items[4].file_name, 'c0.json');
+  // The default page holds them all here, and says there is nothing after.
+  const all = await api('GET', '/imports', user);
+  assert.deepEqual(all.json.items.map((j) => j.id), ids);
+  assert.equal(all.json.next, null);
+
+  assertError(await api('GET', '/imports?limit=0', user), 422, 'invalid_field', 'limit');
+  assertError(await api('GET', '/imports?limit=101', user), 422, 'invalid_field', 'limit');
+  assertError(await api('GET', '/imports?after=zz', user), 422, 'invalid_field', 'after');
+  // A cursor of another list is not one of this list.
+  const jobCursor = Buffer.from(`j|${ids[0]}|1700000000000000`).toString('hex');
+  assertError(await api('GET', `/imports?after=${jobCursor}`, user), 422, 'invalid_field', 'after');
+  // Another user's cursor pages through their own jobs only.
+  const other = await api('GET', `/imports?after=${first.json.next}`, bob);
+  assert.equal(other.status, 200, other.text);
+  assert.ok(!other.json.items.some((j) => ids.includes(j.id)));
+});
+
+test('an import of more than 200 chats: the job lists the first 200, GET /imports/{id}/conversations pages through all of them', async () => {
+  const user = await createUser({ prefix: 'impmany' });
+  const big = JSON.parse(sample('chatgpt-conversations.json').toString('utf8'));
+  const many = [];
+  for (let i = 0; i < 230; i++) many.push({ ...big[i % 2], title: `Chat ${i}`, conversation_id: `many-${i}`, id: `many-${i}` });
+  const { job } = await imported(user, Buffer.from(JSON.stringify(many)), 'many.json');
+  assert.equal(job.status, 'done', JSON.stringify({ ...job, conversations: undefined }));
+  assert.equal(job.conversations_created, 230);
+  assert.equal(job.conversations.length, 200);
+  assert.deepEqual(job.conversations.slice(0, 3).map((c) => c.title), ['Chat 0', 'Chat 1', 'Chat 2']);
+  assert.equal(typeof job.conversations_next, 'string');
+
+  // From the job's cursor: the 30 it did not list, in the order of the file.
+  const rest = await api('GET', `/imports/${job.id}/conversations?after=${job.conversations_next}`, user);
+  assert.equal(rest.status, 200, rest.text);
+  assert.deepEqual(rest.json.items.map((c) => c.title), Array.from({ length: 30 }, (_, i) => `Chat ${200 + i}`));
+  assert.equal(rest.json.next, null);
+
+  // Every chat the import made, a page at a time, each once.
+  const { items, pages } = await allPages(`/imports/${job.id}/conversations`, user, 100);
+  assert.deepEqual(pages, [100, 100, 30]);
+  assert.deepEqual(items.map((c) => c.title), Array.from({ length: 230 }, (_, i) => `Chat ${i}`));
+  assert.equal(new Set(items.map((c) => c.id)).size, 230);
+  assert.ok(items.every((c) => c.source === 'chatgpt' && c.created === true));
+  const owned = await sqlValue(`SELECT count(*) FROM conversations WHERE owner_id = :'p1' AND id = ANY (:'p2'::uuid[])`,
+    user.id, `{${items.map((c) => c.id).join(',')}}`);
+  assert.equal(owned, '230');
+  // A chat deleted since is left out.
+  assert.equal((await api('DELETE', `/conversations/${items[0].id}`, user)).status < 300, true);
+  const after = await api('GET', `/imports/${job.id}/conversations?limit=1`, user);
+  assert.equal(after.json.items[0].title, 'Chat 1');
+
+  assertError(await api('GET', `/imports/${job.id}/conversations?limit=501`, user), 422, 'invalid_field', 'limit');
+  assertError(await api('GET', `/imports/${job.id}/conversations?after=${Buffer.from('ic|x|y').toString('hex')}`, user), 422, 'invalid_field', 'after');
+  assertError(await api('GET', `/imports/${job.id}/conversations?after=${Buffer.from(`ic|99999999999|${job.id}`).toString('hex')}`, user), 422, 'invalid_field', 'after');
+  assertError(await api('GET', `/imports/${job.id}/conversations`, bob), 404, 'not_found');
+  assertError(await api('GET', '/imports/not-a-uuid/conversations', user), 404, 'not_found');
+});
+
+/**
+ * Send the head of a request (no body) straight to the first httpd node, and
+ * read its answer: an interim 100 Continue, or a final answer with its body.
+ * Returns { status, headers (lower-case names), body }.
+ */
+function rawHead(head) {
+  const url = new URL(NODES[0].url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: url.hostname, port: Number(url.port) });
+    let data = Buffer.alloc(0);
+    const done = () => {
+      socket.destroy();
+      const text = data.toString('utf8');
+      const end = text.indexOf('\r\n\r\n');
+      const lines = text.slice(0, end < 0 ? text.length : end).split('\r\n');
+      const headers = Object.fromEntries(lines.slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+      resolve({ status: Number(lines[0].split(' ')[1]), headers, body: end < 0 ? '' : text.slice(end + 4) });
+    };
+    socket.on('data', (chunk) => {
+      data = Buffer.concat([data, chunk]);
+      const text = data.toString('utf8');
+      const end = text.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      if (/^HTTP\/1\.1 100 /.test(text)) return done();
+      const length = /\r\ncontent-length: *(\d+)/i.exec(text.slice(0, end));
+      if (length && data.length >= Buffer.byteLength(text.slice(0, end + 4)) + Number(length[1])) done();
+    });
+    socket.on('end', done);
+    socket.on('error', reject);
+    socket.setTimeout(60000, done);
+    socket.write(head);
+  });
+}
+
+test('an upload over the import limit is a JSON 413 limit_exceeded; one over httpd\'s default LimitRequestBody but within the limit is taken', async () => {
+  const user = await createUser({ prefix: 'impbig' });
+  const auth = `Authorization: Basic ${Buffer.from(`${user.user}:${user.password}`).toString('base64')}\r\n`;
+  const head = (length, extra = '') => `POST /chat/api/v1/imports?name=big.zip HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}`
+    + `Content-Type: application/zip\r\nContent-Length: ${length}\r\n${extra}\r\n`;
+
+  // Over AIChatImportMaxSize (2 GiB here, the default): refused from its length, before any byte is read.
+  const over = await rawHead(head(2 ** 31 + 1));
+  assert.equal(over.status, 413, over.body);
+  assert.match(over.headers['content-type'], /^application\/json/);
+  const body = JSON.parse(over.body);
+  assert.equal(body.error.code, 'limit_exceeded');
+  assert.match(body.error.message, /2147483648 bytes/);
+
+  // 1.5 GiB is over httpd's own default (1 GiB) but within the import limit: httpd
+  // asks for the body (100 Continue) instead of refusing it.
+  const within = await rawHead(head(1.5 * 2 ** 30, 'Expect: 100-continue\r\n'));
+  assert.equal(within.status, 100, JSON.stringify(within));
+  assert.equal(await sqlValue(`SELECT count(*) FROM import_jobs WHERE owner_id = :'p1'`, user.id), '0');
+});
+
+test('a Gemini answer (HTML) exported in ChatGPT\'s format comes back as HTML; other importers see its text as it is', async () => {
+  const from = await createUser({ prefix: 'imphtml' });
+  const to = await createUser({ prefix: 'imphtmlto' });
+  const { job } = await imported(from, sample('gemini-takeout/MyActivity-a.json'), 'MyActivity.json');
+  assert.equal(job.status, 'done', JSON.stringify(job));
+  const dir = mkdtempSync(join(tmpdir(), 'aichat-html-'));
+  let conversations;
+  try {
+    const bytes = Buffer.from(await (await fetch(process.env.AICHAT_URL + '/chat/api/v1/exports', {
+      method: 'POST',
+      headers: { Authorization: 'Basic ' + Buffer.from(`${from.user}:${from.password}`).toString('base64'), 'Content-Type': 'application/json' },
+      body: '{}',
+    })).arrayBuffer());
+    writeFileSync(join(dir, 'x.zip'), bytes);
+    conversations = execFileSync('unzip', ['-p', join(dir, 'x.zip'), 'conversations.json']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // ChatGPT's format has text parts only: the HTML goes as text, marked in the message's metadata.
+  const nodes = JSON.parse(conversations).flatMap((c) => Object.values(c.mapping)).filter((n) => n.message);
+  const marked = nodes.filter((n) => n.message.metadata.aichat_content_type === 'text/html');
+  assert.ok(marked.length >= 5, `${marked.length} marked`);
+  assert.ok(nodes.every((n) => n.message.content.content_type === 'text'));
+  assert.ok(marked.every((n) => n.message.author.role === 'assistant' && /</.test(n.message.content.parts[0])));
+
+  const again = await imported(to, conversations, 'conversations.json');
+  assert.equal(again.job.status, 'done', JSON.stringify(again.job));
+  const types = (owner) => sqlJson(
+    `SELECT m.content, m.content_type FROM messages m JOIN conversations c ON c.id = m.conversation_id
+      WHERE c.owner_id = :'p1' ORDER BY m.content, m.content_type`,
+    owner.id,
+  );
+  assert.deepEqual(await types(to), await types(from));
 });

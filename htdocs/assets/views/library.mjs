@@ -1,8 +1,10 @@
 // Import & export: drop an export of ChatGPT, Claude, Gemini or Mistral
 // (POST /imports with the file as the body), follow its job (the event
 // stream of GET /imports/{id}/events) with a progress bar and counts, the
-// errors listed and links to the imported chats; earlier imports
-// (GET /imports); the whole library as a ZIP (POST /exports).
+// errors listed and links to the imported chats (the first 200 with the
+// job, the rest a page at a time from GET /imports/{id}/conversations);
+// earlier imports (GET /imports, a page at a time), each shown again with
+// its chats; the whole library as a ZIP (POST /exports).
 
 import { API_BASE, get, del, isAbort, ApiError } from '../api.mjs';
 import { h, replaceChildren, saveBlob, setMessage, formatDate, formatNumber } from '../dom.mjs';
@@ -72,6 +74,7 @@ export async function render({ outlet, signal }) {
   const error = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'import-error', hidden: true });
   const job = h('div', { class: 'import-job', 'data-testid': 'import-job', hidden: true });
   const history = h('ul', { class: 'import-history', 'data-testid': 'import-history' });
+  const moreHistory = h('button', { type: 'button', class: 'button small', 'data-testid': 'import-history-more', hidden: true }, 'More imports');
   const exportButton = h('button', { type: 'button', class: 'button', 'data-testid': 'export-all' }, 'Export all chats (ZIP)');
   const exportStatus = h('p', { class: 'muted', role: 'status', 'data-testid': 'export-status', hidden: true });
 
@@ -91,6 +94,7 @@ export async function render({ outlet, signal }) {
         job,
         h('h3', {}, 'Earlier imports'),
         history,
+        moreHistory,
       ),
       h(
         'section',
@@ -105,8 +109,32 @@ export async function render({ outlet, signal }) {
 
   let stream = null;
   signal.addEventListener('abort', () => stream?.close());
+  // The job shown, and its chats loaded past the first page ({ items, next }).
+  let shown = null;
+  let more = null;
+  // Earlier imports loaded, and the cursor of the next page.
+  let jobs = [];
+  let jobsNext = null;
+
+  /** The next page of the shown job's chats, added below its links. */
+  async function moreChats(j, button) {
+    const next = more ? more.next : j.conversations_next;
+    if (!next) return;
+    button.disabled = true;
+    try {
+      const body = await get(`imports/${encodeURIComponent(j.id)}/conversations?after=${encodeURIComponent(next)}`, { signal });
+      if (shown?.id !== j.id) return;
+      more = { items: [...(more?.items ?? []), ...(body.items ?? [])], next: body.next ?? null };
+      drawJob(shown);
+    } catch (err) {
+      if (!isAbort(err)) setMessage(error, err.message);
+      button.disabled = false;
+    }
+  }
 
   function drawJob(j) {
+    if (shown?.id !== j.id) more = null;
+    shown = j;
     const bar = h('progress', {
       'data-testid': 'import-progress',
       max: String(Math.max(j.conversations_total ?? 0, 1)),
@@ -116,9 +144,12 @@ export async function render({ outlet, signal }) {
     const errors = (j.errors ?? []).map((e) =>
       h('li', { 'data-testid': 'import-job-error' }, [e.title || e.conversation || e.member, e.message || e.code].filter(Boolean).join(': ')),
     );
-    const links = (j.conversations ?? []).map((c) =>
+    const links = [...(j.conversations ?? []), ...(more?.items ?? [])].map((c) =>
       h('li', {}, h('a', { href: hrefFor(`/chat/${encodeURIComponent(c.id)}`), 'data-testid': 'import-chat-link' }, c.title || 'Untitled')),
     );
+    const moreLinks = (more ? more.next : j.conversations_next)
+      ? h('button', { type: 'button', class: 'button small', 'data-testid': 'import-links-more', onclick: (ev) => moreChats(j, ev.currentTarget) }, 'More imported chats')
+      : null;
     const cancel = FINAL.includes(j.status)
       ? null
       : h('button', { type: 'button', class: 'button small danger', 'data-testid': 'import-cancel', onclick: () => cancelJob(j.id) }, 'Cancel');
@@ -129,6 +160,7 @@ export async function render({ outlet, signal }) {
       h('p', { class: 'muted', 'data-testid': 'import-counts' }, countsText(j)),
       errors.length ? h('ul', { class: 'import-errors', 'data-testid': 'import-errors' }, errors) : null,
       links.length ? h('ul', { class: 'import-links', 'data-testid': 'import-links' }, links) : null,
+      moreLinks,
       cancel,
     );
     job.hidden = false;
@@ -177,27 +209,44 @@ export async function render({ outlet, signal }) {
     }
   }
 
-  async function loadHistory() {
-    try {
-      const { imports } = await get('imports', { signal });
-      if (imports.length === 0) {
-        replaceChildren(history, h('li', { class: 'muted', 'data-testid': 'import-history-empty' }, 'None yet.'));
-        return;
-      }
+  function drawHistory() {
+    if (jobs.length === 0) {
+      replaceChildren(history, h('li', { class: 'muted', 'data-testid': 'import-history-empty' }, 'None yet.'));
+    } else {
       replaceChildren(
         history,
-        imports.map((j) =>
+        jobs.map((j) =>
           h(
             'li',
             { 'data-testid': 'import-history-item' },
-            `${formatDate(j.created_at)} · ${j.file_name ?? 'Upload'} · ${SOURCES[j.format] ?? '—'} · ${statusText(j)} · ${countsText(j)}`,
+            `${formatDate(j.created_at)} · ${j.file_name ?? 'Upload'} · ${SOURCES[j.format] ?? '—'} · ${statusText(j)} · ${countsText(j)} `,
+            j.conversations?.length
+              ? h('button', { type: 'button', class: 'button small', 'data-testid': 'import-history-show', onclick: () => follow(j) }, 'Show its chats')
+              : null,
           ),
         ),
       );
+    }
+    moreHistory.hidden = !jobsNext;
+  }
+
+  /** The first page of earlier imports (again), or with `after` the next one added below. */
+  async function loadHistory(after = null) {
+    try {
+      const body = await get(after ? `imports?after=${encodeURIComponent(after)}` : 'imports', { signal });
+      jobs = after ? [...jobs, ...(body.items ?? [])] : body.items ?? [];
+      jobsNext = body.next ?? null;
+      drawHistory();
     } catch (err) {
       if (!isAbort(err)) setMessage(error, err.message);
     }
   }
+
+  moreHistory.addEventListener('click', async () => {
+    moreHistory.disabled = true;
+    await loadHistory(jobsNext);
+    moreHistory.disabled = false;
+  });
 
   async function exportAll() {
     exportButton.disabled = true;

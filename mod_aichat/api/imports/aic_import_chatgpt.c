@@ -182,6 +182,17 @@ static int content_of(aic_import_conv *c, aic_import_msg *m, const aic_json *msg
     return 1;
 }
 
+/* A text message our own export marked as HTML (an imported Gemini answer:
+ * ChatGPT's format has no HTML content type). */
+static int is_html(const aic_json *msg)
+{
+    const char *type = aic_json_cstr(aic_json_get(aic_json_get(msg, "content"), "content_type"));
+    const char *mark =
+        aic_json_cstr(aic_json_get(aic_json_get(msg, "metadata"), AIC_IMPORT_HTML_MARK));
+
+    return type && strcmp(type, "text") == 0 && mark && strcmp(mark, "text/html") == 0;
+}
+
 /* The skip reason of a node's message (rules 2 to 7), NULL when it is stored. */
 static const char *skip_reason(const aic_json *msg)
 {
@@ -262,6 +273,7 @@ apr_status_t aic_import_chatgpt(aic_import_conv **out, const char **reason, cons
             m->assistant = strcmp(aic_json_cstr(aic_json_get(aic_json_get(msg, "author"), "role")),
                                   "assistant") == 0;
             m->time = aic_import_epoch_time(aic_json_get(msg, "create_time"));
+            m->html = is_html(msg);
             if (!content_of(c, m, msg, p)) {
                 c->msgs->nelts--;
                 why = "empty";

@@ -357,7 +357,8 @@ static void render_chatgpt(sink *s, const conv *c, apr_pool_t *p)
     PUTS(s, "}");
     for (int k = 0; k < c->nordered; k++) {
         int i = nodes[k].row;
-        const char *model = CELL(c, i, M_MODEL);
+        const char *model = CELL(c, i, M_MODEL), *type = CELL(c, i, M_TYPE);
+        int html = type && strcmp(type, "text/html") == 0;
 
         PUTS(s, ", ");
         put_str(s, nodes[k].id);
@@ -378,13 +379,21 @@ static void render_chatgpt(sink *s, const conv *c, apr_pool_t *p)
         } else {
             PUTS(s, "false");
         }
+        /* ChatGPT's format has text only: HTML (an imported Gemini answer)
+         * goes as it is, a "text" part, marked in the metadata (which other
+         * importers ignore) so that ours stores it as HTML again. */
+        PUTS(s, ", \"metadata\": {");
         if (model) {
-            PUTS(s, ", \"metadata\": {\"model_slug\": ");
+            PUTS(s, "\"model_slug\": ");
             put_str(s, model);
-            PUTS(s, "}");
-        } else {
-            PUTS(s, ", \"metadata\": {}");
         }
+        if (model && html) {
+            PUTS(s, ", ");
+        }
+        if (html) {
+            PUTS(s, "\"" AIC_IMPORT_HTML_MARK "\": \"text/html\"");
+        }
+        PUTS(s, "}");
         PUTS(s, ", \"recipient\": \"all\", \"create_time\": ");
         put_raw(s, CELL(c, i, M_EPOCH));
         PUTS(s, ", \"update_time\": null}, \"children\": ");

@@ -1,32 +1,124 @@
-/* The owner's import jobs: list, one job, its progress as Server-Sent
- * Events, cancel. Another user's job is 404. */
+/* The owner's import jobs: list, one job, the conversations it wrote, its
+ * progress as Server-Sent Events, cancel. Another user's job is 404. */
 #include "imports.h"
 #include "httpd/aic_audit.h"
 
 #include <http_protocol.h>
 #include <apr_strings.h>
 
+#include "core/aic_cursor.h"
+#include "core/aic_json.h"
 #include "core/aic_valid.h"
 
 /* Events poll the job this often, without holding a database connection between. */
 #define EVENTS_POLL      (500 * 1000)
 #define EVENTS_MAX_POLLS (2 * 60 * 60) /* an hour */
 
+/* Pages: of jobs (GET /imports), of a job's conversations. */
+#define JOBS_PAGE      20
+#define JOBS_PAGE_MAX  100
+#define CONVS_PAGE     200
+#define CONVS_PAGE_MAX 500
+
 static int not_found(request_rec *r)
 {
     return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such import.", NULL);
 }
 
+/* The limit of a page, or -1 after a 422 was sent. */
+static int page_limit(request_rec *r, apr_table_t *q, int def, int max)
+{
+    int limit = aic_valid_limit(apr_table_get(q, "limit"), def, max);
+
+    if (limit < 0) {
+        aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                       apr_psprintf(r->pool, "limit must be 1 to %d.", max), "limit");
+    }
+    return limit;
+}
+
+static int bad_cursor(request_rec *r)
+{
+    return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                          "after is not a cursor from this list.", "after");
+}
+
+/* A page of the owner's jobs, newest first. */
 int aic_imports_list(aic_ctx *ctx)
 {
-    const char *json;
-    apr_status_t rv = aic_db_value(&json, ctx->db, "imports_list", AIC_ARGS(ctx->user->id));
+    request_rec *r = ctx->r;
+    apr_table_t *q = aic_query_args(r);
+    const char *after = apr_table_get(q, "after"), *json;
+    aic_json *args = aic_json_object(r->pool);
+    int limit = page_limit(r, q, JOBS_PAGE, JOBS_PAGE_MAX);
+    apr_status_t rv;
 
-    if (rv != APR_SUCCESS) {
-        return aic_send_failure(ctx->r, rv);
+    if (limit < 0) {
+        return HTTP_UNPROCESSABLE_ENTITY;
     }
-    return aic_send_json_text(ctx->r, HTTP_OK,
-                              apr_pstrcat(ctx->r->pool, "{\"imports\":", json, "}", NULL));
+    /* The cursor (core/aic_cursor) the statement issues: "ij", the last
+     * job's id and its creation in microseconds since the epoch. */
+    if (after && *after) {
+        const char *fields[2];
+
+        if (aic_cursor_decode(fields, r->pool, after, "ij", 2) != APR_SUCCESS ||
+            !aic_valid_uuid(fields[0]) || !aic_valid_id_cursor(fields[1])) {
+            return bad_cursor(r);
+        }
+        aic_json_set_str(args, "after_id", fields[0]);
+        aic_json_set_str(args, "after_ts", fields[1]);
+    }
+    aic_json_set_str(args, "viewer", ctx->user->id);
+    aic_json_set_int(args, "limit", limit);
+    rv = aic_db_value(&json, ctx->db, "imports_list", AIC_ARGS(aic_json_dump(args, r->pool)));
+    if (rv != APR_SUCCESS) {
+        return aic_send_failure(r, rv);
+    }
+    return aic_send_json_text(r, HTTP_OK, json);
+}
+
+/* A page of the conversations one of the owner's jobs wrote, in its order. */
+int aic_imports_conversations(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    apr_table_t *q = aic_query_args(r);
+    const char *id = apr_table_get(ctx->params, "id"), *after = apr_table_get(q, "after");
+    const char *json;
+    aic_json *args = aic_json_object(r->pool);
+    int limit;
+    apr_status_t rv;
+
+    if (!aic_valid_uuid(id)) {
+        return not_found(r);
+    }
+    if ((limit = page_limit(r, q, CONVS_PAGE, CONVS_PAGE_MAX)) < 0) {
+        return HTTP_UNPROCESSABLE_ENTITY;
+    }
+    /* The cursor the statement issues: "ic", the last conversation's
+     * position in the job (an integer) and its id. */
+    if (after && *after) {
+        const char *fields[2];
+
+        if (aic_cursor_decode(fields, r->pool, after, "ic", 2) != APR_SUCCESS ||
+            !aic_valid_id_cursor(fields[0]) || strlen(fields[0]) > 9 ||
+            !aic_valid_uuid(fields[1])) {
+            return bad_cursor(r);
+        }
+        aic_json_set_str(args, "after_pos", fields[0]);
+        aic_json_set_str(args, "after_id", fields[1]);
+    }
+    aic_json_set_str(args, "viewer", ctx->user->id);
+    aic_json_set_str(args, "id", id);
+    aic_json_set_int(args, "limit", limit);
+    rv = aic_db_value(&json, ctx->db, "imports_conversations",
+                      AIC_ARGS(aic_json_dump(args, r->pool)));
+    if (rv == APR_NOTFOUND) {
+        return not_found(r);
+    }
+    if (rv != APR_SUCCESS) {
+        return aic_send_failure(r, rv);
+    }
+    return aic_send_json_text(r, HTTP_OK, json);
 }
 
 int aic_imports_get(aic_ctx *ctx)

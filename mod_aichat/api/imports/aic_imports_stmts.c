@@ -10,11 +10,11 @@ const aic_stmt aic_imports_stmts[] = {
      " nullif(%s, ''), %s, %s::bigint, nullif(%s, ''), nullif(%s, '')::int,"
      " (l->>'conversations')::int, (l->>'seconds')::int FROM (SELECT %s::jsonb AS l) a"
      " RETURNING import_job_json(import_jobs)::text, id::text"},
-    /* The owner's newest jobs. */
-    {"imports_list",
-     "SELECT coalesce(jsonb_agg(import_job_json(j) ORDER BY j.created_at DESC, j.id DESC),"
-     " '[]')::text FROM (SELECT * FROM import_jobs WHERE owner_id = %s::uuid"
-     " ORDER BY created_at DESC, id DESC LIMIT 50) j"},
+    /* A page of the owner's jobs, newest first: {viewer, after_ts, after_id, limit}. */
+    {"imports_list", "SELECT import_job_list(%s::jsonb)::text"},
+    /* A page of the conversations an owner's job wrote: {viewer, id, after_pos,
+     * after_id, limit}; no row when the job is not the viewer's. */
+    {"imports_conversations", "SELECT import_job_conversation_list(%s::jsonb)::text"},
     /* One job of its owner: its JSON and status. Arguments: id, owner. */
     {"imports_get", "SELECT import_job_json(j)::text, j.status FROM import_jobs j"
                     " WHERE j.id = %s::uuid AND j.owner_id = %s::uuid"},

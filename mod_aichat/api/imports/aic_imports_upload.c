@@ -7,6 +7,7 @@
 #include "imports.h"
 #include "httpd/aic_audit.h"
 
+#include <http_core.h>
 #include <http_protocol.h>
 #include <http_log.h>
 #include <apr_file_io.h>
@@ -29,7 +30,7 @@ static const char *upload_name(request_rec *r)
     return apr_pstrndup(r->pool, name, 255);
 }
 
-/* Where the upload's bytes go: the spool file, within the import limit. */
+/* Where the upload's bytes go: the spool file. */
 typedef struct {
     aic_ctx *ctx;
     apr_file_t *f;
@@ -43,10 +44,6 @@ static apr_status_t sink_write(void *baton, const char *buf, apr_size_t len)
     apr_status_t rv;
 
     k->size += (apr_off_t)len;
-    if (k->size > k->ctx->conf->import_max_size) {
-        k->status = HTTP_REQUEST_ENTITY_TOO_LARGE;
-        return APR_ENOSPC;
-    }
     if ((rv = apr_file_write_full(k->f, buf, len, NULL)) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, k->ctx->r,
                       "mod_aichat: cannot write an upload file in %s", k->ctx->conf->import_dir);
@@ -55,56 +52,105 @@ static apr_status_t sink_write(void *baton, const char *buf, apr_size_t len)
     return rv;
 }
 
-/* The answer to a failed write (k->status). */
+/* The largest body taken: AIChatImportMaxSize, or httpd's LimitRequestBody
+ * where that is lower (aichat.conf lifts it for the imports). */
+static apr_off_t body_limit(aic_ctx *ctx)
+{
+    apr_off_t httpd = ap_get_limit_req_body(ctx->r);
+
+    return httpd > 0 && httpd < ctx->conf->import_max_size ? httpd : ctx->conf->import_max_size;
+}
+
+/* 413 limit_exceeded for a body over the limit; the rest of it is not read
+ * (httpd closes the connection after a 413). Returns what the endpoint returns. */
+static int too_large(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+
+    r->connection->keepalive = AP_CONN_CLOSE;
+    return aic_send_error(
+        r, HTTP_REQUEST_ENTITY_TOO_LARGE, "limit_exceeded",
+        apr_psprintf(r->pool,
+                     "The upload is larger than the import limit of %" APR_OFF_T_FMT " bytes.",
+                     body_limit(ctx)),
+        NULL);
+}
+
+/* The answer to a failed write of the spool file (k->status). */
 static int sink_error(sink *k)
 {
-    if (k->status == HTTP_REQUEST_ENTITY_TOO_LARGE) {
-        return aic_send_error(k->ctx->r, HTTP_REQUEST_ENTITY_TOO_LARGE, "limit_exceeded",
-                              "The upload is larger than the import limit.", NULL),
-               HTTP_REQUEST_ENTITY_TOO_LARGE;
-    }
     return aic_send_error(k->ctx->r, HTTP_SERVICE_UNAVAILABLE, "storage_unavailable",
-                          "The upload cannot be stored now; try again later.", NULL),
-           HTTP_SERVICE_UNAVAILABLE;
+                          "The upload cannot be stored now; try again later.", NULL);
+}
+
+/* The body's length from its headers (ap_setup_client_block): OK, or an
+ * error sent (a declared length over the limit: 413 limit_exceeded). */
+static int body_setup(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    int rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK);
+
+    if (rc == HTTP_REQUEST_ENTITY_TOO_LARGE ||
+        (rc == OK && r->remaining > ctx->conf->import_max_size)) {
+        too_large(ctx);
+        return HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+    if (rc != OK) {
+        aic_send_error(r, HTTP_BAD_REQUEST, "bad_request",
+                       "The upload's length or transfer encoding is not valid.", NULL);
+        return HTTP_BAD_REQUEST;
+    }
+    return OK;
 }
 
 /* The body's bytes to the sink: as they come, or through the multipart
- * reader (mp) that hands on those of the file part. OK, or an HTTP status
- * after the error was sent. */
+ * reader (mp) that hands on those of the file part; the whole body within
+ * the import limit. OK, or an HTTP status after the error was sent. */
 static int read_body(sink *k, aic_multipart *mp)
 {
     request_rec *r = k->ctx->r;
     char *buf = apr_palloc(r->pool, CHUNK);
     const char *code, *message;
+    apr_off_t total = 0, max = k->ctx->conf->import_max_size;
     long n;
     int rc;
 
-    if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) {
-        return rc;
-    }
     if (ap_should_client_block(r)) {
         while ((n = ap_get_client_block(r, buf, CHUNK)) > 0) {
-            apr_status_t rv =
-                mp ? aic_multipart_feed(mp, buf, (apr_size_t)n) : sink_write(k, buf, (apr_size_t)n);
+            apr_status_t rv;
 
+            if ((total += n) > max) {
+                too_large(k->ctx);
+                return HTTP_REQUEST_ENTITY_TOO_LARGE;
+            }
+            rv =
+                mp ? aic_multipart_feed(mp, buf, (apr_size_t)n) : sink_write(k, buf, (apr_size_t)n);
             if (rv != APR_SUCCESS && k->status) {
-                return sink_error(k);
+                sink_error(k);
+                return k->status;
             }
             if (rv != APR_SUCCESS) {
                 aic_multipart_error(mp, &code, &message);
-                return aic_send_error(r, HTTP_BAD_REQUEST, code, message, NULL), HTTP_BAD_REQUEST;
+                aic_send_error(r, HTTP_BAD_REQUEST, code, message, NULL);
+                return HTTP_BAD_REQUEST;
             }
         }
+        /* httpd answered already when its own input filter refused the body
+         * (a chunked body over a lower LimitRequestBody). */
+        if (n < 0 && r->status != HTTP_OK) {
+            return r->status;
+        }
         if (n < 0) {
-            return aic_send_error(r, HTTP_BAD_REQUEST, "bad_request",
-                                  "The upload could not be read to its end.", NULL),
-                   HTTP_BAD_REQUEST;
+            aic_send_error(r, HTTP_BAD_REQUEST, "bad_request",
+                           "The upload could not be read to its end.", NULL);
+            return HTTP_BAD_REQUEST;
         }
     }
     if (mp && aic_multipart_finish(mp) != APR_SUCCESS) {
         aic_multipart_error(mp, &code, &message);
         rc = strcmp(code, "missing_file") == 0 ? HTTP_UNPROCESSABLE_ENTITY : HTTP_BAD_REQUEST;
-        return aic_send_error(r, rc, code, message, NULL), rc;
+        aic_send_error(r, rc, code, message, NULL);
+        return rc;
     }
     return OK;
 }
@@ -137,10 +183,8 @@ static int spool(const char **path, const char **name, apr_off_t *size, aic_ctx 
                    HTTP_BAD_REQUEST;
         }
     }
-    if (r->remaining > ctx->conf->import_max_size) {
-        return aic_send_error(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "limit_exceeded",
-                              "The upload is larger than the import limit.", NULL),
-               HTTP_REQUEST_ENTITY_TOO_LARGE;
+    if ((rc = body_setup(ctx)) != OK) {
+        return rc;
     }
     rv = apr_file_mktemp(&k.f, tmpl,
                          APR_FOPEN_CREATE | APR_FOPEN_READ | APR_FOPEN_WRITE | APR_FOPEN_EXCL |
@@ -193,12 +237,11 @@ int aic_imports_upload(aic_ctx *ctx)
     apr_off_t size;
     aic_rows rows;
     apr_status_t rv;
-    int rc;
 
     limits = apr_psprintf(r->pool, "{\"conversations\": %d, \"seconds\": %d}",
                           ctx->conf->import_max_conversations, ctx->conf->import_time_limit);
-    if ((rc = spool(&path, &name, &size, ctx)) != OK) {
-        return rc;
+    if (spool(&path, &name, &size, ctx) != OK) {
+        return OK; /* the error was sent */
     }
     if (size <= AIC_IMPORT_CHECK_NOW) {
         apr_array_header_t *members;

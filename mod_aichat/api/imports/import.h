@@ -41,6 +41,10 @@ typedef enum {
 /** The source name a format stores ("chatgpt", ...), NULL for none. */
 const char *aic_import_source(aic_import_format f);
 
+/** The key of a ChatGPT-format message's metadata that says its text is
+ * HTML ("text/html"): written by our export, read by our import. */
+#define AIC_IMPORT_HTML_MARK "aichat_content_type"
+
 /** One stored message. */
 typedef struct {
     const char *ext_id;    /* the source's id, or NULL */

@@ -19,6 +19,8 @@ int aic_imports_upload(aic_ctx *ctx);
 int aic_imports_list(aic_ctx *ctx);
 /** GET /v1/imports/{id} */
 int aic_imports_get(aic_ctx *ctx);
+/** GET /v1/imports/{id}/conversations */
+int aic_imports_conversations(aic_ctx *ctx);
 /** GET /v1/imports/{id}/events */
 int aic_imports_events(aic_ctx *ctx);
 /** DELETE /v1/imports/{id} */
