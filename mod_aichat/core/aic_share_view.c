@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/aic_html.h"
+#include "core/aic_html_clean.h"
 #include "core/aic_markdown.h"
 
 /* The page's description (and its social cards'): the first message's text. */
@@ -41,6 +42,33 @@ const char aic_share_view_css[] =
     ".notes ul{margin:.3rem 0 0;padding-left:1.2rem}.notes p{margin:.2rem 0}"
     ".note-by{color:var(--muted)}";
 
+static int is_html(const aic_share_message *msg)
+{
+    return msg->content_type && !strcmp(msg->content_type, "text/html");
+}
+
+/* A message's content as the page shows it. */
+static const char *content_html(apr_pool_t *p, const aic_share_message *msg)
+{
+    const char *html;
+
+    if (is_html(msg)) {
+        return aic_html_clean(p, msg->content, msg->content ? strlen(msg->content) : 0);
+    }
+    html = aic_markdown_html(p, msg->content);
+    return html ? html : aic_html_escape(p, msg->content);
+}
+
+/* The text of a message, for the page's description. */
+static const char *content_text(apr_pool_t *p, const aic_share_message *msg)
+{
+    if (is_html(msg)) {
+        return aic_html_text(p, msg->content, msg->content ? strlen(msg->content) : 0,
+                             DESCRIPTION_BYTES);
+    }
+    return aic_markdown_text(p, msg->content, DESCRIPTION_BYTES);
+}
+
 static const char *title_of(const aic_share_view *v)
 {
     return *v->title ? v->title : "Shared conversation";
@@ -60,6 +88,8 @@ aic_json *aic_share_view_json(apr_pool_t *p, const aic_share_view *v)
         aic_json_set_str(m, "role", strcmp(msg->sender_type, "ai") ? "user" : "ai");
         aic_json_set_str(m, "sender", msg->sender);
         aic_json_set_str(m, "content", msg->content);
+        aic_json_set_str(m, "content_type",
+                         msg->content_type ? msg->content_type : "text/markdown");
         aic_json_set_str(m, "created_at", msg->created_at);
         if (msg->notes) {
             aic_json_set(m, "annotations", aic_json_from(p, msg->notes));
@@ -130,8 +160,7 @@ const char *aic_share_view_html(apr_pool_t *p, const aic_share_view *v, const ch
 {
     apr_array_header_t *out = apr_array_make(p, 16 + 4 * v->nmessages, sizeof(const char *));
     const char *title = title_of(v), *names = model_names(p, v);
-    const char *description =
-        v->nmessages ? aic_markdown_text(p, v->messages[0].content, DESCRIPTION_BYTES) : "";
+    const char *description = v->nmessages ? content_text(p, &v->messages[0]) : "";
 
     APR_ARRAY_PUSH(out, const char *) = aic_share_view_head(p, title, v->noindex);
     meta(out, p, "name", "description", description);
@@ -153,13 +182,11 @@ const char *aic_share_view_html(apr_pool_t *p, const aic_share_view *v, const ch
     for (int i = 0; i < v->nmessages; i++) {
         const aic_share_message *msg = &v->messages[i];
         int ai = !strcmp(msg->sender_type, "ai");
-        const char *html = aic_markdown_html(p, msg->content);
 
-        APR_ARRAY_PUSH(out, const char *) =
-            apr_pstrcat(p, "<article class=\"msg ", ai ? "ai" : "user", "\"><h2 class=\"who\">",
-                        ai ? aic_html_escape(p, msg->sender) : "User", "</h2><div class=\"body\">",
-                        html ? html : aic_html_escape(p, msg->content), "</div>",
-                        notes_html(p, msg->notes), "</article>\n", NULL);
+        APR_ARRAY_PUSH(out, const char *) = apr_pstrcat(
+            p, "<article class=\"msg ", ai ? "ai" : "user", "\"><h2 class=\"who\">",
+            ai ? aic_html_escape(p, msg->sender) : "User", "</h2><div class=\"body\">",
+            content_html(p, msg), "</div>", notes_html(p, msg->notes), "</article>\n", NULL);
     }
     APR_ARRAY_PUSH(out, const char *) =
         apr_pstrcat(p, "</main>\n<footer><p><a class=\"continue\" href=\"",

@@ -1,7 +1,8 @@
 /* A shared conversation as the page behind its link shows it, computed from
  * plain values (no httpd): the HTML page, its JSON variant, and the head of
  * every page the share handler writes. Everything that comes from a user is
- * escaped; messages are Markdown rendered by the Markdown door. */
+ * escaped; messages are Markdown rendered by the Markdown door, or HTML
+ * (imported Gemini answers) rewritten by the HTML door (aic_html_clean). */
 #ifndef AIC_SHARE_VIEW_H
 #define AIC_SHARE_VIEW_H
 
@@ -11,11 +12,12 @@
 
 /** One message of the thread, oldest first. */
 typedef struct {
-    const char *sender_type; /**< "ai" for a model, anything else for a person */
-    const char *sender;      /**< the model's display name (for "ai") */
-    const char *content;     /**< Markdown */
-    const char *created_at;  /**< ISO 8601 */
-    const char *notes;       /**< its notes shown, JSON [{quote, note, author}], or NULL */
+    const char *sender_type;  /**< "ai" for a model, anything else for a person */
+    const char *sender;       /**< the model's display name (for "ai") */
+    const char *content;      /**< Markdown, or HTML when content_type says so */
+    const char *created_at;   /**< ISO 8601 */
+    const char *notes;        /**< its notes shown, JSON [{quote, note, author}], or NULL */
+    const char *content_type; /**< "text/html" for HTML; anything else (or NULL) is Markdown */
 } aic_share_message;
 
 /** What a share shows. */
@@ -44,8 +46,10 @@ const char *aic_share_view_head(apr_pool_t *p, const char *title, int noindex);
 const char *aic_share_view_html(apr_pool_t *p, const aic_share_view *v, const char *base_uri,
                                 const char *token);
 
-/** {title, models, messages: [{role, sender, content, created_at, annotations?}],
- * created_at, expires_at}; annotations: [{quote, note, author}] when shown. */
+/** {title, models, messages: [{role, sender, content, content_type, created_at,
+ * annotations?}], created_at, expires_at}; content and content_type as stored
+ * (HTML not rewritten; "text/markdown" when none); annotations: [{quote,
+ * note, author}] when shown. */
 aic_json *aic_share_view_json(apr_pool_t *p, const aic_share_view *v);
 
 #endif

@@ -66,6 +66,31 @@ BEGIN
 END
 $$;
 
+-- Who sent a message, as the API shows it: a model's slug, display name and
+-- model id; an imported answer whose model is not in the catalog, the model
+-- as the export named it (no slug); a person's username and display name.
+CREATE OR REPLACE FUNCTION message_sender(m messages) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    sender jsonb;
+BEGIN
+    IF m.sender_type = 'ai' THEN
+        SELECT jsonb_build_object('slug', t.slug, 'display_name', t.display_name,
+                                  'model_id', t.model_id)
+            INTO sender FROM ai_tools t WHERE t.id = m.sender_tool_id;
+        IF sender IS NULL AND m.metadata ? 'model' THEN
+            sender := jsonb_build_object('slug', NULL, 'display_name', m.metadata->>'model',
+                                         'model_id', m.metadata->>'model');
+        END IF;
+    ELSE
+        SELECT jsonb_build_object('username', u.username,
+                                  'display_name', coalesce(u.display_name, u.username))
+            INTO sender FROM users u WHERE u.id = m.sender_user_id;
+    END IF;
+    RETURN sender;
+END
+$$;
+
 -- A message, with the ids of its siblings (same parent) for branch arrows and
 -- its position among them, and the template (id, version, name) it was sent
 -- from. A root message's siblings (no parent) are found
@@ -79,21 +104,7 @@ DECLARE
     earlier bigint;
     template jsonb;
 BEGIN
-    IF m.sender_type = 'ai' THEN
-        SELECT jsonb_build_object('slug', t.slug, 'display_name', t.display_name,
-                                  'model_id', t.model_id)
-            INTO sender FROM ai_tools t WHERE t.id = m.sender_tool_id;
-        -- An imported answer whose model is not in the catalog: the model as
-        -- the export named it.
-        IF sender IS NULL AND m.metadata ? 'model' THEN
-            sender := jsonb_build_object('slug', NULL, 'display_name', m.metadata->>'model',
-                                         'model_id', m.metadata->>'model');
-        END IF;
-    ELSE
-        SELECT jsonb_build_object('username', u.username,
-                                  'display_name', coalesce(u.display_name, u.username))
-            INTO sender FROM users u WHERE u.id = m.sender_user_id;
-    END IF;
+    sender := message_sender(m);
     IF m.template_version_id IS NOT NULL THEN
         SELECT jsonb_build_object('id', v.template_id, 'version', v.version, 'name', v.name)
             INTO template FROM template_versions v WHERE v.id = m.template_version_id;

@@ -179,14 +179,7 @@ BEGIN
      WHERE m.conversation_id = conv AND m.is_active;
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'id', (p.msg).id, 'sender_type', (p.msg).sender_type,
-               'sender', CASE WHEN (p.msg).sender_type = 'ai'
-                              THEN (SELECT jsonb_build_object('slug', t.slug,
-                                               'display_name', t.display_name,
-                                               'model_id', t.model_id)
-                                      FROM ai_tools t WHERE t.id = (p.msg).sender_tool_id)
-                              ELSE (SELECT jsonb_build_object('username', u.username,
-                                               'display_name', coalesce(u.display_name, u.username))
-                                      FROM users u WHERE u.id = (p.msg).sender_user_id) END,
+               'sender', message_sender(p.msg),
                'sender_user_id', (p.msg).sender_user_id,
                'sender_tool_id', (p.msg).sender_tool_id,
                'content', (p.msg).content, 'content_type', (p.msg).content_type,

@@ -587,6 +587,13 @@ test('an imported chat is shared like any other: its page and its JSON show the 
   const json = await publicPage(share.token, { headers: { Accept: 'application/json' } });
   assertStatus(json, 200);
   assert.deepEqual(json.json.messages.map((m) => [m.role, m.content]), shown.map((m) => [m.sender_type, m.content]));
+  // The export's model (gpt-4o) is not in the catalog: its answers are signed
+  // with the model the export named, as in the chat, not "Assistant".
+  const answers = json.json.messages.filter((m) => m.role === 'ai');
+  assert.ok(answers.length > 0);
+  for (const m of answers) assert.equal(m.sender, 'gpt-4o');
+  assert.deepEqual(shown.filter((m) => m.sender_type === 'ai').map((m) => m.sender?.display_name), answers.map(() => 'gpt-4o'));
+  assert.ok(!text.includes('Assistant'), 'the page signs an imported answer "Assistant"');
 });
 
 // --- page content and headers -------------------------------------------------------

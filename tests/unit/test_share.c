@@ -274,8 +274,10 @@ static void test_markdown_text(void **state)
 }
 
 static const aic_share_message hostile_messages[] = {
-    {"user", NULL, "Is <script>alert(1)</script> **safe**?", "2026-12-01T10:00:00Z", NULL},
-    {"ai", "Bot <img src=x onerror=alert(1)>", "Yes: `<b>`", "2026-12-01T10:00:01Z", NULL},
+    {"user", NULL, "Is <script>alert(1)</script> **safe**?", "2026-12-01T10:00:00Z", NULL,
+     "text/markdown"},
+    {"ai", "Bot <img src=x onerror=alert(1)>", "Yes: `<b>`", "2026-12-01T10:00:01Z", NULL,
+     "text/markdown"},
 };
 
 static const aic_share_view hostile_view = {"Plans <script>x</script> & \"quotes\"",
@@ -312,8 +314,9 @@ static void test_share_view_notes_escaped(void **state)
     apr_pool_t *p = *state;
     aic_share_message msgs[] = {
         {"ai", "Bot", "Plain answer", "2026-12-01T10:00:01Z",
-         "[{\"quote\":\"<b>q</b>\",\"note\":\"<script>n</script>\",\"author\":\"A&B\"}]"},
-        {"user", NULL, "no notes", "2026-12-01T10:00:02Z", NULL}};
+         "[{\"quote\":\"<b>q</b>\",\"note\":\"<script>n</script>\",\"author\":\"A&B\"}]",
+         "text/markdown"},
+        {"user", NULL, "no notes", "2026-12-01T10:00:02Z", NULL, "text/markdown"}};
     aic_share_view v = {"T", "[]", "2026-12-01", "", "2026-12-01T10:00:00Z", "", 1, msgs, 2};
     const char *html = aic_share_view_html(p, &v, "/chat", "T");
     const char *json = aic_json_dump(aic_share_view_json(p, &v), p);

@@ -9,6 +9,7 @@
 #include <apr_strings.h>
 
 #include "core/aic_digest.h"
+#include "core/aic_html_clean.h"
 #include "core/aic_markdown.h"
 #include "core/aic_share_view.h"
 
@@ -22,6 +23,7 @@ void aic_share_post_config(apr_pool_t *pconf)
     char b64[64];
 
     aic_markdown_init();
+    aic_html_clean_init();
     if (aic_sha256(sum, 1, (const void *const[]){aic_share_view_css}, &len) != APR_SUCCESS) {
         page_csp = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
                    "form-action 'none'";
@@ -56,6 +58,7 @@ static aic_share_view view_of(request_rec *r, const aic_share *s, const aic_rows
         list[i].content = c[2];
         list[i].created_at = c[3];
         list[i].notes = c[4];
+        list[i].content_type = c[5];
     }
     return v;
 }

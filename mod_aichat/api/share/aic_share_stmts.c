@@ -81,20 +81,22 @@ const aic_stmt aic_share_page_stmts[] = {
      " AND NOT EXISTS (SELECT 1 FROM users o WHERE o.id = c.owner_id"
      " AND o.deleted_at IS NOT NULL)"},
     /* The messages shown, with their notes (JSON, NULL when none) when the
-     * second argument is true: up to the snapshot message, or a version's. */
+     * second argument is true, and their content type: up to the snapshot
+     * message, or a version's. An answer's sender is its model's name, or
+     * the model an import named when the catalog has none of that id. */
     {"share_messages",
-     "SELECT (t.msg).sender_type, CASE (t.msg).sender_type WHEN 'ai' THEN coalesce((SELECT"
-     " a.display_name FROM ai_tools a WHERE a.id = (t.msg).sender_tool_id), 'Assistant') END,"
+     "SELECT (t.msg).sender_type, CASE (t.msg).sender_type WHEN 'ai' THEN"
+     " coalesce(message_sender(t.msg)->>'display_name', 'Assistant') END,"
      " (t.msg).content, to_json((t.msg).created_at)#>>'{}',"
-     " CASE WHEN %s::boolean THEN share_annotations((t.msg).id)::text END"
+     " CASE WHEN %s::boolean THEN share_annotations((t.msg).id)::text END, (t.msg).content_type"
      " FROM share_thread(%s::uuid) t ORDER BY t.depth DESC"},
     {"share_version_messages",
      "SELECT e.m->>'sender_type', CASE e.m->>'sender_type' WHEN 'ai' THEN"
      " coalesce(e.m->'sender'->>'display_name', 'Assistant') END, e.m->>'content',"
      " e.m->>'created_at', CASE WHEN %s::boolean THEN share_annotations((e.m->>'id')::uuid)::text"
-     " END FROM conversation_versions v CROSS JOIN LATERAL jsonb_array_elements(v.snapshot->"
-     "'messages') WITH ORDINALITY e(m, i) WHERE v.id = %s::uuid"
-     " AND e.m->>'status' IN ('complete', 'incomplete') ORDER BY e.i"},
+     " END, coalesce(e.m->>'content_type', 'text/markdown') FROM conversation_versions v"
+     " CROSS JOIN LATERAL jsonb_array_elements(v.snapshot->'messages') WITH ORDINALITY e(m, i)"
+     " WHERE v.id = %s::uuid AND e.m->>'status' IN ('complete', 'incomplete') ORDER BY e.i"},
     /* A batch of views (aic_batch): counted and audited in one statement. */
     {"share_views_record", "SELECT share_views_record(%s::json)::text"},
     {NULL, NULL}};
