@@ -267,33 +267,9 @@ const char *aic_html_clean(apr_pool_t *p, const char *html, apr_size_t len)
 const char *aic_html_text(apr_pool_t *p, const char *html, apr_size_t len, apr_size_t max_bytes)
 {
     const char *text = html && len ? rewrite(p, html, len, 1) : "";
-    char *out, *w;
-    int space = 0;
 
     if (!text) {
         text = apr_pstrmemdup(p, html, len);
     }
-    out = w = apr_palloc(p, strlen(text) + 1);
-    for (const char *c = text; *c; c++) {
-        if (apr_isspace(*c)) {
-            space = w > out;
-            continue;
-        }
-        if (space) {
-            *w++ = ' ';
-            space = 0;
-        }
-        *w++ = *c;
-    }
-    *w = '\0';
-    if ((apr_size_t)(w - out) <= max_bytes) {
-        return out;
-    }
-    /* Cut at a character boundary, leaving room for the ellipsis (3 bytes). */
-    w = out + (max_bytes > 3 ? max_bytes - 3 : 0);
-    while (w > out && ((unsigned char)*w & 0xC0) == 0x80) {
-        w--;
-    }
-    *w = '\0';
-    return apr_pstrcat(p, out, "\xE2\x80\xA6", NULL);
+    return aic_text_line(p, text, max_bytes);
 }

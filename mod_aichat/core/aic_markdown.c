@@ -162,8 +162,6 @@ const char *aic_markdown_text(apr_pool_t *p, const char *md, apr_size_t max_byte
     cmark_parser *parser = NULL;
     cmark_node *doc = too_long(md) ? NULL : parse(&parser, md);
     const char *text = too_long(md) ? md : NULL;
-    char *out, *w;
-    int space = 0;
 
     if (doc) {
         text = take(p, cmark_render_plaintext(doc, CMARK_OPT_DEFAULT, 0));
@@ -175,27 +173,5 @@ const char *aic_markdown_text(apr_pool_t *p, const char *md, apr_size_t max_byte
     if (!text) {
         return "";
     }
-    out = w = apr_palloc(p, strlen(text) + 1);
-    for (const char *c = text; *c; c++) {
-        if (apr_isspace(*c)) {
-            space = w > out;
-            continue;
-        }
-        if (space) {
-            *w++ = ' ';
-            space = 0;
-        }
-        *w++ = *c;
-    }
-    *w = '\0';
-    if ((apr_size_t)(w - out) <= max_bytes) {
-        return out;
-    }
-    /* Cut at a character boundary, leaving room for the ellipsis (3 bytes). */
-    w = out + (max_bytes > 3 ? max_bytes - 3 : 0);
-    while (w > out && ((unsigned char)*w & 0xC0) == 0x80) {
-        w--;
-    }
-    *w = '\0';
-    return apr_pstrcat(p, out, "\xE2\x80\xA6", NULL);
+    return aic_text_line(p, text, max_bytes);
 }
