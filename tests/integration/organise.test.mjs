@@ -490,6 +490,8 @@ test('a bad filter is 422 naming its field, and changes nothing', async () => {
   ]) {
     const res = await api('POST', '/conversations/bulk', { ...user, body });
     assertError(res, 422, code, field);
+    // The refusal ends the request: no statement runs after it.
+    assert.equal((await auditRow(res)).status, 422, `${JSON.stringify(body)}: the request went on after its 422`);
   }
   assertError(await api('GET', '/conversations/bulk/count?archived=maybe', user), 422, 'invalid_field', 'archived');
   assertError(await api('GET', '/conversations/bulk/count?tags=nope', user), 422, 'invalid_field', 'tags');

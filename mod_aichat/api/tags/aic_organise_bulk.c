@@ -23,11 +23,19 @@
 static const char *const actions[] = {"tag",     "untag",  "archive",   "unarchive", "delete",
                                       "restore", "export", "summarise", NULL};
 
-/* 422 for a filter's parameter: field is filter.<name>. */
+/* 422 for a filter's parameter (field filter.<name>), sent; returns its status. */
 static int refuse_filter(request_rec *r, const char *code, const char *name, const char *message)
 {
-    return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, code, message,
-                          apr_pstrcat(r->pool, "filter.", name, NULL));
+    aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, code, message,
+                   apr_pstrcat(r->pool, "filter.", name, NULL));
+    return HTTP_UNPROCESSABLE_ENTITY;
+}
+
+/* 422 for field, sent; returns its status. */
+static int refuse(request_rec *r, const char *message, const char *field)
+{
+    aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field", message, field);
+    return HTTP_UNPROCESSABLE_ENTITY;
 }
 
 /* The filter of a bulk action on all that match: an object of the
@@ -43,9 +51,8 @@ static int read_filter(aic_json **out, request_rec *r, const aic_json *filter)
 
     *out = NULL;
     if (aic_json_typeof(filter) != AIC_JSON_OBJECT) {
-        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                              "filter must be an object of the conversation list's parameters.",
-                              "filter");
+        return refuse(r, "filter must be an object of the conversation list's parameters.",
+                      "filter");
     }
     if ((key = aic_json_unknown_key(filter, keys, r->pool))) {
         return refuse_filter(
@@ -102,12 +109,12 @@ static int read_ids(aic_json **out, request_rec *r, const aic_json *ids)
     *out = NULL;
     if (aic_json_typeof(ids) != AIC_JSON_ARRAY || aic_json_len(ids) < 1 ||
         aic_json_len(ids) > AIC_ORGANISE_BULK_MAX) {
-        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                              apr_psprintf(r->pool,
-                                           "ids must be a list of 1 to %d conversation ids, "
-                                           "or give a filter instead.",
-                                           AIC_ORGANISE_BULK_MAX),
-                              "ids");
+        return refuse(r,
+                      apr_psprintf(r->pool,
+                                   "ids must be a list of 1 to %d conversation ids, "
+                                   "or give a filter instead.",
+                                   AIC_ORGANISE_BULK_MAX),
+                      "ids");
     }
     *out = aic_json_array(r->pool);
     for (apr_size_t i = 0; i < aic_json_len(ids); i++) {
@@ -115,8 +122,7 @@ static int read_ids(aic_json **out, request_rec *r, const aic_json *ids)
 
         if (aic_json_typeof(aic_json_at(ids, i)) != AIC_JSON_STRING || !aic_valid_uuid(id)) {
             *out = NULL;
-            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                                  "ids must be a list of conversation ids.", "ids");
+            return refuse(r, "ids must be a list of conversation ids.", "ids");
         }
         aic_json_push_str(*out, id);
     }
@@ -152,20 +158,21 @@ int aic_organise_bulk(aic_ctx *ctx)
             return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
                                   "Give ids or a filter, not both.", "filter");
         }
-        if ((rc = read_filter(&filter, r, aic_json_get(body, "filter"))) != OK) {
-            return rc;
+        if (read_filter(&filter, r, aic_json_get(body, "filter")) != OK) {
+            return OK;
         }
         /* A deleted chat can only be restored, and restore acts on deleted
          * chats only: the list of deleted chats (deleted=true). */
         if (aic_json_bool(aic_json_get(filter, "deleted")) != !strcmp(action, "restore")) {
-            return refuse_filter(r, "invalid_field", "deleted",
-                                 !strcmp(action, "restore")
-                                     ? "restore acts on deleted chats: filter.deleted must be true."
-                                     : "Deleted chats can only be restored: filter.deleted must "
-                                       "be false.");
+            refuse_filter(
+                r, "invalid_field", "deleted",
+                !strcmp(action, "restore")
+                    ? "restore acts on deleted chats: filter.deleted must be true."
+                    : "Deleted chats can only be restored: filter.deleted must be false.");
+            return OK;
         }
-    } else if ((rc = read_ids(&list, r, aic_json_get(body, "ids"))) != OK) {
-        return rc;
+    } else if (read_ids(&list, r, aic_json_get(body, "ids")) != OK) {
+        return OK;
     }
     if (!strcmp(action, "tag") || !strcmp(action, "untag")) {
         tag = aic_json_str(aic_json_get(body, "tag_id"), r->pool);
