@@ -40,7 +40,37 @@ const char aic_share_view_css[] =
     ".notes{margin-top:.6rem;padding-top:.4rem;border-top:1px dashed var(--line);font-size:.9rem}"
     ".notes h3{margin:0;font-size:.8rem;color:var(--muted);text-transform:uppercase}"
     ".notes ul{margin:.3rem 0 0;padding-left:1.2rem}.notes p{margin:.2rem 0}"
-    ".note-by{color:var(--muted)}";
+    ".note-by{color:var(--muted)}"
+    ".pages{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;justify-content:center;margin:1.2rem 0;"
+    "color:var(--muted);font-size:.9rem}";
+
+int aic_share_view_pages(int *first, int *count, const apr_size_t *sizes, int n, apr_size_t budget,
+                         int page)
+{
+    int pages = 1, start = 0;
+    apr_size_t used = 0;
+
+    *first = 0;
+    *count = 0;
+    for (int i = 0; i < n; i++) {
+        /* A message that does not fit starts the next page, unless it is the page's first. */
+        if (i > start && (used > budget || sizes[i] > budget - used)) {
+            if (pages == page) {
+                *first = start;
+                *count = i - start;
+            }
+            pages++;
+            start = i;
+            used = 0;
+        }
+        used += sizes[i];
+    }
+    if (pages == page && n > start) {
+        *first = start;
+        *count = n - start;
+    }
+    return pages;
+}
 
 static int is_html(const aic_share_message *msg)
 {
@@ -155,12 +185,45 @@ const char *aic_share_view_head(apr_pool_t *p, const char *title, int noindex)
                        aic_share_view_css, "</style>\n", NULL);
 }
 
+/* The links between the pages of a long thread (the first page is the
+ * link's own address), or "". */
+static const char *pages_nav(apr_pool_t *p, const aic_share_view_place *at, const char *token)
+{
+    const char *earlier = "", *later = "";
+
+    if (!at || at->pages < 2) {
+        return "";
+    }
+    if (at->page > 1) {
+        earlier = apr_pstrcat(p, "<a rel=\"prev\" href=\"",
+                              at->page == 2 ? apr_pstrcat(p, "./", aic_html_escape(p, token), NULL)
+                                            : apr_psprintf(p, "?page=%d", at->page - 1),
+                              "\">Earlier messages</a>", NULL);
+    }
+    if (at->page < at->pages) {
+        later =
+            apr_psprintf(p, "<a rel=\"next\" href=\"?page=%d\">Later messages</a>", at->page + 1);
+    }
+    return apr_psprintf(p, "<nav class=\"pages\">%s<span>Page %d of %d</span>%s</nav>\n", earlier,
+                        at->page, at->pages, later);
+}
+
 const char *aic_share_view_html(apr_pool_t *p, const aic_share_view *v, const char *base_uri,
                                 const char *token)
 {
-    apr_array_header_t *out = apr_array_make(p, 16 + 4 * v->nmessages, sizeof(const char *));
-    const char *title = title_of(v), *names = model_names(p, v);
-    const char *description = v->nmessages ? content_text(p, &v->messages[0]) : "";
+    return aic_share_view_page(p, v, NULL, base_uri, token);
+}
+
+const char *aic_share_view_page(apr_pool_t *p, const aic_share_view *v,
+                                const aic_share_view_place *at, const char *base_uri,
+                                const char *token)
+{
+    apr_array_header_t *out = apr_array_make(p, 18 + 4 * v->nmessages, sizeof(const char *));
+    const char *title = title_of(v), *names = model_names(p, v), *nav = pages_nav(p, at, token);
+    const aic_share_message *lead = at && at->lead ? at->lead
+                                    : v->nmessages ? &v->messages[0]
+                                                   : NULL;
+    const char *description = lead ? content_text(p, lead) : "";
 
     APR_ARRAY_PUSH(out, const char *) = aic_share_view_head(p, title, v->noindex);
     meta(out, p, "name", "description", description);
@@ -178,7 +241,7 @@ const char *aic_share_view_html(apr_pool_t *p, const aic_share_view *v, const ch
         aic_html_escape(p, v->shared_on),
         *v->expires_on ? apr_pstrcat(p, " · Expires ", aic_html_escape(p, v->expires_on), NULL)
                        : "",
-        "</p></header>\n<main>\n", NULL);
+        "</p></header>\n<main>\n", nav, NULL);
     for (int i = 0; i < v->nmessages; i++) {
         const aic_share_message *msg = &v->messages[i];
         int ai = !strcmp(msg->sender_type, "ai");
@@ -189,7 +252,7 @@ const char *aic_share_view_html(apr_pool_t *p, const aic_share_view *v, const ch
             content_html(p, msg), "</div>", notes_html(p, msg->notes), "</article>\n", NULL);
     }
     APR_ARRAY_PUSH(out, const char *) =
-        apr_pstrcat(p, "</main>\n<footer><p><a class=\"continue\" href=\"",
+        apr_pstrcat(p, nav, "</main>\n<footer><p><a class=\"continue\" href=\"",
                     aic_html_escape(p, base_uri), "/#/fork/", token,
                     "\">Continue this conversation</a></p><p>Messages up to the moment the link "
                     "was shared. Answers were written by AI models and may be wrong.</p>"

@@ -1,8 +1,10 @@
 /* A shared conversation as the page behind its link shows it, computed from
- * plain values (no httpd): the HTML page, its JSON variant, and the head of
- * every page the share handler writes. Everything that comes from a user is
- * escaped; messages are Markdown rendered by the Markdown door, or HTML
- * (imported Gemini answers) rewritten by the HTML door (aic_html_clean). */
+ * plain values (no httpd): the HTML page (a long thread a page at a time),
+ * its JSON variant (the whole thread), the cut of a thread into pages, and
+ * the head of every page the share handler writes. Everything that comes
+ * from a user is escaped; messages are Markdown rendered by the Markdown
+ * door, or HTML (imported Gemini answers) rewritten by the HTML door
+ * (aic_html_clean). */
 #ifndef AIC_SHARE_VIEW_H
 #define AIC_SHARE_VIEW_H
 
@@ -33,6 +35,28 @@ typedef struct {
     int nmessages;
 } aic_share_view;
 
+/** Where a page of a long thread stands in it. */
+typedef struct {
+    const aic_share_message *lead; /**< the thread's first message (for the description) */
+    int page;                      /**< this page, from 1 */
+    int pages;                     /**< how many pages the thread has */
+} aic_share_view_place;
+
+/** The message content one page shows at most, in bytes (a page shows at
+ * least one message, whatever its size). */
+#define AIC_SHARE_PAGE_BYTES (1024 * 1024)
+
+/**
+ * Page `page` (from 1) of a thread whose n messages, oldest first, hold
+ * sizes[i] bytes of content: from the start of the thread, each page holds
+ * the messages after the page before, as many as fit in budget bytes, and
+ * at least one. Sets *first (from 0) and *count to the page's messages
+ * (*count 0 when there is no such page) and returns how many pages there
+ * are; an empty thread has one page, empty.
+ */
+int aic_share_view_pages(int *first, int *count, const apr_size_t *sizes, int n, apr_size_t budget,
+                         int page);
+
 /** The page's one inline style (its hash goes into the Content-Security-Policy). */
 extern const char aic_share_view_css[];
 
@@ -44,6 +68,17 @@ const char *aic_share_view_head(apr_pool_t *p, const char *title, int noindex);
  * a footer whose "Continue" link goes to base_uri + "/#/fork/" + token.
  */
 const char *aic_share_view_html(apr_pool_t *p, const aic_share_view *v, const char *base_uri,
+                                const char *token);
+
+/**
+ * Page at->page of a long thread in p, v->messages being its messages: as
+ * aic_share_view_html, the messages between links to the pages before and
+ * after when there are more than one (the first page is the link's own
+ * address, relative: "./" + token; the others "?page=N"). The description
+ * and social cards are the thread's (from at->lead), on every page.
+ */
+const char *aic_share_view_page(apr_pool_t *p, const aic_share_view *v,
+                                const aic_share_view_place *at, const char *base_uri,
                                 const char *token);
 
 /** {title, models, messages: [{role, sender, content, content_type, created_at,

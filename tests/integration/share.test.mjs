@@ -989,3 +989,204 @@ test('the admin page lists shares with escaped titles and its Revoke form revoke
   assert.ok(!after.includes(action), 'the revoked share is still listed');
   assertStatus(await request('POST', action, { cookie, form: {}, headers: { Origin: ORIGIN } }), 404);
 }));
+
+// --- long threads, a page at a time -----------------------------------------------------
+
+const { default: http } = await import('node:http');
+const { currentServer } = await import('../lib/http.mjs');
+
+const PAGE_BUDGET = 1024 * 1024; // AIC_SHARE_PAGE_BYTES: message content a share page shows at most
+
+/** A message of about `bytes` ASCII bytes: paragraphs between a start and an end mark of its own. */
+function longText(mark, bytes) {
+  const para = 'The quick brown fox jumps over the lazy dog while the shared page waits. '.repeat(20).trim();
+  const parts = [`${mark}-start`];
+  let n = parts[0].length;
+  while (n < bytes) {
+    parts.push(para);
+    n += para.length + 2;
+  }
+  parts.push(`${mark}-end`);
+  return parts.join('\n\n');
+}
+
+/** A ChatGPT-format export of one conversation whose messages (question first) are `texts`. */
+function chatgptExport(id, title, texts) {
+  const mapping = { [`${id}-root`]: { id: `${id}-root`, message: null, parent: null, children: [] } };
+  let parent = `${id}-root`;
+  texts.forEach((text, i) => {
+    const node = `${id}-m${i}`;
+    const role = i % 2 ? 'assistant' : 'user';
+    mapping[node] = {
+      id: node,
+      message: {
+        id: node, author: { role, name: null, metadata: {} }, create_time: 1718013600 + i, update_time: null,
+        content: { content_type: 'text', parts: [text] }, status: 'finished_successfully', end_turn: i % 2 ? true : null,
+        weight: 1, metadata: role === 'assistant' ? { model_slug: 'gpt-4o' } : {}, recipient: 'all', channel: null,
+      },
+      parent,
+      children: [],
+    };
+    mapping[parent].children.push(node);
+    parent = node;
+  });
+  return Buffer.from(JSON.stringify([{
+    title, create_time: 1718013600, update_time: 1718013600 + texts.length, mapping, current_node: parent,
+    conversation_id: id, id, default_model_slug: 'gpt-4o',
+  }]));
+}
+
+/** The path and query a link on the page at `from` leads to. */
+function follow(from, href) {
+  const url = new URL(unescapeHtml(href), `http://page${from}`);
+  return url.pathname + url.search;
+}
+
+/** GETs on one kept-alive connection, so that one httpd process answers them all: { get(path), close() }. */
+function oneConnection(base) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const get = (path) => new Promise((resolve, reject) => {
+    const req = http.get(new URL(path, base), { agent }, (res) => {
+      const port = res.socket.localPort;
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8'), port }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+  return { get, close: () => agent.destroy() };
+}
+
+test('a long thread is shown a page at a time from its start: every message once, in order, Earlier and Later links, each page in the budget, each kept in memory', () => onOneNode(async () => {
+  const user = await fx.user({ prefix: 'shlong' });
+  const tag = uniq();
+  const title = `Long thread ${tag}`;
+  const marks = Array.from({ length: 10 }, (_, i) => `m${tag}x${i}`);
+  // Five questions and five answers of ~900 KB: 4.5 MB, several pages.
+  const texts = marks.map((m, i) => (i % 2 ? longText(m, 900_000) : `${m}-start Question ${i / 2 + 1}? ${m}-end`));
+  const { res: upload, job } = await imported(user, chatgptExport(`long-${tag}`, title, texts), 'long.json');
+  assert.equal(upload.status, 202, upload.text);
+  assert.equal(job.status, 'done', JSON.stringify(job));
+  job.conversations.forEach((c) => fx.track(c));
+  const conv = job.conversations[0];
+  const stored = await thread(user, conv.id);
+  assert.deepEqual(stored.map((m) => m.content), texts, 'the import did not keep the messages as written');
+  const share = await shareConv(user, conv.id, { is_public: true });
+  assert.equal(share.message_count, 10);
+  const sizes = texts.map((t) => Buffer.byteLength(t));
+  let views = 0;
+
+  // Follow "Later messages" from the link itself.
+  const pages = [];
+  for (let path = `/share/${share.token}`; path;) {
+    assert.ok(pages.length < 12 && !pages.some((p) => p.path === path), `the Later links go round: ${path}`);
+    const res = await request('GET', path);
+    views++;
+    const html = assertHtml(res, 200);
+    pages.push({ path, res, html });
+    const later = /<a rel="next" href="([^"]*)">Later messages<\/a>/.exec(html);
+    path = later ? follow(path, later[1]) : null;
+  }
+  assert.ok(pages.length >= 4, `${pages.length} pages for 4.5 MB`);
+  const csp = pages[0].res.headers.get('content-security-policy');
+  // What each page shows between its head and its footer (the description quotes the first message).
+  const mains = pages.map(({ path, html }) => {
+    const main = /<main>[\s\S]*<\/main>/.exec(html);
+    assert.ok(main, `${path} has no <main>`);
+    return main[0];
+  });
+  const onPage = mains.map((main) => marks.flatMap((m, i) => (main.includes(`${m}-start`) ? [i] : [])));
+  assert.deepEqual(onPage.flat(), marks.map((_, i) => i), `not every message once and in order: ${JSON.stringify(onPage)}`);
+  const description = `${marks[0]}-start Question 1? ${marks[0]}-end`;
+  for (const [k, { path, res, html }] of pages.entries()) {
+    const what = `page ${k + 1} (${path})`;
+    const shown = onPage[k];
+    const bytes = shown.reduce((sum, i) => sum + sizes[i], 0);
+    assert.ok(shown.length >= 1, `${what} shows no message`);
+    for (const i of shown) assert.ok(mains[k].includes(`${marks[i]}-end`), `${what} shows message ${i} in part`);
+    assert.ok(bytes <= PAGE_BUDGET || shown.length === 1, `${what}: ${bytes} bytes in ${shown.length} messages`);
+    if (k + 1 < pages.length) {
+      assert.ok(bytes + sizes[onPage[k + 1][0]] > PAGE_BUDGET, `${what} could have shown the next message`);
+    }
+    // The head of the conversation on every page, its description and cards too.
+    assert.match(html, new RegExp(`<h1>${title}</h1>`), `${what} lacks the title`);
+    assert.match(html, /<p class="meta">[^<]*Shared \d{4}-\d{2}-\d{2}<\/p>/, `${what} lacks the dates`);
+    assert.equal(/<header>.*<\/header>/s.exec(html)?.[0], /<header>.*<\/header>/s.exec(pages[0].html)[0], `${what}: another head`);
+    assert.equal(unescapeHtml(metaContent(html, 'name', 'description') ?? ''), description, `${what}: description`);
+    assert.equal(unescapeHtml(metaContent(html, 'property', 'og:description') ?? ''), description, `${what}: og:description`);
+    assert.equal(metaContent(html, 'property', 'og:title'), title);
+    assert.ok(html.includes(`<span>Page ${k + 1} of ${pages.length}</span>`), `${what} does not say which page it is`);
+    assert.ok(!/<script/i.test(html), `${what} has a script`);
+    assert.equal(res.headers.get('content-security-policy'), csp, `${what}: another CSP`);
+    const earlier = /<a rel="prev" href="([^"]*)">Earlier messages<\/a>/.exec(html);
+    if (k === 0) {
+      assert.equal(earlier, null, 'the first page links to an earlier one');
+      continue;
+    }
+    assert.ok(earlier, `${what} has no "Earlier messages" link`);
+    assert.equal(follow(path, earlier[1]), pages[k - 1].path, `${what}: "Earlier messages" goes elsewhere`);
+    const back = await request('GET', follow(path, earlier[1]));
+    views++;
+    assert.equal(assertHtml(back, 200), pages[k - 1].html, `${what}: "Earlier messages" shows another page`);
+  }
+  assert.equal(pages[0].path, `/share/${share.token}`);
+  assert.equal(pages[1].path, `/share/${share.token}?page=2`);
+  assert.notEqual(pages[1].res.headers.get('etag'), pages[0].res.headers.get('etag'), 'two pages, one ETag');
+
+  // Page 1 under its number, or with parameters the link gained on the way.
+  for (const q of ['?page=1', '?utm_source=feed&ref=x']) {
+    views++;
+    assert.equal(assertHtml(await request('GET', `/share/${share.token}${q}`), 200), pages[0].html, `${q} is not page 1`);
+  }
+  // A page past the end, or no page number: a 404 that leads to the start.
+  for (const q of [`?page=${pages.length + 1}`, '?page=999999999', '?page=0', '?page=01', '?page=-1', '?page=two', '?page=', '?page', '?page=2&page=2', '?page=1e2']) {
+    const res = await request('GET', `/share/${share.token}${q}`);
+    const html = assertHtml(res, 404);
+    assert.match(html, /This page does not exist/, q);
+    assert.ok(html.includes(`<a href="./${share.token}">`), `${q}: no link to the start`);
+    assert.equal(res.headers.get('etag'), null, `${q}: a 404 with an ETag`);
+  }
+  // An unknown link with a page is the links' one 404.
+  assert.match(assertHtml(await publicPage(`${oneCharOff(share.token)}?page=2`), 404), /This link does not exist/);
+
+  // The JSON stays whole.
+  const json = await publicPage(share.token, { headers: { Accept: 'application/json' } });
+  views++;
+  assertStatus(json, 200);
+  assert.deepEqual(json.json.messages.map((m) => m.content), texts, 'the JSON is not the whole thread');
+  assert.deepEqual(assertJson(await api('GET', `/shares/${share.token}`, user), 200), json.json);
+
+  // Every page asked for is a view (a 304 too), audited with its page; a page that is not there is none.
+  const notModified = await request('GET', pages[1].path, { headers: { 'If-None-Match': pages[1].res.headers.get('etag') } });
+  views++;
+  assertStatus(notModified, 304);
+  const row = await auditRow(pages[1].res);
+  assert.equal(row.action, 'view');
+  assert.equal(row.entity_id, share.id);
+  assert.equal(row.uri, '/share/{token}?page=2');
+  assert.equal((await settledViews(user, conv.id, views)).view_count, views);
+
+  // A page is read and rendered once per process: changed under it in the
+  // database (the share's version stays), it is still served from memory.
+  const conn = oneConnection(currentServer());
+  try {
+    const first = await conn.get(pages[1].path);
+    assert.equal(first.status, 200);
+    assert.equal(first.text, pages[1].html);
+    const changed = stored[onPage[1][0]].id;
+    assert.equal(await sqlValue(`UPDATE messages SET content = 'changed' WHERE id = :'p1' RETURNING 1`, changed), '1');
+    const again = await conn.get(pages[1].path);
+    assert.equal(again.port, first.port, 'the second request went on another connection');
+    assert.equal(again.status, 200);
+    assert.equal(again.text, pages[1].html, 'the page was read and rendered again');
+    // A change to the share makes a new version, read and rendered anew: the
+    // shortened message now fits on the first page.
+    await shareConv(user, conv.id, { indexable: true }, 200);
+    const fresh = await conn.get(`/share/${share.token}`);
+    assert.equal(fresh.status, 200);
+    assert.ok(fresh.text.includes('<p>changed</p>'), 'a new version of the share still shows the old page');
+  } finally {
+    conn.close();
+  }
+}));

@@ -1,6 +1,7 @@
 /* Unit tests for the sharing core: HMAC-SHA-256, share-link tokens, the
  * Markdown door (what reaches a share page), the share page and its JSON
- * (aic_share_view) and RFC 3339 timestamps. */
+ * (aic_share_view), the cut of a long thread into pages, and RFC 3339
+ * timestamps. */
 #include "unit_helpers.h"
 
 #include <apr_strings.h>
@@ -371,6 +372,125 @@ static void test_share_view_json(void **state)
     assert_int_equal(aic_json_typeof(aic_json_get(v, "expires_at")), AIC_JSON_NULL);
 }
 
+/* Page `page` of sizes cut with budget: "first+count/pages". */
+static const char *pages_of(apr_pool_t *p, const apr_size_t *sizes, int n, apr_size_t budget,
+                            int page)
+{
+    int first = -1, count = -1,
+        pages = aic_share_view_pages(&first, &count, sizes, n, budget, page);
+
+    return apr_psprintf(p, "%d+%d/%d", first, count, pages);
+}
+
+static void test_share_view_pages(void **state)
+{
+    apr_pool_t *p = *state;
+    const apr_size_t even[] = {3, 3, 3, 3};
+    const apr_size_t big[] = {4, 20, 1, 10, 0};
+    const apr_size_t exact[] = {10, 0, 5};
+    const apr_size_t huge[] = {APR_SIZE_MAX / 2, APR_SIZE_MAX / 2 + 10, 1};
+    apr_size_t sizes[500];
+    unsigned seed = 7;
+    int next = 0, pages;
+
+    /* As many as fit in the budget, from the start. */
+    assert_string_equal(pages_of(p, even, 4, 10, 1), "0+3/2");
+    assert_string_equal(pages_of(p, even, 4, 10, 2), "3+1/2");
+    /* A message over the budget is a page of its own; the next starts after it. */
+    assert_string_equal(pages_of(p, big, 5, 10, 1), "0+1/4");
+    assert_string_equal(pages_of(p, big, 5, 10, 2), "1+1/4");
+    assert_string_equal(pages_of(p, big, 5, 10, 3), "2+1/4");
+    assert_string_equal(pages_of(p, big, 5, 10, 4), "3+2/4");
+    /* Up to the budget exactly, empty messages included. */
+    assert_string_equal(pages_of(p, exact, 3, 10, 1), "0+2/2");
+    assert_string_equal(pages_of(p, exact, 3, 10, 2), "2+1/2");
+    /* No such page: nothing, and the count of pages. */
+    assert_string_equal(pages_of(p, even, 4, 10, 3), "0+0/2");
+    assert_string_equal(pages_of(p, even, 4, 10, 0), "0+0/2");
+    assert_string_equal(pages_of(p, even, 4, 10, -1), "0+0/2");
+    /* An empty thread has one page, empty. */
+    assert_string_equal(pages_of(p, NULL, 0, 10, 1), "0+0/1");
+    assert_string_equal(pages_of(p, NULL, 0, 10, 2), "0+0/1");
+    /* Sizes near the top of size_t do not wrap around. */
+    assert_string_equal(pages_of(p, huge, 3, 10, 2), "1+1/3");
+    assert_string_equal(pages_of(p, huge, 3, 10, 3), "2+1/3");
+
+    /* Every message on exactly one page, in order; each page within the
+     * budget unless it holds one message. */
+    for (int i = 0; i < 500; i++) {
+        seed = seed * 1103515245u + 12345u;
+        sizes[i] = (seed >> 16) % (i % 7 ? 300 : 3000);
+    }
+    pages = aic_share_view_pages(&(int){0}, &(int){0}, sizes, 500, 1000, 1);
+    assert_true(pages > 1);
+    for (int page = 1; page <= pages; page++) {
+        int first, count;
+        apr_size_t bytes = 0;
+
+        assert_int_equal(aic_share_view_pages(&first, &count, sizes, 500, 1000, page), pages);
+        assert_int_equal(first, next);
+        assert_true(count >= 1);
+        for (int i = first; i < first + count; i++) {
+            bytes += sizes[i];
+        }
+        assert_true(count == 1 || bytes <= 1000);
+        /* The page could not have taken the next message too. */
+        if (first + count < 500) {
+            assert_true(bytes + sizes[first + count] > 1000);
+        }
+        next = first + count;
+    }
+    assert_int_equal(next, 500);
+}
+
+static void test_share_view_page_links(void **state)
+{
+    apr_pool_t *p = *state;
+    aic_share_message lead = {"user", NULL, "First *words*", "2026-12-01T10:00:00Z", NULL, NULL};
+    aic_share_message msgs[] = {{"ai", "Bot", "Middle answer", "2026-12-01T10:00:01Z", NULL, NULL}};
+    aic_share_view v = {"T", "[]", "2026-12-01", "", "2026-12-01T10:00:00Z", "", 0, msgs, 1};
+    aic_share_view_place at = {&lead, 2, 3};
+    const char *html = aic_share_view_page(p, &v, &at, "/chat", "TOK");
+    const char *nav = "<nav class=\"pages\"><a rel=\"prev\" href=\"./TOK\">Earlier messages</a>"
+                      "<span>Page 2 of 3</span><a rel=\"next\" href=\"?page=3\">Later "
+                      "messages</a></nav>\n";
+    const char *body = strstr(html, "<main>");
+
+    /* The description is the thread's first message, which this page does not show. */
+    assert_non_null(strstr(html, "<meta name=\"description\" content=\"First words\">"));
+    assert_non_null(strstr(html, "<meta property=\"og:description\" content=\"First words\">"));
+    assert_null(strstr(html, "<em>words</em>"));
+    assert_non_null(strstr(html, "<p>Middle answer</p>"));
+    /* The links before and after the messages; the head as on every page. */
+    assert_non_null(body);
+    assert_ptr_equal(strstr(html, nav), body + strlen("<main>\n"));
+    assert_non_null(strstr(html, apr_pstrcat(p, "</article>\n", nav, "</main>", NULL)));
+    assert_non_null(strstr(html, "<h1>T</h1>"));
+
+    at.page = 1;
+    html = aic_share_view_page(p, &v, &at, "/chat", "TOK");
+    assert_non_null(strstr(html, "<nav class=\"pages\"><span>Page 1 of 3</span><a rel=\"next\" "
+                                 "href=\"?page=2\">Later messages</a></nav>"));
+    assert_null(strstr(html, "Earlier"));
+    at.page = 3;
+    html = aic_share_view_page(p, &v, &at, "/chat", "TOK");
+    assert_non_null(strstr(html, "<nav class=\"pages\"><a rel=\"prev\" href=\"?page=2\">Earlier "
+                                 "messages</a><span>Page 3 of 3</span></nav>"));
+    assert_null(strstr(html, "Later"));
+    /* One page, or the whole thread: no links. */
+    at.page = 1;
+    at.pages = 1;
+    assert_null(strstr(aic_share_view_page(p, &v, &at, "/chat", "TOK"), "<nav"));
+    html = aic_share_view_html(p, &v, "/chat", "TOK");
+    assert_null(strstr(html, "<nav"));
+    assert_non_null(strstr(html, "<meta name=\"description\" content=\"Middle answer\">"));
+    /* A token is escaped in the link to the first page. */
+    at.page = 2;
+    at.pages = 2;
+    html = aic_share_view_page(p, &v, &at, "/chat", "<x\"y>");
+    assert_non_null(strstr(html, "href=\"./&lt;x&quot;y&gt;\">Earlier messages"));
+}
+
 static void test_timestamps(void **state)
 {
     (void)state;
@@ -451,6 +571,8 @@ int main(void)
         POOL_TEST(test_share_view_html_plain),
         POOL_TEST(test_share_view_notes_escaped),
         POOL_TEST(test_share_view_json),
+        POOL_TEST(test_share_view_pages),
+        POOL_TEST(test_share_view_page_links),
         POOL_TEST(test_timestamps),
     };
 

@@ -1,12 +1,16 @@
 /* The page behind a share link (handler aichat-share): the conversation up to
- * its snapshot, Markdown rendered on the server, as HTML or as JSON. Public
+ * its snapshot, Markdown rendered on the server, as HTML a page at a time
+ * (?page=N, from 1; each at most AIC_SHARE_PAGE_BYTES of content or one
+ * message) or whole as JSON. Public
  * shares open anywhere the handler is set; signed-in shares only under
  * BASE/shared/ for an authenticated user. Unknown, revoked and malformed
- * tokens get the same 404; expired links a 410. Each process remembers the
- * shares it served (until any transaction commits in this httpd, or for a
- * second) and their rendered pages (keyed by a version the database
- * computes); every view is counted and audited through the process's batch
- * writer. So a view of a page in memory costs no database round trip. */
+ * tokens get the same 404; expired links a 410; a page the thread does not
+ * have, or a page parameter that is no page number, a 404 of its own. Each
+ * process remembers the shares it served (until any transaction commits in
+ * this httpd, or for a second) and their rendered pages (keyed by a version
+ * the database computes, and the page); every request for a page (a 304
+ * too) is a view, counted and audited through the process's batch writer.
+ * So a view of a page in memory costs no database round trip. */
 #include "share.h"
 #include "httpd/aic_audit.h"
 #include "httpd/aic_batch.h"
@@ -16,14 +20,19 @@
 #include <http_request.h>
 #include <http_log.h>
 #include <apr_strings.h>
+#include <limits.h>
+#include <stdlib.h>
 
 #include "core/aic_share_token.h"
+#include "core/aic_share_view.h"
 
 APLOG_USE_MODULE(aichat);
 
 #define CACHE_ENTRIES 1024
-/* A page is kept up to PAGE_BYTES, in at most CACHE_BYTES per process: a long
- * thread is read and rendered once, not on every view. */
+/* A page is kept up to PAGE_BYTES, in at most CACHE_BYTES per process: each
+ * page of a long thread is read and rendered once, not on every view. A page
+ * holds at most AIC_SHARE_PAGE_BYTES of content, or one message, so pages
+ * fit; the JSON variant (the whole thread) is kept when it fits. */
 #define CACHE_BYTES   (64 * 1024 * 1024)
 #define PAGE_BYTES    (8 * 1024 * 1024)
 #define SHARE_RECHECK apr_time_from_sec(1) /* for changes made outside this httpd */
@@ -32,8 +41,8 @@ APLOG_USE_MODULE(aichat);
 
 /* ---- the per-process memo: shares by token hash, rendered bodies ----
  * A share is stamped (AIC_CHANGES_ANY, SHARE_RECHECK); a body is lasting, kept
- * under "<share id>/json" or "<share id>/html" with the share's version, and
- * serves only that version. */
+ * under "<share id>/json" or "<share id>/html/<page>" with the share's
+ * version, and serves only that version. */
 
 typedef struct {
     const char *version;
@@ -254,35 +263,107 @@ static int wants_json(request_rec *r)
     return accept && ap_strcasestr(accept, "application/json") && !ap_strcasestr(accept, "html");
 }
 
-/* The share's body as the request wants it, from the cache or rendered now. */
-static apr_status_t body_of(const char **body, apr_size_t *len, request_rec *r, aic_db **db,
-                            const aic_share *s, int json, const char *token)
+/* The page the query asks for: 1 when it names none, -1 when its page
+ * parameter is not a page number (digits, from 1, without a leading zero)
+ * or comes twice. Other parameters (links shared on social sites gain some)
+ * are left alone. */
+static int page_asked(const char *args)
 {
-    const char *key = apr_pstrcat(r->pool, s->id, json ? "/json" : "/html", NULL);
+    int page = 1, seen = 0;
+
+    while (args && *args) {
+        apr_size_t len = strcspn(args, "&"), name = strcspn(args, "=&");
+
+        if (name == 4 && !strncmp(args, "page", 4)) {
+            const char *value = args + (name < len ? name + 1 : name);
+            apr_size_t digits = len - (apr_size_t)(value - args);
+
+            if (seen++ || digits < 1 || digits > 9 || *value == '0' ||
+                strspn(value, "0123456789") < digits) {
+                return -1;
+            }
+            page = atoi(value);
+        }
+        args += len + (args[len] == '&');
+    }
+    return page;
+}
+
+/* The messages (*lo to *hi, from 1) of page `page` of s's thread, and how
+ * many *pages it has: the sizes of its messages cut into pages
+ * (aic_share_view_pages). APR_NOTFOUND when it has no such page. */
+static apr_status_t page_range(int *lo, int *hi, int *pages, request_rec *r, aic_db *db,
+                               const aic_share *s, int page)
+{
+    apr_size_t *sizes;
+    aic_rows rows;
+    int first, count;
+    apr_status_t rv;
+
+    rv = aic_db_select(&rows, db,
+                       *s->version_id ? "share_version_message_sizes" : "share_message_sizes",
+                       AIC_ARGS(*s->version_id ? s->version_id : s->snapshot));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    sizes = apr_palloc(r->pool, sizeof(*sizes) * (apr_size_t)(rows.nrows + 1));
+    for (int i = 0; i < rows.nrows; i++) {
+        sizes[i] =
+            rows.cells[i * rows.ncols] ? (apr_size_t)apr_atoi64(rows.cells[i * rows.ncols]) : 0;
+    }
+    *pages = aic_share_view_pages(&first, &count, sizes, rows.nrows, AIC_SHARE_PAGE_BYTES, page);
+    if (page > *pages) {
+        return APR_NOTFOUND;
+    }
+    *lo = first + 1;
+    *hi = first + count;
+    return APR_SUCCESS;
+}
+
+/* The share's body as the request wants it: page `page` of its thread, or
+ * (page 0) the JSON of all of it; from the cache or rendered now.
+ * APR_NOTFOUND when the thread has no such page. */
+static apr_status_t body_of(const char **body, apr_size_t *len, request_rec *r, aic_db **db,
+                            const aic_share *s, int page, const char *token)
+{
+    const char *key = page ? apr_psprintf(r->pool, "%s/html/%d", s->id, page)
+                           : apr_pstrcat(r->pool, s->id, "/json", NULL);
+    int lo = 1, hi = INT_MAX, pages = 1;
     aic_rows msgs;
     apr_status_t rv;
 
     if ((*body = cache_get(len, r->pool, key, s->version))) {
         return APR_SUCCESS;
     }
-    if ((!*db && (rv = aic_db_acquire(db, r)) != APR_SUCCESS) ||
-        (rv = aic_db_select(
-             &msgs, *db, *s->version_id ? "share_version_messages" : "share_messages",
-             AIC_ARGS(s->show_annotations ? "true" : "false",
-                      *s->version_id ? s->version_id : s->snapshot))) != APR_SUCCESS) {
+    if (!*db && (rv = aic_db_acquire(db, r)) != APR_SUCCESS) {
         return rv;
     }
-    *body = aic_share_body(r, s, &msgs, json, token);
+    if (page && (rv = page_range(&lo, &hi, &pages, r, *db, s, page)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = aic_db_select(&msgs, *db, *s->version_id ? "share_version_messages" : "share_messages",
+                       AIC_ARGS(s->show_annotations ? "true" : "false",
+                                *s->version_id ? s->version_id : s->snapshot, apr_itoa(r->pool, lo),
+                                apr_itoa(r->pool, hi)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *body = aic_share_body(r, s, &msgs, page, pages, token);
     *len = strlen(*body);
     cache_put(key, s->version, *body, *len);
     return APR_SUCCESS;
 }
 
-/* ETag, Last-Modified, caching and indexing headers of a share's answer. */
-static void validators(request_rec *r, const aic_share *s, int json)
+/* ETag, Last-Modified, caching and indexing headers of a share's answer:
+ * page `page`, or (0) the JSON. */
+static void validators(request_rec *r, const aic_share *s, int page)
 {
     apr_table_setn(r->headers_out, "ETag",
-                   apr_pstrcat(r->pool, "\"", s->version, json ? "-json" : "", "\"", NULL));
+                   apr_pstrcat(r->pool, "\"", s->version,
+                               !page       ? "-json"
+                               : page == 1 ? ""
+                                           : apr_psprintf(r->pool, "-p%d", page),
+                               "\"", NULL));
     apr_table_setn(r->headers_out, "Cache-Control",
                    s->is_public ? "public, no-cache" : "private, no-cache");
     if (!(s->is_public && s->indexable)) {
@@ -297,7 +378,7 @@ static int share_page(request_rec *r)
     const aic_server_conf *conf = aic_config_get(r->server);
     const char *signed_in_prefix = apr_pstrcat(r->pool, conf->base_uri, "/shared/", NULL);
     const char *token = strrchr(r->uri, '/'), *body = NULL;
-    int json = wants_json(r), signed_in, status;
+    int json = wants_json(r), page = json ? 0 : page_asked(r->args), signed_in, status;
     apr_size_t len = 0;
     aic_db *db = NULL;
     aic_user *user = NULL;
@@ -336,19 +417,27 @@ static int share_page(request_rec *r)
     if (expired(&s)) {
         return aic_share_gone(r, HTTP_GONE, json);
     }
-    validators(r, &s, json);
+    if (page < 0) {
+        return aic_share_no_page(r, token);
+    }
+    validators(r, &s, page);
     status = ap_meets_conditions(r);
     if (status != OK && status != HTTP_NOT_MODIFIED) {
         return status;
     }
-    /* A 304 is a view too. */
-    record_view(r, &db, &s, status == OK ? HTTP_OK : status);
+    /* A 304 is a view too; a page the thread does not have is none. */
     if (status == HTTP_NOT_MODIFIED) {
+        record_view(r, &db, &s, status);
         return status;
     }
-    if ((rv = body_of(&body, &len, r, &db, &s, json, token)) != APR_SUCCESS) {
+    rv = body_of(&body, &len, r, &db, &s, page, token);
+    if (rv == APR_NOTFOUND) {
+        return aic_share_no_page(r, token);
+    }
+    if (rv != APR_SUCCESS) {
         return aic_send_failure(r, rv);
     }
+    record_view(r, &db, &s, HTTP_OK);
     ap_set_content_type(r, json ? "application/json" : "text/html; charset=utf-8");
     ap_set_content_length(r, len);
     ap_rwrite(body, (int)len, r);
@@ -381,7 +470,7 @@ int aic_share_api_content(aic_ctx *ctx)
         return aic_send_error(r, HTTP_GONE, "share_expired", "This link has expired.", NULL);
     }
     if (rv != APR_SUCCESS ||
-        (rv = body_of(&body, &len, r, &ctx->db, &s, 1, token)) != APR_SUCCESS) {
+        (rv = body_of(&body, &len, r, &ctx->db, &s, 0, token)) != APR_SUCCESS) {
         return aic_send_failure(r, rv);
     }
     return aic_send_json_text(r, HTTP_OK, body);

@@ -9,6 +9,7 @@
 #include <apr_strings.h>
 
 #include "core/aic_digest.h"
+#include "core/aic_html.h"
 #include "core/aic_html_clean.h"
 #include "core/aic_markdown.h"
 #include "core/aic_share_view.h"
@@ -36,8 +37,10 @@ void aic_share_post_config(apr_pool_t *pconf)
                            NULL);
 }
 
-/* The view of s with the messages share_messages read. */
-static aic_share_view view_of(request_rec *r, const aic_share *s, const aic_rows *msgs)
+/* The view of s with the messages share_messages read: those on the page
+ * (and *lead, the thread's first, when it is there only for the description). */
+static aic_share_view view_of(const aic_share_message **lead, request_rec *r, const aic_share *s,
+                              const aic_rows *msgs)
 {
     aic_share_message *list = apr_palloc(r->pool, sizeof(*list) * (apr_size_t)(msgs->nrows + 1));
     aic_share_view v = {s->title,
@@ -48,30 +51,40 @@ static aic_share_view view_of(request_rec *r, const aic_share *s, const aic_rows
                         s->expires_at,
                         !(s->is_public && s->indexable),
                         list,
-                        msgs->nrows};
+                        0};
 
+    *lead = NULL;
     for (int i = 0; i < msgs->nrows; i++) {
         const char **c = msgs->cells + i * msgs->ncols;
+        aic_share_message *m = &list[v.nmessages];
 
-        list[i].sender_type = c[0];
-        list[i].sender = c[1];
-        list[i].content = c[2];
-        list[i].created_at = c[3];
-        list[i].notes = c[4];
-        list[i].content_type = c[5];
+        m->sender_type = c[0];
+        m->sender = c[1];
+        m->content = c[2];
+        m->created_at = c[3];
+        m->notes = c[4];
+        m->content_type = c[5];
+        if (c[6][0] == '1') {
+            v.nmessages++;
+        } else {
+            /* Kept after the page's messages: the slot past them is free. */
+            list[msgs->nrows] = *m;
+            *lead = &list[msgs->nrows];
+        }
     }
     return v;
 }
 
-const char *aic_share_body(request_rec *r, const aic_share *s, const aic_rows *msgs, int json,
-                           const char *token)
+const char *aic_share_body(request_rec *r, const aic_share *s, const aic_rows *msgs, int page,
+                           int pages, const char *token)
 {
-    aic_share_view v = view_of(r, s, msgs);
+    aic_share_view_place at = {NULL, page, pages};
+    aic_share_view v = view_of(&at.lead, r, s, msgs);
 
-    if (json) {
+    if (!page) {
         return aic_json_dump(aic_share_view_json(r->pool, &v), r->pool);
     }
-    return aic_share_view_html(r->pool, &v, aic_config_get(r->server)->base_uri, token);
+    return aic_share_view_page(r->pool, &v, &at, aic_config_get(r->server)->base_uri, token);
 }
 
 void aic_share_security_headers(request_rec *r)
@@ -82,6 +95,26 @@ void aic_share_security_headers(request_rec *r)
     apr_table_setn(r->headers_out, "X-Frame-Options", "DENY");
     apr_table_mergen(r->headers_out, "Vary", "Accept");
     apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
+}
+
+/* A page past the end of a live share's thread, or a page parameter that is
+ * not a page number: 404, with a link to the thread's start. */
+int aic_share_no_page(request_rec *r, const char *token)
+{
+    const char *heading = "This page does not exist";
+
+    apr_table_unset(r->headers_out, "ETag");
+    apr_table_unset(r->headers_out, "Last-Modified");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    r->status = HTTP_NOT_FOUND;
+    ap_set_content_type(r, "text/html; charset=utf-8");
+    ap_rvputs(r, aic_share_view_head(r->pool, heading, 1), "</head><body><main class=\"gone\"><h1>",
+              heading,
+              "</h1><p>The shared conversation has no page of that number.</p>"
+              "<p><a href=\"./",
+              aic_html_escape(r->pool, token),
+              "\">Read it from the start</a></p></main></body></html>\n", NULL);
+    return OK;
 }
 
 /* 404 (unknown, revoked or malformed: one answer for all) or 410 (expired). */

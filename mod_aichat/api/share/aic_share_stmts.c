@@ -80,23 +80,42 @@ const aic_stmt aic_share_page_stmts[] = {
      " WHERE s.token_hash = %s AND s.revoked_at IS NULL AND c.deleted_at IS NULL"
      " AND NOT EXISTS (SELECT 1 FROM users o WHERE o.id = c.owner_id"
      " AND o.deleted_at IS NOT NULL)"},
-    /* The messages shown, with their notes (JSON, NULL when none) when the
-     * second argument is true, and their content type: up to the snapshot
-     * message, or a version's. An answer's sender is its model's name, or
-     * the model an import named when the catalog has none of that id. */
+    /* The size in bytes of each message shown (up to the snapshot message, or
+     * a version's), in order: what the page of a long thread is cut by. */
+    {"share_message_sizes", "SELECT coalesce(octet_length((t.msg).content), 0)::text"
+                            " FROM share_thread(%s::uuid) t ORDER BY t.depth DESC"},
+    {"share_version_message_sizes",
+     "SELECT coalesce(octet_length(e.m->>'content'), 0)::text FROM conversation_versions v"
+     " CROSS JOIN LATERAL jsonb_array_elements(v.snapshot->'messages') WITH ORDINALITY e(m, i)"
+     " WHERE v.id = %s::uuid AND e.m->>'status' IN ('complete', 'incomplete') ORDER BY e.i"},
+    /* The messages shown from the lo-th to the hi-th (from 1) and the first
+     * of all (for the page's description), in order: with their notes (JSON,
+     * NULL when none) when notes is true, their content type, and whether
+     * they are on the page (1) or there only as the first (0); up to the
+     * snapshot message, or a version's. An answer's sender is its
+     * model's name, or the model an import named when the catalog has none
+     * of that id. */
     {"share_messages",
      "SELECT (t.msg).sender_type, CASE (t.msg).sender_type WHEN 'ai' THEN"
      " coalesce(message_sender(t.msg)->>'display_name', 'Assistant') END,"
      " (t.msg).content, to_json((t.msg).created_at)#>>'{}',"
-     " CASE WHEN %s::boolean THEN share_annotations((t.msg).id)::text END, (t.msg).content_type"
-     " FROM share_thread(%s::uuid) t ORDER BY t.depth DESC"},
+     " CASE WHEN a.notes THEN share_annotations((t.msg).id)::text END, (t.msg).content_type,"
+     " (t.n >= a.lo)::int"
+     " FROM (SELECT %s::boolean AS notes, %s::uuid AS snapshot, %s::int AS lo,"
+     " %s::int AS hi) a CROSS JOIN LATERAL (SELECT s.msg, row_number() OVER"
+     " (ORDER BY s.depth DESC) AS n FROM share_thread(a.snapshot) s) t"
+     " WHERE t.n = 1 OR t.n BETWEEN a.lo AND a.hi ORDER BY t.n"},
     {"share_version_messages",
      "SELECT e.m->>'sender_type', CASE e.m->>'sender_type' WHEN 'ai' THEN"
      " coalesce(e.m->'sender'->>'display_name', 'Assistant') END, e.m->>'content',"
-     " e.m->>'created_at', CASE WHEN %s::boolean THEN share_annotations((e.m->>'id')::uuid)::text"
-     " END, coalesce(e.m->>'content_type', 'text/markdown') FROM conversation_versions v"
-     " CROSS JOIN LATERAL jsonb_array_elements(v.snapshot->'messages') WITH ORDINALITY e(m, i)"
-     " WHERE v.id = %s::uuid AND e.m->>'status' IN ('complete', 'incomplete') ORDER BY e.i"},
+     " e.m->>'created_at', CASE WHEN a.notes THEN share_annotations((e.m->>'id')::uuid)::text"
+     " END, coalesce(e.m->>'content_type', 'text/markdown'), (e.n >= a.lo)::int"
+     " FROM (SELECT %s::boolean AS notes, %s::uuid AS version, %s::int AS lo,"
+     " %s::int AS hi) a CROSS JOIN LATERAL (SELECT x.m, row_number() OVER (ORDER BY x.i) AS n"
+     " FROM conversation_versions v CROSS JOIN LATERAL"
+     " jsonb_array_elements(v.snapshot->'messages') WITH ORDINALITY x(m, i)"
+     " WHERE v.id = a.version AND x.m->>'status' IN ('complete', 'incomplete')) e"
+     " WHERE e.n = 1 OR e.n BETWEEN a.lo AND a.hi ORDER BY e.n"},
     /* A batch of views (aic_batch): counted and audited in one statement. */
     {"share_views_record", "SELECT share_views_record(%s::json)::text"},
     {NULL, NULL}};

@@ -22,11 +22,14 @@ typedef struct {
 /** The security headers of every answer of the share handler. */
 void aic_share_security_headers(request_rec *r);
 /** The share's body with the messages share_messages read: its JSON variant
- * or its page (token is the link's own, for "Continue"). */
-const char *aic_share_body(request_rec *r, const aic_share *s, const aic_rows *msgs, int json,
-                           const char *token);
+ * (page 0: the whole thread) or page `page` of `pages` (token is the link's
+ * own, for "Continue" and the links between pages). */
+const char *aic_share_body(request_rec *r, const aic_share *s, const aic_rows *msgs, int page,
+                           int pages, const char *token);
 /** Answer 404 (unknown, revoked, malformed) or 410 (expired), as JSON or as a page. */
 int aic_share_gone(request_rec *r, int status, int json);
+/** Answer 404 for a page a live share does not have, with a link to its first. */
+int aic_share_no_page(request_rec *r, const char *token);
 
 /* ---- aic_share_page.c ---- */
 
