@@ -208,12 +208,6 @@ static const char *pages_nav(apr_pool_t *p, const aic_share_view_place *at, cons
                         at->page, at->pages, later);
 }
 
-const char *aic_share_view_html(apr_pool_t *p, const aic_share_view *v, const char *base_uri,
-                                const char *token)
-{
-    return aic_share_view_page(p, v, NULL, base_uri, token);
-}
-
 const char *aic_share_view_page(apr_pool_t *p, const aic_share_view *v,
                                 const aic_share_view_place *at, const char *base_uri,
                                 const char *token)

@@ -64,17 +64,12 @@ extern const char aic_share_view_css[];
 const char *aic_share_view_head(apr_pool_t *p, const char *title, int noindex);
 
 /**
- * The whole page in p: header with title, models and dates; the messages;
- * a footer whose "Continue" link goes to base_uri + "/#/fork/" + token.
- */
-const char *aic_share_view_html(apr_pool_t *p, const aic_share_view *v, const char *base_uri,
-                                const char *token);
-
-/**
- * Page at->page of a long thread in p, v->messages being its messages: as
- * aic_share_view_html, the messages between links to the pages before and
- * after when there are more than one (the first page is the link's own
- * address, relative: "./" + token; the others "?page=N"). The description
+ * A share page in p: header with title, models and dates; the messages
+ * (v->messages); a footer whose "Continue" link goes to base_uri +
+ * "/#/fork/" + token. at NULL: the whole thread on one page. Else page
+ * at->page of a long thread, its messages between links to the pages before
+ * and after when there are more than one (the first page is the link's own
+ * address, relative: "./" + token; the others "?page=N"); the description
  * and social cards are the thread's (from at->lead), on every page.
  */
 const char *aic_share_view_page(apr_pool_t *p, const aic_share_view *v,

@@ -276,7 +276,7 @@ static void test_share_view_html_messages(void **state)
                                  "2026-12-01T10:00:02Z", NULL, "text/html"},
                                 {"ai", "Bot", "no *type*", "2026-12-01T10:00:03Z", NULL, NULL}};
     aic_share_view v = {"T", "[]", "2026-12-01", "", "2026-12-01T10:00:00Z", "", 1, msgs, 4};
-    const char *html = aic_share_view_html(p, &v, "/chat", "TOKEN");
+    const char *html = aic_share_view_page(p, &v, NULL, "/chat", "TOKEN");
     const char *json = aic_json_dump(aic_share_view_json(p, &v), p);
 
     /* Markdown stays Markdown (its raw HTML dropped); HTML is kept where allowed. */
@@ -297,7 +297,7 @@ static void test_share_view_html_messages(void **state)
     /* A first message in HTML describes the page by its text. */
     v.messages = msgs + 1;
     v.nmessages = 1;
-    html = aic_share_view_html(p, &v, "/chat", "TOKEN");
+    html = aic_share_view_page(p, &v, NULL, "/chat", "TOKEN");
     assert_non_null(strstr(html, "<meta name=\"description\" content=\"Hello x a\">"));
 }
 

@@ -294,7 +294,7 @@ static const aic_share_view hostile_view = {"Plans <script>x</script> & \"quotes
 static void test_share_view_html_escapes(void **state)
 {
     apr_pool_t *p = *state;
-    const char *html = aic_share_view_html(p, &hostile_view, "/chat\"x", "TOKEN");
+    const char *html = aic_share_view_page(p, &hostile_view, NULL, "/chat\"x", "TOKEN");
 
     assert_null(strstr(html, "<script"));
     assert_null(strstr(html, "<img"));
@@ -319,7 +319,7 @@ static void test_share_view_notes_escaped(void **state)
          "text/markdown"},
         {"user", NULL, "no notes", "2026-12-01T10:00:02Z", NULL, "text/markdown"}};
     aic_share_view v = {"T", "[]", "2026-12-01", "", "2026-12-01T10:00:00Z", "", 1, msgs, 2};
-    const char *html = aic_share_view_html(p, &v, "/chat", "T");
+    const char *html = aic_share_view_page(p, &v, NULL, "/chat", "T");
     const char *json = aic_json_dump(aic_share_view_json(p, &v), p);
 
     assert_null(strstr(html, "<script>n"));
@@ -345,7 +345,7 @@ static void test_share_view_html_plain(void **state)
                         0,
                         NULL,
                         0};
-    const char *html = aic_share_view_html(p, &v, "/chat", "T");
+    const char *html = aic_share_view_page(p, &v, NULL, "/chat", "T");
 
     assert_non_null(strstr(html, "<title>Shared conversation</title>"));
     assert_null(strstr(html, "robots"));
@@ -481,7 +481,7 @@ static void test_share_view_page_links(void **state)
     at.page = 1;
     at.pages = 1;
     assert_null(strstr(aic_share_view_page(p, &v, &at, "/chat", "TOK"), "<nav"));
-    html = aic_share_view_html(p, &v, "/chat", "TOK");
+    html = aic_share_view_page(p, &v, NULL, "/chat", "TOK");
     assert_null(strstr(html, "<nav"));
     assert_non_null(strstr(html, "<meta name=\"description\" content=\"Middle answer\">"));
     /* A token is escaped in the link to the first page. */
