@@ -138,8 +138,7 @@ int aic_send_json(request_rec *r, int status, const aic_json *body)
     return aic_send_json_text(r, status, aic_json_dump(body, r->pool));
 }
 
-/* OpenAI's error type for a status. */
-static const char *openai_type(int status)
+const char *aic_openai_error_type(int status)
 {
     switch (status) {
     case HTTP_UNAUTHORIZED:
@@ -166,7 +165,7 @@ int aic_send_error(request_rec *r, int status, const char *code, const char *mes
     body = aic_json_object(r->pool);
     err = aic_json_object(r->pool);
     aic_json_set_str(err, "message", message);
-    aic_json_set_str(err, "type", openai_type(status));
+    aic_json_set_str(err, "type", aic_openai_error_type(status));
     aic_json_set_str(err, "param", field);
     aic_json_set_str(err, "code", code);
     aic_json_set(body, "error", err);

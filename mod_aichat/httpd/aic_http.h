@@ -40,6 +40,8 @@ void aic_retry_later(request_rec *r, int status);
  * following the status. */
 int aic_send_error(request_rec *r, int status, const char *code, const char *message,
                    const char *field);
+/** OpenAI's error type for status ("rate_limit_error" for 429, ...), as aic_send_error gives it. */
+const char *aic_openai_error_type(int status);
 /** The error a client gets when the database cannot answer (503). */
 #define AIC_DB_UNAVAILABLE_CODE    "database_unavailable"
 #define AIC_DB_UNAVAILABLE_MESSAGE "The database is unavailable; try again shortly."

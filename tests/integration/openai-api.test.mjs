@@ -337,6 +337,170 @@ test('GET /models lists what the key may use as OpenAI model objects; another mo
     404, 'model_not_found', 'model');
 });
 
+test('a model whose provider the server does not configure is 404 model_not_found, as GET /models hides it', async () => {
+  // The API refuses unknown providers, so the provider is changed in the database.
+  const ghost = await fx.model({ provider: 'openai' });
+  await sql(`UPDATE ai_tools SET provider = 'ghost' WHERE id = :'p1'`, ghost.id);
+  const user = await fx.user({ credits: 100000 });
+  const key = await makeKey(user);
+  const ids = (await client(key).models.list()).data.map((m) => m.id);
+  assert.ok(!ids.includes(ghost.slug), 'GET /models lists a model of a provider that is not configured');
+  assert.ok(ids.includes(models.openai.slug));
+  await assert.rejects(client(key).models.retrieve(ghost.slug), (err) => err.status === 404);
+  for (const stream of [false, true]) {
+    const res = await complete(key.key, { model: ghost.slug, stream, messages: [{ role: 'user', content: 'ghost' }] });
+    assertOpenAiError(res, 404, 'model_not_found', 'model');
+    assert.equal(res.json.error.type, 'invalid_request_error');
+  }
+  await assert.rejects(
+    client(key).chat.completions.create({ model: ghost.slug, messages: [{ role: 'user', content: 'ghost' }] }),
+    (err) => err.status === 404 && err.code === 'model_not_found');
+  assert.equal(Number(await sqlValue(`SELECT count(*) FROM api_calls WHERE key_id = :'p1'`, key.id)), 0, 'a call was made');
+  assert.equal(await credits(user.id), 100000);
+});
+
+// --- provider failures --------------------------------------------------------------
+// A provider that fails before any text is answered with the failure's status
+// and error, streamed or not, as OpenAI's API does (its SDKs read the status,
+// and retry a 429 or 5xx after Retry-After). Once text was streamed, the
+// stream's last event is the error. A failed call costs nothing and its
+// api_calls row ends 'error'.
+
+const FAULTS = [
+  // [what, the model, status, code, Retry-After]
+  ['upstream 401', { switches: 'error=401' }, 502, 'provider_auth'],
+  ['upstream 429 with Retry-After', { switches: 'error=429' }, 429, 'provider_rate_limited', '1'],
+  ['upstream 500', { switches: 'error=500' }, 502, 'provider_error'],
+  ['upstream 529 overloaded', { provider: 'anthropic', switches: 'error=529' }, 502, 'provider_overloaded'],
+  ['no answer in time', { provider: 'slowlane', model_id: 'gpt-4o-mini@latency=3000' }, 504, 'provider_timeout'],
+  ['a malformed answer', { switches: 'malformed=1' }, 502, 'provider_malformed'],
+  ['a stream cut before any text', { switches: 'cut=0' }, 502, 'provider_incomplete'],
+];
+
+const faultModels = new Map();
+
+/** One model per fault, made on first use. */
+async function faultModel(spec) {
+  const id = JSON.stringify(spec);
+  if (!faultModels.has(id)) faultModels.set(id, await fx.model(spec));
+  return faultModels.get(id);
+}
+
+/** A fresh user with a key (and a monthly budget), its balance and the ledger's mark. */
+async function failingCaller() {
+  const user = await fx.user({ credits: 100000 });
+  const key = await makeKey(user, { monthly_budget: 100000 });
+  return { user, key, before: await credits(user.id), mark: await ledgerMark() };
+}
+
+/** The key's calls, oldest first. */
+function calls(key) {
+  return sqlJson(`SELECT * FROM api_calls WHERE key_id = :'p1' ORDER BY created_at`, key.id);
+}
+
+/** The failed call was recorded as an error and its reservation given back in full. */
+async function assertFailedCall({ user, key, before, mark }, code, what) {
+  const rows = await calls(key);
+  assert.equal(rows.length, 1, `${what}: ${rows.length} calls recorded`);
+  assert.equal(rows[0].status, 'error', `${what}: the call ended ${rows[0].status}`);
+  assert.equal(Number(rows[0].credits), 0, `${what}: the call cost ${rows[0].credits}`);
+  assert.ok(rows[0].error, `${what}: the call gives no reason`);
+  assert.equal(await credits(user.id), before, `${what}: the balance changed`);
+  assert.deepEqual((await ledgerSince(user.id, mark)).map((l) => l.reason), ['reserve', 'release'], what);
+  assert.equal(Number(await sqlValue(`SELECT budget_used FROM api_keys WHERE id = :'p1'`, key.id)), 0,
+    `${what}: the key's budget keeps the reservation`);
+}
+
+for (const [what, spec, status, code, retryAfter] of FAULTS) {
+  for (const stream of [false, true]) {
+    const how = stream ? 'streamed' : 'not streamed';
+    test(`${what}, ${how}: ${status} ${code} in OpenAI's format${retryAfter ? ' with Retry-After' : ''}; nothing charged, the call an error`, async () => {
+      const model = await faultModel(spec);
+      const caller = await failingCaller();
+      const res = await complete(caller.key.key, {
+        model: model.slug, stream, messages: [{ role: 'user', content: `fail ${uniq()}` }],
+      });
+      assertOpenAiError(res, status, code, null);
+      assert.equal(res.json.error.type, status === 429 ? 'rate_limit_error' : 'api_error');
+      assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+      assert.equal(res.headers.get('retry-after'), retryAfter ?? null, 'Retry-After');
+      await assertFailedCall(caller, code, `${what}, ${how}`);
+    });
+  }
+}
+
+test('the openai SDK retries a streamed call the provider refused with 429 after its Retry-After, and gets the answer', async () => {
+  // error_times counts calls with the same switches: this model's are its own.
+  const reply = `retried-${uniq()}`;
+  const model = await fx.model({ switches: `error=429;error_times=1;reply=${reply}` });
+  const { user, key, before } = await failingCaller();
+  const sdk = new OpenAI({ apiKey: key.key, baseURL: currentServer() + V1, maxRetries: 1 });
+  const stream = await sdk.chat.completions.create({
+    model: model.slug, stream: true, messages: [{ role: 'user', content: 'retry me' }],
+  });
+  let text = '';
+  for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+  assert.equal(text, reply);
+  const rows = await calls(key);
+  assert.deepEqual(rows.map((c) => c.status), ['error', 'complete']);
+  assert.equal(await credits(user.id), before - Number(rows[1].credits), 'charged other than the answered call');
+
+  // Without retries the SDK sees the 429 itself: its Retry-After, code and type.
+  const refusing = await faultModel({ switches: 'error=429' });
+  await assert.rejects(
+    client(key).chat.completions.create({ model: refusing.slug, stream: true, messages: [{ role: 'user', content: 'x' }] }),
+    (err) => err.status === 429 && err.headers?.get('retry-after') === '1' &&
+      err.code === 'provider_rate_limited' && err.type === 'rate_limit_error');
+});
+
+test('a streamed call whose answer is empty still starts, finishes and is charged as complete', async () => {
+  const model = await fx.model({ switches: 'reply=' });
+  const { user, key, before } = await failingCaller();
+  const res = await complete(key.key, { model: model.slug, stream: true, messages: [{ role: 'user', content: 'say nothing' }] });
+  assert.equal(res.status, 200, res.text);
+  assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+  const data = new SseParser().feed(res.text).map((e) => e.data);
+  assert.equal(data.at(-1), '[DONE]');
+  const chunks = data.slice(0, -1).map((d) => JSON.parse(d));
+  assert.equal(chunks[0].choices[0].delta.role, 'assistant');
+  assert.equal(chunks.map((c) => c.choices[0].delta.content ?? '').join(''), '');
+  assert.equal(chunks.at(-1).choices[0].finish_reason, 'stop');
+  const rows = await calls(key);
+  assert.deepEqual(rows.map((c) => c.status), ['complete']);
+  assert.equal(await credits(user.id), before - Number(rows[0].credits));
+});
+
+for (const [switches, code] of [['cut=2', 'provider_incomplete'], ['stream_error=2', 'provider_stream_error']]) {
+  test(`a provider failing after the first text (${switches}): the stream ends with the error event, not streamed 502 ${code}`, async () => {
+    const model = await faultModel({ switches });
+    const content = `late ${uniq()}`;
+    const body = { model: model.slug, messages: [{ role: 'user', content }] };
+    const streamed = await failingCaller();
+    const res = await complete(streamed.key.key, { ...body, stream: true });
+    assert.equal(res.status, 200, res.text);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+    const data = new SseParser().feed(res.text).map((e) => e.data);
+    assert.equal(data.at(-1), '[DONE]', `the stream does not end with [DONE]: ${res.text.slice(-300)}`);
+    const events = data.slice(0, -1).map((d) => JSON.parse(d));
+    const last = events.at(-1);
+    assert.deepEqual(Object.keys(last), ['error'], `the last event is not the error: ${JSON.stringify(last)}`);
+    assert.equal(last.error.code, code);
+    assert.equal(last.error.type, 'api_error');
+    assert.equal(last.error.param, null);
+    assert.ok(typeof last.error.message === 'string' && last.error.message.length > 0, 'no message');
+    const text = events.slice(0, -1).map((c) => c.choices[0].delta.content ?? '').join('');
+    assert.ok(text.length > 0 && mockReply(content).startsWith(text), `streamed ${JSON.stringify(text)}`);
+    await assertFailedCall(streamed, code, `${switches}, streamed`);
+
+    // Not streamed, the same error as a status.
+    const whole = await failingCaller();
+    const res2 = await complete(whole.key.key, body);
+    assertOpenAiError(res2, 502, code, null);
+    assert.equal(res2.json.error.type, last.error.type);
+    await assertFailedCall(whole, code, `${switches}, not streamed`);
+  });
+}
+
 // --- authentication ---------------------------------------------------------------
 
 test('missing, malformed, unknown, revoked and expired keys are 401 in OpenAI\'s format', async () => {
@@ -363,6 +527,39 @@ test('missing, malformed, unknown, revoked and expired keys are 401 in OpenAI\'s
   await sql(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = :'p1'`, soon.id);
   await refused(soon.key, 'expired_api_key');
 });
+
+// The user is loaded on every request: one httpd shows the change at once.
+test('a key of a user an administrator disabled or deleted is 403 user_disabled and charges nothing', () => onOneNode(async () => {
+  for (const [how, undo] of [
+    [
+      (u) => api('PATCH', `/admin/users/${u.id}`, { ...ADMIN, body: { is_active: false } }),
+      (u) => api('PATCH', `/admin/users/${u.id}`, { ...ADMIN, body: { is_active: true } }),
+    ],
+    [
+      (u) => api('DELETE', `/admin/users/${u.id}`, ADMIN),
+      (u) => api('POST', `/admin/users/${u.id}/restore`, ADMIN),
+    ],
+  ]) {
+    const user = await fx.user({ credits: 100000 });
+    const key = await makeKey(user);
+    const body = { model: models.openai.slug, messages: [{ role: 'user', content: `disabled ${uniq()}` }] };
+    assert.equal((await complete(key.key, body)).status, 200);
+    const before = await credits(user.id);
+    const made = await calls(key);
+    assertJson(await how(user), 200);
+    for (const stream of [false, true]) {
+      const res = await complete(key.key, { ...body, stream });
+      assertOpenAiError(res, 403, 'user_disabled');
+      assert.equal(res.json.error.type, 'permission_error');
+    }
+    await assert.rejects(client(key).models.list(), (err) => err.status === 403 && err.code === 'user_disabled');
+    assert.equal(await credits(user.id), before, 'a refused call changed the balance');
+    assert.equal((await calls(key)).length, made.length, 'a refused call was recorded');
+    // Given back, the same key works again.
+    assertJson(await undo(user), 200);
+    assert.equal((await complete(key.key, body)).status, 200);
+  }
+}));
 
 test('malformed bodies are 400 naming the param; an oversized one is 413', async () => {
   const user = await fx.user();
@@ -608,7 +805,10 @@ test('the usage API sums a user\'s calls by day, model and key', async () => {
   assert.equal(usage.keys[0].credits, res.json.usage.total_tokens);
   assertError(await api('GET', '/usage?days=0', user), 422, 'invalid_field', 'days');
   const site = assertJson(await api('GET', '/admin/usage?days=2', ADMIN), 200);
-  assert.ok(site.users.some((u) => u.id === user.id));
+  // users is the top 20, chats included: every user is in the CSV file per user.
+  assert.ok(site.users.length > 0);
+  const byUser = await api('GET', '/admin/usage.csv?days=2&by=user', ADMIN);
+  assert.ok(byUser.text.split('\r\n').some((l) => l.startsWith(`${user.user},1,`)), 'the site\'s usage lacks the user');
   assert.ok(site.providers.some((p) => p.provider === 'openai'));
   assertError(await api('GET', '/admin/usage', user), 403, 'forbidden');
 
@@ -626,10 +826,10 @@ test('the usage API sums a user\'s calls by day, model and key', async () => {
   assert.equal(csv.status, 200);
   assert.match(csv.headers.get('content-type'), /^text\/csv/);
   const lines = csv.text.trim().split('\r\n');
-  assert.equal(lines[0], 'day,calls,prompt_tokens,completion_tokens,credits');
+  assert.equal(lines[0], 'day,calls,prompt_tokens,completion_tokens,tokens,credits');
   assert.equal(lines.length, 4);
-  const [, calls, p, c, cr] = lines[3].split(',').map(Number);
-  assert.deepEqual([calls, p + c, cr], [1, total, total]);
+  const [, calls, p, c, t, cr] = lines[3].split(',').map(Number);
+  assert.deepEqual([calls, p + c, t, cr], [1, total, total, total]);
 
   const page = await request('GET', '/chat/admin/usage', ADMIN);
   assert.equal(page.status, 200);

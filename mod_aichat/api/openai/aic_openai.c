@@ -7,19 +7,22 @@
 #include <http_protocol.h>
 #include <apr_strings.h>
 
+/* The models this API serves, listed or called: the active models of the
+ * configured providers (an array literal, the last argument). */
+#define SERVED "t.is_active AND t.provider = ANY (%s::text[])"
+
 const aic_stmt aic_openai_stmts[] = {
-    /* An active model by slug, as the chat turn's statements give it. */
+    /* A served model by slug, as the chat turn's statements give it. */
     {"openai_model",
      "SELECT json_build_object('id', t.id, 'slug', t.slug, 'display_name', t.display_name,"
      " 'provider', t.provider, 'model_id', t.model_id, 'capabilities', t.capabilities,"
      " 'defaults', t.default_settings)::text FROM ai_tools t"
-     " WHERE t.slug = %s AND t.is_active"},
-    /* The active models of the configured providers (an array literal), as OpenAI
-     * model objects, by slug: a JSON array. */
+     " WHERE t.slug = %s AND " SERVED},
+    /* The served models as OpenAI model objects, by slug: a JSON array. */
     {"openai_models",
      "SELECT coalesce(json_agg(json_build_object('id', t.slug, 'object', 'model', 'created',"
      " extract(epoch FROM t.created_at)::bigint, 'owned_by', t.provider) ORDER BY t.slug),"
-     " '[]')::text FROM ai_tools t WHERE t.is_active AND t.provider = ANY (%s::text[])"},
+     " '[]')::text FROM ai_tools t WHERE " SERVED},
     /* One JSON argument each (sql/functions/keys.sql). */
     {"openai_reserve", "SELECT api_call_reserve(%s::json)::text"},
     {"openai_settle", "SELECT api_calls_settle(%s::json)::text"},

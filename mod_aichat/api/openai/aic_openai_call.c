@@ -10,7 +10,11 @@
  *            budget (402), the call's row, ledger and audit rows, committed
  *   call     the model as every call outside a turn asks it (aic_chat_call_ask:
  *            the provider layer, no database connection held, a client gone
- *            stops it), each piece of the answer streamed on as it comes
+ *            stops it), each piece of the answer streamed on as it comes. A
+ *            stream's 200 goes out with its first piece: a provider that fails
+ *            before it is answered with the status of the failure, as when not
+ *            streamed (OpenAI's SDKs retry a 429 or 5xx on it); after it, the
+ *            stream's last event is the error
  *   settle   api_calls_settle: chat_settle, as an answer of a turn is
  *            settled; the key's budget gets back what was not used. When
  *            the database does not answer then, the process's writer
@@ -54,6 +58,7 @@ typedef struct {
     apr_int64_t created;
     apr_bucket_brigade *out;
     apr_pool_t *chunk_pool; /* one chunk's JSON, cleared once it is sent */
+    int started;            /* the stream's 200 and first chunk went out */
 } call;
 
 /* ---- read ---- */
@@ -203,12 +208,14 @@ static int read_request(call *c)
     return OK;
 }
 
-/* The model named by the request, if the key may use it. */
+/* The model named by the request, if this API serves it (GET /models lists
+ * it) and the key may use it. */
 static int read_model(call *c)
 {
     request_rec *r = c->ctx->r;
     const char *json = NULL;
-    apr_status_t rv = aic_db_value(&json, c->ctx->db, "openai_model", AIC_ARGS(c->slug));
+    apr_status_t rv = aic_db_value(&json, c->ctx->db, "openai_model",
+                                   AIC_ARGS(c->slug, c->ctx->conf->providers_sql));
 
     if (rv == APR_NOTFOUND ||
         (rv == APR_SUCCESS && !aic_openai_key_allows(c->key, c->slug, r->pool))) {
@@ -295,24 +302,46 @@ static apr_status_t send_chunk(call *c, const char *role, const char *text, apr_
     return send_data(c, aic_json_dump(o, p));
 }
 
-static void stream_begin(call *c)
+/* The stream's headers and its first chunk (the role). */
+static apr_status_t stream_begin(call *c)
 {
     request_rec *r = c->ctx->r;
 
+    c->started = 1;
     r->status = HTTP_OK;
     ap_set_content_type(r, "text/event-stream; charset=utf-8");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "X-Accel-Buffering", "no");
     apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
-    send_chunk(c, "assistant", "", 0, NULL);
+    return send_chunk(c, "assistant", "", 0, NULL);
+}
+
+/* The last event of a stream that failed after it started: the error as
+ * the status would have said it. */
+static void stream_error(call *c)
+{
+    aic_json *o = aic_json_object(c->chunk_pool), *e = aic_json_object(c->chunk_pool);
+
+    aic_json_set_str(e, "message", c->ask.message);
+    aic_json_set_str(e, "type", aic_openai_error_type(c->ask.status));
+    aic_json_set_str(e, "param", NULL);
+    aic_json_set_str(e, "code", c->ask.code);
+    aic_json_set(o, "error", e);
+    send_data(c, aic_json_dump(o, c->chunk_pool));
 }
 
 /* ---- call ---- */
 
-/* A piece of the answer, streamed on. */
+/* A piece of the answer, streamed on (the first one starts the stream). */
 static apr_status_t on_text(void *arg, const char *text, apr_size_t len)
 {
-    return send_chunk(arg, NULL, text, len, NULL);
+    call *c = arg;
+    apr_status_t rv;
+
+    if (!c->started && (rv = stream_begin(c)) != APR_SUCCESS) {
+        return rv;
+    }
+    return send_chunk(c, NULL, text, len, NULL);
 }
 
 /* OpenAI's finish_reason for the provider's. */
@@ -513,9 +542,6 @@ int aic_openai_completions(aic_ctx *ctx, const aic_api_key *key)
     c.completion_id = apr_pstrcat(r->pool, "chatcmpl-", c.call_id, NULL);
     c.created = apr_time_sec(r->request_time);
     apr_pool_create(&c.chunk_pool, r->pool);
-    if (c.stream) {
-        stream_begin(&c);
-    }
     aic_chat_call_ask(&c.ask, ctx);
     code = c.ask.code;
     message = c.ask.message;
@@ -524,17 +550,20 @@ int aic_openai_completions(aic_ctx *ctx, const aic_api_key *key)
     completion = code ? 0 : c.ask.completion_tokens;
     status = code ? "error" : c.ask.gone || c.ask.capped ? "incomplete" : "complete";
     settle(&c, prompt, completion, status, code ? message : NULL, text);
+    if (code && !c.started) {
+        /* Nothing was sent yet, streamed or not: the failure's status. */
+        if (c.ask.retry_after) {
+            apr_table_setn(r->err_headers_out, "Retry-After", c.ask.retry_after);
+        }
+        return aic_send_error(r, c.ask.status, code, message, NULL);
+    }
     if (c.stream) {
         if (code) {
-            aic_json *o = aic_json_object(c.chunk_pool), *e = aic_json_object(c.chunk_pool);
-
-            aic_json_set_str(e, "message", message);
-            aic_json_set_str(e, "type", "api_error");
-            aic_json_set_str(e, "param", NULL);
-            aic_json_set_str(e, "code", code);
-            aic_json_set(o, "error", e);
-            send_data(&c, aic_json_dump(o, c.chunk_pool));
+            stream_error(&c);
         } else {
+            if (!c.started) {
+                stream_begin(&c);
+            }
             send_chunk(&c, NULL, NULL, 0, finish_reason(&c.ask));
             if (c.include_usage) {
                 aic_json *o = chunk_base(&c, c.chunk_pool), *u = aic_json_object(c.chunk_pool);
@@ -549,12 +578,6 @@ int aic_openai_completions(aic_ctx *ctx, const aic_api_key *key)
         }
         send_data(&c, "[DONE]");
         return OK;
-    }
-    if (code) {
-        if (c.ask.retry_after) {
-            apr_table_setn(r->err_headers_out, "Retry-After", c.ask.retry_after);
-        }
-        return aic_send_error(r, c.ask.status, code, message, NULL);
     }
     aic_json *o = aic_json_object(r->pool), *choices = aic_json_array(r->pool),
              *choice = aic_json_object(r->pool), *msg = aic_json_object(r->pool),
