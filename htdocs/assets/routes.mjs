@@ -35,7 +35,7 @@ export const routes = [
   { path: '/library', title: 'Import & export', nav: 'Import & export', view: () => import('./views/library.mjs') },
   { path: '/profile', title: 'Profile', nav: 'Profile', view: () => import('./views/profile.mjs') },
   { path: '/keys', title: 'API keys', nav: 'API keys', view: () => import('./views/keys.mjs') },
-  { path: '/usage', title: 'API usage', nav: 'Usage', view: () => import('./views/usage.mjs') },
+  { path: '/usage', title: 'Usage', nav: 'Usage', view: () => import('./views/usage.mjs') },
 ];
 
 export const links = [

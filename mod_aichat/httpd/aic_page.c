@@ -13,8 +13,9 @@
 static const struct {
     const char *key;
     const char *label;
-} nav[] = {{"", "Overview"},           {"users", "Users"},     {"catalog", "Catalog"},
-           {"shares", "Shared links"}, {"usage", "API usage"}, {"audit", "Audit log"}};
+} nav[] = {{"", "Overview"},           {"users", "Users"}, {"catalog", "Catalog"},
+           {"shares", "Shared links"}, {"usage", "Usage"}, {"keys", "API keys"},
+           {"audit", "Audit log"}};
 
 const char *aic_e(request_rec *r, const char *s)
 {

@@ -1,4 +1,6 @@
--- Personal API keys and the calls made with them (the OpenAI-compatible API).
+-- Personal API keys and the calls made with them (the OpenAI-compatible API);
+-- usage of credits by everything that spends them (chat answers, summaries,
+-- API calls), and a user's credit ledger a page at a time.
 -- Applied by scripts/aichat-migrate after the migrations (see sql/README.md).
 -- Each function is defined here only. A key's text never reaches the
 -- database: the module hands over its SHA-256 (hex) and its visible prefix.
@@ -279,113 +281,249 @@ BEGIN
 END
 $$;
 
+-- Everything that spent credits from `since` on: one user's (viewer), or
+-- the whole site's (viewer null); one row per
+--   chat     answer of a turn, settled: its ledger row ('settle', or
+--            'release' when it failed and was charged nothing; read once);
+--            tokens from the answer, credits its tokens (what chat_settle
+--            charges, a failed answer nothing); the model and provider its
+--            model's. The user is the one charged (the ledger's), who may be
+--            a participant of another's conversation.
+--   summary  summary stored (summary_store's audit row, which alone keeps
+--            what it used: its tokens, one figure, and credits); a failed one
+--            was charged nothing and is not here.
+--   api      call through the OpenAI-compatible API (api_calls), pending
+--            ones included.
+-- Columns: kind, user_id, key_id (an API call's), model (slug), provider,
+-- failed, prompt_tokens and completion_tokens (0 for a summary, whose split
+-- is not kept), tokens, credits, created_at. A chat answer's messages or model
+-- deleted since, or a conversation deleted while being summarised, drop
+-- out (the ledger still has their credits).
+CREATE OR REPLACE FUNCTION usage_items(viewer uuid, since timestamptz)
+    RETURNS TABLE (kind text, user_id uuid, key_id uuid, model text, provider text,
+                   failed boolean, prompt_tokens bigint, completion_tokens bigint, tokens bigint,
+                   credits bigint, created_at timestamptz)
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_column
+DECLARE
+    first_id bigint;
+BEGIN
+    -- The ledger has no index on time, but its ids grow with it: the span's
+    -- rows come after the newest one an hour older than since (a margin for
+    -- transactions that began before and wrote after), found from the newest
+    -- back, the site's by the primary key, a user's by credit_ledger_user.
+    -- Known before the query is planned, it lets the plan read only the span.
+    IF viewer IS NULL THEN
+        SELECT l.id INTO first_id FROM credit_ledger l
+         WHERE l.created_at < since - interval '1 hour' ORDER BY l.id DESC LIMIT 1;
+    ELSE
+        SELECT l.id INTO first_id FROM credit_ledger l
+         WHERE l.user_id = viewer AND l.created_at < since - interval '1 hour'
+         ORDER BY l.id DESC LIMIT 1;
+    END IF;
+    first_id := coalesce(first_id, 0);
+    -- Each branch of a UNION ALL is for one of viewer null or not, so that a
+    -- plan made for any viewer keeps its index.
+    RETURN QUERY
+    WITH settled AS (
+        SELECT l.id, l.user_id, l.reason, l.message_id, l.created_at
+          FROM credit_ledger l
+         WHERE viewer IS NULL AND l.id > first_id AND l.created_at >= since
+           AND l.message_id IS NOT NULL AND l.reason IN ('settle', 'release')
+        UNION ALL
+        SELECT l.id, l.user_id, l.reason, l.message_id, l.created_at
+          FROM credit_ledger l
+         WHERE l.user_id = viewer AND l.id > first_id AND l.created_at >= since
+           AND l.message_id IS NOT NULL AND l.reason IN ('settle', 'release'))
+    SELECT 'chat'::text, s.user_id, NULL::uuid, coalesce(t.slug, '')::text,
+           coalesce(t.provider, '')::text, s.reason = 'release',
+           coalesce(m.prompt_tokens, 0)::bigint, coalesce(m.completion_tokens, 0)::bigint,
+           coalesce(m.prompt_tokens, 0)::bigint + coalesce(m.completion_tokens, 0)::bigint,
+           CASE WHEN s.reason = 'release' THEN 0::bigint
+                ELSE coalesce(m.prompt_tokens, 0)::bigint + coalesce(m.completion_tokens, 0)::bigint
+           END,
+           s.created_at
+      FROM settled s
+      JOIN messages m ON m.id = s.message_id AND m.sender_type = 'ai'
+      LEFT JOIN ai_tools t ON t.id = m.sender_tool_id
+     -- A release names an answer that failed (chat_settle), or one being
+     -- regenerated when that turn failed in the database (chat_turn_release):
+     -- only the answer's first settlement counts.
+     WHERE s.reason = 'settle'
+        OR (m.status = 'error'
+            AND NOT EXISTS (SELECT 1 FROM credit_ledger e
+                             WHERE e.message_id = s.message_id AND e.id < s.id
+                               AND e.reason IN ('settle', 'release')))
+    UNION ALL
+    SELECT 'summary'::text, a.user_id, NULL::uuid,
+           coalesce(a.new_values->>'summary_model', '')::text, coalesce(t.provider, '')::text,
+           false, 0::bigint, 0::bigint, (a.new_values->>'used')::bigint,
+           (a.new_values->>'used')::bigint, a.created_at
+      FROM audit_logs a
+      LEFT JOIN ai_tools t ON t.slug = a.new_values->>'summary_model'
+     WHERE a.action = 'summarise' AND a.entity_type = 'conversation' AND a.new_values ? 'used'
+       AND a.created_at >= since AND (viewer IS NULL OR a.user_id = viewer)
+    UNION ALL
+    SELECT 'api'::text, x.user_id, x.key_id, x.model::text, x.provider::text, x.status = 'error',
+           x.prompt_tokens::bigint, x.completion_tokens::bigint,
+           x.prompt_tokens::bigint + x.completion_tokens::bigint, x.credits::bigint, x.created_at
+      FROM api_calls x
+     WHERE viewer IS NULL AND x.created_at >= since
+    UNION ALL
+    SELECT 'api'::text, x.user_id, x.key_id, x.model::text, x.provider::text, x.status = 'error',
+           x.prompt_tokens::bigint, x.completion_tokens::bigint,
+           x.prompt_tokens::bigint + x.completion_tokens::bigint, x.credits::bigint, x.created_at
+      FROM api_calls x
+     WHERE x.user_id = viewer AND x.created_at >= since;
+END
+$$;
+
 -- Usage of the last `days` days (1 to 366): one user's (viewer), or the
--- whole site's (viewer null). Returns JSON: since, totals (calls, errors,
--- prompt_tokens, completion_tokens, tokens, credits over the whole span),
--- days (tokens, credits and calls per day, every day present), models,
--- keys, users (top 20 by credits) and providers (with their failed calls).
+-- whole site's (viewer null): everything that spent credits (usage_items:
+-- chat answers, summaries, API calls; a "call" is one of those). Returns
+-- JSON: since, totals (calls, errors, prompt_tokens, completion_tokens,
+-- tokens, credits over the whole span; tokens include a summary's, whose
+-- split into prompt and completion is not kept), kinds (chat, summary, api,
+-- each with calls, errors, tokens, credits), days (tokens, credits and
+-- calls per day, every day present), models, keys (API calls only, each
+-- with its owner's username), users (top 20 by credits) and providers (with
+-- their failed calls).
 CREATE OR REPLACE FUNCTION keys_usage(viewer uuid, days integer) RETURNS json
 LANGUAGE sql STABLE AS $$
     WITH span AS (SELECT date_trunc('day', now()) - make_interval(days => days - 1) AS since),
-    c AS (SELECT x.* FROM api_calls x, span
-           WHERE x.created_at >= span.since AND (viewer IS NULL OR x.user_id = viewer))
+    c AS MATERIALIZED (SELECT i.* FROM span, usage_items(viewer, span.since) i)
     SELECT json_build_object(
         'since', (SELECT since FROM span),
         'totals', (SELECT json_build_object(
-                          'calls', count(*), 'errors', count(*) FILTER (WHERE status = 'error'),
+                          'calls', count(*), 'errors', count(*) FILTER (WHERE failed),
                           'prompt_tokens', coalesce(sum(prompt_tokens), 0),
                           'completion_tokens', coalesce(sum(completion_tokens), 0),
-                          'tokens', coalesce(sum(prompt_tokens + completion_tokens), 0),
+                          'tokens', coalesce(sum(tokens), 0),
                           'credits', coalesce(sum(credits), 0))
                      FROM c),
+        'kinds', (SELECT json_agg(json_build_object(
+                         'kind', k.kind, 'calls', coalesce(s.n, 0), 'errors', coalesce(s.e, 0),
+                         'tokens', coalesce(s.t, 0), 'credits', coalesce(s.cr, 0)) ORDER BY k.o)
+                    FROM (VALUES ('chat', 1), ('summary', 2), ('api', 3)) k(kind, o)
+                    LEFT JOIN (SELECT kind, count(*) n, count(*) FILTER (WHERE failed) e,
+                                      sum(tokens) t, sum(credits) cr
+                                 FROM c GROUP BY kind) s ON s.kind = k.kind),
         'days', (SELECT coalesce(json_agg(json_build_object(
                         'day', to_char(d, 'YYYY-MM-DD'),
                         'prompt_tokens', coalesce(s.p, 0), 'completion_tokens', coalesce(s.c, 0),
-                        'credits', coalesce(s.cr, 0), 'calls', coalesce(s.n, 0)) ORDER BY d), '[]')
+                        'tokens', coalesce(s.t, 0), 'credits', coalesce(s.cr, 0),
+                        'calls', coalesce(s.n, 0)) ORDER BY d), '[]')
                    FROM span, generate_series(span.since, date_trunc('day', now()),
                                               interval '1 day') d
                    LEFT JOIN (SELECT date_trunc('day', created_at) AS day,
                                      sum(prompt_tokens) AS p, sum(completion_tokens) AS c,
-                                     sum(credits) AS cr, count(*) AS n
+                                     sum(tokens) AS t, sum(credits) AS cr, count(*) AS n
                                 FROM c GROUP BY 1) s ON s.day = d),
         'models', (SELECT coalesce(json_agg(json_build_object(
                           'model', model, 'calls', n, 'tokens', t, 'credits', cr)
                           ORDER BY cr DESC, model), '[]')
-                     FROM (SELECT model, count(*) n, sum(prompt_tokens + completion_tokens) t,
-                                  sum(credits) cr FROM c GROUP BY model) m),
+                     FROM (SELECT model, count(*) n, sum(tokens) t, sum(credits) cr
+                             FROM c GROUP BY model) m),
         'keys', (SELECT coalesce(json_agg(json_build_object(
-                        'id', k.id, 'name', k.name, 'prefix', k.prefix, 'calls', n, 'tokens', t,
-                        'credits', cr) ORDER BY cr DESC, k.name), '[]')
-                   FROM (SELECT key_id, count(*) n, sum(prompt_tokens + completion_tokens) t,
-                                sum(credits) cr FROM c GROUP BY key_id) s
-                   JOIN api_keys k ON k.id = s.key_id),
+                        'id', k.id, 'name', k.name, 'prefix', k.prefix, 'username', u.username,
+                        'calls', n, 'tokens', t, 'credits', cr) ORDER BY cr DESC, k.name), '[]')
+                   FROM (SELECT key_id, count(*) n, sum(tokens) t, sum(credits) cr
+                           FROM c WHERE key_id IS NOT NULL GROUP BY key_id) s
+                   JOIN api_keys k ON k.id = s.key_id
+                   JOIN users u ON u.id = k.user_id),
         'users', (SELECT coalesce(json_agg(json_build_object(
                          'id', u.id, 'username', u.username, 'calls', n, 'tokens', t,
                          'credits', cr) ORDER BY cr DESC, u.username), '[]')
-                    FROM (SELECT user_id, count(*) n, sum(prompt_tokens + completion_tokens) t,
-                                 sum(credits) cr FROM c GROUP BY user_id
-                           ORDER BY cr DESC LIMIT 20) s
+                    FROM (SELECT user_id, count(*) n, sum(tokens) t, sum(credits) cr
+                            FROM c GROUP BY user_id ORDER BY cr DESC LIMIT 20) s
                     JOIN users u ON u.id = s.user_id),
         'providers', (SELECT coalesce(json_agg(json_build_object(
                              'provider', provider, 'calls', n, 'errors', e, 'tokens', t,
                              'credits', cr) ORDER BY cr DESC, provider), '[]')
-                        FROM (SELECT provider, count(*) n,
-                                     count(*) FILTER (WHERE status = 'error') e,
-                                     sum(prompt_tokens + completion_tokens) t, sum(credits) cr
+                        FROM (SELECT provider, count(*) n, count(*) FILTER (WHERE failed) e,
+                                     sum(tokens) t, sum(credits) cr
                                 FROM c GROUP BY provider) s))
 $$;
 
 -- Usage of the last `days` days (1 to 366) row by row, for the CSV files:
--- one user's calls (viewer) or the whole site's (viewer null), grouped per
--- 'day' (every day present, oldest first), 'model', 'key', 'user' or
--- 'provider' (most credits first, then by name). Returns a JSON array of
--- rows: names (what names the row: [day], [model], [key name, prefix,
--- username], [username] or [provider]), calls, errors (failed calls),
--- prompt_tokens, completion_tokens, credits; null for another `per`.
+-- one user's (viewer) or the whole site's (viewer null), as usage_items
+-- counts it, grouped per 'day' (every day present, oldest first), 'kind'
+-- (chat, summary, api, each present), 'model', 'key' (API calls only),
+-- 'user' or 'provider' (most credits first, then by name). Returns a JSON
+-- array of rows: names (what names the row: [day], [kind], [model], [key
+-- name, prefix, username], [username] or [provider]), calls, errors (failed
+-- ones), prompt_tokens, completion_tokens, tokens (a summary's too, whose
+-- split is not kept), credits; null for another `per`.
 CREATE OR REPLACE FUNCTION keys_usage_rows(viewer uuid, days integer, per text) RETURNS json
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     since timestamptz := date_trunc('day', now()) - make_interval(days => days - 1);
 BEGIN
-    IF per = 'day' THEN
-        RETURN (SELECT coalesce(json_agg(json_build_object(
-                           'names', json_build_array(to_char(d, 'YYYY-MM-DD')),
-                           'calls', coalesce(s.n, 0), 'errors', coalesce(s.e, 0),
-                           'prompt_tokens', coalesce(s.p, 0),
-                           'completion_tokens', coalesce(s.ct, 0),
-                           'credits', coalesce(s.cr, 0)) ORDER BY d), '[]')
-                  FROM generate_series(since, date_trunc('day', now()), interval '1 day') d
-                  LEFT JOIN (SELECT date_trunc('day', x.created_at) AS day, count(*) AS n,
-                                    count(*) FILTER (WHERE x.status = 'error') AS e,
-                                    sum(x.prompt_tokens) AS p, sum(x.completion_tokens) AS ct,
-                                    sum(x.credits) AS cr
-                               FROM api_calls x
-                              WHERE x.created_at >= since
-                                AND (viewer IS NULL OR x.user_id = viewer)
-                              GROUP BY 1) s ON s.day = d);
-    END IF;
-    IF per IS NULL OR per NOT IN ('model', 'key', 'user', 'provider') THEN
+    IF per IS NULL OR per NOT IN ('day', 'kind', 'model', 'key', 'user', 'provider') THEN
         RETURN NULL;
     END IF;
-    RETURN (SELECT coalesce(json_agg(json_build_object(
-                       'names', CASE per WHEN 'key' THEN json_build_array(k.name, k.prefix,
-                                                                           u.username)
-                                         WHEN 'user' THEN json_build_array(u.username)
-                                         ELSE json_build_array(s.g) END,
-                       'calls', s.n, 'errors', s.e, 'prompt_tokens', s.p,
-                       'completion_tokens', s.ct, 'credits', s.cr)
-                       ORDER BY s.cr DESC, coalesce(k.name, u.username, s.g), s.g), '[]')
-              FROM (SELECT CASE per WHEN 'model' THEN x.model WHEN 'provider' THEN x.provider
-                                    WHEN 'key' THEN x.key_id::text
-                                    ELSE x.user_id::text END AS g,
-                           count(*) AS n, count(*) FILTER (WHERE x.status = 'error') AS e,
-                           sum(x.prompt_tokens) AS p, sum(x.completion_tokens) AS ct,
-                           sum(x.credits) AS cr
-                      FROM api_calls x
-                     WHERE x.created_at >= since AND (viewer IS NULL OR x.user_id = viewer)
-                     GROUP BY 1) s
-              LEFT JOIN api_keys k ON per = 'key' AND k.id::text = s.g
-              LEFT JOIN users u ON u.id = CASE per WHEN 'key' THEN k.user_id
-                                                   WHEN 'user' THEN s.g::uuid END);
+    RETURN (
+        WITH s AS (
+            SELECT CASE per WHEN 'day' THEN to_char(date_trunc('day', i.created_at), 'YYYY-MM-DD')
+                            WHEN 'kind' THEN i.kind WHEN 'model' THEN i.model
+                            WHEN 'provider' THEN i.provider WHEN 'key' THEN i.key_id::text
+                            ELSE i.user_id::text END AS g,
+                   count(*) AS n, count(*) FILTER (WHERE i.failed) AS e,
+                   sum(i.prompt_tokens) AS p, sum(i.completion_tokens) AS ct,
+                   sum(i.tokens) AS t, sum(i.credits) AS cr
+              FROM usage_items(viewer, since) i
+             WHERE per <> 'key' OR i.key_id IS NOT NULL
+             GROUP BY 1),
+        -- Every day, and every kind, has its row; the other groupings those used.
+        g AS (
+            SELECT to_char(d, 'YYYY-MM-DD') AS g, row_number() OVER (ORDER BY d) AS o
+              FROM generate_series(since, date_trunc('day', now()), interval '1 day') d
+             WHERE per = 'day'
+            UNION ALL
+            SELECT k.g, k.o FROM (VALUES ('chat', 1), ('summary', 2), ('api', 3)) k(g, o)
+             WHERE per = 'kind'
+            UNION ALL
+            SELECT s.g, NULL FROM s WHERE per NOT IN ('day', 'kind'))
+        SELECT coalesce(json_agg(json_build_object(
+                   'names', CASE per WHEN 'key' THEN json_build_array(k.name, k.prefix,
+                                                                       u.username)
+                                     WHEN 'user' THEN json_build_array(u.username)
+                                     ELSE json_build_array(g.g) END,
+                   'calls', coalesce(s.n, 0), 'errors', coalesce(s.e, 0),
+                   'prompt_tokens', coalesce(s.p, 0), 'completion_tokens', coalesce(s.ct, 0),
+                   'tokens', coalesce(s.t, 0), 'credits', coalesce(s.cr, 0))
+                   ORDER BY g.o, s.cr DESC, coalesce(k.name, u.username, g.g), g.g), '[]')
+          FROM g
+          LEFT JOIN s ON s.g = g.g
+          LEFT JOIN api_keys k ON per = 'key' AND k.id::text = g.g
+          LEFT JOIN users u ON u.id = CASE per WHEN 'key' THEN k.user_id
+                                               WHEN 'user' THEN g.g::uuid END);
 END
+$$;
+
+-- A page of a user's credit ledger (every change of their balance), newest
+-- first: at most lim rows before the row whose id is after_id (the first
+-- page when null). Each row: id, created_at, reason ('initial', 'grant',
+-- 'reserve', 'settle', 'release'), delta, balance_after, note (what a
+-- reservation outside a turn or a grant was for), message_id (the message
+-- a turn's row names) and conversation_id (its conversation). Returns
+-- JSON: items, and next (the cursor of the page's last row, kind 'l',
+-- core/aic_cursor.h) when the page is full, else null.
+CREATE OR REPLACE FUNCTION credit_ledger_page(viewer uuid, after_id bigint, lim integer)
+    RETURNS json
+LANGUAGE sql STABLE AS $$
+    WITH page AS (
+        SELECT l.*, row_number() OVER (ORDER BY l.id DESC) AS n
+          FROM credit_ledger l
+         WHERE l.user_id = viewer AND (after_id IS NULL OR l.id < after_id)
+         ORDER BY l.id DESC LIMIT lim)
+    SELECT json_build_object(
+        'items', coalesce((SELECT json_agg(json_build_object(
+                                   'id', p.id, 'created_at', p.created_at, 'reason', p.reason,
+                                   'delta', p.delta, 'balance_after', p.balance_after,
+                                   'note', p.note, 'message_id', p.message_id,
+                                   'conversation_id', m.conversation_id) ORDER BY p.n)
+                             FROM page p LEFT JOIN messages m ON m.id = p.message_id), '[]'),
+        'next', (SELECT encode(convert_to('l|' || p.id, 'UTF8'), 'hex')
+                   FROM page p WHERE p.n = lim))
 $$;

@@ -64,7 +64,7 @@ describe('API keys', () => {
 
       // The call on the usage page: the key's row and the server's chart.
       await mainNav(page).getByRole('link', { name: 'Usage' }).click();
-      await page.getByRole('heading', { name: 'API usage', level: 1 }).waitFor();
+      await page.getByRole('heading', { name: 'Usage', level: 1, exact: true }).waitFor();
       const row = page.getByTestId('usage-keys').getByRole('row').filter({ hasText: name });
       await row.waitFor();
       const cells = await row.getByRole('cell').allInnerTexts();

@@ -1,11 +1,12 @@
-// GET and PATCH /chat/api/v1/me: the signed-in user's own profile.
+// GET and PATCH /chat/api/v1/me: the signed-in user's own profile; GET
+// /me/credits: their credit ledger, a page at a time.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { api } from '../lib/http.mjs';
-import { sql, dbUser } from '../lib/db.mjs';
+import { sql, sqlJson, dbUser } from '../lib/db.mjs';
 import { assertError, assertJson, assertUserShape } from '../lib/assert.mjs';
-import { DEMO, ADMIN, uniq } from '../lib/users.mjs';
+import { DEMO, ADMIN, createUser, uniq } from '../lib/users.mjs';
 
 let demoBefore;
 
@@ -163,4 +164,58 @@ test('one invalid field means no field is changed', async () => {
   const res2 = await patchMe({ display_name: `Valid Name ${uniq()}`, role: 'admin' });
   assertError(res2, 422, 'unknown_field', 'role');
   assert.deepEqual(await dbUser('demo'), stored);
+});
+
+test('GET /me/credits pages through my ledger, newest first, and nobody else\'s', async () => {
+  const user = await createUser({ prefix: 'ledger' });
+  const other = await createUser({ prefix: 'ledger' });
+  for (let i = 1; i <= 5; i++) {
+    assertJson(await api('POST', `/admin/users/${user.id}/credits`, { ...ADMIN, body: { amount: i, note: `grant ${i} <b>` } }), 200);
+  }
+  assertJson(await api('POST', `/admin/users/${other.id}/credits`, { ...ADMIN, body: { amount: 7 } }), 200);
+  const rows = await sqlJson(
+    `SELECT id, reason, delta, balance_after, note FROM credit_ledger WHERE user_id = :'p1' ORDER BY id DESC`, user.id);
+  assert.ok(rows.length >= 5);
+
+  const seen = [];
+  let after = '';
+  let pages = 0;
+  do {
+    const page = assertJson(await api('GET', `/me/credits?limit=2${after ? `&after=${after}` : ''}`, user), 200);
+    assert.ok(page.items.length <= 2);
+    seen.push(...page.items);
+    after = page.next;
+    pages++;
+    if (after) assert.equal(page.items.length, 2, 'a page short of its limit has a next');
+  } while (after && pages < 10);
+  assert.equal(pages, Math.ceil(rows.length / 2) + (rows.length % 2 === 0 ? 1 : 0));
+  assert.deepEqual(seen.map((r) => [Number(r.id), r.reason, r.delta, r.balance_after, r.note]),
+    rows.map((r) => [Number(r.id), r.reason, Number(r.delta), Number(r.balance_after), r.note]));
+  assert.equal(seen[0].note, 'grant 5 <b>');
+  assert.equal(seen[0].balance_after, (assertJson(await api('GET', '/me', user), 200)).token_credits);
+  for (const r of seen) {
+    assert.ok(Date.parse(r.created_at) > 0, `created_at ${r.created_at}`);
+    assert.equal(r.message_id, null);
+    assert.equal(r.conversation_id, null);
+  }
+  // The default page is 20; another user sees only their own row.
+  assert.equal(assertJson(await api('GET', '/me/credits', user), 200).items.length, Math.min(rows.length, 20));
+  const others = assertJson(await api('GET', '/me/credits', other), 200);
+  assert.ok(others.items.length >= 1 && others.items.every((r) => !seen.some((m) => m.id === r.id)));
+  assert.equal(others.items[0].delta, 7);
+  assert.equal(others.next, null);
+});
+
+test('GET /me/credits refuses a cursor not of this list and a bad limit with 422', async () => {
+  const hex = (text) => Buffer.from(text, 'utf8').toString('hex');
+  const keysCursor = hex(`k|2026-01-01T00:00:00.000000Z|${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`);
+  for (const after of ['zz', 'ABC', hex('l|abc'), hex('l|0'), hex('l|-1'), hex('j|1'), keysCursor, hex(`l|${'9'.repeat(19)}`)]) {
+    assertError(await api('GET', `/me/credits?after=${after}`, DEMO), 422, 'invalid_field', 'after');
+  }
+  for (const limit of ['0', '101', 'x', '-1']) {
+    assertError(await api('GET', `/me/credits?limit=${limit}`, DEMO), 422, 'invalid_field', 'limit');
+  }
+  // A well-formed cursor past any row: an empty page.
+  const empty = assertJson(await api('GET', `/me/credits?after=${hex('l|1')}`, DEMO), 200);
+  assert.deepEqual(empty, { items: [], next: null });
 });

@@ -1,14 +1,19 @@
-// Usage of the OpenAI-compatible API (issue 18): the CSV files per day,
-// model and key, and for administrators per user and provider too (a user's
-// file holds only their own calls; a bad grouping is 422, the site's
-// groupings are 403 to users); the administrators' overview with the last
-// 30 days at a glance (totals, the chart of tokens per day, the top 5 users,
-// errors by provider, links), every name HTML-escaped.
+// Usage (issue 18): everything that spends the one credit balance — chat
+// answers, summaries and calls through the OpenAI-compatible API — as JSON,
+// CSV files per day, kind, model and key, and for administrators per user and
+// provider too (a user's file holds only their own; a bad grouping is 422,
+// the site's groupings are 403 to users); the administrators' overview with
+// the last 30 days at a glance (totals, by kind, the chart of tokens per day,
+// the top 5 users, errors by provider, links), every name HTML-escaped; and
+// the administrators' keys page (every key, Revoke behind the cross-site
+// check, 403 to users).
 //
-// Two users make real calls through /chat/v1. The site-wide figures are
-// made exact by calls written straight into api_calls for six users, keys,
-// a model and a provider of this file only, with credits far above anything
-// a real call costs, so that they lead every ranking; after() deletes them.
+// Two users make real calls through /chat/v1; a third only chats and has a
+// chat summarised: what they see is checked against their balance. The
+// site-wide figures are made exact by calls written straight into api_calls
+// for six users, keys, a model and a provider of this file only, with credits
+// far above anything a real call costs, so that they lead every ranking;
+// after() deletes them.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,14 +21,18 @@ import { api, request } from '../lib/http.mjs';
 import { sql, sqlJson } from '../lib/db.mjs';
 import { assertError, assertHtml, assertJson } from '../lib/assert.mjs';
 import { ADMIN, uniq } from '../lib/users.mjs';
-import { ChatFixture } from '../lib/chat.mjs';
+import { ORIGIN } from '../lib/env.mjs';
+import { ChatFixture, credits, say } from '../lib/chat.mjs';
 
 const fx = new ChatFixture('usg');
 const tag = uniq();
 const BIG = 1_000_000_000_000; // credits of a seeded call: more than any real call's
+const SUMMARY_SLUG = 'summariser'; // AIChatSummaryModel in scripts/dev
+const START = 1_000_000; // the chatter's balance before anything
 let model;
 let alice;
 let bob;
+let carol; // only chats, and has a chat summarised
 const keys = {}; // a1, a2 (alice's), b (bob's)
 // The seeded site: six users (names to escape) with a key and a call each on
 // one model and one provider; the calls of users 0 and 1 failed.
@@ -42,6 +51,14 @@ before(async () => {
   keys.a2 = await makeKey(alice, `=1+2,"q" usg-test-${tag}`);
   keys.b = await makeKey(bob, `usg-test-${tag}-bob`);
   for (const k of [keys.a1, keys.a2, keys.b]) await call(k);
+
+  await sql(`DELETE FROM ai_tools WHERE slug = :'p1'`, SUMMARY_SLUG);
+  await fx.model({ provider: 'openai', slug: SUMMARY_SLUG, maxTokens: 200 });
+  carol = await fx.user({ credits: START });
+  const conv = await fx.conversation(carol, [model], { title: `usg chat ${tag}` });
+  await say(carol, conv.id, `How far is the moon? ${tag}`);
+  await say(carol, conv.id, 'And the sun?');
+  assertJson(await api('POST', `/conversations/${conv.id}/summary`, carol), 200);
 
   for (let i = 0; i < 6; i++) {
     const username = `usg<b>"&'${tag}-${i}`;
@@ -134,13 +151,21 @@ async function csv(auth, path) {
   return { head: head.join(','), rows, text: res.text, res };
 }
 
-/** A user's sums (of one key's calls, when given) from the database: calls,
- * prompt and completion tokens, credits. */
+/** A user's sums of API calls (of one key's, when given) from the database:
+ * calls, prompt and completion tokens, tokens, credits. */
 async function sums(userId, keyId = '') {
   const [row] = await sqlJson(
     `SELECT count(*) AS calls, sum(prompt_tokens) AS p, sum(completion_tokens) AS c, sum(credits) AS cr
        FROM api_calls WHERE user_id = :'p1' AND (:'p2' = '' OR key_id::text = :'p2')`, userId, keyId);
-  return [row.calls, row.p, row.c, row.cr].map(Number);
+  return [row.calls, row.p, row.c, Number(row.p) + Number(row.c), row.cr].map(Number);
+}
+
+/** The chat answers a user's conversations hold: count, prompt and completion tokens. */
+async function answers(userId) {
+  const [row] = await sqlJson(
+    `SELECT count(*) AS n, sum(prompt_tokens) AS p, sum(completion_tokens) AS c
+       FROM messages WHERE owner_id = :'p1' AND sender_type = 'ai'`, userId);
+  return { n: Number(row.n), p: Number(row.p), c: Number(row.c) };
 }
 
 const numbers = (row, from) => row.slice(from).map(Number);
@@ -149,21 +174,26 @@ test('a user\'s CSV per day, model and key holds their own calls only, and its n
   const byDefault = await csv(alice, '/usage.csv?days=7');
   const byDay = await csv(alice, '/usage.csv?days=7&by=day');
   assert.equal(byDay.text, byDefault.text, 'by=day is not the default file');
-  assert.equal(byDay.head, 'day,calls,prompt_tokens,completion_tokens,credits');
+  assert.equal(byDay.head, 'day,calls,prompt_tokens,completion_tokens,tokens,credits');
   assert.equal(byDay.rows.length, 7);
   assert.match(byDay.res.headers.get('content-disposition'), /filename="my-usage-7-days\.csv"/);
-  const [calls, p, c, cr] = await sums(alice.id);
-  assert.deepEqual(numbers(byDay.rows[6], 1), [calls, p, c, cr], 'today\'s row is not alice\'s calls');
+  const [calls, p, c, t, cr] = await sums(alice.id);
+  assert.deepEqual(numbers(byDay.rows[6], 1), [calls, p, c, t, cr], 'today\'s row is not alice\'s calls');
   assert.equal(calls, 2);
 
   const byModel = await csv(alice, '/usage.csv?days=7&by=model');
-  assert.equal(byModel.head, 'model,calls,prompt_tokens,completion_tokens,credits');
+  assert.equal(byModel.head, 'model,calls,prompt_tokens,completion_tokens,tokens,credits');
   assert.match(byModel.res.headers.get('content-disposition'), /filename="my-usage-by-model-7-days\.csv"/);
-  // Bob used the same model: his call is not in alice's row.
-  assert.deepEqual(byModel.rows, [[model.slug, ...[calls, p, c, cr].map(String)]]);
+  // Bob and carol used the same model: their calls and chats are not in alice's row.
+  assert.deepEqual(byModel.rows, [[model.slug, ...[calls, p, c, t, cr].map(String)]]);
+
+  const byKind = await csv(alice, '/usage.csv?days=7&by=kind');
+  assert.equal(byKind.head, 'kind,calls,prompt_tokens,completion_tokens,tokens,credits');
+  assert.deepEqual(byKind.rows, [['chat', '0', '0', '0', '0', '0'], ['summary', '0', '0', '0', '0', '0'],
+    ['api', ...[calls, p, c, t, cr].map(String)]]);
 
   const byKey = await csv(alice, '/usage.csv?days=7&by=key');
-  assert.equal(byKey.head, 'key_name,key_prefix,username,calls,prompt_tokens,completion_tokens,credits');
+  assert.equal(byKey.head, 'key_name,key_prefix,username,calls,prompt_tokens,completion_tokens,tokens,credits');
   assert.equal(byKey.rows.length, 2, byKey.text);
   for (const k of [keys.a1, keys.a2]) {
     const row = byKey.rows.find((r) => r[1] === k.prefix);
@@ -201,10 +231,10 @@ test('the site\'s CSV per user, provider, key, model and day has everyone\'s cal
   const ranked = [...seeded.users].reverse(); // most credits first
 
   const byUser = await csv(ADMIN, '/admin/usage.csv?by=user');
-  assert.equal(byUser.head, 'username,calls,prompt_tokens,completion_tokens,credits');
+  assert.equal(byUser.head, 'username,calls,prompt_tokens,completion_tokens,tokens,credits');
   assert.match(byUser.res.headers.get('content-disposition'), /filename="site-usage-by-user-30-days\.csv"/);
   assert.deepEqual(byUser.rows.slice(0, 6).map((r) => r[0]), ranked.map((u) => u.username), 'not the seeded users first');
-  assert.deepEqual(numbers(byUser.rows[0], 1), [1, 1000, 500, ranked[0].credits]);
+  assert.deepEqual(numbers(byUser.rows[0], 1), [1, 1000, 500, 1500, ranked[0].credits]);
   for (const u of [alice, bob]) {
     const row = byUser.rows.find((r) => r[0] === u.user);
     assert.ok(row, `${u.user} is not in the file`);
@@ -212,9 +242,9 @@ test('the site\'s CSV per user, provider, key, model and day has everyone\'s cal
   }
 
   const byProvider = await csv(ADMIN, '/admin/usage.csv?by=provider');
-  assert.equal(byProvider.head, 'provider,calls,errors,prompt_tokens,completion_tokens,credits');
+  assert.equal(byProvider.head, 'provider,calls,errors,prompt_tokens,completion_tokens,tokens,credits');
   const total = seeded.users.reduce((n, u) => n + u.credits, 0);
-  assert.deepEqual(byProvider.rows[0], [seeded.provider, '6', '2', '6000', '3000', String(total)]);
+  assert.deepEqual(byProvider.rows[0], [seeded.provider, '6', '2', '6000', '3000', '9000', String(total)]);
   const openai = byProvider.rows.find((r) => r[0] === 'openai');
   assert.ok(openai && Number(openai[1]) >= 3, 'the real calls\' provider is missing');
 
@@ -224,21 +254,85 @@ test('the site\'s CSV per user, provider, key, model and day has everyone\'s cal
   assert.ok(byKey.rows.some((r) => r[1] === keys.b.prefix && r[2] === bob.user), 'bob\'s key is missing');
 
   const byModel = await csv(ADMIN, '/admin/usage.csv?by=model');
-  assert.deepEqual(byModel.rows[0], [seeded.model, '6', '6000', '3000', String(total)]);
+  assert.deepEqual(byModel.rows[0], [seeded.model, '6', '6000', '3000', '9000', String(total)]);
 
   const byDay = await csv(ADMIN, '/admin/usage.csv?days=2&by=day');
   assert.equal(byDay.rows.length, 2);
   const [yesterday] = await sqlJson(`SELECT to_char(now() - interval '1 day', 'YYYY-MM-DD') AS d`);
   assert.equal(byDay.rows[0][0], yesterday.d);
-  assert.ok(Number(byDay.rows[0][4]) >= total, 'yesterday\'s credits lack the seeded calls');
+  assert.ok(Number(byDay.rows[0][5]) >= total, 'yesterday\'s credits lack the seeded calls');
+
+  // Carol only chats: her row has her answers and her summary.
+  const mine = assertJson(await api('GET', '/usage?days=30', carol), 200).totals;
+  const row = byUser.rows.find((r) => r[0] === carol.user);
+  assert.ok(row, 'a user who only chats is not in the file');
+  assert.deepEqual(numbers(row, 1), [mine.calls, mine.prompt_tokens, mine.completion_tokens, mine.tokens, mine.credits]);
+  assert.equal(mine.calls, 3);
+
+  const byKind = await csv(ADMIN, '/admin/usage.csv?by=kind');
+  assert.deepEqual(byKind.rows.map((r) => r[0]), ['chat', 'summary', 'api']);
+  assert.ok(Number(byKind.rows[0][1]) >= 2 && Number(byKind.rows[1][1]) >= 1, byKind.text);
+  assert.ok(Number(byKind.rows[2][5]) >= total, byKind.text);
 });
 
 test('the usage JSON gives the totals of the span', async () => {
   const mine = assertJson(await api('GET', '/usage?days=7', alice), 200);
-  const [calls, p, c, cr] = await sums(alice.id);
-  assert.deepEqual(mine.totals, { calls, errors: 0, prompt_tokens: p, completion_tokens: c, tokens: p + c, credits: cr });
+  const [calls, p, c, t, cr] = await sums(alice.id);
+  assert.deepEqual(mine.totals, { calls, errors: 0, prompt_tokens: p, completion_tokens: c, tokens: t, credits: cr });
+  assert.deepEqual(mine.kinds, [
+    { kind: 'chat', calls: 0, errors: 0, tokens: 0, credits: 0 },
+    { kind: 'summary', calls: 0, errors: 0, tokens: 0, credits: 0 },
+    { kind: 'api', calls, errors: 0, tokens: t, credits: cr },
+  ]);
   const site = assertJson(await api('GET', '/admin/usage?days=30', ADMIN), 200);
   assert.ok(site.totals.errors >= 2 && site.totals.credits >= 6 * BIG, JSON.stringify(site.totals));
+});
+
+test('a user who only chats sees their answers and summary, and the credits they took from the balance', async () => {
+  const usage = assertJson(await api('GET', '/usage?days=7', carol), 200);
+  const spent = START - await credits(carol.id);
+  const chats = await answers(carol.id);
+  assert.equal(chats.n, 2);
+  // What the page says was used is what left the balance.
+  assert.equal(usage.totals.credits, spent, JSON.stringify(usage.totals));
+  assert.equal(usage.totals.calls, 3);
+  assert.equal(usage.totals.errors, 0);
+  // A summary keeps its total only: in tokens, not in the prompt/completion split.
+  assert.equal(usage.totals.prompt_tokens, chats.p);
+  assert.equal(usage.totals.completion_tokens, chats.c);
+  const [chat, summary, apiKind] = usage.kinds;
+  assert.deepEqual([chat.kind, summary.kind, apiKind.kind], ['chat', 'summary', 'api']);
+  assert.deepEqual(chat, { kind: 'chat', calls: 2, errors: 0, tokens: chats.p + chats.c, credits: chats.p + chats.c });
+  assert.equal(summary.calls, 1);
+  assert.ok(summary.tokens > 0 && summary.credits === summary.tokens, JSON.stringify(summary));
+  assert.equal(chat.credits + summary.credits, spent);
+  assert.deepEqual(apiKind, { kind: 'api', calls: 0, errors: 0, tokens: 0, credits: 0 });
+  assert.equal(usage.totals.tokens, chat.tokens + summary.tokens);
+  assert.deepEqual(usage.keys, []);
+  assert.deepEqual(usage.models.map((m) => [m.model, m.calls]).sort(), [[model.slug, 2], [SUMMARY_SLUG, 1]].sort());
+  const today = usage.days.at(-1);
+  assert.deepEqual([today.calls, today.tokens, today.credits], [3, usage.totals.tokens, spent]);
+  // The chart draws the same tokens.
+  const svg = await api('GET', '/usage/chart.svg?days=7', carol);
+  assert.equal(svg.status, 200);
+  assert.match(svg.text, new RegExp(`total ${usage.totals.tokens} tokens`));
+
+  // Nobody else's: alice's API calls are not carol's, carol's chats not alice's.
+  const byKind = await csv(carol, '/usage.csv?days=7&by=kind');
+  assert.deepEqual(byKind.rows, [
+    ['chat', '2', String(chats.p), String(chats.c), String(chat.tokens), String(chat.credits)],
+    ['summary', '1', '0', '0', String(summary.tokens), String(summary.credits)],
+    ['api', '0', '0', '0', '0', '0'],
+  ]);
+  const alices = assertJson(await api('GET', '/usage?days=7', alice), 200);
+  assert.equal(alices.kinds[0].calls, 0, 'carol\'s chats are in alice\'s usage');
+
+  // The site's figures include every kind.
+  const site = assertJson(await api('GET', '/admin/usage?days=7', ADMIN), 200);
+  const siteKinds = Object.fromEntries(site.kinds.map((k) => [k.kind, k]));
+  assert.ok(siteKinds.chat.calls >= 2 && siteKinds.summary.calls >= 1 && siteKinds.api.calls >= 9, JSON.stringify(site.kinds));
+  assert.equal(site.totals.calls, site.kinds.reduce((n, k) => n + k.calls, 0));
+  assert.equal(site.totals.credits, site.kinds.reduce((n, k) => n + k.credits, 0));
 });
 
 /** The HTML from a heading's text up to the end of its table. */
@@ -263,7 +357,7 @@ test('the admin overview shows the last 30 days at a glance, escaped, with links
   const before = await usage();
   const html = assertHtml(await request('GET', '/chat/admin/', ADMIN), 200);
   const later = await usage();
-  assert.ok(html.includes('<h2 id="usage-glance">API usage, last 30 days</h2>'), 'no usage block');
+  assert.ok(html.includes('<h2 id="usage-glance">Usage, last 30 days</h2>'), 'no usage block');
   // Calls only add up: the page's figures are between the two reads.
   for (const [label, member] of [['Calls', 'calls'], ['Tokens', 'tokens'], ['Credits', 'credits']]) {
     const shown = figure(html, label);
@@ -281,6 +375,8 @@ test('the admin overview shows the last 30 days at a glance, escaped, with links
   assert.equal((top.match(/<tr><td>/g) ?? []).length, 5, top);
   for (const u of seeded.users.slice(1)) assert.ok(top.includes(`<td>${escape(u.username)}</td>`), `${u.username} is not in the top 5`);
   assert.ok(!top.includes(escape(seeded.users[0].username)), 'a sixth user is in the top 5');
+  const kinds = section(html, 'By kind');
+  for (const label of ['Chat answers', 'Summaries', 'API calls']) assert.ok(kinds.includes(`<tr><td>${label}</td>`), `no row ${label}: ${kinds}`);
   const errors = section(html, 'Errors by provider');
   assert.ok(errors.includes(`<tr><td>${escape(seeded.provider)}</td><td>6</td><td>2</td>`), errors);
   assert.ok(!html.includes('<b>"') && !html.includes(seeded.provider), 'a name is on the page unescaped');
@@ -299,4 +395,62 @@ test('the admin usage page links a CSV file per grouping and escapes every name'
   }
   assert.ok(html.includes(escape(`<img src=x onerror=alert(5)> ${tag}`)), 'the seeded key is not on the page');
   assert.ok(!html.includes('<img src=x') && !html.includes('<b>"'), 'a name is on the page unescaped');
+});
+
+/** Whether a key is revoked, from the database: 'revoked' or 'active'. */
+async function keyStatus(id) {
+  return sqlJson(`SELECT revoked_at IS NOT NULL AS revoked FROM api_keys WHERE id = :'p1'`, id)
+    .then(([row]) => (row.revoked ? 'revoked' : 'active'));
+}
+
+/** The table row of the keys page that holds text. */
+function keyRow(html, text) {
+  const at = html.indexOf(text);
+  assert.ok(at >= 0, `no ${text} on the keys page`);
+  return html.slice(html.lastIndexOf('<tr>', at), html.indexOf('</tr>', at));
+}
+
+test('the admin keys page lists every key escaped, and revokes one from our own page only', async () => {
+  const name = `<script>alert("k")</script> usg-test-${tag}-page`;
+  const key = await makeKey(alice, name);
+  const html = assertHtml(await request('GET', '/chat/admin/keys', ADMIN), 200);
+  assert.ok(html.includes('<a href="/chat/admin/keys" aria-current="page">API keys</a>'), 'not in the navigation');
+  assert.ok(!html.includes('<script>'), 'a key name is on the page unescaped');
+  const row = keyRow(html, escape(name));
+  assert.ok(row.includes(`<td>${escape(alice.user)}</td>`), `no owner: ${row}`);
+  assert.ok(row.includes(`<code>${key.prefix}…</code>`), `no prefix: ${row}`);
+  assert.ok(row.includes('<td>never</td>') && row.includes('<td>active</td>'), `no last use or status: ${row}`);
+  const action = `/chat/admin/keys/${key.id}/revoke`;
+  assert.ok(row.includes(`<form method="post" action="${action}">`), `no Revoke form: ${row}`);
+  // Another user's key, used: its last use is shown.
+  const bobs = keyRow(html, escape(keys.b.name));
+  assert.ok(bobs.includes(`<td>${escape(bob.user)}</td>`) && !bobs.includes('<td>never</td>'), bobs);
+
+  // From another site: refused, the key still works.
+  const foreign = await request('POST', action, { ...ADMIN, form: {}, headers: { Origin: 'https://evil.example' } });
+  assert.equal(foreign.status, 403);
+  assert.equal(await keyStatus(key.id), 'active');
+  // A plain user: 403, for the page and the form.
+  assert.equal((await request('GET', '/chat/admin/keys', alice)).status, 403);
+  assert.equal((await request('POST', action, { ...alice, form: {}, headers: { Origin: ORIGIN } })).status, 403);
+  assert.equal(await keyStatus(key.id), 'active');
+
+  const done = await request('POST', action, { ...ADMIN, form: {}, headers: { Origin: ORIGIN } });
+  assert.equal(done.status, 303, done.text);
+  assert.equal(done.headers.get('location'), '/chat/admin/keys');
+  assert.equal(await keyStatus(key.id), 'revoked');
+  const refused = await request('GET', '/chat/v1/models', { headers: { Authorization: `Bearer ${key.key}` } });
+  assert.equal(refused.status, 401);
+  const [audit] = await sqlJson(
+    `SELECT action, entity_type, user_id FROM audit_logs WHERE entity_id = :'p1' AND action = 'revoke' AND status = 303`, key.id);
+  assert.deepEqual(audit, { action: 'revoke', entity_type: 'api_key', user_id: (await sqlJson(`SELECT id FROM users WHERE username = 'admin'`))[0].id });
+
+  const after = keyRow(assertHtml(await request('GET', '/chat/admin/keys', ADMIN), 200), escape(name));
+  assert.ok(after.includes('<td>revoked</td>') && !after.includes('<form'), `still revocable: ${after}`);
+  // A key that does not exist: no such key.
+  for (const id of [uniq(), '00000000-0000-4000-8000-000000000000']) {
+    const res = await request('POST', `/chat/admin/keys/${id}/revoke`, { ...ADMIN, form: {}, headers: { Origin: ORIGIN } });
+    assert.equal(res.status, 404, res.text);
+  }
+  assert.equal((await request('GET', '/chat/admin/keys?after=zz', ADMIN)).status, 422);
 });

@@ -1,5 +1,7 @@
-// Profile: the account's facts (role, credits, username, member since) and the
-// form that edits display name and email (PATCH /me).
+// Profile: the account's facts (role, credits, username, member since), a
+// link to what used the credits (Usage: chat answers, summaries, API calls
+// and the balance's latest changes), and the form that edits display name
+// and email (PATCH /me).
 //
 // Validation is the server's: the form does not pre-check (novalidate), so
 // the message the user sees is the one the API gives for the field (422
@@ -8,6 +10,7 @@
 import { patch, isAbort } from '../api.mjs';
 import { h, append, replaceChildren, setMessage, formatNumber, formatDate } from '../dom.mjs';
 import { session } from '../session.mjs';
+import { hrefFor } from '../router.mjs';
 
 const ROLE_LABELS = { user: 'User', admin: 'Administrator' };
 
@@ -103,6 +106,13 @@ export async function render({ outlet, signal }) {
       { class: 'panel', 'aria-labelledby': 'profile-title' },
       h('h1', { id: 'profile-title' }, 'Profile'),
       facts,
+      h(
+        'p',
+        { class: 'hint', 'data-testid': 'profile-usage' },
+        'Chat answers, summaries and API calls all spend these credits: ',
+        h('a', { href: hrefFor('/usage') }, 'see what used them and the latest changes of your balance'),
+        '.',
+      ),
       form,
     ),
   );

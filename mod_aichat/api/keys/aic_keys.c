@@ -1,9 +1,11 @@
 /* The keys' API: GET|POST /v1/keys, DELETE /v1/keys/{id}; for
- * administrators GET /v1/admin/keys, DELETE /v1/admin/keys/{id}. A key is
- * made here from 256 random bits, answered once, and only its SHA-256 and
- * its prefix are stored. The usage these keys make is aic_keys_pages.c's. */
+ * administrators GET /v1/admin/keys, DELETE /v1/admin/keys/{id}, and the
+ * same as the admin page /admin/keys (every key, with a Revoke form). A key
+ * is made here from 256 random bits, answered once, and only its SHA-256
+ * and its prefix are stored. The usage these keys make is aic_keys_pages.c's. */
 #include "keys.h"
 #include "httpd/aic_audit.h"
+#include "httpd/aic_page.h"
 
 #include <http_protocol.h>
 #include <apr_encode.h>
@@ -165,56 +167,166 @@ static int keys_create(aic_ctx *ctx)
     return aic_send_json(r, HTTP_CREATED, res);
 }
 
+/* A page of keys (keys_list) of owner (NULL: everyone's) after the cursor
+ * after (NULL or empty: the first page) into *json. APR_EINVAL for a cursor
+ * that is not this list's, else APR_SUCCESS or an aic_db error. */
+static apr_status_t list_page(const char **json, aic_ctx *ctx, const char *owner, const char *after,
+                              int limit)
+{
+    request_rec *r = ctx->r;
+    const char *cursor[2] = {NULL, NULL};
+
+    if (after && *after &&
+        (aic_cursor_decode(cursor, r->pool, after, KEYS_CURSOR, 2) != APR_SUCCESS ||
+         !aic_valid_timestamp(cursor[0]) || !aic_valid_uuid(cursor[1]))) {
+        return APR_EINVAL;
+    }
+    return aic_db_value(json, ctx->db, "keys_list",
+                        AIC_ARGS(owner, cursor[0], cursor[1], apr_itoa(r->pool, limit)));
+}
+
 /* A page of keys: GET ?limit=&after= (the cursor a page gave as next). */
 static int list(aic_ctx *ctx, const char *owner)
 {
     request_rec *r = ctx->r;
     apr_table_t *args = aic_query_args(r);
-    const char *after = apr_table_get(args, "after"), *cursor[2] = {NULL, NULL}, *json = NULL;
+    const char *json = NULL;
     int limit = aic_valid_limit(apr_table_get(args, "limit"), LIST_PAGE, LIST_MAX);
     apr_status_t rv;
 
-    if (after && *after &&
-        (aic_cursor_decode(cursor, r->pool, after, KEYS_CURSOR, 2) != APR_SUCCESS ||
-         !aic_valid_timestamp(cursor[0]) || !aic_valid_uuid(cursor[1]))) {
-        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                              "'after' is not a cursor of this list.", "after");
-    }
     if (limit < 0) {
         return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
                               apr_psprintf(r->pool, "'limit' must be 1 to %d.", LIST_MAX), "limit");
     }
-    rv = aic_db_value(&json, ctx->db, "keys_list",
-                      AIC_ARGS(owner, cursor[0], cursor[1], apr_itoa(r->pool, limit)));
+    rv = list_page(&json, ctx, owner, apr_table_get(args, "after"), limit);
+    if (rv == APR_EINVAL) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              "'after' is not a cursor of this list.", "after");
+    }
     if (rv != APR_SUCCESS) {
         return aic_send_failure(r, rv);
     }
     return aic_send_json_text(r, HTTP_OK, json);
 }
 
-static int key_revoke(aic_ctx *ctx, const char *owner)
+/* Revoke the key id of owner (NULL: anyone's, an administrator's revocation)
+ * with the request's audit row (status: what the request answers) into
+ * *json (keys_revoke). APR_NOTFOUND when there is no such key (of owner's). */
+static apr_status_t key_revoke_as(const char **json, aic_ctx *ctx, const char *id,
+                                  const char *owner, int status)
 {
     request_rec *r = ctx->r;
-    const char *id = apr_table_get(ctx->params, "id"), *json = NULL;
     aic_json *args = aic_json_object(r->pool);
     apr_status_t rv;
 
+    *json = NULL;
     if (!aic_valid_uuid(id)) {
-        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such key.", NULL);
+        return APR_NOTFOUND;
     }
     aic_json_set_str(args, "id", id);
     aic_json_set_str(args, "owner", owner);
     aic_json_set_str(args, "actor", ctx->user->id);
-    aic_json_set(args, "audit", aic_audit_json(r, HTTP_OK, "revoke", "api_key", NULL, NULL, NULL));
-    rv = aic_db_value(&json, ctx->db, "keys_revoke", AIC_ARGS(aic_json_dump(args, r->pool)));
+    aic_json_set(args, "audit", aic_audit_json(r, status, "revoke", "api_key", NULL, NULL, NULL));
+    rv = aic_db_value(json, ctx->db, "keys_revoke", AIC_ARGS(aic_json_dump(args, r->pool)));
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (!*json) {
+        return APR_NOTFOUND;
+    }
+    aic_req_get(r)->audited = 1;
+    return APR_SUCCESS;
+}
+
+static int key_revoke(aic_ctx *ctx, const char *owner)
+{
+    request_rec *r = ctx->r;
+    const char *json = NULL;
+    apr_status_t rv = key_revoke_as(&json, ctx, apr_table_get(ctx->params, "id"), owner, HTTP_OK);
+
+    if (rv == APR_NOTFOUND) {
+        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such key.", NULL);
+    }
     if (rv != APR_SUCCESS) {
         return aic_send_failure(r, rv);
     }
-    if (!json) {
-        return aic_send_error(r, HTTP_NOT_FOUND, "not_found", "No such key.", NULL);
-    }
-    aic_req_get(r)->audited = 1;
     return aic_send_json_text(r, HTTP_OK, json);
+}
+
+/* A key's member as escaped text, or `none` when it is null. */
+static const char *cell(request_rec *r, const aic_json *obj, const char *member, const char *none)
+{
+    const char *s = aic_json_str(aic_json_get(obj, member), r->pool);
+
+    return s ? aic_e(r, s) : none;
+}
+
+int aic_keys_admin_page(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *base = aic_e(r, apr_pstrcat(r->pool, ctx->conf->base_uri, "/admin", NULL));
+    const char *json = NULL, *next;
+    aic_json *page = NULL, *items;
+    apr_status_t rv;
+
+    rv = list_page(&json, ctx, NULL, apr_table_get(aic_query_args(r), "after"), LIST_MAX);
+    if (rv == APR_EINVAL) {
+        return aic_page_error(r, HTTP_UNPROCESSABLE_ENTITY, "after is not a cursor of this list.");
+    }
+    if (rv != APR_SUCCESS || !(page = aic_json_from(r->pool, json))) {
+        return aic_page_error(r, HTTP_SERVICE_UNAVAILABLE, "Keys cannot be listed now.");
+    }
+    items = aic_json_get(page, "items");
+    aic_page_begin(r, HTTP_OK, "API keys", "keys");
+    ap_rputs("<p>Every user's keys for the OpenAI-compatible API, newest first. A revoked key "
+             "stops working at once and stays listed.</p>",
+             r);
+    if (!aic_json_len(items)) {
+        ap_rputs("<p>No keys.</p>", r);
+        return aic_page_end(r);
+    }
+    ap_rputs("<table><thead><tr><th>Owner</th><th>Name</th><th>Prefix</th><th>Created</th>"
+             "<th>Last used</th><th>Status</th><th>Actions</th></tr></thead><tbody>",
+             r);
+    for (apr_size_t i = 0; i < aic_json_len(items); i++) {
+        aic_json *k = aic_json_at(items, i);
+        const char *status = cell(r, k, "status", "");
+
+        ap_rprintf(r,
+                   "<tr><td>%s</td><td>%s</td><td><code>%s…</code></td><td>%s</td><td>%s</td>"
+                   "<td>%s</td><td class=\"actions\">",
+                   cell(r, aic_json_get(k, "user"), "username", "(deleted)"),
+                   cell(r, k, "name", ""), cell(r, k, "prefix", ""), cell(r, k, "created_at", ""),
+                   cell(r, k, "last_used_at", "never"), status);
+        if (strcmp(status, "revoked")) {
+            ap_rprintf(r,
+                       "<form method=\"post\" action=\"%s/keys/%s/revoke\"><button "
+                       "type=\"submit\">Revoke</button></form>",
+                       base, cell(r, k, "id", ""));
+        }
+        ap_rputs("</td></tr>", r);
+    }
+    ap_rputs("</tbody></table>", r);
+    if ((next = aic_json_str(aic_json_get(page, "next"), r->pool))) {
+        ap_rprintf(r, "<p><a href=\"%s/keys?after=%s\">Older keys</a></p>", base, aic_e(r, next));
+    }
+    return aic_page_end(r);
+}
+
+int aic_keys_admin_page_revoke(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    const char *json = NULL;
+    apr_status_t rv =
+        key_revoke_as(&json, ctx, apr_table_get(ctx->params, "id"), NULL, HTTP_SEE_OTHER);
+
+    if (rv == APR_NOTFOUND) {
+        return aic_page_error(r, HTTP_NOT_FOUND, "No such key.");
+    }
+    if (rv != APR_SUCCESS) {
+        return aic_page_error(r, HTTP_SERVICE_UNAVAILABLE, "The key could not be revoked.");
+    }
+    return aic_page_redirect(r, apr_pstrcat(r->pool, ctx->conf->base_uri, "/admin/keys", NULL));
 }
 
 apr_status_t aic_keys_usage(const char **json, aic_ctx *ctx, const char *viewer, int days)

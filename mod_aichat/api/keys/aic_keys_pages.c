@@ -1,9 +1,12 @@
-/* Usage as JSON (GET /v1/usage, GET /v1/admin/usage), charts and files: a user's tokens per day as
- * a server-side SVG (GET /v1/usage/chart.svg), a user's and the site's usage as CSV per day, model
- * or key, and for the site per user or provider too (GET /v1/usage.csv, GET /v1/admin/usage.csv,
- * ?by=), and the administrators' page (/admin/usage): the last days at a glance as charts with
- * their text alternative, then by user, model, provider (with its errors) and key. The last 30
- * days of the same page, shortened, are on the administrators' overview (aic_keys_usage_glance). */
+/* Usage as JSON (GET /v1/usage, GET /v1/admin/usage), charts and files: everything that spent
+ * credits (chat answers, summaries, API calls: keys_usage in sql/functions/keys.sql). A user's
+ * tokens per day as a server-side SVG (GET /v1/usage/chart.svg), a user's and the site's usage
+ * as CSV per day, kind, model or key, and for the site per user or provider too (GET
+ * /v1/usage.csv, GET /v1/admin/usage.csv, ?by=), and the administrators' page (/admin/usage):
+ * the last days at a glance as charts with their text alternative, then by kind, user, model,
+ * provider (with its errors) and key. The last 30 days of the same page, shortened, are on the
+ * administrators' overview (aic_keys_usage_glance). The administrators' keys page is
+ * aic_keys.c's. */
 #include "keys.h"
 #include "httpd/aic_page.h"
 
@@ -34,8 +37,7 @@ static int days_arg(request_rec *r, int html)
 
 /* A chart of one member of each day of usage (keys_usage's days). */
 static const char *days_chart(request_rec *r, const aic_json *usage, const char *id,
-                              const char *title, const char *unit, const char *member,
-                              const char *plus)
+                              const char *title, const char *unit, const char *member)
 {
     aic_json *days = aic_json_get(usage, "days");
     int n = (int)aic_json_len(days);
@@ -45,8 +47,7 @@ static const char *days_chart(request_rec *r, const aic_json *usage, const char 
         aic_json *d = aic_json_at(days, (apr_size_t)i);
 
         bars[i].label = aic_json_str(aic_json_get(d, "day"), r->pool);
-        bars[i].value = aic_json_int(aic_json_get(d, member)) +
-                        (plus ? aic_json_int(aic_json_get(d, plus)) : 0);
+        bars[i].value = aic_json_int(aic_json_get(d, member));
     }
     return aic_chart_bars(r->pool, id, title, unit, bars, n);
 }
@@ -107,7 +108,7 @@ static int usage_svg(aic_ctx *ctx)
     apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
     ap_rputs(days_chart(r, usage, "usage-tokens",
                         apr_psprintf(r->pool, "Tokens per day, last %d days", days), "tokens",
-                        "prompt_tokens", "completion_tokens"),
+                        "tokens"),
              r);
     return OK;
 }
@@ -120,12 +121,11 @@ typedef struct {
     int errors, admin;
 } grouping;
 
-static const grouping groupings[] = {{"day", "day", 0, 0},
-                                     {"model", "model", 0, 0},
-                                     {"key", "key_name,key_prefix,username", 0, 0},
-                                     {"user", "username", 0, 1},
-                                     {"provider", "provider", 1, 1},
-                                     {NULL, NULL, 0, 0}};
+static const grouping groupings[] = {
+    {"day", "day", 0, 0},       {"kind", "kind", 0, 0},
+    {"model", "model", 0, 0},   {"key", "key_name,key_prefix,username", 0, 0},
+    {"user", "username", 0, 1}, {"provider", "provider", 1, 1},
+    {NULL, NULL, 0, 0}};
 
 /* ?by= (day when absent), or NULL after having answered 422 (no such
  * grouping) or 403 (an administrators' grouping in a user's file). */
@@ -149,8 +149,8 @@ static const grouping *by_arg(request_rec *r, int site)
         }
     }
     aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                   site ? "by must be day, model, key, user or provider."
-                        : "by must be day, model or key.",
+                   site ? "by must be day, kind, model, key, user or provider."
+                        : "by must be day, kind, model or key.",
                    "by");
     return NULL;
 }
@@ -187,7 +187,8 @@ static const char *csv_text(apr_pool_t *p, const char *s)
 }
 
 /* Usage as CSV, grouped as ?by= says: the names of the row, then calls,
- * (errors,) prompt and completion tokens, credits. viewer NULL: the site's. */
+ * (errors,) prompt and completion tokens, tokens (a summary's too, whose
+ * split is not kept), credits. viewer NULL: the site's. */
 static int usage_csv(aic_ctx *ctx, const char *viewer)
 {
     request_rec *r = ctx->r;
@@ -213,7 +214,7 @@ static int usage_csv(aic_ctx *ctx, const char *viewer)
                                 days));
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "X-Request-Id", aic_request_id(r));
-    ap_rprintf(r, "%s,calls,%sprompt_tokens,completion_tokens,credits\r\n", g->head,
+    ap_rprintf(r, "%s,calls,%sprompt_tokens,completion_tokens,tokens,credits\r\n", g->head,
                g->errors ? "errors," : "");
     for (apr_size_t i = 0; i < aic_json_len(list); i++) {
         aic_json *row = aic_json_at(list, i), *names = aic_json_get(row, "names");
@@ -227,9 +228,12 @@ static int usage_csv(aic_ctx *ctx, const char *viewer)
         if (g->errors) {
             ap_rprintf(r, "%" APR_INT64_T_FMT ",", aic_json_int(aic_json_get(row, "errors")));
         }
-        ap_rprintf(r, "%" APR_INT64_T_FMT ",%" APR_INT64_T_FMT ",%" APR_INT64_T_FMT "\r\n",
+        ap_rprintf(r,
+                   "%" APR_INT64_T_FMT ",%" APR_INT64_T_FMT ",%" APR_INT64_T_FMT
+                   ",%" APR_INT64_T_FMT "\r\n",
                    aic_json_int(aic_json_get(row, "prompt_tokens")),
                    aic_json_int(aic_json_get(row, "completion_tokens")),
+                   aic_json_int(aic_json_get(row, "tokens")),
                    aic_json_int(aic_json_get(row, "credits")));
     }
     return OK;
@@ -256,7 +260,7 @@ static void table(request_rec *r, int level, const char *caption, const char *he
 
     ap_rprintf(r, "<h%d>%s</h%d>", level, aic_e(r, caption), level);
     if (!n) {
-        ap_rputs("<p>No calls.</p>", r);
+        ap_rputs("<p>Nothing used credits.</p>", r);
         return;
     }
     if (max && n > max) {
@@ -285,13 +289,51 @@ static void table(request_rec *r, int level, const char *caption, const char *he
     ap_rputs("</tbody></table>", r);
 }
 
-/* The site's tokens per day (prompt and completion), as /admin/usage and
+/* The table of usage by kind (keys_usage's kinds), each kind named in words. */
+static void kinds_table(request_rec *r, int level, const aic_json *usage)
+{
+    static const struct {
+        const char *kind, *label;
+    } labels[] = {{"chat", "Chat answers"}, {"summary", "Summaries"}, {"api", "API calls"}};
+    aic_json *kinds = aic_json_get(usage, "kinds");
+
+    for (apr_size_t i = 0; i < aic_json_len(kinds); i++) {
+        aic_json *row = aic_json_at(kinds, i);
+        const char *kind = aic_json_str(aic_json_get(row, "kind"), r->pool);
+
+        for (apr_size_t j = 0; kind && j < sizeof(labels) / sizeof(labels[0]); j++) {
+            if (!strcmp(kind, labels[j].kind)) {
+                aic_json_set_str(row, "label", labels[j].label);
+            }
+        }
+    }
+    table(r, level, "By kind", "Kind", kinds, 0, "label", NULL, 1);
+}
+
+/* The table of usage by API key (keys_usage's keys): its name, then its
+ * prefix and owner in parentheses. */
+static void keys_table(request_rec *r, const aic_json *usage)
+{
+    aic_json *keys = aic_json_get(usage, "keys");
+
+    for (apr_size_t i = 0; i < aic_json_len(keys); i++) {
+        aic_json *row = aic_json_at(keys, i);
+        const char *owner = aic_json_str(aic_json_get(row, "username"), r->pool);
+
+        aic_json_set_str(row, "whose",
+                         apr_pstrcat(r->pool, aic_json_str(aic_json_get(row, "prefix"), r->pool),
+                                     "…, ", owner ? owner : "(deleted)", NULL));
+    }
+    table(r, 2, "By API key", "Key", keys, 0, "name", "whose", 0);
+}
+
+/* The site's tokens per day (of every kind), as /admin/usage and
  * the overview draw it. */
 static const char *tokens_chart(request_rec *r, const aic_json *usage, int days)
 {
     return days_chart(r, usage, "site-tokens",
                       apr_psprintf(r->pool, "Tokens per day, last %d days", days), "tokens",
-                      "prompt_tokens", "completion_tokens");
+                      "tokens");
 }
 
 /* The links to the site's CSV files over days, one per grouping. */
@@ -323,22 +365,26 @@ static int admin_page(aic_ctx *ctx)
         !(usage = aic_json_from(r->pool, json))) {
         return aic_page_error(r, HTTP_SERVICE_UNAVAILABLE, "Usage cannot be read now.");
     }
-    aic_page_begin(r, HTTP_OK, "API usage", "usage");
-    ap_rprintf(r, "<p>Calls through the OpenAI-compatible API in the last %d days.</p>", days);
+    aic_page_begin(r, HTTP_OK, "Usage", "usage");
+    ap_rprintf(r,
+               "<p>Everything that spent credits in the last %d days: chat answers, summaries "
+               "and calls through the OpenAI-compatible API (each one a call).</p>",
+               days);
     csv_links(ctx, days);
     ap_rputs("<figure>", r);
     ap_rputs(tokens_chart(r, usage, days), r);
     ap_rputs("</figure><figure>", r);
     ap_rputs(days_chart(r, usage, "site-calls",
                         apr_psprintf(r->pool, "Calls per day, last %d days", days), "calls",
-                        "calls", NULL),
+                        "calls"),
              r);
     ap_rputs("</figure>", r);
+    kinds_table(r, 2, usage);
     table(r, 2, "Top users", "User", aic_json_get(usage, "users"), 0, "username", NULL, 0);
     table(r, 2, "By model", "Model", aic_json_get(usage, "models"), 0, "model", NULL, 0);
     table(r, 2, "By provider, with errors", "Provider", aic_json_get(usage, "providers"), 0,
           "provider", NULL, 1);
-    table(r, 2, "By key", "Key", aic_json_get(usage, "keys"), 0, "name", "prefix", 0);
+    keys_table(r, usage);
     return aic_page_end(r);
 }
 
@@ -357,7 +403,7 @@ void aic_keys_usage_glance(aic_ctx *ctx)
 
     ap_rprintf(r,
                "<section aria-labelledby=\"usage-glance\"><h2 id=\"usage-glance\">"
-               "API usage, last %d days</h2>",
+               "Usage, last %d days</h2>",
                DEFAULT_DAYS);
     if (aic_keys_usage(&json, ctx, NULL, DEFAULT_DAYS) != APR_SUCCESS ||
         !(usage = aic_json_from(r->pool, json))) {
@@ -372,12 +418,13 @@ void aic_keys_usage_glance(aic_ctx *ctx)
     ap_rputs("</dl><figure>", r);
     ap_rputs(tokens_chart(r, usage, DEFAULT_DAYS), r);
     ap_rputs("</figure>", r);
+    kinds_table(r, 3, usage);
     table(r, 3, "Top 5 users", "User", aic_json_get(usage, "users"), 5, "username", NULL, 0);
     table(r, 3, "Errors by provider", "Provider", aic_json_get(usage, "providers"), 0, "provider",
           NULL, 1);
     ap_rprintf(r,
-               "<p><a href=\"%s/admin/usage\">All of the site's API usage</a>: by user, model, "
-               "provider and key, over up to 366 days.</p>",
+               "<p><a href=\"%s/admin/usage\">All of the site's usage</a>: by kind, user, model, "
+               "provider and API key, over up to 366 days.</p>",
                aic_e(r, ctx->conf->base_uri));
     csv_links(ctx, DEFAULT_DAYS);
     ap_rputs("</section>", r);
@@ -397,4 +444,10 @@ const aic_route aic_keys_usage_routes[] = {{"GET", "/v1/usage", &ep_usage},
                                            {"GET", "/v1/admin/usage.csv", &ep_site_csv},
                                            {NULL, NULL, NULL}};
 
-const aic_route aic_keys_page_routes[] = {{"GET", "/usage", &ep_admin_page}, {NULL, NULL, NULL}};
+static const aic_endpoint ep_keys_page = {aic_keys_admin_page, AIC_EP_ADMIN};
+static const aic_endpoint ep_keys_page_revoke = {aic_keys_admin_page_revoke, AIC_EP_ADMIN};
+
+const aic_route aic_keys_page_routes[] = {{"GET", "/usage", &ep_admin_page},
+                                          {"GET", "/keys", &ep_keys_page},
+                                          {"POST", "/keys/{id}/revoke", &ep_keys_page_revoke},
+                                          {NULL, NULL, NULL}};

@@ -1,5 +1,6 @@
 /* What the keys capability's files share:
- *   aic_keys.c        a user's keys (make, list, revoke), an administrator's
+ *   aic_keys.c        a user's keys (make, list, revoke), an administrator's,
+ *                     and the administrators' keys page (/admin/keys)
  *   aic_keys_stmts.c  its statements (the functions of sql/functions/keys.sql)
  *   aic_keys_auth.c   AuthType aichat-key: the Apache authentication of
  *                     `Authorization: Bearer` keys, so Require, r->user and the
@@ -74,5 +75,11 @@ apr_status_t aic_keys_usage(const char **json, aic_ctx *ctx, const char *viewer,
  * users, errors by provider, and links to /admin/usage and its CSV. When
  * usage cannot be read, a short note says so instead. */
 void aic_keys_usage_glance(aic_ctx *ctx);
+
+/** The administrators' keys page (GET /admin/keys?after=): every key with
+ * its owner, name, prefix, dates and status, and a Revoke form. */
+int aic_keys_admin_page(aic_ctx *ctx);
+/** POST /admin/keys/{id}/revoke from that page: 303 back to it. */
+int aic_keys_admin_page_revoke(aic_ctx *ctx);
 
 #endif

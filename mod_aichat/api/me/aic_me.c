@@ -1,4 +1,4 @@
-/* GET /v1/health, GET /v1/me, PATCH /v1/me. */
+/* GET /v1/health, GET /v1/me, PATCH /v1/me, GET /v1/me/credits (my credit ledger). */
 #include "api/aic_api.h"
 #include "httpd/aic_audit.h"
 #include "httpd/aic_memo.h"
@@ -6,7 +6,14 @@
 #include <http_protocol.h>
 #include <apr_strings.h>
 
+#include "core/aic_cursor.h"
 #include "core/aic_valid.h"
+
+/* A page of the ledger: by default, and at most. */
+#define LEDGER_PAGE 20
+#define LEDGER_MAX  100
+/* The kind of the ledger's cursors (core/aic_cursor.h): "l|" and a row's id. */
+#define LEDGER_CURSOR "l"
 
 const aic_stmt aic_me_stmts[] = {
     /* The migrations' version and the digest of the functions aichat-migrate applied. */
@@ -20,6 +27,9 @@ const aic_stmt aic_me_stmts[] = {
      "UPDATE users SET display_name = CASE WHEN %s::int = 1 THEN %s ELSE display_name END,"
      " email = CASE WHEN %s::int = 1 THEN %s ELSE email END, updated_at = now()"
      " WHERE id = %s::uuid RETURNING user_json(users)::text"},
+    /* A page of the user's credit ledger after a row id (or null): JSON items
+     * and next (credit_ledger_page in sql/functions/keys.sql). */
+    {"me_credits", "SELECT credit_ledger_page(%s::uuid, %s::bigint, %s::int)::text"},
     {NULL, NULL}};
 
 static int health(aic_ctx *ctx)
@@ -171,11 +181,42 @@ static int me_patch(aic_ctx *ctx)
     return aic_send_json_text(r, HTTP_OK, updated);
 }
 
+/* GET /v1/me/credits?limit=&after=: every change of my balance, newest
+ * first, a page at a time (items, next). */
+static int me_credits(aic_ctx *ctx)
+{
+    request_rec *r = ctx->r;
+    apr_table_t *args = aic_query_args(r);
+    const char *after = apr_table_get(args, "after"), *id = NULL, *json = NULL;
+    int limit = aic_valid_limit(apr_table_get(args, "limit"), LEDGER_PAGE, LEDGER_MAX);
+    apr_status_t rv;
+
+    if (after && *after &&
+        (aic_cursor_decode(&id, r->pool, after, LEDGER_CURSOR, 1) != APR_SUCCESS ||
+         !aic_valid_id_cursor(id))) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              "'after' is not a cursor of this list.", "after");
+    }
+    if (limit < 0) {
+        return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                              apr_psprintf(r->pool, "'limit' must be 1 to %d.", LEDGER_MAX),
+                              "limit");
+    }
+    rv = aic_db_value(&json, ctx->db, "me_credits",
+                      AIC_ARGS(ctx->user->id, id, apr_itoa(r->pool, limit)));
+    if (rv != APR_SUCCESS) {
+        return aic_send_failure(r, rv);
+    }
+    return aic_send_json_text(r, HTTP_OK, json);
+}
+
 static const aic_endpoint ep_health = {health, AIC_EP_PUBLIC | AIC_EP_OWN_DB};
 static const aic_endpoint_user ep_me_get = {{me_get, AIC_EP_USER}, "me_user"};
 static const aic_endpoint_user ep_me_patch = {{me_patch, AIC_EP_USER}, "me_user"};
+static const aic_endpoint ep_me_credits = {me_credits, 0};
 
 const aic_route aic_me_routes[] = {{"GET", "/v1/health", &ep_health},
                                    {"GET", "/v1/me", &ep_me_get.ep},
                                    {"PATCH", "/v1/me", &ep_me_patch.ep},
+                                   {"GET", "/v1/me/credits", &ep_me_credits},
                                    {NULL, NULL, NULL}};
