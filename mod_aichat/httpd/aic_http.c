@@ -9,7 +9,9 @@
 #include <util_filter.h>
 #include <apr_strings.h>
 
+#include "core/aic_cursor.h"
 #include "core/aic_ids.h"
+#include "core/aic_valid.h"
 
 APLOG_USE_MODULE(aichat);
 extern module AP_MODULE_DECLARE_DATA aichat_module;
@@ -307,4 +309,22 @@ int aic_refuse_unknown_fields(request_rec *r, const aic_json *body, const char *
                         : apr_psprintf(r->pool, "'%s' cannot be changed here.", key),
                    key);
     return HTTP_UNPROCESSABLE_ENTITY;
+}
+
+int aic_list_after(request_rec *r, aic_json *args, const char *after, const char *kind)
+{
+    const char *fields[2];
+
+    if (!after || !*after) {
+        return OK;
+    }
+    if (aic_cursor_decode(fields, r->pool, after, kind, 2) != APR_SUCCESS ||
+        !aic_valid_uuid(fields[0]) || !aic_valid_id_cursor(fields[1])) {
+        aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
+                       "after is not a cursor from this list.", "after");
+        return HTTP_UNPROCESSABLE_ENTITY;
+    }
+    aic_json_set_str(args, "after_id", fields[0]);
+    aic_json_set_str(args, "after_ts", fields[1]);
+    return OK;
 }

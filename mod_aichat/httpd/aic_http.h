@@ -40,6 +40,13 @@ void aic_retry_later(request_rec *r, int status);
  * following the status. */
 int aic_send_error(request_rec *r, int status, const char *code, const char *message,
                    const char *field);
+/**
+ * The `after` of a list whose statement issues cursors (core/aic_cursor) of
+ * kind naming a row by its id and a time in microseconds since the epoch:
+ * set into args as after_id and after_ts. OK when it is one (or absent or
+ * empty: the first page); else 422 invalid_field `after`, sent, and its status.
+ */
+int aic_list_after(request_rec *r, aic_json *args, const char *after, const char *kind);
 /** OpenAI's error type for status ("rate_limit_error" for 429, ...), as aic_send_error gives it. */
 const char *aic_openai_error_type(int status);
 /** The error a client gets when the database cannot answer (503). */

@@ -6,7 +6,6 @@
 
 #include <apr_strings.h>
 
-#include "core/aic_cursor.h"
 #include "core/aic_valid.h"
 
 #define CONV_PAGE     20
@@ -269,7 +268,7 @@ int aic_chat_conversation_list(aic_ctx *ctx)
 {
     request_rec *r = ctx->r;
     apr_table_t *args = aic_query_args(r);
-    const char *after = apr_table_get(args, "after"), *cursor_id = NULL, *cursor_ts = NULL;
+    const char *after = apr_table_get(args, "after");
     const char *text = NULL, *err, *field;
     aic_json *list;
     int limit = aic_valid_limit(apr_table_get(args, "limit"), CONV_PAGE, CONV_PAGE_MAX);
@@ -283,22 +282,12 @@ int aic_chat_conversation_list(aic_ctx *ctx)
         return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
                               apr_pstrcat(r->pool, err, ".", NULL), field);
     }
-    /* The cursor (core/aic_cursor) the statement issues: "v", the last row's
-     * id and its last activity in microseconds since the epoch. */
-    if (after && *after) {
-        const char *fields[2];
-
-        if (aic_cursor_decode(fields, r->pool, after, "v", 2) != APR_SUCCESS ||
-            !aic_valid_uuid(fields[0]) || !aic_valid_id_cursor(fields[1])) {
-            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                                  "after is not a cursor from this list.", "after");
-        }
-        cursor_id = fields[0];
-        cursor_ts = fields[1];
+    /* The cursor the statement issues: "v", the last row's id and its last
+     * activity. */
+    if (aic_list_after(r, list, after, "v") != OK) {
+        return OK;
     }
     aic_json_set_str(list, "viewer", ctx->user->id);
-    aic_json_set_str(list, "after_ts", cursor_ts);
-    aic_json_set_str(list, "after_id", cursor_id);
     aic_json_set_int(list, "limit", limit);
     rv = aic_db_value(&text, ctx->db, "chat_conv_list", AIC_ARGS(aic_json_dump(list, r->pool)));
     if (rv != APR_SUCCESS) {

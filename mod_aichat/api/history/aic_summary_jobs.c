@@ -22,7 +22,6 @@
 #include <http_log.h>
 #include <apr_strings.h>
 
-#include "core/aic_cursor.h"
 #include "core/aic_valid.h"
 
 APLOG_USE_MODULE(aichat);
@@ -69,18 +68,10 @@ int aic_summary_job_list(aic_ctx *ctx)
         }
         aic_json_set_bool(args, "active", aic_valid_flag(active));
     }
-    /* The cursor (core/aic_cursor) the statement issues: "j", the last
-     * job's id and its creation in microseconds since the epoch. */
-    if (after && *after) {
-        const char *fields[2];
-
-        if (aic_cursor_decode(fields, r->pool, after, "j", 2) != APR_SUCCESS ||
-            !aic_valid_uuid(fields[0]) || !aic_valid_id_cursor(fields[1])) {
-            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                                  "after is not a cursor from this list.", "after");
-        }
-        aic_json_set_str(args, "after_id", fields[0]);
-        aic_json_set_str(args, "after_ts", fields[1]);
+    /* The cursor the statement issues: "j", the last job's id and its
+     * creation. */
+    if (aic_list_after(r, args, after, "j") != OK) {
+        return OK;
     }
     aic_json_set_int(args, "limit", limit);
     return aic_history_answer(ctx, "history_summary_job_list", args, HTTP_OK, NULL, NULL);

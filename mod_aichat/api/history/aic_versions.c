@@ -8,7 +8,6 @@
 
 #include <apr_strings.h>
 
-#include "core/aic_cursor.h"
 #include "core/aic_valid.h"
 
 #define COMMENT_MAX       500
@@ -32,18 +31,10 @@ int aic_version_list(aic_ctx *ctx)
                               apr_psprintf(r->pool, "limit must be 1 to %d.", VERSIONS_PAGE_MAX),
                               "limit");
     }
-    /* The cursor (core/aic_cursor) the statement issues: "cv", the last
-     * version's id and its creation in microseconds since the epoch. */
-    if (after && *after) {
-        const char *fields[2];
-
-        if (aic_cursor_decode(fields, r->pool, after, "cv", 2) != APR_SUCCESS ||
-            !aic_valid_uuid(fields[0]) || !aic_valid_id_cursor(fields[1])) {
-            return aic_send_error(r, HTTP_UNPROCESSABLE_ENTITY, "invalid_field",
-                                  "after is not a cursor from this list.", "after");
-        }
-        aic_json_set_str(args, "after_id", fields[0]);
-        aic_json_set_str(args, "after_ts", fields[1]);
+    /* The cursor the statement issues: "cv", the last version's id and its
+     * creation. */
+    if (aic_list_after(r, args, after, "cv") != OK) {
+        return OK;
     }
     aic_json_set_str(args, "conv", conv);
     aic_json_set_int(args, "limit", limit);

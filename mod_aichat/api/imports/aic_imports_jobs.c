@@ -56,17 +56,10 @@ int aic_imports_list(aic_ctx *ctx)
     if (limit < 0) {
         return HTTP_UNPROCESSABLE_ENTITY;
     }
-    /* The cursor (core/aic_cursor) the statement issues: "ij", the last
-     * job's id and its creation in microseconds since the epoch. */
-    if (after && *after) {
-        const char *fields[2];
-
-        if (aic_cursor_decode(fields, r->pool, after, "ij", 2) != APR_SUCCESS ||
-            !aic_valid_uuid(fields[0]) || !aic_valid_id_cursor(fields[1])) {
-            return bad_cursor(r);
-        }
-        aic_json_set_str(args, "after_id", fields[0]);
-        aic_json_set_str(args, "after_ts", fields[1]);
+    /* The cursor the statement issues: "ij", the last job's id and its
+     * creation. */
+    if (aic_list_after(r, args, after, "ij") != OK) {
+        return OK;
     }
     aic_json_set_str(args, "viewer", ctx->user->id);
     aic_json_set_int(args, "limit", limit);
