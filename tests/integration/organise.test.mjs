@@ -365,7 +365,7 @@ test('bad bulk requests are 422', async () => {
 
 /** How many of ids (conversation ids) are in SQL's answer to `where` (on conversations c). */
 async function countWhere(where, ids) {
-  return Number(await sqlValue(`SELECT count(*) FROM conversations c WHERE c.id = ANY (:'p1'::uuid[]) AND ${where}`, `{${ids.join(',')}}`));
+  return Number(await sqlValue(`SELECT count(*) FROM conversations c WHERE c.id = ANY (:'p1'::uuid[]) AND (${where})`, `{${ids.join(',')}}`));
 }
 
 test('a bulk action on all that match a filter reaches past 1,000 chats: only the viewer\'s matches, one statement, an audit row each', async () => {
