@@ -204,7 +204,13 @@ export function createPromptTools({ input, composer, signal, conversation, picke
       }
     } else if (menuOpen && slash) closeMenu();
   });
-  input.addEventListener('blur', () => setTimeout(() => menuOpen && !menu.contains(document.activeElement) && closeMenu(), 150));
+  // Focus gone elsewhere (not into the list, and not back in the composer by then) closes it.
+  input.addEventListener('blur', () =>
+    setTimeout(() => {
+      const at = document.activeElement;
+      if (menuOpen && at !== input && !menu.contains(at)) closeMenu();
+    }, 150),
+  );
   // Capture: the list's keys come before the composer's Enter-to-send.
   composer.addEventListener(
     'keydown',
