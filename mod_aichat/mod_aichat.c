@@ -83,6 +83,7 @@ static void aichat_child_init(apr_pool_t *pchild, server_rec *s)
     aic_catalog_child_init(pchild, s);
     aic_authn_cache_child_init(pchild);
     aic_auth_child_init(pchild);
+    aic_keys_child_init(pchild);
     aic_audit_child_init(pchild, s);
     aic_share_child_init(pchild, s);
     aic_chat_child_init(pchild, s);

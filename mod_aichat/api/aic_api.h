@@ -177,6 +177,8 @@ extern const aic_route aic_keys_page_routes[];
 extern const aic_stmt aic_keys_stmts[];
 /** Register AuthType aichat-key's check_authn hook. */
 void aic_keys_register(apr_pool_t *p);
+/** The keys found lately, per process (child_init). */
+void aic_keys_child_init(apr_pool_t *pchild);
 /** The rate limits' shared memory (post_config, before the children). */
 int aic_keys_post_config(apr_pool_t *pconf, server_rec *s);
 

@@ -24,8 +24,8 @@ typedef enum {
     /** Transactions, and statements run outside one by a request whose
      * method may change state: raised by the database door (aic_db). */
     AIC_CHANGES_ANY,
-    /** Changes to an account (role, is_active, profile): raised by whoever
-     * commits one (aic_memo_note_change). */
+    /** Changes to an account (role, is_active, profile) or its API keys (a
+     * revocation): raised by whoever commits one (aic_memo_note_change). */
     AIC_CHANGES_USERS,
     AIC_CHANGES_KINDS
 } aic_changes;

@@ -147,9 +147,14 @@ $$;
 
 -- Reserve a call's credits as a chat turn does (credits_reserve, as
 -- chat_turn_reserve): the user's balance, never below zero, then the
--- key's monthly budget, conditional too; a ledger row, the call's row and
--- the request's audit row. args (JSON): viewer, key, reserve, model,
--- provider, stream, audit. Returns JSON: code 'insufficient_credits' or
+-- key's monthly budget, conditional too; a ledger row and the call's row
+-- (the request's audit row comes with the settlement). args (JSON): viewer,
+-- key, reserve, model, provider, stream. The module found the key and the model a moment
+-- ago, maybe from its memo of the last second: both are checked again here,
+-- so no call is made with a key revoked or expired, or a model no longer
+-- served by that provider. Returns JSON: code 'model_not_found',
+-- 'revoked_api_key', 'expired_api_key', 'invalid_api_key' (the key is
+-- gone), 'insufficient_credits' or
 -- 'budget_exceeded' (nothing written), else call (its id) and balance. The
 -- users row is locked before the key's, as when the call is settled.
 CREATE OR REPLACE FUNCTION api_call_reserve(args json) RETURNS json
@@ -162,6 +167,10 @@ DECLARE
 BEGIN
     SELECT * INTO a FROM json_to_record(args)
         AS x(viewer uuid, key uuid, reserve bigint, model text, provider text, stream boolean);
+    IF NOT EXISTS (SELECT 1 FROM ai_tools t
+                    WHERE t.slug = a.model AND t.is_active AND t.provider = a.provider) THEN
+        RETURN json_build_object('code', 'model_not_found');
+    END IF;
     balance := credits_reserve(a.viewer, a.reserve);
     IF balance IS NULL THEN
         RETURN json_build_object('code', 'insufficient_credits');
@@ -170,21 +179,25 @@ BEGIN
        SET budget_used = CASE WHEN k.budget_month = month THEN k.budget_used ELSE 0 END
                          + a.reserve,
            budget_month = month, last_used_at = now()
-     WHERE k.id = a.key
+     WHERE k.id = a.key AND k.revoked_at IS NULL
+       AND (k.expires_at IS NULL OR k.expires_at > now())
        AND (k.monthly_budget IS NULL
             OR CASE WHEN k.budget_month = month THEN k.budget_used ELSE 0 END + a.reserve
                <= k.monthly_budget);
     IF NOT FOUND THEN
         UPDATE users SET token_credits = token_credits + a.reserve WHERE id = a.viewer;
-        RETURN json_build_object('code', 'budget_exceeded');
+        RETURN json_build_object('code', coalesce((
+            SELECT CASE WHEN k.revoked_at IS NOT NULL THEN 'revoked_api_key'
+                        WHEN k.expires_at IS NOT NULL AND k.expires_at <= now()
+                            THEN 'expired_api_key'
+                        ELSE 'budget_exceeded' END
+              FROM api_keys k WHERE k.id = a.key), 'invalid_api_key'));
     END IF;
     INSERT INTO api_calls (key_id, user_id, model, provider, stream, reserved)
     VALUES (a.key, a.viewer, a.model, a.provider, a.stream, a.reserve)
     RETURNING id INTO call;
     INSERT INTO credit_ledger (user_id, delta, balance_after, reason)
     VALUES (a.viewer, -a.reserve, balance, 'reserve');
-    PERFORM audit_insert(((args->'audit')::jsonb
-                          || jsonb_build_object('entity_id', call))::json);
     RETURN json_build_object('code', NULL, 'call', call, 'balance', balance);
 END
 $$;
@@ -195,9 +208,11 @@ $$;
 -- call, viewer, reserved, prompt_tokens, completion_tokens, status
 -- ('complete', 'incomplete' or 'error'), error, and keep when the key keeps
 -- its calls: {system, messages: [{role, content}], answer, title}, stored
--- as a conversation of source 'api' (a failed call is not kept). Returns
--- JSON: balance, credits (what the call cost) and conversation (its id, or
--- null); all null when the call was settled already (or does not exist).
+-- as a conversation of source 'api' (a failed call is not kept), and audit:
+-- the request's audit row (as audit_insert takes it; its entity is the
+-- call), written with the settlement, once. Returns JSON: balance, credits
+-- (what the call cost) and conversation (its id, or null); all null when the
+-- call was settled already (or does not exist).
 CREATE OR REPLACE FUNCTION api_call_settle(args json) RETURNS json
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -256,6 +271,10 @@ BEGIN
                                    last_message_at = now()
          WHERE x.id = conv;
         UPDATE api_calls x SET conversation_id = conv WHERE x.id = a.call;
+    END IF;
+    IF args->'audit' IS NOT NULL THEN
+        PERFORM audit_insert(((args->'audit')::jsonb
+                              || jsonb_build_object('entity_id', a.call))::json);
     END IF;
     RETURN json_build_object('balance', balance, 'credits', used, 'conversation', conv);
 END

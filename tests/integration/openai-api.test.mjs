@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { api, currentServer, request } from '../lib/http.mjs';
+import { api, currentServer, request, withServer } from '../lib/http.mjs';
 import { sql, sqlJson, sqlValue } from '../lib/db.mjs';
 import { auditRows } from '../lib/audit.mjs';
 import { assertError, assertJson, UUID_RE } from '../lib/assert.mjs';
@@ -16,7 +16,7 @@ import { NODES, onOneNode } from '../lib/nodes.mjs';
 import { poll } from '../lib/poll.mjs';
 import { readFile } from 'node:fs/promises';
 import {
-  ChatFixture, SseParser, assertPath, credits, ledgerMark, ledgerSince, mockLast, mockReply, mockStats, thread,
+  ChatFixture, SseParser, apiCallsSettled, assertPath, credits, ledgerMark, ledgerSince, mockLast, mockReply, mockStats, thread,
 } from '../lib/chat.mjs';
 
 const fx = new ChatFixture('oai');
@@ -206,6 +206,7 @@ for (const provider of ['openai', 'anthropic', 'google']) {
     assert.equal(out.choices[0].finish_reason, 'stop');
     const { prompt_tokens: p, completion_tokens: c, total_tokens: t } = out.usage;
     assert.ok(p > 0 && c > 0 && t === p + c, JSON.stringify(out.usage));
+    await apiCallsSettled(key.id);
     assert.equal(await credits(user.id), before - t, 'charged other than the call\'s tokens');
     const ledger = await ledgerSince(user.id, mark);
     assert.deepEqual(ledger.map((l) => l.reason), ['reserve', 'settle']);
@@ -247,6 +248,7 @@ for (const provider of ['openai', 'anthropic', 'google']) {
     assert.equal(finish, 'stop');
     assert.ok(chunks > 3, `only ${chunks} chunks`);
     assert.ok(usage && usage.total_tokens === usage.prompt_tokens + usage.completion_tokens && usage.total_tokens > 0);
+    await apiCallsSettled(key.id);
     assert.equal(await credits(user.id), before - usage.total_tokens);
   });
 }
@@ -393,9 +395,9 @@ async function failingCaller() {
   return { user, key, before: await credits(user.id), mark: await ledgerMark() };
 }
 
-/** The key's calls, oldest first. */
+/** The key's calls, oldest first, each settled. */
 function calls(key) {
-  return sqlJson(`SELECT * FROM api_calls WHERE key_id = :'p1' ORDER BY created_at`, key.id);
+  return apiCallsSettled(key.id);
 }
 
 /** The failed call was recorded as an error and its reservation given back in full. */
@@ -503,7 +505,9 @@ for (const [switches, code] of [['cut=2', 'provider_incomplete'], ['stream_error
 
 // --- authentication ---------------------------------------------------------------
 
-test('missing, malformed, unknown, revoked and expired keys are 401 in OpenAI\'s format', async () => {
+// On one node: the node that revokes a key refuses it at once; the next test
+// shows what another node does.
+test('missing, malformed, unknown, revoked and expired keys are 401 in OpenAI\'s format', () => onOneNode(async () => {
   const user = await fx.user();
   const body = { model: models.openai.slug, messages: [{ role: 'user', content: 'hi' }] };
   const none = await request('POST', `${V1}/chat/completions`, { body });
@@ -526,6 +530,54 @@ test('missing, malformed, unknown, revoked and expired keys are 401 in OpenAI\'s
   assert.equal((await complete(soon.key, body)).status, 200);
   await sql(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = :'p1'`, soon.id);
   await refused(soon.key, 'expired_api_key');
+}));
+
+// Each process remembers the keys it found for a second (aic_keys_auth.c);
+// the reservation checks the key again, so no call is made with a revoked
+// key anywhere, and GET /models refuses it within that second.
+test('a key revoked through one node makes no call on any node from then on; GET /models refuses it within a second', async () => {
+  const user = await fx.user({ credits: 100000 });
+  const key = await makeKey(user);
+  const body = { model: models.openai.slug, messages: [{ role: 'user', content: `revoked ${uniq()}` }] };
+  // Used on every node, so that each remembers the key.
+  for (const node of NODES) {
+    assert.equal((await withServer(node.url, () => complete(key.key, body))).status, 200, node.name);
+  }
+  const made = await calls(key);
+  const before = await credits(user.id);
+  assertJson(await withServer(NODES.at(-1).url, () => api('DELETE', `/keys/${key.id}`, user)), 200);
+  for (const node of NODES) {
+    for (const stream of [false, true]) {
+      const res = await withServer(node.url, () => complete(key.key, { ...body, stream }));
+      assertOpenAiError(res, 401, 'revoked_api_key');
+    }
+  }
+  assert.equal((await calls(key)).length, made.length, 'a call was made with the revoked key');
+  assert.equal(await credits(user.id), before, 'the revoked key spent credits');
+  for (const node of NODES) {
+    const res = await poll(
+      () => withServer(node.url, () => request('GET', `${V1}/models`, { headers: { Authorization: `Bearer ${key.key}` } })),
+      (r) => r.status === 401, { tries: 30, intervalMs: 100 });
+    assertOpenAiError(res, 401, 'revoked_api_key');
+  }
+});
+
+test('a model an administrator stops serving is refused at once, though it was called a moment before', async () => {
+  const model = await fx.model({ provider: 'openai' });
+  const user = await fx.user({ credits: 100000 });
+  const key = await makeKey(user);
+  const body = { model: model.slug, messages: [{ role: 'user', content: `stopped ${uniq()}` }] };
+  for (const node of NODES) {
+    assert.equal((await withServer(node.url, () => complete(key.key, body))).status, 200, node.name);
+  }
+  const made = await calls(key);
+  const before = await credits(user.id);
+  assertJson(await api('PATCH', `/admin/tools/${model.slug}`, { ...ADMIN, body: { is_active: false } }), 200);
+  for (const node of NODES) {
+    assertOpenAiError(await withServer(node.url, () => complete(key.key, body)), 404, 'model_not_found', 'model');
+  }
+  assert.equal((await calls(key)).length, made.length, 'a call was made to a model no longer served');
+  assert.equal(await credits(user.id), before);
 });
 
 // The user is loaded on every request: one httpd shows the change at once.
@@ -544,8 +596,8 @@ test('a key of a user an administrator disabled or deleted is 403 user_disabled 
     const key = await makeKey(user);
     const body = { model: models.openai.slug, messages: [{ role: 'user', content: `disabled ${uniq()}` }] };
     assert.equal((await complete(key.key, body)).status, 200);
-    const before = await credits(user.id);
     const made = await calls(key);
+    const before = await credits(user.id);
     assertJson(await how(user), 200);
     for (const stream of [false, true]) {
       const res = await complete(key.key, { ...body, stream });
@@ -599,7 +651,7 @@ test('a key may keep its calls as conversations (source api); by default none is
     { role: 'user', content },
   ];
   const out = await client(keeper).chat.completions.create({ model: models.openai.slug, messages });
-  const call = (await sqlJson(`SELECT conversation_id FROM api_calls WHERE key_id = :'p1'`, keeper.id))[0];
+  const [call] = await apiCallsSettled(keeper.id);
   assert.ok(call.conversation_id, 'the call was not kept');
   fx.track({ id: call.conversation_id });
   const conv = assertJson(await api('GET', `/conversations/${call.conversation_id}`, user), 200);
@@ -615,6 +667,7 @@ test('a key may keep its calls as conversations (source api); by default none is
   assertError(await api('GET', `/conversations/${call.conversation_id}`, other), 404, 'not_found');
 
   await client(plain).chat.completions.create({ model: models.openai.slug, messages });
+  await apiCallsSettled(plain.id);
   const kept = await sqlValue(`SELECT count(*) FROM api_calls WHERE key_id = :'p1' AND conversation_id IS NOT NULL`, plain.id);
   assert.equal(Number(kept), 0, 'a key that does not keep its calls kept one');
 });
@@ -703,6 +756,7 @@ test('50 concurrent calls on one key never spend more than its budget', async ()
   assert.ok(ok.length >= 1 && refused.length >= 1, `${ok.length} answered, ${refused.length} refused`);
   const spent = ok.reduce((n, r) => n + r.json.usage.total_tokens, 0);
   assert.ok(spent <= 600, `spent ${spent} of a budget of 600`);
+  await apiCallsSettled(key.id);
   const used = await sqlValue(`SELECT budget_used FROM api_keys WHERE id = :'p1'`, key.id);
   assert.equal(Number(used), spent, 'the key\'s budget_used is not what its calls cost');
   assert.equal(await credits(user.id), 1_000_000 - spent);
@@ -795,6 +849,7 @@ test('the usage API sums a user\'s calls by day, model and key', async () => {
   const key = await makeKey(user);
   const res = await complete(key.key, { model: models.openai.slug, messages: [{ role: 'user', content: `usage ${uniq()}` }] });
   assert.equal(res.status, 200);
+  await apiCallsSettled(key.id);
   const usage = assertJson(await api('GET', '/usage?days=7', user), 200);
   assert.equal(usage.days.length, 7);
   const today = usage.days[6];

@@ -22,7 +22,7 @@ import { sql, sqlJson } from '../lib/db.mjs';
 import { assertError, assertHtml, assertJson } from '../lib/assert.mjs';
 import { ADMIN, uniq } from '../lib/users.mjs';
 import { ORIGIN } from '../lib/env.mjs';
-import { ChatFixture, credits, say } from '../lib/chat.mjs';
+import { ChatFixture, apiCallsSettled, credits, say } from '../lib/chat.mjs';
 
 const fx = new ChatFixture('usg');
 const tag = uniq();
@@ -103,6 +103,7 @@ async function call(key) {
     headers: { Authorization: `Bearer ${key.key}` },
   });
   assert.equal(res.status, 200, res.text);
+  await apiCallsSettled(key.id);
   return res.json.usage;
 }
 

@@ -555,6 +555,19 @@ export async function setCredits(userId, amount) {
   );
 }
 
+/**
+ * Wait until every call made with an API key is settled: /chat/v1 answers
+ * first and settles the call right after, so a test that reads what a call
+ * cost waits for it. Returns the key's calls, oldest first.
+ */
+export async function apiCallsSettled(keyId) {
+  const rows = await poll(
+    () => sqlJson(`SELECT * FROM api_calls WHERE key_id = :'p1' ORDER BY created_at`, keyId),
+    (calls) => calls.every((c) => c.status !== 'pending'), { tries: 200, intervalMs: 50 });
+  assert.ok(rows.every((c) => c.status !== 'pending'), 'a call was not settled within 10 s');
+  return rows;
+}
+
 /** The newest credit_ledger id (0 when empty): rows after it are "since now". */
 export async function ledgerMark() {
   return Number(await sqlValue(`SELECT coalesce(max(id), 0) FROM credit_ledger`));

@@ -5,6 +5,7 @@
  * and its prefix are stored. The usage these keys make is aic_keys_pages.c's. */
 #include "keys.h"
 #include "httpd/aic_audit.h"
+#include "httpd/aic_memo.h"
 #include "httpd/aic_page.h"
 
 #include <http_protocol.h>
@@ -234,6 +235,8 @@ static apr_status_t key_revoke_as(const char **json, aic_ctx *ctx, const char *i
     if (!*json) {
         return APR_NOTFOUND;
     }
+    /* Every process of this httpd forgets the keys it found (aic_keys_auth.c). */
+    aic_memo_note_change(AIC_CHANGES_USERS);
     aic_req_get(r)->audited = 1;
     return APR_SUCCESS;
 }

@@ -15,6 +15,7 @@
 #include <apr_strings.h>
 
 #include "core/aic_digest.h"
+#include "httpd/aic_memo.h"
 
 APLOG_USE_MODULE(aichat);
 
@@ -87,6 +88,74 @@ static apr_status_t find(found_key *k, request_rec *r, const char *hash)
     return APR_SUCCESS;
 }
 
+/* ---- keys found lately, per process ----
+ * Every call looks its key up before anything else. An active key found in
+ * the last second is taken from the memo instead, unless an account or a key
+ * changed in this httpd since (AIC_CHANGES_USERS, raised when a key is
+ * revoked): a key revoked here is refused at once, one revoked elsewhere
+ * (another server) within a second, and a call, which reserves credits, not
+ * at all: the reservation checks the key again (api_call_reserve). Refused
+ * and unknown keys are always read. */
+static const aic_memo_conf found_conf = {.tag = "aichat_found_keys",
+                                         .kind = AIC_CHANGES_USERS,
+                                         .ttl = apr_time_from_sec(1),
+                                         .max_entries = 4096,
+                                         .max_bytes = 2 * 1024 * 1024};
+static aic_memo *found;
+
+void aic_keys_child_init(apr_pool_t *pchild)
+{
+    found = aic_memo_make(pchild, &found_conf);
+}
+
+/* Copy a key into p (the memo's pool or a request's). */
+static found_key *key_dup(apr_pool_t *p, const found_key *k)
+{
+    found_key *c = apr_pmemdup(p, k, sizeof(*k));
+
+    c->id = apr_pstrdup(p, k->id);
+    c->prefix = apr_pstrdup(p, k->prefix);
+    c->user = apr_pstrdup(p, k->user);
+    c->state = apr_pstrdup(p, k->state);
+    c->models = k->models ? apr_pstrdup(p, k->models) : NULL;
+    return c;
+}
+
+static int found_copy(void *out, apr_pool_t *p, const void *value)
+{
+    *(found_key *)out = *key_dup(p, value);
+    return 1;
+}
+
+/* What a key takes in the memo. */
+static apr_size_t key_size(const found_key *k)
+{
+    return sizeof(*k) + strlen(k->id) + strlen(k->prefix) + strlen(k->user) + strlen(k->state) +
+           (k->models ? strlen(k->models) : 0) + 5;
+}
+
+static void *found_keep(apr_pool_t *pool, void *old, const void *in, apr_size_t *added)
+{
+    *added = key_size(in);
+    return key_dup(pool, in);
+}
+
+/* The key whose hash is hash, from the memo or the database (find). */
+static apr_status_t find_remembered(found_key *k, request_rec *r, const char *hash)
+{
+    aic_memo_stamp stamp;
+    int remember = aic_memo_now(&stamp, found);
+    apr_status_t rv;
+
+    if (remember && aic_memo_get(found, hash, &stamp, found_copy, k, r->pool)) {
+        return APR_SUCCESS;
+    }
+    if ((rv = find(k, r, hash)) == APR_SUCCESS && remember && !strcmp(k->state, "active")) {
+        aic_memo_put(found, hash, &stamp, key_size(k), found_keep, k);
+    }
+    return rv;
+}
+
 const aic_api_key *aic_keys_current(request_rec *r)
 {
     void *key = NULL;
@@ -131,7 +200,7 @@ static int check_key(request_rec *r)
     if (!(hash = aic_keys_hash(r->pool, key))) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if ((rv = find(&f, r, hash)) == APR_NOTFOUND) {
+    if ((rv = find_remembered(&f, r, hash)) == APR_NOTFOUND) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "mod_aichat: an unknown API key (%.*s...)",
                       AIC_KEY_PREFIX_CHARS, key);
         return refuse(r, "invalid_api_key");

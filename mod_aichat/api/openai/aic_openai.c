@@ -43,7 +43,7 @@ int aic_openai_key_allows(const aic_api_key *key, const char *slug, apr_pool_t *
     return 0;
 }
 
-static int not_found_model(request_rec *r, const char *slug)
+int aic_openai_model_not_found(request_rec *r, const char *slug)
 {
     return aic_send_error(r, HTTP_NOT_FOUND, "model_not_found",
                           apr_psprintf(r->pool,
@@ -79,12 +79,27 @@ static int models(aic_ctx *ctx, const aic_api_key *key, const char *slug)
         aic_json_push(out, m);
     }
     if (slug) {
-        return not_found_model(r, slug);
+        return aic_openai_model_not_found(r, slug);
     }
     all = aic_json_object(r->pool);
     aic_json_set_str(all, "object", "list");
     aic_json_set(all, "data", out);
     return aic_send_json(r, HTTP_OK, all);
+}
+
+int aic_openai_key_refused(request_rec *r, const char *why)
+{
+    if (!why || !strcmp(why, "missing_key")) {
+        return aic_send_error(r, HTTP_UNAUTHORIZED, "missing_api_key",
+                              "No API key: send it as Authorization: Bearer KEY.", NULL);
+    }
+    if (!strcmp(why, "revoked_api_key")) {
+        return aic_send_error(r, HTTP_UNAUTHORIZED, why, "This API key was revoked.", NULL);
+    }
+    if (!strcmp(why, "expired_api_key")) {
+        return aic_send_error(r, HTTP_UNAUTHORIZED, why, "This API key has expired.", NULL);
+    }
+    return aic_send_error(r, HTTP_UNAUTHORIZED, "invalid_api_key", "Incorrect API key.", NULL);
 }
 
 /* The ErrorDocument target: Apache's refusals (AuthType aichat-key's 401,
@@ -99,17 +114,7 @@ static int error_document(request_rec *r)
     }
     switch (orig->status) {
     case HTTP_UNAUTHORIZED:
-        if (!why || !strcmp(why, "missing_key")) {
-            return aic_send_error(r, HTTP_UNAUTHORIZED, "missing_api_key",
-                                  "No API key: send it as Authorization: Bearer KEY.", NULL);
-        }
-        if (!strcmp(why, "revoked_api_key")) {
-            return aic_send_error(r, HTTP_UNAUTHORIZED, why, "This API key was revoked.", NULL);
-        }
-        if (!strcmp(why, "expired_api_key")) {
-            return aic_send_error(r, HTTP_UNAUTHORIZED, why, "This API key has expired.", NULL);
-        }
-        return aic_send_error(r, HTTP_UNAUTHORIZED, "invalid_api_key", "Incorrect API key.", NULL);
+        return aic_openai_key_refused(r, why);
     case HTTP_FORBIDDEN:
         return aic_send_error(r, HTTP_FORBIDDEN, "forbidden", "You are not allowed to do this.",
                               NULL);

@@ -3,11 +3,13 @@
  * the model's provider speaks upstream. In phases, as a chat turn:
  *
  *   read     the request, checked (400 naming the param), the model (404 when
- *            the key may not use it), the reservation's bound as a turn
- *            computes it (aic_chat_call_plan)
+ *            the key may not use it; from the memo of the last second), the
+ *            reservation's bound as a turn computes it (aic_chat_call_plan)
  *   limit    the key's requests and tokens per minute (429)
- *   reserve  api_call_reserve: the user's credits and the key's monthly
- *            budget (402), the call's row, ledger and audit rows, committed
+ *   reserve  api_call_reserve, the one statement before the provider is
+ *            asked: the key and the model checked again (401, 404), the
+ *            user's credits and the key's monthly budget (402), the call's
+ *            row and its ledger row, committed
  *   call     the model as every call outside a turn asks it (aic_chat_call_ask:
  *            the provider layer, no database connection held, a client gone
  *            stops it), each piece of the answer streamed on as it comes. A
@@ -15,10 +17,12 @@
  *            before it is answered with the status of the failure, as when not
  *            streamed (OpenAI's SDKs retry a 429 or 5xx on it); after it, the
  *            stream's last event is the error
+ *   answer   the completion, or a stream's last chunks, out on the wire
+ *            (aic_send_finish): the client does not wait for the settlement
  *   settle   api_calls_settle: chat_settle, as an answer of a turn is
- *            settled; the key's budget gets back what was not used. When
- *            the database does not answer then, the process's writer
- *            settles the call once it does (aic_batch)
+ *            settled; the key's budget gets back what was not used; the
+ *            request's audit row. When the database does not answer then,
+ *            the process's writer settles the call once it does (aic_batch)
  *
  * A call's prompt and answer are stored only for a key that keeps its calls
  * (as a conversation of source api, in the settlement's transaction). */
@@ -26,6 +30,7 @@
 #include "httpd/aic_audit.h"
 #include "httpd/aic_batch.h"
 #include "httpd/aic_curl.h"
+#include "httpd/aic_memo.h"
 
 #include <http_log.h>
 #include <http_protocol.h>
@@ -208,23 +213,51 @@ static int read_request(call *c)
     return OK;
 }
 
+/* ---- models found lately, per process ----
+ * A served model's row (openai_model) found in the last second is taken from
+ * the memo instead of the database. A model an administrator changed is seen
+ * within that second; none is called after it stopped being served, as the
+ * reservation checks the model again (api_call_reserve). */
+static const aic_memo_conf models_conf = {.tag = "aichat_openai_models",
+                                          .kind = AIC_CHANGES_NONE,
+                                          .ttl = apr_time_from_sec(1),
+                                          .max_entries = 1024,
+                                          .max_bytes = 1024 * 1024};
+static aic_memo *models;
+
+static int model_copy(void *out, apr_pool_t *p, const void *value)
+{
+    *(const char **)out = apr_pstrdup(p, value);
+    return 1;
+}
+
+static void *model_keep(apr_pool_t *pool, void *old, const void *in, apr_size_t *added)
+{
+    *added = strlen(in) + 1;
+    return apr_pstrdup(pool, in);
+}
+
 /* The model named by the request, if this API serves it (GET /models lists
  * it) and the key may use it. */
 static int read_model(call *c)
 {
     request_rec *r = c->ctx->r;
-    const char *json = NULL;
-    apr_status_t rv = aic_db_value(&json, c->ctx->db, "openai_model",
-                                   AIC_ARGS(c->slug, c->ctx->conf->providers_sql));
+    const char *json = NULL,
+               *memo_key = apr_pstrcat(r->pool, c->ctx->conf->providers_sql, "\n", c->slug, NULL);
+    aic_memo_stamp stamp;
+    int remember = aic_memo_now(&stamp, models);
+    apr_status_t rv = APR_SUCCESS;
 
+    if (!remember || !aic_memo_get(models, memo_key, &stamp, model_copy, &json, r->pool)) {
+        rv = aic_db_value(&json, c->ctx->db, "openai_model",
+                          AIC_ARGS(c->slug, c->ctx->conf->providers_sql));
+        if (rv == APR_SUCCESS && remember) {
+            aic_memo_put(models, memo_key, &stamp, strlen(json) + 1, model_keep, json);
+        }
+    }
     if (rv == APR_NOTFOUND ||
         (rv == APR_SUCCESS && !aic_openai_key_allows(c->key, c->slug, r->pool))) {
-        aic_send_error(r, HTTP_NOT_FOUND, "model_not_found",
-                       apr_psprintf(r->pool,
-                                    "The model `%s` does not exist or you do not have access "
-                                    "to it.",
-                                    c->slug),
-                       "model");
+        aic_openai_model_not_found(r, c->slug);
         return DONE;
     }
     if (rv != APR_SUCCESS) {
@@ -363,6 +396,7 @@ static aic_batch *unsettled;
 
 void aic_openai_child_init(apr_pool_t *pchild, server_rec *s)
 {
+    models = aic_memo_make(pchild, &models_conf);
     unsettled = aic_batch_start(pchild, s, "openai_settle", UNSETTLED_EVERY, 1);
 }
 
@@ -370,7 +404,7 @@ static apr_status_t reserve(const char **code, call *c)
 {
     request_rec *r = c->ctx->r;
     aic_json *args = aic_json_object(r->pool), *res;
-    const char *result = NULL, *new_values;
+    const char *result = NULL;
     apr_status_t rv;
 
     *code = NULL;
@@ -380,13 +414,6 @@ static apr_status_t reserve(const char **code, call *c)
     aic_json_set_str(args, "model", c->slug);
     aic_json_set_str(args, "provider", c->ask.provider);
     aic_json_set_bool(args, "stream", c->stream);
-    new_values = apr_psprintf(
-        r->pool,
-        "{\"model\":\"%s\",\"stream\":%s,\"reserved_credits\":%" APR_INT64_T_FMT
-        ",\"api_key_id\":\"%s\",\"api_key_prefix\":\"%s\"}",
-        c->slug, c->stream ? "true" : "false", c->ask.reserved, c->key->id, c->key->prefix);
-    aic_json_set(args, "audit",
-                 aic_audit_json(r, HTTP_OK, "create", "api_call", NULL, NULL, new_values));
     rv =
         aic_db_value(&result, c->ctx->db, "openai_reserve", AIC_ARGS(aic_json_dump(args, r->pool)));
     if (rv != APR_SUCCESS) {
@@ -398,9 +425,38 @@ static apr_status_t reserve(const char **code, call *c)
     if ((*code = aic_json_str(aic_json_get(res, "code"), r->pool))) {
         return APR_ENOSPC;
     }
+    /* The request's audit row goes with the settlement. */
     aic_req_get(r)->audited = 1;
     c->call_id = aic_json_str(aic_json_get(res, "call"), r->pool);
     return APR_SUCCESS;
+}
+
+/* The reservation's refusal (code from api_call_reserve). */
+static int refused(call *c, const char *code)
+{
+    request_rec *r = c->ctx->r;
+
+    if (!strcmp(code, "model_not_found")) {
+        return aic_openai_model_not_found(r, c->slug);
+    }
+    if (!strcmp(code, "budget_exceeded")) {
+        return aic_send_error(r, HTTP_PAYMENT_REQUIRED, code,
+                              apr_psprintf(r->pool,
+                                           "This call needs about %" APR_INT64_T_FMT
+                                           " credits, more than is left of this key's monthly "
+                                           "budget.",
+                                           c->ask.reserved),
+                              NULL);
+    }
+    if (!strcmp(code, "insufficient_credits")) {
+        return aic_send_error(r, HTTP_PAYMENT_REQUIRED, code,
+                              apr_psprintf(r->pool,
+                                           "This call needs about %" APR_INT64_T_FMT
+                                           " credits; your balance is lower.",
+                                           c->ask.reserved),
+                              NULL);
+    }
+    return aic_openai_key_refused(r, code);
 }
 
 /* What a key that keeps its calls stores: the request's messages and the
@@ -435,8 +491,8 @@ static void settle(call *c, apr_int64_t prompt, apr_int64_t completion, const ch
                    const char *error, const char *answer)
 {
     request_rec *r = c->ctx->r;
-    aic_json *args = aic_json_object(r->pool);
-    const char *result = NULL, *row;
+    aic_json *args = aic_json_object(r->pool), *audit;
+    const char *result = NULL, *row, *new_values;
     apr_int64_t used = !strcmp(status, "error") ? 0 : prompt + completion;
 
     aic_json_set_str(args, "call", c->call_id);
@@ -449,6 +505,16 @@ static void settle(call *c, apr_int64_t prompt, apr_int64_t completion, const ch
     if (c->key->keep) {
         aic_json_set(args, "keep", keep_json(c, answer));
     }
+    /* The request's audit row, with the status the client got, stamped now
+     * for a settlement the writer makes later. */
+    new_values = apr_psprintf(
+        r->pool,
+        "{\"model\":\"%s\",\"stream\":%s,\"reserved_credits\":%" APR_INT64_T_FMT
+        ",\"api_key_id\":\"%s\",\"api_key_prefix\":\"%s\"}",
+        c->slug, c->stream ? "true" : "false", c->ask.reserved, c->key->id, c->key->prefix);
+    audit = aic_audit_json(r, r->status, "create", "api_call", NULL, NULL, new_values);
+    aic_json_set_int(audit, "at", apr_time_now());
+    aic_json_set(args, "audit", audit);
     row = aic_json_dump(args, r->pool);
     if (aic_db_value(&result, c->ctx->db, "openai_settle",
                      AIC_ARGS(apr_pstrcat(r->pool, "[", row, "]", NULL))) != APR_SUCCESS) {
@@ -469,6 +535,67 @@ static void settle(call *c, apr_int64_t prompt, apr_int64_t completion, const ch
 }
 
 /* ---- the endpoint ---- */
+
+/* Answer the call as it ended (the failure's status when nothing was sent
+ * yet; a stream's last chunks; the completion). */
+static void respond(call *c, apr_int64_t prompt, apr_int64_t completion)
+{
+    request_rec *r = c->ctx->r;
+
+    if (c->ask.code && !c->started) {
+        /* Nothing was sent yet, streamed or not: the failure's status. */
+        if (c->ask.retry_after) {
+            apr_table_setn(r->err_headers_out, "Retry-After", c->ask.retry_after);
+        }
+        aic_send_error(r, c->ask.status, c->ask.code, c->ask.message, NULL);
+        return;
+    }
+    if (c->stream) {
+        if (c->ask.code) {
+            stream_error(c);
+        } else {
+            if (!c->started) {
+                stream_begin(c);
+            }
+            send_chunk(c, NULL, NULL, 0, finish_reason(&c->ask));
+            if (c->include_usage) {
+                aic_json *o = chunk_base(c, c->chunk_pool), *u = aic_json_object(c->chunk_pool);
+
+                aic_json_set(o, "choices", aic_json_array(c->chunk_pool));
+                aic_json_set_int(u, "prompt_tokens", prompt);
+                aic_json_set_int(u, "completion_tokens", completion);
+                aic_json_set_int(u, "total_tokens", prompt + completion);
+                aic_json_set(o, "usage", u);
+                send_data(c, aic_json_dump(o, c->chunk_pool));
+            }
+        }
+        send_data(c, "[DONE]");
+        return;
+    }
+    aic_json *o = aic_json_object(r->pool), *choices = aic_json_array(r->pool),
+             *choice = aic_json_object(r->pool), *msg = aic_json_object(r->pool),
+             *u = aic_json_object(r->pool);
+
+    aic_json_set_str(o, "id", c->completion_id);
+    aic_json_set_str(o, "object", "chat.completion");
+    aic_json_set_int(o, "created", c->created);
+    aic_json_set_str(o, "model", c->slug);
+    aic_json_set_str(msg, "role", "assistant");
+    aic_json_set_str(msg, "content", c->ask.text);
+    aic_json_set_str(msg, "refusal", NULL);
+    aic_json_set_int(choice, "index", 0);
+    aic_json_set(choice, "message", msg);
+    aic_json_set(choice, "logprobs", NULL);
+    aic_json_set_str(choice, "finish_reason", finish_reason(&c->ask));
+    aic_json_push(choices, choice);
+    aic_json_set(o, "choices", choices);
+    aic_json_set_int(u, "prompt_tokens", prompt);
+    aic_json_set_int(u, "completion_tokens", completion);
+    aic_json_set_int(u, "total_tokens", prompt + completion);
+    aic_json_set(o, "usage", u);
+    aic_json_set_str(o, "system_fingerprint", NULL);
+    aic_send_json(r, HTTP_OK, o);
+}
 
 int aic_openai_completions(aic_ctx *ctx, const aic_api_key *key)
 {
@@ -523,21 +650,7 @@ int aic_openai_completions(aic_ctx *ctx, const aic_api_key *key)
     aic_keys_rate_headers(r, &rate);
     if ((rv = reserve(&code, &c)) != APR_SUCCESS) {
         aic_keys_rate_give(&c.user, key, c.ask.reserved);
-        if (rv != APR_ENOSPC) {
-            return aic_send_failure(r, rv);
-        }
-        return aic_send_error(
-            r, HTTP_PAYMENT_REQUIRED, code,
-            !strcmp(code, "budget_exceeded")
-                ? apr_psprintf(r->pool,
-                               "This call needs about %" APR_INT64_T_FMT
-                               " credits, more than is left of this key's monthly budget.",
-                               c.ask.reserved)
-                : apr_psprintf(r->pool,
-                               "This call needs about %" APR_INT64_T_FMT
-                               " credits; your balance is lower.",
-                               c.ask.reserved),
-            NULL);
+        return rv == APR_ENOSPC ? refused(&c, code) : aic_send_failure(r, rv);
     }
     c.completion_id = apr_pstrcat(r->pool, "chatcmpl-", c.call_id, NULL);
     c.created = apr_time_sec(r->request_time);
@@ -549,57 +662,9 @@ int aic_openai_completions(aic_ctx *ctx, const aic_api_key *key)
     prompt = code ? 0 : c.ask.prompt_tokens;
     completion = code ? 0 : c.ask.completion_tokens;
     status = code ? "error" : c.ask.gone || c.ask.capped ? "incomplete" : "complete";
+    /* The client has its answer before the call is settled. */
+    respond(&c, prompt, completion);
+    aic_send_finish(r);
     settle(&c, prompt, completion, status, code ? message : NULL, text);
-    if (code && !c.started) {
-        /* Nothing was sent yet, streamed or not: the failure's status. */
-        if (c.ask.retry_after) {
-            apr_table_setn(r->err_headers_out, "Retry-After", c.ask.retry_after);
-        }
-        return aic_send_error(r, c.ask.status, code, message, NULL);
-    }
-    if (c.stream) {
-        if (code) {
-            stream_error(&c);
-        } else {
-            if (!c.started) {
-                stream_begin(&c);
-            }
-            send_chunk(&c, NULL, NULL, 0, finish_reason(&c.ask));
-            if (c.include_usage) {
-                aic_json *o = chunk_base(&c, c.chunk_pool), *u = aic_json_object(c.chunk_pool);
-
-                aic_json_set(o, "choices", aic_json_array(c.chunk_pool));
-                aic_json_set_int(u, "prompt_tokens", prompt);
-                aic_json_set_int(u, "completion_tokens", completion);
-                aic_json_set_int(u, "total_tokens", prompt + completion);
-                aic_json_set(o, "usage", u);
-                send_data(&c, aic_json_dump(o, c.chunk_pool));
-            }
-        }
-        send_data(&c, "[DONE]");
-        return OK;
-    }
-    aic_json *o = aic_json_object(r->pool), *choices = aic_json_array(r->pool),
-             *choice = aic_json_object(r->pool), *msg = aic_json_object(r->pool),
-             *u = aic_json_object(r->pool);
-
-    aic_json_set_str(o, "id", c.completion_id);
-    aic_json_set_str(o, "object", "chat.completion");
-    aic_json_set_int(o, "created", c.created);
-    aic_json_set_str(o, "model", c.slug);
-    aic_json_set_str(msg, "role", "assistant");
-    aic_json_set_str(msg, "content", text);
-    aic_json_set_str(msg, "refusal", NULL);
-    aic_json_set_int(choice, "index", 0);
-    aic_json_set(choice, "message", msg);
-    aic_json_set(choice, "logprobs", NULL);
-    aic_json_set_str(choice, "finish_reason", finish_reason(&c.ask));
-    aic_json_push(choices, choice);
-    aic_json_set(o, "choices", choices);
-    aic_json_set_int(u, "prompt_tokens", prompt);
-    aic_json_set_int(u, "completion_tokens", completion);
-    aic_json_set_int(u, "total_tokens", prompt + completion);
-    aic_json_set(o, "usage", u);
-    aic_json_set_str(o, "system_fingerprint", NULL);
-    return aic_send_json(r, HTTP_OK, o);
+    return OK;
 }
