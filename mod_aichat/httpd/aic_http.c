@@ -135,23 +135,6 @@ int aic_send_json_text(request_rec *r, int status, const char *json)
     return OK;
 }
 
-void aic_send_finish(request_rec *r)
-{
-    conn_rec *c = r->connection;
-    apr_bucket_brigade *bb = apr_brigade_create(r->pool, c->bucket_alloc);
-
-    if (!r->eos_sent) {
-        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(c->bucket_alloc));
-        ap_pass_brigade(r->output_filters, bb);
-        apr_brigade_cleanup(bb);
-    }
-    /* The request's filters are done with it; what they left with the
-     * connection (a last chunk, a short body set aside) is written now. */
-    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(c->bucket_alloc));
-    ap_pass_brigade(c->output_filters, bb);
-    apr_brigade_destroy(bb);
-}
-
 int aic_send_json(request_rec *r, int status, const aic_json *body)
 {
     return aic_send_json_text(r, status, aic_json_dump(body, r->pool));

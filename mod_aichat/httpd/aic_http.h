@@ -32,11 +32,6 @@ const char *aic_request_id(request_rec *r);
 int aic_send_json(request_rec *r, int status, const aic_json *body);
 /** Send already-serialised JSON text. */
 int aic_send_json_text(request_rec *r, int status, const char *json);
-/** End r's answer now, before the handler returns: its end (EOS, unless
- * sent) and out of the connection's buffers, so that work the handler still
- * does after answering (a settlement) does not hold the client. Nothing may be
- * sent after it. */
-void aic_send_finish(request_rec *r);
 /** Before a response with status: a 503 says when to come back (Retry-After:
  * 5, unless one is set already). Every JSON answer and page goes through it. */
 void aic_retry_later(request_rec *r, int status);

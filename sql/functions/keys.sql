@@ -281,17 +281,19 @@ END
 $$;
 
 -- Settle each call of batch (a JSON array of api_call_settle's arguments):
--- a call's settlement as it ends, or, when the database did not answer
--- then, the settlements a process's writer kept for it (aic_batch). A call
--- settled already is left alone, so a settlement tried again charges once.
--- Returns how many calls were settled now.
+-- the calls that ended since a process's writer last ran (aic_batch), or the
+-- ones it kept while the database was away. A call settled already is left
+-- alone, so a settlement tried again charges once. Returns how many calls
+-- were settled now.
 CREATE OR REPLACE FUNCTION api_calls_settle(batch json) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
     row json;
     n integer := 0;
 BEGIN
-    FOR row IN SELECT * FROM json_array_elements(batch) LOOP
+    -- In one order (user, call), so that two batches lock users alike.
+    FOR row IN SELECT x.value FROM json_array_elements(batch) x
+                ORDER BY x.value->>'viewer', x.value->>'call' LOOP
         IF api_call_settle(row)->>'credits' IS NOT NULL THEN
             n := n + 1;
         END IF;

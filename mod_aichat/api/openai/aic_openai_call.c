@@ -17,12 +17,12 @@
  *            before it is answered with the status of the failure, as when not
  *            streamed (OpenAI's SDKs retry a 429 or 5xx on it); after it, the
  *            stream's last event is the error
- *   answer   the completion, or a stream's last chunks, out on the wire
- *            (aic_send_finish): the client does not wait for the settlement
- *   settle   api_calls_settle: chat_settle, as an answer of a turn is
- *            settled; the key's budget gets back what was not used; the
- *            request's audit row. When the database does not answer then,
- *            the process's writer settles the call once it does (aic_batch)
+ *   answer   the completion, or a stream's last chunks
+ *   settle   api_calls_settle, by the process's writer (aic_batch), which
+ *            settles every call that ended since its last round in one
+ *            statement, keeping them while the database is away: chat_settle,
+ *            as an answer of a turn is settled; the key's budget gets back what
+ *            was not used; the request's audit row. The client does not wait
  *
  * A call's prompt and answer are stored only for a key that keeps its calls
  * (as a conversation of source api, in the settlement's transaction). */
@@ -43,8 +43,8 @@
 APLOG_USE_MODULE(aichat);
 
 #define MAX_MESSAGES 1000
-/* How often the writer of late settlements runs. */
-#define UNSETTLED_EVERY apr_time_from_sec(1)
+/* How often the settlements' writer runs when no call woke it. */
+#define SETTLE_EVERY apr_time_from_sec(1)
 /* The title a kept call's conversation takes from its last user message (code points). */
 #define TITLE_CHARS 60
 
@@ -390,14 +390,16 @@ static const char *finish_reason(const aic_chat_call *ask)
 
 /* ---- reserve, settle ---- */
 
-/* This process's settlements the database did not take when their call
- * ended, on their way to it (NULL when its writer could not start). */
-static aic_batch *unsettled;
+/* This process's settlements on their way to the database: its writer
+ * settles every call that ended since its last round in one statement (at
+ * once when it is idle), and keeps them while the database is away. NULL
+ * when the writer could not start: a call then settles itself. */
+static aic_batch *settlements;
 
 void aic_openai_child_init(apr_pool_t *pchild, server_rec *s)
 {
     models = aic_memo_make(pchild, &models_conf);
-    unsettled = aic_batch_start(pchild, s, "openai_settle", UNSETTLED_EVERY, 1);
+    settlements = aic_batch_start(pchild, s, "openai_settle", SETTLE_EVERY, 1);
 }
 
 static apr_status_t reserve(const char **code, call *c)
@@ -483,10 +485,10 @@ static aic_json *keep_json(call *c, const char *answer)
     return keep;
 }
 
-/* Settle the call (and keep it, for a key that keeps its calls); the
- * tokens it did not use go back to the buckets. When the database does not
- * answer, the writer settles it once it does; until then the reservation
- * stays, so the user is never charged more than it bounded. */
+/* Settle the call (and keep it, for a key that keeps its calls) through the
+ * writer; the tokens it did not use go back to the buckets. Until the
+ * settlement is written the reservation stays, so the user is never charged
+ * more than it bounded. */
 static void settle(call *c, apr_int64_t prompt, apr_int64_t completion, const char *status,
                    const char *error, const char *answer)
 {
@@ -516,18 +518,13 @@ static void settle(call *c, apr_int64_t prompt, apr_int64_t completion, const ch
     aic_json_set_int(audit, "at", apr_time_now());
     aic_json_set(args, "audit", audit);
     row = aic_json_dump(args, r->pool);
-    if (aic_db_value(&result, c->ctx->db, "openai_settle",
+    if (!aic_batch_add(settlements, row) &&
+        aic_db_value(&result, c->ctx->db, "openai_settle",
                      AIC_ARGS(apr_pstrcat(r->pool, "[", row, "]", NULL))) != APR_SUCCESS) {
-        if (aic_batch_add(unsettled, row)) {
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                          "mod_aichat: API call %s is settled once the database answers",
-                          c->call_id);
-        } else {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                          "mod_aichat: API call %s could not be settled; %" APR_INT64_T_FMT
-                          " credits stay reserved",
-                          c->call_id, c->ask.reserved);
-        }
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "mod_aichat: API call %s could not be settled; %" APR_INT64_T_FMT
+                      " credits stay reserved",
+                      c->call_id, c->ask.reserved);
     }
     if (used < c->ask.reserved) {
         aic_keys_rate_give(&c->user, c->key, c->ask.reserved - used);
@@ -662,9 +659,7 @@ int aic_openai_completions(aic_ctx *ctx, const aic_api_key *key)
     prompt = code ? 0 : c.ask.prompt_tokens;
     completion = code ? 0 : c.ask.completion_tokens;
     status = code ? "error" : c.ask.gone || c.ask.capped ? "incomplete" : "complete";
-    /* The client has its answer before the call is settled. */
     respond(&c, prompt, completion);
-    aic_send_finish(r);
     settle(&c, prompt, completion, status, code ? message : NULL, text);
     return OK;
 }
