@@ -550,6 +550,7 @@ test('a key revoked through one node makes no call on any node from then on; GET
     for (const stream of [false, true]) {
       const res = await withServer(node.url, () => complete(key.key, { ...body, stream }));
       assertOpenAiError(res, 401, 'revoked_api_key');
+      assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer .*error="invalid_token"/, node.name);
     }
   }
   assert.equal((await calls(key)).length, made.length, 'a call was made with the revoked key');

@@ -164,15 +164,20 @@ const aic_api_key *aic_keys_current(request_rec *r)
     return key;
 }
 
-/* Refuse r: 401 with the reason for the error document, and the challenge. */
-static int refuse(request_rec *r, const char *code)
+void aic_keys_challenge(request_rec *r, const char *code)
 {
-    apr_table_setn(r->notes, "aichat-key-error", code);
     apr_table_setn(
         r->err_headers_out, "WWW-Authenticate",
         apr_psprintf(r->pool, "Bearer realm=\"%s\"%s",
                      ap_auth_name(r) ? ap_escape_quotes(r->pool, ap_auth_name(r)) : "mod_aichat",
                      strcmp(code, "missing_key") ? ", error=\"invalid_token\"" : ""));
+}
+
+/* Refuse r: 401 with the reason for the error document, and the challenge. */
+static int refuse(request_rec *r, const char *code)
+{
+    apr_table_setn(r->notes, "aichat-key-error", code);
+    aic_keys_challenge(r, code);
     return HTTP_UNAUTHORIZED;
 }
 

@@ -25,6 +25,10 @@ typedef struct {
 } aic_api_key;
 /** The key that authenticated r (AuthType aichat-key), or NULL. */
 const aic_api_key *aic_keys_current(request_rec *r);
+/** The challenge of a 401 for a key refused for code (missing_key, or why the
+ * key was refused): WWW-Authenticate: Bearer, with error="invalid_token" for a
+ * key that was sent. */
+void aic_keys_challenge(request_rec *r, const char *code);
 /** One window of a rate limit, as the x-ratelimit-* headers tell it. */
 typedef struct {
     apr_int64_t limit, remaining; /**< limit 0: no limit */

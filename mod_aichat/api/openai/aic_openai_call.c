@@ -458,6 +458,8 @@ static int refused(call *c, const char *code)
                                            c->ask.reserved),
                               NULL);
     }
+    /* The key was revoked, expired or deleted since it was found. */
+    aic_keys_challenge(r, code);
     return aic_openai_key_refused(r, code);
 }
 
