@@ -140,7 +140,7 @@ int aic_send_json(request_rec *r, int status, const aic_json *body)
     return aic_send_json_text(r, status, aic_json_dump(body, r->pool));
 }
 
-const char *aic_openai_error_type(int status)
+static const char *openai_error_type(int status)
 {
     switch (status) {
     case HTTP_UNAUTHORIZED:
@@ -156,22 +156,26 @@ const char *aic_openai_error_type(int status)
     }
 }
 
-int aic_send_error(request_rec *r, int status, const char *code, const char *message,
-                   const char *field)
+aic_json *aic_openai_error_body(apr_pool_t *p, int status, const char *code, const char *message,
+                                const char *field)
 {
-    aic_json *body, *err;
+    aic_json *body = aic_json_object(p), *err = aic_json_object(p);
 
-    if (!aic_req_get(r)->openai) {
-        return aic_send_json_text(r, status, aic_json_error_body(r->pool, code, message, field));
-    }
-    body = aic_json_object(r->pool);
-    err = aic_json_object(r->pool);
     aic_json_set_str(err, "message", message);
-    aic_json_set_str(err, "type", aic_openai_error_type(status));
+    aic_json_set_str(err, "type", openai_error_type(status));
     aic_json_set_str(err, "param", field);
     aic_json_set_str(err, "code", code);
     aic_json_set(body, "error", err);
-    return aic_send_json(r, status, body);
+    return body;
+}
+
+int aic_send_error(request_rec *r, int status, const char *code, const char *message,
+                   const char *field)
+{
+    if (!aic_req_get(r)->openai) {
+        return aic_send_json_text(r, status, aic_json_error_body(r->pool, code, message, field));
+    }
+    return aic_send_json(r, status, aic_openai_error_body(r->pool, status, code, message, field));
 }
 
 int aic_send_db_error(request_rec *r, apr_status_t rv)

@@ -47,8 +47,11 @@ int aic_send_error(request_rec *r, int status, const char *code, const char *mes
  * empty: the first page); else 422 invalid_field `after`, sent, and its status.
  */
 int aic_list_after(request_rec *r, aic_json *args, const char *after, const char *kind);
-/** OpenAI's error type for status ("rate_limit_error" for 429, ...), as aic_send_error gives it. */
-const char *aic_openai_error_type(int status);
+/** OpenAI's error body, {"error":{"message","type","param","code"}}, the type
+ * following the status ("rate_limit_error" for 429, ...), as aic_send_error
+ * sends it for a request marked openai (and a stream's last event carries it). */
+aic_json *aic_openai_error_body(apr_pool_t *p, int status, const char *code, const char *message,
+                                const char *field);
 /** The error a client gets when the database cannot answer (503). */
 #define AIC_DB_UNAVAILABLE_CODE    "database_unavailable"
 #define AIC_DB_UNAVAILABLE_MESSAGE "The database is unavailable; try again shortly."

@@ -353,14 +353,9 @@ static apr_status_t stream_begin(call *c)
  * the status would have said it. */
 static void stream_error(call *c)
 {
-    aic_json *o = aic_json_object(c->chunk_pool), *e = aic_json_object(c->chunk_pool);
-
-    aic_json_set_str(e, "message", c->ask.message);
-    aic_json_set_str(e, "type", aic_openai_error_type(c->ask.status));
-    aic_json_set_str(e, "param", NULL);
-    aic_json_set_str(e, "code", c->ask.code);
-    aic_json_set(o, "error", e);
-    send_data(c, aic_json_dump(o, c->chunk_pool));
+    send_data(c, aic_json_dump(aic_openai_error_body(c->chunk_pool, c->ask.status, c->ask.code,
+                                                     c->ask.message, NULL),
+                               c->chunk_pool));
 }
 
 /* ---- call ---- */
