@@ -5,6 +5,14 @@
 -- Each function is defined here only. A key's text never reaches the
 -- database: the module hands over its SHA-256 (hex) and its visible prefix.
 
+-- A key's state now: 'revoked', 'expired' or 'active'.
+CREATE OR REPLACE FUNCTION key_state(k api_keys) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN k.revoked_at IS NOT NULL THEN 'revoked'
+                WHEN k.expires_at IS NOT NULL AND k.expires_at <= now() THEN 'expired'
+                ELSE 'active' END
+$$;
+
 -- A key as its owner (and an administrator) sees it; with_user adds whose it is.
 CREATE OR REPLACE FUNCTION key_json(k api_keys, with_user boolean) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
@@ -19,9 +27,7 @@ BEGIN
         'rpm', k.rpm, 'tpm', k.tpm, 'expires_at', k.expires_at,
         'keep_conversations', k.keep_conversations,
         'last_used_at', k.last_used_at, 'created_at', k.created_at, 'revoked_at', k.revoked_at,
-        'status', CASE WHEN k.revoked_at IS NOT NULL THEN 'revoked'
-                       WHEN k.expires_at IS NOT NULL AND k.expires_at <= now() THEN 'expired'
-                       ELSE 'active' END);
+        'status', key_state(k));
     IF with_user THEN
         j := j || jsonb_build_object(
             'user', (SELECT jsonb_build_object('id', u.id, 'username', u.username)
@@ -136,9 +142,7 @@ BEGIN
     END IF;
     RETURN QUERY
         SELECT k.id, k.prefix, u.username::text,
-               CASE WHEN k.revoked_at IS NOT NULL THEN 'revoked'
-                    WHEN k.expires_at IS NOT NULL AND k.expires_at <= now() THEN 'expired'
-                    ELSE 'active' END,
+               key_state(k),
                array_to_json(k.models)::text, coalesce(k.rpm, 0), coalesce(k.tpm, 0),
                k.keep_conversations
           FROM users u WHERE u.id = k.user_id;
@@ -149,14 +153,14 @@ $$;
 -- chat_turn_reserve): the user's balance, never below zero, then the
 -- key's monthly budget, conditional too; a ledger row and the call's row
 -- (the request's audit row comes with the settlement). args (JSON): viewer,
--- key, reserve, model, provider, stream. The module found the key and the model a moment
--- ago, maybe from its memo of the last second: both are checked again here,
--- so no call is made with a key revoked or expired, or a model no longer
--- served by that provider. Returns JSON: code 'model_not_found',
--- 'revoked_api_key', 'expired_api_key', 'invalid_api_key' (the key is
--- gone), 'insufficient_credits' or
--- 'budget_exceeded' (nothing written), else call (its id) and balance. The
--- users row is locked before the key's, as when the call is settled.
+-- key, reserve, model, provider, stream. The module found the key and the
+-- model a moment ago, maybe from its memo of the last second: both are
+-- checked again here, so no call is made with a key revoked or expired, or a
+-- model no longer served by that provider. Returns JSON: code
+-- 'model_not_found', 'revoked_api_key', 'expired_api_key', 'invalid_api_key'
+-- (the key is gone), 'insufficient_credits' or 'budget_exceeded' (nothing
+-- written), else call (its id) and balance. The users row is locked before
+-- the key's, as when the call is settled.
 CREATE OR REPLACE FUNCTION api_call_reserve(args json) RETURNS json
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -179,18 +183,15 @@ BEGIN
        SET budget_used = CASE WHEN k.budget_month = month THEN k.budget_used ELSE 0 END
                          + a.reserve,
            budget_month = month, last_used_at = now()
-     WHERE k.id = a.key AND k.revoked_at IS NULL
-       AND (k.expires_at IS NULL OR k.expires_at > now())
+     WHERE k.id = a.key AND key_state(k) = 'active'
        AND (k.monthly_budget IS NULL
             OR CASE WHEN k.budget_month = month THEN k.budget_used ELSE 0 END + a.reserve
                <= k.monthly_budget);
     IF NOT FOUND THEN
         UPDATE users SET token_credits = token_credits + a.reserve WHERE id = a.viewer;
         RETURN json_build_object('code', coalesce((
-            SELECT CASE WHEN k.revoked_at IS NOT NULL THEN 'revoked_api_key'
-                        WHEN k.expires_at IS NOT NULL AND k.expires_at <= now()
-                            THEN 'expired_api_key'
-                        ELSE 'budget_exceeded' END
+            SELECT CASE key_state(k) WHEN 'active' THEN 'budget_exceeded'
+                                     ELSE key_state(k) || '_api_key' END
               FROM api_keys k WHERE k.id = a.key), 'invalid_api_key'));
     END IF;
     INSERT INTO api_calls (key_id, user_id, model, provider, stream, reserved)

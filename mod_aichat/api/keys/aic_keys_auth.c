@@ -1,10 +1,11 @@
 /* AuthType aichat-key: requests that carry `Authorization: Bearer <key>` are
  * authenticated by the key's SHA-256 (a key is 256 random bits: no salt and
  * no slow hash are needed, so no bcrypt on this path), looked up in one
- * statement. r->user becomes the key's owner, so Require, the access log and
- * the audit row see a user as for any other Apache authentication; the key
- * itself goes nowhere but into the hash. A refusal is 401 with the reason in
- * r->notes (aichat-key-error), which the API's error document reads. */
+ * statement or taken from the memo of keys found in the last second.
+ * r->user becomes the key's owner, so Require, the access log and the audit
+ * row see a user as for any other Apache authentication; the key itself goes
+ * nowhere but into the hash. A refusal is 401 with the reason in r->notes
+ * (aichat-key-error), which the API's error document reads. */
 #include "keys.h"
 
 #include <http_core.h>
