@@ -22,6 +22,9 @@ struct aic_batch {
     apr_pool_t *filling, *spare;
     apr_array_header_t *rows;
     apr_size_t bytes, dropped;
+    void (*on_round)(void *arg); /* called before each round (aic_batch_on_round) */
+    void *on_round_arg;
+    int rounding; /* on_round runs: its rows go with the round, the last one too */
     /* The writer's own: its scratch, and the rows of a batch the database
      * could not be reached for, kept for the next round (in carry_pool). */
     apr_pool_t *work, *carry_pool;
@@ -29,12 +32,26 @@ struct aic_batch {
     apr_size_t carry_bytes;
 };
 
+void aic_batch_on_round(aic_batch *b, void (*fn)(void *arg), void *arg)
+{
+    apr_thread_mutex_lock(b->lock);
+    b->on_round = fn;
+    b->on_round_arg = arg;
+    apr_thread_mutex_unlock(b->lock);
+}
+
 int aic_batch_add(aic_batch *b, const char *json_row)
 {
     apr_size_t len = strlen(json_row);
     int wake;
 
-    if (!b || aic_bg_stopping(b->bg) || apr_thread_mutex_lock(b->lock) != APR_SUCCESS) {
+    if (!b || apr_thread_mutex_lock(b->lock) != APR_SUCCESS) {
+        return 0;
+    }
+    /* While the writer stops, rows come only from on_round, before its last
+     * round takes them. */
+    if (aic_bg_stopping(b->bg) && !b->rounding) {
+        apr_thread_mutex_unlock(b->lock);
         return 0;
     }
     if (b->bytes + len > AIC_BATCH_MAX_BYTES) {
@@ -150,9 +167,18 @@ static void writer(aic_bg *bg, void *data)
         apr_array_header_t *rows;
         apr_pool_t *taken;
         apr_size_t dropped;
+        void (*on_round)(void *arg);
 
         last = aic_bg_wait(bg, b->delay, b->carry->nelts > 0);
         apr_thread_mutex_lock(b->lock);
+        on_round = b->on_round;
+        b->rounding = 1;
+        apr_thread_mutex_unlock(b->lock);
+        if (on_round) {
+            on_round(b->on_round_arg);
+        }
+        apr_thread_mutex_lock(b->lock);
+        b->rounding = 0;
         rows = b->rows;
         taken = b->filling;
         b->filling = b->spare;

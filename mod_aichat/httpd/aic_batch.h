@@ -30,6 +30,13 @@ typedef struct aic_batch aic_batch;
 aic_batch *aic_batch_start(apr_pool_t *pchild, server_rec *s, const char *label,
                            apr_interval_time_t interval, int rows);
 
+/**
+ * Have the writer call fn(arg) before each round takes its rows, the last
+ * one too: rows fn adds (aic_batch_add) go with that round's. Set once,
+ * right after aic_batch_start.
+ */
+void aic_batch_on_round(aic_batch *b, void (*fn)(void *arg), void *arg);
+
 /** Queue one row: a JSON value, copied. 0 when it had to be dropped. */
 int aic_batch_add(aic_batch *b, const char *json_row);
 
