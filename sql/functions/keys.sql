@@ -123,11 +123,12 @@ $$;
 -- What the authentication provider needs of the key whose SHA-256 is hash
 -- (hex): its id, prefix, user name, state ('active', 'revoked', 'expired'),
 -- models (JSON array or null), rpm and tpm (0: none), keep (its calls kept
--- as conversations). No row for an unknown key. Records the key's use, to
+-- as conversations), expires (microseconds since the epoch, or null). No row
+-- for an unknown key. Records the key's use, to
 -- the minute.
 CREATE OR REPLACE FUNCTION keys_authenticate(hash text)
     RETURNS TABLE (id uuid, prefix text, username text, state text, models text, rpm integer,
-                   tpm integer, keep boolean)
+                   tpm integer, keep boolean, expires bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
     k api_keys;
@@ -144,160 +145,226 @@ BEGIN
         SELECT k.id, k.prefix, u.username::text,
                key_state(k),
                array_to_json(k.models)::text, coalesce(k.rpm, 0), coalesce(k.tpm, 0),
-               k.keep_conversations
+               k.keep_conversations,
+               (extract(epoch FROM k.expires_at) * 1e6)::bigint
           FROM users u WHERE u.id = k.user_id;
 END
 $$;
 
--- Reserve a call's credits as a chat turn does (credits_reserve, as
--- chat_turn_reserve): the user's balance, never below zero, then the
--- key's monthly budget, conditional too; a ledger row and the call's row
--- (the request's audit row comes with the settlement). args (JSON): viewer,
--- key, reserve, model, provider, stream. The module found the key and the
--- model a moment ago, maybe from its memo of the last second: both are
--- checked again here, so no call is made with a key revoked or expired, or a
--- model no longer served by that provider. Returns JSON: code
+-- Take credits for a key's calls, as a chat turn reserves (credits_reserve,
+-- as chat_turn_reserve): from the user's balance, never below zero, then
+-- from the key's monthly budget, conditional too; a ledger row, and the
+-- lease's row, which the process gives back (api_calls_settle) with what
+-- its calls did not take. args (JSON): viewer, key, reserve (the call's
+-- bound), want (what the process would hold for this key's next calls too),
+-- model, provider. Up to want is taken, but never more than a 256th of the
+-- balance or of what is left of the budget, so that the credits the
+-- processes hold stay a small part of either. The module found the key
+-- and the model a moment ago, maybe from its memo of the last second: both
+-- are checked again here, so no lease is taken for a key revoked or expired,
+-- or a model no longer served by that provider. Returns JSON: code
 -- 'model_not_found', 'revoked_api_key', 'expired_api_key', 'invalid_api_key'
 -- (the key is gone), 'insufficient_credits' or 'budget_exceeded' (nothing
--- written), else call (its id) and balance. The users row is locked before
--- the key's, as when the call is settled.
+-- written), else lease (its id), credits (what it holds) and balance. The
+-- users row is locked before the key's, as when calls are settled.
 CREATE OR REPLACE FUNCTION api_call_reserve(args json) RETURNS json
 LANGUAGE plpgsql AS $$
 DECLARE
     a record;
     balance bigint;
     month date := date_trunc('month', now())::date;
-    call uuid;
+    held bigint;
+    lease uuid;
 BEGIN
     SELECT * INTO a FROM json_to_record(args)
-        AS x(viewer uuid, key uuid, reserve bigint, model text, provider text, stream boolean);
+        AS x(viewer uuid, key uuid, reserve bigint, want bigint, model text, provider text);
     IF NOT EXISTS (SELECT 1 FROM ai_tools t
                     WHERE t.slug = a.model AND t.is_active AND t.provider = a.provider) THEN
         RETURN json_build_object('code', 'model_not_found');
     END IF;
-    balance := credits_reserve(a.viewer, a.reserve);
+    -- Read without a lock: the updates below check again.
+    SELECT greatest(a.reserve,
+                    least(a.want, u.token_credits / 256,
+                          coalesce((k.monthly_budget - CASE WHEN k.budget_month = month
+                                                            THEN k.budget_used ELSE 0 END) / 256,
+                                   a.want)))
+      INTO held
+      FROM users u, api_keys k WHERE u.id = a.viewer AND k.id = a.key;
+    held := coalesce(held, a.reserve);
+    balance := credits_reserve(a.viewer, held);
     IF balance IS NULL THEN
         RETURN json_build_object('code', 'insufficient_credits');
     END IF;
     UPDATE api_keys k
-       SET budget_used = CASE WHEN k.budget_month = month THEN k.budget_used ELSE 0 END
-                         + a.reserve,
+       SET budget_used = CASE WHEN k.budget_month = month THEN k.budget_used ELSE 0 END + held,
            budget_month = month, last_used_at = now()
-     WHERE k.id = a.key AND key_state(k) = 'active'
+     WHERE k.id = a.key AND k.user_id = a.viewer AND key_state(k) = 'active'
        AND (k.monthly_budget IS NULL
-            OR CASE WHEN k.budget_month = month THEN k.budget_used ELSE 0 END + a.reserve
+            OR CASE WHEN k.budget_month = month THEN k.budget_used ELSE 0 END + held
                <= k.monthly_budget);
     IF NOT FOUND THEN
-        UPDATE users SET token_credits = token_credits + a.reserve WHERE id = a.viewer;
+        UPDATE users SET token_credits = token_credits + held WHERE id = a.viewer;
         RETURN json_build_object('code', coalesce((
             SELECT CASE key_state(k) WHEN 'active' THEN 'budget_exceeded'
                                      ELSE key_state(k) || '_api_key' END
-              FROM api_keys k WHERE k.id = a.key), 'invalid_api_key'));
+              FROM api_keys k WHERE k.id = a.key AND k.user_id = a.viewer), 'invalid_api_key'));
     END IF;
-    INSERT INTO api_calls (key_id, user_id, model, provider, stream, reserved)
-    VALUES (a.key, a.viewer, a.model, a.provider, a.stream, a.reserve)
-    RETURNING id INTO call;
+    INSERT INTO api_key_leases (key_id, user_id, credits) VALUES (a.key, a.viewer, held)
+    RETURNING id INTO lease;
     INSERT INTO credit_ledger (user_id, delta, balance_after, reason)
-    VALUES (a.viewer, -a.reserve, balance, 'reserve');
-    RETURN json_build_object('code', NULL, 'call', call, 'balance', balance);
+    VALUES (a.viewer, -held, balance, 'reserve');
+    RETURN json_build_object('code', NULL, 'lease', lease, 'credits', held, 'balance', balance);
 END
 $$;
 
--- Settle a call as a chat answer is settled (chat_settle: what was used, at
--- most what was reserved; a failed call is charged nothing), give the key's
--- budget back what was not used, and finish the call's row. args (JSON):
--- call, viewer, reserved, prompt_tokens, completion_tokens, status
--- ('complete', 'incomplete' or 'error'), error, and keep when the key keeps
--- its calls: {system, messages: [{role, content}], answer, title}, stored
--- as a conversation of source 'api' (a failed call is not kept), and audit:
--- the request's audit row (as audit_insert takes it; its entity is the
--- call), written with the settlement, once. Returns JSON: balance, credits
--- (what the call cost) and conversation (its id, or null); all null when the
--- call was settled already (or does not exist).
-CREATE OR REPLACE FUNCTION api_call_settle(args json) RETURNS json
+-- Settle what a process's writer collected (aic_batch): batch is a JSON
+-- array of
+--   calls     that ended: call (its id), viewer, key, model, provider,
+--             stream, reserved (what it took of a lease), prompt_tokens,
+--             completion_tokens, status ('complete', 'incomplete' or
+--             'error'), error, started and at (microseconds since the epoch),
+--             audit (the request's audit row, as audit_insert takes it; its
+--             entity is the call) and keep when the key keeps its calls:
+--             {system, messages: [{role, content}], answer, title}, stored as
+--             a conversation of source 'api' (a failed call is not kept);
+--   releases  of leases: leases (their ids), viewer, key, credits (what the
+--             process's calls did not take of them).
+-- A call is charged what it used, at most what it reserved (a failed call
+-- nothing): the rest goes back to the user's balance and the key's budget
+-- (of the month the call began in), with a ledger row ('settle', or
+-- 'release' for a failed call), as chat_settle settles an answer; the key's
+-- last use is the latest call's start. A release
+-- gives back its credits, at most what its leases held, with a ledger row
+-- when they are not zero. Written once: a call whose row exists, or a lease
+-- given back already, is left alone, so a batch tried again charges once.
+-- Each user's balance and each key are updated once, in id order, so that
+-- two batches lock them alike and briefly. Returns how many calls were
+-- settled now.
+CREATE OR REPLACE FUNCTION api_calls_settle(batch json) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
-    a record;
-    c api_calls;
-    used bigint;
+    fresh uuid[];
+    backs jsonb;
+    c record;
+    s record;
     balance bigint;
     conv uuid;
     tool uuid;
     parent uuid;
     m record;
-    n integer := 0;
+    n integer;
 BEGIN
-    SELECT * INTO a FROM json_to_record(args)
-        AS x(call uuid, viewer uuid, reserved bigint, prompt_tokens integer,
-             completion_tokens integer, status text, error text, keep json);
-    used := CASE WHEN a.status = 'error' THEN 0
-                 ELSE least(a.prompt_tokens::bigint + a.completion_tokens, a.reserved) END;
-    UPDATE api_calls x
-       SET prompt_tokens = a.prompt_tokens, completion_tokens = a.completion_tokens,
-           credits = used, status = a.status, error = a.error, finished_at = now()
-     WHERE x.id = a.call AND x.status = 'pending'
-    RETURNING * INTO c;
-    IF NOT FOUND THEN
-        -- Settled already (a settlement tried again), or no such call.
-        RETURN json_build_object('balance', NULL, 'credits', NULL, 'conversation', NULL);
-    END IF;
-    balance := chat_settle(a.viewer, a.reserved, used, a.status = 'error', NULL);
-    UPDATE api_keys k SET budget_used = greatest(k.budget_used - (a.reserved - used), 0)
-     WHERE k.id = c.key_id AND k.budget_month = date_trunc('month', c.created_at)::date;
-    SELECT t.id INTO tool FROM ai_tools t WHERE t.slug = c.model;
-    IF a.keep IS NOT NULL AND a.status <> 'error' AND tool IS NOT NULL THEN
+    WITH ins AS (
+        INSERT INTO api_calls (id, key_id, user_id, model, provider, stream, reserved,
+                               prompt_tokens, completion_tokens, credits, status, error,
+                               created_at, finished_at)
+        SELECT a.call, a.key, a.viewer, a.model, a.provider, a.stream, a.reserved,
+               a.prompt_tokens, a.completion_tokens,
+               CASE WHEN a.status = 'error' THEN 0
+                    ELSE least(a.prompt_tokens::bigint + a.completion_tokens, a.reserved) END,
+               a.status, a.error, to_timestamp(a.started / 1e6), to_timestamp(a.at / 1e6)
+          FROM json_array_elements(batch) x,
+               json_to_record(x.value) AS a(call uuid, key uuid, viewer uuid, model text,
+                                            provider text, stream boolean, reserved bigint,
+                                            prompt_tokens integer, completion_tokens integer,
+                                            status text, error text, started bigint, at bigint)
+         WHERE a.call IS NOT NULL
+           AND EXISTS (SELECT 1 FROM api_keys k WHERE k.id = a.key AND k.user_id = a.viewer)
+        ON CONFLICT (id) DO NOTHING
+        RETURNING id)
+    SELECT coalesce(array_agg(id), '{}') INTO fresh FROM ins;
+    n := cardinality(fresh);
+
+    -- What goes back: each new call's unused credits, each release's.
+    WITH released AS (
+        DELETE FROM api_key_leases l
+         WHERE l.id IN (SELECT e::uuid FROM json_array_elements(batch) x,
+                                            json_array_elements_text(x.value->'leases') e)
+        RETURNING l.id, l.credits, l.created_at),
+    rel AS (
+        SELECT x.ord, (x.value->>'viewer')::uuid AS user_id, (x.value->>'key')::uuid AS key_id,
+               least((x.value->>'credits')::bigint, sum(r.credits)) AS delta,
+               date_trunc('month', min(r.created_at))::date AS month
+          FROM json_array_elements(batch) WITH ORDINALITY x(value, ord)
+          JOIN released r ON r.id::text IN (SELECT json_array_elements_text(x.value->'leases'))
+         GROUP BY x.ord, x.value->>'viewer', x.value->>'key', x.value->>'credits')
+    SELECT coalesce(jsonb_agg(b ORDER BY b.ord), '[]') INTO backs FROM (
+        SELECT x.ord, k.user_id, k.key_id, k.reserved - k.credits AS delta,
+               CASE WHEN k.status = 'error' THEN 'release' ELSE 'settle' END AS reason,
+               date_trunc('month', k.created_at)::date AS month, k.created_at AS used
+          FROM json_array_elements(batch) WITH ORDINALITY x(value, ord)
+          JOIN api_calls k ON k.id = (x.value->>'call')::uuid AND k.id = ANY (fresh)
+        UNION ALL
+        SELECT r.ord, r.user_id, r.key_id, r.delta, 'release', r.month, NULL
+          FROM rel r WHERE r.delta > 0) b;
+
+    -- The calls kept as conversations, and the requests' audit rows.
+    FOR c IN SELECT a.*
+               FROM json_array_elements(batch) x,
+                    json_to_record(x.value) AS a(call uuid, viewer uuid, model text, status text,
+                                                 prompt_tokens integer, completion_tokens integer,
+                                                 keep json)
+              WHERE a.call = ANY (fresh) AND a.keep IS NOT NULL AND a.status <> 'error' LOOP
+        SELECT t.id INTO tool FROM ai_tools t WHERE t.slug = c.model;
+        CONTINUE WHEN tool IS NULL;
         INSERT INTO conversations (owner_id, title, source, system_prompt)
-        VALUES (a.viewer, left(coalesce(a.keep->>'title', ''), 200), 'api',
-                nullif(left(a.keep->>'system', 20000), ''))
+        VALUES (c.viewer, left(coalesce(c.keep->>'title', ''), 200), 'api',
+                nullif(left(c.keep->>'system', 20000), ''))
         RETURNING id INTO conv;
         INSERT INTO conversation_ai_models (conversation_id, tool_id, position)
         VALUES (conv, tool, 0);
-        FOR m IN SELECT * FROM json_to_recordset(a.keep->'messages') AS x(role text, content text)
+        parent := NULL;
+        FOR m IN SELECT * FROM json_to_recordset(c.keep->'messages') AS x(role text, content text)
         LOOP
             INSERT INTO messages (conversation_id, parent_message_id, sender_type, sender_user_id,
                                   sender_tool_id, content, status, created_at)
             VALUES (conv, parent, CASE WHEN m.role = 'user' THEN 'user' ELSE 'ai' END,
-                    CASE WHEN m.role = 'user' THEN a.viewer END,
+                    CASE WHEN m.role = 'user' THEN c.viewer END,
                     CASE WHEN m.role = 'user' THEN NULL ELSE tool END, m.content, 'complete',
                     clock_timestamp())
             RETURNING id INTO parent;
-            n := n + 1;
         END LOOP;
         INSERT INTO messages (conversation_id, parent_message_id, sender_type, sender_tool_id,
                               content, status, prompt_tokens, completion_tokens, created_at)
-        VALUES (conv, parent, 'ai', tool, coalesce(a.keep->>'answer', ''), a.status,
-                a.prompt_tokens, a.completion_tokens, clock_timestamp())
+        VALUES (conv, parent, 'ai', tool, coalesce(c.keep->>'answer', ''), c.status,
+                c.prompt_tokens, c.completion_tokens, clock_timestamp())
         RETURNING id INTO parent;
-        UPDATE conversations x SET total_messages = n + 1, active_leaf_id = parent,
-                                   last_message_at = now()
+        UPDATE conversations x
+           SET total_messages = json_array_length(c.keep->'messages') + 1,
+               active_leaf_id = parent, last_message_at = now()
          WHERE x.id = conv;
-        UPDATE api_calls x SET conversation_id = conv WHERE x.id = a.call;
-    END IF;
-    IF args->'audit' IS NOT NULL THEN
-        PERFORM audit_insert(((args->'audit')::jsonb
-                              || jsonb_build_object('entity_id', a.call))::json);
-    END IF;
-    RETURN json_build_object('balance', balance, 'credits', used, 'conversation', conv);
-END
-$$;
-
--- Settle each call of batch (a JSON array of api_call_settle's arguments):
--- the calls that ended since a process's writer last ran (aic_batch), or the
--- ones it kept while the database was away. A call settled already is left
--- alone, so a settlement tried again charges once. Returns how many calls
--- were settled now.
-CREATE OR REPLACE FUNCTION api_calls_settle(batch json) RETURNS integer
-LANGUAGE plpgsql AS $$
-DECLARE
-    row json;
-    n integer := 0;
-BEGIN
-    -- In one order (user, call), so that two batches lock users alike.
-    FOR row IN SELECT x.value FROM json_array_elements(batch) x
-                ORDER BY x.value->>'viewer', x.value->>'call' LOOP
-        IF api_call_settle(row)->>'credits' IS NOT NULL THEN
-            n := n + 1;
-        END IF;
+        UPDATE api_calls x SET conversation_id = conv WHERE x.id = c.call;
+    END LOOP;
+    PERFORM audit_insert(json_agg(((x.value->'audit')::jsonb
+                                   || jsonb_build_object('entity_id', x.value->>'call'))::json))
+       FROM json_array_elements(batch) x
+      WHERE (x.value->>'call')::uuid = ANY (fresh) AND x.value->'audit' IS NOT NULL
+     HAVING count(*) > 0;
+    -- Last, so that the rows every call of a user or key shares stay locked
+    -- for as short a time as can be.
+    FOR s IN SELECT b.user_id, sum(b.delta) AS total
+               FROM jsonb_to_recordset(backs) AS b(user_id uuid, delta bigint)
+              GROUP BY b.user_id ORDER BY b.user_id LOOP
+        UPDATE users u SET token_credits = u.token_credits + s.total WHERE u.id = s.user_id
+        RETURNING u.token_credits INTO balance;
+        CONTINUE WHEN NOT FOUND;
+        INSERT INTO credit_ledger (user_id, delta, balance_after, reason)
+        SELECT s.user_id, b.delta,
+               balance - s.total + sum(b.delta) OVER (ORDER BY b.ord), b.reason
+          FROM jsonb_to_recordset(backs) AS b(ord bigint, user_id uuid, delta bigint, reason text)
+         WHERE b.user_id = s.user_id
+         ORDER BY b.ord;
+    END LOOP;
+    FOR s IN SELECT b.key_id, b.month, sum(b.delta) AS total, max(b.used) AS used
+               FROM jsonb_to_recordset(backs) AS b(key_id uuid, month date, delta bigint,
+                                                   used timestamptz)
+              GROUP BY b.key_id, b.month ORDER BY b.key_id, b.month LOOP
+        UPDATE api_keys k
+           SET budget_used = CASE WHEN k.budget_month = s.month
+                                  THEN greatest(k.budget_used - s.total, 0)
+                                  ELSE k.budget_used END,
+               last_used_at = greatest(k.last_used_at, s.used)
+         WHERE k.id = s.key_id;
     END LOOP;
     RETURN n;
 END

@@ -96,6 +96,9 @@ async function makeKey(user, name) {
   return assertJson(await api('POST', '/keys', { ...user, body: { name } }), 201);
 }
 
+/** How many calls each key made (by its id), so that each call waits for its settlement. */
+const made = new Map();
+
 /** One call through /chat/v1 with key; returns its usage. */
 async function call(key) {
   const res = await request('POST', '/chat/v1/chat/completions', {
@@ -103,7 +106,8 @@ async function call(key) {
     headers: { Authorization: `Bearer ${key.key}` },
   });
   assert.equal(res.status, 200, res.text);
-  await apiCallsSettled(key.id);
+  made.set(key.id, (made.get(key.id) ?? 0) + 1);
+  await apiCallsSettled(key.id, made.get(key.id));
   return res.json.usage;
 }
 

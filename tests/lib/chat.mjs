@@ -556,16 +556,21 @@ export async function setCredits(userId, amount) {
 }
 
 /**
- * Wait until every call made with an API key is settled: /chat/v1 answers
- * first and settles the call right after, so a test that reads what a call
- * cost waits for it. Returns the key's calls, oldest first.
+ * Wait until the `count` calls made with an API key are settled and the
+ * credits held for them given back: /chat/v1 answers first, and its process
+ * writes the call's row and gives back what it held within a second. A test
+ * that reads what calls cost waits for this. Returns the key's calls, oldest
+ * first.
  */
-export async function apiCallsSettled(keyId) {
-  const rows = await poll(
-    () => sqlJson(`SELECT * FROM api_calls WHERE key_id = :'p1' ORDER BY created_at`, keyId),
-    (calls) => calls.every((c) => c.status !== 'pending'), { tries: 200, intervalMs: 50 });
-  assert.ok(rows.every((c) => c.status !== 'pending'), 'a call was not settled within 10 s');
-  return rows;
+export async function apiCallsSettled(keyId, count) {
+  const read = async () => ({
+    calls: await sqlJson(`SELECT * FROM api_calls WHERE key_id = :'p1' ORDER BY created_at`, keyId),
+    held: Number(await sqlValue(`SELECT count(*) FROM api_key_leases WHERE key_id = :'p1'`, keyId)),
+  });
+  const seen = await poll(read, (s) => s.calls.length >= count && s.held === 0, { tries: 200, intervalMs: 50 });
+  assert.equal(seen.held, 0, 'the credits held for the key were not given back within 10 s');
+  assert.equal(seen.calls.length, count, `${seen.calls.length} calls settled, not ${count}`);
+  return seen.calls;
 }
 
 /** The newest credit_ledger id (0 when empty): rows after it are "since now". */

@@ -58,6 +58,7 @@ const char *aic_keys_hash(apr_pool_t *p, const char *key)
 typedef struct {
     const char *id, *prefix, *user, *state, *models;
     int rpm, tpm, keep;
+    apr_time_t expires; /* 0: never */
 } found_key;
 
 /* The key whose hash is hash into *k, in one statement. APR_NOTFOUND for
@@ -75,7 +76,7 @@ static apr_status_t find(found_key *k, request_rec *r, const char *hash)
     if (rows.nrows != 1) {
         return APR_NOTFOUND;
     }
-    if (rows.ncols != 8) {
+    if (rows.ncols != 9) {
         return APR_EGENERAL;
     }
     k->id = rows.cells[0];
@@ -86,6 +87,7 @@ static apr_status_t find(found_key *k, request_rec *r, const char *hash)
     k->rpm = atoi(rows.cells[5]);
     k->tpm = atoi(rows.cells[6]);
     k->keep = rows.cells[7][0] == '1';
+    k->expires = rows.cells[8] ? (apr_time_t)apr_atoi64(rows.cells[8]) : 0;
     return APR_SUCCESS;
 }
 
@@ -94,9 +96,8 @@ static apr_status_t find(found_key *k, request_rec *r, const char *hash)
  * the last second is taken from the memo instead, unless an account or a key
  * changed in this httpd since (AIC_CHANGES_USERS, raised when a key is
  * revoked): a key revoked here is refused at once, one revoked elsewhere
- * (another server) within a second, and a call, which reserves credits, not
- * at all: the reservation checks the key again (api_call_reserve). Refused
- * and unknown keys are always read. */
+ * (another server) within a second; a key that expires is refused from its
+ * expiry on. Refused and unknown keys are always read. */
 static const aic_memo_conf found_conf = {.tag = "aichat_found_keys",
                                          .kind = AIC_CHANGES_USERS,
                                          .ttl = apr_time_from_sec(1),
@@ -149,6 +150,9 @@ static apr_status_t find_remembered(found_key *k, request_rec *r, const char *ha
     apr_status_t rv;
 
     if (remember && aic_memo_get(found, hash, &stamp, found_copy, k, r->pool)) {
+        if (k->expires && apr_time_now() >= k->expires) {
+            k->state = "expired";
+        }
         return APR_SUCCESS;
     }
     if ((rv = find(k, r, hash)) == APR_SUCCESS && remember && !strcmp(k->state, "active")) {

@@ -4,10 +4,10 @@
 
 const aic_stmt aic_keys_stmts[] = {
     /* The key whose SHA-256 (hex) is the argument: id, prefix, user name, state,
-     * models, rpm, tpm, keep (keys_authenticate). */
+     * models, rpm, tpm, keep, expires (keys_authenticate). */
     {"keys_authenticate",
-     "SELECT id::text, prefix, username, state, models, rpm::text, tpm::text, keep::int::text"
-     " FROM keys_authenticate(%s)"},
+     "SELECT id::text, prefix, username, state, models, rpm::text, tpm::text, keep::int::text,"
+     " expires::text FROM keys_authenticate(%s)"},
     /* 1 when the timestamp is in the future. */
     {"keys_future", "SELECT (%s::timestamptz > now())::int"},
     /* One JSON argument (keys_create): the key, or code unknown_model. */

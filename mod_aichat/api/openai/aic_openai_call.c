@@ -6,10 +6,10 @@
  *            the key may not use it; from the memo of the last second), the
  *            reservation's bound as a turn computes it (aic_chat_call_plan)
  *   limit    the key's requests and tokens per minute (429)
- *   reserve  api_call_reserve, the one statement before the provider is
- *            asked: the key and the model checked again (401, 404), the
- *            user's credits and the key's monthly budget (402), the call's
- *            row and its ledger row, committed
+ *   reserve  the call's bound, from the credits this process holds for the
+ *            key (aic_openai_lease.c), else from the database
+ *            (api_call_reserve: the key and the model checked again (401,
+ *            404), the user's credits and the key's monthly budget (402))
  *   call     the model as every call outside a turn asks it (aic_chat_call_ask:
  *            the provider layer, no database connection held, a client gone
  *            stops it), each piece of the answer streamed on as it comes. A
@@ -20,9 +20,9 @@
  *   answer   the completion, or a stream's last chunks
  *   settle   api_calls_settle, by the process's writer (aic_batch), which
  *            settles every call that ended since its last round in one
- *            statement, keeping them while the database is away: chat_settle,
- *            as an answer of a turn is settled; the key's budget gets back what
- *            was not used; the request's audit row. The client does not wait
+ *            statement, keeping them while the database is away: the call's
+ *            row, what it did not use back to the balance and the key's
+ *            budget, the request's audit row. The client does not wait
  *
  * A call's prompt and answer are stored only for a key that keeps its calls
  * (as a conversation of source api, in the settlement's transaction). */
@@ -35,6 +35,7 @@
 #include <http_log.h>
 #include <http_protocol.h>
 #include <apr_strings.h>
+#include <apr_uuid.h>
 
 #include "core/aic_provider.h"
 #include "core/aic_turn_plan.h"
@@ -43,8 +44,10 @@
 APLOG_USE_MODULE(aichat);
 
 #define MAX_MESSAGES 1000
-/* How often the settlements' writer runs when no call woke it. */
+/* How often the settlements' writer runs (and gives back the credits the
+ * process holds), or sooner when this many calls ended. */
 #define SETTLE_EVERY apr_time_from_sec(1)
+#define SETTLE_ROWS  64
 /* The title a kept call's conversation takes from its last user message (code points). */
 #define TITLE_CHARS 60
 
@@ -60,6 +63,7 @@ typedef struct {
     /* the call */
     aic_chat_call ask;
     const char *call_id, *completion_id;
+    const char *lease; /* to give back with the settlement (no writer holds it) */
     apr_int64_t created;
     apr_bucket_brigade *out;
     apr_pool_t *chunk_pool; /* one chunk's JSON, cleared once it is sent */
@@ -216,8 +220,8 @@ static int read_request(call *c)
 /* ---- models found lately, per process ----
  * A served model's row (openai_model) found in the last second is taken from
  * the memo instead of the database. A model an administrator changed is seen
- * within that second; none is called after it stopped being served, as the
- * reservation checks the model again (api_call_reserve). */
+ * within that second (the database checks it again when credits for a key
+ * are taken: api_call_reserve). */
 static const aic_memo_conf models_conf = {.tag = "aichat_openai_models",
                                           .kind = AIC_CHANGES_NONE,
                                           .ttl = apr_time_from_sec(1),
@@ -394,37 +398,27 @@ static aic_batch *settlements;
 void aic_openai_child_init(apr_pool_t *pchild, server_rec *s)
 {
     models = aic_memo_make(pchild, &models_conf);
-    settlements = aic_batch_start(pchild, s, "openai_settle", SETTLE_EVERY, 1);
+    settlements = aic_batch_start(pchild, s, "openai_settle", SETTLE_EVERY, SETTLE_ROWS);
+    aic_openai_lease_init(pchild, s, settlements);
 }
 
+/* The call's credits (aic_openai_lease_take) and its id. */
 static apr_status_t reserve(const char **code, call *c)
 {
     request_rec *r = c->ctx->r;
-    aic_json *args = aic_json_object(r->pool), *res;
-    const char *result = NULL;
-    apr_status_t rv;
+    apr_uuid_t id;
+    char text[APR_UUID_FORMATTED_LENGTH + 1];
+    apr_status_t rv = aic_openai_lease_take(code, &c->lease, c->ctx, c->key, c->slug,
+                                            c->ask.provider, c->ask.reserved);
 
-    *code = NULL;
-    aic_json_set_str(args, "viewer", c->ctx->user->id);
-    aic_json_set_str(args, "key", c->key->id);
-    aic_json_set_int(args, "reserve", c->ask.reserved);
-    aic_json_set_str(args, "model", c->slug);
-    aic_json_set_str(args, "provider", c->ask.provider);
-    aic_json_set_bool(args, "stream", c->stream);
-    rv =
-        aic_db_value(&result, c->ctx->db, "openai_reserve", AIC_ARGS(aic_json_dump(args, r->pool)));
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (!(res = aic_json_from(r->pool, result))) {
-        return APR_EGENERAL;
-    }
-    if ((*code = aic_json_str(aic_json_get(res, "code"), r->pool))) {
-        return APR_ENOSPC;
-    }
+    apr_uuid_get(&id);
+    apr_uuid_format(text, &id);
+    c->call_id = apr_pstrdup(r->pool, text);
     /* The request's audit row goes with the settlement. */
     aic_req_get(r)->audited = 1;
-    c->call_id = aic_json_str(aic_json_get(res, "call"), r->pool);
     return APR_SUCCESS;
 }
 
@@ -493,9 +487,14 @@ static void settle(call *c, apr_int64_t prompt, apr_int64_t completion, const ch
     aic_json *args = aic_json_object(r->pool), *audit;
     const char *result = NULL, *row, *new_values;
     apr_int64_t used = !strcmp(status, "error") ? 0 : prompt + completion;
+    apr_time_t now = apr_time_now();
 
     aic_json_set_str(args, "call", c->call_id);
     aic_json_set_str(args, "viewer", c->ctx->user->id);
+    aic_json_set_str(args, "key", c->key->id);
+    aic_json_set_str(args, "model", c->slug);
+    aic_json_set_str(args, "provider", c->ask.provider);
+    aic_json_set_bool(args, "stream", c->stream);
     aic_json_set_int(args, "reserved", c->ask.reserved);
     aic_json_set_int(args, "prompt_tokens", prompt);
     aic_json_set_int(args, "completion_tokens", completion);
@@ -512,10 +511,19 @@ static void settle(call *c, apr_int64_t prompt, apr_int64_t completion, const ch
         ",\"api_key_id\":\"%s\",\"api_key_prefix\":\"%s\"}",
         c->slug, c->stream ? "true" : "false", c->ask.reserved, c->key->id, c->key->prefix);
     audit = aic_audit_json(r, r->status, "create", "api_call", NULL, NULL, new_values);
-    aic_json_set_int(audit, "at", apr_time_now());
+    aic_json_set_int(audit, "at", now);
     aic_json_set(args, "audit", audit);
+    aic_json_set_int(args, "started", r->request_time);
+    aic_json_set_int(args, "at", now);
     row = aic_json_dump(args, r->pool);
-    if (!aic_batch_add(settlements, row) &&
+    if (c->lease) {
+        row = apr_pstrcat(r->pool, row, ",",
+                          aic_openai_lease_release(r->pool, c->ctx->user->id, c->key->id,
+                                                   apr_pstrcat(r->pool, "\"", c->lease, "\"", NULL),
+                                                   0),
+                          NULL);
+    }
+    if ((c->lease || !aic_batch_add(settlements, row)) &&
         aic_db_value(&result, c->ctx->db, "openai_settle",
                      AIC_ARGS(apr_pstrcat(r->pool, "[", row, "]", NULL))) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
