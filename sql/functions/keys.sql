@@ -231,15 +231,15 @@ $$;
 --             process's calls did not take of them).
 -- A call is charged what it used, at most what it reserved (a failed call
 -- nothing): the rest goes back to the user's balance and the key's budget
--- (of the month the call began in), with a ledger row ('settle', or
--- 'release' for a failed call), as chat_settle settles an answer; the key's
--- last use is the latest call's start. A release
--- gives back its credits, at most what its leases held, with a ledger row
--- when they are not zero. Written once: a call whose row exists, or a lease
--- given back already, is left alone, so a batch tried again charges once.
--- Each user's balance and each key are updated once, in id order, so that
--- two batches lock them alike and briefly. Returns how many calls were
--- settled now.
+-- (of the month the call began in), as chat_settle settles an answer; the
+-- key's last use is the latest call's start. A release gives back its
+-- credits, at most what its leases held. Each user gets a ledger row per
+-- reason: 'settle' (the calls answered) and 'release' (failed calls and
+-- what the leases had left, when not zero). Written once: a call whose row
+-- exists, or a lease given back already, is left alone, so a batch tried
+-- again charges once. Each user's balance and each key are updated once, in
+-- id order and last, so that two batches lock them alike and briefly.
+-- Returns how many calls were settled now.
 CREATE OR REPLACE FUNCTION api_calls_settle(batch json) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -349,11 +349,13 @@ BEGIN
         RETURNING u.token_credits INTO balance;
         CONTINUE WHEN NOT FOUND;
         INSERT INTO credit_ledger (user_id, delta, balance_after, reason)
-        SELECT s.user_id, b.delta,
-               balance - s.total + sum(b.delta) OVER (ORDER BY b.ord), b.reason
-          FROM jsonb_to_recordset(backs) AS b(ord bigint, user_id uuid, delta bigint, reason text)
-         WHERE b.user_id = s.user_id
-         ORDER BY b.ord;
+        SELECT s.user_id, g.delta, balance - s.total + sum(g.delta) OVER (ORDER BY g.first),
+               g.reason
+          FROM (SELECT b.reason, sum(b.delta) AS delta, min(b.ord) AS first
+                  FROM jsonb_to_recordset(backs) AS b(ord bigint, user_id uuid, delta bigint,
+                                                      reason text)
+                 WHERE b.user_id = s.user_id GROUP BY b.reason) g
+         ORDER BY g.first;
     END LOOP;
     FOR s IN SELECT b.key_id, b.month, sum(b.delta) AS total, max(b.used) AS used
                FROM jsonb_to_recordset(backs) AS b(key_id uuid, month date, delta bigint,

@@ -16,6 +16,11 @@ CREATE INDEX api_key_leases_key ON api_key_leases (key_id);
 GRANT SELECT, INSERT, DELETE ON api_key_leases TO :"app_role";
 
 DROP FUNCTION IF EXISTS api_call_settle(json);
+-- A call's user is its key's (api_calls_settle writes only such rows), and a
+-- user's keys go with the user, their calls with them: the reference to
+-- users checked the user's row again for every call a batch settles, the row
+-- each of those calls' settlements updates.
+ALTER TABLE api_calls DROP CONSTRAINT api_calls_user_id_fkey;
 -- keys_authenticate also returns when the key expires (the module's memo of
 -- keys refuses it from then on).
 DROP FUNCTION IF EXISTS keys_authenticate(text);
