@@ -1,6 +1,7 @@
 #include "aic_ids.h"
 
 #include <apr_general.h>
+#include <apr_strings.h>
 #include <string.h>
 
 const char *aic_hex_encode(apr_pool_t *p, const char *data, apr_size_t len)
@@ -60,4 +61,18 @@ const char *aic_random_hex(apr_pool_t *p, apr_size_t nbytes)
         return NULL;
     }
     return aic_hex_encode(p, raw, nbytes);
+}
+
+const char *aic_random_uuid(apr_pool_t *p)
+{
+    unsigned char raw[16];
+    const char *hex;
+
+    if (apr_generate_random_bytes(raw, sizeof(raw)) != APR_SUCCESS) {
+        return NULL;
+    }
+    raw[6] = (unsigned char)((raw[6] & 0x0F) | 0x40); /* version 4 */
+    raw[8] = (unsigned char)((raw[8] & 0x3F) | 0x80); /* RFC 4122 variant */
+    hex = aic_hex_encode(p, (const char *)raw, sizeof(raw));
+    return apr_psprintf(p, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 }

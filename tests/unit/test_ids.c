@@ -172,6 +172,26 @@ static void test_sha256_known_vector(void **state)
     assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+/* A UUID as PostgreSQL's uuid type prints it: version 4, RFC 4122 variant. */
+static void test_random_uuid(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *a = aic_random_uuid(p), *b = aic_random_uuid(p);
+
+    assert_non_null(a);
+    assert_int_equal(strlen(a), 36);
+    for (int i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            assert_int_equal(a[i], '-');
+        } else {
+            assert_non_null(strchr("0123456789abcdef", a[i]));
+        }
+    }
+    assert_int_equal(a[14], '4');
+    assert_non_null(strchr("89ab", a[19]));
+    assert_string_not_equal(a, b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +206,7 @@ int main(void)
         POOL_TEST(test_hex_decode),
         POOL_TEST(test_hex_decode_invalid),
         POOL_TEST(test_hex_round_trip),
+        POOL_TEST(test_random_uuid),
     };
 
     return cmocka_run_group_tests_name("aic_ids", tests, group_setup, group_teardown);

@@ -35,8 +35,8 @@
 #include <http_log.h>
 #include <http_protocol.h>
 #include <apr_strings.h>
-#include <apr_uuid.h>
 
+#include "core/aic_ids.h"
 #include "core/aic_provider.h"
 #include "core/aic_turn_plan.h"
 #include "core/aic_valid.h"
@@ -406,17 +406,16 @@ void aic_openai_child_init(apr_pool_t *pchild, server_rec *s)
 static apr_status_t reserve(const char **code, call *c)
 {
     request_rec *r = c->ctx->r;
-    apr_uuid_t id;
-    char text[APR_UUID_FORMATTED_LENGTH + 1];
-    apr_status_t rv = aic_openai_lease_take(code, &c->lease, c->ctx, c->key, c->slug,
-                                            c->ask.provider, c->ask.reserved);
+    apr_status_t rv;
 
-    if (rv != APR_SUCCESS) {
+    *code = NULL;
+    if (!(c->call_id = aic_random_uuid(r->pool))) {
+        return APR_EGENERAL;
+    }
+    if ((rv = aic_openai_lease_take(code, &c->lease, c->ctx, c->key, c->slug, c->ask.provider,
+                                    c->ask.reserved)) != APR_SUCCESS) {
         return rv;
     }
-    apr_uuid_get(&id);
-    apr_uuid_format(text, &id);
-    c->call_id = apr_pstrdup(r->pool, text);
     /* The request's audit row goes with the settlement. */
     aic_req_get(r)->audited = 1;
     return APR_SUCCESS;
