@@ -383,8 +383,8 @@ $$;
 --   summary  summary stored (summary_store's audit row, which alone keeps
 --            what it used: its tokens, one figure, and credits); a failed one
 --            was charged nothing and is not here.
---   api      call through the OpenAI-compatible API (api_calls), pending
---            ones included.
+--   api      call through the OpenAI-compatible API (api_calls, written
+--            when the call is settled).
 -- Columns: kind, user_id, key_id (an API call's), model (slug), provider,
 -- failed, prompt_tokens and completion_tokens (0 for a summary, whose split
 -- is not kept), tokens, credits, created_at. A chat answer's messages or model
