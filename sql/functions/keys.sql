@@ -231,11 +231,11 @@ $$;
 --             process's calls did not take of them).
 -- A call is charged what it used, at most what it reserved (a failed call
 -- nothing): the rest goes back to the user's balance and the key's budget
--- (of the month the call began in), as chat_settle settles an answer; the
--- key's last use is the latest call's start. A release gives back its
--- credits, at most what its leases held. Each user gets a ledger row per
--- reason: 'settle' (the calls answered) and 'release' (failed calls and
--- what the leases had left, when not zero). Written once: a call whose row
+-- (of the month the call began in); the key's last use is the latest
+-- call's start. A release gives back its credits, at most what its leases
+-- held. Each user's credits are settled by chat_settle, as an answer's are,
+-- once per reason: 'settle' (the calls answered) and 'release' (failed
+-- calls and what the leases had left, when not zero). Written once: a call whose row
 -- exists, or a lease given back already, is left alone, so a batch tried
 -- again charges once. Each user's balance and each key are updated once, in
 -- id order and last, so that two batches lock them alike and briefly.
@@ -247,7 +247,6 @@ DECLARE
     backs jsonb;
     c record;
     s record;
-    balance bigint;
     conv uuid;
     tool uuid;
     parent uuid;
@@ -341,21 +340,13 @@ BEGIN
       WHERE (x.value->>'call')::uuid = ANY (fresh) AND x.value->'audit' IS NOT NULL
      HAVING count(*) > 0;
     -- Last, so that the rows every call of a user or key shares stay locked
-    -- for as short a time as can be.
-    FOR s IN SELECT b.user_id, sum(b.delta) AS total
-               FROM jsonb_to_recordset(backs) AS b(user_id uuid, delta bigint)
-              GROUP BY b.user_id ORDER BY b.user_id LOOP
-        UPDATE users u SET token_credits = u.token_credits + s.total WHERE u.id = s.user_id
-        RETURNING u.token_credits INTO balance;
-        CONTINUE WHEN NOT FOUND;
-        INSERT INTO credit_ledger (user_id, delta, balance_after, reason)
-        SELECT s.user_id, g.delta, balance - s.total + sum(g.delta) OVER (ORDER BY g.first),
-               g.reason
-          FROM (SELECT b.reason, sum(b.delta) AS delta, min(b.ord) AS first
-                  FROM jsonb_to_recordset(backs) AS b(ord bigint, user_id uuid, delta bigint,
-                                                      reason text)
-                 WHERE b.user_id = s.user_id GROUP BY b.reason) g
-         ORDER BY g.first;
+    -- for as short a time as can be. chat_settle gives back reserved - used:
+    -- here what goes back in all.
+    FOR s IN SELECT b.user_id, b.reason, sum(b.delta) AS total
+               FROM jsonb_to_recordset(backs) AS b(user_id uuid, delta bigint, reason text)
+              WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = b.user_id)
+              GROUP BY b.user_id, b.reason ORDER BY b.user_id, b.reason DESC LOOP
+        PERFORM chat_settle(s.user_id, s.total, 0, s.reason = 'release', NULL);
     END LOOP;
     FOR s IN SELECT b.key_id, b.month, sum(b.delta) AS total, max(b.used) AS used
                FROM jsonb_to_recordset(backs) AS b(key_id uuid, month date, delta bigint,
