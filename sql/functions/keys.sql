@@ -342,11 +342,11 @@ BEGIN
     -- Last, so that the rows every call of a user or key shares stay locked
     -- for as short a time as can be. chat_settle gives back reserved - used:
     -- here what goes back in all.
-    FOR s IN SELECT b.user_id, b.reason, sum(b.delta) AS total
+    FOR s IN SELECT b.user_id, b.reason, sum(b.delta)::bigint AS total
                FROM jsonb_to_recordset(backs) AS b(user_id uuid, delta bigint, reason text)
               WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = b.user_id)
               GROUP BY b.user_id, b.reason ORDER BY b.user_id, b.reason DESC LOOP
-        PERFORM chat_settle(s.user_id, s.total, 0, s.reason = 'release', NULL);
+        PERFORM chat_settle(s.user_id, s.total, 0::bigint, s.reason = 'release', NULL);
     END LOOP;
     FOR s IN SELECT b.key_id, b.month, sum(b.delta) AS total, max(b.used) AS used
                FROM jsonb_to_recordset(backs) AS b(key_id uuid, month date, delta bigint,
