@@ -243,6 +243,7 @@ $$;
 CREATE OR REPLACE FUNCTION api_calls_settle(batch json) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
+    items jsonb := batch::jsonb; -- parsed once
     fresh uuid[];
     backs jsonb;
     c record;
@@ -262,8 +263,8 @@ BEGIN
                CASE WHEN a.status = 'error' THEN 0
                     ELSE least(a.prompt_tokens::bigint + a.completion_tokens, a.reserved) END,
                a.status, a.error, to_timestamp(a.started / 1e6), to_timestamp(a.at / 1e6)
-          FROM json_array_elements(batch) x,
-               json_to_record(x.value) AS a(call uuid, key uuid, viewer uuid, model text,
+          FROM jsonb_array_elements(items) x,
+               jsonb_to_record(x.value) AS a(call uuid, key uuid, viewer uuid, model text,
                                             provider text, stream boolean, reserved bigint,
                                             prompt_tokens integer, completion_tokens integer,
                                             status text, error text, started bigint, at bigint)
@@ -277,21 +278,21 @@ BEGIN
     -- What goes back: each new call's unused credits, each release's.
     WITH released AS (
         DELETE FROM api_key_leases l
-         WHERE l.id IN (SELECT e::uuid FROM json_array_elements(batch) x,
-                                            json_array_elements_text(x.value->'leases') e)
+         WHERE l.id IN (SELECT e::uuid FROM jsonb_array_elements(items) x,
+                                            jsonb_array_elements_text(x.value->'leases') e)
         RETURNING l.id, l.credits, l.created_at),
     rel AS (
         SELECT x.ord, (x.value->>'viewer')::uuid AS user_id, (x.value->>'key')::uuid AS key_id,
                least((x.value->>'credits')::bigint, sum(r.credits)) AS delta,
                date_trunc('month', min(r.created_at))::date AS month
-          FROM json_array_elements(batch) WITH ORDINALITY x(value, ord)
-          JOIN released r ON r.id::text IN (SELECT json_array_elements_text(x.value->'leases'))
+          FROM jsonb_array_elements(items) WITH ORDINALITY x(value, ord)
+          JOIN released r ON r.id::text IN (SELECT jsonb_array_elements_text(x.value->'leases'))
          GROUP BY x.ord, x.value->>'viewer', x.value->>'key', x.value->>'credits')
     SELECT coalesce(jsonb_agg(b ORDER BY b.ord), '[]') INTO backs FROM (
         SELECT x.ord, k.user_id, k.key_id, k.reserved - k.credits AS delta,
                CASE WHEN k.status = 'error' THEN 'release' ELSE 'settle' END AS reason,
                date_trunc('month', k.created_at)::date AS month, k.created_at AS used
-          FROM json_array_elements(batch) WITH ORDINALITY x(value, ord)
+          FROM jsonb_array_elements(items) WITH ORDINALITY x(value, ord)
           JOIN api_calls k ON k.id = (x.value->>'call')::uuid AND k.id = ANY (fresh)
         UNION ALL
         SELECT r.ord, r.user_id, r.key_id, r.delta, 'release', r.month, NULL
@@ -299,8 +300,8 @@ BEGIN
 
     -- The calls kept as conversations, and the requests' audit rows.
     FOR c IN SELECT a.*
-               FROM json_array_elements(batch) x,
-                    json_to_record(x.value) AS a(call uuid, viewer uuid, model text, status text,
+               FROM jsonb_array_elements(items) x,
+                    jsonb_to_record(x.value) AS a(call uuid, viewer uuid, model text, status text,
                                                  prompt_tokens integer, completion_tokens integer,
                                                  keep json)
               WHERE a.call = ANY (fresh) AND a.keep IS NOT NULL AND a.status <> 'error' LOOP
@@ -334,9 +335,9 @@ BEGIN
          WHERE x.id = conv;
         UPDATE api_calls x SET conversation_id = conv WHERE x.id = c.call;
     END LOOP;
-    PERFORM audit_insert(json_agg(((x.value->'audit')::jsonb
+    PERFORM audit_insert(json_agg((x.value->'audit'
                                    || jsonb_build_object('entity_id', x.value->>'call'))::json))
-       FROM json_array_elements(batch) x
+       FROM jsonb_array_elements(items) x
       WHERE (x.value->>'call')::uuid = ANY (fresh) AND x.value->'audit' IS NOT NULL
      HAVING count(*) > 0;
     -- Last, so that the rows every call of a user or key shares stay locked
