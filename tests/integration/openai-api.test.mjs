@@ -12,7 +12,7 @@ import { sql, sqlJson, sqlValue } from '../lib/db.mjs';
 import { auditRows } from '../lib/audit.mjs';
 import { assertError, assertJson, UUID_RE } from '../lib/assert.mjs';
 import { ADMIN, uniq } from '../lib/users.mjs';
-import { NODES, onOneNode } from '../lib/nodes.mjs';
+import { NODES, onOneNode, restartGracefully } from '../lib/nodes.mjs';
 import { poll } from '../lib/poll.mjs';
 import { readFile } from 'node:fs/promises';
 import {
@@ -812,6 +812,31 @@ test('a busy key takes credits a lease at a time, yet each call is charged what 
   assertLedgerExplains(ledger, before, after);
   const leases = ledger.filter((l) => l.reason === 'reserve');
   assert.ok(leases.length < 20, `${leases.length} reservations for 20 calls: none held credits for the next`);
+});
+
+// A graceful restart (logrotate's, every night) lets each old process finish
+// its calls; its writer's last round settles them and gives back what the
+// process held for the key.
+test('calls in flight through a graceful restart are answered, settled and charged once, and nothing stays held', async () => {
+  const user = await fx.user({ credits: 1_000_000 });
+  const slow = await fx.model({ provider: 'openai', switches: 'latency=1500', maxTokens: 64 });
+  const key = await makeKey(user);
+  const before = await credits(user.id);
+  const mark = await ledgerMark();
+  const calling = [1, 2, 3].map((i) => complete(key.key, { model: slow.slug, messages: [{ role: 'user', content: `restart ${i} ${uniq()}` }] }));
+  const reserved = await poll(async () => (await ledgerSince(user.id, mark)).filter((r) => r.reason === 'reserve'),
+    (rows) => rows.length > 0);
+  assert.ok(reserved.length > 0, 'no credits were taken before the restart');
+  await restartGracefully();
+  const answers = await Promise.all(calling);
+  for (const res of answers) assert.equal(res.status, 200, res.text);
+  const spent = answers.reduce((n, res) => n + res.json.usage.total_tokens, 0);
+  const rows = await apiCallsSettled(key.id, 3);
+  assert.deepEqual(rows.map((c) => c.status), ['complete', 'complete', 'complete']);
+  assert.equal(rows.reduce((n, c) => n + Number(c.credits), 0), spent);
+  const after = await credits(user.id);
+  assert.equal(after, before - spent, 'the balance is not what the calls used');
+  assertLedgerExplains(await ledgerSince(user.id, mark), before, after);
 });
 
 test('over its rpm a key is 429 with Retry-After and x-ratelimit-* headers', () => onOneNode(async () => {
