@@ -516,10 +516,11 @@ static void settle(call *c, apr_int64_t prompt, apr_int64_t completion, const ch
     aic_json_set_int(args, "at", now);
     row = aic_json_dump(args, r->pool);
     if (c->lease) {
+        apr_array_header_t *lease = apr_array_make(r->pool, 1, sizeof(const char *));
+
+        APR_ARRAY_PUSH(lease, const char *) = c->lease;
         row = apr_pstrcat(r->pool, row, ",",
-                          aic_openai_lease_release(r->pool, c->ctx->user->id, c->key->id,
-                                                   apr_pstrcat(r->pool, "\"", c->lease, "\"", NULL),
-                                                   0),
+                          aic_openai_lease_release(r->pool, c->ctx->user->id, c->key->id, lease, 0),
                           NULL);
     }
     if ((c->lease || !aic_batch_add(settlements, row)) &&

@@ -29,7 +29,7 @@ APLOG_USE_MODULE(aichat);
 typedef struct {
     const char *viewer, *key;
     apr_int64_t left;           /* credits held and not taken by a call */
-    apr_array_header_t *leases; /* their ids, as JSON strings */
+    apr_array_header_t *leases; /* their ids */
 } held;
 
 /* Under lock: what is held, by key id, in pool (cleared by each round). */
@@ -39,11 +39,18 @@ static apr_hash_t *holding;
 static aic_batch *writer; /* NULL: each call's lease goes back with its settlement */
 
 const char *aic_openai_lease_release(apr_pool_t *p, const char *viewer, const char *key,
-                                     const char *leases, apr_int64_t credits)
+                                     const apr_array_header_t *leases, apr_int64_t credits)
 {
-    return apr_psprintf(
-        p, "{\"leases\":[%s],\"viewer\":\"%s\",\"key\":\"%s\",\"credits\":%" APR_INT64_T_FMT "}",
-        leases, viewer, key, credits);
+    aic_json *row = aic_json_object(p), *ids = aic_json_array(p);
+
+    for (int i = 0; i < leases->nelts; i++) {
+        aic_json_push_str(ids, APR_ARRAY_IDX(leases, i, const char *));
+    }
+    aic_json_set(row, "leases", ids);
+    aic_json_set_str(row, "viewer", viewer);
+    aic_json_set_str(row, "key", key);
+    aic_json_set_int(row, "credits", credits);
+    return aic_json_dump(row, p);
 }
 
 /* At the start of the writer's round: every lease given back with what is
@@ -56,8 +63,7 @@ static void give_back(void *arg)
         held *h = apr_hash_this_val(i);
 
         aic_batch_add(writer,
-                      aic_openai_lease_release(pool, h->viewer, h->key,
-                                               apr_array_pstrcat(pool, h->leases, ','), h->left));
+                      aic_openai_lease_release(pool, h->viewer, h->key, h->leases, h->left));
     }
     apr_pool_clear(pool);
     holding = apr_hash_make(pool);
@@ -112,7 +118,7 @@ static void hold(const char *viewer, const aic_api_key *key, const char *lease, 
         apr_hash_set(holding, h->key, APR_HASH_KEY_STRING, h);
     }
     h->left += credits - taken;
-    APR_ARRAY_PUSH(h->leases, const char *) = apr_pstrcat(pool, "\"", lease, "\"", NULL);
+    APR_ARRAY_PUSH(h->leases, const char *) = apr_pstrdup(pool, lease);
     apr_thread_mutex_unlock(lock);
 }
 

@@ -45,9 +45,9 @@ apr_status_t aic_openai_lease_take(const char **code, const char **lease, aic_ct
                                    const aic_api_key *key, const char *slug, const char *provider,
                                    apr_int64_t credits);
 
-/** The settlements' row that gives back leases (their ids as JSON strings,
- * joined by commas), of which `credits` were not taken by a call. */
+/** The settlements' row that gives back leases (an array of their ids), of
+ * which `credits` were not taken by a call. */
 const char *aic_openai_lease_release(apr_pool_t *p, const char *viewer, const char *key,
-                                     const char *leases, apr_int64_t credits);
+                                     const apr_array_header_t *leases, apr_int64_t credits);
 
 #endif
