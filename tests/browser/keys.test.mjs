@@ -62,11 +62,13 @@ describe('API keys', () => {
       const out = JSON.parse(execFileSync('sh', ['-c', `${shown} --silent --show-error --fail-with-body`], { encoding: 'utf8' }));
       assert.equal(out.choices[0].message.content, `Mock reply to: ${content}`);
       // The call is settled a moment after its answer: the usage API counts it then.
-      for (let i = 0; i < 100; i++) {
+      let counted = false;
+      for (let i = 0; i < 100 && !counted; i++) {
         const usage = await apiAs(...DEMO, 'GET', '/usage?days=1');
-        if (usage.json?.keys?.find((k) => k.id === id)?.credits === out.usage.total_tokens) break;
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        counted = usage.json?.keys?.find((k) => k.id === id)?.credits === out.usage.total_tokens;
+        if (!counted) await new Promise((resolve) => setTimeout(resolve, 100));
       }
+      assert.ok(counted, 'the usage API did not count the call within 10 s');
 
       // The call on the usage page: the key's row and the server's chart.
       await mainNav(page).getByRole('link', { name: 'Usage' }).click();
