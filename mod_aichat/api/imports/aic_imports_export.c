@@ -689,7 +689,7 @@ static apr_status_t visit_chatgpt(void *baton, conv *c, apr_pool_t *p)
 static int selection(const char **list, request_rec *r)
 {
     aic_json *body, *ids;
-    const char *s = "";
+    apr_array_header_t *all;
     int rc;
 
     *list = "";
@@ -710,6 +710,8 @@ static int selection(const char **list, request_rec *r)
                               "conversation_ids"),
                HTTP_UNPROCESSABLE_ENTITY;
     }
+    /* Joined once: each id added to the string so far would copy it again. */
+    all = apr_array_make(r->pool, (int)aic_json_len(ids), sizeof(const char *));
     for (apr_size_t i = 0; i < aic_json_len(ids); i++) {
         const char *id = aic_json_cstr(aic_json_at(ids, i));
 
@@ -719,9 +721,9 @@ static int selection(const char **list, request_rec *r)
                                   "conversation_ids"),
                    HTTP_UNPROCESSABLE_ENTITY;
         }
-        s = apr_pstrcat(r->pool, s, *s ? "," : "", id, NULL);
+        APR_ARRAY_PUSH(all, const char *) = id;
     }
-    *list = apr_pstrcat(r->pool, "{", s, "}", NULL);
+    *list = apr_pstrcat(r->pool, "{", apr_array_pstrcat(r->pool, all, ','), "}", NULL);
     return OK;
 }
 
