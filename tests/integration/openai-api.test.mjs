@@ -700,6 +700,32 @@ test('a key may keep its calls as conversations (source api); by default none is
   assert.equal(Number(kept), 0, 'a key that does not keep its calls kept one');
 });
 
+test('a message\'s content may be a list of text parts; system and developer messages go upstream as one system prompt', async () => {
+  const user = await fx.user({ credits: 100000 });
+  const key = await makeKey(user);
+  const tail = `parts ${uniq()}`;
+  const res = await complete(key.key, {
+    model: models.openai.slug,
+    messages: [
+      { role: 'system', content: 'First rule.' },
+      { role: 'developer', content: [{ type: 'text', text: 'Second rule.' }] },
+      { role: 'user', content: [{ type: 'text', text: 'Part one, ' }, { type: 'text', text: tail }] },
+    ],
+  });
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.json.choices[0].message.content, mockReply(`Part one, ${tail}`));
+  const last = await mockLast(models.openai.kind, tail);
+  assert.deepEqual(last.body.messages.map((m) => [m.role, m.content]), [
+    ['system', 'First rule.\n\nSecond rule.'],
+    ['user', `Part one, ${tail}`],
+  ]);
+  // A part that is not text is refused, naming the message; nothing is charged for it.
+  const image = [{ type: 'image_url', image_url: { url: 'https://example.com/x.png' } }];
+  assertOpenAiError(await complete(key.key, { model: models.openai.slug, messages: [{ role: 'user', content: image }] }),
+    400, 'invalid_request_error', 'messages[0].content');
+  await apiCallsSettled(key.id, 1);
+});
+
 // --- audit --------------------------------------------------------------------------
 
 test('each call has an audit row with the key\'s id and prefix, and no key text anywhere', async () => {

@@ -79,10 +79,11 @@ static int bad(request_rec *r, const char *param, const char *message)
     return DONE;
 }
 
-/* A message's content: a string, or a list of text parts (joined). */
+/* A message's content: a string, or a list of text parts (joined once, so
+ * that many small parts cost the length of the text, not its square). */
 static const char *content_text(request_rec *r, const aic_json *v)
 {
-    const char *text = "";
+    apr_array_header_t *parts;
 
     if (aic_json_typeof(v) == AIC_JSON_STRING) {
         return aic_json_str(v, r->pool);
@@ -90,6 +91,7 @@ static const char *content_text(request_rec *r, const aic_json *v)
     if (aic_json_typeof(v) != AIC_JSON_ARRAY) {
         return NULL;
     }
+    parts = apr_array_make(r->pool, (int)aic_json_len(v), sizeof(const char *));
     for (apr_size_t i = 0; i < aic_json_len(v); i++) {
         aic_json *part = aic_json_at(v, i);
         const char *type = aic_json_str(aic_json_get(part, "type"), r->pool);
@@ -98,20 +100,22 @@ static const char *content_text(request_rec *r, const aic_json *v)
             aic_json_typeof(aic_json_get(part, "text")) != AIC_JSON_STRING) {
             return NULL;
         }
-        text = apr_pstrcat(r->pool, text, aic_json_str(aic_json_get(part, "text"), r->pool), NULL);
+        APR_ARRAY_PUSH(parts, const char *) = aic_json_str(aic_json_get(part, "text"), r->pool);
     }
-    return text;
+    return apr_array_pstrcat(r->pool, parts, 0);
 }
 
 static int read_messages(call *c, const aic_json *list)
 {
     request_rec *r = c->ctx->r;
     apr_size_t n = aic_json_len(list);
+    apr_array_header_t *system; /* the system and developer messages, joined once */
 
     if (aic_json_typeof(list) != AIC_JSON_ARRAY || n < 1 || n > MAX_MESSAGES) {
         return bad(r, "messages", "messages must be a list of 1 to 1000 messages.");
     }
     c->messages = apr_array_make(r->pool, (int)n, sizeof(aic_chat_msg));
+    system = apr_array_make(r->pool, 2, sizeof(const char *));
     for (apr_size_t i = 0; i < n; i++) {
         aic_json *m = aic_json_at(list, i);
         const char *role = aic_json_str(aic_json_get(m, "role"), r->pool);
@@ -124,10 +128,13 @@ static int read_messages(call *c, const aic_json *list)
         }
         if (!text || !aic_valid_utf8(text, (apr_size_t)-1)) {
             return bad(r, apr_pstrcat(r->pool, param, ".content", NULL),
-                       "content must be text, or a list of text parts.");
+                       "content must be text (UTF-8, no NUL), or a list of text parts.");
         }
         if (!strcmp(role, "system") || !strcmp(role, "developer")) {
-            c->system = c->system ? apr_pstrcat(r->pool, c->system, "\n\n", text, NULL) : text;
+            if (system->nelts) {
+                APR_ARRAY_PUSH(system, const char *) = "\n\n";
+            }
+            APR_ARRAY_PUSH(system, const char *) = text;
             continue;
         }
         if (strcmp(role, "user") && strcmp(role, "assistant")) {
@@ -141,6 +148,7 @@ static int read_messages(call *c, const aic_json *list)
     if (!c->messages->nelts) {
         return bad(r, "messages", "messages must hold at least one user message.");
     }
+    c->system = system->nelts ? apr_array_pstrcat(r->pool, system, 0) : NULL;
     return OK;
 }
 
@@ -160,7 +168,7 @@ static int number_field(double *out, request_rec *r, const aic_json *body, const
     }
     *out = t == AIC_JSON_INT ? (double)aic_json_int(v) : strtod(aic_json_dump(v, r->pool), NULL);
     if (!(*out >= 0 && *out <= max)) {
-        return bad(r, name, apr_psprintf(r->pool, "%s must be between 0 and %g.", name, max));
+        return bad(r, name, apr_psprintf(r->pool, "%s must be between 0 and %.0f.", name, max));
     }
     return OK;
 }
