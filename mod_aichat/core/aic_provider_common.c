@@ -261,19 +261,31 @@ int aic_prov_has_system(const aic_chat_request *req)
 }
 
 /* The messages with consecutive turns of one role joined by a blank line:
- * Anthropic and Gemini want alternating turns. */
+ * Anthropic and Gemini want alternating turns. Each run is joined once, so
+ * that many short turns cost their length, not its square. */
 const apr_array_header_t *aic_prov_merged_turns(apr_pool_t *p, const apr_array_header_t *msgs)
 {
     apr_array_header_t *out = apr_array_make(p, msgs->nelts, sizeof(aic_chat_msg));
 
-    for (int i = 0; i < msgs->nelts; i++) {
+    for (int i = 0, end; i < msgs->nelts; i = end) {
         const aic_chat_msg *m = &APR_ARRAY_IDX(msgs, i, aic_chat_msg);
-        aic_chat_msg *last = out->nelts ? &APR_ARRAY_IDX(out, out->nelts - 1, aic_chat_msg) : NULL;
+        aic_chat_msg *turn = apr_array_push(out);
 
-        if (last && !strcmp(last->role, m->role)) {
-            last->content = apr_pstrcat(p, last->content, "\n\n", m->content, NULL);
-        } else {
-            APR_ARRAY_PUSH(out, aic_chat_msg) = *m;
+        *turn = *m;
+        end = i + 1;
+        while (end < msgs->nelts && !strcmp(APR_ARRAY_IDX(msgs, end, aic_chat_msg).role, m->role)) {
+            end++;
+        }
+        if (end - i > 1) {
+            apr_array_header_t *parts = apr_array_make(p, 2 * (end - i), sizeof(const char *));
+
+            for (int k = i; k < end; k++) {
+                if (k > i) {
+                    APR_ARRAY_PUSH(parts, const char *) = "\n\n";
+                }
+                APR_ARRAY_PUSH(parts, const char *) = APR_ARRAY_IDX(msgs, k, aic_chat_msg).content;
+            }
+            turn->content = apr_array_pstrcat(p, parts, 0);
         }
     }
     return out;

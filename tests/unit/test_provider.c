@@ -225,8 +225,8 @@ static void test_build_anthropic(void **state)
 
     req.max_tokens = 0;
     req.temperature = 0.5;
-    req.messages = msgs(p, "user", "Hi", "user", "Are you there?", "assistant", "Hello!",
-                        "assistant", "Yes.", "user", "Help?", NULL);
+    req.messages = msgs(p, "user", "Hi", "user", "Are you there?", "user", "Hello?", "assistant",
+                        "Hello!", "assistant", "Yes.", "user", "Help?", NULL);
     body = build_ok(&call, p, &req);
     assert_string_equal(call.url, "https://api.anthropic.com/v1/messages");
     assert_string_equal(header(&call, "x-api-key"), KEY);
@@ -242,7 +242,7 @@ static void test_build_anthropic(void **state)
     m = aic_json_get(body, "messages");
     assert_int_equal(aic_json_len(m), 3);
     assert_string_equal(jstr(p, aic_json_at(m, 0), "role"), "user");
-    assert_string_equal(jstr(p, aic_json_at(m, 0), "content"), "Hi\n\nAre you there?");
+    assert_string_equal(jstr(p, aic_json_at(m, 0), "content"), "Hi\n\nAre you there?\n\nHello?");
     assert_string_equal(jstr(p, aic_json_at(m, 1), "role"), "assistant");
     assert_string_equal(jstr(p, aic_json_at(m, 1), "content"), "Hello!\n\nYes.");
     assert_string_equal(jstr(p, aic_json_at(m, 2), "role"), "user");
