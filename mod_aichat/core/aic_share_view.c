@@ -136,22 +136,25 @@ aic_json *aic_share_view_json(apr_pool_t *p, const aic_share_view *v)
 static const char *notes_html(apr_pool_t *p, const char *notes)
 {
     aic_json *list = notes ? aic_json_from(p, notes) : NULL;
-    const char *out = "";
+    apr_array_header_t *out;
 
+    if (!aic_json_len(list)) {
+        return "";
+    }
+    out = apr_array_make(p, (int)aic_json_len(list) + 2, sizeof(const char *));
+    APR_ARRAY_PUSH(out, const char *) = "<aside class=\"notes\"><h3>Notes</h3><ul>";
     for (apr_size_t i = 0; i < aic_json_len(list); i++) {
         aic_json *n = aic_json_at(list, i);
 
-        out = apr_pstrcat(p, out, "<li><blockquote>",
-                          aic_html_escape(p, aic_json_str(aic_json_get(n, "quote"), p)),
-                          "</blockquote><p>",
-                          aic_html_escape(p, aic_json_str(aic_json_get(n, "note"), p)),
-                          " <span class=\"note-by\">— ",
-                          aic_html_escape(p, aic_json_str(aic_json_get(n, "author"), p)),
-                          "</span></p></li>", NULL);
+        APR_ARRAY_PUSH(out, const char *) = apr_pstrcat(
+            p, "<li><blockquote>", aic_html_escape(p, aic_json_str(aic_json_get(n, "quote"), p)),
+            "</blockquote><p>", aic_html_escape(p, aic_json_str(aic_json_get(n, "note"), p)),
+            " <span class=\"note-by\">— ",
+            aic_html_escape(p, aic_json_str(aic_json_get(n, "author"), p)), "</span></p></li>",
+            NULL);
     }
-    return *out ? apr_pstrcat(p, "<aside class=\"notes\"><h3>Notes</h3><ul>", out, "</ul></aside>",
-                              NULL)
-                : "";
+    APR_ARRAY_PUSH(out, const char *) = "</ul></aside>";
+    return apr_array_pstrcat(p, out, 0);
 }
 
 /* The models' names joined for people. */

@@ -28,7 +28,7 @@ static apr_array_header_t *transcript(apr_pool_t *p, const char *title, const ai
     apr_array_header_t *parts = apr_array_make(p, 16, sizeof(const char *));
     apr_size_t total = 0;
     aic_chat_msg *m;
-    const char *text = "";
+    const char *text;
 
     for (apr_size_t i = aic_json_len(thread); i-- > 0 && total < TRANSCRIPT_MAX;) {
         aic_json *item = aic_json_at(thread, i);
@@ -58,9 +58,14 @@ static apr_array_header_t *transcript(apr_pool_t *p, const char *title, const ai
         total += len;
         APR_ARRAY_PUSH(parts, const char *) = part;
     }
-    for (int i = parts->nelts; i-- > 0;) {
-        text = apr_pstrcat(p, text, APR_ARRAY_IDX(parts, i, const char *), NULL);
+    /* Oldest first, joined once. */
+    for (int i = 0, j = parts->nelts - 1; i < j; i++, j--) {
+        const char *t = APR_ARRAY_IDX(parts, i, const char *);
+
+        APR_ARRAY_IDX(parts, i, const char *) = APR_ARRAY_IDX(parts, j, const char *);
+        APR_ARRAY_IDX(parts, j, const char *) = t;
     }
+    text = apr_array_pstrcat(p, parts, 0);
     m = apr_array_push(msgs);
     m->role = "user";
     m->content = apr_pstrcat(p, "Conversation",

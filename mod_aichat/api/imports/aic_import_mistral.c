@@ -20,7 +20,7 @@ static int blank(const char *s)
 static const char *chunks_text(const aic_json *msg, apr_pool_t *p)
 {
     const aic_json *chunks = aic_json_get(msg, "contentChunks");
-    const char *text = "";
+    apr_array_header_t *texts = apr_array_make(p, (int)aic_json_len(chunks), sizeof(const char *));
 
     for (apr_size_t i = 0; i < aic_json_len(chunks); i++) {
         const aic_json *ch = aic_json_at(chunks, i);
@@ -28,10 +28,10 @@ static const char *chunks_text(const aic_json *msg, apr_pool_t *p)
         const char *t = aic_json_cstr(aic_json_get(ch, "text"));
 
         if (t && (!type || strcmp(type, "text") == 0)) {
-            text = apr_pstrcat(p, text, t, NULL);
+            APR_ARRAY_PUSH(texts, const char *) = t;
         }
     }
-    return text;
+    return apr_array_pstrcat(p, texts, 0); /* joined once, however many chunks */
 }
 
 static aic_json *sources_of(const aic_json *msg, apr_pool_t *p)
