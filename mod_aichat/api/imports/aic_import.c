@@ -62,6 +62,21 @@ aic_import_msg *aic_import_msg_add(aic_import_conv *c)
     return m;
 }
 
+void aic_import_source_add(aic_import_sources *s, apr_pool_t *p, const char *url)
+{
+    if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)) {
+        return;
+    }
+    if (!s->list) {
+        s->list = aic_json_array(p);
+        s->seen = apr_hash_make(p);
+    }
+    if (!apr_hash_get(s->seen, url, APR_HASH_KEY_STRING)) {
+        apr_hash_set(s->seen, url, APR_HASH_KEY_STRING, url);
+        aic_json_push_str(s->list, url);
+    }
+}
+
 void aic_import_msg_text(aic_import_conv *c, aic_import_msg *m, const char *text, apr_size_t len)
 {
     if (len > AIC_IMPORT_MAX_TEXT) {

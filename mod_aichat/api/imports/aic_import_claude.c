@@ -18,28 +18,13 @@ static int blank(const char *s)
     return 1;
 }
 
-/* Add the http(s) URL to sources unless it is there. */
-static void add_source(aic_json **sources, apr_pool_t *p, const char *url)
-{
-    if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)) {
-        return;
-    }
-    if (!*sources) {
-        *sources = aic_json_array(p);
-    }
-    for (apr_size_t i = 0; i < aic_json_len(*sources); i++) {
-        if (strcmp(aic_json_cstr(aic_json_at(*sources, i)), url) == 0) {
-            return;
-        }
-    }
-    aic_json_push_str(*sources, url);
-}
-
-/* Text: the non-blank text blocks joined by a blank line, else the text field. */
-static const char *text_of(const aic_json *msg, aic_json **sources, apr_pool_t *p)
+/* Text: the non-blank text blocks joined by a blank line (once, however
+ * many), else the text field. */
+static const char *text_of(const aic_json *msg, aic_import_sources *sources, apr_pool_t *p)
 {
     const aic_json *content = aic_json_get(msg, "content");
-    const char *text = NULL;
+    apr_array_header_t *texts = apr_array_make(p, (int)aic_json_len(content), sizeof(const char *));
+    const char *text;
 
     for (apr_size_t i = 0; i < aic_json_len(content); i++) {
         const aic_json *b = aic_json_at(content, i);
@@ -50,16 +35,17 @@ static const char *text_of(const aic_json *msg, aic_json **sources, apr_pool_t *
         if (!type || strcmp(type, "text") != 0 || blank(t)) {
             continue;
         }
-        text = text ? apr_pstrcat(p, text, "\n\n", t, NULL) : t;
+        if (texts->nelts) {
+            APR_ARRAY_PUSH(texts, const char *) = "\n\n";
+        }
+        APR_ARRAY_PUSH(texts, const char *) = t;
         for (apr_size_t k = 0; k < aic_json_len(cites); k++) {
-            add_source(
+            aic_import_source_add(
                 sources, p,
                 aic_json_cstr(aic_json_get(aic_json_get(aic_json_at(cites, k), "details"), "url")));
         }
     }
-    if (blank(text)) {
-        text = aic_json_cstr(aic_json_get(msg, "text"));
-    }
+    text = texts->nelts ? apr_array_pstrcat(p, texts, 0) : aic_json_cstr(aic_json_get(msg, "text"));
     return blank(text) ? NULL : text;
 }
 
@@ -102,15 +88,15 @@ static aic_json *attachments_of(const aic_json *msg, apr_pool_t *p)
  * "[file: name]", one a line. */
 static const char *file_notes(const aic_json *list, apr_pool_t *p)
 {
-    const char *text = NULL;
+    apr_array_header_t *notes = apr_array_make(p, (int)aic_json_len(list), sizeof(const char *));
 
     for (apr_size_t i = 0; i < aic_json_len(list); i++) {
         const char *name = aic_json_cstr(aic_json_get(aic_json_at(list, i), "name"));
-        const char *note = apr_pstrcat(p, "[file: ", name ? name : "?", "]", NULL);
 
-        text = text ? apr_pstrcat(p, text, "\n", note, NULL) : note;
+        APR_ARRAY_PUSH(notes, const char *) =
+            apr_pstrcat(p, "[file: ", name ? name : "?", "]", NULL);
     }
-    return text;
+    return notes->nelts ? apr_array_pstrcat(p, notes, '\n') : NULL;
 }
 
 apr_status_t aic_import_claude(aic_import_conv **out, const char **reason, const char **message,
@@ -149,7 +135,7 @@ apr_status_t aic_import_claude(aic_import_conv **out, const char **reason, const
         const char *parent = linked ? aic_import_str(msg, "parent_message_uuid", p) : previous;
         const char *why = NULL;
         aic_import_msg *m;
-        aic_json *sources = NULL;
+        aic_import_sources sources = {NULL, NULL};
         const char *text;
 
         if (!uuid) {
@@ -172,7 +158,7 @@ apr_status_t aic_import_claude(aic_import_conv **out, const char **reason, const
                 m->raw_parent = parent;
                 m->assistant = strcmp(sender, "assistant") == 0;
                 m->time = aic_import_iso_time(aic_json_cstr(aic_json_get(msg, "created_at")));
-                m->sources = sources;
+                m->sources = sources.list;
                 m->order = (int)i;
                 text = text ? text : file_notes(m->attachments, p);
                 aic_import_msg_text(c, m, text ? text : "", text ? strlen(text) : 0);

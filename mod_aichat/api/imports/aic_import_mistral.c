@@ -37,26 +37,13 @@ static const char *chunks_text(const aic_json *msg, apr_pool_t *p)
 static aic_json *sources_of(const aic_json *msg, apr_pool_t *p)
 {
     const aic_json *refs = aic_json_get(msg, "references");
-    aic_json *list = NULL;
+    aic_import_sources sources = {NULL, NULL};
 
     for (apr_size_t i = 0; i < aic_json_len(refs); i++) {
-        const char *url = aic_json_cstr(aic_json_get(aic_json_at(refs, i), "url"));
-        int seen = 0;
-
-        if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)) {
-            continue;
-        }
-        if (!list) {
-            list = aic_json_array(p);
-        }
-        for (apr_size_t k = 0; k < aic_json_len(list); k++) {
-            seen |= strcmp(aic_json_cstr(aic_json_at(list, k)), url) == 0;
-        }
-        if (!seen) {
-            aic_json_push_str(list, url);
-        }
+        aic_import_source_add(&sources, p,
+                              aic_json_cstr(aic_json_get(aic_json_at(refs, i), "url")));
     }
-    return list;
+    return sources.list;
 }
 
 apr_status_t aic_import_mistral(aic_import_conv **out, const char **reason, const char **message,

@@ -141,6 +141,13 @@ apr_int64_t aic_import_iso_time(const char *s);
 apr_int64_t aic_import_epoch_time(const aic_json *v);
 /** The string member of an object, or NULL. */
 const char *aic_import_str(const aic_json *obj, const char *key, apr_pool_t *p);
+/** A message's sources: http(s) URLs, each once, in the order first seen. */
+typedef struct {
+    aic_json *list; /* NULL until one is added */
+    apr_hash_t *seen;
+} aic_import_sources;
+/** Add url to s when it is an http(s) URL that s does not hold yet. */
+void aic_import_source_add(aic_import_sources *s, apr_pool_t *p, const char *url);
 
 /* ---- the formats: each looks at one item of the document ---- */
 
