@@ -4,6 +4,7 @@
  * file are collected, then grouped and ordered by time. */
 #include "import.h"
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,31 +85,27 @@ static void add_answer(turn *t, apr_pool_t *p, const char *text)
     }
 }
 
+/* The entry's image and attached files, each name once (the names seen
+ * kept in a pool of their own: the turn lives as long as the file). */
 static void attachments(turn *t, apr_pool_t *p, const aic_json *entry)
 {
     const char *image = aic_json_cstr(aic_json_get(entry, "imageFile"));
     const aic_json *files = aic_json_get(entry, "attachedFiles");
-    apr_array_header_t *names = apr_array_make(p, 2, sizeof(const char *));
+    apr_pool_t *scratch;
+    apr_hash_t *seen;
 
-    if (image) {
-        APR_ARRAY_PUSH(names, const char *) = image;
+    if (!image && !aic_json_len(files)) {
+        return;
     }
-    for (apr_size_t i = 0; i < aic_json_len(files); i++) {
-        if (aic_json_cstr(aic_json_at(files, i))) {
-            APR_ARRAY_PUSH(names, const char *) = aic_json_cstr(aic_json_at(files, i));
-        }
-    }
-    for (int i = 0; i < names->nelts; i++) {
-        const char *name = APR_ARRAY_IDX(names, i, const char *);
-        int seen = 0;
+    apr_pool_create(&scratch, p);
+    seen = apr_hash_make(scratch);
+    for (apr_size_t i = 0; i <= aic_json_len(files); i++) {
+        const char *name = i ? aic_json_cstr(aic_json_at(files, i - 1)) : image;
 
-        for (apr_size_t k = 0; t->attachments && k < aic_json_len(t->attachments); k++) {
-            seen |= strcmp(aic_json_cstr(aic_json_get(aic_json_at(t->attachments, k), "name")),
-                           name) == 0;
-        }
-        if (!seen) {
+        if (name && !apr_hash_get(seen, name, APR_HASH_KEY_STRING)) {
             aic_json *o = aic_json_object(p);
 
+            apr_hash_set(seen, name, APR_HASH_KEY_STRING, name);
             if (!t->attachments) {
                 t->attachments = aic_json_array(p);
             }
@@ -116,6 +113,7 @@ static void attachments(turn *t, apr_pool_t *p, const aic_json *entry)
             aic_json_push(t->attachments, o);
         }
     }
+    apr_pool_destroy(scratch);
 }
 
 const char *aic_import_gemini_entry(aic_import_gemini *g, const aic_json *entry, int order)
