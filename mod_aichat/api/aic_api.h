@@ -92,6 +92,8 @@ typedef struct {
     server_rec *s;                      /**< where a failure to give credits back is logged */
     int max_tokens;                     /**< 0: the model's default */
     const double *temperature;          /**< NULL: the provider's default */
+    const double *top_p;                /**< NULL: the provider's default */
+    const apr_array_header_t *stop;     /**< const char *: stop sequences, or NULL */
     /** Each piece of the answer as it comes (within AIChatMaxAnswerBytes), or
      * NULL; anything but APR_SUCCESS stops the call as a client gone. */
     apr_status_t (*on_text)(void *arg, const char *text, apr_size_t len);

@@ -114,6 +114,16 @@ static apr_status_t check_request(const aic_chat_request *req)
     if (!(req->temperature < 0) && !(isfinite(req->temperature) && req->temperature <= 1000)) {
         return APR_EINVAL;
     }
+    if (req->top_p && !(*req->top_p >= 0 && *req->top_p <= 1)) {
+        return APR_EINVAL;
+    }
+    for (int i = 0; req->stop && i < req->stop->nelts; i++) {
+        const char *s = APR_ARRAY_IDX(req->stop, i, const char *);
+
+        if (!s || !utf8_ok(s)) {
+            return APR_EINVAL;
+        }
+    }
     for (int i = 0; i < req->messages->nelts; i++) {
         const aic_chat_msg *m = &APR_ARRAY_IDX(req->messages, i, aic_chat_msg);
 

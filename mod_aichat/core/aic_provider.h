@@ -30,6 +30,8 @@ typedef struct {
     const char *system;                 /**< system prompt, NULL or "" for none */
     const apr_array_header_t *messages; /**< aic_chat_msg, oldest first, at least one */
     double temperature;                 /**< < 0 = not sent; sent with at most 6 decimals */
+    const double *top_p;                /**< NULL = not sent; 0 to 1, at most 6 decimals */
+    const apr_array_header_t *stop;     /**< const char *: stop sequences; NULL = none */
     int max_tokens;                     /**< <= 0 = provider default (Anthropic: 1024) */
     int stream;
 } aic_chat_request;
@@ -62,8 +64,9 @@ typedef struct {
  * base already ends with one (".../v1"). Consecutive turns of the same role
  * are joined with a blank line for Anthropic and Gemini. Returns APR_EINVAL
  * for a missing model, base URL or message, a role other than user or
- * assistant, text that is not UTF-8, a temperature that is not finite or
- * above 1000, or a control character (CR, LF...) in a header value.
+ * assistant, text that is not UTF-8 (stop sequences too), a temperature
+ * that is not finite or above 1000, a top_p outside 0 to 1, or a control
+ * character (CR, LF...) in a header value.
  */
 apr_status_t aic_provider_build(aic_http_call *out, apr_pool_t *p, const aic_chat_request *req);
 

@@ -300,7 +300,7 @@ aic_json *aic_prov_role_content(apr_pool_t *p, const char *role, const char *con
     return m;
 }
 
-apr_status_t aic_prov_set_temperature(aic_json *obj, apr_pool_t *p, const char *key, double t)
+apr_status_t aic_prov_set_decimal(aic_json *obj, apr_pool_t *p, const char *key, double t)
 {
     aic_json *num = NULL;
     apr_status_t rv = APR_SUCCESS;
@@ -309,4 +309,28 @@ apr_status_t aic_prov_set_temperature(aic_json *obj, apr_pool_t *p, const char *
         aic_json_set(obj, key, num);
     }
     return rv;
+}
+
+int aic_prov_has_sampling(const aic_chat_request *req)
+{
+    return req->top_p || (req->stop && req->stop->nelts > 0);
+}
+
+apr_status_t aic_prov_set_sampling(aic_json *obj, apr_pool_t *p, const aic_chat_request *req,
+                                   const char *top_p_key, const char *stop_key)
+{
+    apr_status_t rv;
+
+    if (req->top_p && (rv = aic_prov_set_decimal(obj, p, top_p_key, *req->top_p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (req->stop && req->stop->nelts > 0) {
+        aic_json *list = aic_json_array(p);
+
+        for (int i = 0; i < req->stop->nelts; i++) {
+            aic_json_push_str(list, APR_ARRAY_IDX(req->stop, i, const char *));
+        }
+        aic_json_set(obj, stop_key, list);
+    }
+    return APR_SUCCESS;
 }

@@ -86,11 +86,11 @@ static apr_status_t build_gemini(aic_http_call *out, apr_pool_t *p, const aic_ch
         aic_json_push(contents, c);
     }
     aic_json_set(body, "contents", contents);
-    if (req->temperature >= 0 || req->max_tokens > 0) {
+    if (req->temperature >= 0 || req->max_tokens > 0 || aic_prov_has_sampling(req)) {
         aic_json *gen = aic_json_object(p);
 
-        if ((rv = aic_prov_set_temperature(gen, p, "temperature", req->temperature)) !=
-            APR_SUCCESS) {
+        if ((rv = aic_prov_set_decimal(gen, p, "temperature", req->temperature)) != APR_SUCCESS ||
+            (rv = aic_prov_set_sampling(gen, p, req, "topP", "stopSequences")) != APR_SUCCESS) {
             return rv;
         }
         if (req->max_tokens > 0) {

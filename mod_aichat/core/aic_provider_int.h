@@ -92,7 +92,13 @@ apr_status_t aic_prov_add_header(apr_array_header_t *h, apr_pool_t *p, const cha
 const char *aic_prov_api_url(apr_pool_t *p, const char *base, const char *version,
                              const char *rest);
 /** Set key to t when t >= 0, as a JSON number with at most 6 decimals. */
-apr_status_t aic_prov_set_temperature(aic_json *obj, apr_pool_t *p, const char *key, double t);
+apr_status_t aic_prov_set_decimal(aic_json *obj, apr_pool_t *p, const char *key, double t);
+/** Set the request's top_p and stop sequences, when it has them, under the
+ * protocol's names for them. */
+apr_status_t aic_prov_set_sampling(aic_json *obj, apr_pool_t *p, const aic_chat_request *req,
+                                   const char *top_p_key, const char *stop_key);
+/** 1 when the request has top_p or stop sequences. */
+int aic_prov_has_sampling(const aic_chat_request *req);
 /** 1 when the request has a non-empty system prompt. */
 int aic_prov_has_system(const aic_chat_request *req);
 /** The messages with consecutive turns of one role joined by a blank line. */

@@ -46,7 +46,8 @@ static apr_status_t build_openai(aic_http_call *out, apr_pool_t *p, const aic_ch
         aic_json_push(msgs, aic_prov_role_content(p, m->role, m->content));
     }
     aic_json_set(body, "messages", msgs);
-    if ((rv = aic_prov_set_temperature(body, p, "temperature", req->temperature)) != APR_SUCCESS) {
+    if ((rv = aic_prov_set_decimal(body, p, "temperature", req->temperature)) != APR_SUCCESS ||
+        (rv = aic_prov_set_sampling(body, p, req, "top_p", "stop")) != APR_SUCCESS) {
         return rv;
     }
     if (req->max_tokens > 0) {

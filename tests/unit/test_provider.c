@@ -348,13 +348,49 @@ static void test_build_rejects_header_injection(void **state)
     }
 }
 
+/* top_p and stop sequences under each protocol's names; neither sent unless given. */
+static void test_build_sampling(void **state)
+{
+    apr_pool_t *p = *state;
+    static const aic_provider_kind kinds[] = {AIC_PROVIDER_OPENAI, AIC_PROVIDER_ANTHROPIC,
+                                              AIC_PROVIDER_GEMINI};
+    static const char *const top_p_key[] = {"top_p", "top_p", "topP"};
+    static const char *const stop_key[] = {"stop", "stop_sequences", "stopSequences"};
+    apr_array_header_t *stop = apr_array_make(p, 2, sizeof(const char *));
+    const double top_p = 0.25;
+
+    APR_ARRAY_PUSH(stop, const char *) = "END";
+    APR_ARRAY_PUSH(stop, const char *) = "\n\nUser:";
+    for (int i = 0; i < 3; i++) {
+        aic_chat_request req = base_request(p, kinds[i], "http://h");
+        aic_http_call call;
+        aic_json *body, *where;
+
+        req.temperature = -1;
+        req.max_tokens = 0;
+        body = build_ok(&call, p, &req);
+        where = kinds[i] == AIC_PROVIDER_GEMINI ? aic_json_get(body, "generationConfig") : body;
+        assert_false(aic_json_has(where, top_p_key[i]));
+        assert_false(aic_json_has(where, stop_key[i]));
+        req.top_p = &top_p;
+        req.stop = stop;
+        body = build_ok(&call, p, &req);
+        where = kinds[i] == AIC_PROVIDER_GEMINI ? aic_json_get(body, "generationConfig") : body;
+        assert_string_equal(dumped(p, where, top_p_key[i]), "0.25");
+        assert_string_equal(dumped(p, where, stop_key[i]), "[\"END\",\"\\n\\nUser:\"]");
+    }
+}
+
 static void test_build_rejects_bad_requests(void **state)
 {
     apr_pool_t *p = *state;
     aic_http_call call;
     aic_chat_request req;
     const char *nan_text = "NaN";
+    const double too_much = 1.5;
+    apr_array_header_t *bad_stop = apr_array_make(p, 1, sizeof(const char *));
 
+    APR_ARRAY_PUSH(bad_stop, const char *) = "bad \xC3( utf-8";
     req = base_request(p, AIC_PROVIDER_OPENAI, "http://h");
     req.messages = msgs(p, NULL);
     assert_int_equal(aic_provider_build(&call, p, &req), APR_EINVAL);
@@ -380,6 +416,12 @@ static void test_build_rejects_bad_requests(void **state)
     req.temperature = 1e300;
     assert_int_equal(aic_provider_build(&call, p, &req), APR_EINVAL);
     req.temperature = 0.2;
+    req.top_p = &too_much;
+    assert_int_equal(aic_provider_build(&call, p, &req), APR_EINVAL);
+    req.top_p = NULL;
+    req.stop = bad_stop;
+    assert_int_equal(aic_provider_build(&call, p, &req), APR_EINVAL);
+    req.stop = NULL;
     req.kind = (aic_provider_kind)42;
     assert_int_equal(aic_provider_build(&call, p, &req), APR_EINVAL);
 }
@@ -1118,6 +1160,7 @@ int main(void)
         POOL_TEST(test_build_gemini),
         POOL_TEST(test_build_gemini_model_escaped),
         POOL_TEST(test_build_rejects_header_injection),
+        POOL_TEST(test_build_sampling),
         POOL_TEST(test_build_rejects_bad_requests),
         POOL_TEST(test_parse_openai),
         POOL_TEST(test_parse_anthropic),

@@ -129,6 +129,8 @@ apr_status_t aic_chat_call_ask(aic_chat_call *c, aic_ctx *ctx)
     req.system = c->system;
     req.messages = c->messages;
     req.temperature = c->temperature ? *c->temperature : -1;
+    req.top_p = c->top_p;
+    req.stop = c->stop;
     req.max_tokens = c->max_tokens;
     req.stream = 1;
     apr_pool_create(&pool, c->pool);
