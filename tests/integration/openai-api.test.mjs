@@ -726,6 +726,55 @@ test('a message\'s content may be a list of text parts; system and developer mes
   await apiCallsSettled(key.id, 1);
 });
 
+test('top_p and stop reach every protocol under its own names; what cannot be honoured is refused, not ignored', async () => {
+  const user = await fx.user({ credits: 100000 });
+  const key = await makeKey(user);
+  const names = {
+    openai: (b) => [b.top_p, b.stop],
+    anthropic: (b) => [b.top_p, b.stop_sequences],
+    google: (b) => [b.generationConfig?.topP, b.generationConfig?.stopSequences],
+  };
+  for (const provider of ['openai', 'anthropic', 'google']) {
+    const content = `sampling ${provider} ${uniq()}`;
+    const res = await complete(key.key, {
+      model: models[provider].slug, top_p: 0.5, stop: ['END', '\n\nUser:'],
+      messages: [{ role: 'user', content }],
+    });
+    assert.equal(res.status, 200, res.text);
+    const last = await mockLast(models[provider].kind, content);
+    assert.deepEqual(names[provider](last.body), [0.5, ['END', '\n\nUser:']], `${provider}: ${last.raw.slice(0, 300)}`);
+  }
+  // One stop string is a list of one; neither is sent when not given.
+  const one = `one stop ${uniq()}`;
+  assert.equal((await complete(key.key, { model: models.openai.slug, stop: 'END', messages: [{ role: 'user', content: one }] })).status, 200);
+  assert.deepEqual((await mockLast(models.openai.kind, one)).body.stop, ['END']);
+  const none = `no sampling ${uniq()}`;
+  assert.equal((await complete(key.key, { model: models.openai.slug, messages: [{ role: 'user', content: none }] })).status, 200);
+  const plain = (await mockLast(models.openai.kind, none)).body;
+  assert.ok(!('top_p' in plain) && !('stop' in plain), JSON.stringify(plain));
+
+  const body = (extra) => ({ model: models.openai.slug, messages: [{ role: 'user', content: 'refused' }], ...extra });
+  for (const [extra, param] of [
+    [{ top_p: 1.5 }, 'top_p'],
+    [{ stop: ['a', 'b', 'c', 'd', 'e'] }, 'stop'],
+    [{ stop: [''] }, 'stop'],
+    [{ stop: 7 }, 'stop'],
+    [{ response_format: { type: 'json_object' } }, 'response_format'],
+    [{ logprobs: true }, 'logprobs'],
+    [{ logit_bias: { 50256: -100 } }, 'logit_bias'],
+    [{ presence_penalty: 0.5 }, 'presence_penalty'],
+    [{ frequency_penalty: -1 }, 'frequency_penalty'],
+  ]) {
+    assertOpenAiError(await complete(key.key, body(extra)), 400, 'invalid_request_error', param);
+  }
+  // Their neutral values pass, as SDKs send them.
+  const neutral = await complete(key.key, body({
+    response_format: { type: 'text' }, logprobs: false, logit_bias: {}, presence_penalty: 0, frequency_penalty: 0,
+  }));
+  assert.equal(neutral.status, 200, neutral.text);
+  await apiCallsSettled(key.id, 6);
+});
+
 // --- audit --------------------------------------------------------------------------
 
 test('each call has an audit row with the key\'s id and prefix, and no key text anywhere', async () => {

@@ -44,6 +44,9 @@
 APLOG_USE_MODULE(aichat);
 
 #define MAX_MESSAGES 1000
+/* Stop sequences: as many as OpenAI takes, each at most this long. */
+#define MAX_STOP       4
+#define MAX_STOP_BYTES 1000
 /* How often the settlements' writer runs (and gives back the credits the
  * process holds), or sooner when this many calls ended. */
 #define SETTLE_EVERY apr_time_from_sec(1)
@@ -59,7 +62,8 @@ typedef struct {
     const char *slug, *system;
     apr_array_header_t *messages; /* aic_chat_msg */
     int stream, include_usage, max_tokens;
-    double temperature;
+    double temperature, top_p;
+    apr_array_header_t *stop; /* const char *, or NULL */
     /* the call */
     aic_chat_call ask;
     const char *call_id, *completion_id;
@@ -173,6 +177,65 @@ static int number_field(double *out, request_rec *r, const aic_json *body, const
     return OK;
 }
 
+/* stop: a string or a list of up to MAX_STOP of them, none empty. */
+static int read_stop(call *c, const aic_json *v)
+{
+    request_rec *r = c->ctx->r;
+    int list = aic_json_typeof(v) == AIC_JSON_ARRAY;
+    apr_size_t n = list ? aic_json_len(v) : 1;
+
+    if (!v || aic_json_typeof(v) == AIC_JSON_NULL) {
+        return OK;
+    }
+    if ((!list && aic_json_typeof(v) != AIC_JSON_STRING) || n > MAX_STOP) {
+        return bad(r, "stop", "stop must be a string or a list of up to 4 strings.");
+    }
+    c->stop = apr_array_make(r->pool, (int)n, sizeof(const char *));
+    for (apr_size_t i = 0; i < n; i++) {
+        const char *s = aic_json_str(list ? aic_json_at(v, i) : v, r->pool);
+
+        if (!s || !*s || strlen(s) > MAX_STOP_BYTES || !aic_valid_utf8(s, strlen(s))) {
+            return bad(r, "stop",
+                       "Each stop sequence must be UTF-8 text of 1 to 1000 bytes, without NUL.");
+        }
+        APR_ARRAY_PUSH(c->stop, const char *) = s;
+    }
+    return OK;
+}
+
+/* Fields that change the answer and that not every protocol upstream has:
+ * refused, never silently dropped. Their neutral values pass. */
+static int read_unsupported(request_rec *r, const aic_json *body)
+{
+    static const char *const penalties[] = {"presence_penalty", "frequency_penalty"};
+    aic_json *v = aic_json_get(body, "response_format");
+    const char *type = aic_json_cstr(aic_json_get(v, "type"));
+
+    if (v && aic_json_typeof(v) != AIC_JSON_NULL && (!type || strcmp(type, "text"))) {
+        return bad(r, "response_format", "Only response_format {\"type\": \"text\"} is supported.");
+    }
+    v = aic_json_get(body, "logprobs");
+    if ((v && aic_json_typeof(v) == AIC_JSON_BOOL && aic_json_bool(v)) ||
+        (aic_json_get(body, "top_logprobs") &&
+         aic_json_typeof(aic_json_get(body, "top_logprobs")) != AIC_JSON_NULL)) {
+        return bad(r, aic_json_has(body, "top_logprobs") ? "top_logprobs" : "logprobs",
+                   "Log probabilities are not supported.");
+    }
+    v = aic_json_get(body, "logit_bias");
+    if (v && aic_json_typeof(v) != AIC_JSON_NULL &&
+        (aic_json_typeof(v) != AIC_JSON_OBJECT || aic_json_keys(v, r->pool)->nelts)) {
+        return bad(r, "logit_bias", "logit_bias is not supported.");
+    }
+    for (int i = 0; i < 2; i++) {
+        v = aic_json_get(body, penalties[i]);
+        if (v && aic_json_typeof(v) != AIC_JSON_NULL && aic_json_num(v) != 0) {
+            return bad(r, penalties[i],
+                       apr_pstrcat(r->pool, penalties[i], " is not supported (only 0).", NULL));
+        }
+    }
+    return OK;
+}
+
 static int read_request(call *c)
 {
     request_rec *r = c->ctx->r;
@@ -208,7 +271,10 @@ static int read_request(call *c)
     if ((rc = number_field(&max_tokens, r, body, "max_completion_tokens", 1e9)) != OK ||
         (max_tokens < 0 && (rc = number_field(&max_tokens, r, body, "max_tokens", 1e9)) != OK) ||
         (rc = number_field(&c->temperature, r, body, "temperature", 2)) != OK ||
-        (rc = number_field(&other, r, body, "n", 1e9)) != OK) {
+        (rc = number_field(&c->top_p, r, body, "top_p", 1)) != OK ||
+        (rc = number_field(&other, r, body, "n", 1e9)) != OK ||
+        (rc = read_stop(c, aic_json_get(body, "stop"))) != OK ||
+        (rc = read_unsupported(r, body)) != OK) {
         return rc;
     }
     if (max_tokens == 0 || max_tokens != (double)(int)max_tokens) {
@@ -630,6 +696,8 @@ int aic_openai_completions(aic_ctx *ctx, const aic_api_key *key)
     c.ask.s = r->server;
     c.ask.max_tokens = c.max_tokens;
     c.ask.temperature = c.temperature >= 0 ? &c.temperature : NULL;
+    c.ask.top_p = c.top_p >= 0 ? &c.top_p : NULL;
+    c.ask.stop = c.stop;
     c.ask.client = r;
     c.ask.on_text = c.stream ? on_text : NULL;
     c.ask.arg = &c;
