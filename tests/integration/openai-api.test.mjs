@@ -760,7 +760,8 @@ test('top_p and stop reach every protocol under its own names; what cannot be ho
     [{ stop: [''] }, 'stop'],
     [{ stop: 7 }, 'stop'],
     [{ response_format: { type: 'json_object' } }, 'response_format'],
-    [{ logprobs: true }, 'logprobs'],
+    [{ logprobs: true, top_logprobs: null }, 'logprobs'],
+    [{ top_logprobs: 2 }, 'top_logprobs'],
     [{ logit_bias: { 50256: -100 } }, 'logit_bias'],
     [{ presence_penalty: 0.5 }, 'presence_penalty'],
     [{ frequency_penalty: -1 }, 'frequency_penalty'],
@@ -769,7 +770,7 @@ test('top_p and stop reach every protocol under its own names; what cannot be ho
   }
   // Their neutral values pass, as SDKs send them.
   const neutral = await complete(key.key, body({
-    response_format: { type: 'text' }, logprobs: false, logit_bias: {}, presence_penalty: 0, frequency_penalty: 0,
+    response_format: { type: 'text' }, logprobs: false, top_logprobs: null, logit_bias: {}, presence_penalty: 0, frequency_penalty: 0,
   }));
   assert.equal(neutral.status, 200, neutral.text);
   await apiCallsSettled(key.id, 6);

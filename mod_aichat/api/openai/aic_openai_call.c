@@ -215,11 +215,12 @@ static int read_unsupported(request_rec *r, const aic_json *body)
         return bad(r, "response_format", "Only response_format {\"type\": \"text\"} is supported.");
     }
     v = aic_json_get(body, "logprobs");
-    if ((v && aic_json_typeof(v) == AIC_JSON_BOOL && aic_json_bool(v)) ||
-        (aic_json_get(body, "top_logprobs") &&
-         aic_json_typeof(aic_json_get(body, "top_logprobs")) != AIC_JSON_NULL)) {
-        return bad(r, aic_json_has(body, "top_logprobs") ? "top_logprobs" : "logprobs",
-                   "Log probabilities are not supported.");
+    if (v && aic_json_typeof(v) == AIC_JSON_BOOL && aic_json_bool(v)) {
+        return bad(r, "logprobs", "Log probabilities are not supported.");
+    }
+    v = aic_json_get(body, "top_logprobs");
+    if (v && aic_json_typeof(v) != AIC_JSON_NULL) {
+        return bad(r, "top_logprobs", "Log probabilities are not supported.");
     }
     v = aic_json_get(body, "logit_bias");
     if (v && aic_json_typeof(v) != AIC_JSON_NULL &&
