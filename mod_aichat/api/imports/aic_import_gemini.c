@@ -85,6 +85,23 @@ static void add_answer(turn *t, apr_pool_t *p, const char *text)
     }
 }
 
+/* Attach the file name to the turn unless seen has it. */
+static void attach(turn *t, apr_pool_t *p, apr_hash_t *seen, const char *name)
+{
+    aic_json *o;
+
+    if (!name || apr_hash_get(seen, name, APR_HASH_KEY_STRING)) {
+        return;
+    }
+    apr_hash_set(seen, name, APR_HASH_KEY_STRING, name);
+    if (!t->attachments) {
+        t->attachments = aic_json_array(p);
+    }
+    o = aic_json_object(p);
+    aic_json_set_str(o, "name", name);
+    aic_json_push(t->attachments, o);
+}
+
 /* The entry's image and attached files, each name once (the names seen
  * kept in a pool of their own: the turn lives as long as the file). */
 static void attachments(turn *t, apr_pool_t *p, const aic_json *entry)
@@ -99,19 +116,9 @@ static void attachments(turn *t, apr_pool_t *p, const aic_json *entry)
     }
     apr_pool_create(&scratch, p);
     seen = apr_hash_make(scratch);
-    for (apr_size_t i = 0; i <= aic_json_len(files); i++) {
-        const char *name = i ? aic_json_cstr(aic_json_at(files, i - 1)) : image;
-
-        if (name && !apr_hash_get(seen, name, APR_HASH_KEY_STRING)) {
-            aic_json *o = aic_json_object(p);
-
-            apr_hash_set(seen, name, APR_HASH_KEY_STRING, name);
-            if (!t->attachments) {
-                t->attachments = aic_json_array(p);
-            }
-            aic_json_set_str(o, "name", name);
-            aic_json_push(t->attachments, o);
-        }
+    attach(t, p, seen, image);
+    for (apr_size_t i = 0; i < aic_json_len(files); i++) {
+        attach(t, p, seen, aic_json_cstr(aic_json_at(files, i)));
     }
     apr_pool_destroy(scratch);
 }
