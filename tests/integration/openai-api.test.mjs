@@ -765,6 +765,7 @@ test('top_p and stop reach every protocol under its own names; what cannot be ho
     [{ logit_bias: { 50256: -100 } }, 'logit_bias'],
     [{ presence_penalty: 0.5 }, 'presence_penalty'],
     [{ frequency_penalty: -1 }, 'frequency_penalty'],
+    [{ presence_penalty: 'none' }, 'presence_penalty'],
   ]) {
     assertOpenAiError(await complete(key.key, body(extra)), 400, 'invalid_request_error', param);
   }

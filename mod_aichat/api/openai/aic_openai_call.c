@@ -228,8 +228,12 @@ static int read_unsupported(request_rec *r, const aic_json *body)
         return bad(r, "logit_bias", "logit_bias is not supported.");
     }
     for (int i = 0; i < 2; i++) {
+        aic_json_type t;
+
         v = aic_json_get(body, penalties[i]);
-        if (v && aic_json_typeof(v) != AIC_JSON_NULL && aic_json_num(v) != 0) {
+        t = aic_json_typeof(v);
+        if (v && t != AIC_JSON_NULL &&
+            ((t != AIC_JSON_INT && t != AIC_JSON_DOUBLE) || aic_json_num(v) != 0)) {
             return bad(r, penalties[i],
                        apr_pstrcat(r->pool, penalties[i], " is not supported (only 0).", NULL));
         }
